@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the whole test suite (what CI runs).
+#
+# Installs: the package with its test extras (pip), kcat (Debian), kafkajs (npm, into
+# tests/js/node_modules). Then: code generation check (when ../shared is present), ruff,
+# mypy, import-linter, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "installing python packages"
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+if ! command -v kcat >/dev/null 2>&1; then
+  log "installing kcat"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq kcat) >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq kcat >/dev/null
+  fi
+fi
+
+if [ -f tests/js/package.json ] && command -v npm >/dev/null 2>&1; then
+  log "installing kafkajs"
+  (cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)
+fi
+
+if [ -d ../shared/kafka-protocol ]; then
+  log "checking generated protocol code is up to date"
+  python3 -m codegen --check
+fi
+
+log "ruff"
+python3 -m ruff check src tests codegen bench
+log "mypy"
+python3 -m mypy
+log "import-linter"
+lint-imports
+
+log "pytest"
+python3 -m pytest -q -p no:cacheprovider "$@"

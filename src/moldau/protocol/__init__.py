@@ -1,0 +1,1 @@
+"""Sans-I/O Kafka wire protocol: bytes in, messages out. Imports no network or threading module."""

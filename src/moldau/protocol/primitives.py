@@ -1,0 +1,332 @@
+"""Primitive Kafka wire types: a `Reader` over a memoryview and a `Writer` over a bytearray.
+
+Every integer is big-endian. Varints are protobuf-style (7 bits a byte, least significant
+group first); signed varints/varlongs are zig-zag encoded. "Compact" strings, bytes and arrays
+(flexible versions) carry an unsigned varint of length + 1, with 0 meaning null; the classic
+forms carry an int16 (strings) or int32 (bytes, arrays) length with -1 meaning null.
+
+Safety rules that the generated code relies on:
+- every length or count is checked against the bytes actually left *before* anything is
+  allocated, so a hostile prefix cannot make us allocate gigabytes;
+- running off the end raises `TruncatedError`, never `struct.error` or `IndexError`;
+- `records` and `bytes` values are returned as memoryview slices of the input: no copy.
+
+The `Writer` keeps small values in one bytearray and appends large buffers (record batches,
+possibly memoryviews of mmapped segment files) as separate chunks, so a Fetch response can be
+written to a socket with `writelines()` without copying the records.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from typing import Any
+
+from moldau.protocol.errors import (
+    InvalidLengthError,
+    InvalidVarintError,
+    ProtocolError,
+    TruncatedError,
+)
+
+_I8 = struct.Struct(">b")
+_I16 = struct.Struct(">h")
+_U16 = struct.Struct(">H")
+_I32 = struct.Struct(">i")
+_U32 = struct.Struct(">I")
+_I64 = struct.Struct(">q")
+_F64 = struct.Struct(">d")
+
+ZERO_UUID = uuid.UUID(int=0)
+
+# Buffers at least this large are appended to a Writer as their own chunk instead of copied.
+ZERO_COPY_THRESHOLD = 4096
+
+
+class Reader:
+    """Sequential reader over a buffer. `pos` is public so generated code can inline reads."""
+
+    __slots__ = ("buf", "pos", "end")
+
+    def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0, end: int | None = None):
+        self.buf = data if isinstance(data, memoryview) else memoryview(data)
+        self.pos = pos
+        self.end = len(self.buf) if end is None else end
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def _take(self, n: int) -> int:
+        p = self.pos
+        if n < 0:
+            raise InvalidLengthError(f"negative length {n}")
+        if p + n > self.end:
+            raise TruncatedError(f"need {n} bytes at offset {p}, only {self.end - p} left")
+        self.pos = p + n
+        return p
+
+    # -- fixed width --------------------------------------------------------------------
+    def int8(self) -> int:
+        return _I8.unpack_from(self.buf, self._take(1))[0]  # type: ignore[no-any-return]
+
+    def bool(self) -> bool:
+        return self.buf[self._take(1)] != 0
+
+    def int16(self) -> int:
+        return _I16.unpack_from(self.buf, self._take(2))[0]  # type: ignore[no-any-return]
+
+    def uint16(self) -> int:
+        return _U16.unpack_from(self.buf, self._take(2))[0]  # type: ignore[no-any-return]
+
+    def int32(self) -> int:
+        return _I32.unpack_from(self.buf, self._take(4))[0]  # type: ignore[no-any-return]
+
+    def uint32(self) -> int:
+        return _U32.unpack_from(self.buf, self._take(4))[0]  # type: ignore[no-any-return]
+
+    def int64(self) -> int:
+        return _I64.unpack_from(self.buf, self._take(8))[0]  # type: ignore[no-any-return]
+
+    def float64(self) -> float:
+        return _F64.unpack_from(self.buf, self._take(8))[0]  # type: ignore[no-any-return]
+
+    def uuid(self) -> uuid.UUID:
+        p = self._take(16)
+        return uuid.UUID(bytes=bytes(self.buf[p : p + 16]))
+
+    # -- varints ------------------------------------------------------------------------
+    def uvarint(self) -> int:
+        """Unsigned varint of at most 5 bytes (32 bits)."""
+        buf, p, end = self.buf, self.pos, self.end
+        result = 0
+        shift = 0
+        while True:
+            if p >= end:
+                raise TruncatedError("varint runs past the end of the buffer")
+            b = buf[p]
+            p += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+            if shift > 28:
+                raise InvalidVarintError("unsigned varint longer than 5 bytes")
+        self.pos = p
+        return result & 0xFFFFFFFF
+
+    def uvarlong(self) -> int:
+        buf, p, end = self.buf, self.pos, self.end
+        result = 0
+        shift = 0
+        while True:
+            if p >= end:
+                raise TruncatedError("varlong runs past the end of the buffer")
+            b = buf[p]
+            p += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+            if shift > 63:
+                raise InvalidVarintError("varlong longer than 10 bytes")
+        self.pos = p
+        return result & 0xFFFFFFFFFFFFFFFF
+
+    def varint(self) -> int:
+        u = self.uvarint()
+        return (u >> 1) ^ -(u & 1)
+
+    def varlong(self) -> int:
+        u = self.uvarlong()
+        return (u >> 1) ^ -(u & 1)
+
+    # -- length-prefixed ----------------------------------------------------------------
+    def _length(self, flex: bool, nullable: bool, wide: bool) -> int | None:
+        n = (self.uvarint() - 1) if flex else (self.int32() if wide else self.int16())
+        if n < 0:
+            if n == -1 and nullable:
+                return None
+            raise InvalidLengthError(f"length {n} is not allowed here")
+        if n > self.end - self.pos:
+            raise InvalidLengthError(
+                f"length {n} exceeds the {self.end - self.pos} bytes left at offset {self.pos}"
+            )
+        return n
+
+    def string(self, flex: bool, nullable: bool) -> str | None:
+        n = self._length(flex, nullable, False)
+        if n is None:
+            return None
+        p = self.pos
+        self.pos = p + n
+        try:
+            return str(self.buf[p : p + n], "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"string at offset {p} is not valid UTF-8") from exc
+
+    def bytes(self, flex: bool, nullable: bool) -> memoryview | None:
+        n = self._length(flex, nullable, True)
+        if n is None:
+            return None
+        p = self.pos
+        self.pos = p + n
+        return self.buf[p : p + n]
+
+    records = bytes
+
+    def array_len(self, flex: bool, nullable: bool, min_elem_size: int = 1) -> int | None:
+        """Element count of an array; checked against the bytes left before any allocation."""
+        n = (self.uvarint() - 1) if flex else self.int32()
+        if n < 0:
+            if n == -1 and nullable:
+                return None
+            raise InvalidLengthError(f"array length {n} is not allowed here")
+        if n * max(min_elem_size, 1) > self.end - self.pos:
+            raise InvalidLengthError(
+                f"array of {n} elements cannot fit in the {self.end - self.pos} bytes left"
+            )
+        return n
+
+    def sub(self, size: int) -> Reader:
+        """A reader over the next `size` bytes (a tagged field's payload)."""
+        p = self._take(size)
+        return Reader(self.buf, p, p + size)
+
+    def skip(self, n: int) -> None:
+        self._take(n)
+
+
+class Writer:
+    """Appends encoded values; `chunks()` returns the buffers to send, in order."""
+
+    __slots__ = ("buf", "_chunks", "_size_done")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self._chunks: list[Any] = []
+        self._size_done = 0
+
+    def int8(self, v: int) -> None:
+        self.buf += _I8.pack(v)
+
+    def bool(self, v: bool) -> None:
+        self.buf.append(1 if v else 0)
+
+    def int16(self, v: int) -> None:
+        self.buf += _I16.pack(v)
+
+    def uint16(self, v: int) -> None:
+        self.buf += _U16.pack(v)
+
+    def int32(self, v: int) -> None:
+        self.buf += _I32.pack(v)
+
+    def uint32(self, v: int) -> None:
+        self.buf += _U32.pack(v)
+
+    def int64(self, v: int) -> None:
+        self.buf += _I64.pack(v)
+
+    def float64(self, v: float) -> None:
+        self.buf += _F64.pack(v)
+
+    def uuid(self, v: uuid.UUID) -> None:
+        self.buf += v.bytes
+
+    def uvarint(self, v: int) -> None:
+        v &= 0xFFFFFFFF
+        buf = self.buf
+        while v >= 0x80:
+            buf.append((v & 0x7F) | 0x80)
+            v >>= 7
+        buf.append(v)
+
+    def uvarlong(self, v: int) -> None:
+        v &= 0xFFFFFFFFFFFFFFFF
+        buf = self.buf
+        while v >= 0x80:
+            buf.append((v & 0x7F) | 0x80)
+            v >>= 7
+        buf.append(v)
+
+    def varint(self, v: int) -> None:
+        self.uvarint((v << 1) ^ (v >> 31))
+
+    def varlong(self, v: int) -> None:
+        self.uvarlong((v << 1) ^ (v >> 63))
+
+    def _length(self, n: int | None, flex: bool, nullable: bool, wide: bool) -> None:
+        if n is None:
+            if not nullable:
+                raise ProtocolError("null value in a non-nullable field")
+            if flex:
+                self.buf.append(0)
+            elif wide:
+                self.buf += _I32.pack(-1)
+            else:
+                self.buf += _I16.pack(-1)
+        elif flex:
+            self.uvarint(n + 1)
+        elif wide:
+            self.buf += _I32.pack(n)
+        else:
+            if n > 0x7FFF:
+                raise ProtocolError(f"string of {n} bytes does not fit an int16 length")
+            self.buf += _I16.pack(n)
+
+    def string(self, v: str | None, flex: bool, nullable: bool) -> None:
+        if v is None:
+            self._length(None, flex, nullable, False)
+            return
+        data = v.encode("utf-8")
+        self._length(len(data), flex, nullable, False)
+        self.buf += data
+
+    def bytes(self, v: Any, flex: bool, nullable: bool) -> None:
+        if v is None:
+            self._length(None, flex, nullable, True)
+            return
+        n = v.nbytes if isinstance(v, memoryview) else len(v)
+        self._length(n, flex, nullable, True)
+        self.raw(v, n)
+
+    records = bytes
+
+    def array_len(self, n: int | None, flex: bool, nullable: bool) -> None:
+        self._length(n, flex, nullable, True)
+
+    def raw(self, v: Any, n: int | None = None) -> None:
+        """Append a buffer; large ones become their own chunk (no copy)."""
+        if n is None:
+            n = v.nbytes if isinstance(v, memoryview) else len(v)
+        if n >= ZERO_COPY_THRESHOLD:
+            if self.buf:
+                self._chunks.append(self.buf)
+                self._size_done += len(self.buf)
+                self.buf = bytearray()
+            self._chunks.append(v)
+            self._size_done += n
+        else:
+            self.buf += v
+
+    def size(self) -> int:
+        return self._size_done + len(self.buf)
+
+    def chunks(self) -> list[Any]:
+        out = list(self._chunks)
+        if self.buf:
+            out.append(self.buf)
+        return out
+
+    def getvalue(self) -> bytes:
+        """All chunks joined (copies; for tests and small messages)."""
+        return b"".join(bytes(c) for c in self.chunks())
+
+
+def write_tagged_fields(w: Writer, fields: list[tuple[int, bytes | bytearray]]) -> None:
+    """Write a tagged-field section: count, then (tag, size, payload) in ascending tag order."""
+    w.uvarint(len(fields))
+    for tag, payload in sorted(fields, key=lambda f: f[0]):
+        w.uvarint(tag)
+        w.uvarint(len(payload))
+        w.buf += payload

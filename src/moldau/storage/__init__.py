@@ -1,0 +1,1 @@
+"""Synchronous on-disk partition logs in Apache Kafka's file format. No network, no asyncio."""
