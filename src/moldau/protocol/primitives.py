@@ -18,6 +18,7 @@ written to a socket with `writelines()` without copying the records.
 
 from __future__ import annotations
 
+import builtins
 import struct
 import uuid
 from typing import Any
@@ -69,7 +70,7 @@ class Reader:
     def int8(self) -> int:
         return _I8.unpack_from(self.buf, self._take(1))[0]  # type: ignore[no-any-return]
 
-    def bool(self) -> bool:
+    def bool(self) -> builtins.bool:
         return self.buf[self._take(1)] != 0
 
     def int16(self) -> int:
@@ -141,7 +142,9 @@ class Reader:
         return (u >> 1) ^ -(u & 1)
 
     # -- length-prefixed ----------------------------------------------------------------
-    def _length(self, flex: bool, nullable: bool, wide: bool) -> int | None:
+    def _length(
+        self, flex: builtins.bool, nullable: builtins.bool, wide: builtins.bool
+    ) -> int | None:
         n = (self.uvarint() - 1) if flex else (self.int32() if wide else self.int16())
         if n < 0:
             if n == -1 and nullable:
@@ -153,7 +156,7 @@ class Reader:
             )
         return n
 
-    def string(self, flex: bool, nullable: bool) -> str | None:
+    def string(self, flex: builtins.bool, nullable: builtins.bool) -> str | None:
         n = self._length(flex, nullable, False)
         if n is None:
             return None
@@ -164,7 +167,7 @@ class Reader:
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"string at offset {p} is not valid UTF-8") from exc
 
-    def bytes(self, flex: bool, nullable: bool) -> memoryview | None:
+    def bytes(self, flex: builtins.bool, nullable: builtins.bool) -> memoryview | None:
         n = self._length(flex, nullable, True)
         if n is None:
             return None
@@ -174,7 +177,9 @@ class Reader:
 
     records = bytes
 
-    def array_len(self, flex: bool, nullable: bool, min_elem_size: int = 1) -> int | None:
+    def array_len(
+        self, flex: builtins.bool, nullable: builtins.bool, min_elem_size: int = 1
+    ) -> int | None:
         """Element count of an array; checked against the bytes left before any allocation."""
         n = (self.uvarint() - 1) if flex else self.int32()
         if n < 0:
@@ -209,7 +214,7 @@ class Writer:
     def int8(self, v: int) -> None:
         self.buf += _I8.pack(v)
 
-    def bool(self, v: bool) -> None:
+    def bool(self, v: builtins.bool) -> None:
         self.buf.append(1 if v else 0)
 
     def int16(self, v: int) -> None:
@@ -255,7 +260,9 @@ class Writer:
     def varlong(self, v: int) -> None:
         self.uvarlong((v << 1) ^ (v >> 63))
 
-    def _length(self, n: int | None, flex: bool, nullable: bool, wide: bool) -> None:
+    def _length(
+        self, n: int | None, flex: builtins.bool, nullable: builtins.bool, wide: builtins.bool
+    ) -> None:
         if n is None:
             if not nullable:
                 raise ProtocolError("null value in a non-nullable field")
@@ -274,7 +281,7 @@ class Writer:
                 raise ProtocolError(f"string of {n} bytes does not fit an int16 length")
             self.buf += _I16.pack(n)
 
-    def string(self, v: str | None, flex: bool, nullable: bool) -> None:
+    def string(self, v: str | None, flex: builtins.bool, nullable: builtins.bool) -> None:
         if v is None:
             self._length(None, flex, nullable, False)
             return
@@ -282,7 +289,7 @@ class Writer:
         self._length(len(data), flex, nullable, False)
         self.buf += data
 
-    def bytes(self, v: Any, flex: bool, nullable: bool) -> None:
+    def bytes(self, v: Any, flex: builtins.bool, nullable: builtins.bool) -> None:
         if v is None:
             self._length(None, flex, nullable, True)
             return
@@ -292,7 +299,7 @@ class Writer:
 
     records = bytes
 
-    def array_len(self, n: int | None, flex: bool, nullable: bool) -> None:
+    def array_len(self, n: int | None, flex: builtins.bool, nullable: builtins.bool) -> None:
         self._length(n, flex, nullable, True)
 
     def raw(self, v: Any, n: int | None = None) -> None:
@@ -318,12 +325,12 @@ class Writer:
             out.append(self.buf)
         return out
 
-    def getvalue(self) -> bytes:
+    def getvalue(self) -> builtins.bytes:
         """All chunks joined (copies; for tests and small messages)."""
         return b"".join(bytes(c) for c in self.chunks())
 
 
-def write_tagged_fields(w: Writer, fields: list[tuple[int, bytes | bytearray]]) -> None:
+def write_tagged_fields(w: Writer, fields: list[tuple[int, builtins.bytes | bytearray]]) -> None:
     """Write a tagged-field section: count, then (tag, size, payload) in ascending tag order."""
     w.uvarint(len(fields))
     for tag, payload in sorted(fields, key=lambda f: f[0]):
