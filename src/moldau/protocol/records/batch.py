@@ -30,6 +30,9 @@ from collections.abc import Iterator
 
 import crc32c as _crc32c
 
+from moldau.protocol.errors import TruncatedError
+from moldau.protocol.records.errors import CorruptRecordError, InvalidRecordError
+
 HEADER_SIZE = 61
 LOG_OVERHEAD = 12  # base offset + batch length: the part not counted in batch length
 MAGIC_V2 = 2
@@ -142,6 +145,42 @@ class BatchHeader:
         if end > len(self.buf):
             return False
         return crc32c(self.buf[start:end]) == self.crc
+
+
+def as_byte_view(buf: bytes | bytearray | memoryview) -> memoryview:
+    """A flat unsigned-byte memoryview of `buf` (no copy), whatever its original format."""
+    mv = buf if isinstance(buf, memoryview) else memoryview(buf)
+    if mv.format != "B" or mv.ndim != 1:
+        mv = mv.cast("B")
+    return mv
+
+
+def parse_header(buf: bytes | bytearray | memoryview, offset: int = 0) -> BatchHeader:
+    """The header of the batch at `offset`, checked to be a whole magic-2 batch in `buf`.
+
+    Unlike the bare `BatchHeader(...)` (the hot path, for callers that already know the bytes
+    are there), this raises `ProtocolError`s: `TruncatedError` for fewer than 61 bytes,
+    `InvalidRecordError` for another magic, `CorruptRecordError` for a batch length smaller
+    than a header or running past the buffer.
+    """
+    mv = as_byte_view(buf)
+    if offset < 0 or len(mv) - offset < HEADER_SIZE:
+        raise TruncatedError(
+            f"record batch header needs {HEADER_SIZE} bytes, {max(0, len(mv) - offset)} present"
+        )
+    header = BatchHeader(mv, offset)
+    if header.magic != MAGIC_V2:
+        raise InvalidRecordError(f"record batch magic {header.magic}, only 2 is supported")
+    if header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
+        raise CorruptRecordError(
+            f"batch length {header.batch_length} is smaller than the v2 header"
+        )
+    if header.batch_length + LOG_OVERHEAD > len(mv) - offset:
+        raise CorruptRecordError(
+            f"batch of {header.batch_length + LOG_OVERHEAD} bytes runs past the "
+            f"{len(mv) - offset} bytes present"
+        )
+    return header
 
 
 def iter_batches(buf: memoryview, offset: int = 0, end: int | None = None) -> Iterator[BatchHeader]:
