@@ -15,7 +15,5 @@ records = st.lists(st.tuples(timestamps, blobs, blobs, headers), min_size=1, max
 
 producer_fields = st.one_of(
     st.just((-1, -1, -1)),
-    st.tuples(
-        st.integers(0, 2**63 - 1), st.integers(0, 2**15 - 1), st.integers(0, 2**31 - 1)
-    ),
+    st.tuples(st.integers(0, 2**63 - 1), st.integers(0, 2**15 - 1), st.integers(0, 2**31 - 1)),
 )

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
 from moldau.common.murmur2 import murmur2, partition_for_key, to_positive

@@ -17,13 +17,21 @@ from moldau.protocol.records.record import (
 
 
 def _batch(payload: bytes, count: int, codec: int = 0) -> bytes:
-    return assemble_batch(payload=payload, attributes=codec, records_count=count,
-                          last_offset_delta=max(count - 1, 0), base_timestamp=0,
-                          max_timestamp=0)
+    return assemble_batch(
+        payload=payload,
+        attributes=codec,
+        records_count=count,
+        last_offset_delta=max(count - 1, 0),
+        base_timestamp=0,
+        max_timestamp=0,
+    )
 
 
-def _record(key: bytes | None = b"k", value: bytes | None = b"v",
-            headers: list[tuple[str, bytes | None]] | None = None) -> bytes:
+def _record(
+    key: bytes | None = b"k",
+    value: bytes | None = b"v",
+    headers: list[tuple[str, bytes | None]] | None = None,
+) -> bytes:
     out = bytearray()
     encode_record(out, 0, 0, key, value, headers or [])
     return bytes(out)
@@ -61,11 +69,17 @@ CASES = {
     "negative_header_count": (_raw_record(_body(b"\0\0\0\x01\x01", _varint(-1))), 1),
     "header_count_too_big": (_raw_record(_body(b"\0\0\0\x01\x01", _varint(1000), b"\0\0")), 1),
     "negative_header_key_length": (
-        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(-1), b"\x01")), 1),
+        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(-1), b"\x01")),
+        1,
+    ),
     "header_key_not_utf8": (
-        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(1), b"\xff", b"\x01")), 1),
+        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(1), b"\xff", b"\x01")),
+        1,
+    ),
     "header_value_past_record": (
-        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(1), b"a", _varint(7))), 1),
+        _raw_record(_body(b"\0\0\0\x01\x01", _varint(1), _varint(1), b"a", _varint(7))),
+        1,
+    ),
     "bytes_left_inside_record": (_raw_record(_body(b"\0\0\0\x01\x01\0", b"extra")), 1),
     "varint_runs_past_record": (_raw_record(b"\0\0\0\x01\x01\x80"), 1),
 }

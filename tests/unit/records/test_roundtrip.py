@@ -68,16 +68,25 @@ def test_build_then_iterate(codec, recs, producer, transactional, base_offset): 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(CODECS), st.sampled_from(CODECS), records)
 def test_recompress_keeps_everything(src, dst, recs):  # type: ignore[no-untyped-def]
-    raw = bytearray(build_batch(recs, compression=src, producer_id=3, producer_epoch=1,
-                                base_sequence=10))
+    raw = bytearray(
+        build_batch(recs, compression=src, producer_id=3, producer_epoch=1, base_sequence=10)
+    )
     set_base_offset(raw, 0, 1234)
     set_partition_leader_epoch(raw, 0, 5)
     out = recompress_batch(raw, dst)
     old, new = parse_header(raw), parse_header(out)
     assert new.crc_ok() and new.compression == dst
-    for field in ("base_offset", "partition_leader_epoch", "last_offset_delta",
-                  "base_timestamp", "max_timestamp", "producer_id", "producer_epoch",
-                  "base_sequence", "records_count"):
+    for field in (
+        "base_offset",
+        "partition_leader_epoch",
+        "last_offset_delta",
+        "base_timestamp",
+        "max_timestamp",
+        "producer_id",
+        "producer_epoch",
+        "base_sequence",
+        "records_count",
+    ):
         assert getattr(new, field) == getattr(old, field), field
     assert new.attributes & ~7 == old.attributes & ~7
     assert _actual(out) == _actual(raw)

@@ -148,9 +148,7 @@ class BatchBuilder:
             raise ValueError(f"offset delta {offset_delta} not above {self._last_delta}")
         if self._base_ts is None:
             self._base_ts = timestamp
-        encode_record(
-            self._records, offset_delta, timestamp - self._base_ts, key, value, headers
-        )
+        encode_record(self._records, offset_delta, timestamp - self._base_ts, key, value, headers)
         if timestamp > self._max_ts:
             self._max_ts = timestamp
         self._count += 1

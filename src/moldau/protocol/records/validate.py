@@ -18,6 +18,8 @@ Each failure raises a `RecordBatchError` subclass whose `error_code` is the Kafk
 
 from __future__ import annotations
 
+import struct
+
 from moldau.protocol.records.batch import (
     ATTR_COMPRESSION_MASK,
     ATTR_CONTROL,
@@ -45,6 +47,7 @@ from moldau.protocol.records.errors import (
 from moldau.protocol.records.record import MIN_RECORD_SIZE, decode_records, records_payload
 
 _MAGIC_OFFSET = 16
+_I32 = struct.Struct(">i")
 
 
 def validate_client_batch(
@@ -62,23 +65,20 @@ def validate_client_batch(
     size = len(mv)
     if size <= _MAGIC_OFFSET:
         raise InvalidRecordError(f"records of {size} bytes hold no record batch")
+    (batch_length,) = _I32.unpack_from(mv, 8)
+    if batch_length < HEADER_SIZE - LOG_OVERHEAD:
+        raise CorruptRecordError(f"batch length {batch_length} is smaller than the v2 header")
+    total = batch_length + LOG_OVERHEAD
+    if total > size:
+        raise InvalidRecordError(f"record batch of {total} bytes but only {size} bytes sent")
     magic = mv[_MAGIC_OFFSET]
     if magic != MAGIC_V2:
         raise InvalidRecordError(f"record batch magic {magic}; produce needs magic 2")
-    if size < HEADER_SIZE:
-        raise CorruptRecordError(f"record batch of {size} bytes is shorter than its header")
-    header = BatchHeader(mv, 0)
-    total = header.batch_length + LOG_OVERHEAD
-    if header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
-        raise CorruptRecordError(
-            f"batch length {header.batch_length} is smaller than the v2 header"
-        )
-    if total > size:
-        raise InvalidRecordError(f"record batch of {total} bytes but only {size} bytes sent")
     if total < size:
         raise InvalidRecordError(
             f"{size - total} bytes after the record batch; produce takes exactly one batch"
         )
+    header = BatchHeader(mv, 0)
     if max_batch_size is not None and total > max_batch_size:
         raise RecordTooLargeError(
             f"record batch of {total} bytes is larger than the maximum {max_batch_size}"
