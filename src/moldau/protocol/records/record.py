@@ -113,74 +113,107 @@ def decode_records(
         raise InvalidRecordError(f"{count} records cannot fit in {end} bytes")
     pos = 0
     varint = _varint
-    for index in range(count):
-        length, pos = varint(buf, pos, end)
-        if length < MIN_RECORD_SIZE - 1 or length > end - pos:
-            raise InvalidRecordError(
-                f"record {index}: length {length} invalid with {end - pos} bytes left"
-            )
-        rec_end = pos + length
-        pos += 1  # attributes (length >= 6 so this byte exists)
-        ts_delta, pos = _varlong(buf, pos, rec_end)
-        offset_delta, pos = varint(buf, pos, rec_end)
+    index = 0
+    try:
+        for index in range(count):
+            # Single-byte varints (the common case) are decoded inline. A read past the end
+            # of the record is caught by the bounds checks below or by the final
+            # `pos != rec_end` check; one past the buffer raises IndexError, turned into
+            # InvalidRecordError at the bottom.
+            b = buf[pos]
+            if b < 0x80:
+                length = (b >> 1) ^ -(b & 1)
+                pos += 1
+            else:
+                length, pos = varint(buf, pos, end)
+            if length < MIN_RECORD_SIZE - 1 or length > end - pos:
+                raise InvalidRecordError(
+                    f"record {index}: length {length} invalid with {end - pos} bytes left"
+                )
+            rec_end = pos + length
+            # attributes (length >= 6 so this byte exists), then the timestamp delta
+            b = buf[pos + 1]
+            if b < 0x80:
+                ts_delta = (b >> 1) ^ -(b & 1)
+                pos += 2
+            else:
+                ts_delta, pos = _varlong(buf, pos + 1, rec_end)
+            b = buf[pos]
+            if b < 0x80:
+                offset_delta = (b >> 1) ^ -(b & 1)
+                pos += 1
+            else:
+                offset_delta, pos = varint(buf, pos, rec_end)
 
-        n, pos = varint(buf, pos, rec_end)
-        if n < 0:
-            if n != -1:
-                raise InvalidRecordError(f"record {index}: key length {n}")
-            key = None
-        else:
-            if n > rec_end - pos:
-                raise InvalidRecordError(f"record {index}: key length {n} past record end")
-            key = buf[pos : pos + n]
-            pos += n
-
-        n, pos = varint(buf, pos, rec_end)
-        if n < 0:
-            if n != -1:
-                raise InvalidRecordError(f"record {index}: value length {n}")
-            value = None
-        else:
-            if n > rec_end - pos:
-                raise InvalidRecordError(f"record {index}: value length {n} past record end")
-            value = buf[pos : pos + n]
-            pos += n
-
-        n_headers, pos = varint(buf, pos, rec_end)
-        headers: list[Header] = []
-        if n_headers:
-            if n_headers < 0 or 2 * n_headers > rec_end - pos:
-                raise InvalidRecordError(f"record {index}: header count {n_headers} invalid")
-            for _ in range(n_headers):
+            b = buf[pos]
+            if b < 0x80:
+                n = (b >> 1) ^ -(b & 1)
+                pos += 1
+            else:
                 n, pos = varint(buf, pos, rec_end)
-                if n < 0 or n > rec_end - pos:
-                    raise InvalidRecordError(f"record {index}: header key length {n}")
-                try:
-                    hkey = str(buf[pos : pos + n], "utf-8")
-                except UnicodeDecodeError:
-                    raise InvalidRecordError(f"record {index}: header key not UTF-8") from None
+            if n < 0:
+                if n != -1:
+                    raise InvalidRecordError(f"record {index}: key length {n}")
+                key = None
+            else:
+                if n > rec_end - pos:
+                    raise InvalidRecordError(f"record {index}: key length {n} past record end")
+                key = buf[pos : pos + n]
                 pos += n
-                n, pos = varint(buf, pos, rec_end)
-                if n < 0:
-                    if n != -1:
-                        raise InvalidRecordError(f"record {index}: header value length {n}")
-                    headers.append((hkey, None))
-                else:
-                    if n > rec_end - pos:
-                        raise InvalidRecordError(f"record {index}: header value length {n}")
-                    headers.append((hkey, bytes(buf[pos : pos + n])))
+
+            n, pos = varint(buf, pos, rec_end)
+            if n < 0:
+                if n != -1:
+                    raise InvalidRecordError(f"record {index}: value length {n}")
+                value = None
+            else:
+                if n > rec_end - pos:
+                    raise InvalidRecordError(f"record {index}: value length {n} past record end")
+                value = buf[pos : pos + n]
+                pos += n
+
+            headers: list[Header] = []
+            b = buf[pos]
+            if b == 0:
+                pos += 1
+            else:
+                n_headers, pos = varint(buf, pos, rec_end)
+                if n_headers < 0 or 2 * n_headers > rec_end - pos:
+                    raise InvalidRecordError(f"record {index}: header count {n_headers} invalid")
+                for _ in range(n_headers):
+                    n, pos = varint(buf, pos, rec_end)
+                    if n < 0 or n > rec_end - pos:
+                        raise InvalidRecordError(f"record {index}: header key length {n}")
+                    try:
+                        hkey = str(buf[pos : pos + n], "utf-8")
+                    except UnicodeDecodeError:
+                        raise InvalidRecordError(f"record {index}: header key not UTF-8") from None
                     pos += n
-        if pos != rec_end:
-            raise InvalidRecordError(
-                f"record {index}: {rec_end - pos} bytes left over inside the record"
+                    n, pos = varint(buf, pos, rec_end)
+                    if n < 0:
+                        if n != -1:
+                            raise InvalidRecordError(f"record {index}: header value length {n}")
+                        headers.append((hkey, None))
+                    else:
+                        if n > rec_end - pos:
+                            raise InvalidRecordError(f"record {index}: header value length {n}")
+                        headers.append((hkey, bytes(buf[pos : pos + n])))
+                        pos += n
+            if pos != rec_end:
+                raise InvalidRecordError(
+                    f"record {index}: {rec_end - pos} bytes left over inside the record"
+                    if pos < rec_end
+                    else f"record {index}: fields run {pos - rec_end} bytes past the record"
+                )
+            yield Record(
+                base_offset + offset_delta,
+                base_timestamp + ts_delta if log_append_time is None else log_append_time,
+                key,
+                value,
+                headers,
             )
-        yield Record(
-            base_offset + offset_delta,
-            base_timestamp + ts_delta if log_append_time is None else log_append_time,
-            key,
-            value,
-            headers,
-        )
+    except IndexError:
+        raise InvalidRecordError(f"record {index} runs past the end of the records") from None
     if pos != end:
         raise InvalidRecordError(f"{end - pos} bytes after the last of {count} records")
 
