@@ -1,18 +1,23 @@
-"""Differential check against kafka-python's independent record-batch code.
+"""Differential check against two independent record-batch implementations.
 
-Batches built by kafka-python's DefaultRecordBatchBuilder decode with our iterator (and pass
-validate_client_batch), and batches from our builder decode with kafka-python's
-DefaultRecordBatch, for every codec kafka-python supports here (it needs the lz4,
-python-snappy and zstandard packages; a missing one skips that codec, never passes silently).
+Batches built by kafka-python's DefaultRecordBatchBuilder (pure Python) and by aiokafka's
+(Cython) decode with our iterator and pass validate_client_batch, and batches from our builder
+decode with their DefaultRecordBatch readers, for every codec each supports here (kafka-python
+needs the lz4, python-snappy and zstandard packages, aiokafka needs cramjam; a missing codec
+is reported as a skip, never passed silently).
 """
 
 from __future__ import annotations
 
 import pytest
+from aiokafka import codec as aiokafka_codec
+from aiokafka.record.default_records import DefaultRecordBatch as AioBatch
+from aiokafka.record.default_records import DefaultRecordBatchBuilder as AioBuilder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kafka import codec as kafka_codec
-from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
+from kafka.record.default_records import DefaultRecordBatch as KpBatch
+from kafka.record.default_records import DefaultRecordBatchBuilder as KpBuilder
 
 from moldau.protocol.records.batch import parse_header
 from moldau.protocol.records.builder import build_batch
@@ -21,16 +26,32 @@ from moldau.protocol.records.validate import validate_client_batch
 
 from .strategies import headers, producer_fields, timestamps
 
-_AVAILABLE = {
-    0: True,
-    1: kafka_codec.has_gzip(),
-    2: kafka_codec.has_snappy(),
-    3: kafka_codec.has_lz4(),
-    4: kafka_codec.has_zstd(),
+IMPLS = {
+    "kafka-python": (KpBuilder, KpBatch, kafka_codec),
+    "aiokafka": (AioBuilder, AioBatch, aiokafka_codec),
 }
-CODECS = [
-    pytest.param(c, marks=pytest.mark.skipif(not ok, reason="kafka-python lacks this codec"))
-    for c, ok in _AVAILABLE.items()
+
+
+def _available(codec_module, codec: int) -> bool:  # type: ignore[no-untyped-def]
+    checks = [
+        lambda: True,
+        codec_module.has_gzip,
+        codec_module.has_snappy,
+        codec_module.has_lz4,
+        codec_module.has_zstd,
+    ]
+    return bool(checks[codec]())
+
+
+CASES = [
+    pytest.param(
+        name,
+        c,
+        id=f"{name}-{c}",
+        marks=pytest.mark.skipif(not _available(mod, c), reason=f"{name} lacks codec {c}"),
+    )
+    for name, (_, _, mod) in IMPLS.items()
+    for c in range(5)
 ]
 
 # Values long and repetitive enough that kafka-python does compress (it falls back to an
@@ -54,8 +75,8 @@ def _ours(raw: bytes | bytearray) -> list[tuple[object, ...]]:
     ]
 
 
-def _theirs(raw: bytes | bytearray) -> list[tuple[object, ...]]:
-    batch = DefaultRecordBatch(bytearray(raw))
+def _theirs(raw: bytes | bytearray, impl: str) -> list[tuple[object, ...]]:
+    batch = IMPLS[impl][1](bytearray(raw))
     assert batch.validate_crc()
     return [
         (r.offset, r.timestamp, _norm(r.key), _norm(r.value), [(k, _norm(v)) for k, v in r.headers])
@@ -63,12 +84,12 @@ def _theirs(raw: bytes | bytearray) -> list[tuple[object, ...]]:
     ]
 
 
-@pytest.mark.parametrize("codec", CODECS)
-@settings(max_examples=40, deadline=None)
+@pytest.mark.parametrize(("impl", "codec"), CASES)
+@settings(max_examples=30, deadline=None)
 @given(recs=cross_records, producer=producer_fields)
-def test_kafka_python_builds_we_read(codec: int, recs, producer) -> None:  # type: ignore[no-untyped-def]
+def test_they_build_we_read(impl: str, codec: int, recs, producer) -> None:  # type: ignore[no-untyped-def]
     pid, epoch, seq = producer
-    builder = DefaultRecordBatchBuilder(
+    builder = IMPLS[impl][0](
         magic=2,
         compression_type=codec,
         is_transactional=False,
@@ -82,16 +103,16 @@ def test_kafka_python_builds_we_read(codec: int, recs, producer) -> None:  # typ
     raw = bytes(builder.build())
     header = validate_client_batch(raw)
     if sum(len(k or b"") + len(v or b"") for _, k, v, _ in recs) > 400:
-        assert header.compression == codec  # kafka-python really compressed it
+        assert header.compression == codec  # it really compressed the batch
     assert (header.producer_id, header.producer_epoch, header.base_sequence) == producer
-    assert _ours(raw) == _theirs(raw)
+    assert _ours(raw) == _theirs(raw, impl)
     assert [o for o, *_ in _ours(raw)] == list(range(len(recs)))
 
 
-@pytest.mark.parametrize("codec", CODECS)
-@settings(max_examples=40, deadline=None)
+@pytest.mark.parametrize(("impl", "codec"), CASES)
+@settings(max_examples=30, deadline=None)
 @given(recs=cross_records, producer=producer_fields, transactional=st.booleans())
-def test_we_build_kafka_python_reads(codec: int, recs, producer, transactional) -> None:  # type: ignore[no-untyped-def]
+def test_we_build_they_read(impl: str, codec: int, recs, producer, transactional) -> None:  # type: ignore[no-untyped-def]
     pid, epoch, seq = producer
     txn = transactional and pid >= 0
     raw = build_batch(
@@ -102,11 +123,11 @@ def test_we_build_kafka_python_reads(codec: int, recs, producer, transactional) 
         base_sequence=seq,
         transactional=txn,
     )
-    batch = DefaultRecordBatch(bytearray(raw))
+    batch = IMPLS[impl][1](bytearray(raw))
     assert batch.compression_type == codec
     assert (batch.producer_id, batch.producer_epoch, batch.base_sequence) == producer
     assert batch.is_transactional == txn
     assert batch.last_offset_delta == len(recs) - 1
     assert batch.first_timestamp == parse_header(raw).base_timestamp
     expected = [(i, ts, k, v, [(hk, hv) for hk, hv in h]) for i, (ts, k, v, h) in enumerate(recs)]
-    assert _theirs(raw) == expected == _ours(raw)
+    assert _theirs(raw, impl) == expected == _ours(raw)
