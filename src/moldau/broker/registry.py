@@ -5,7 +5,8 @@ ApiVersions is computed from this registry alone (DESIGN.md principle 3: never a
 is not served), so adding a handler is also what makes clients see the API.
 
 A handler is `async def fn(ctx: RequestContext, request) -> response | None`; returning None
-means "send no response" (Produce with acks=0). Handlers raise nothing for client mistakes:
+means "send no response" (Produce with acks=0); returning `CLOSE_CONNECTION` closes the
+connection once the answers before it are sent. Handlers raise nothing for client mistakes:
 they answer with Kafka error codes. An exception escaping a handler is a broker bug; the
 connection layer logs it and closes that connection.
 """
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
     from moldau.protocol.quirks import RequestHeader
 
 HandlerFn = Callable[["RequestContext", Any], Awaitable[Any]]
+
+
+class _CloseConnection:
+    """Returned by a handler to close the connection without answering (Kafka does this for
+    a failed acks=0 produce, so the producer notices)."""
+
+    def __repr__(self) -> str:
+        return "CLOSE_CONNECTION"
+
+
+CLOSE_CONNECTION = _CloseConnection()
 
 
 @dataclass(slots=True)

@@ -1,0 +1,103 @@
+"""Produce (key 0): advertised from v0 (KAFKA-18659), served v3-12.
+
+Per partition: `Partition.append_records` validates the single v2 batch (header + CRC only)
+and appends it. acks=0 gets no response (unless something failed: then the connection is
+closed, as Kafka does, so the producer notices); acks=1 answers after the local append;
+acks=-1 waits until the high watermark covers the batch (immediately on a single broker,
+where the HW follows the LEO) or timeout_ms passes (REQUEST_TIMED_OUT).
+Produce never creates topics: producers ask Metadata first, which does (when allowed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from moldau.broker.partition import AppendResult, Partition
+from moldau.broker.registry import CLOSE_CONNECTION, RequestContext, handler
+from moldau.protocol._generated import ApiKey
+from moldau.protocol._generated.produce_request import ProduceRequest
+from moldau.protocol._generated.produce_response import (
+    PartitionProduceResponse,
+    ProduceResponse,
+    TopicProduceResponse,
+)
+from moldau.protocol.error_codes import ErrorCode
+
+log = logging.getLogger("moldau.produce")
+
+
+@handler(ApiKey.PRODUCE, 3, 12, advertised_min=0)
+async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
+    broker = ctx.broker
+    v = ctx.api_version
+    acks = req.acks
+    results: list[tuple[str, list[tuple[int, AppendResult]]]] = []
+    waits: list[tuple[Partition, AppendResult]] = []
+    failed = False
+    for td in req.topic_data or []:
+        out: list[tuple[int, AppendResult]] = []
+        for pd in td.partition_data or []:
+            if acks not in (0, 1, -1):
+                res = AppendResult(ErrorCode.INVALID_REQUIRED_ACKS)
+            else:
+                part = broker.partition(td.name, pd.index)
+                if part is None:
+                    res = AppendResult(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                else:
+                    res = part.append_records(pd.records, v)
+                    if res.error_code == 0 and acks == -1:
+                        waits.append((part, res))
+            if res.error_code:
+                failed = True
+                if res.error_code not in (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,):
+                    log.warning(
+                        "Produce to %s-%d from %s (%s) failed: %s %s",
+                        td.name,
+                        pd.index,
+                        ctx.client_host,
+                        ctx.client_id,
+                        ErrorCode(res.error_code).name,
+                        res.error_message or "",
+                    )
+            out.append((pd.index, res))
+        results.append((td.name, out))
+    if acks == 0:
+        return CLOSE_CONNECTION if failed else None
+    if waits:
+        await _wait_for_high_watermark(ctx, waits, req.timeout_ms)
+    return ProduceResponse(
+        responses=[
+            TopicProduceResponse(
+                name=name,
+                partition_responses=[
+                    PartitionProduceResponse(
+                        index=idx,
+                        error_code=r.error_code,
+                        base_offset=r.base_offset,
+                        log_append_time_ms=r.log_append_time_ms,
+                        log_start_offset=r.log_start_offset if v >= 5 else -1,
+                        error_message=r.error_message if v >= 8 else None,
+                    )
+                    for idx, r in parts
+                ],
+            )
+            for name, parts in results
+        ]
+    )
+
+
+async def _wait_for_high_watermark(
+    ctx: RequestContext, waits: list[tuple[Partition, AppendResult]], timeout_ms: int
+) -> None:
+    broker = ctx.broker
+    deadline = ctx.loop.time() + max(timeout_ms, 0) / 1000
+    pending = [(p, r) for p, r in waits if p.high_watermark <= r.last_offset]
+    while pending:
+        remaining = deadline - ctx.loop.time()
+        if remaining <= 0 or broker.stopping:
+            for _, r in pending:
+                r.error_code = ErrorCode.REQUEST_TIMED_OUT
+                r.base_offset = -1
+            return
+        await broker.purgatory.wait([p.key for p, _ in pending], remaining)
+        pending = [(p, r) for p, r in pending if p.high_watermark <= r.last_offset]

@@ -1,0 +1,277 @@
+"""Connections: frames in, handlers run, responses out strictly in request order.
+
+One `Connection` (an asyncio.Protocol) per client socket. Each complete frame is decoded and
+its handler started at once, so pipelined requests run concurrently (a long-polling Fetch
+does not hold up a Metadata behind it in the handler), but responses leave in the order the
+requests arrived: a slot per request is queued, and the queue is flushed from its head as
+slots complete. A request answered with "no response" (Produce acks=0) keeps its slot so
+the order of the others is unaffected.
+
+Limits (Kafka's names): a frame over socket.request.max.bytes closes the connection before
+it is buffered; max.connections refuses new sockets; connections.max.idle.ms closes idle
+ones; at most `queued.max.requests` requests in flight per connection, after which reading
+pauses (TCP backpressure) until answers drain. A client that does not read its answers also
+stops being read from.
+
+Bad input never takes the broker down: a frame that does not decode gets a WARN line and the
+connection is closed, as Kafka does; other connections carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from moldau.broker import registry
+from moldau.broker.registry import RequestContext
+from moldau.protocol import quirks
+from moldau.protocol._generated import APIS, ApiKey, request_class
+from moldau.protocol.errors import ProtocolError
+from moldau.protocol.framing import FrameSplitter
+from moldau.protocol.primitives import Reader
+
+if TYPE_CHECKING:
+    from moldau.broker.server import Broker
+
+log = logging.getLogger("moldau.network")
+
+
+class _Slot:
+    __slots__ = ("api_key", "api_version", "correlation_id", "done", "response")
+
+    def __init__(self, api_key: int, api_version: int, correlation_id: int) -> None:
+        self.api_key = api_key
+        self.api_version = api_version
+        self.correlation_id = correlation_id
+        self.done = False
+        self.response: Any = None
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, broker: Broker, listener_name: str) -> None:
+        self.broker = broker
+        self.listener_name = listener_name
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.client_host = ""
+        self._splitter = FrameSplitter(broker.config["socket.request.max.bytes"])
+        self._slots: deque[_Slot] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self._max_in_flight = max(int(broker.config["queued.max.requests"]), 1)
+        self._state: dict[str, Any] = {}
+        self._idle_ms = int(broker.config["connections.max.idle.ms"])
+        self._last_active = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._loop = broker.loop
+        self._eof = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.client_host = str(peer[0])
+            self.peer = f"{peer[0]}:{peer[1]}"
+        if not self.broker.connection_opened(self):
+            log.warning(
+                "Rejecting connection from %s: max.connections=%s reached",
+                self.peer,
+                self.broker.config["max.connections"],
+            )
+            self._closing = True
+            transport.abort()  # type: ignore[attr-defined]
+            return
+        self._last_active = self._loop.time()
+        if self._idle_ms > 0:
+            self._idle_timer = self._loop.call_later(self._idle_ms / 1000, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._slots.clear()
+        for t in list(self._tasks):
+            t.cancel()
+        self.broker.connection_closed(self)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._update_reading()
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return
+        self._last_active = self._loop.time()
+        try:
+            frames = self._splitter.feed(data)
+        except ProtocolError as exc:
+            self._bad_input(f"{exc}")
+            return
+        for frame in frames:
+            if self._closing:
+                return
+            self._dispatch(frame)
+        self._update_reading()
+
+    def eof_received(self) -> bool | None:
+        # The client half-closed: let in-flight answers go out, then close.
+        self._eof = True
+        return True if self._slots else None
+
+    # -- requests ------------------------------------------------------------------------
+    def _dispatch(self, frame: memoryview) -> None:
+        try:
+            header = quirks.parse_request_header(frame)
+        except ProtocolError as exc:
+            self._bad_input(f"unreadable request header ({exc})")
+            return
+        key, version = header.api_key, header.api_version
+        spec = registry.lookup(key)
+        if key == ApiKey.API_VERSIONS and (spec is None or not spec.min_version <= version):
+            self._bad_input(f"ApiVersions v{version} is not valid")
+            return
+        if key == ApiKey.API_VERSIONS and version > spec.max_version:  # type: ignore[union-attr]
+            # Quirk 3: answer in v0 with UNSUPPORTED_VERSION and our range.
+            slot = _Slot(key, 0, header.correlation_id)
+            self._slots.append(slot)
+            self._complete(slot, self.broker.api_versions_error_response())
+            return
+        if spec is None:
+            name = APIS[key].name if key in APIS else f"api key {key}"
+            self._bad_input(f"{name} is not supported by this broker")
+            return
+        if not spec.min_version <= version <= spec.max_version:
+            self._bad_input(
+                f"{APIS[key].name} v{version} is not supported "
+                f"(served: v{spec.min_version}-v{spec.max_version})"
+            )
+            return
+        try:
+            body = request_class(key).read(Reader(frame, header.body_offset), version)
+        except ProtocolError as exc:
+            self._bad_input(f"malformed {APIS[key].name} v{version} request ({exc})")
+            return
+        except Exception as exc:  # the codec promises ProtocolError; be safe anyway
+            self._bad_input(f"malformed {APIS[key].name} v{version} request ({exc!r})")
+            return
+        ctx = RequestContext(
+            header,
+            version,
+            header.client_id,
+            self.client_host,
+            self.broker,
+            self._loop,
+            self._state,
+        )
+        slot = _Slot(key, version, header.correlation_id)
+        self._slots.append(slot)
+        coro = spec.fn(ctx, body)
+        task = self._loop.create_task(self._run(slot, coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, slot: _Slot, coro: Any) -> None:
+        try:
+            response = await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "Error while handling %s v%d from %s; closing the connection",
+                APIS[slot.api_key].name,
+                slot.api_version,
+                self.peer,
+            )
+            self.close()
+            return
+        self._complete(slot, response)
+
+    def _complete(self, slot: _Slot, response: Any) -> None:
+        slot.response = response
+        slot.done = True
+        if self._closing:
+            return
+        slots = self._slots
+        transport = self.transport
+        assert transport is not None
+        while slots and slots[0].done:
+            s = slots.popleft()
+            if s.response is None:
+                continue
+            if s.response is registry.CLOSE_CONNECTION:
+                log.warning(
+                    "Closing connection from %s after a failed %s with acks=0",
+                    self.peer,
+                    APIS[s.api_key].name,
+                )
+                self.close()
+                return
+            try:
+                chunks = quirks.encode_response(
+                    s.api_key, s.api_version, s.correlation_id, s.response
+                )
+            except ProtocolError:
+                log.exception(
+                    "Cannot encode the %s v%d response for %s; closing the connection",
+                    APIS[s.api_key].name,
+                    s.api_version,
+                    self.peer,
+                )
+                self.close()
+                return
+            transport.writelines(chunks)
+        self._update_reading()
+        if self._eof and not slots:
+            self.close()
+
+    def _update_reading(self) -> None:
+        if self.transport is None or self._closing:
+            return
+        should_pause = self._writing_paused or len(self._slots) >= self._max_in_flight
+        if should_pause and not self._reading_paused:
+            self.transport.pause_reading()
+            self._reading_paused = True
+        elif not should_pause and self._reading_paused:
+            self.transport.resume_reading()
+            self._reading_paused = False
+
+    def _check_idle(self) -> None:
+        if self._closing:
+            return
+        idle_s = self._loop.time() - self._last_active
+        limit_s = self._idle_ms / 1000
+        if idle_s >= limit_s and not self._slots:
+            log.info("Closing connection from %s idle for %d ms", self.peer, int(idle_s * 1000))
+            self.close()
+            return
+        self._idle_timer = self._loop.call_later(max(limit_s - idle_s, 0.05), self._check_idle)
+
+    def _bad_input(self, reason: str) -> None:
+        log.warning("Closing connection from %s: %s", self.peer, reason)
+        self.close()
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- shutdown ------------------------------------------------------------------------
+    async def drain(self) -> None:
+        """Wait for the requests already received to be answered."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def stop_reading(self) -> None:
+        self._max_in_flight = 0  # from now on reading stays paused
+        self._update_reading()

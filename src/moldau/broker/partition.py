@@ -1,0 +1,158 @@
+"""A partition as the broker sees it: its log, its topic's settings, and the produce path.
+
+`Partition.append_records` is the one place where a client's batch becomes part of the log:
+validation (header + CRC only, DESIGN.md principle 4), optional recompression to the topic's
+compression.type, the append, the high-watermark move and waking waiting fetches.
+
+Other parts extend it without editing this file, through two hook lists:
+- `Partition.append_checks`: `fn(partition, header, produce_version) -> AppendResult | None`,
+  called after validation and before the append. A non-None result is returned instead of
+  appending (an error, or a duplicate answered with its cached offset: idempotent producer).
+- `Partition.after_append`: `fn(partition, header, info)`, called after a successful append
+  (producer-state bookkeeping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from moldau.protocol.error_codes import ErrorCode
+from moldau.protocol.records.batch import ATTR_COMPRESSION_MASK, BatchHeader
+from moldau.protocol.records.errors import RecordBatchError
+from moldau.protocol.records.validate import recompress_batch, validate_client_batch
+from moldau.storage.errors import LogClosed, OffsetOutOfRange, RecordBatchTooLarge, StorageError
+
+if TYPE_CHECKING:
+    from moldau.broker.server import Broker
+    from moldau.storage.log import AppendInfo, FetchSlice, PartitionLog
+
+_CODECS = {"uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+@dataclass(slots=True)
+class AppendResult:
+    error_code: int = 0
+    base_offset: int = -1
+    last_offset: int = -1
+    log_append_time_ms: int = -1
+    log_start_offset: int = -1
+    error_message: str | None = None
+    record_errors: list[tuple[int, str | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReadResult:
+    error_code: int
+    high_watermark: int
+    last_stable_offset: int
+    log_start_offset: int
+    slice: FetchSlice | None = None
+
+
+class Partition:
+    append_checks: ClassVar[list[Callable[..., AppendResult | None]]] = []
+    after_append: ClassVar[list[Callable[..., None]]] = []
+
+    __slots__ = (
+        "broker",
+        "topic",
+        "index",
+        "log",
+        "key",
+        "leader_epoch",
+        "max_message_bytes",
+        "target_codec",
+        "configs",
+    )
+
+    def __init__(
+        self, broker: Broker, topic: str, index: int, log: PartitionLog, configs: dict[str, str]
+    ) -> None:
+        self.broker = broker
+        self.topic = topic
+        self.index = index
+        self.log = log
+        self.key = (topic, index)
+        self.leader_epoch = 0
+        self.configs: dict[str, str] = {}
+        self.max_message_bytes = 1048588
+        self.target_codec: int | None = None
+        self.apply_configs(configs)
+
+    def apply_configs(self, configs: dict[str, str]) -> None:
+        """Take the topic's effective configs (broker defaults + topic overrides)."""
+        self.configs = configs
+        self.max_message_bytes = int(configs.get("max.message.bytes", "1048588"))
+        self.target_codec = _CODECS.get(configs.get("compression.type", "producer"))
+
+    # -- produce ---------------------------------------------------------------------------
+    def append_records(self, records: Any, produce_version: int) -> AppendResult:
+        """Validate and append a client's records blob (exactly one v2 batch)."""
+        if records is None:
+            return AppendResult(ErrorCode.INVALID_RECORD, error_message="null records")
+        try:
+            header = validate_client_batch(
+                records, max_batch_size=self.max_message_bytes, allow_zstd=produce_version >= 7
+            )
+        except RecordBatchError as exc:
+            return AppendResult(exc.error_code, error_message=str(exc))
+        for check in self.append_checks:
+            early = check(self, header, produce_version)
+            if early is not None:
+                return early
+        buf = records
+        target = self.target_codec
+        if target is not None and (header.attributes & ATTR_COMPRESSION_MASK) != target:
+            try:
+                buf = bytearray(recompress_batch(header, target))
+            except RecordBatchError as exc:
+                return AppendResult(exc.error_code, error_message=str(exc))
+            header = BatchHeader(memoryview(buf), 0)
+        log = self.log
+        try:
+            info = log.append(buf, leader_epoch=self.leader_epoch)
+        except RecordBatchTooLarge as exc:
+            return AppendResult(ErrorCode.RECORD_LIST_TOO_LARGE, error_message=str(exc))
+        except LogClosed:
+            return AppendResult(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        except StorageError as exc:
+            return AppendResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
+        for hook in self.after_append:
+            hook(self, header, info)
+        self._advance_high_watermark(info)
+        return AppendResult(
+            0, info.base_offset, info.last_offset, info.log_append_time_ms, log.log_start_offset
+        )
+
+    def _advance_high_watermark(self, info: AppendInfo) -> None:
+        # Single broker: the leader is the whole ISR, so the HW follows the LEO. The
+        # replication layer replaces this with follower progress.
+        if self.broker.replication is None:
+            self.log.high_watermark = self.log.log_end_offset
+        self.broker.purgatory.notify(self.key)
+
+    # -- fetch -----------------------------------------------------------------------------
+    @property
+    def high_watermark(self) -> int:
+        return self.log.high_watermark
+
+    @property
+    def last_stable_offset(self) -> int:
+        # No open transactions are tracked yet: the LSO is the HW (CLIENTS.md pitfall 7).
+        return self.log.high_watermark
+
+    def read(
+        self, fetch_offset: int, max_bytes: int, read_committed: bool, min_one: bool
+    ) -> ReadResult:
+        log = self.log
+        hw = log.high_watermark
+        lso = self.last_stable_offset
+        try:
+            sl = log.read(fetch_offset, max_bytes, lso if read_committed else hw, min_one)
+        except OffsetOutOfRange:
+            return ReadResult(ErrorCode.OFFSET_OUT_OF_RANGE, hw, lso, log.log_start_offset)
+        except LogClosed:
+            return ReadResult(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1, -1)
+        return ReadResult(0, hw, lso, log.log_start_offset, sl)

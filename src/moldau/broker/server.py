@@ -1,0 +1,274 @@
+"""The Broker: configuration, metadata, logs and partitions, listeners, timers, shutdown.
+
+Handlers reach everything through `ctx.broker`:
+- `config` (BrokerConfig), `metadata` (MetadataStore), `logs` (storage LogManager), `clock`,
+  `loop`, `purgatory`;
+- `partition(topic, index)` -> Partition | None (the produce/fetch entry points);
+- `create_topic` / `delete_topic` / `create_partitions` / `set_topic_configs`, which change
+  the metadata and then the logs (through the metadata listener, so changes made by another
+  broker in cluster mode take the same path);
+- `topic_configs(name)` -> the effective topic configs (broker defaults + overrides);
+- `run_blocking(fn, *args)`: run disk-heavy work in the executor, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from moldau.broker.config import BrokerConfig
+from moldau.broker.partition import Partition
+from moldau.broker.purgatory import Purgatory
+from moldau.cluster.metadata import (
+    CONFIGS_CHANGED,
+    PARTITIONS_ADDED,
+    TOPIC_CREATED,
+    TOPIC_DELETED,
+    MetadataStore,
+    TopicInfo,
+)
+from moldau.common.clock import SYSTEM_CLOCK, Clock
+
+log = logging.getLogger("moldau.server")
+T = TypeVar("T")
+
+
+class Broker:
+    def __init__(self, config: BrokerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.config = config
+        self.clock = clock
+        self.node_id = config.node_id
+        self.loop: asyncio.AbstractEventLoop = asyncio.get_event_loop()
+        self.purgatory = Purgatory()
+        self.replication: Any = None  # set by the replication layer in cluster mode
+        self.metadata: MetadataStore
+        self.logs: Any = None
+        self.partitions: dict[tuple[str, int], Partition] = {}
+        self.connections: set[Any] = set()
+        self._servers: list[asyncio.AbstractServer] = []
+        self._timers: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.bound_ports: list[int] = []
+        self.advertised_host = ""
+        self.advertised_port = 0
+
+    @property
+    def stopping(self) -> bool:
+        """True once shutdown began: waiting requests answer with what they have."""
+        return self._stopping
+
+    # -- start-up ------------------------------------------------------------------------
+    async def start(self) -> None:
+        from moldau.broker import handlers
+        from moldau.cluster.metadata_local import LocalMetadataStore
+        from moldau.storage.config import LogConfig
+        from moldau.storage.manager import LogManager
+
+        self.loop = asyncio.get_running_loop()
+        handlers.load_all()
+        cfg = self.config
+        adv = cfg.advertised_listeners[0]
+        self.advertised_host = adv.host or socket.gethostname()
+        self.advertised_port = adv.port
+        store = LocalMetadataStore(cfg.log_dir, self.node_id, self.advertised_host, adv.port)
+        await self.loop.run_in_executor(None, store.load)
+        self.metadata = store
+        default_config = LogConfig.from_topic_configs(cfg.topic_defaults())
+        self.logs = LogManager([str(d) for d in cfg.log_dirs], self.clock, default_config)
+        await self.loop.run_in_executor(
+            None, self.logs.load, lambda t: self._log_config(self.topic_configs(t))
+        )
+        for topic in store.topics().values():
+            self._open_topic(topic)
+        store.add_listener(self._on_metadata_change)
+        for listener in cfg.listeners:
+            server = await self.loop.create_server(
+                lambda name=listener.name: self._new_connection(name),
+                host=listener.host or None,
+                port=listener.port,
+                reuse_address=True,
+                backlog=1024,
+            )
+            self._servers.append(server)
+            for sock in server.sockets:
+                self.bound_ports.append(sock.getsockname()[1])
+        if adv.port == 0 and self.bound_ports:  # ephemeral port: advertise the real one
+            self.advertised_port = self.bound_ports[0]
+            store.set_advertised(self.advertised_host, self.advertised_port)
+        self._start_timers()
+
+    def _new_connection(self, listener_name: str) -> asyncio.Protocol:
+        from moldau.broker.network import Connection
+
+        return Connection(self, listener_name)
+
+    def connection_opened(self, conn: Any) -> bool:
+        if self._stopping or len(self.connections) >= self.config["max.connections"]:
+            return False
+        self.connections.add(conn)
+        return True
+
+    def connection_closed(self, conn: Any) -> None:
+        self.connections.discard(conn)
+
+    # -- partitions ----------------------------------------------------------------------
+    def partition(self, topic: str, index: int) -> Partition | None:
+        return self.partitions.get((topic, index))
+
+    def topic_configs(self, name: str) -> dict[str, str]:
+        """Effective topic configs: the broker's defaults overlaid with the topic's own."""
+        out = self.config.topic_defaults()
+        topic = self.metadata.topic(name)
+        if topic is not None:
+            out.update(topic.configs)
+        return out
+
+    def _log_config(self, configs: Mapping[str, str]) -> Any:
+        from moldau.storage.config import LogConfig
+
+        return LogConfig.from_topic_configs(configs)
+
+    def _open_topic(self, topic: TopicInfo) -> None:
+        configs = self.topic_configs(topic.name)
+        log_config = self._log_config(configs)
+        for p in topic.partitions:
+            if (topic.name, p.index) in self.partitions:
+                continue
+            plog = self.logs.get(topic.name, p.index)
+            if plog is None:
+                plog = self.logs.create(topic.name, p.index, log_config, topic_id=topic.topic_id)
+            else:
+                plog.config = log_config
+            part = Partition(self, topic.name, p.index, plog, configs)
+            part.leader_epoch = p.leader_epoch
+            self.partitions[(topic.name, p.index)] = part
+
+    def _on_metadata_change(self, event: str, topic: TopicInfo) -> None:
+        if event in (TOPIC_CREATED, PARTITIONS_ADDED):
+            self._open_topic(topic)
+            if event == TOPIC_CREATED:
+                log.info(
+                    "Created topic %s with %d partition(s) and topic id %s",
+                    topic.name,
+                    len(topic.partitions),
+                    topic.topic_id,
+                )
+            else:
+                log.info("Topic %s now has %d partition(s)", topic.name, len(topic.partitions))
+        elif event == TOPIC_DELETED:
+            for p in topic.partitions:
+                part = self.partitions.pop((topic.name, p.index), None)
+                if part is not None:
+                    self.logs.delete(topic.name, p.index)
+                    self.purgatory.notify(part.key)
+            log.info("Deleted topic %s (topic id %s)", topic.name, topic.topic_id)
+        elif event == CONFIGS_CHANGED:
+            configs = self.topic_configs(topic.name)
+            log_config = self._log_config(configs)
+            for p in topic.partitions:
+                part = self.partitions.get((topic.name, p.index))
+                if part is not None:
+                    part.apply_configs(configs)
+                    part.log.config = log_config
+            log.info("Updated configs of topic %s: %s", topic.name, topic.configs)
+
+    # -- topic changes (used by handlers) ------------------------------------------------
+    async def create_topic(
+        self,
+        name: str,
+        num_partitions: int,
+        replication_factor: int,
+        configs: Mapping[str, str],
+    ) -> TopicInfo:
+        return await self.metadata.create_topic(name, num_partitions, replication_factor, configs)
+
+    async def auto_create_topic(self, name: str) -> TopicInfo | None:
+        """Create `name` with the broker's defaults when auto.create.topics.enable allows it;
+        None when it does not (or the name is invalid)."""
+        from moldau.cluster.metadata import MetadataError, topic_name_error
+
+        if not self.config["auto.create.topics.enable"] or topic_name_error(name):
+            return None
+        existing = self.metadata.topic(name)
+        if existing is not None:
+            return existing
+        try:
+            return await self.metadata.create_topic(
+                name,
+                self.config["num.partitions"],
+                min(self.config["default.replication.factor"], len(self.metadata.brokers())),
+                {},
+            )
+        except MetadataError:
+            return self.metadata.topic(name)
+
+    # -- executor ------------------------------------------------------------------------
+    async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.loop.run_in_executor(None, fn, *args)
+
+    # -- timers --------------------------------------------------------------------------
+    def _start_timers(self) -> None:
+        cfg = self.config
+        self._every(cfg["log.retention.check.interval.ms"], "retention", "run_retention")
+        if cfg["log.cleaner.enable"]:
+            self._every(cfg["log.cleaner.backoff.ms"], "cleaner", "run_cleaner")
+        self._every(cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint")
+
+    def _every(self, interval_ms: int, name: str, method: str) -> None:
+        fn = getattr(self.logs, method, None)
+        if fn is None or interval_ms <= 0:
+            return
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_ms / 1000)
+                try:
+                    await self.run_blocking(fn)
+                except Exception:
+                    log.exception("Periodic %s task failed", name)
+                if name == "retention":
+                    # Retention/DeleteRecords may have moved log start offsets: wake fetches.
+                    for key in list(self.partitions):
+                        self.purgatory.notify(key)
+
+        self._timers.append(self.loop.create_task(loop(), name=f"moldau-{name}"))
+
+    # -- API versions (used by network for quirk 3) ------------------------------------------
+    def api_versions_error_response(self) -> Any:
+        from moldau.broker.handlers.api_versions import unsupported_version_response
+
+        return unsupported_version_response()
+
+    # -- shutdown ------------------------------------------------------------------------
+    async def shutdown(self, drain_timeout_s: float = 10.0) -> None:
+        """Stop accepting, finish in-flight requests, flush and checkpoint the logs."""
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("Shutting down")
+        for server in self._servers:
+            server.close()
+        conns = list(self.connections)
+        for c in conns:
+            c.stop_reading()
+        # Long-polling fetches would otherwise sit out their max wait.
+        self.purgatory.notify_all()
+        if conns:
+            drains = [c.drain() for c in conns]
+            try:
+                await asyncio.wait_for(asyncio.gather(*drains), drain_timeout_s)
+            except TimeoutError:
+                log.warning("In-flight requests still running after %.0f s", drain_timeout_s)
+        for c in conns:
+            c.close()
+        for t in self._timers:
+            t.cancel()
+        await asyncio.gather(*self._timers, return_exceptions=True)
+        if self.logs is not None:
+            await self.run_blocking(self.logs.shutdown)
+        if hasattr(self, "metadata"):
+            await self.metadata.close()
+        log.info("Shut down completed")
