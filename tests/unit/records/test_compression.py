@@ -117,3 +117,18 @@ def test_unknown_codec(codec: int) -> None:
     assert info.value.error_code == 76
     with pytest.raises(UnsupportedCompressionError):
         compress(codec, b"abc")
+
+
+def test_codec_from_config() -> None:
+    from moldau.protocol.records.compression import codec_from_config
+
+    assert codec_from_config("producer") is None
+    assert [codec_from_config(n) for n in ("uncompressed", "none", "gzip", "snappy")] == [
+        0,
+        0,
+        1,
+        2,
+    ]
+    assert codec_from_config("LZ4") == 3 and codec_from_config("zstd") == 4
+    with pytest.raises(ValueError):
+        codec_from_config("brotli")

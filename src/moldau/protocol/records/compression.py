@@ -51,6 +51,22 @@ class Codec(IntEnum):
 
 CODEC_NAMES = {"none": 0, "uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
+
+def codec_from_config(compression_type: str) -> int | None:
+    """The codec a topic's `compression.type` asks for; None for "producer" (keep the batch's).
+
+    Kafka's values: producer (default), uncompressed, gzip, snappy, lz4, zstd; "none" is
+    accepted too, as the producer-side name of the same thing.
+    """
+    value = compression_type.strip().lower()
+    if value == "producer":
+        return None
+    try:
+        return CODEC_NAMES[value]
+    except KeyError:
+        raise ValueError(f"unknown compression.type {compression_type!r}") from None
+
+
 # A batch is at most a few MiB compressed; 64 MiB decompressed is far beyond anything a real
 # producer sends yet bounded. Callers pass their own limit where they know better.
 DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024
