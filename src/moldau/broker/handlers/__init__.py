@@ -12,7 +12,7 @@ import logging
 _log = logging.getLogger(__name__)
 
 # Families that must be present: the broker does not start without them.
-_CORE = ("api_versions", "metadata", "produce", "fetch", "offsets")
+_CORE = ("api_versions", "metadata", "produce", "fetch", "offsets", "topics", "configs", "cluster")
 
 # Families added by other parts of the project; a missing module is skipped (logged at DEBUG).
 _OPTIONAL = ("groups", "producer_ids", "transactions", "sasl")

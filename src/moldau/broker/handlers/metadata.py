@@ -101,4 +101,3 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
         controller_id=store.controller_id if v >= 1 else -1,
         topics=topics,
     )
-
