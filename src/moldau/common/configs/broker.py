@@ -7,7 +7,6 @@ dynamic per-broker > dynamic cluster-wide default > server.properties > built-in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from moldau.common.configs.broker_defs import BROKER_CONFIGS
@@ -51,14 +50,26 @@ def broker_config_synonyms(name: str) -> tuple[str, ...]:
     return _SYNONYMS_OF.get(name, (name,))
 
 
-@dataclass(slots=True, frozen=True)
 class Listener:
     """One ``NAME://host:port`` entry of listeners / advertised.listeners."""
 
-    name: str
-    host: str
-    port: int
-    security_protocol: str
+    __slots__ = ("host", "name", "port", "security_protocol")
+
+    def __init__(self, name: str, host: str, port: int, security_protocol: str) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.security_protocol = security_protocol
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Listener) and (self.name, self.host, self.port, self.security_protocol) == (
+            other.name, other.host, other.port, other.security_protocol)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.host, self.port, self.security_protocol))
+
+    def __repr__(self) -> str:
+        return f"Listener({self.name!r}, {self.host!r}, {self.port}, {self.security_protocol!r})"
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
