@@ -38,29 +38,41 @@ class PropertiesError(ConfigError):
 
 
 def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
-    """Yield (first line number, logical line) with continuations joined."""
+    """Yield (first line number, logical line) with continuations joined.
+
+    As in Java, a continuation that has gathered nothing yet (a line holding only a
+    backslash) leaves the next natural line a fresh start: it may be a comment or blank.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    i = 0
-    n = len(lines)
-    while i < n:
-        lineno = i + 1
-        line = lines[i].lstrip(_BLANKS)
-        i += 1
-        if not line or line[0] in "#!":
-            continue
-        parts = []
-        while True:
-            trailing = len(line) - len(line.rstrip("\\"))
-            if trailing % 2 == 1:
-                parts.append(line[:-1])
-                if i >= n:
-                    break  # Java drops a backslash at the very end of the input.
-                line = lines[i].lstrip(_BLANKS)
-                i += 1
+    if lines[-1] == "":
+        lines.pop()  # the text ended with a line terminator: no further line
+    parts: list[str] = []
+    pending = False  # the previous natural line ended in a continuation backslash
+    first = 0
+    for i, natural in enumerate(lines):
+        line = natural.lstrip(_BLANKS)
+        fresh = not parts or not any(parts)
+        if fresh:
+            parts = []
+            if not line or line[0] in "#!":
+                pending = False
                 continue
-            parts.append(line)
-            break
-        yield lineno, "".join(parts)
+            first = i + 1
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2 == 1:
+            parts.append(line[:-1])
+            pending = True
+            continue
+        parts.append(line)
+        yield first, "".join(parts)
+        parts = []
+        pending = False
+    if parts and any(parts):
+        yield first, "".join(parts)  # a backslash at the very end of the input is dropped
+    elif pending and not text.endswith("\r\n"):
+        # Java's reader quirk: a lone continuation backslash on the last line (followed by
+        # nothing, or by one CR or LF) yields an entry with an empty key and value.
+        yield first, ""
 
 
 def _unescape(raw: str, lineno: int) -> str:
