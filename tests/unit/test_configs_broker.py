@@ -113,6 +113,11 @@ def test_unknown_keys_warn_not_fail() -> None:
         ("offsets.topic.replication.factor", "70000", "Not a number of type SHORT"),
         ("log.cleaner.min.cleanable.ratio", "1.5", "Value must be no more than 1"),
         ("log.message.timestamp.type", "createtime", "String must be one of: CreateTime, LogAppendTime"),
+        ("listeners", "", "must not be empty"),
+        ("log.dirs", "/a,/a", "twice"),
+        ("log.dirs", "/a,,/b", "must not be empty"),
+        ("group.coordinator.rebalance.protocols", "", "must not be empty"),
+        ("group.coordinator.rebalance.protocols", "classic,magic", "String must be one of"),
     ],
 )
 def test_invalid_values_name_the_key(key: str, value: str, why: str) -> None:
@@ -273,3 +278,9 @@ def test_validate_broker_alter() -> None:
     assert e.value.key == "message.max.bytes"
     with pytest.raises(InvalidConfigError, match="Unknown broker config"):
         validate_broker_alter({"nope": "1"}, per_broker=True)
+
+
+def test_plugin_classes_warn_that_they_are_ignored() -> None:
+    c = make({"create.topic.policy.class.name": "com.example.Policy", "alter.config.policy.class.name": ""})
+    c.validate()
+    assert c.warnings == ["create.topic.policy.class.name=com.example.Policy ignored: moldau cannot load Java plugin classes"]

@@ -16,6 +16,7 @@ from moldau.common.configs.types import (
     NO_DEFAULT,
     ConfigKey,
     ConfigSource,
+    ConfigType,
     UpdateMode,
     format_value,
 )
@@ -159,9 +160,12 @@ class BrokerConfig:
         self._errors: dict[str, ConfigError] = {}
         self._values: dict[str, Any] = {}
         self._sources: dict[str, ConfigSource] = {}
-        for key in self.static:
-            if key not in BROKER_CONFIGS:
+        for key, value in self.static.items():
+            known = BROKER_CONFIGS.get(key)
+            if known is None:
                 self.warnings.append(f"Unknown config {key!r} ignored: moldau does not use it")
+            elif known.type is ConfigType.CLASS and value.strip():
+                self.warnings.append(f"{key}={value.strip()} ignored: moldau cannot load Java plugin classes")
         for cfg in BROKER_CONFIGS.values():
             self._resolve(cfg)
 

@@ -26,6 +26,7 @@ __all__ = [
     "between",
     "format_value",
     "invalid",
+    "non_empty_list",
     "one_of",
     "parse_value",
 ]
@@ -277,6 +278,27 @@ class _OneOf:
 
 def one_of(*choices: str, case_insensitive: bool = False, allow_empty: bool = True) -> Validator:
     return _OneOf(choices, case_insensitive, allow_empty)
+
+
+class _NonEmptyList:
+    """A LIST that must have at least one element and no element twice."""
+
+    __slots__ = ()
+
+    def __call__(self, name: str, value: Any) -> None:
+        if value is None:
+            return
+        if not value or any(not v for v in value):
+            raise ConfigError(f"Configuration {name} must not be empty", name)
+        if len(set(value)) != len(value):
+            raise ConfigError(f"Configuration {name} must not list a value twice", name)
+
+    def __str__(self) -> str:
+        return "non-empty list without duplicates"
+
+
+def non_empty_list() -> Validator:
+    return _NonEmptyList()
 
 
 class ConfigKey:
