@@ -242,6 +242,17 @@ class GroupCoordinatorShard:
         self._schedule_expiry_sweep()
         return res
 
+    def unload(self, code: int) -> None:
+        """The partition moves away or the broker stops: answer every parked request."""
+        for g in self.groups.values():
+            for m in g.members.values():
+                if m.join_waiter is not None:
+                    w, m.join_waiter = m.join_waiter, None
+                    w(join_error(m.member_id, code))
+                if m.sync_waiter is not None:
+                    sw, m.sync_waiter = m.sync_waiter, None
+                    sw(sync_error(code))
+
     # ------------------------------------------------------------------------------------
     # timers
 
