@@ -45,9 +45,9 @@ def test_subtract() -> None:
 
 
 def test_append_on_non_list_is_invalid_config() -> None:
-    with pytest.raises(InvalidConfigError, match="Config value append is not allowed for config key: retention.ms"):
+    with pytest.raises(InvalidConfigError, match="Cannot APPEND to config retention.ms: its type is LONG, not LIST"):
         apply_incremental({}, [("retention.ms", AlterOp.APPEND, "1")])
-    with pytest.raises(InvalidConfigError, match="subtract"):
+    with pytest.raises(InvalidConfigError, match="SUBTRACT"):
         apply_incremental({}, [("retention.ms", AlterOp.SUBTRACT, "1")])
 
 

@@ -70,8 +70,8 @@ def apply_incremental(
             if key is None:
                 raise InvalidConfigError(name, f"Unknown config name: {name}")
             if key.type is not ConfigType.LIST:
-                verb = "append" if code == AlterOp.APPEND else "subtract"
-                raise InvalidConfigError(name, f"Config value {verb} is not allowed for config key: {name}")
+                op_name = AlterOp(code).name
+                raise InvalidConfigError(name, f"Cannot {op_name} to config {name}: its type is {key.type.name}, not LIST")
             if name in result:
                 base = _split(result[name])
             else:

@@ -46,6 +46,11 @@ for _group in _BROKER_SYNONYM_GROUPS:
         _SYNONYMS_OF[_name] = _group
 
 
+# Keys Kafka 4 requires (no default) that moldau gives a lenient default; DescribeConfigs
+# lists no DEFAULT_CONFIG synonym for them, as Kafka does.
+_REQUIRED_IN_KAFKA = frozenset({"node.id", "process.roles", "controller.listener.names"})
+
+
 def broker_config_synonyms(name: str) -> tuple[str, ...]:
     """Every broker config that sets the same thing as ``name`` (itself included), in order."""
     return _SYNONYMS_OF.get(name, (name,))
@@ -154,6 +159,11 @@ class BrokerConfig:
         dynamic_broker: Mapping[str, str] | None = None,
     ) -> None:
         self.static: dict[str, str] = {str(k): str(v) for k, v in (props or {}).items()}
+        # node.id and broker.id name one setting: as Kafka does, a file that sets one is
+        # taken to set both (DescribeConfigs then shows both as STATIC_BROKER_CONFIG).
+        for a, b in (("node.id", "broker.id"), ("broker.id", "node.id")):
+            if a in self.static and b not in self.static:
+                self.static[b] = self.static[a]
         self.dynamic_default: dict[str, str] = dict(dynamic_default or {})
         self.dynamic_broker: dict[str, str] = dict(dynamic_broker or {})
         self.warnings: list[str] = []
@@ -487,6 +497,8 @@ def _broker_synonyms(cfg: BrokerConfig, name: str, sensitive: bool) -> list[Conf
             if syn in layer:
                 found.append(ConfigSynonym(syn, None if sensitive else layer[syn], source))
     for syn in group:
+        if syn in _REQUIRED_IN_KAFKA:
+            continue
         default = BROKER_CONFIGS[syn].default_string() if syn in BROKER_CONFIGS else None
         if default is not None:
             found.append(ConfigSynonym(syn, None if sensitive else default, ConfigSource.DEFAULT_CONFIG))
