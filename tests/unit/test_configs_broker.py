@@ -284,3 +284,12 @@ def test_plugin_classes_warn_that_they_are_ignored() -> None:
     c = make({"create.topic.policy.class.name": "com.example.Policy", "alter.config.policy.class.name": ""})
     c.validate()
     assert c.warnings == ["create.topic.policy.class.name=com.example.Policy ignored: moldau cannot load Java plugin classes"]
+
+
+def test_banner_lines() -> None:
+    lines = make({"num.partitions": "4"}).banner_lines()
+    assert len(lines) == len(BROKER_CONFIGS)
+    assert "num.partitions = 4" in lines
+    assert "zookeeper.connect = null" in lines
+    assert "log.cleanup.policy = delete" in lines
+    assert lines == sorted(lines)

@@ -274,6 +274,24 @@ class BrokerConfig:
         v = self._values.get(name)
         return None if v is None else format_value(v)
 
+    def banner_lines(self) -> list[str]:
+        """``name = value`` for every known key, sorted, for the start-up log.
+
+        Passwords print as ``[hidden]`` and unset keys as ``null``, as Kafka's banner does.
+        """
+        lines = []
+        for name in sorted(BROKER_CONFIGS):
+            key = BROKER_CONFIGS[name]
+            value = self._values.get(name)
+            if key.sensitive and value is not None:
+                shown = "[hidden]"
+            elif value is None:
+                shown = "null"
+            else:
+                shown = format_value(value)
+            lines.append(f"{name} = {shown}")
+        return lines
+
     # -- derived values Kafka computes from several keys -------------------------------
 
     @property
