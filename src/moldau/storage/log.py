@@ -121,6 +121,8 @@ class PartitionLog:
         # Set when a segment is rolled; LogManager.checkpoint() fsyncs up to it.
         self.flush_pending_offset = self.recovery_point
         self.deleted_segments: list[tuple[int, LogSegment]] = []  # (delete after ms, seg)
+        # The cleaner's checkpoint: offsets below it were compacted already (cleaner.py).
+        self.first_dirty_offset = self._log_start_offset
 
     @classmethod
     def create(
@@ -531,6 +533,14 @@ class PartitionLog:
         self._segments = keep
         self._bases = [s.base_offset for s in keep]
         self.advance_log_start_offset(keep[0].base_offset)
+        due = self.clock.monotonic_ms() + delay_ms
+        for seg in segments:
+            seg.rename_for_deletion()
+            self.deleted_segments.append((due, seg))
+
+    def delete_segments_for_swap(self, segments: list[LogSegment], delay_ms: int) -> None:
+        """Rename segments that a cleaned segment replaces (the cleaner's swap step); the log
+        start offset stays where it is."""
         due = self.clock.monotonic_ms() + delay_ms
         for seg in segments:
             seg.rename_for_deletion()

@@ -8,6 +8,7 @@ Log dir root layout (Kafka's):
       recovery-point-offset-checkpoint       offsets below which data is known to be on disk
       log-start-offset-checkpoint            per-partition log start offsets
       replication-offset-checkpoint          per-partition high watermarks
+      cleaner-offset-checkpoint              compacted logs: first offset not yet cleaned
       .kafka_cleanshutdown                   present only while the broker is cleanly stopped
 
 (The checkpoint format is in checkpoint.py.) `load()` removes the clean-shutdown marker once
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 
 from moldau.common.clock import SYSTEM_CLOCK, Clock
 
-from . import retention
+from . import cleaner, retention
 from .checkpoint import (
     CLEAN_SHUTDOWN_FILE,
     LOG_START_OFFSET_FILE,
@@ -104,6 +105,7 @@ class LogManager:
                 recovery, clean = {}, False
             starts = self._read_checkpoint(root, LOG_START_OFFSET_FILE) or {}
             hws = self._read_checkpoint(root, REPLICATION_OFFSET_FILE) or {}
+            dirty = self._read_checkpoint(root, cleaner.CLEANER_CHECKPOINT_FILE) or {}
             for name in sorted(os.listdir(root)):
                 path = os.path.join(root, name)
                 if not os.path.isdir(path):
@@ -126,6 +128,8 @@ class LogManager:
                     high_watermark=hws.get(tp, 0),
                     clean_shutdown=clean,
                 )
+                if tp in dirty:
+                    log.first_dirty_offset = max(dirty[tp], log.log_start_offset)
                 self._logs[tp] = log
                 self._dir_of[tp] = root
                 with contextlib.suppress(CorruptCheckpoint):
@@ -246,6 +250,12 @@ class LogManager:
         self._pending_dir_deletes = keep
         return deleted
 
+    def run_cleaner(self, now_ms: int | None = None, max_logs: int = 1) -> int:
+        """Compact up to `max_logs` of the dirtiest compacted logs that are due (see
+        cleaner.py); returns how many were cleaned. Blocks on fsync of the cleaned files."""
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        return cleaner.clean_due_logs(self.all_logs(), now, max_logs)
+
     # -- durability ---------------------------------------------------------------------
 
     def checkpoint(self) -> None:
@@ -269,6 +279,10 @@ class LogManager:
             write_offset_checkpoint(
                 os.path.join(root, REPLICATION_OFFSET_FILE),
                 {tp: log.high_watermark for tp, log in mine},
+            )
+            write_offset_checkpoint(
+                os.path.join(root, cleaner.CLEANER_CHECKPOINT_FILE),
+                {tp: log.first_dirty_offset for tp, log in mine if log.config.compact},
             )
 
     def shutdown(self) -> None:

@@ -64,6 +64,7 @@ class LogSegment:
         "_fd",
         "_map",
         "_map_len",
+        "_renamed",
         "__weakref__",
     )
 
@@ -97,6 +98,7 @@ class LogSegment:
         self._fd: int | None = None
         self._map: mmap.mmap | None = None
         self._map_len = 0
+        self._renamed = False  # files carry the ".deleted" suffix (see rename_for_deletion)
         if new:
             fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             os.close(fd)
@@ -487,10 +489,10 @@ class LogSegment:
         """Release handles and unlink all files of the segment (missing files are fine)."""
         self._handles.forget(self)
         self.release_handles()
+        suffix = ".deleted" if self._renamed else ""
         for path in (self.log_path, self.index.path, self.time_index.path):
-            for p in (path, path + ".deleted"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(p)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path + suffix)
 
     def rename_for_deletion(self) -> None:
         """Kafka's two-step delete: rename to `*.deleted` now, unlink after file.delete.delay.ms."""
@@ -499,3 +501,4 @@ class LogSegment:
         for path in (self.log_path, self.index.path, self.time_index.path):
             with contextlib.suppress(FileNotFoundError):
                 os.replace(path, path + ".deleted")
+        self._renamed = True
