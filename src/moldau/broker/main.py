@@ -96,12 +96,9 @@ def _banner(broker: object) -> None:
 
     assert isinstance(broker, Broker)
     cfg = broker.config
-    lines = ["KafkaConfig values:"]
-    for k, v in cfg.as_strings().items():
-        lines.append(f"\t{k} = {'null' if v is None else v}")
-    log.info("\n".join(lines))
-    for key in cfg.unknown:
-        log.warning("The configuration '%s' was supplied but isn't a known config.", key)
+    log.info("KafkaConfig values:\n\t" + "\n\t".join(cfg.banner_lines()))
+    for warning in cfg.unknown:
+        log.warning("%s", warning)
     log.info(
         "[KafkaServer id=%d] started: cluster id %s, listeners %s, advertised %s:%d, "
         "%d topic(s), %d APIs, log dir %s",

@@ -1,16 +1,21 @@
 """DescribeConfigs (key 32, v1-4), AlterConfigs (key 33, v0-2), IncrementalAlterConfigs
 (key 44, v0-1).
 
-Topic configs can be changed; broker configs are static in moldau (server.properties), so
-altering them answers INVALID_REQUEST with that reason instead of pretending to apply them.
-AlterConfigs replaces a topic's whole override set; IncrementalAlterConfigs applies SET (0),
-DELETE (1), APPEND (2) and SUBTRACT (3, list configs only).
+Topic configs can be changed; they are validated with Kafka's definitions and stored in
+canonical form. Broker configs are static in moldau (server.properties): altering them is
+answered with INVALID_REQUEST and that reason rather than pretending to apply them.
+AlterConfigs replaces a topic's whole override set; IncrementalAlterConfigs applies SET,
+DELETE, APPEND and SUBTRACT (the last two on list configs only).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from moldau.broker.describe_configs import (
-    InvalidTopicConfig,
+    InvalidConfigError,
+    InvalidRequestError,
+    apply_incremental,
     describe_broker,
     describe_topic,
     validate_topic_configs,
@@ -41,11 +46,6 @@ from moldau.protocol._generated.incremental_alter_configs_response import (
 from moldau.protocol.error_codes import ErrorCode
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
-_LIST_KEYS = {
-    "cleanup.policy",
-    "follower.replication.throttled.replicas",
-    "leader.replication.throttled.replicas",
-}
 
 
 def _broker_name_error(ctx: RequestContext, name: str) -> str | None:
@@ -67,6 +67,7 @@ async def describe_configs(
         r = DescribeConfigsResult(
             resource_type=res.resource_type, resource_name=res.resource_name, error_message=None
         )
+        names = res.configuration_keys or None  # null or empty: every config
         entries = None
         if res.resource_type == TOPIC:
             topic = broker.metadata.topic(res.resource_name)
@@ -74,58 +75,54 @@ async def describe_configs(
                 r.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
                 r.error_message = f"Topic {res.resource_name} does not exist"
             else:
-                entries = describe_topic(
-                    topic.configs, broker.config.raw, broker.config.topic_defaults()
-                )
-        elif res.resource_type == BROKER:
+                entries = describe_topic(topic.configs, broker.config, req.include_synonyms, names)
+        elif res.resource_type in (BROKER, BROKER_LOGGER):
             err = _broker_name_error(ctx, res.resource_name)
             if err:
                 r.error_code, r.error_message = ErrorCode.INVALID_REQUEST, err
-            else:
-                entries = describe_broker(broker.config.raw, broker.config.as_strings())
-        elif res.resource_type == BROKER_LOGGER:
-            err = _broker_name_error(ctx, res.resource_name)
-            if err:
-                r.error_code, r.error_message = ErrorCode.INVALID_REQUEST, err
+            elif res.resource_type == BROKER:
+                entries = describe_broker(broker.config, req.include_synonyms, names)
             else:
                 entries = []
         else:
             r.error_code = ErrorCode.INVALID_REQUEST
             r.error_message = f"Unsupported resource type {res.resource_type}"
         if entries is not None:
-            wanted = set(res.configuration_keys) if res.configuration_keys else None
             r.configs = [
                 DescribeConfigsResourceResult(
                     name=e.name,
                     value=e.value,
                     read_only=e.read_only,
-                    config_source=e.source,
-                    is_sensitive=e.sensitive,
-                    synonyms=[DescribeConfigsSynonym(n, val, s) for n, val, s in e.synonyms]
+                    config_source=int(e.source),
+                    is_sensitive=e.is_sensitive,
+                    synonyms=[
+                        DescribeConfigsSynonym(s.name, s.value, int(s.source)) for s in e.synonyms
+                    ]
                     if req.include_synonyms
                     else [],
-                    config_type=e.config_type if v >= 3 else 0,
-                    documentation=(e.doc if req.include_documentation else None) if v >= 3 else "",
+                    config_type=int(e.type) if v >= 3 else 0,
+                    documentation=(e.documentation if req.include_documentation else None)
+                    if v >= 3
+                    else "",
                 )
                 for e in entries
-                if wanted is None or e.name in wanted
             ]
         results.append(r)
     return DescribeConfigsResponse(results=results)
 
 
 async def _apply_topic(
-    ctx: RequestContext, name: str, new: dict[str, str], validate_only: bool
+    ctx: RequestContext, name: str, new: Mapping[str, str | None], validate_only: bool
 ) -> tuple[int, str | None]:
     broker = ctx.broker
     if broker.metadata.topic(name) is None:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {name} does not exist"
     try:
-        validate_topic_configs(new)
-    except InvalidTopicConfig as exc:
-        return ErrorCode.INVALID_CONFIG, str(exc)
+        canonical = validate_topic_configs(new, broker.config)
+    except InvalidConfigError as exc:
+        return ErrorCode.INVALID_CONFIG, exc.message
     if not validate_only:
-        await broker.metadata.set_topic_configs(name, new)
+        await broker.metadata.set_topic_configs(name, canonical)
     return 0, None
 
 
@@ -146,7 +143,7 @@ async def alter_configs(ctx: RequestContext, req: AlterConfigsRequest) -> AlterC
     out = []
     for res in req.resources or []:
         if res.resource_type == TOPIC:
-            new = {c.name: c.value for c in res.configs or [] if c.value is not None}
+            new = {c.name: c.value for c in res.configs or []}
             err, msg = await _apply_topic(ctx, res.resource_name, new, req.validate_only)
         else:
             err, msg = _non_topic(ctx, res.resource_type, res.resource_name)
@@ -175,51 +172,16 @@ async def incremental_alter_configs(
         else:
             topic = broker.metadata.topic(res.resource_name)
             if topic is None:
-                err, msg = (
-                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    f"Topic {res.resource_name} does not exist",
-                )
+                err = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                msg = f"Topic {res.resource_name} does not exist"
             else:
-                new = dict(topic.configs)
-                effective = broker.topic_configs(res.resource_name)
-                names = [c.name for c in res.configs or []]
-                if len(set(names)) != len(names):
-                    err, msg = ErrorCode.INVALID_REQUEST, "Duplicate config keys in the request"
-                for c in res.configs or []:
-                    if err:
-                        break
-                    op = c.config_operation
-                    if op == 0:
-                        if c.value is None:
-                            err, msg = (
-                                ErrorCode.INVALID_REQUEST,
-                                f"Null value not supported for {c.name}",
-                            )
-                        else:
-                            new[c.name] = c.value
-                    elif op == 1:
-                        new.pop(c.name, None)
-                    elif op in (2, 3):
-                        if c.name not in _LIST_KEYS:
-                            err, msg = (
-                                ErrorCode.INVALID_CONFIG,
-                                f"Config value append/subtract is not allowed for config key {c.name}",
-                            )
-                            break
-                        cur = [
-                            x
-                            for x in (new.get(c.name) or effective.get(c.name) or "").split(",")
-                            if x
-                        ]
-                        items = [x.strip() for x in (c.value or "").split(",") if x.strip()]
-                        if op == 2:
-                            cur += [x for x in items if x not in cur]
-                        else:
-                            cur = [x for x in cur if x not in items]
-                        new[c.name] = ",".join(cur)
-                    else:
-                        err, msg = ErrorCode.INVALID_REQUEST, f"Unknown config operation {op}"
-                if not err:
+                try:
+                    new = apply_incremental(topic.configs, res.configs or [])
+                except InvalidRequestError as exc:
+                    err, msg = ErrorCode.INVALID_REQUEST, exc.message
+                except InvalidConfigError as exc:
+                    err, msg = ErrorCode.INVALID_CONFIG, exc.message
+                else:
                     err, msg = await _apply_topic(ctx, res.resource_name, new, req.validate_only)
         out.append(
             IncResourceResponse(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from moldau.broker.describe_configs import (
-    InvalidTopicConfig,
+    InvalidConfigError,
     describe_topic,
     validate_topic_configs,
 )
@@ -115,9 +115,9 @@ def _check_topic(
         if c.value is not None:
             configs[c.name] = c.value
     try:
-        validate_topic_configs(configs)
-    except InvalidTopicConfig as exc:
-        return ErrorCode.INVALID_CONFIG, str(exc), -1, -1, configs
+        configs = validate_topic_configs(configs, broker.config)
+    except InvalidConfigError as exc:
+        return ErrorCode.INVALID_CONFIG, exc.message, -1, -1, configs
     if broker.metadata.topic(t.name) is not None:
         return (
             ErrorCode.TOPIC_ALREADY_EXISTS,
@@ -160,10 +160,10 @@ async def create_topics(ctx: RequestContext, req: CreateTopicsRequest) -> Create
                     name=e.name,
                     value=e.value,
                     read_only=e.read_only,
-                    config_source=e.source,
-                    is_sensitive=e.sensitive,
+                    config_source=int(e.source),
+                    is_sensitive=e.is_sensitive,
                 )
-                for e in describe_topic(configs, broker.config.raw, broker.config.topic_defaults())
+                for e in describe_topic(configs, broker.config)
             ]
         elif v >= 5:
             r.configs = []
