@@ -1,0 +1,103 @@
+"""Data, topics, topic ids and configs survive a restart: clean (SIGTERM, exit code 0 and the
+clean-shutdown marker) and unclean (kill -9, recovery)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicCollection, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+
+def _produce(bootstrap: str, topic: str, start: int, n: int) -> None:
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "partitioner": "murmur2_random"})
+    delivered = []
+    for i in range(start, start + n):
+        p.produce(
+            topic, f"v{i}".encode(), f"k{i}".encode(), on_delivery=lambda e, m: delivered.append(e)
+        )
+    assert p.flush(20) == 0
+    assert delivered == [None] * n
+
+
+def _read(bootstrap: str, topic: str, partitions: int, n: int) -> list:
+    c = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "restart", "enable.auto.commit": False}
+    )
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+    out = []
+    deadline = time.monotonic() + 30
+    try:
+        while len(out) < n and time.monotonic() < deadline:
+            for m in c.consume(500, 0.5):
+                if not m.error():
+                    out.append(m)
+    finally:
+        c.close()
+    return out
+
+
+def _topic_id(admin: AdminClient, topic: str) -> str:
+    return str(admin.describe_topics(TopicCollection([topic]))[topic].result(10).topic_id)
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["sigterm", "kill-9"])
+def test_data_and_topics_survive_restart(own_broker, topic_name, clean):
+    admin = AdminClient({"bootstrap.servers": own_broker.bootstrap})
+    admin.create_topics([NewTopic(topic_name, 3, 1, config={"retention.ms": "86400000"})])[
+        topic_name
+    ].result(10)
+    topic_id = _topic_id(admin, topic_name)
+    _produce(own_broker.bootstrap, topic_name, 0, 300)
+    log_dir = own_broker.data_dir / "kafka-logs"
+    if clean:
+        code = own_broker.stop()
+        assert code == 0
+        assert (log_dir / ".kafka_cleanshutdown").exists()
+        assert "Shut down completed" in own_broker.log()
+        own_broker.start()
+    else:
+        own_broker.kill()
+        assert not (log_dir / ".kafka_cleanshutdown").exists()
+        own_broker.start()
+    admin = AdminClient({"bootstrap.servers": own_broker.bootstrap})
+    assert len(admin.list_topics(timeout=10).topics[topic_name].partitions) == 3
+    assert _topic_id(admin, topic_name) == topic_id
+    res = ConfigResource("topic", topic_name)
+    assert admin.describe_configs([res])[res].result(10)["retention.ms"].value == "86400000"
+    # appends continue after the recovered end: offsets are never reused
+    _produce(own_broker.bootstrap, topic_name, 300, 30)
+    got = _read(own_broker.bootstrap, topic_name, 3, 330)
+    assert sorted(m.value() for m in got) == sorted(f"v{i}".encode() for i in range(330))
+    for p in range(3):
+        offs = [m.offset() for m in got if m.partition() == p]
+        assert offs == list(range(len(offs)))
+
+
+def test_cluster_id_is_kept_and_meta_properties_written(own_broker):
+    meta = own_broker.data_dir / "kafka-logs" / "meta.properties"
+    admin = AdminClient({"bootstrap.servers": own_broker.bootstrap})  # kept alive for the call
+    first = admin.describe_cluster().result(10).cluster_id
+    props = dict(
+        line.split("=", 1)
+        for line in meta.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert props["cluster.id"] == first
+    assert props["node.id"] == "0"
+    assert props["version"] == "1"
+    own_broker.restart()
+    admin = AdminClient({"bootstrap.servers": own_broker.bootstrap})
+    again = admin.describe_cluster().result(10).cluster_id
+    assert again == first
+
+
+def test_invalid_config_stops_start_up_naming_the_key(own_broker):
+    if own_broker.external:
+        pytest.skip("needs its own broker process")
+    own_broker.stop()
+    own_broker.overrides["message.max.bytes"] = "lots"
+    with pytest.raises(RuntimeError):
+        own_broker.start(timeout=10)
+    assert "message.max.bytes" in own_broker.log()
