@@ -22,16 +22,19 @@ class HandleOwner(Protocol):
 
 
 class HandleCache:
-    __slots__ = ("max_segments", "_lru")
+    __slots__ = ("max_segments", "_lru", "last")
 
     def __init__(self, max_open_files: int = 1000) -> None:
         if max_open_files < 2:
             raise ValueError("max_open_files must be >= 2")
         self.max_segments = max_open_files // 2
         self._lru: OrderedDict[HandleOwner, None] = OrderedDict()
+        # The most recently touched owner: callers on hot paths skip touch() when it is them.
+        self.last: HandleOwner | None = None
 
     def touch(self, owner: HandleOwner) -> None:
         """Mark `owner` as just used; call it before opening or using its handles."""
+        self.last = owner
         lru = self._lru
         if owner in lru:
             lru.move_to_end(owner)
@@ -44,6 +47,8 @@ class HandleCache:
     def forget(self, owner: HandleOwner) -> None:
         """`owner` closed its handles on its own (close, delete)."""
         self._lru.pop(owner, None)
+        if self.last is owner:
+            self.last = None
 
     def __len__(self) -> int:
         return len(self._lru)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import struct
 from bisect import bisect_right
+from typing import NamedTuple
 
 from moldau.common.clock import Clock
 from moldau.protocol.records.batch import (
@@ -52,10 +54,13 @@ __all__ = [
 ]
 
 _MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+# base offset, length, leader epoch, magic, crc, attributes, last offset delta, base ts, max ts
+_FAST = struct.Struct(">qiibIhiqq")
+_BASE_LEN_EPOCH = struct.Struct(">qii")
+_NEVER = 2**62  # flush.ms at or above this (Kafka's default Long.MAX) means never
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class AppendInfo:
+class AppendInfo(NamedTuple):
     base_offset: int
     last_offset: int
     log_append_time_ms: int  # -1 unless the topic uses LogAppendTime
@@ -63,8 +68,7 @@ class AppendInfo:
     size: int  # bytes appended
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FetchSlice:
+class FetchSlice(NamedTuple):
     """Whole batches ready to send: write `buffers` in order (views of the segment's memory
     map, no copy). `first_offset` is the base offset of the first batch, which may be below
     the fetch offset when that offset is inside the batch (clients skip such records)."""
@@ -232,10 +236,29 @@ class PartitionLog:
         Raises InvalidBatch for bytes that are not whole v2 batches and RecordBatchTooLarge
         for a batch larger than segment.bytes.
         """
-        self._check_open()
+        if self._closed:
+            raise LogClosed(f"{self.topic}-{self.partition} is closed")
         mv = memoryview(batch)
         if mv.readonly:
             raise InvalidBatch("append needs a writable buffer (offsets are assigned in place)")
+        n = len(mv)
+        if n >= HEADER_SIZE and log_append_time_ms is None and not self._config.log_append_time:
+            # The common case, one batch with producer timestamps: no header object.
+            _, length, _, magic, _, _, lod, _, max_ts = _FAST.unpack_from(mv, 0)
+            if length + LOG_OVERHEAD == n and magic == MAGIC_V2 and lod >= 0 and length >= _MIN_BATCH_LENGTH:
+                if n > self._config.segment_bytes:
+                    raise RecordBatchTooLarge(
+                        f"batch of {n} bytes exceeds segment.bytes={self._config.segment_bytes}"
+                    )
+                base = self._leo
+                if leader_epoch > self.epochs.latest_epoch:
+                    self.epochs.assign(leader_epoch, base)
+                _BASE_LEN_EPOCH.pack_into(mv, 0, base, length, leader_epoch)
+                last = base + lod
+                self._write(mv, base, last, max_ts)
+                self._leo = last + 1
+                self._after_append(lod + 1)
+                return AppendInfo(base, last, -1, max_ts, n)
         headers = _parse_batches(mv)
         config = self._config
         if config.log_append_time and log_append_time_ms is None:
@@ -315,7 +338,7 @@ class PartitionLog:
             seg.size + size > config.segment_bytes
             or self.clock.monotonic_ms() - seg.created_ms >= config.segment_ms
             or last - seg.base_offset > INT32_MAX
-            or seg.is_full
+            or seg.full
         ):
             seg = self.roll(base)
         elif last - seg.base_offset > INT32_MAX or base < seg.base_offset:
@@ -326,7 +349,7 @@ class PartitionLog:
         config = self._config
         self._unflushed += messages
         if self._unflushed >= config.flush_messages or (
-            config.flush_ms < 2**62
+            config.flush_ms < _NEVER
             and self.clock.monotonic_ms() - self._last_flush_ms >= config.flush_ms
         ):
             self.flush()
@@ -375,7 +398,8 @@ class PartitionLog:
         when there is nothing to return yet. Raises OffsetOutOfRange outside
         [log start offset, LEO].
         """
-        self._check_open()
+        if self._closed:
+            raise LogClosed(f"{self.topic}-{self.partition} is closed")
         if fetch_offset < self._log_start_offset or fetch_offset > self._leo:
             raise OffsetOutOfRange(fetch_offset, self._log_start_offset, self._leo)
         upper = self._leo if max_offset is None else min(max_offset, self._leo)

@@ -36,6 +36,7 @@ INT32_MAX = 2**31 - 1
 _MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
 
 _BASE_LEN = struct.Struct(">qi")  # base offset, batch length
+_BASE_LEN_LOD = struct.Struct(">qi11xi")  # base offset, batch length, last offset delta
 _I32 = struct.Struct(">i")
 _I64 = struct.Struct(">q")
 # base offset, length, leader epoch, magic, crc, attributes, last offset delta, base ts, max ts
@@ -64,7 +65,9 @@ class LogSegment:
         "_fd",
         "_map",
         "_map_len",
+        "_mv",
         "_renamed",
+        "full",
         "__weakref__",
     )
 
@@ -98,6 +101,8 @@ class LogSegment:
         self._fd: int | None = None
         self._map: mmap.mmap | None = None
         self._map_len = 0
+        self._mv: memoryview | None = None  # a view of the whole map, reused by lookups
+        self.full = False  # an index reached segment.index.bytes: roll before appending
         self._renamed = False  # files carry the ".deleted" suffix (see rename_for_deletion)
         if new:
             fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
@@ -109,14 +114,19 @@ class LogSegment:
     # -- handles --------------------------------------------------------------------------
 
     def _get_fd(self) -> int:
-        self._handles.touch(self)
+        if self._handles.last is not self:
+            self._handles.touch(self)
         if self._fd is None:
             self._fd = os.open(self.log_path, os.O_RDWR)
         return self._fd
 
     def _view(self, end: int) -> memoryview:
         """A view of bytes [0, >= end) of the log file (end must be <= the file size)."""
-        self._handles.touch(self)
+        if self._handles.last is not self:
+            self._handles.touch(self)
+        mv = self._mv
+        if mv is not None and self._map_len >= end:
+            return mv
         if self._map is None or self._map_len < end:
             self._drop_map()
             own = self._fd is None
@@ -128,11 +138,15 @@ class LogSegment:
                 if own:
                     os.close(fd)
             self._map_len = self.size
-        return memoryview(self._map)
+        self._mv = mv = memoryview(self._map)
+        return mv
 
     def _drop_map(self) -> bool:
         """Close the map; False when a view of it is still alive (it closes with the view)."""
         m, self._map, self._map_len = self._map, None, 0
+        if self._mv is not None:
+            self._mv.release()  # slices handed out keep their own hold on the map
+            self._mv = None
         if m is None:
             return True
         try:
@@ -197,9 +211,9 @@ class LogSegment:
             position += length + LOG_OVERHEAD
         self._max_ts = max_ts
 
-    @property
-    def is_full(self) -> bool:
-        return self.index.is_full or self.time_index.is_full
+    def update_full(self) -> None:
+        """Recompute `full` (after loading or cutting the indexes)."""
+        self.full = self.index.is_full or self.time_index.is_full
 
     # -- append ---------------------------------------------------------------------------
 
@@ -226,6 +240,7 @@ class LogSegment:
             self.index.append(last_offset, pos)
             self.time_index.maybe_append(self._max_ts, self._offset_of_max_ts)  # type: ignore[arg-type]
             self._bytes_since_index = 0
+            self.full = self.index.is_full or self.time_index.is_full
         self._bytes_since_index += n
 
     def on_roll(self) -> None:
@@ -247,13 +262,11 @@ class LogSegment:
             return None
         mv = self._view(end)
         pos = self.index.lookup(offset)
-        unpack_bl = _BASE_LEN.unpack_from
-        unpack_i32 = _I32.unpack_from
+        unpack = _BASE_LEN_LOD.unpack_from
         while pos < end:
-            base, length = unpack_bl(mv, pos)
-            last = base + unpack_i32(mv, pos + 23)[0]
-            if last >= offset:
-                return pos, base, last, length + LOG_OVERHEAD
+            base, length, lod = unpack(mv, pos)
+            if base + lod >= offset:
+                return pos, base, base + lod, length + LOG_OVERHEAD
             pos += length + LOG_OVERHEAD
         return None
 
@@ -334,6 +347,8 @@ class LogSegment:
                 return False
         except CorruptIndex:
             return False
+        if check_indexes:
+            self.update_full()
         return True
 
     def scan_tail(self) -> None:
@@ -391,6 +406,7 @@ class LogSegment:
             unpack = _SCAN.unpack_from
             limit = self.base_offset + INT32_MAX
             interval = self.interval
+            last_epoch = None
             while pos + HEADER_SIZE <= file_size:
                 base, length, epoch, magic, crc, _attrs, lod, _bts, max_ts = unpack(mv, pos)
                 total = length + LOG_OVERHEAD
@@ -414,12 +430,14 @@ class LogSegment:
                     self.time_index.maybe_append(self._max_ts, self._offset_of_max_ts)
                     self._bytes_since_index = 0
                 self._bytes_since_index += total
-                if on_batch is not None:
-                    on_batch(epoch, base)
+                if epoch != last_epoch and on_batch is not None:
+                    on_batch(epoch, base)  # the log keeps only epoch changes
+                    last_epoch = epoch
                 next_offset = last + 1
                 pos = end
             del mv
         self.next_offset = next_offset
+        self.update_full()
         return pos
 
     # -- truncation -----------------------------------------------------------------------
@@ -443,6 +461,7 @@ class LogSegment:
         if last is not None:
             self._max_ts, self._offset_of_max_ts = last
         self._scan_max_timestamp(self.index.lookup(self._offset_of_max_ts if last else self.base_offset))
+        self.update_full()
         return base
 
     def _truncate_file(self, position: int) -> None:
