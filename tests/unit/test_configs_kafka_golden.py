@@ -21,6 +21,7 @@ from moldau.common.configs import (
     apply_incremental,
     describe_broker,
     describe_topic,
+    internal_topic_spec,
     parse_properties,
     validate_topic_configs,
 )
@@ -235,3 +236,14 @@ def test_incremental_append_matches_kafka() -> None:
     assert out["leader.replication.throttled.replicas"] == "0:1"
     with pytest.raises(InvalidConfigError):
         apply_incremental(TOPIC_OVERRIDES, [("retention.ms", AlterOp.APPEND, "1")])
+
+
+def test_internal_topics_as_kafka_creates_them(broker: BrokerConfig) -> None:
+    # Captured from the same Kafka 4.3.1 broker after a group commit and InitProducerId.
+    assert internal_topic_spec("__consumer_offsets", broker) == (
+        50, 1, {"compression.type": "producer", "cleanup.policy": "compact", "segment.bytes": "104857600"})
+    assert internal_topic_spec("__transaction_state", broker) == (
+        50, 1, {"compression.type": "uncompressed", "min.insync.replicas": "1", "cleanup.policy": "compact",
+                "segment.bytes": "104857600", "unclean.leader.election.enable": "false"})
+    with pytest.raises(KeyError):
+        internal_topic_spec("orders", broker)

@@ -9,6 +9,7 @@ Public interface (import from here):
 * ``describe_broker(cfg)``, ``describe_topic(overrides, cfg, include_synonyms)`` -> ConfigEntry
 * ``validate_topic_configs(configs, cfg)`` -> canonical strings, raises InvalidConfigError
 * ``effective_topic_config(overrides, cfg)`` (strings), ``effective_topic_values`` (parsed)
+* ``internal_topic_spec("__consumer_offsets", cfg)`` -> (partitions, rf, overrides)
 * ``apply_incremental(current, ops)``; ``validate_broker_alter(configs, per_broker)``
 * ``BROKER_CONFIGS``, ``TOPIC_CONFIGS``, ``TOPIC_SYNONYMS``; enums ``ConfigSource``,
   ``ConfigType``, ``AlterOp``; errors ``ConfigError``, ``InvalidConfigError`` (INVALID_CONFIG),
@@ -34,10 +35,12 @@ from moldau.common.configs.properties import (
     parse_properties,
 )
 from moldau.common.configs.topic import (
+    INTERNAL_TOPICS,
     broker_topic_defaults,
     describe_topic,
     effective_topic_config,
     effective_topic_values,
+    internal_topic_spec,
     validate_topic_configs,
 )
 from moldau.common.configs.topic_defs import TOPIC_CONFIGS, TOPIC_SYNONYMS
@@ -53,6 +56,7 @@ from moldau.common.configs.types import (
 
 __all__ = [
     "BROKER_CONFIGS",
+    "INTERNAL_TOPICS",
     "TOPIC_CONFIGS",
     "TOPIC_SYNONYMS",
     "AlterOp",
@@ -78,6 +82,7 @@ __all__ = [
     "effective_topic_config",
     "effective_topic_values",
     "format_value",
+    "internal_topic_spec",
     "load_properties",
     "parse_listeners",
     "parse_properties",

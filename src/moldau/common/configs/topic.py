@@ -13,7 +13,9 @@ from moldau.common.configs.topic_defs import TOPIC_CONFIGS, TOPIC_SYNONYMS
 from moldau.common.configs.types import ConfigSource, format_value
 
 __all__ = [
+    "INTERNAL_TOPICS",
     "broker_topic_defaults",
+    "internal_topic_spec",
     "describe_topic",
     "effective_topic_config",
     "effective_topic_values",
@@ -155,3 +157,34 @@ def _empty_broker() -> BrokerConfig:
     if not _EMPTY_BROKER:
         _EMPTY_BROKER.append(BrokerConfig())
     return _EMPTY_BROKER[0]
+
+
+INTERNAL_TOPICS = ("__consumer_offsets", "__transaction_state")
+
+
+def internal_topic_spec(topic: str, broker_cfg: BrokerConfig) -> tuple[int, int, dict[str, str]]:
+    """(partitions, replication factor, topic config overrides) Kafka creates an internal
+    topic with; checked against Kafka 4.3.1's __consumer_offsets and __transaction_state."""
+    if topic == "__consumer_offsets":
+        return (
+            broker_cfg.get_int("offsets.topic.num.partitions"),
+            broker_cfg.get_int("offsets.topic.replication.factor"),
+            {
+                "cleanup.policy": "compact",
+                "compression.type": "producer",
+                "segment.bytes": str(broker_cfg.get_int("offsets.topic.segment.bytes")),
+            },
+        )
+    if topic == "__transaction_state":
+        return (
+            broker_cfg.get_int("transaction.state.log.num.partitions"),
+            broker_cfg.get_int("transaction.state.log.replication.factor"),
+            {
+                "cleanup.policy": "compact",
+                "compression.type": "uncompressed",
+                "min.insync.replicas": str(broker_cfg.get_int("transaction.state.log.min.isr")),
+                "segment.bytes": str(broker_cfg.get_int("transaction.state.log.segment.bytes")),
+                "unclean.leader.election.enable": "false",
+            },
+        )
+    raise KeyError(f"{topic} is not an internal topic")
