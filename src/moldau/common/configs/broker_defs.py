@@ -12,7 +12,6 @@ import re
 
 from moldau.common.configs.topic_defs import _gzip_level
 from moldau.common.configs.types import (
-    NO_DEFAULT,
     ConfigKey,
     ConfigType,
     Importance,
@@ -442,5 +441,3 @@ _ROWS = (
 )
 
 BROKER_CONFIGS: dict[str, ConfigKey] = {k.name: k for k in _ROWS}
-
-assert NO_DEFAULT is not None  # re-exported for rows that need it

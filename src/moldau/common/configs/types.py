@@ -365,6 +365,7 @@ class ConfigKey:
 
 
 def _coerce_default(name: str, ctype: ConfigType, default: Any) -> Any:
-    if isinstance(default, str) and ctype is not ConfigType.STRING and ctype is not ConfigType.CLASS:
+    """Defaults are written in code either as Kafka's string form or as Python values."""
+    if isinstance(default, str):
         return parse_value(name, ctype, default)
-    return _coerce(name, ctype, default) if not isinstance(default, str) else default
+    return _coerce(name, ctype, default)
