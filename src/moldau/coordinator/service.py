@@ -96,22 +96,36 @@ class GroupCoordinatorService:
     async def shutdown(self) -> None:
         self.unload(list(self.shards))
 
-    def _shard(self, group_id: str) -> tuple[int, ShardRuntime | None]:
-        rt = self.shards.get(self.partition_for(group_id))
+    async def _shard(self, group_id: str) -> tuple[int, ShardRuntime | None]:
+        """The loaded shard of `group_id`, or the error to answer with.
+
+        A request for a partition that is still loading waits for the load (a local replay)
+        instead of bouncing with COORDINATOR_LOAD_IN_PROGRESS: same outcome for clients,
+        without their retry backoff.
+        """
+        p = self.partition_for(group_id)
+        rt = self.shards.get(p)
+        if rt is not None and not rt.loaded:
+            task = self._loading.get(p)
+            if task is not None:
+                await asyncio.shield(task)
+            rt = self.shards.get(p)
         if rt is None or rt.closed:
             return E.NOT_COORDINATOR, None
         if not rt.loaded:
             return E.COORDINATOR_LOAD_IN_PROGRESS, None
         return E.NONE, rt
 
-    def coordinator_error(self, group_id: str) -> int:
-        """NONE when this broker serves `group_id` now, else the error to answer with."""
-        return self._shard(group_id)[0]
+    async def wait_loaded(self) -> None:
+        """Wait until every partition being loaded is ready (or failed)."""
+        tasks = list(self._loading.values())
+        if tasks:
+            await asyncio.gather(*(asyncio.shield(t) for t in tasks), return_exceptions=True)
 
     # -- membership ------------------------------------------------------------------------
 
     async def join_group(self, p: JoinParams) -> JoinGroupResponse:
-        err, rt = self._shard(p.group_id)
+        err, rt = await self._shard(p.group_id)
         if rt is None:
             return join_error(p.member_id, err)
         fut: asyncio.Future[JoinGroupResponse] = asyncio.get_running_loop().create_future()
@@ -119,7 +133,7 @@ class GroupCoordinatorService:
         return await fut
 
     async def sync_group(self, p: SyncParams) -> SyncGroupResponse:
-        err, rt = self._shard(p.group_id)
+        err, rt = await self._shard(p.group_id)
         if rt is None:
             return sync_error(err)
         fut: asyncio.Future[SyncGroupResponse] = asyncio.get_running_loop().create_future()
@@ -129,7 +143,7 @@ class GroupCoordinatorService:
     async def heartbeat(
         self, group_id: str, generation_id: int, member_id: str, instance_id: str | None
     ) -> int:
-        err, rt = self._shard(group_id)
+        err, rt = await self._shard(group_id)
         if rt is None:
             return err
         return await rt.write(  # type: ignore[no-any-return]
@@ -139,7 +153,7 @@ class GroupCoordinatorService:
     async def leave_group(
         self, group_id: str, members: list[tuple[str, str | None]]
     ) -> tuple[int, list[tuple[str, str | None, int]]]:
-        err, rt = self._shard(group_id)
+        err, rt = await self._shard(group_id)
         if rt is None:
             return err, []
         return await rt.write(lambda s: s.leave_group(group_id, members))  # type: ignore[no-any-return]
@@ -147,7 +161,7 @@ class GroupCoordinatorService:
     # -- offsets ---------------------------------------------------------------------------
 
     async def commit_offsets(self, p: CommitParams) -> list[tuple[str, int, int]]:
-        err, rt = self._shard(p.group_id)
+        err, rt = await self._shard(p.group_id)
         if rt is None:
             return [(t, part, err) for t, part, *_ in p.offsets]
         return await rt.write(lambda s: s.commit_offsets(p))  # type: ignore[no-any-return]
@@ -155,7 +169,7 @@ class GroupCoordinatorService:
     async def fetch_offsets(
         self, group_id: str, topics: list[tuple[str, list[int]]] | None, require_stable: bool
     ) -> tuple[int, FetchedOffsets]:
-        err, rt = self._shard(group_id)
+        err, rt = await self._shard(group_id)
         if rt is None:
             return err, []
 
@@ -169,7 +183,7 @@ class GroupCoordinatorService:
     async def delete_offsets(
         self, group_id: str, partitions: list[tuple[str, int]]
     ) -> tuple[int, list[tuple[str, int, int]]]:
-        err, rt = self._shard(group_id)
+        err, rt = await self._shard(group_id)
         if rt is None:
             return err, []
         return await rt.write(lambda s: s.delete_offsets(group_id, partitions))  # type: ignore[no-any-return]
@@ -182,16 +196,17 @@ class GroupCoordinatorService:
 
     # -- admin -----------------------------------------------------------------------------
 
-    def describe_group(self, group_id: str) -> tuple[int, DescribedGroup | None]:
-        err, rt = self._shard(group_id)
+    async def describe_group(self, group_id: str) -> tuple[int, DescribedGroup | None]:
+        err, rt = await self._shard(group_id)
         if rt is None:
             return err, None
         return E.NONE, rt.read(lambda s: s.describe_group(group_id))
 
-    def list_groups(
+    async def list_groups(
         self, states: Iterable[str] = (), types: Iterable[str] = ()
     ) -> tuple[int, list[ListedGroup]]:
-        """Groups of every loaded partition; COORDINATOR_LOAD_IN_PROGRESS while any loads."""
+        """Groups of every partition (after waiting for partitions that are loading)."""
+        await self.wait_loaded()
         st, ty = list(states), list(types)
         out: list[ListedGroup] = []
         err = E.NONE
@@ -206,7 +221,7 @@ class GroupCoordinatorService:
         by_shard: dict[int, list[str]] = {}
         out: dict[str, int] = {}
         for gid in group_ids:
-            err, rt = self._shard(gid)
+            err, rt = await self._shard(gid)
             if rt is None:
                 out[gid] = err
             else:

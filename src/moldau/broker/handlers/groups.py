@@ -118,14 +118,21 @@ class BrokerOffsetsLog:
         part = self.broker.partition(OFFSETS_TOPIC, partition)
         if part is None:
             return
-        offset = part.log.log_start_offset
+        # Up to the log end, not the high watermark: after an unclean stop the checkpointed
+        # HW can lag what is on disk, and the coordinator (like Kafka's) loads everything.
+        plog = part.log
+        offset = plog.log_start_offset
         while True:
-            rr = part.read(offset, _READ_CHUNK, False, True)
-            if rr.error_code or rr.slice is None or rr.slice.size == 0:
+            try:
+                sl = plog.read(offset, _READ_CHUNK, None, True)
+            except Exception as e:  # a partition deleted or truncated under us: stop here
+                log.warning("Reading %s-%d at %d failed: %s", OFFSETS_TOPIC, partition, offset, e)
+                return
+            if sl is None or sl.size == 0:
                 return
             next_offset = offset
             out: list[CoordinatorRecord] = []
-            for buf in rr.slice.buffers:
+            for buf in sl.buffers:
                 for header in iter_batches(memoryview(buf)):
                     last = header.base_offset + header.last_offset_delta
                     if last >= next_offset:
@@ -522,7 +529,7 @@ async def describe_groups(ctx: RequestContext, req: DescribeGroupsRequest) -> ob
     with_ops = v >= 3 and req.include_authorized_operations
     out = []
     for gid in req.groups or []:
-        err, described = svc.describe_group(gid)
+        err, described = await svc.describe_group(gid)
         if described is None:
             described = DescribedGroup(error_code=err, group_id=gid, group_state="", members=[])
         if v < 4:
@@ -540,7 +547,7 @@ async def list_groups(ctx: RequestContext, req: ListGroupsRequest) -> object:
     svc = coordinator_of(ctx.broker)
     states = list(req.states_filter or []) if v >= 4 else []
     types = list(req.types_filter or []) if v >= 5 else []
-    err, groups = svc.list_groups(states, types)
+    err, groups = await svc.list_groups(states, types)
     return ListGroupsResponse(
         error_code=err,
         groups=[

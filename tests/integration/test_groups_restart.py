@@ -1,0 +1,98 @@
+"""Committed offsets and groups survive a broker restart (clean and SIGKILL)."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from tests.integration.test_groups_helpers import (
+    assigned,
+    consumer,
+    create_topic,
+    drain,
+    poll_until,
+    produce,
+)
+from tests.support.broker import BrokerProcess
+
+
+def _commit_half(bs: str, topic: str, group: str) -> tuple[list[str], list[str]]:
+    create_topic(bs, topic, 3)
+    values = produce(bs, topic, 3, 90)
+    c = consumer(bs, group)
+    c.subscribe([topic])
+    first = drain(c, 45)
+    c.commit(asynchronous=False)
+    c.close()
+    simple = consumer(bs, group + "-simple")
+    simple.assign([TopicPartition(topic, 1, 0)])
+    simple.commit(offsets=[TopicPartition(topic, 1, 17, metadata="kept")], asynchronous=False)
+    simple.close()
+    return values, first
+
+
+def _offsets(admin: AdminClient, group: str) -> list[tuple[int, int, str]]:
+    res = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+    tps = res[group].result(15).topic_partitions
+    return sorted((tp.partition, tp.offset, tp.metadata) for tp in tps)
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["sigterm", "sigkill"])
+def test_committed_offsets_and_groups_survive_a_restart(
+    own_broker: BrokerProcess, topic_name: str, group_name: str, clean: bool
+) -> None:
+    bs = own_broker.bootstrap
+    _commit_half(bs, topic_name, group_name)
+    admin = AdminClient({"bootstrap.servers": bs})
+    before = _offsets(admin, group_name)
+    assert sum(off for _, off, _ in before) == 45
+
+    own_broker.restart(clean=clean)
+
+    admin = AdminClient({"bootstrap.servers": bs})
+    groups = {g.group_id: g for g in admin.list_consumer_groups().result(15).valid}
+    assert groups[group_name].state == ConsumerGroupState.EMPTY
+    assert not groups[group_name].is_simple_consumer_group
+    assert group_name + "-simple" in groups
+    assert _offsets(admin, group_name) == before
+    assert _offsets(admin, group_name + "-simple") == [(1, 17, "kept")]
+
+
+def test_the_next_consumer_resumes_after_a_broker_restart(
+    own_broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    bs = own_broker.bootstrap
+    values, first = _commit_half(bs, topic_name, group_name)
+    own_broker.restart(clean=True)
+    again = consumer(bs, group_name)
+    again.subscribe([topic_name])
+    try:
+        rest = drain(again, 45)
+        assert sorted(first + rest) == sorted(values)
+        assert not set(first) & set(rest)
+    finally:
+        again.close()
+
+
+def test_a_stable_group_comes_back_stable_after_a_restart(
+    own_broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    bs = own_broker.bootstrap
+    create_topic(bs, topic_name, 2)
+    c = consumer(bs, group_name, **{"session.timeout.ms": 30000, "group.instance.id": "s1"})
+    c.subscribe([topic_name])
+    poll_until([c], lambda: assigned(c) == {0, 1}, what="assignment")
+    own_broker.restart(clean=True)
+    admin = AdminClient({"bootstrap.servers": bs})
+    d = admin.describe_consumer_groups([group_name])[group_name].result(15)
+    # loaded from __consumer_offsets: the member and its assignment are back
+    assert d.state == ConsumerGroupState.STABLE
+    assert [m.group_instance_id for m in d.members] == ["s1"]
+    assert {tp.partition for tp in d.members[0].assignment.topic_partitions} == {0, 1}
+    # and the consumer, reconnected, keeps consuming
+    values = produce(bs, topic_name, 2, 10)
+    try:
+        assert sorted(drain(c, 10)) == sorted(values)
+    finally:
+        c.close()
