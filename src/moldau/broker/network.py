@@ -1,6 +1,7 @@
 """Connections: frames in, handlers run, responses out strictly in request order.
 
-One `Connection` (an asyncio.Protocol) per client socket. Each complete frame is decoded and
+One `Connection` (an asyncio.BufferedProtocol reading straight into request buffers, see
+frames.py) per client socket. Each complete frame is decoded and
 its handler started at once, so pipelined requests run concurrently (a long-polling Fetch
 does not hold up a Metadata behind it in the handler), but responses leave in the order the
 requests arrived: a slot per request is queued, and the queue is flushed from its head as
@@ -25,11 +26,11 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from moldau.broker import registry
+from moldau.broker.frames import FrameReceiver
 from moldau.broker.registry import RequestContext
 from moldau.protocol import quirks
 from moldau.protocol._generated import APIS, ApiKey, request_class
 from moldau.protocol.errors import ProtocolError
-from moldau.protocol.framing import FrameSplitter
 from moldau.protocol.primitives import Reader
 
 if TYPE_CHECKING:
@@ -49,14 +50,14 @@ class _Slot:
         self.response: Any = None
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     def __init__(self, broker: Broker, listener_name: str) -> None:
         self.broker = broker
         self.listener_name = listener_name
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.client_host = ""
-        self._splitter = FrameSplitter(broker.config["socket.request.max.bytes"])
+        self._frames = FrameReceiver(broker.config["socket.request.max.bytes"])
         self._slots: deque[_Slot] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -107,12 +108,15 @@ class Connection(asyncio.Protocol):
         self._writing_paused = False
         self._update_reading()
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._frames.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
         if self._closing:
             return
         self._last_active = self._loop.time()
         try:
-            frames = self._splitter.feed(data)
+            frames = self._frames.buffer_updated(nbytes)
         except ProtocolError as exc:
             self._bad_input(f"{exc}")
             return
