@@ -100,7 +100,7 @@ class Broker:
             store.set_advertised(self.advertised_host, self.advertised_port)
         self._start_timers()
 
-    def _new_connection(self, listener_name: str) -> asyncio.Protocol:
+    def _new_connection(self, listener_name: str) -> asyncio.BaseProtocol:
         from moldau.broker.network import Connection
 
         return Connection(self, listener_name)
