@@ -1,0 +1,157 @@
+"""Consumer groups with kafka-python and aiokafka (their own group-protocol implementations)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+
+from tests.integration.test_groups_helpers import WAIT, create_topic, produce
+from tests.support.broker import BrokerProcess
+
+
+def _kp_consumer(bs: str, group: str, topic: str) -> KafkaConsumer:
+    return KafkaConsumer(
+        topic,
+        bootstrap_servers=bs,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+        consumer_timeout_ms=100,
+    )
+
+
+def test_kafka_python_group_splits_commits_and_resumes(
+    broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    bs = broker.bootstrap
+    create_topic(bs, topic_name, 6)
+    a = _kp_consumer(bs, group_name, topic_name)
+    b = _kp_consumer(bs, group_name, topic_name)
+    seen: list[str] = []
+
+    def poll_both() -> None:
+        for c in (a, b):
+            for batch in c.poll(timeout_ms=50).values():
+                seen.extend(r.value.decode() for r in batch)
+
+    try:
+        deadline = time.monotonic() + WAIT
+        while not (len(a.assignment()) == 3 and len(b.assignment()) == 3):
+            assert time.monotonic() < deadline, "no 3/3 split"
+            poll_both()
+        assert {tp.partition for tp in a.assignment() | b.assignment()} == set(range(6))
+        values = produce(bs, topic_name, 6, 60)
+        while len(seen) < 60:
+            assert time.monotonic() < deadline, f"only {len(seen)} of 60 records"
+            poll_both()
+        assert sorted(seen) == sorted(values)
+        a.commit()
+        b.commit()
+        committed = {p: a.committed(TopicPartition(topic_name, p)) for p in range(6)}
+        assert committed == {p: 10 for p in range(6)}
+    finally:
+        a.close()
+        b.close()
+
+    admin = KafkaAdminClient(bootstrap_servers=bs)
+    try:
+        # OffsetFetch v8: several groups in one request
+        offsets = admin.list_group_offsets({group_name: None, group_name + "-none": None})
+        assert {tp.partition: om.offset for tp, om in offsets[group_name].items()} == {
+            p: 10 for p in range(6)
+        }
+        assert offsets[group_name + "-none"] == {}
+        desc = admin.describe_groups([group_name])[group_name]
+        assert (desc["group_state"], desc["protocol_type"], desc["members"]) == (
+            "Empty",
+            "consumer",
+            [],
+        )
+        listed = {g["group_id"]: g for g in admin.list_groups()}
+        assert listed[group_name]["group_state"] == "Empty"
+        assert listed[group_name]["group_type"] == "classic"
+        # OffsetDelete on an empty group, then the next consumer starts that partition over
+        admin.delete_group_offsets(group_name, [TopicPartition(topic_name, 5)])
+        left = admin.list_group_offsets({group_name: None})[group_name]
+        assert sorted(tp.partition for tp in left) == [0, 1, 2, 3, 4]
+    finally:
+        admin.close()
+
+    more = produce(bs, topic_name, 6, 12, start=1000)
+    c = _kp_consumer(bs, group_name, topic_name)
+    got: list[str] = []
+    replayed = [v for i, v in enumerate(values) if i % 6 == 5]  # partition 5 starts over
+    try:
+        deadline = time.monotonic() + WAIT
+        while len(got) < 12 + len(replayed) and time.monotonic() < deadline:
+            for batch in c.poll(timeout_ms=100).values():
+                got.extend(r.value.decode() for r in batch)
+        assert sorted(got) == sorted(more + replayed)
+    finally:
+        c.close()
+
+
+def test_aiokafka_group_consumes_commits_and_resumes(
+    broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    bs = broker.bootstrap
+    create_topic(bs, topic_name, 4)
+    values = produce(bs, topic_name, 4, 40)
+
+    async def consume(expected: int) -> list[str]:
+        c = AIOKafkaConsumer(
+            topic_name,
+            bootstrap_servers=bs,
+            group_id=group_name,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=500,
+        )
+        await c.start()
+        out: list[str] = []
+        try:
+            async with asyncio.timeout(WAIT):
+                while len(out) < expected:
+                    batches = await c.getmany(timeout_ms=200, max_records=expected - len(out))
+                    for records in batches.values():
+                        out.extend(r.value.decode() for r in records)
+            await c.commit()
+        finally:
+            await c.stop()
+        return out
+
+    async def two_members() -> tuple[set[int], set[int]]:
+        def make() -> AIOKafkaConsumer:
+            return AIOKafkaConsumer(
+                topic_name,
+                bootstrap_servers=bs,
+                group_id=group_name + "-pair",
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=500,
+            )
+
+        x, y = make(), make()
+        await x.start()
+        await y.start()
+        try:
+            async with asyncio.timeout(WAIT):
+                while not (len(x.assignment()) == 2 and len(y.assignment()) == 2):
+                    await asyncio.gather(x.getmany(timeout_ms=100), y.getmany(timeout_ms=100))
+            return {tp.partition for tp in x.assignment()}, {tp.partition for tp in y.assignment()}
+        finally:
+            await x.stop()
+            await y.stop()
+
+    first = asyncio.run(consume(20))
+    rest = asyncio.run(consume(20))
+    assert sorted(first + rest) == sorted(values) and not set(first) & set(rest)
+    px, py = asyncio.run(two_members())
+    assert px | py == {0, 1, 2, 3} and not px & py
