@@ -211,13 +211,20 @@ class Broker:
 
     # -- timers --------------------------------------------------------------------------
     def _start_timers(self) -> None:
-        cfg = self.config
-        self._every(cfg["log.retention.check.interval.ms"], "retention", "run_retention")
-        if cfg["log.cleaner.enable"]:
-            self._every(cfg["log.cleaner.backoff.ms"], "cleaner", "run_cleaner")
-        self._every(cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint")
+        """Periodic storage work, with Kafka's intervals.
 
-    def _every(self, interval_ms: int, name: str, method: str) -> None:
+        The storage layer is single-threaded (one writer per partition), so work that
+        changes a log's segment list (retention, compaction) runs on the event loop, in
+        bounded passes; only the checkpoint, which mostly fsyncs files and writes small
+        checkpoint files, runs in the executor so the loop never waits on fsync.
+        """
+        cfg = self.config
+        self._every(cfg["log.retention.check.interval.ms"], "retention", "run_retention", False)
+        if cfg["log.cleaner.enable"]:
+            self._every(cfg["log.cleaner.backoff.ms"], "cleaner", "run_cleaner", False)
+        self._every(cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint", True)
+
+    def _every(self, interval_ms: int, name: str, method: str, in_executor: bool) -> None:
         fn = getattr(self.logs, method, None)
         if fn is None or interval_ms <= 0:
             return
@@ -226,11 +233,14 @@ class Broker:
             while True:
                 await asyncio.sleep(interval_ms / 1000)
                 try:
-                    await self.run_blocking(fn)
+                    if in_executor:
+                        await self.run_blocking(fn)
+                    else:
+                        fn()
                 except Exception:
-                    log.exception("Periodic %s task failed", name)
-                if name == "retention":
-                    # Retention/DeleteRecords may have moved log start offsets: wake fetches.
+                    log.exception("Periodic %s task failed; retrying in %d ms", name, interval_ms)
+                if name in ("retention", "cleaner"):
+                    # Log start offsets may have moved: wake fetches waiting on them.
                     for key in list(self.partitions):
                         self.purgatory.notify(key)
 
