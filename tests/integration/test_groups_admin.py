@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from confluent_kafka import (
     ConsumerGroupState,
     ConsumerGroupTopicPartitions,
@@ -142,3 +144,24 @@ def test_delete_empty_group_and_refuse_a_non_empty_one(
         raise AssertionError("deleting a deleted group must fail")
     except KafkaException as e:
         assert e.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND
+
+
+def test_offsets_of_a_deleted_topic_are_removed(
+    broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    keep = topic_name + "-keep"
+    create_topic(broker.bootstrap, topic_name, 1)
+    create_topic(broker.bootstrap, keep, 1)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    c = consumer(broker.bootstrap, group_name)
+    c.assign([TopicPartition(topic_name, 0, 0)])
+    c.commit(
+        offsets=[TopicPartition(topic_name, 0, 3), TopicPartition(keep, 0, 4)], asynchronous=False
+    )
+    c.close()
+    assert _offsets(admin, group_name) == {(topic_name, 0): 3, (keep, 0): 4}
+    admin.delete_topics([topic_name])[topic_name].result(10)
+    deadline = time.monotonic() + 20
+    while _offsets(admin, group_name) != {(keep, 0): 4}:
+        assert time.monotonic() < deadline, _offsets(admin, group_name)
+        time.sleep(0.1)
