@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import shutil
+from typing import TYPE_CHECKING
 
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.describe_cluster_request import DescribeClusterRequest
-from moldau.protocol._generated.describe_cluster_response import (
-    DescribeClusterBroker,
-    DescribeClusterResponse,
-)
-from moldau.protocol._generated.describe_log_dirs_request import DescribeLogDirsRequest
-from moldau.protocol._generated.describe_log_dirs_response import (
-    DescribeLogDirsPartition,
-    DescribeLogDirsResponse,
-    DescribeLogDirsResult,
-    DescribeLogDirsTopic,
-)
 from moldau.protocol.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.describe_cluster_request import DescribeClusterRequest
+    from moldau.protocol._generated.describe_cluster_response import (
+        DescribeClusterResponse,
+    )
+    from moldau.protocol._generated.describe_log_dirs_request import DescribeLogDirsRequest
+    from moldau.protocol._generated.describe_log_dirs_response import (
+        DescribeLogDirsResponse,
+    )
+
+_describe_cluster_request = generated("describe_cluster_request")
+_describe_cluster_response = generated("describe_cluster_response")
+_describe_log_dirs_request = generated("describe_log_dirs_request")
+_describe_log_dirs_response = generated("describe_log_dirs_response")
 
 
 @handler(ApiKey.DESCRIBE_CLUSTER, 0, 1)
@@ -27,15 +32,18 @@ async def describe_cluster(
 ) -> DescribeClusterResponse:
     store = ctx.broker.metadata
     if ctx.api_version >= 1 and req.endpoint_type != 1:
-        return DescribeClusterResponse(
+        return _describe_cluster_response.DescribeClusterResponse(
             error_code=ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
             error_message="Only brokers (endpoint type 1) can be described",
             endpoint_type=req.endpoint_type,
         )
-    return DescribeClusterResponse(
+    return _describe_cluster_response.DescribeClusterResponse(
         cluster_id=store.cluster_id,
         controller_id=store.controller_id,
-        brokers=[DescribeClusterBroker(b.node_id, b.host, b.port, b.rack) for b in store.brokers()],
+        brokers=[
+            _describe_cluster_response.DescribeClusterBroker(b.node_id, b.host, b.port, b.rack)
+            for b in store.brokers()
+        ],
     )
 
 
@@ -57,9 +65,15 @@ async def describe_log_dirs(
         for idx in wanted[name]:
             part = broker.partition(name, idx)
             if part is not None:
-                parts.append(DescribeLogDirsPartition(idx, part.log.size_bytes, 0, False))
+                parts.append(
+                    _describe_log_dirs_response.DescribeLogDirsPartition(
+                        idx, part.log.size_bytes, 0, False
+                    )
+                )
         if parts:
-            topics.append(DescribeLogDirsTopic(name=name, partitions=parts))
+            topics.append(
+                _describe_log_dirs_response.DescribeLogDirsTopic(name=name, partitions=parts)
+            )
     total = usable = -1
     log_dir = str(broker.config.log_dir.resolve())
     if v >= 4:
@@ -68,9 +82,9 @@ async def describe_log_dirs(
             total, usable = usage.total, usage.free
         except OSError:
             pass
-    return DescribeLogDirsResponse(
+    return _describe_log_dirs_response.DescribeLogDirsResponse(
         results=[
-            DescribeLogDirsResult(
+            _describe_log_dirs_response.DescribeLogDirsResult(
                 error_code=0, log_dir=log_dir, topics=topics, total_bytes=total, usable_bytes=usable
             )
         ]

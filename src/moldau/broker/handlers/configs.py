@@ -11,6 +11,7 @@ DELETE, APPEND and SUBTRACT (the last two on list configs only).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from moldau.broker.describe_configs import (
     InvalidConfigError,
@@ -20,30 +21,33 @@ from moldau.broker.describe_configs import (
     describe_topic,
     validate_topic_configs,
 )
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.alter_configs_request import AlterConfigsRequest
-from moldau.protocol._generated.alter_configs_response import (
-    AlterConfigsResourceResponse,
-    AlterConfigsResponse,
-)
-from moldau.protocol._generated.describe_configs_request import DescribeConfigsRequest
-from moldau.protocol._generated.describe_configs_response import (
-    DescribeConfigsResourceResult,
-    DescribeConfigsResponse,
-    DescribeConfigsResult,
-    DescribeConfigsSynonym,
-)
-from moldau.protocol._generated.incremental_alter_configs_request import (
-    IncrementalAlterConfigsRequest,
-)
-from moldau.protocol._generated.incremental_alter_configs_response import (
-    AlterConfigsResourceResponse as IncResourceResponse,
-)
-from moldau.protocol._generated.incremental_alter_configs_response import (
-    IncrementalAlterConfigsResponse,
-)
 from moldau.protocol.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.alter_configs_request import AlterConfigsRequest
+    from moldau.protocol._generated.alter_configs_response import (
+        AlterConfigsResponse,
+    )
+    from moldau.protocol._generated.describe_configs_request import DescribeConfigsRequest
+    from moldau.protocol._generated.describe_configs_response import (
+        DescribeConfigsResponse,
+    )
+    from moldau.protocol._generated.incremental_alter_configs_request import (
+        IncrementalAlterConfigsRequest,
+    )
+    from moldau.protocol._generated.incremental_alter_configs_response import (
+        IncrementalAlterConfigsResponse,
+    )
+
+_alter_configs_request = generated("alter_configs_request")
+_alter_configs_response = generated("alter_configs_response")
+_describe_configs_request = generated("describe_configs_request")
+_describe_configs_response = generated("describe_configs_response")
+_incremental_alter_configs_request = generated("incremental_alter_configs_request")
+_incremental_alter_configs_response = generated("incremental_alter_configs_response")
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 
@@ -64,7 +68,7 @@ async def describe_configs(
     v = ctx.api_version
     results = []
     for res in req.resources or []:
-        r = DescribeConfigsResult(
+        r = _describe_configs_response.DescribeConfigsResult(
             resource_type=res.resource_type, resource_name=res.resource_name, error_message=None
         )
         names = res.configuration_keys or None  # null or empty: every config
@@ -89,14 +93,17 @@ async def describe_configs(
             r.error_message = f"Unsupported resource type {res.resource_type}"
         if entries is not None:
             r.configs = [
-                DescribeConfigsResourceResult(
+                _describe_configs_response.DescribeConfigsResourceResult(
                     name=e.name,
                     value=e.value,
                     read_only=e.read_only,
                     config_source=int(e.source),
                     is_sensitive=e.is_sensitive,
                     synonyms=[
-                        DescribeConfigsSynonym(s.name, s.value, int(s.source)) for s in e.synonyms
+                        _describe_configs_response.DescribeConfigsSynonym(
+                            s.name, s.value, int(s.source)
+                        )
+                        for s in e.synonyms
                     ]
                     if req.include_synonyms
                     else [],
@@ -108,7 +115,7 @@ async def describe_configs(
                 for e in entries
             ]
         results.append(r)
-    return DescribeConfigsResponse(results=results)
+    return _describe_configs_response.DescribeConfigsResponse(results=results)
 
 
 async def _apply_topic(
@@ -148,14 +155,14 @@ async def alter_configs(ctx: RequestContext, req: AlterConfigsRequest) -> AlterC
         else:
             err, msg = _non_topic(ctx, res.resource_type, res.resource_name)
         out.append(
-            AlterConfigsResourceResponse(
+            _alter_configs_response.AlterConfigsResourceResponse(
                 error_code=err,
                 error_message=msg,
                 resource_type=res.resource_type,
                 resource_name=res.resource_name,
             )
         )
-    return AlterConfigsResponse(responses=out)
+    return _alter_configs_response.AlterConfigsResponse(responses=out)
 
 
 @handler(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1)
@@ -184,11 +191,11 @@ async def incremental_alter_configs(
                 else:
                     err, msg = await _apply_topic(ctx, res.resource_name, new, req.validate_only)
         out.append(
-            IncResourceResponse(
+            _incremental_alter_configs_response.AlterConfigsResourceResponse(
                 error_code=err,
                 error_message=msg,
                 resource_type=res.resource_type,
                 resource_name=res.resource_name,
             )
         )
-    return IncrementalAlterConfigsResponse(responses=out)
+    return _incremental_alter_configs_response.IncrementalAlterConfigsResponse(responses=out)

@@ -13,15 +13,23 @@ transactions are open) and carry an empty aborted-transactions list (CLIENTS.md 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.fetch_request import FetchRequest
-from moldau.protocol._generated.fetch_response import (
-    FetchableTopicResponse,
-    FetchResponse,
-    PartitionData,
-)
 from moldau.protocol.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.fetch_request import FetchRequest
+    from moldau.protocol._generated.fetch_response import (
+        FetchableTopicResponse,
+        FetchResponse,
+        PartitionData,
+    )
+
+_fetch_request = generated("fetch_request")
+_fetch_response = generated("fetch_response")
 
 _EMPTY = b""
 
@@ -55,7 +63,7 @@ def _read_all(
             if part is None:
                 has_error = True
                 parts.append(
-                    PartitionData(
+                    _fetch_response.PartitionData(
                         partition_index=fp.partition,
                         error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                         high_watermark=-1,
@@ -70,7 +78,7 @@ def _read_all(
             if err:
                 has_error = True
                 parts.append(
-                    PartitionData(
+                    _fetch_response.PartitionData(
                         partition_index=fp.partition,
                         error_code=err,
                         high_watermark=-1,
@@ -92,7 +100,7 @@ def _read_all(
                 size = res.slice.size
             total += size
             parts.append(
-                PartitionData(
+                _fetch_response.PartitionData(
                     partition_index=fp.partition,
                     error_code=res.error_code,
                     high_watermark=res.high_watermark,
@@ -102,7 +110,7 @@ def _read_all(
                     records=records,
                 )
             )
-        out.append(FetchableTopicResponse(topic=ft.topic, partitions=parts))
+        out.append(_fetch_response.FetchableTopicResponse(topic=ft.topic, partitions=parts))
     return out, total, has_error, keys
 
 
@@ -110,7 +118,9 @@ def _read_all(
 async def fetch(ctx: RequestContext, req: FetchRequest) -> FetchResponse:
     v = ctx.api_version
     if v >= 7 and req.session_id != 0:
-        return FetchResponse(error_code=ErrorCode.FETCH_SESSION_ID_NOT_FOUND, session_id=0)
+        return _fetch_response.FetchResponse(
+            error_code=ErrorCode.FETCH_SESSION_ID_NOT_FOUND, session_id=0
+        )
     broker = ctx.broker
     loop = ctx.loop
     deadline = loop.time() + max(req.max_wait_ms, 0) / 1000
@@ -125,4 +135,4 @@ async def fetch(ctx: RequestContext, req: FetchRequest) -> FetchResponse:
         if not woke:
             topics, total, has_error, keys = _read_all(ctx, req)
             break
-    return FetchResponse(error_code=0, session_id=0, responses=topics)
+    return _fetch_response.FetchResponse(error_code=0, session_id=0, responses=topics)

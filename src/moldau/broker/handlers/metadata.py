@@ -9,26 +9,31 @@ creation is synchronous, so an auto-created topic is answered at once with its p
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.cluster.metadata import TopicInfo, topic_name_error
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.metadata_request import MetadataRequest
-from moldau.protocol._generated.metadata_response import (
-    MetadataResponse,
-    MetadataResponseBroker,
-    MetadataResponsePartition,
-    MetadataResponseTopic,
-)
 from moldau.protocol.error_codes import ErrorCode
 from moldau.protocol.primitives import ZERO_UUID
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.metadata_request import MetadataRequest
+    from moldau.protocol._generated.metadata_response import (
+        MetadataResponse,
+        MetadataResponseTopic,
+    )
+
+_metadata_request = generated("metadata_request")
+_metadata_response = generated("metadata_response")
 
 log = logging.getLogger("moldau.metadata")
 
 
 def topic_entry(t: TopicInfo, version: int) -> MetadataResponseTopic:
     parts = [
-        MetadataResponsePartition(
+        _metadata_response.MetadataResponsePartition(
             error_code=0,
             partition_index=p.index,
             leader_id=p.leader,
@@ -39,7 +44,7 @@ def topic_entry(t: TopicInfo, version: int) -> MetadataResponseTopic:
         )
         for p in t.partitions
     ]
-    return MetadataResponseTopic(
+    return _metadata_response.MetadataResponseTopic(
         error_code=0,
         name=t.name,
         topic_id=t.topic_id if version >= 10 else ZERO_UUID,
@@ -66,7 +71,7 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
                 by_id = store.topic_by_id(rt.topic_id) if rt.topic_id != ZERO_UUID else None
                 if by_id is None:
                     topics.append(
-                        MetadataResponseTopic(
+                        _metadata_response.MetadataResponseTopic(
                             error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=rt.topic_id
                         )
                     )
@@ -76,26 +81,28 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
             found = store.topic(name)
             if found is None and topic_name_error(name):
                 topics.append(
-                    MetadataResponseTopic(error_code=ErrorCode.INVALID_TOPIC_EXCEPTION, name=name)
+                    _metadata_response.MetadataResponseTopic(
+                        error_code=ErrorCode.INVALID_TOPIC_EXCEPTION, name=name
+                    )
                 )
                 continue
             if found is None and allow_auto:
                 found = await broker.auto_create_topic(name)
             if found is None:
                 topics.append(
-                    MetadataResponseTopic(
+                    _metadata_response.MetadataResponseTopic(
                         error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name=name
                     )
                 )
             else:
                 topics.append(topic_entry(found, v))
     brokers = [
-        MetadataResponseBroker(
+        _metadata_response.MetadataResponseBroker(
             node_id=b.node_id, host=b.host, port=b.port, rack=b.rack if v >= 1 else None
         )
         for b in store.brokers()
     ]
-    return MetadataResponse(
+    return _metadata_response.MetadataResponse(
         brokers=brokers,
         cluster_id=store.cluster_id if v >= 2 else None,
         controller_id=store.controller_id if v >= 1 else -1,

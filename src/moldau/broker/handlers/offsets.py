@@ -7,29 +7,37 @@ timestamp; any other value finds the first record with a timestamp >= it (or -1 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from moldau.broker.handlers.fetch import leader_epoch_error
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.delete_records_request import DeleteRecordsRequest
-from moldau.protocol._generated.delete_records_response import (
-    DeleteRecordsPartitionResult,
-    DeleteRecordsResponse,
-    DeleteRecordsTopicResult,
-)
-from moldau.protocol._generated.list_offsets_request import ListOffsetsRequest
-from moldau.protocol._generated.list_offsets_response import (
-    ListOffsetsPartitionResponse,
-    ListOffsetsResponse,
-    ListOffsetsTopicResponse,
-)
-from moldau.protocol._generated.offset_for_leader_epoch_request import OffsetForLeaderEpochRequest
-from moldau.protocol._generated.offset_for_leader_epoch_response import (
-    EpochEndOffset,
-    OffsetForLeaderEpochResponse,
-    OffsetForLeaderTopicResult,
-)
 from moldau.protocol.error_codes import ErrorCode
 from moldau.storage.errors import OffsetOutOfRange, StorageError
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.delete_records_request import DeleteRecordsRequest
+    from moldau.protocol._generated.delete_records_response import (
+        DeleteRecordsResponse,
+    )
+    from moldau.protocol._generated.list_offsets_request import ListOffsetsRequest
+    from moldau.protocol._generated.list_offsets_response import (
+        ListOffsetsResponse,
+    )
+    from moldau.protocol._generated.offset_for_leader_epoch_request import (
+        OffsetForLeaderEpochRequest,
+    )
+    from moldau.protocol._generated.offset_for_leader_epoch_response import (
+        OffsetForLeaderEpochResponse,
+    )
+
+_delete_records_request = generated("delete_records_request")
+_delete_records_response = generated("delete_records_response")
+_list_offsets_request = generated("list_offsets_request")
+_list_offsets_response = generated("list_offsets_response")
+_offset_for_leader_epoch_request = generated("offset_for_leader_epoch_request")
+_offset_for_leader_epoch_response = generated("offset_for_leader_epoch_response")
 
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 
@@ -54,7 +62,9 @@ async def list_offsets(ctx: RequestContext, req: ListOffsetsRequest) -> ListOffs
     for t in req.topics or []:
         parts = []
         for p in t.partitions or []:
-            r = ListOffsetsPartitionResponse(partition_index=p.partition_index)
+            r = _list_offsets_response.ListOffsetsPartitionResponse(
+                partition_index=p.partition_index
+            )
             part = broker.partition(t.name, p.partition_index)
             if part is None:
                 r.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -88,8 +98,10 @@ async def list_offsets(ctx: RequestContext, req: ListOffsetsRequest) -> ListOffs
             if v < 4:
                 r.leader_epoch = -1
             parts.append(r)
-        topics.append(ListOffsetsTopicResponse(name=t.name, partitions=parts))
-    return ListOffsetsResponse(topics=topics)
+        topics.append(
+            _list_offsets_response.ListOffsetsTopicResponse(name=t.name, partitions=parts)
+        )
+    return _list_offsets_response.ListOffsetsResponse(topics=topics)
 
 
 @handler(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4)
@@ -101,7 +113,7 @@ async def offset_for_leader_epoch(
     for t in req.topics or []:
         parts = []
         for p in t.partitions or []:
-            r = EpochEndOffset(partition=p.partition)
+            r = _offset_for_leader_epoch_response.EpochEndOffset(partition=p.partition)
             part = broker.partition(t.topic, p.partition)
             if part is None:
                 r.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -114,8 +126,12 @@ async def offset_for_leader_epoch(
                     epoch, end = log.epochs.end_offset_for_epoch(p.leader_epoch, log.log_end_offset)
                     r.leader_epoch, r.end_offset = epoch, end
             parts.append(r)
-        topics.append(OffsetForLeaderTopicResult(topic=t.topic, partitions=parts))
-    return OffsetForLeaderEpochResponse(topics=topics)
+        topics.append(
+            _offset_for_leader_epoch_response.OffsetForLeaderTopicResult(
+                topic=t.topic, partitions=parts
+            )
+        )
+    return _offset_for_leader_epoch_response.OffsetForLeaderEpochResponse(topics=topics)
 
 
 @handler(ApiKey.DELETE_RECORDS, 0, 2)
@@ -125,7 +141,9 @@ async def delete_records(ctx: RequestContext, req: DeleteRecordsRequest) -> Dele
     for t in req.topics or []:
         parts = []
         for p in t.partitions or []:
-            r = DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1)
+            r = _delete_records_response.DeleteRecordsPartitionResult(
+                partition_index=p.partition_index, low_watermark=-1
+            )
             part = broker.partition(t.name, p.partition_index)
             if part is None:
                 r.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -140,5 +158,7 @@ async def delete_records(ctx: RequestContext, req: DeleteRecordsRequest) -> Dele
                 else:
                     broker.purgatory.notify(part.key)
             parts.append(r)
-        topics.append(DeleteRecordsTopicResult(name=t.name, partitions=parts))
-    return DeleteRecordsResponse(topics=topics)
+        topics.append(
+            _delete_records_response.DeleteRecordsTopicResult(name=t.name, partitions=parts)
+        )
+    return _delete_records_response.DeleteRecordsResponse(topics=topics)

@@ -11,17 +11,19 @@ Produce never creates topics: producers ask Metadata first, which does (when all
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+from moldau.broker.lazy import generated
 from moldau.broker.partition import AppendResult, Partition
 from moldau.broker.registry import CLOSE_CONNECTION, RequestContext, handler
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.produce_request import ProduceRequest
-from moldau.protocol._generated.produce_response import (
-    PartitionProduceResponse,
-    ProduceResponse,
-    TopicProduceResponse,
-)
 from moldau.protocol.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.produce_request import ProduceRequest
+
+_produce_request = generated("produce_request")
+_produce_response = generated("produce_response")
 
 log = logging.getLogger("moldau.produce")
 
@@ -65,12 +67,12 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
         return CLOSE_CONNECTION if failed else None
     if waits:
         await _wait_for_high_watermark(ctx, waits, req.timeout_ms)
-    return ProduceResponse(
+    return _produce_response.ProduceResponse(
         responses=[
-            TopicProduceResponse(
+            _produce_response.TopicProduceResponse(
                 name=name,
                 partition_responses=[
-                    PartitionProduceResponse(
+                    _produce_response.PartitionProduceResponse(
                         index=idx,
                         error_code=r.error_code,
                         base_offset=r.base_offset,

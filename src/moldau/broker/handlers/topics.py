@@ -10,33 +10,40 @@ exceeds the number of brokers), configs (INVALID_CONFIG with the reason), existi
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from moldau.broker.describe_configs import (
     InvalidConfigError,
     describe_topic,
     validate_topic_configs,
 )
+from moldau.broker.lazy import generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.cluster.metadata import MetadataError, topic_name_error
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.create_partitions_request import CreatePartitionsRequest
-from moldau.protocol._generated.create_partitions_response import (
-    CreatePartitionsResponse,
-    CreatePartitionsTopicResult,
-)
-from moldau.protocol._generated.create_topics_request import CreatableTopic, CreateTopicsRequest
-from moldau.protocol._generated.create_topics_response import (
-    CreatableTopicConfigs,
-    CreatableTopicResult,
-    CreateTopicsResponse,
-)
-from moldau.protocol._generated.delete_topics_request import DeleteTopicsRequest
-from moldau.protocol._generated.delete_topics_response import (
-    DeletableTopicResult,
-    DeleteTopicsResponse,
-)
 from moldau.protocol.error_codes import ErrorCode
 from moldau.protocol.primitives import ZERO_UUID
+
+if TYPE_CHECKING:
+    from moldau.protocol._generated.create_partitions_request import CreatePartitionsRequest
+    from moldau.protocol._generated.create_partitions_response import (
+        CreatePartitionsResponse,
+    )
+    from moldau.protocol._generated.create_topics_request import CreatableTopic, CreateTopicsRequest
+    from moldau.protocol._generated.create_topics_response import (
+        CreateTopicsResponse,
+    )
+    from moldau.protocol._generated.delete_topics_request import DeleteTopicsRequest
+    from moldau.protocol._generated.delete_topics_response import (
+        DeleteTopicsResponse,
+    )
+
+_create_partitions_request = generated("create_partitions_request")
+_create_partitions_response = generated("create_partitions_response")
+_create_topics_request = generated("create_topics_request")
+_create_topics_response = generated("create_topics_response")
+_delete_topics_request = generated("delete_topics_request")
+_delete_topics_response = generated("delete_topics_response")
 
 
 def _check_topic(
@@ -136,7 +143,7 @@ async def create_topics(ctx: RequestContext, req: CreateTopicsRequest) -> Create
     counts = Counter(t.name for t in req.topics or [])
     results = []
     for t in req.topics or []:
-        r = CreatableTopicResult(name=t.name, error_message=None)
+        r = _create_topics_response.CreatableTopicResult(name=t.name, error_message=None)
         if counts[t.name] > 1:
             r.error_code = ErrorCode.INVALID_REQUEST
             r.error_message = "Create topics request from client contains a duplicate topic"
@@ -156,7 +163,7 @@ async def create_topics(ctx: RequestContext, req: CreateTopicsRequest) -> Create
             r.num_partitions = partitions
             r.replication_factor = rf
             r.configs = [
-                CreatableTopicConfigs(
+                _create_topics_response.CreatableTopicConfigs(
                     name=e.name,
                     value=e.value,
                     read_only=e.read_only,
@@ -168,7 +175,7 @@ async def create_topics(ctx: RequestContext, req: CreateTopicsRequest) -> Create
         elif v >= 5:
             r.configs = []
         results.append(r)
-    return CreateTopicsResponse(topics=results)
+    return _create_topics_response.CreateTopicsResponse(topics=results)
 
 
 @handler(ApiKey.DELETE_TOPICS, 1, 6)
@@ -183,7 +190,9 @@ async def delete_topics(ctx: RequestContext, req: DeleteTopicsRequest) -> Delete
         wanted = [(n, ZERO_UUID) for n in req.topic_names or []]
     out = []
     for name, tid in wanted:
-        r = DeletableTopicResult(name=name, topic_id=ZERO_UUID, error_message=None)
+        r = _delete_topics_response.DeletableTopicResult(
+            name=name, topic_id=ZERO_UUID, error_message=None
+        )
         topic = (
             store.topic(name)
             if name is not None
@@ -217,7 +226,7 @@ async def delete_topics(ctx: RequestContext, req: DeleteTopicsRequest) -> Delete
                 if v >= 5:
                     r.error_message = exc.message
         out.append(r)
-    return DeleteTopicsResponse(responses=out)
+    return _delete_topics_response.DeleteTopicsResponse(responses=out)
 
 
 @handler(ApiKey.CREATE_PARTITIONS, 0, 3)
@@ -229,7 +238,7 @@ async def create_partitions(
     counts = Counter(t.name for t in req.topics or [])
     out = []
     for t in req.topics or []:
-        r = CreatePartitionsTopicResult(name=t.name, error_message=None)
+        r = _create_partitions_response.CreatePartitionsTopicResult(name=t.name, error_message=None)
         topic = store.topic(t.name)
         if counts[t.name] > 1:
             r.error_code, r.error_message = ErrorCode.INVALID_REQUEST, "Duplicate topic in request."
@@ -265,4 +274,4 @@ async def create_partitions(
             except MetadataError as exc:
                 r.error_code, r.error_message = exc.error_code, exc.message
         out.append(r)
-    return CreatePartitionsResponse(results=out)
+    return _create_partitions_response.CreatePartitionsResponse(results=out)
