@@ -96,3 +96,29 @@ def test_a_stable_group_comes_back_stable_after_a_restart(
         assert sorted(drain(c, 10)) == sorted(values)
     finally:
         c.close()
+
+
+def test_shutdown_answers_a_parked_join(
+    own_broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    bs = own_broker.bootstrap
+    create_topic(bs, topic_name, 2)
+    # sessions longer than the broker's 10 s drain: only an answer can end the parked join
+    c1 = consumer(bs, group_name, **{"session.timeout.ms": 30000})
+    c2 = consumer(bs, group_name, **{"session.timeout.ms": 30000})
+    try:
+        c1.subscribe([topic_name])
+        poll_until([c1], lambda: assigned(c1) == {0, 1}, what="assignment")
+        # c1 is not polled any more, so it does not rejoin: c2's JoinGroup stays parked
+        c2.subscribe([topic_name])
+        for _ in range(20):
+            c2.poll(0.05)
+        admin = AdminClient({"bootstrap.servers": bs})
+        d = admin.describe_consumer_groups([group_name])[group_name].result(15)
+        assert d.state == ConsumerGroupState.PREPARING_REBALANCING
+        assert own_broker.stop() == 0
+        # the parked request was answered at once instead of holding the drain
+        assert "still running" not in own_broker.log()
+    finally:
+        c1.close()
+        c2.close()

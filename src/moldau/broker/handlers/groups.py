@@ -174,6 +174,9 @@ def coordinator_of(broker: Broker) -> GroupCoordinatorService:
                 task.add_done_callback(_background.discard)
 
         broker.metadata.add_listener(on_change)
+        task = broker.loop.create_task(_unload_at_shutdown(broker, svc))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
         existing = broker.metadata.topic(OFFSETS_TOPIC)
         if existing is not None:
             svc.load(p.index for p in existing.partitions)
@@ -181,6 +184,19 @@ def coordinator_of(broker: Broker) -> GroupCoordinatorService:
 
 
 _background: set[asyncio.Task[None]] = set()
+_SHUTDOWN_KEY = ("moldau.groups", "shutdown")
+
+
+async def _unload_at_shutdown(broker: Broker, svc: GroupCoordinatorService) -> None:
+    """Answer parked JoinGroup/SyncGroup requests with NOT_COORDINATOR when the broker stops.
+
+    Broker.shutdown wakes every purgatory waiter before it drains the connections; without
+    this, a parked JoinGroup would hold the drain until its rebalance timeout. Nobody else
+    notifies this key, so the wait only ends at shutdown (or after an hour, to look again).
+    """
+    while not broker.stopping:
+        await broker.purgatory.wait([_SHUTDOWN_KEY], 3600.0)
+    await svc.shutdown()
 
 
 async def ensure_offsets_topic(broker: Broker) -> int:
