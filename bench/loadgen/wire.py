@@ -89,7 +89,11 @@ def fetch_v11(
 ) -> bytes:
     """A sessionless (session id 0, epoch -1) read_uncommitted Fetch v11."""
     parts = b"".join(
-        _I32.pack(p) + _I32.pack(-1) + _I64.pack(off) + _I64.pack(-1) + _I32.pack(partition_max_bytes)
+        _I32.pack(p)
+        + _I32.pack(-1)
+        + _I64.pack(off)
+        + _I64.pack(-1)
+        + _I32.pack(partition_max_bytes)
         for p, off in partition_offsets
     )
     body = (
@@ -110,7 +114,9 @@ def fetch_v11(
     return frame(API_FETCH, 11, correlation_id, body)
 
 
-def list_offsets_v1(correlation_id: int, topic: str, partitions: list[int], timestamp: int) -> bytes:
+def list_offsets_v1(
+    correlation_id: int, topic: str, partitions: list[int], timestamp: int
+) -> bytes:
     """timestamp -1 = latest, -2 = earliest."""
     parts = b"".join(_I32.pack(p) + _I64.pack(timestamp) for p in partitions)
     body = _I32.pack(-1) + _I32.pack(1) + _string(topic) + _I32.pack(len(partitions)) + parts
