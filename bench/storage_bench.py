@@ -28,10 +28,14 @@ from moldau.storage.manager import LogManager
 
 
 def batch_of(total_size: int, record_size: int) -> bytearray:
+    """An uncompressed batch of about `total_size` bytes: records of `record_size` bytes,
+    the last one trimmed so the batch comes out within a few bytes of the target."""
     b = BatchBuilder()
-    value = os.urandom(record_size)
-    while b.size_estimate() + record_size + 16 <= total_size:
-        b.append(1_700_000_000_000, None, value)
+    while True:
+        room = total_size - b.size_estimate() - 12  # record framing
+        if room <= 0:
+            break
+        b.append(1_700_000_000_000, None, os.urandom(min(record_size, room)))
     return bytearray(b.build())
 
 
@@ -39,26 +43,41 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def bench_append(root: str, batch: bytearray, total_bytes: int) -> tuple[PartitionLog, float, int]:
+ROUNDS = 5  # rates are reported as best and median of these (the machine is shared)
+
+
+def summary(rates: list[float], fmt: str) -> str:
+    rates = sorted(rates)
+    return f"best {format(rates[-1], fmt)}, median {format(rates[len(rates) // 2], fmt)}"
+
+
+def bench_append(root: str, batch: bytearray, total_bytes: int) -> tuple[PartitionLog, list[float]]:
+    """Append `total_bytes` in ROUNDS rounds; returns the log and each round's batches/s."""
     path = os.path.join(root, f"append-{len(batch)}")
     log = PartitionLog.create(path, "b", 0, LogConfig(), SystemClock(), HandleCache(1000))
-    n = max(1, total_bytes // len(batch))
-    t0 = time.perf_counter()
-    for _ in range(n):
-        log.append(batch)
-    dt = time.perf_counter() - t0
-    return log, dt, n
+    n = max(1, total_bytes // len(batch) // ROUNDS)
+    rates = []
+    append = log.append
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            append(batch)
+        rates.append(n / (time.perf_counter() - t0))
+    return log, rates
 
 
-def bench_lookups(log: PartitionLog, n: int) -> float:
+def bench_lookups(log: PartitionLog, n: int) -> list[float]:
     rng = random.Random(1)
     leo = log.log_end_offset
     offsets = [rng.randrange(leo) for _ in range(n)]
     read = log.read
-    t0 = time.perf_counter()
-    for off in offsets:
-        read(off, 1, leo)
-    return n / (time.perf_counter() - t0)
+    rates = []
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        for off in offsets:
+            read(off, 1, leo)
+        rates.append(n / (time.perf_counter() - t0))
+    return rates
 
 
 def bench_recovery(log: PartitionLog) -> tuple[float, int]:
@@ -117,21 +136,27 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="moldau-storage-bench-", dir=args.dir)
     quick = args.quick
     try:
-        print(f"python {sys.version.split()[0]}, dir {root}")
+        load = os.getloadavg()
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
+              f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, dir {root}")
         big = batch_of(1 << 20, 64 * 1024)
-        log, dt, n = bench_append(root, big, (512 if quick else 3072) << 20)
-        print(f"append 1 MiB batches: {n * len(big) / dt / 1e9:.2f} GB/s ({n} batches, {dt:.2f} s)")
-        mbps, size = bench_recovery(log)
-        print(f"recovery scan (1 MiB batches): {mbps:.0f} MB/s over {size / 1e6:.0f} MB")
+        log, rates = bench_append(root, big, (512 if quick else 2560) << 20)
+        print(f"append 1 MiB batches: {summary([r * len(big) / 1e9 for r in rates], '.2f')} GB/s "
+              f"({log.size_bytes / 1e6:.0f} MB in {len(log.segments)} segments)")
+        recov = [bench_recovery(log) for _ in range(3)]
+        print(f"recovery scan, 1 MiB batches: {summary([r[0] for r in recov], '.0f')} MB/s "
+              f"over {recov[0][1] / 1e6:.0f} MB")
         shutil.rmtree(log.dir)
 
         small = batch_of(1024, 100)
-        log, dt, n = bench_append(root, small, (50 if quick else 300) << 20)
-        print(f"append 1 KiB batches: {n / dt:,.0f} appends/s ({n} batches, {n * len(small) / dt / 1e6:.0f} MB/s)")
-        print(f"random offset lookups: {bench_lookups(log, 50_000 if quick else 300_000):,.0f} /s "
-              f"over {log.log_end_offset:,} offsets")
-        mbps, size = bench_recovery(log)
-        print(f"recovery scan (1 KiB batches): {mbps:.0f} MB/s over {size / 1e6:.0f} MB")
+        log, rates = bench_append(root, small, (50 if quick else 250) << 20)
+        print(f"append 1 KiB batches: {summary(rates, ',.0f')} appends/s ({len(small)}-byte batches)")
+        lookups = bench_lookups(log, 50_000 if quick else 200_000)
+        print(f"random offset lookups: {summary(lookups, ',.0f')} /s "
+              f"over {log.log_end_offset:,} offsets (one-batch read at a random offset)")
+        recov = [bench_recovery(log) for _ in range(3)]
+        print(f"recovery scan, 1 KiB batches: {summary([r[0] for r in recov], '.0f')} MB/s "
+              f"over {recov[0][1] / 1e6:.0f} MB")
         shutil.rmtree(log.dir)
 
         bench_partitions(root, 2_000 if quick else 10_000)

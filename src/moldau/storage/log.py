@@ -255,9 +255,19 @@ class PartitionLog:
                     self.epochs.assign(leader_epoch, base)
                 _BASE_LEN_EPOCH.pack_into(mv, 0, base, length, leader_epoch)
                 last = base + lod
-                self._write(mv, base, last, max_ts)
+                seg = self._segments[-1]
+                if seg.size and (
+                    seg.size + n > self._config.segment_bytes
+                    or seg.full
+                    or last - seg.base_offset > INT32_MAX
+                    or self.clock.monotonic_ms() - seg.created_ms >= self._config.segment_ms
+                ):
+                    seg = self.roll(base)
+                seg.append(mv, last, max_ts, base)
                 self._leo = last + 1
-                self._after_append(lod + 1)
+                self._unflushed += lod + 1
+                if self._unflushed >= self._config.flush_messages or self._config.flush_ms < _NEVER:
+                    self._after_append(0)
                 return AppendInfo(base, last, -1, max_ts, n)
         headers = _parse_batches(mv)
         config = self._config
@@ -402,10 +412,14 @@ class PartitionLog:
             raise LogClosed(f"{self.topic}-{self.partition} is closed")
         if fetch_offset < self._log_start_offset or fetch_offset > self._leo:
             raise OffsetOutOfRange(fetch_offset, self._log_start_offset, self._leo)
-        upper = self._leo if max_offset is None else min(max_offset, self._leo)
+        leo = self._leo
+        upper = leo if max_offset is None or max_offset > leo else max_offset
         if fetch_offset >= upper or max_bytes < 0:
             return None
         segments = self._segments
+        if len(segments) == 1:
+            got = segments[0].read(fetch_offset, max_bytes, upper, min_one_batch)
+            return None if got is None else FetchSlice([got[0]], len(got[0]), got[1])
         i = bisect_right(self._bases, fetch_offset) - 1
         if i < 0:
             i = 0

@@ -115,7 +115,8 @@ class OffsetIndex:
 
     def lookup(self, offset: int) -> int:
         """Byte position from which to scan for `offset` (0 when no entry is at or below it)."""
-        self._ensure_loaded()
+        if not self._loaded:
+            self._ensure_loaded()
         i = bisect_right(self._rel, offset - self.base_offset) - 1
         return self._pos[i] if i >= 0 else 0
 

@@ -22,9 +22,12 @@ import contextlib
 import mmap
 import os
 import struct
+from bisect import bisect_right
 from collections.abc import Callable
 
-from moldau.protocol.records.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2, crc32c
+from crc32c import crc32c as _crc32c
+
+from moldau.protocol.records.batch import CRC_START, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 
 from .handles import HandleCache
 from .offset_index import ENTRY_SIZE as OFFSET_ENTRY_SIZE
@@ -41,6 +44,8 @@ _I32 = struct.Struct(">i")
 _I64 = struct.Struct(">q")
 # base offset, length, leader epoch, magic, crc, attributes, last offset delta, base ts, max ts
 _SCAN = struct.Struct(">qiibIhiqq")
+# base offset, length, leader epoch, magic, crc, last offset delta, max timestamp
+_SCAN_CHECK = struct.Struct(">qiibI2xi8xq")
 
 
 def segment_name(base_offset: int) -> str:
@@ -219,7 +224,9 @@ class LogSegment:
 
     def append(self, data: memoryview, last_offset: int, max_timestamp: int, base_offset: int) -> None:
         """Write one batch (offsets already assigned) at the end of the segment."""
-        fd = self._get_fd()
+        fd = self._fd
+        if fd is None or self._handles.last is not self:
+            fd = self._get_fd()
         pos = self.size
         n = len(data)
         try:
@@ -231,9 +238,11 @@ class LogSegment:
             raise
         self.size = pos + n
         self.next_offset = last_offset + 1
-        if self._max_ts is None:
+        max_ts = self._max_ts
+        if max_ts is None:
             self._load_max_timestamp()
-        if max_timestamp > self._max_ts:  # type: ignore[operator]
+            max_ts = self._max_ts
+        if max_timestamp > max_ts:  # type: ignore[operator]
             self._max_ts = max_timestamp
             self._offset_of_max_ts = base_offset
         if self._bytes_since_index > self.interval:
@@ -278,32 +287,48 @@ class LogSegment:
         Stops before the first batch whose base offset is >= max_offset, and after at most
         max_bytes, except that the first batch is returned whole when min_one_batch (KIP-74).
         """
-        found = self.find_batch(fetch_offset)
-        if found is None:
+        end = self.size
+        if end == 0:
             return None
-        pos, base, _last, size = found
+        mv = self._mv
+        if mv is None or self._map_len < end or self._handles.last is not self:
+            mv = self._view(end)
+        # find_batch and the index lookup, inlined: this is the fetch hot path
+        index = self.index
+        if index._loaded:
+            i = bisect_right(index._rel, fetch_offset - self.base_offset) - 1
+            pos = index._pos[i] if i >= 0 else 0
+        else:
+            pos = index.lookup(fetch_offset)
+        unpack = _BASE_LEN_LOD.unpack_from
+        while True:
+            if pos >= end:
+                return None
+            base, length, lod = unpack(mv, pos)
+            if base + lod >= fetch_offset:
+                break
+            pos += length + LOG_OVERHEAD
         if base >= max_offset:
             return None
-        limit = self.size
+        size = length + LOG_OVERHEAD
+        if size > max_bytes:
+            if not min_one_batch:
+                return None
+            return mv[pos : pos + size], base
+        limit = end
         if max_offset < self.next_offset:
             stop = self.find_batch(max_offset)
             if stop is not None:
                 limit = stop[0] if stop[1] >= max_offset else stop[0] + stop[3]
-        if size > max_bytes:
-            if not min_one_batch:
-                return None
-            end = pos + size
-        else:
-            cap = min(limit, pos + max_bytes)
-            end = max(pos, self.index.floor_position(cap))
-            mv = self._view(self.size)
-            unpack_i32 = _I32.unpack_from
-            while end < cap:
-                nxt = end + unpack_i32(mv, end + 8)[0] + LOG_OVERHEAD
-                if nxt > cap:
-                    break
-                end = nxt
-        return self._view(end)[pos:end], base
+        cap = min(limit, pos + max_bytes)
+        stop_at = max(pos, self.index.floor_position(cap))
+        unpack_i32 = _I32.unpack_from
+        while stop_at < cap:
+            nxt = stop_at + unpack_i32(mv, stop_at + 8)[0] + LOG_OVERHEAD
+            if nxt > cap:
+                break
+            stop_at = nxt
+        return mv[pos:stop_at], base
 
     def batch_positions(self, start: int = 0) -> list[tuple[int, int, int, int]]:
         """(position, base offset, last offset, size) of every batch from `start` (slow path)."""
@@ -401,14 +426,21 @@ class LogSegment:
         self._bytes_since_index = 0
         pos = 0
         next_offset = self.base_offset
+        max_ts_so_far = -1
+        offset_of_max = -1
+        since_index = 0
         if file_size:
             mv = self._view(file_size)
-            unpack = _SCAN.unpack_from
+            unpack = _SCAN_CHECK.unpack_from
+            crc_of = _crc32c
             limit = self.base_offset + INT32_MAX
             interval = self.interval
+            index_append = self.index.append
+            time_append = self.time_index.maybe_append
             last_epoch = None
-            while pos + HEADER_SIZE <= file_size:
-                base, length, epoch, magic, crc, _attrs, lod, _bts, max_ts = unpack(mv, pos)
+            stop = file_size - HEADER_SIZE
+            while pos <= stop:
+                base, length, epoch, magic, crc, lod, max_ts = unpack(mv, pos)
                 total = length + LOG_OVERHEAD
                 end = pos + total
                 if check and (
@@ -418,24 +450,26 @@ class LogSegment:
                     or base < next_offset
                     or lod < 0
                     or base + lod > limit
-                    or crc32c(mv[pos + CRC_START : end]) != crc
+                    or crc_of(mv[pos + CRC_START : end]) != crc
                 ):
                     break
-                last = base + lod
-                if max_ts > self._max_ts:
-                    self._max_ts = max_ts
-                    self._offset_of_max_ts = base
-                if self._bytes_since_index > interval:
-                    self.index.append(last, pos)
-                    self.time_index.maybe_append(self._max_ts, self._offset_of_max_ts)
-                    self._bytes_since_index = 0
-                self._bytes_since_index += total
+                if max_ts > max_ts_so_far:
+                    max_ts_so_far = max_ts
+                    offset_of_max = base
+                if since_index > interval:
+                    index_append(base + lod, pos)
+                    time_append(max_ts_so_far, offset_of_max)
+                    since_index = 0
+                since_index += total
                 if epoch != last_epoch and on_batch is not None:
                     on_batch(epoch, base)  # the log keeps only epoch changes
                     last_epoch = epoch
-                next_offset = last + 1
+                next_offset = base + lod + 1
                 pos = end
             del mv
+        self._max_ts = max_ts_so_far
+        self._offset_of_max_ts = offset_of_max
+        self._bytes_since_index = since_index
         self.next_offset = next_offset
         self.update_full()
         return pos
