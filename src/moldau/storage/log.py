@@ -8,7 +8,9 @@ Directory `<log dir>/<topic>-<partition>/`:
     leader-epoch-checkpoint                          leader_epoch.py
     partition.metadata                               topic id (checkpoint.py)
 
-Offsets: log start offset <= high watermark <= log end offset (LEO). The log assigns offsets
+Offsets: log start offset <= high watermark <= log end offset (LEO). ListOffsets EARLIEST
+is `log_start_offset`; LATEST is `high_watermark` for consumers (the LSO for read_committed,
+which the broker tracks) and `log_end_offset` for replicas. The log assigns offsets
 (base offset = LEO) and never reuses one: retention, DeleteRecords and compaction only ever
 remove offsets below the LEO, and an emptied log keeps its LEO. The high watermark is set by
 the broker (single broker: after each append; replication: from follower progress).
@@ -492,6 +494,23 @@ class PartitionLog:
             if rec.timestamp == target:
                 return rec.offset, rec.timestamp
         return h.last_offset, h.max_timestamp
+
+    # -- leader epochs -------------------------------------------------------------------
+
+    def assign_epoch(self, epoch: int, start_offset: int | None = None) -> None:
+        """A new leader epoch starts at `start_offset` (default: the LEO); call on becoming
+        leader. Appends stamp and record epochs too, so this only matters before the first
+        append of the epoch."""
+        self.epochs.assign(epoch, self._leo if start_offset is None else start_offset)
+
+    def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """OffsetsForLeaderEpoch: (largest epoch <= `epoch`, its end offset), (-1, -1) when
+        unknown (see LeaderEpochCache.end_offset_for_epoch)."""
+        return self.epochs.end_offset_for_epoch(epoch, self._leo)
+
+    @property
+    def latest_epoch(self) -> int:
+        return self.epochs.latest_epoch
 
     # -- truncation and deletion --------------------------------------------------------
 

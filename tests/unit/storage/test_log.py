@@ -261,3 +261,14 @@ def test_follower_append_keeps_offsets(tmp_path):
     assert follower.append_as_follower(data) is None  # already there
     assert read_all(follower) == read_all(leader)
     assert follower.epochs.entries() == [(4, 0)]
+
+
+def test_epoch_api_on_the_log(tmp_path):
+    log = new_log(tmp_path)
+    log.assign_epoch(2)
+    assert log.latest_epoch == 2
+    log.append(make_batch(3), leader_epoch=2)
+    log.assign_epoch(5)
+    assert log.end_offset_for_epoch(2) == (2, 3)
+    assert log.end_offset_for_epoch(5) == (5, 3)
+    assert log.end_offset_for_epoch(1) == (1, 0)
