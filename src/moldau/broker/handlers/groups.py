@@ -20,60 +20,11 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from moldau.broker.lazy import LazyModule, generated
 from moldau.broker.registry import RequestContext, handler
 from moldau.cluster.metadata import TOPIC_CREATED, TOPIC_DELETED, MetadataError, TopicInfo
-from moldau.coordinator.config import OFFSETS_TOPIC, GroupConfig
-from moldau.coordinator.records import CoordinatorRecord
-from moldau.coordinator.runtime import AppendError
-from moldau.coordinator.service import GroupCoordinatorService
-from moldau.coordinator.shard import CommitParams, JoinParams, SyncParams
+from moldau.coordinator.config import OFFSETS_TOPIC
 from moldau.protocol._generated import ApiKey
-from moldau.protocol._generated.delete_groups_request import DeleteGroupsRequest
-from moldau.protocol._generated.delete_groups_response import (
-    DeletableGroupResult,
-    DeleteGroupsResponse,
-)
-from moldau.protocol._generated.describe_groups_request import DescribeGroupsRequest
-from moldau.protocol._generated.describe_groups_response import (
-    DescribedGroup,
-    DescribeGroupsResponse,
-)
-from moldau.protocol._generated.find_coordinator_request import FindCoordinatorRequest
-from moldau.protocol._generated.find_coordinator_response import (
-    Coordinator,
-    FindCoordinatorResponse,
-)
-from moldau.protocol._generated.heartbeat_request import HeartbeatRequest
-from moldau.protocol._generated.heartbeat_response import HeartbeatResponse
-from moldau.protocol._generated.join_group_request import JoinGroupRequest
-from moldau.protocol._generated.join_group_response import JoinGroupResponse
-from moldau.protocol._generated.leave_group_request import LeaveGroupRequest
-from moldau.protocol._generated.leave_group_response import LeaveGroupResponse, MemberResponse
-from moldau.protocol._generated.list_groups_request import ListGroupsRequest
-from moldau.protocol._generated.list_groups_response import ListedGroup, ListGroupsResponse
-from moldau.protocol._generated.offset_commit_request import OffsetCommitRequest
-from moldau.protocol._generated.offset_commit_response import (
-    OffsetCommitResponse,
-    OffsetCommitResponsePartition,
-    OffsetCommitResponseTopic,
-)
-from moldau.protocol._generated.offset_delete_request import OffsetDeleteRequest
-from moldau.protocol._generated.offset_delete_response import (
-    OffsetDeleteResponse,
-    OffsetDeleteResponsePartition,
-    OffsetDeleteResponseTopic,
-)
-from moldau.protocol._generated.offset_fetch_request import OffsetFetchRequest
-from moldau.protocol._generated.offset_fetch_response import (
-    OffsetFetchResponse,
-    OffsetFetchResponseGroup,
-    OffsetFetchResponsePartition,
-    OffsetFetchResponsePartitions,
-    OffsetFetchResponseTopic,
-    OffsetFetchResponseTopics,
-)
-from moldau.protocol._generated.sync_group_request import SyncGroupRequest
-from moldau.protocol._generated.sync_group_response import SyncGroupResponse
 from moldau.protocol.error_codes import ErrorCode as E
 from moldau.protocol.records.batch import iter_batches
 from moldau.protocol.records.builder import BatchBuilder
@@ -81,6 +32,42 @@ from moldau.protocol.records.record import iter_records
 
 if TYPE_CHECKING:
     from moldau.broker.server import Broker
+    from moldau.coordinator.records import CoordinatorRecord
+    from moldau.coordinator.service import GroupCoordinatorService
+    from moldau.protocol._generated.delete_groups_request import DeleteGroupsRequest
+    from moldau.protocol._generated.describe_groups_request import DescribeGroupsRequest
+    from moldau.protocol._generated.find_coordinator_request import FindCoordinatorRequest
+    from moldau.protocol._generated.heartbeat_request import HeartbeatRequest
+    from moldau.protocol._generated.join_group_request import JoinGroupRequest
+    from moldau.protocol._generated.join_group_response import JoinGroupResponse
+    from moldau.protocol._generated.leave_group_request import LeaveGroupRequest
+    from moldau.protocol._generated.list_groups_request import ListGroupsRequest
+    from moldau.protocol._generated.offset_commit_request import OffsetCommitRequest
+    from moldau.protocol._generated.offset_delete_request import OffsetDeleteRequest
+    from moldau.protocol._generated.offset_fetch_request import OffsetFetchRequest
+    from moldau.protocol._generated.offset_fetch_response import (
+        OffsetFetchResponsePartition,
+        OffsetFetchResponsePartitions,
+        OffsetFetchResponseTopic,
+        OffsetFetchResponseTopics,
+    )
+    from moldau.protocol._generated.sync_group_request import SyncGroupRequest
+
+# Imported on first use: start-up does not pay for the group code nobody has called yet.
+_delete_groups_response = generated("delete_groups_response")
+_describe_groups_response = generated("describe_groups_response")
+_find_coordinator_response = generated("find_coordinator_response")
+_heartbeat_response = generated("heartbeat_response")
+_join_group_response = generated("join_group_response")
+_leave_group_response = generated("leave_group_response")
+_list_groups_response = generated("list_groups_response")
+_offset_commit_response = generated("offset_commit_response")
+_offset_delete_response = generated("offset_delete_response")
+_offset_fetch_response = generated("offset_fetch_response")
+_sync_group_response = generated("sync_group_response")
+_coordinator_shard = LazyModule("moldau.coordinator.shard")
+_coordinator_records = LazyModule("moldau.coordinator.records")
+_coordinator_runtime = LazyModule("moldau.coordinator.runtime")
 
 log = logging.getLogger("moldau.groups")
 
@@ -105,14 +92,16 @@ class BrokerOffsetsLog:
     async def append(self, partition: int, records: Sequence[CoordinatorRecord]) -> None:
         part = self.broker.partition(OFFSETS_TOPIC, partition)
         if part is None:
-            raise AppendError(E.NOT_LEADER_OR_FOLLOWER, f"no {OFFSETS_TOPIC}-{partition} here")
+            raise _coordinator_runtime.AppendError(
+                E.NOT_LEADER_OR_FOLLOWER, f"no {OFFSETS_TOPIC}-{partition} here"
+            )
         builder = BatchBuilder()
         now = self.broker.clock.now_ms()
         for rec in records:
             builder.append(now, rec.key, rec.value)
         res = part.append_records(bytearray(builder.build()), 12)
         if res.error_code:
-            raise AppendError(res.error_code, res.error_message or "")
+            raise _coordinator_runtime.AppendError(res.error_code, res.error_message or "")
 
     async def read_all(self, partition: int) -> AsyncIterator[CoordinatorRecord]:
         part = self.broker.partition(OFFSETS_TOPIC, partition)
@@ -143,7 +132,7 @@ class BrokerOffsetsLog:
                         if rec.offset < offset or rec.key is None:
                             continue
                         value = None if rec.value is None else bytes(rec.value)
-                        out.append(CoordinatorRecord(bytes(rec.key), value))
+                        out.append(_coordinator_records.CoordinatorRecord(bytes(rec.key), value))
             for r in out:
                 yield r
             if next_offset <= offset:
@@ -160,6 +149,9 @@ def coordinator_of(broker: Broker) -> GroupCoordinatorService:
     """The broker's group coordinator, created (and its loaded partitions replayed) on first use."""
     svc = _SERVICES.get(broker)
     if svc is None:
+        from moldau.coordinator.config import GroupConfig
+        from moldau.coordinator.service import GroupCoordinatorService
+
         config = GroupConfig.from_properties(broker.config.values)
         svc = GroupCoordinatorService(config, BrokerOffsetsLog(broker), broker.clock)
         _SERVICES[broker] = svc
@@ -263,16 +255,16 @@ async def find_coordinator(ctx: RequestContext, req: FindCoordinatorRequest) -> 
     keys = list(req.coordinator_keys or []) if v >= 4 else [req.key]
     found = [await _find(ctx, key, key_type) for key in keys]
     if v >= 4:
-        return FindCoordinatorResponse(
+        return _find_coordinator_response.FindCoordinatorResponse(
             coordinators=[
-                Coordinator(
+                _find_coordinator_response.Coordinator(
                     key=k, node_id=n, host=h, port=p, error_code=e, error_message=m if e else None
                 )
                 for k, (e, m, n, h, p) in zip(keys, found)
             ]
         )
     e, m, n, h, p = found[0]
-    return FindCoordinatorResponse(
+    return _find_coordinator_response.FindCoordinatorResponse(
         error_code=e, error_message=(m if e else None) if v >= 1 else "", node_id=n, host=h, port=p
     )
 
@@ -297,7 +289,7 @@ async def _find(ctx: RequestContext, key: str, key_type: int) -> tuple[int, str,
 async def join_group(ctx: RequestContext, req: JoinGroupRequest) -> object:
     v = ctx.api_version
     instance = req.group_instance_id if v >= 5 else None
-    params = JoinParams(
+    params = _coordinator_shard.JoinParams(
         group_id=req.group_id,
         member_id=req.member_id,
         group_instance_id=instance,
@@ -321,7 +313,7 @@ def _join_for_version(resp: JoinGroupResponse, v: int) -> JoinGroupResponse:
     if v < 5:
         for m in members:
             m.group_instance_id = None
-    return JoinGroupResponse(
+    return _join_group_response.JoinGroupResponse(
         error_code=resp.error_code,
         generation_id=resp.generation_id,
         protocol_type=resp.protocol_type if v >= 7 else None,
@@ -336,7 +328,7 @@ def _join_for_version(resp: JoinGroupResponse, v: int) -> JoinGroupResponse:
 @handler(ApiKey.SYNC_GROUP, 0, 5)
 async def sync_group(ctx: RequestContext, req: SyncGroupRequest) -> object:
     v = ctx.api_version
-    params = SyncParams(
+    params = _coordinator_shard.SyncParams(
         group_id=req.group_id,
         generation_id=req.generation_id,
         member_id=req.member_id,
@@ -346,7 +338,7 @@ async def sync_group(ctx: RequestContext, req: SyncGroupRequest) -> object:
         assignments=[(a.member_id, bytes(a.assignment)) for a in req.assignments or []],
     )
     resp = await coordinator_of(ctx.broker).sync_group(params)
-    return SyncGroupResponse(
+    return _sync_group_response.SyncGroupResponse(
         error_code=resp.error_code,
         protocol_type=resp.protocol_type if v >= 5 else None,
         protocol_name=resp.protocol_name if v >= 5 else None,
@@ -360,7 +352,7 @@ async def heartbeat(ctx: RequestContext, req: HeartbeatRequest) -> object:
     code = await coordinator_of(ctx.broker).heartbeat(
         req.group_id, req.generation_id, req.member_id, instance
     )
-    return HeartbeatResponse(error_code=code)
+    return _heartbeat_response.HeartbeatResponse(error_code=code)
 
 
 @handler(ApiKey.LEAVE_GROUP, 0, 5)
@@ -373,10 +365,15 @@ async def leave_group(ctx: RequestContext, req: LeaveGroupRequest) -> object:
     top, per = await coordinator_of(ctx.broker).leave_group(req.group_id, members)
     if v < 3:
         # One member and no per-member list: its error is the answer.
-        return LeaveGroupResponse(error_code=top or (per[0][2] if per else E.NONE))
-    return LeaveGroupResponse(
+        return _leave_group_response.LeaveGroupResponse(
+            error_code=top or (per[0][2] if per else E.NONE)
+        )
+    return _leave_group_response.LeaveGroupResponse(
         error_code=top,
-        members=[MemberResponse(member_id=m, group_instance_id=i, error_code=e) for m, i, e in per],
+        members=[
+            _leave_group_response.MemberResponse(member_id=m, group_instance_id=i, error_code=e)
+            for m, i, e in per
+        ],
     )
 
 
@@ -408,7 +405,7 @@ async def offset_commit(ctx: RequestContext, req: OffsetCommitRequest) -> object
                 errors[(t.name, p.partition_index)] = E.UNKNOWN_TOPIC_OR_PARTITION
         order.append((t.name, parts))
     if known:
-        params = CommitParams(
+        params = _coordinator_shard.CommitParams(
             group_id=req.group_id,
             generation_id=req.generation_id_or_member_epoch,
             member_id=req.member_id,
@@ -419,12 +416,14 @@ async def offset_commit(ctx: RequestContext, req: OffsetCommitRequest) -> object
         )
         for tname, pidx, code in await coordinator_of(broker).commit_offsets(params):
             errors[(tname, pidx)] = code
-    return OffsetCommitResponse(
+    return _offset_commit_response.OffsetCommitResponse(
         topics=[
-            OffsetCommitResponseTopic(
+            _offset_commit_response.OffsetCommitResponseTopic(
                 name=name,
                 partitions=[
-                    OffsetCommitResponsePartition(partition_index=p, error_code=errors[(name, p)])
+                    _offset_commit_response.OffsetCommitResponsePartition(
+                        partition_index=p, error_code=errors[(name, p)]
+                    )
                     for p in parts
                 ],
             )
@@ -448,13 +447,13 @@ async def offset_fetch(ctx: RequestContext, req: OffsetFetchRequest) -> object:
             )
             err, fetched = await svc.fetch_offsets(g.group_id, topics, require_stable)
             groups.append(
-                OffsetFetchResponseGroup(
+                _offset_fetch_response.OffsetFetchResponseGroup(
                     group_id=g.group_id,
                     error_code=err,
                     topics=[] if err else _group_topics_v8(fetched),
                 )
             )
-        return OffsetFetchResponse(groups=groups)
+        return _offset_fetch_response.OffsetFetchResponse(groups=groups)
     topics = (
         None
         if req.topics is None and v >= 2
@@ -464,17 +463,19 @@ async def offset_fetch(ctx: RequestContext, req: OffsetFetchRequest) -> object:
     if err and v < 2:
         # v1 has no top-level error: every requested partition carries it.
         fetched_err = [(t, p, None) for t, parts in topics or [] for p in parts]
-        return OffsetFetchResponse(topics=_topics_v1(fetched_err, v, err))
+        return _offset_fetch_response.OffsetFetchResponse(topics=_topics_v1(fetched_err, v, err))
     if err:
-        return OffsetFetchResponse(error_code=err, topics=[])
-    return OffsetFetchResponse(error_code=E.NONE, topics=_topics_v1(fetched, v, E.NONE))
+        return _offset_fetch_response.OffsetFetchResponse(error_code=err, topics=[])
+    return _offset_fetch_response.OffsetFetchResponse(
+        error_code=E.NONE, topics=_topics_v1(fetched, v, E.NONE)
+    )
 
 
 def _topics_v1(fetched: list[Any], v: int, err: int) -> list[OffsetFetchResponseTopic]:
     by_topic: dict[str, list[OffsetFetchResponsePartition]] = {}
     for t, p, om in fetched:
         by_topic.setdefault(t, []).append(
-            OffsetFetchResponsePartition(
+            _offset_fetch_response.OffsetFetchResponsePartition(
                 partition_index=p,
                 committed_offset=om.offset if om else -1,
                 committed_leader_epoch=(om.leader_epoch if om else -1) if v >= 5 else -1,
@@ -482,14 +483,17 @@ def _topics_v1(fetched: list[Any], v: int, err: int) -> list[OffsetFetchResponse
                 error_code=err,
             )
         )
-    return [OffsetFetchResponseTopic(name=t, partitions=ps) for t, ps in by_topic.items()]
+    return [
+        _offset_fetch_response.OffsetFetchResponseTopic(name=t, partitions=ps)
+        for t, ps in by_topic.items()
+    ]
 
 
 def _group_topics_v8(fetched: list[Any]) -> list[OffsetFetchResponseTopics]:
     by_topic: dict[str, list[OffsetFetchResponsePartitions]] = {}
     for t, p, om in fetched:
         by_topic.setdefault(t, []).append(
-            OffsetFetchResponsePartitions(
+            _offset_fetch_response.OffsetFetchResponsePartitions(
                 partition_index=p,
                 committed_offset=om.offset if om else -1,
                 committed_leader_epoch=om.leader_epoch if om else -1,
@@ -497,7 +501,10 @@ def _group_topics_v8(fetched: list[Any]) -> list[OffsetFetchResponseTopics]:
                 error_code=E.NONE,
             )
         )
-    return [OffsetFetchResponseTopics(name=t, partitions=ps) for t, ps in by_topic.items()]
+    return [
+        _offset_fetch_response.OffsetFetchResponseTopics(name=t, partitions=ps)
+        for t, ps in by_topic.items()
+    ]
 
 
 @handler(ApiKey.OFFSET_DELETE, 0, 0)
@@ -516,16 +523,18 @@ async def offset_delete(ctx: RequestContext, req: OffsetDeleteRequest) -> object
                 errors[(t.name, p)] = E.UNKNOWN_TOPIC_OR_PARTITION
     top, per = await coordinator_of(broker).delete_offsets(req.group_id, wanted)
     if top:
-        return OffsetDeleteResponse(error_code=top, topics=[])
+        return _offset_delete_response.OffsetDeleteResponse(error_code=top, topics=[])
     for tname, pidx, code in per:
         errors[(tname, pidx)] = code
-    return OffsetDeleteResponse(
+    return _offset_delete_response.OffsetDeleteResponse(
         error_code=E.NONE,
         topics=[
-            OffsetDeleteResponseTopic(
+            _offset_delete_response.OffsetDeleteResponseTopic(
                 name=name,
                 partitions=[
-                    OffsetDeleteResponsePartition(partition_index=p, error_code=errors[(name, p)])
+                    _offset_delete_response.OffsetDeleteResponsePartition(
+                        partition_index=p, error_code=errors[(name, p)]
+                    )
                     for p in parts
                 ],
             )
@@ -547,14 +556,16 @@ async def describe_groups(ctx: RequestContext, req: DescribeGroupsRequest) -> ob
     for gid in req.groups or []:
         err, described = await svc.describe_group(gid)
         if described is None:
-            described = DescribedGroup(error_code=err, group_id=gid, group_state="", members=[])
+            described = _describe_groups_response.DescribedGroup(
+                error_code=err, group_id=gid, group_state="", members=[]
+            )
         if v < 4:
             for m in described.members:
                 m.group_instance_id = None
         if with_ops and not described.error_code:
             described.authorized_operations = GROUP_AUTHORIZED_OPERATIONS
         out.append(described)
-    return DescribeGroupsResponse(groups=out)
+    return _describe_groups_response.DescribeGroupsResponse(groups=out)
 
 
 @handler(ApiKey.LIST_GROUPS, 0, 5)
@@ -564,10 +575,10 @@ async def list_groups(ctx: RequestContext, req: ListGroupsRequest) -> object:
     states = list(req.states_filter or []) if v >= 4 else []
     types = list(req.types_filter or []) if v >= 5 else []
     err, groups = await svc.list_groups(states, types)
-    return ListGroupsResponse(
+    return _list_groups_response.ListGroupsResponse(
         error_code=err,
         groups=[
-            ListedGroup(
+            _list_groups_response.ListedGroup(
                 group_id=g.group_id,
                 protocol_type=g.protocol_type,
                 group_state=g.group_state if v >= 4 else "",
@@ -581,6 +592,9 @@ async def list_groups(ctx: RequestContext, req: ListGroupsRequest) -> object:
 @handler(ApiKey.DELETE_GROUPS, 0, 2)
 async def delete_groups(ctx: RequestContext, req: DeleteGroupsRequest) -> object:
     results = await coordinator_of(ctx.broker).delete_groups(list(req.groups_names or []))
-    return DeleteGroupsResponse(
-        results=[DeletableGroupResult(group_id=g, error_code=e) for g, e in results]
+    return _delete_groups_response.DeleteGroupsResponse(
+        results=[
+            _delete_groups_response.DeletableGroupResult(group_id=g, error_code=e)
+            for g, e in results
+        ]
     )
