@@ -17,7 +17,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from moldau.broker.config import BrokerConfig
 from moldau.broker.partition import Partition
@@ -37,6 +37,10 @@ T = TypeVar("T")
 
 
 class Broker:
+    # Blocking fn(broker) callables run in the executor at shutdown, before the logs close
+    # (the idempotent producer writes its .snapshot files there).
+    before_log_shutdown: ClassVar[list[Callable[[Broker], object]]] = []
+
     def __init__(self, config: BrokerConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
         self.clock = clock
@@ -278,6 +282,11 @@ class Broker:
             t.cancel()
         await asyncio.gather(*self._timers, return_exceptions=True)
         if self.logs is not None:
+            for hook in self.before_log_shutdown:
+                try:
+                    await self.run_blocking(hook, self)
+                except Exception:
+                    log.exception("Shutdown hook %r failed", hook)
             await self.run_blocking(self.logs.shutdown)
         if hasattr(self, "metadata"):
             await self.metadata.close()
