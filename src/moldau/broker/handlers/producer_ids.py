@@ -254,10 +254,14 @@ def take_snapshots(broker: Broker, *, fsync: bool = True) -> int:
 
 
 def _install_hooks() -> None:
+    from moldau.broker.server import Broker
+
     if _check not in Partition.append_checks:
         Partition.append_checks.append(_check)
     if _record not in Partition.after_append:
         Partition.after_append.append(_record)
+    if take_snapshots not in Broker.before_log_shutdown:
+        Broker.before_log_shutdown.append(take_snapshots)
 
 
 _install_hooks()
