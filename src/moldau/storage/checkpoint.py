@@ -138,10 +138,12 @@ def read_epoch_checkpoint(path: str) -> list[tuple[int, int]]:
         raise CorruptCheckpoint(f"{path}: bad numbers") from None
 
 
-def write_epoch_checkpoint(path: str, entries: Iterable[tuple[int, int]]) -> None:
+def write_epoch_checkpoint(
+    path: str, entries: Iterable[tuple[int, int]], *, fsync: bool = True
+) -> None:
     items = list(entries)
     lines = [str(_VERSION), str(len(items))] + [f"{e} {o}" for e, o in items]
-    write_atomically(path, ("\n".join(lines) + "\n").encode())
+    write_atomically(path, ("\n".join(lines) + "\n").encode(), fsync=fsync)
 
 
 def topic_id_to_str(topic_id: uuid.UUID) -> str:

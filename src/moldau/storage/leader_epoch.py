@@ -18,12 +18,13 @@ UNDEFINED_OFFSET = -1
 
 
 class LeaderEpochCache:
-    __slots__ = ("path", "_epochs", "_starts")
+    __slots__ = ("path", "_epochs", "_starts", "_unsynced")
 
     def __init__(self, dir_path: str) -> None:
         self.path = os.path.join(dir_path, LEADER_EPOCH_FILE)
         self._epochs: list[int] = []
         self._starts: list[int] = []
+        self._unsynced = False
         try:
             entries = read_epoch_checkpoint(self.path)
         except CorruptCheckpoint:
@@ -53,7 +54,10 @@ class LeaderEpochCache:
         self._epochs.append(epoch)
         self._starts.append(start_offset)
         if persist:
-            self.write()
+            # Written at once but fsynced with the log's next flush (as Kafka does since
+            # KAFKA-15046): a new epoch's start is also in the batches, and recovery
+            # re-derives it from every batch past the recovery point.
+            self.write(fsync=False)
 
     def epoch_for_offset(self, offset: int) -> int:
         """The epoch whose leader wrote `offset` (UNDEFINED_EPOCH when unknown)."""
@@ -98,5 +102,13 @@ class LeaderEpochCache:
         self._starts.clear()
         self.write()
 
-    def write(self) -> None:
-        write_epoch_checkpoint(self.path, self.entries())
+    def write(self, *, fsync: bool = True) -> None:
+        """Persist; truncations fsync at once (a forgotten truncation would resurrect
+        epochs whose offsets are gone)."""
+        write_epoch_checkpoint(self.path, self.entries(), fsync=fsync)
+        self._unsynced = not fsync
+
+    def sync(self) -> None:
+        """fsync an assignment written without it (called by PartitionLog.flush)."""
+        if self._unsynced:
+            self.write()

@@ -643,6 +643,7 @@ class PartitionLog:
             seg_end = self._bases[i + 1] if i + 1 < len(self._segments) else self._leo
             if seg_end > self.recovery_point and seg.base_offset < target:
                 seg.flush()
+        self.epochs.sync()
         fsync_dir(self.dir)
         self.recovery_point = target
         if target >= self._leo:
