@@ -285,6 +285,40 @@ def test_record_count_disagreeing_with_the_batch_is_rejected(client, topic):
     assert client.produce_raw(topic, bytes(raw)).error_code == ErrorCode.INVALID_RECORD
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="validate_client_batch checks only the header, sizes and CRC; Kafka walks the "
+    "records and answers INVALID_RECORD when a record's length runs past the next one",
+)
+def test_record_lengths_disagreeing_with_the_batch_are_rejected(client, topic):
+    raw = bytearray(batch(-1, -1, -1, count=2))
+    raw[61] += 2  # the first record's zig-zag length varint claims one more byte
+    rewrite_crc(raw, 0)
+    assert client.produce_raw(topic, bytes(raw)).error_code in (
+        ErrorCode.INVALID_RECORD,
+        ErrorCode.CORRUPT_MESSAGE,
+    )
+
+
+def test_broker_message_max_bytes_is_the_topic_default(tmp_path, topic_name):
+    b = make_broker(tmp_path, {"message.max.bytes": "3000"})
+    b.start()
+    try:
+        c = RawClient(b.host, b.port)
+        c.create_topic(topic_name)
+        pid = c.init_producer_id().producer_id
+        res = c.produce(topic_name, pid, 0, 0, value_size=4000)
+        assert res.error_code == ErrorCode.MESSAGE_TOO_LARGE
+        assert c.produce(topic_name, pid, 0, 0, value_size=1000).error_code == 0
+        # a topic's max.message.bytes overrides the broker's limit
+        c.create_topic(topic_name + "-big", configs={"max.message.bytes": "10000"})
+        big = c.produce(topic_name + "-big", pid, 0, 0, value_size=4000)
+        assert big.error_code == 0
+        c.close()
+    finally:
+        b.stop()
+
+
 def test_bad_crc_is_corrupt_message(client, topic):
     raw = bytearray(batch(-1, -1, -1, count=2))
     raw[-1] ^= 0xFF
