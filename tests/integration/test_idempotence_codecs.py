@@ -53,7 +53,9 @@ def produce_confluent(bootstrap: str, topic: str, codec: str, msgs) -> None:
 def produce_kafka_python(bootstrap: str, topic: str, codec: str, msgs) -> None:
     from kafka import KafkaProducer
 
-    p = KafkaProducer(bootstrap_servers=bootstrap, compression_type=codec, linger_ms=50)
+    p = KafkaProducer(
+        bootstrap_servers=bootstrap, compression_type=codec, linger_ms=50, enable_idempotence=True
+    )
     try:
         futures = [p.send(topic, key=k, value=v, partition=0) for k, v in msgs]
         p.flush(30)
@@ -67,7 +69,12 @@ def produce_aiokafka(bootstrap: str, topic: str, codec: str, msgs) -> None:
     from aiokafka import AIOKafkaProducer
 
     async def run() -> None:
-        p = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type=codec, linger_ms=50)
+        p = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            compression_type=codec,
+            linger_ms=50,
+            enable_idempotence=True,
+        )
         await p.start()
         try:
             futures = [await p.send(topic, key=k, value=v, partition=0) for k, v in msgs]
@@ -97,6 +104,8 @@ def produce_kcat(bootstrap: str, topic: str, codec: str, msgs) -> None:
             "\t",
             "-X",
             "linger.ms=50",
+            "-X",
+            "enable.idempotence=true",
         ],
         input=data,
         check=True,
@@ -218,16 +227,22 @@ CONSUMERS = {
 # ------------------------------------------------------------------ tests
 
 
-def stored_codecs(broker, topic: str) -> set[int] | None:
-    """Codecs of the batches in the topic's partition 0 on disk (None: broker not ours)."""
+def stored_batches(broker, topic: str) -> list[tuple[int, int, int]] | None:
+    """(codec, producer id, base sequence) of every batch in the topic's partition 0 on
+    disk (None: the broker is not ours, its files are elsewhere)."""
     if broker.external:
         return None
     part = Path(broker.data_dir) / "kafka-logs" / f"{topic}-0"
-    codecs = set()
+    out = []
     for seg in sorted(part.glob("*.log")):
         data = memoryview(seg.read_bytes())
-        codecs.update(h.compression for h in iter_batches(data))
-    return codecs
+        out += [(h.compression, h.producer_id, h.base_sequence) for h in iter_batches(data)]
+    return out
+
+
+def stored_codecs(broker, topic: str) -> set[int] | None:
+    batches = stored_batches(broker, topic)
+    return None if batches is None else {codec for codec, _, _ in batches}
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +268,10 @@ def test_batches_are_stored_with_the_producers_codec(broker, produced, producer)
         if codecs is None:
             pytest.skip("the broker's files are not local")
         assert codecs == {codec_id}, f"{producer}/{codec}"
+        # every client wrote idempotent batches, sequences starting at 0
+        batches = stored_batches(broker, produced[(producer, codec)]) or []
+        assert all(pid >= 0 for _, pid, _ in batches), f"{producer}/{codec}"
+        assert batches[0][2] == 0
 
 
 @pytest.mark.parametrize("consumer", CLIENTS)
