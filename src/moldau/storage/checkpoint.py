@@ -55,6 +55,19 @@ def write_atomically(path: str, data: bytes, *, fsync: bool = True) -> None:
         fsync_dir(os.path.dirname(path) or ".")
 
 
+def fsync_path(path: str) -> None:
+    """fsync a file by name (any descriptor of an inode flushes it); a file that is gone
+    (renamed or deleted meanwhile) needs nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(path: str) -> None:
     """Make a rename/create in `path` durable (a no-op where directories cannot be opened)."""
     try:

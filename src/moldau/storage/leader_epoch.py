@@ -10,7 +10,12 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 
-from .checkpoint import LEADER_EPOCH_FILE, read_epoch_checkpoint, write_epoch_checkpoint
+from .checkpoint import (
+    LEADER_EPOCH_FILE,
+    fsync_path,
+    read_epoch_checkpoint,
+    write_epoch_checkpoint,
+)
 from .errors import CorruptCheckpoint
 
 UNDEFINED_EPOCH = -1
@@ -107,6 +112,12 @@ class LeaderEpochCache:
         epochs whose offsets are gone)."""
         write_epoch_checkpoint(self.path, self.entries(), fsync=fsync)
         self._unsynced = not fsync
+
+    def sync_file(self) -> None:
+        """Like sync() but only fsyncs the file by name: safe beside the owner thread."""
+        if self._unsynced:
+            self._unsynced = False
+            fsync_path(self.path)
 
     def sync(self) -> None:
         """fsync an assignment written without it (called by PartitionLog.flush)."""

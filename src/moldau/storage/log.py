@@ -15,8 +15,9 @@ which the broker tracks) and `log_end_offset` for replicas. The log assigns offs
 remove offsets below the LEO, and an emptied log keeps its LEO. The high watermark is set by
 the broker (single broker: after each append; replication: from follower progress).
 
-Everything here is synchronous and single-threaded: the broker owns one writer per
-partition. Methods that fsync say so.
+Everything here is synchronous and single-threaded: one owner thread (the broker's event loop)
+calls every method, except `sync_rolled_segments` (LogManager.checkpoint), which is built to
+run in a worker thread beside it. Methods that fsync say so.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from moldau.protocol.records.batch import (
 )
 from moldau.protocol.records.record import iter_records
 
-from .checkpoint import fsync_dir
+from .checkpoint import fsync_dir, fsync_path
 from .config import LogConfig
 from .errors import InvalidBatch, LogClosed, OffsetOutOfRange, RecordBatchTooLarge
 from .handles import HandleCache
@@ -649,6 +650,28 @@ class PartitionLog:
         if target >= self._leo:
             self._unflushed = 0
             self._last_flush_ms = self.clock.monotonic_ms()
+
+    def sync_rolled_segments(self) -> None:
+        """fsync the segments rolled since the last call and move the recovery point to the
+        active segment's base (what Kafka does after a roll, in the background).
+
+        Unlike every other method this one may run in a worker thread while the owner
+        thread appends: it opens the files by name (their indexes were written at roll
+        time), touches no shared handle and only ever raises the recovery point.
+        """
+        target = self.flush_pending_offset
+        start = self.recovery_point
+        if target <= start:
+            return
+        for seg in list(self._segments):
+            if seg.base_offset >= target:
+                break
+            if seg.next_offset > start:
+                for path in (seg.log_path, seg.index.path, seg.time_index.path):
+                    fsync_path(path)
+        self.epochs.sync_file()
+        fsync_dir(self.dir)
+        self.recovery_point = max(self.recovery_point, min(target, self._leo))
 
     def close(self) -> None:
         """Write indexes and release every handle (no fsync: LogManager.shutdown does that)."""

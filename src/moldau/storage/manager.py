@@ -259,16 +259,24 @@ class LogManager:
     # -- durability ---------------------------------------------------------------------
 
     def checkpoint(self) -> None:
-        """Flush segments rolled since the last call (fsync) and write the recovery-point,
-        log-start-offset and replication-offset checkpoints of every log dir."""
-        for log in self._logs.values():
-            if log.flush_pending_offset > log.recovery_point:
-                log.flush(log.flush_pending_offset)
+        """fsync segments rolled since the last call, then write the recovery-point,
+        log-start-offset, replication-offset and cleaner checkpoints of every log dir.
+
+        Blocks on fsync, and may run in a worker thread while the owner thread keeps
+        appending and fetching: it reads offsets (plain ints), opens files by name and
+        touches no shared handle (see PartitionLog.sync_rolled_segments). Do not run it
+        beside load(), shutdown(), run_retention() or run_cleaner().
+        """
+        for log in list(self._logs.values()):
+            if log.flush_pending_offset > log.recovery_point and not log.closed:
+                log.sync_rolled_segments()
         self._write_checkpoints()
 
     def _write_checkpoints(self) -> None:
+        items = list(self._logs.items())  # one atomic copy: the owner thread may add logs
+        dir_of = dict(self._dir_of)
         for root in self.log_dirs:
-            mine = [(tp, log) for tp, log in self._logs.items() if self._dir_of[tp] == root]
+            mine = [(tp, log) for tp, log in items if dir_of.get(tp) == root]
             write_offset_checkpoint(
                 os.path.join(root, RECOVERY_POINT_FILE), {tp: log.recovery_point for tp, log in mine}
             )

@@ -184,3 +184,44 @@ def test_cut_in_an_older_segment_keeps_later_segments(tmp_path):
     assert log2 is not None
     assert read_all(log2) == m2_expected
     assert log2.log_end_offset == 12
+
+
+def test_checkpoint_in_a_worker_thread_beside_appends(tmp_path):
+    """The broker runs checkpoint() in its executor while the loop appends and rolls."""
+    import threading
+
+    m = manager([tmp_path], segment_bytes=600)
+    logs = [m.create("t", p) for p in range(3)]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def checkpoints() -> None:
+        try:
+            while not stop.is_set():
+                m.checkpoint()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    worker = threading.Thread(target=checkpoints)
+    worker.start()
+    try:
+        for i in range(300):
+            log = logs[i % 3]
+            log.append(make_batch(1, tag=i, value_size=100))
+            log.high_watermark = log.log_end_offset
+            if i == 150:
+                m.create("t", 3)
+    finally:
+        stop.set()
+        worker.join()
+    assert errors == []
+    for log in logs:
+        assert log.recovery_point <= log.active_segment.base_offset
+    m.checkpoint()
+    for log in logs:
+        assert log.recovery_point == log.active_segment.base_offset > 0
+    expected = {log.partition: read_all(log) for log in logs}
+    m.shutdown()
+    m2 = manager([tmp_path], segment_bytes=600)
+    for p, recs in expected.items():
+        assert read_all(m2.get("t", p)) == recs
