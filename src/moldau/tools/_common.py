@@ -181,7 +181,8 @@ def kafka_error_text(exc: BaseException) -> str:
     err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else exc
     if isinstance(err, KafkaError):
         text = err.str() or err.name()
-        return text
+        # librdkafka marks errors that came from the broker with this prefix; Kafka's tools don't.
+        return text.removeprefix("Broker: ")
     return str(exc)
 
 
