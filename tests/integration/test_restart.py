@@ -101,3 +101,13 @@ def test_invalid_config_stops_start_up_naming_the_key(own_broker):
     with pytest.raises(RuntimeError):
         own_broker.start(timeout=10)
     assert "message.max.bytes" in own_broker.log()
+
+
+def test_recovered_data_is_readable_without_a_new_append(own_broker, topic_name):
+    """After kill -9 the checkpointed high watermark is stale; a single broker must still
+    expose everything in its log (HW = LEO) without waiting for another append."""
+    _produce(own_broker.bootstrap, topic_name, 0, 50)
+    own_broker.kill()
+    own_broker.start()
+    got = _read(own_broker.bootstrap, topic_name, 1, 50)
+    assert [m.value() for m in got] == [f"v{i}".encode() for i in range(50)]

@@ -146,6 +146,10 @@ class Broker:
                 plog = self.logs.create(topic.name, p.index, log_config, topic_id=topic.topic_id)
             else:
                 plog.config = log_config
+            if self.replication is None:
+                # Single broker: every byte in the log was written by the only replica, so
+                # the HW is the LEO (after an unclean stop the checkpointed HW is stale).
+                plog.high_watermark = plog.log_end_offset
             part = Partition(self, topic.name, p.index, plog, configs)
             part.leader_epoch = p.leader_epoch
             self.partitions[(topic.name, p.index)] = part
