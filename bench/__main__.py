@@ -41,11 +41,20 @@ def main(argv: list[str] | None = None) -> int:
         help="data written before kill -9 (default 2, quick 0.25)",
     )
     sub.add_parser("list", help="list the scenarios")
+    pr = sub.add_parser("profile", help="py-spy profile of moldau during the last named scenario")
+    pr.add_argument("scenarios", nargs="+", help="run in order; the last one is profiled")
+    pr.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     if args.cmd == "list":
         for s in SCENARIOS:
             print(f"{s.name:28} {'quick' if s.quick else '     '} {s.metrics[0].figure}")
         print(f"{'recovery':28} quick  fill N GB, kill -9, time until served again")
+        return 0
+    if args.cmd == "profile":
+        from bench.profile import profile
+
+        path = profile(args.scenarios, args.quick)
+        print(path.read_text())
         return 0
     names = [b.strip() for b in args.brokers.split(",") if b.strip()]
     bad = [b for b in names if b not in DRIVERS]

@@ -124,7 +124,13 @@ def targets(res: Results) -> list[dict[str, str]]:
                 f"moldau {_fmt(v)} {unit} vs <= {_fmt(maximum)} ({v / maximum:.2f}x the limit)",
             )
 
+    def ran(key: str) -> bool:
+        return any(res.values.get(b, {}).get(key) for b in res.options.brokers)
+
     def versus(name: str, key: str, better: str, refs: tuple[str, ...] = REFERENCES) -> None:
+        if not ran(key):
+            out.append({"target": name, "verdict": "not run", "detail": "scenario not in this run"})
+            return
         v = m("moldau", key)
         have: dict[str, float] = {}
         for r in refs:
@@ -184,6 +190,12 @@ def targets(res: Results) -> list[dict[str, str]]:
     )
     ceiling("1,000 partitions RSS <= 300 MB", metric_key("partitions-1000", "rss_mb"), 300, "MB")
     ceiling("1,000 connections RSS <= 300 MB", metric_key("connections-1000", "rss_mb"), 300, "MB")
+    kept = m("moldau", RECOVERY_KEPT.field)
+    verdict(
+        "every acked record survives kill -9 (issue 4)",
+        None if kept is None else kept >= 1.0,
+        "" if kept is None else f"moldau kept {kept:.0%} of acked records",
+    )
     return out
 
 
