@@ -372,12 +372,6 @@ def test_state_and_producer_ids_survive_a_restart(tmp_path, topic_name, clean):
         assert "Rebuilt producer state" not in b.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after kill -9 the high watermark restarts from the stale replication-offset "
-    "checkpoint and only an append moves it (broker/partition.py), so an acks=all retry "
-    "answered as a duplicate waits for it and times out",
-)
 def test_acks_all_duplicate_right_after_kill_9_is_answered(tmp_path, topic_name):
     b, pid = _fill_and_restart(tmp_path, topic_name, clean=False)
     try:
@@ -387,3 +381,27 @@ def test_acks_all_duplicate_right_after_kill_9_is_answered(tmp_path, topic_name)
         c.close()
     finally:
         b.stop()
+
+
+def test_describe_producers_lists_the_partition_state(client, topic):
+    from moldau.protocol._generated.describe_producers_request import (
+        DescribeProducersRequest,
+        TopicRequest,
+    )
+
+    a = client.init_producer_id().producer_id
+    b = client.init_producer_id().producer_id
+    client.produce(topic, a, 0, 0, count=3)
+    client.produce(topic, b, 0, 10, count=2)
+    res = client.call(
+        ApiKey.DESCRIBE_PRODUCERS,
+        0,
+        DescribeProducersRequest([TopicRequest(topic, [0, 7])]),
+    )
+    (t,) = res.topics
+    known, unknown = t.partitions
+    assert unknown.error_code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    assert known.error_code == 0
+    got = {(p.producer_id, p.producer_epoch, p.last_sequence) for p in known.active_producers}
+    assert got == {(a, 0, 2), (b, 0, 11)}
+    assert all(p.current_txn_start_offset == -1 for p in known.active_producers)

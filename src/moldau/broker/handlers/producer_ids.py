@@ -1,4 +1,5 @@
-"""InitProducerId (key 22, v0-5) and the idempotent-producer checks on the produce path.
+"""InitProducerId (key 22, v0-5), DescribeProducers (key 61, v0) and the idempotent-producer
+checks on the produce path.
 
 InitProducerId, for producers without a transactional id:
 - no producer id in the request (v0-2 always): a fresh id with epoch 0;
@@ -35,6 +36,13 @@ from moldau.broker.partition import AppendResult, Partition
 from moldau.broker.producer_ids import ProducerIdManager, ProducerIdsExhausted
 from moldau.broker.registry import RequestContext, handler
 from moldau.protocol._generated import ApiKey
+from moldau.protocol._generated.describe_producers_request import DescribeProducersRequest
+from moldau.protocol._generated.describe_producers_response import (
+    DescribeProducersResponse,
+    PartitionResponse,
+    ProducerState,
+    TopicResponse,
+)
 from moldau.protocol._generated.init_producer_id_request import InitProducerIdRequest
 from moldau.protocol._generated.init_producer_id_response import InitProducerIdResponse
 from moldau.protocol.error_codes import ErrorCode
@@ -234,6 +242,39 @@ def _record(part: Partition, header: BatchHeader, info: AppendInfo) -> None:
         info.last_offset - info.base_offset,
         info.max_timestamp,
     )
+
+
+@handler(ApiKey.DESCRIBE_PRODUCERS, 0, 0)
+async def describe_producers(
+    ctx: RequestContext, req: DescribeProducersRequest
+) -> DescribeProducersResponse:
+    """The producer state of partitions (admin tooling: kafka-transactions describe-producers)."""
+    topics = []
+    for t in req.topics or []:
+        partitions = []
+        for index in t.partition_indexes or []:
+            part = ctx.broker.partition(t.name, index)
+            if part is None:
+                partitions.append(
+                    PartitionResponse(index, int(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                )
+                continue
+            ps = _partition_state(part)
+            _catch_up(ps, ctx.broker)
+            producers = [
+                ProducerState(
+                    e.producer_id,
+                    e.epoch,
+                    e.last_seq,
+                    e.last_timestamp,
+                    e.coordinator_epoch,
+                    e.txn_first_offset,
+                )
+                for e in ps.state.producers.values()
+            ]
+            partitions.append(PartitionResponse(index, 0, None, producers))
+        topics.append(TopicResponse(t.name, partitions))
+    return DescribeProducersResponse(0, topics)
 
 
 def take_snapshots(broker: Broker, *, fsync: bool = True) -> int:
