@@ -162,7 +162,7 @@ def test_kafka_python_idempotent_producer_through_faults_and_restart(proxied, to
             key, value = message(i)
             futures.append(producer.send(topic_name, key=key, value=value))
             if i == N_MESSAGES // 2:
-                broker.restart(clean=True)
+                broker.restart(clean=False)  # kill -9
         producer.flush(180)
         proxy.stop_faults()
         for f in futures:
