@@ -54,6 +54,7 @@ class Results:
     )  # broker -> field key -> per round
     raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # broker -> records
     errors: dict[str, list[str]] = field(default_factory=dict)
+    load: dict[str, list[float]] = field(default_factory=dict)  # 1-min load avg at round start
     finished: str = ""
     interrupted: bool = False
 
@@ -69,6 +70,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def load_average() -> float:
+    """1-minute load average: how busy the shared 2-core machine was (noise indicator)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def merged_args(sc: Scenario, quick: bool) -> list[str]:
@@ -132,6 +141,7 @@ def _list_offsets(port: int, topic: str, partitions: int) -> dict[int, tuple[int
 def run_broker_round(broker: Broker, res: Results, opts: Options, work: Path, rnd: int) -> None:
     name = broker.name
     data = work / f"{name}-r{rnd}"
+    res.load.setdefault(name, []).append(load_average())
     try:
         startup = broker.start(free_port(), data)
     except BrokerStartFailed as exc:

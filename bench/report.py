@@ -214,11 +214,14 @@ def markdown(res: Results) -> str:
         f"finished {res.finished}{' (INTERRUPTED: partial)' if res.interrupted else ''}. "
         "MB = 10^6 bytes. Values are medians over rounds.",
         "",
-        "| broker | what ran | status |",
-        "|---|---|---|",
+        "| broker | what ran | status | machine load avg at its rounds' start |",
+        "|---|---|---|---|",
     ]
     for b in brokers:
-        lines.append(f"| {b} | {res.descriptions.get(b, '')} | {res.status.get(b, 'not run')} |")
+        load = ", ".join(f"{x:.1f}" for x in res.load.get(b, []))
+        lines.append(
+            f"| {b} | {res.descriptions.get(b, '')} | {res.status.get(b, 'not run')} | {load} |"
+        )
     head = ["figure", *brokers] + [f"moldau/{r}" for r in refs if "moldau" in brokers]
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, met in rows():

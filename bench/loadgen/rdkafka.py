@@ -51,6 +51,7 @@ def _produce(args: argparse.Namespace) -> dict[str, Any]:
 
     produce = p.produce
     topic = args.topic
+    cpu0 = time.process_time()
     t0 = time.monotonic()
     stop_at = t0 + args.seconds
     sent = 0
@@ -77,6 +78,8 @@ def _produce(args: argparse.Namespace) -> dict[str, Any]:
         "failed": len(failures) + left,
         "first_error": first_error,
         "seconds": elapsed,
+        # all client threads (Python loop + librdkafka); near 1 s per s means client-bound
+        "client_cpu_s": time.process_time() - cpu0,
     }
 
 
@@ -102,6 +105,7 @@ def _consume(args: argparse.Namespace) -> dict[str, Any]:
     c.assign([TopicPartition(args.topic, p, -2) for p in parts])  # -2 = beginning
     got = 0
     nbytes = 0
+    cpu0 = time.process_time()
     t0 = time.monotonic()
     deadline = t0 + args.seconds
     last = t0
@@ -122,6 +126,7 @@ def _consume(args: argparse.Namespace) -> dict[str, Any]:
         "expected": args.expect,
         "complete": got >= args.expect,
         "seconds": elapsed,
+        "client_cpu_s": time.process_time() - cpu0,
     }
 
 
