@@ -147,6 +147,7 @@ def main() -> None:
         print(f"recovery scan, 1 MiB batches: {summary([r[0] for r in recov], '.0f')} MB/s "
               f"over {recov[0][1] / 1e6:.0f} MB")
         shutil.rmtree(log.dir)
+        os.sync()  # let writeback of the big phase finish before timing the next one
 
         small = batch_of(1024, 100)
         log, rates = bench_append(root, small, (50 if quick else 250) << 20)
@@ -158,6 +159,7 @@ def main() -> None:
         print(f"recovery scan, 1 KiB batches: {summary([r[0] for r in recov], '.0f')} MB/s "
               f"over {recov[0][1] / 1e6:.0f} MB")
         shutil.rmtree(log.dir)
+        os.sync()
 
         bench_partitions(root, 2_000 if quick else 10_000)
     finally:

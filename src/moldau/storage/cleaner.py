@@ -13,7 +13,7 @@ when its oldest dirty segment is older than max.compaction.lag.ms. A pass then
    full, the range ends at the segment boundary reached so far, as Kafka's dedupe buffer
    does);
 2. rewrites every segment from the log start up to the end of the range in groups whose
-   input fits in segment.bytes, keeping a record when no newer offset exists for its key;
+   input fits in segment.bytes (and whose offsets fit 32-bit relative offsets), keeping a record when no newer offset exists for its key;
    a batch whose records all stay is copied byte for byte, otherwise it is rebuilt with the
    same base offset, last offset delta, producer fields and codec (offsets keep their gaps);
    control batches are kept as they are; records without a key are dropped (Kafka rejects
@@ -39,7 +39,7 @@ from moldau.protocol.records.record import iter_records
 
 from .checkpoint import fsync_dir
 from .log import PartitionLog
-from .segment import LogSegment, segment_name
+from .segment import INT32_MAX, LogSegment, segment_name
 
 DEFAULT_MAX_MAP_KEYS = 1_000_000
 CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint"
@@ -142,7 +142,9 @@ def _groups(segments: list[LogSegment], max_bytes: int) -> list[list[LogSegment]
     current: list[LogSegment] = []
     size = 0
     for seg in segments:
-        if current and size + seg.size > max_bytes:
+        if current and (
+            size + seg.size > max_bytes or seg.next_offset - current[0].base_offset > INT32_MAX
+        ):
             groups.append(current)
             current, size = [], 0
         current.append(seg)

@@ -272,3 +272,24 @@ def test_epoch_api_on_the_log(tmp_path):
     assert log.end_offset_for_epoch(2) == (2, 3)
     assert log.end_offset_for_epoch(5) == (5, 3)
     assert log.end_offset_for_epoch(1) == (1, 0)
+
+
+def test_flush_messages_moves_the_recovery_point(tmp_path):
+    log = new_log(tmp_path, flush_messages=3)
+    log.append(make_batch(2))
+    assert log.recovery_point == 0
+    log.append(make_batch(1))
+    assert log.recovery_point == 3
+    log.append(make_batch(1))
+    assert log.recovery_point == 3
+    log.flush()
+    assert log.recovery_point == 4
+
+
+def test_flush_ms_uses_the_clock(tmp_path):
+    log = new_log(tmp_path, flush_ms=1000)
+    log.append(make_batch(1))
+    assert log.recovery_point == 0
+    log.clock.advance(1000)  # type: ignore[attr-defined]
+    log.append(make_batch(1))
+    assert log.recovery_point == 2
