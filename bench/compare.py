@@ -274,8 +274,14 @@ def recovery(broker: Broker, res: Results, opts: Options, work: Path, rnd: int) 
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
         kept = sum(off for err, off in after.values() if err == 0)
-        if after and all(err == 0 for err, _ in after.values()):
+        if after and all(err == 0 for err, _ in after.values()) and kept > 0:
             res.add(name, "recovery_s", elapsed)
+        elif after and all(err == 0 for err, _ in after.values()):
+            res.error(
+                name,
+                f"round {rnd}: recovery: serves again after {elapsed:.2f} s but "
+                f"with none of the {acked} acked records (end offsets {after})",
+            )
         else:
             res.error(
                 name,
