@@ -10,8 +10,9 @@ the order of the others is unaffected.
 
 Limits (Kafka's names): a frame over socket.request.max.bytes closes the connection before
 it is buffered; max.connections refuses new sockets; connections.max.idle.ms closes idle
-ones; at most `queued.max.requests` requests in flight per connection, after which reading
-pauses (TCP backpressure) until answers drain. A client that does not read its answers also
+ones; at most `queued.max.requests` requests and about socket.request.max.bytes of request
+bytes in flight per connection, after which reading pauses (TCP backpressure) until answers
+drain. A client that does not read its answers also
 stops being read from.
 
 Bad input never takes the broker down: a frame that does not decode gets a WARN line and the
@@ -40,9 +41,10 @@ log = logging.getLogger("moldau.network")
 
 
 class _Slot:
-    __slots__ = ("api_key", "api_version", "correlation_id", "done", "response")
+    __slots__ = ("api_key", "api_version", "correlation_id", "done", "response", "size")
 
-    def __init__(self, api_key: int, api_version: int, correlation_id: int) -> None:
+    def __init__(self, api_key: int, api_version: int, correlation_id: int, size: int = 0) -> None:
+        self.size = size  # request bytes held until the answer is out
         self.api_key = api_key
         self.api_version = api_version
         self.correlation_id = correlation_id
@@ -70,6 +72,10 @@ class Connection(asyncio.BufferedProtocol):
         self._idle_timer: asyncio.TimerHandle | None = None
         self._loop = broker.loop
         self._eof = False
+        # Request bytes received but not yet answered; reading pauses above this, so one
+        # connection holds at most about one maximum-size request beyond it.
+        self._inflight_bytes = 0
+        self._max_inflight_bytes = int(broker.config["socket.request.max.bytes"])
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -176,7 +182,8 @@ class Connection(asyncio.BufferedProtocol):
             self._loop,
             self._state,
         )
-        slot = _Slot(key, version, header.correlation_id)
+        slot = _Slot(key, version, header.correlation_id, len(frame))
+        self._inflight_bytes += slot.size
         self._slots.append(slot)
         coro = spec.fn(ctx, body)
         task = self._loop.create_task(self._run(slot, coro))
@@ -209,6 +216,7 @@ class Connection(asyncio.BufferedProtocol):
         assert transport is not None
         while slots and slots[0].done:
             s = slots.popleft()
+            self._inflight_bytes -= s.size
             if s.response is None:
                 continue
             if s.response is registry.CLOSE_CONNECTION:
@@ -240,7 +248,11 @@ class Connection(asyncio.BufferedProtocol):
     def _update_reading(self) -> None:
         if self.transport is None or self._closing:
             return
-        should_pause = self._writing_paused or len(self._slots) >= self._max_in_flight
+        should_pause = (
+            self._writing_paused
+            or len(self._slots) >= self._max_in_flight
+            or self._inflight_bytes >= self._max_inflight_bytes
+        )
         if should_pause and not self._reading_paused:
             self.transport.pause_reading()
             self._reading_paused = True
