@@ -125,9 +125,15 @@ class RawClient:
 
 
 def batch(
-    pid: int, epoch: int, seq: int, count: int = 1, value_size: int = 10, codec: int = 0
+    pid: int,
+    epoch: int,
+    seq: int,
+    count: int = 1,
+    value_size: int = 10,
+    codec: int = 0,
+    timestamp: int | None = None,
 ) -> bytes:
-    now = int(time.time() * 1000)
+    now = int(time.time() * 1000) if timestamp is None else timestamp
     return build_batch(
         [(now, f"k{seq + i}".encode(), b"v" * value_size, []) for i in range(count)],
         producer_id=pid,
@@ -405,3 +411,30 @@ def test_describe_producers_lists_the_partition_state(client, topic):
     got = {(p.producer_id, p.producer_epoch, p.last_sequence) for p in known.active_producers}
     assert got == {(a, 0, 2), (b, 0, 11)}
     assert all(p.current_txn_start_offset == -1 for p in known.active_producers)
+
+
+def test_idle_producer_state_expires(tmp_path, topic_name):
+    """producer.id.expiration.ms counts from the batch's timestamp (as in Kafka): a batch
+    stamped an hour ago is expired at the next check, and the producer is then unknown."""
+    b = make_broker(
+        tmp_path,
+        {"producer.id.expiration.ms": "60000", "producer.id.expiration.check.interval.ms": "1"},
+    )
+    b.start()
+    try:
+        c = RawClient(b.host, b.port)
+        c.create_topic(topic_name)
+        pid = c.init_producer_id().producer_id
+        fresh = c.init_producer_id().producer_id
+        old = int(time.time() * 1000) - 3_600_000
+        assert c.produce(topic_name, pid, 0, 0, count=2, timestamp=old).error_code == 0
+        assert c.produce(topic_name, fresh, 0, 0, count=2).error_code == 0
+        # pid's state is gone: a gap is accepted
+        assert c.produce(topic_name, pid, 0, 50).error_code == 0
+        # the fresh producer's state is still there
+        assert (
+            c.produce(topic_name, fresh, 0, 50).error_code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+        )
+        c.close()
+    finally:
+        b.stop()
