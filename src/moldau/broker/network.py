@@ -85,11 +85,14 @@ class Connection(asyncio.BufferedProtocol):
             self.client_host = str(peer[0])
             self.peer = f"{peer[0]}:{peer[1]}"
         if not self.broker.connection_opened(self):
-            log.warning(
-                "Rejecting connection from %s: max.connections=%s reached",
-                self.peer,
-                self.broker.config["max.connections"],
-            )
+            if self.broker.stopping:
+                log.info("Rejecting connection from %s: shutting down", self.peer)
+            else:
+                log.warning(
+                    "Rejecting connection from %s: max.connections=%s reached",
+                    self.peer,
+                    self.broker.config["max.connections"],
+                )
             self._closing = True
             transport.abort()  # type: ignore[attr-defined]
             return
