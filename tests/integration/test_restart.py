@@ -3,11 +3,16 @@ clean-shutdown marker) and unclean (kill -9, recovery)."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+from moldau.protocol._generated.fetch_request import FetchPartition, FetchRequest, FetchTopic
+from moldau.protocol._generated.metadata_request import MetadataRequest, MetadataRequestTopic
+from tests.integration.rawclient import RawClient
 
 
 def _produce(bootstrap: str, topic: str, start: int, n: int) -> None:
@@ -111,3 +116,37 @@ def test_recovered_data_is_readable_without_a_new_append(own_broker, topic_name)
     own_broker.start()
     got = _read(own_broker.bootstrap, topic_name, 1, 50)
     assert [m.value() for m in got] == [f"v{i}".encode() for i in range(50)]
+
+
+def test_sigterm_answers_in_flight_requests_then_exits_0(own_broker, topic_name):
+    """A fetch long-polling for 60 s is answered when the broker is asked to stop, and the
+    broker then exits with code 0."""
+    if own_broker.external:
+        pytest.skip("needs its own broker process")
+    with RawClient(own_broker.host, own_broker.port) as c:
+        md = c.request(3, 9, MetadataRequest(topics=[MetadataRequestTopic(name=topic_name)]))
+        assert md.topics[0].error_code == 0
+        c.send(
+            1,
+            12,
+            FetchRequest(
+                replica_id=-1,
+                max_wait_ms=60_000,
+                min_bytes=1,
+                max_bytes=1 << 20,
+                topics=[
+                    FetchTopic(
+                        topic=topic_name,
+                        partitions=[
+                            FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)
+                        ],
+                    )
+                ],
+            ),
+        )
+        time.sleep(0.5)  # let the fetch reach the purgatory
+        own_broker.proc.send_signal(signal.SIGTERM)
+        _, resp = c.receive(1, 12)
+        assert resp.responses[0].partitions[0].error_code == 0
+    assert own_broker.proc.wait(30) == 0
+    own_broker.proc = None
