@@ -438,3 +438,27 @@ def test_idle_producer_state_expires(tmp_path, topic_name):
         c.close()
     finally:
         b.stop()
+
+
+def test_a_recreated_topic_starts_with_no_producer_state(client, topic):
+    from moldau.protocol._generated.delete_topics_request import DeleteTopicsRequest
+
+    pid = client.init_producer_id().producer_id
+    for seq in range(3):
+        assert client.produce(topic, pid, 0, seq).error_code == 0
+    res = client.call(
+        ApiKey.DELETE_TOPICS, 4, DeleteTopicsRequest(topic_names=[topic], timeout_ms=10_000)
+    )
+    assert res.responses[0].error_code == 0
+    deadline = time.monotonic() + 30
+    while True:  # the deletion may take a moment to be accepted for a new create
+        try:
+            client.create_topic(topic)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    # sequence 2 was the last batch of the old topic: in the new one it is appended anew
+    again = client.produce(topic, pid, 0, 2)
+    assert (again.error_code, again.base_offset) == (0, 0)
+    assert client.produce_raw(topic, batch(-1, -1, -1)).base_offset == 1

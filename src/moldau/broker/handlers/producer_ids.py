@@ -162,6 +162,9 @@ def _partition_state(part: Partition) -> _PartitionState:
         per_broker = _states[part.broker] = {}
     ps = per_broker.get(part.key)
     if ps is None or ps.log is not part.log or ps.log.closed:
+        # forget partitions whose logs are gone (deleted topics); opening is rare
+        for key in [k for k, v in per_broker.items() if v.log.closed]:
+            del per_broker[key]
         ps = per_broker[part.key] = _open(part)
     return ps
 
