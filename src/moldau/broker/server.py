@@ -45,7 +45,8 @@ class Broker:
         self.config = config
         self.clock = clock
         self.node_id = config.node_id
-        self.loop: asyncio.AbstractEventLoop = asyncio.get_event_loop()
+        # The running loop once start() runs (Broker is built inside the loop by main).
+        self.loop: asyncio.AbstractEventLoop = asyncio.get_running_loop()
         self.purgatory = Purgatory()
         self.replication: Any = None  # set by the replication layer in cluster mode
         self.metadata: MetadataStore
