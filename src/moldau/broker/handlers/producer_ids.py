@@ -195,7 +195,10 @@ def _maybe_snapshot_at_roll(ps: _PartitionState) -> None:
     if ps.state.map_end_offset == base:
         # Not fsynced: this runs on the event loop. A torn or lost snapshot fails its CRC
         # or is missing after a crash, and recovery then uses an older one and replays more.
-        ps.state.take_snapshot(fsync=False)
+        try:
+            ps.state.take_snapshot(fsync=False)
+        except OSError:  # disk trouble: a later snapshot or a longer replay covers it
+            log.exception("Could not write the producer snapshot in %s", ps.log.dir)
 
 
 def _check(part: Partition, header: BatchHeader, produce_version: int) -> AppendResult | None:
