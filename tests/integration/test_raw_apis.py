@@ -312,3 +312,34 @@ def test_acks_all_and_acks_zero_raw(broker, topic_name):
             ),
         )
         assert _produce(c, topic_name, [b"3"], acks=1) == 2
+
+
+def test_answers_keep_request_order_when_handlers_finish_out_of_order(broker, topic_name):
+    """A long-polling fetch sent first is answered first, although the ApiVersions and
+    Metadata requests behind it finish long before it."""
+    from moldau.protocol.quirks import encode_request
+
+    with RawClient(broker.host, broker.port) as c:
+        _create(c, topic_name)
+        fetch = FetchRequest(
+            replica_id=-1,
+            max_wait_ms=800,
+            min_bytes=1,
+            max_bytes=1 << 20,
+            topics=[
+                FetchTopic(
+                    topic=topic_name,
+                    partitions=[
+                        FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)
+                    ],
+                )
+            ],
+        )
+        c.send_raw(
+            encode_request(FETCH, 12, 500, "o", fetch)
+            + encode_request(API_VERSIONS, 3, 501, "o", ApiVersionsRequest("o", "1"))
+            + encode_request(METADATA, 12, 502, "o", MetadataRequest(topics=None))
+        )
+        assert c.receive(FETCH, 12)[0] == 500
+        assert c.receive(API_VERSIONS, 3)[0] == 501
+        assert c.receive(METADATA, 12)[0] == 502
