@@ -5,7 +5,11 @@ DescribeLogDirs."""
 from __future__ import annotations
 
 from moldau.protocol._generated.api_versions_request import ApiVersionsRequest
-from moldau.protocol._generated.create_topics_request import CreatableTopic, CreateTopicsRequest
+from moldau.protocol._generated.create_topics_request import (
+    CreatableTopic,
+    CreatableTopicConfig,
+    CreateTopicsRequest,
+)
 from moldau.protocol._generated.delete_topics_request import DeleteTopicsRequest, DeleteTopicState
 from moldau.protocol._generated.describe_log_dirs_request import (
     DescribableLogDirTopic,
@@ -30,8 +34,10 @@ from moldau.protocol._generated.produce_request import (
 )
 from moldau.protocol.error_codes import ErrorCode
 from moldau.protocol.primitives import ZERO_UUID
+from moldau.protocol.quirks import encode_request
 from moldau.protocol.records.batch import iter_batches
 from moldau.protocol.records.builder import build_batch
+from moldau.protocol.records.record import decode_records, records_payload
 from tests.integration.rawclient import RawClient
 
 PRODUCE, FETCH, LIST_OFFSETS, METADATA, API_VERSIONS = 0, 1, 2, 3, 18
@@ -317,8 +323,6 @@ def test_acks_all_and_acks_zero_raw(broker, topic_name):
 def test_answers_keep_request_order_when_handlers_finish_out_of_order(broker, topic_name):
     """A long-polling fetch sent first is answered first, although the ApiVersions and
     Metadata requests behind it finish long before it."""
-    from moldau.protocol.quirks import encode_request
-
     with RawClient(broker.host, broker.port) as c:
         _create(c, topic_name)
         fetch = FetchRequest(
@@ -343,3 +347,53 @@ def test_answers_keep_request_order_when_handlers_finish_out_of_order(broker, to
         assert c.receive(FETCH, 12)[0] == 500
         assert c.receive(API_VERSIONS, 3)[0] == 501
         assert c.receive(METADATA, 12)[0] == 502
+
+
+def test_topic_compression_type_recompresses(broker, topic_name):
+    with RawClient(broker.host, broker.port) as c:
+        resp = c.request(
+            CREATE_TOPICS,
+            7,
+            CreateTopicsRequest(
+                topics=[
+                    CreatableTopic(
+                        name=topic_name,
+                        num_partitions=1,
+                        replication_factor=1,
+                        configs=[CreatableTopicConfig("compression.type", "zstd")],
+                    )
+                ],
+                timeout_ms=10000,
+            ),
+        )
+        assert resp.topics[0].error_code == 0
+        values = [b"compress me " * 50 for _ in range(10)]
+        assert _produce(c, topic_name, values) == 0
+        part = _fetch(c, topic_name, 0).responses[0].partitions[0]
+        batches = list(iter_batches(memoryview(bytes(part.records))))
+        assert len(batches) == 1
+        assert batches[0].compression == 4  # stored as zstd although sent uncompressed
+        assert batches[0].records_count == 10 and batches[0].crc_ok()
+        got = [r.value for r in decode_records(records_payload(batches[0]), 10)]
+        assert [bytes(v) for v in got] == values
+
+
+def test_clients_cannot_write_internal_topics(broker):
+    with RawClient(broker.host, broker.port) as c:
+        batch = build_batch([(1, b"k", b"v", [])])
+        resp = c.request(
+            PRODUCE,
+            9,
+            ProduceRequest(
+                acks=1,
+                timeout_ms=5000,
+                topic_data=[
+                    TopicProduceData(
+                        name="__consumer_offsets", partition_data=[PartitionProduceData(0, batch)]
+                    )
+                ],
+            ),
+        )
+        assert (
+            resp.responses[0].partition_responses[0].error_code == ErrorCode.INVALID_TOPIC_EXCEPTION
+        )

@@ -6,6 +6,8 @@ closed, as Kafka does, so the producer notices); acks=1 answers after the local 
 acks=-1 waits until the high watermark covers the batch (immediately on a single broker,
 where the HW follows the LEO) or timeout_ms passes (REQUEST_TIMED_OUT).
 Produce never creates topics: producers ask Metadata first, which does (when allowed).
+Writes to the internal topics (__consumer_offsets, __transaction_state) are refused with
+INVALID_TOPIC_EXCEPTION, as Kafka does.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ _produce_response = generated("produce_response")
 
 log = logging.getLogger("moldau.produce")
 
+# Clients may not write the coordinators' topics (Kafka lets only its own admin client id).
+INTERNAL_TOPICS = frozenset(("__consumer_offsets", "__transaction_state"))
+ADMIN_CLIENT_ID = "__admin_client"
+
 
 @handler(ApiKey.PRODUCE, 3, 12, advertised_min=0)
 async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
@@ -38,9 +44,15 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
     failed = False
     for td in req.topic_data or []:
         out: list[tuple[int, AppendResult]] = []
+        internal = td.name in INTERNAL_TOPICS and ctx.client_id != ADMIN_CLIENT_ID
         for pd in td.partition_data or []:
             if acks not in (0, 1, -1):
                 res = AppendResult(ErrorCode.INVALID_REQUIRED_ACKS)
+            elif internal:
+                res = AppendResult(
+                    ErrorCode.INVALID_TOPIC_EXCEPTION,
+                    error_message=f"Cannot append to internal topic {td.name}",
+                )
             else:
                 part = broker.partition(td.name, pd.index)
                 if part is None:
