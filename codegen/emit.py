@@ -7,6 +7,8 @@ version of the message are dropped, so the common case is a plain sequence of re
 
 from __future__ import annotations
 
+import struct
+
 from codegen.spec import NONE, PRIMITIVES, Field, Message, Struct, Versions
 
 HEADER = """\
@@ -18,6 +20,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+import struct
 
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
@@ -51,6 +55,10 @@ PY_TYPES = {
 }
 
 
+def struct_size(fmt: str) -> int:
+    return struct.calcsize(fmt)
+
+
 def cond(versions: Versions, valid: Versions) -> str | None:
     """A Python expression in `v` for `versions` within `valid`; None when always true."""
     eff = versions.intersect(valid)
@@ -70,11 +78,61 @@ def bool_expr(versions: Versions, valid: Versions) -> str:
     return "True" if c is None else c
 
 
+# struct format characters for fixed-width fields that can be packed together in one call
+PACK_CODES = {
+    "int8": "b",
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "int64": "q",
+    "float64": "d",
+    "bool": "?",
+}
+
+
 class Emitter:
     def __init__(self, msg: Message) -> None:
         self.msg = msg
         self.valid = msg.valid
         self.lines: list[str] = []
+        self.packers: dict[str, str] = {}  # struct format -> module-level constant name
+        self.struct_defaults: set[str] = set()  # struct types compared against their default
+
+    def packer(self, fields: list[Field]) -> tuple[str, int]:
+        fmt = ">" + "".join(PACK_CODES[f.type] for f in fields)
+        name = self.packers.setdefault(fmt, f"_P{len(self.packers)}")
+        return name, struct_size(fmt)
+
+    def runs(self, fields: list[Field]) -> list[list[Field]]:
+        """Group consecutive fixed-width fields under the same version condition.
+
+        One `struct.unpack_from`/`pack` per group instead of one call per field is the single
+        biggest saving in the generated code's hot path.
+        """
+        out: list[list[Field]] = []
+        for f in fields:
+            packable = not f.is_array and f.type in PACK_CODES
+            if (
+                packable
+                and out
+                and len(out[-1]) >= 1
+                and not out[-1][-1].is_array
+                and out[-1][-1].type in PACK_CODES
+                and cond(out[-1][-1].versions, self.valid) == cond(f.versions, self.valid)
+            ):
+                out[-1].append(f)
+            else:
+                out.append([f])
+        return out
+
+    def cmp_default(self, f: Field) -> str:
+        """The default to compare against, without building a new struct on every write."""
+        d = self.default_expr(f)
+        if f.is_struct and not f.is_array and d.endswith("()"):
+            self.struct_defaults.add(f.type)
+            return f"_DEFAULT_{f.type}"
+        return d
 
     # -- helpers -------------------------------------------------------------------------
     def flex_expr(self, f: Field) -> str:
@@ -252,15 +310,22 @@ class Emitter:
             )
         out(f"        {flex_line}")
         out("        o = cls.__new__(cls)")
-        for f in regular:
+        for run in self.runs(regular):
+            f = run[0]
             c = cond(f.versions, self.valid)
-            if c is None:
-                self.emit_read_field(f, "        ", "r", self.flex_expr(f), f"o.{f.py}")
-            else:
+            ind = "        " if c is None else "            "
+            if c is not None:
                 out(f"        if {c}:")
-                self.emit_read_field(f, "            ", "r", self.flex_expr(f), f"o.{f.py}")
+            if len(run) > 1:
+                name, size = self.packer(run)
+                targets = ", ".join(f"o.{x.py}" for x in run)
+                out(f"{ind}{targets} = {name}.unpack_from(r.buf, r._take({size}))")
+            else:
+                self.emit_read_field(f, ind, "r", self.flex_expr(f), f"o.{f.py}")
+            if c is not None:
                 out("        else:")
-                out(f"            o.{f.py} = {self.default_expr(f)}")
+                for x in run:
+                    out(f"            o.{x.py} = {self.default_expr(x)}")
         for f in tagged:
             out(f"        o.{f.py} = {self.default_expr(f)}")
         out("        o.unknown_tagged_fields = []")
@@ -296,17 +361,25 @@ class Emitter:
                 f"{self.valid.lo}-{self.valid.hi}', {msg.api_key if msg.api_key is not None else -1}, v)"
             )
         out(f"        {flex_line}")
-        for f in regular:
+        for run in self.runs(regular):
+            f = run[0]
             c = cond(f.versions, self.valid)
-            if c is None:
-                self.emit_write_field(f, "        ", "w", self.flex_expr(f))
-            else:
+            ind = "        " if c is None else "            "
+            if c is not None:
                 out(f"        if {c}:")
-                self.emit_write_field(f, "            ", "w", self.flex_expr(f))
-                if not f.ignorable:
-                    out(f"        elif self.{f.py} != {self.default_expr(f)}:")
+            if len(run) > 1:
+                name, _ = self.packer(run)
+                values = ", ".join(f"self.{x.py}" for x in run)
+                out(f"{ind}w.buf += {name}.pack({values})")
+            else:
+                self.emit_write_field(f, ind, "w", self.flex_expr(f))
+            strict = [x for x in run if not x.ignorable]
+            if c is not None and strict:
+                out("        else:")
+                for x in strict:
+                    out(f"            if self.{x.py} != {self.cmp_default(x)}:")
                     out(
-                        f"            raise UnsupportedFieldError(f'{st.name}.{f.py} cannot be "
+                        f"                raise UnsupportedFieldError(f'{st.name}.{x.py} cannot be "
                         f"written at version {{v}}')"
                     )
         if not flexible.empty:
@@ -316,7 +389,7 @@ class Emitter:
                 for f in tagged:
                     out(
                         f"            if {bool_expr(f.tagged, self.valid)} and "
-                        f"self.{f.py} != {self.default_expr(f)}:"
+                        f"self.{f.py} != {self.cmp_default(f)}:"
                     )
                     out("                sw = Writer()")
                     self.emit_write_field(f, "                ", "sw", "True")
@@ -343,6 +416,12 @@ class Emitter:
             self.emit_struct(st, st is self.msg.root)
 
         visit(self.msg.root)
+        consts = [f"{name} = struct.Struct({fmt!r})" for fmt, name in self.packers.items()]
+        if consts:
+            self.lines[1:1] = ["", *consts]
+        for t in sorted(self.struct_defaults):
+            self.lines.append("")
+            self.lines.append(f"_DEFAULT_{t} = {t}()")
         return "\n".join(self.lines) + "\n"
 
 

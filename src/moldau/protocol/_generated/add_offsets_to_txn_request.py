@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -33,8 +37,7 @@ class AddOffsetsToTxnRequest:
         flex = v >= 3
         o = cls.__new__(cls)
         o.transactional_id = r.string(flex, False)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
+        o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(10))
         o.group_id = r.string(flex, False)
         o.unknown_tagged_fields = []
         if flex:
@@ -49,8 +52,7 @@ class AddOffsetsToTxnRequest:
             raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v)
         flex = v >= 3
         w.string(self.transactional_id, flex, False)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
+        w.buf += _P0.pack(self.producer_id, self.producer_epoch)
         w.string(self.group_id, flex, False)
         if flex:
             if self.unknown_tagged_fields:

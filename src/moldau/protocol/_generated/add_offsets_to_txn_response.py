@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -30,8 +34,7 @@ class AddOffsetsToTxnResponse:
             raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v)
         flex = v >= 3
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -44,8 +47,7 @@ class AddOffsetsToTxnResponse:
         if not 0 <= v <= 4:
             raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v)
         flex = v >= 3
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

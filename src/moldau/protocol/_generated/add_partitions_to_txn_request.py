@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qh?')
+_P1 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -67,16 +72,10 @@ class AddPartitionsToTxnTransaction:
         else:
             o.transactional_id = ''
         if v >= 4:
-            o.producer_id = r.int64()
+            o.producer_id, o.producer_epoch, o.verify_only = _P0.unpack_from(r.buf, r._take(11))
         else:
             o.producer_id = 0
-        if v >= 4:
-            o.producer_epoch = r.int16()
-        else:
             o.producer_epoch = 0
-        if v >= 4:
-            o.verify_only = r.bool()
-        else:
             o.verify_only = False
         if v >= 4:
             n = r.array_len(flex, False, 1)
@@ -95,20 +94,18 @@ class AddPartitionsToTxnTransaction:
         flex = v >= 3
         if v >= 4:
             w.string(self.transactional_id, flex, False)
-        elif self.transactional_id != '':
-            raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.transactional_id cannot be written at version {v}')
+        else:
+            if self.transactional_id != '':
+                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.transactional_id cannot be written at version {v}')
         if v >= 4:
-            w.int64(self.producer_id)
-        elif self.producer_id != 0:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_id cannot be written at version {v}')
-        if v >= 4:
-            w.int16(self.producer_epoch)
-        elif self.producer_epoch != 0:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_epoch cannot be written at version {v}')
-        if v >= 4:
-            w.bool(self.verify_only)
-        elif self.verify_only != False:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.verify_only cannot be written at version {v}')
+            w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.verify_only)
+        else:
+            if self.producer_id != 0:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_id cannot be written at version {v}')
+            if self.producer_epoch != 0:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_epoch cannot be written at version {v}')
+            if self.verify_only != False:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.verify_only cannot be written at version {v}')
         if v >= 4:
             if self.topics is None:
                 w.array_len(None, flex, False)
@@ -116,8 +113,9 @@ class AddPartitionsToTxnTransaction:
                 w.array_len(len(self.topics), flex, False)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.topics cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -156,12 +154,9 @@ class AddPartitionsToTxnRequest:
         else:
             o.v3_and_below_transactional_id = ''
         if v <= 3:
-            o.v3_and_below_producer_id = r.int64()
+            o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _P1.unpack_from(r.buf, r._take(10))
         else:
             o.v3_and_below_producer_id = 0
-        if v <= 3:
-            o.v3_and_below_producer_epoch = r.int16()
-        else:
             o.v3_and_below_producer_epoch = 0
         if v <= 3:
             n = r.array_len(flex, False, 1)
@@ -187,20 +182,21 @@ class AddPartitionsToTxnRequest:
                 w.array_len(len(self.transactions), flex, False)
                 for e in self.transactions:
                     e.write(w, v)
-        elif self.transactions != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.transactions cannot be written at version {v}')
+        else:
+            if self.transactions != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.transactions cannot be written at version {v}')
         if v <= 3:
             w.string(self.v3_and_below_transactional_id, flex, False)
-        elif self.v3_and_below_transactional_id != '':
-            raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version {v}')
+        else:
+            if self.v3_and_below_transactional_id != '':
+                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version {v}')
         if v <= 3:
-            w.int64(self.v3_and_below_producer_id)
-        elif self.v3_and_below_producer_id != 0:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_id cannot be written at version {v}')
-        if v <= 3:
-            w.int16(self.v3_and_below_producer_epoch)
-        elif self.v3_and_below_producer_epoch != 0:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version {v}')
+            w.buf += _P1.pack(self.v3_and_below_producer_id, self.v3_and_below_producer_epoch)
+        else:
+            if self.v3_and_below_producer_id != 0:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_id cannot be written at version {v}')
+            if self.v3_and_below_producer_epoch != 0:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version {v}')
         if v <= 3:
             if self.v3_and_below_topics is None:
                 w.array_len(None, flex, False)
@@ -208,8 +204,9 @@ class AddPartitionsToTxnRequest:
                 w.array_len(len(self.v3_and_below_topics), flex, False)
                 for e in self.v3_and_below_topics:
                     e.write(w, v)
-        elif self.v3_and_below_topics != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version {v}')
+        else:
+            if self.v3_and_below_topics != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -22,8 +26,7 @@ class AddPartitionsToTxnPartitionResult:
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnPartitionResult:
         flex = v >= 3
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.partition_error_code = r.int16()
+        o.partition_index, o.partition_error_code = _P0.unpack_from(r.buf, r._take(6))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +37,7 @@ class AddPartitionsToTxnPartitionResult:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 3
-        w.int32(self.partition_index)
-        w.int16(self.partition_error_code)
+        w.buf += _P0.pack(self.partition_index, self.partition_error_code)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -111,8 +113,9 @@ class AddPartitionsToTxnResult:
         flex = v >= 3
         if v >= 4:
             w.string(self.transactional_id, flex, False)
-        elif self.transactional_id != '':
-            raise UnsupportedFieldError(f'AddPartitionsToTxnResult.transactional_id cannot be written at version {v}')
+        else:
+            if self.transactional_id != '':
+                raise UnsupportedFieldError(f'AddPartitionsToTxnResult.transactional_id cannot be written at version {v}')
         if v >= 4:
             if self.topic_results is None:
                 w.array_len(None, flex, False)
@@ -120,8 +123,9 @@ class AddPartitionsToTxnResult:
                 w.array_len(len(self.topic_results), flex, False)
                 for e in self.topic_results:
                     e.write(w, v)
-        elif self.topic_results != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnResult.topic_results cannot be written at version {v}')
+        else:
+            if self.topic_results != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnResult.topic_results cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -186,8 +190,9 @@ class AddPartitionsToTxnResponse:
                 w.array_len(len(self.results_by_transaction), flex, False)
                 for e in self.results_by_transaction:
                     e.write(w, v)
-        elif self.results_by_transaction != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_transaction cannot be written at version {v}')
+        else:
+            if self.results_by_transaction != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_transaction cannot be written at version {v}')
         if v <= 3:
             if self.results_by_topic_v3_and_below is None:
                 w.array_len(None, flex, False)
@@ -195,8 +200,9 @@ class AddPartitionsToTxnResponse:
                 w.array_len(len(self.results_by_topic_v3_and_below), flex, False)
                 for e in self.results_by_topic_v3_and_below:
                     e.write(w, v)
-        elif self.results_by_topic_v3_and_below != []:
-            raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version {v}')
+        else:
+            if self.results_by_topic_v3_and_below != []:
+                raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

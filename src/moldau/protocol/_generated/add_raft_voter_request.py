@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -69,8 +73,7 @@ class AddRaftVoterRequest:
         flex = True
         o = cls.__new__(cls)
         o.cluster_id = r.string(flex, True)
-        o.timeout_ms = r.int32()
-        o.voter_id = r.int32()
+        o.timeout_ms, o.voter_id = _P0.unpack_from(r.buf, r._take(8))
         o.voter_directory_id = r.uuid()
         n = r.array_len(flex, False, 1)
         o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
@@ -91,8 +94,7 @@ class AddRaftVoterRequest:
             raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v)
         flex = True
         w.string(self.cluster_id, flex, True)
-        w.int32(self.timeout_ms)
-        w.int32(self.voter_id)
+        w.buf += _P0.pack(self.timeout_ms, self.voter_id)
         w.uuid(self.voter_directory_id)
         if self.listeners is None:
             w.array_len(None, flex, False)
@@ -102,8 +104,9 @@ class AddRaftVoterRequest:
                 e.write(w, v)
         if v >= 1:
             w.bool(self.ack_when_committed)
-        elif self.ack_when_committed != True:
-            raise UnsupportedFieldError(f'AddRaftVoterRequest.ack_when_committed cannot be written at version {v}')
+        else:
+            if self.ack_when_committed != True:
+                raise UnsupportedFieldError(f'AddRaftVoterRequest.ack_when_committed cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

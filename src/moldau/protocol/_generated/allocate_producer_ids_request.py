@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -30,8 +34,7 @@ class AllocateProducerIdsRequest:
             raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v)
         flex = True
         o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.broker_epoch = r.int64()
+        o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -44,8 +47,7 @@ class AllocateProducerIdsRequest:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v)
         flex = True
-        w.int32(self.broker_id)
-        w.int64(self.broker_epoch)
+        w.buf += _P0.pack(self.broker_id, self.broker_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

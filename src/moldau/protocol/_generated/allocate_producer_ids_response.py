@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihqi')
 
 
 @dataclass(slots=True)
@@ -32,10 +36,7 @@ class AllocateProducerIdsResponse:
             raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
-        o.producer_id_start = r.int64()
-        o.producer_id_len = r.int32()
+        o.throttle_time_ms, o.error_code, o.producer_id_start, o.producer_id_len = _P0.unpack_from(r.buf, r._take(18))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -48,10 +49,7 @@ class AllocateProducerIdsResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        w.int64(self.producer_id_start)
-        w.int32(self.producer_id_len)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code, self.producer_id_start, self.producer_id_len)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>d?')
 
 
 @dataclass(slots=True)
@@ -55,8 +59,7 @@ class OpData:
         flex = v >= 1
         o = cls.__new__(cls)
         o.key = r.string(flex, False)
-        o.value = r.float64()
-        o.remove = r.bool()
+        o.value, o.remove = _P0.unpack_from(r.buf, r._take(9))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -68,8 +71,7 @@ class OpData:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 1
         w.string(self.key, flex, False)
-        w.float64(self.value)
-        w.bool(self.remove)
+        w.buf += _P0.pack(self.value, self.remove)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

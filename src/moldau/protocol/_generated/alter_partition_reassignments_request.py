@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -127,8 +129,9 @@ class AlterPartitionReassignmentsRequest:
         w.int32(self.timeout_ms)
         if v >= 1:
             w.bool(self.allow_replication_factor_change)
-        elif self.allow_replication_factor_change != True:
-            raise UnsupportedFieldError(f'AlterPartitionReassignmentsRequest.allow_replication_factor_change cannot be written at version {v}')
+        else:
+            if self.allow_replication_factor_change != True:
+                raise UnsupportedFieldError(f'AlterPartitionReassignmentsRequest.allow_replication_factor_change cannot be written at version {v}')
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>bi')
 
 
 @dataclass(slots=True)
@@ -23,12 +29,9 @@ class BrokerState:
         flex = True
         o = cls.__new__(cls)
         if v >= 3:
-            o.broker_id = r.int32()
+            o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
         else:
             o.broker_id = 0
-        if v >= 3:
-            o.broker_epoch = r.int64()
-        else:
             o.broker_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -41,13 +44,12 @@ class BrokerState:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         if v >= 3:
-            w.int32(self.broker_id)
-        elif self.broker_id != 0:
-            raise UnsupportedFieldError(f'BrokerState.broker_id cannot be written at version {v}')
-        if v >= 3:
-            w.int64(self.broker_epoch)
-        elif self.broker_epoch != -1:
-            raise UnsupportedFieldError(f'BrokerState.broker_epoch cannot be written at version {v}')
+            w.buf += _P0.pack(self.broker_id, self.broker_epoch)
+        else:
+            if self.broker_id != 0:
+                raise UnsupportedFieldError(f'BrokerState.broker_id cannot be written at version {v}')
+            if self.broker_epoch != -1:
+                raise UnsupportedFieldError(f'BrokerState.broker_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -69,8 +71,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.leader_epoch = r.int32()
+        o.partition_index, o.leader_epoch = _P1.unpack_from(r.buf, r._take(8))
         if v <= 2:
             n = r.array_len(flex, False, 4)
             o.new_isr = None if n is None else [r.int32() for _ in range(n)]
@@ -81,8 +82,7 @@ class PartitionData:
             o.new_isr_with_epochs = None if n is None else [BrokerState.read(r, v) for _ in range(n)]
         else:
             o.new_isr_with_epochs = []
-        o.leader_recovery_state = r.int8()
-        o.partition_epoch = r.int32()
+        o.leader_recovery_state, o.partition_epoch = _P2.unpack_from(r.buf, r._take(5))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -93,8 +93,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int32(self.leader_epoch)
+        w.buf += _P1.pack(self.partition_index, self.leader_epoch)
         if v <= 2:
             if self.new_isr is None:
                 w.array_len(None, flex, False)
@@ -102,8 +101,9 @@ class PartitionData:
                 w.array_len(len(self.new_isr), flex, False)
                 for e in self.new_isr:
                     w.int32(e)
-        elif self.new_isr != []:
-            raise UnsupportedFieldError(f'PartitionData.new_isr cannot be written at version {v}')
+        else:
+            if self.new_isr != []:
+                raise UnsupportedFieldError(f'PartitionData.new_isr cannot be written at version {v}')
         if v >= 3:
             if self.new_isr_with_epochs is None:
                 w.array_len(None, flex, False)
@@ -111,10 +111,10 @@ class PartitionData:
                 w.array_len(len(self.new_isr_with_epochs), flex, False)
                 for e in self.new_isr_with_epochs:
                     e.write(w, v)
-        elif self.new_isr_with_epochs != []:
-            raise UnsupportedFieldError(f'PartitionData.new_isr_with_epochs cannot be written at version {v}')
-        w.int8(self.leader_recovery_state)
-        w.int32(self.partition_epoch)
+        else:
+            if self.new_isr_with_epochs != []:
+                raise UnsupportedFieldError(f'PartitionData.new_isr_with_epochs cannot be written at version {v}')
+        w.buf += _P2.pack(self.leader_recovery_state, self.partition_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -178,8 +178,7 @@ class AlterPartitionRequest:
             raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
         flex = True
         o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.broker_epoch = r.int64()
+        o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -194,8 +193,7 @@ class AlterPartitionRequest:
         if not 2 <= v <= 3:
             raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
         flex = True
-        w.int32(self.broker_id)
-        w.int64(self.broker_epoch)
+        w.buf += _P0.pack(self.broker_id, self.broker_epoch)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihii')
+_P1 = struct.Struct('>bi')
+_P2 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -27,14 +33,10 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(14))
         n = r.array_len(flex, False, 4)
         o.isr = None if n is None else [r.int32() for _ in range(n)]
-        o.leader_recovery_state = r.int8()
-        o.partition_epoch = r.int32()
+        o.leader_recovery_state, o.partition_epoch = _P1.unpack_from(r.buf, r._take(5))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -45,18 +47,14 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.partition_index, self.error_code, self.leader_id, self.leader_epoch)
         if self.isr is None:
             w.array_len(None, flex, False)
         else:
             w.array_len(len(self.isr), flex, False)
             for e in self.isr:
                 w.int32(e)
-        w.int8(self.leader_recovery_state)
-        w.int32(self.partition_epoch)
+        w.buf += _P1.pack(self.leader_recovery_state, self.partition_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -120,8 +118,7 @@ class AlterPartitionResponse:
             raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P2.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -136,8 +133,7 @@ class AlterPartitionResponse:
         if not 2 <= v <= 3:
             raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P2.pack(self.throttle_time_ms, self.error_code)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

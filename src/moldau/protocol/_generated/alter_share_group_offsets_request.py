@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -22,8 +26,7 @@ class AlterShareGroupOffsetsRequestPartition:
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsRequestPartition:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.start_offset = r.int64()
+        o.partition_index, o.start_offset = _P0.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +37,7 @@ class AlterShareGroupOffsetsRequestPartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int64(self.start_offset)
+        w.buf += _P0.pack(self.partition_index, self.start_offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -23,8 +27,7 @@ class AlterShareGroupOffsetsResponsePartition:
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponsePartition:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.unknown_tagged_fields = []
         if flex:
@@ -36,8 +39,7 @@ class AlterShareGroupOffsetsResponsePartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.partition_index, self.error_code)
         w.string(self.error_message, flex, True)
         if flex:
             if self.unknown_tagged_fields:
@@ -106,8 +108,7 @@ class AlterShareGroupOffsetsResponse:
             raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         n = r.array_len(flex, False, 1)
         o.responses = None if n is None else [AlterShareGroupOffsetsResponseTopic.read(r, v) for _ in range(n)]
@@ -123,8 +124,7 @@ class AlterShareGroupOffsetsResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if self.responses is None:
             w.array_len(None, flex, False)

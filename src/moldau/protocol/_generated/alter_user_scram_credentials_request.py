@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>bi')
 
 
 @dataclass(slots=True)
@@ -57,8 +61,7 @@ class ScramCredentialUpsertion:
         flex = True
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.mechanism = r.int8()
-        o.iterations = r.int32()
+        o.mechanism, o.iterations = _P0.unpack_from(r.buf, r._take(5))
         o.salt = r.bytes(flex, False)
         o.salted_password = r.bytes(flex, False)
         o.unknown_tagged_fields = []
@@ -72,8 +75,7 @@ class ScramCredentialUpsertion:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.name, flex, False)
-        w.int8(self.mechanism)
-        w.int32(self.iterations)
+        w.buf += _P0.pack(self.mechanism, self.iterations)
         w.bytes(self.salt, flex, False)
         w.bytes(self.salted_password, flex, False)
         if flex:

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hhh')
+_P1 = struct.Struct('>hh')
 
 
 @dataclass(slots=True)
@@ -23,9 +28,7 @@ class ApiVersion:
     def read(cls, r: Reader, v: int) -> ApiVersion:
         flex = v >= 3
         o = cls.__new__(cls)
-        o.api_key = r.int16()
-        o.min_version = r.int16()
-        o.max_version = r.int16()
+        o.api_key, o.min_version, o.max_version = _P0.unpack_from(r.buf, r._take(6))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -36,9 +39,7 @@ class ApiVersion:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 3
-        w.int16(self.api_key)
-        w.int16(self.min_version)
-        w.int16(self.max_version)
+        w.buf += _P0.pack(self.api_key, self.min_version, self.max_version)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -62,12 +63,9 @@ class SupportedFeatureKey:
         else:
             o.name = ''
         if v >= 3:
-            o.min_version = r.int16()
+            o.min_version, o.max_version = _P1.unpack_from(r.buf, r._take(4))
         else:
             o.min_version = 0
-        if v >= 3:
-            o.max_version = r.int16()
-        else:
             o.max_version = 0
         o.unknown_tagged_fields = []
         if flex:
@@ -81,16 +79,16 @@ class SupportedFeatureKey:
         flex = v >= 3
         if v >= 3:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'SupportedFeatureKey.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'SupportedFeatureKey.name cannot be written at version {v}')
         if v >= 3:
-            w.int16(self.min_version)
-        elif self.min_version != 0:
-            raise UnsupportedFieldError(f'SupportedFeatureKey.min_version cannot be written at version {v}')
-        if v >= 3:
-            w.int16(self.max_version)
-        elif self.max_version != 0:
-            raise UnsupportedFieldError(f'SupportedFeatureKey.max_version cannot be written at version {v}')
+            w.buf += _P1.pack(self.min_version, self.max_version)
+        else:
+            if self.min_version != 0:
+                raise UnsupportedFieldError(f'SupportedFeatureKey.min_version cannot be written at version {v}')
+            if self.max_version != 0:
+                raise UnsupportedFieldError(f'SupportedFeatureKey.max_version cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -114,12 +112,9 @@ class FinalizedFeatureKey:
         else:
             o.name = ''
         if v >= 3:
-            o.max_version_level = r.int16()
+            o.max_version_level, o.min_version_level = _P1.unpack_from(r.buf, r._take(4))
         else:
             o.max_version_level = 0
-        if v >= 3:
-            o.min_version_level = r.int16()
-        else:
             o.min_version_level = 0
         o.unknown_tagged_fields = []
         if flex:
@@ -133,16 +128,16 @@ class FinalizedFeatureKey:
         flex = v >= 3
         if v >= 3:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'FinalizedFeatureKey.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'FinalizedFeatureKey.name cannot be written at version {v}')
         if v >= 3:
-            w.int16(self.max_version_level)
-        elif self.max_version_level != 0:
-            raise UnsupportedFieldError(f'FinalizedFeatureKey.max_version_level cannot be written at version {v}')
-        if v >= 3:
-            w.int16(self.min_version_level)
-        elif self.min_version_level != 0:
-            raise UnsupportedFieldError(f'FinalizedFeatureKey.min_version_level cannot be written at version {v}')
+            w.buf += _P1.pack(self.max_version_level, self.min_version_level)
+        else:
+            if self.max_version_level != 0:
+                raise UnsupportedFieldError(f'FinalizedFeatureKey.max_version_level cannot be written at version {v}')
+            if self.min_version_level != 0:
+                raise UnsupportedFieldError(f'FinalizedFeatureKey.min_version_level cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -133,8 +137,7 @@ class AssignReplicasToDirsRequest:
             raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v)
         flex = True
         o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.broker_epoch = r.int64()
+        o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
         n = r.array_len(flex, False, 1)
         o.directories = None if n is None else [DirectoryData.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -149,8 +152,7 @@ class AssignReplicasToDirsRequest:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v)
         flex = True
-        w.int32(self.broker_id)
-        w.int64(self.broker_epoch)
+        w.buf += _P0.pack(self.broker_id, self.broker_epoch)
         if self.directories is None:
             w.array_len(None, flex, False)
         else:

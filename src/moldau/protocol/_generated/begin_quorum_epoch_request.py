@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -29,8 +33,7 @@ class PartitionData:
             o.voter_directory_id = r.uuid()
         else:
             o.voter_directory_id = ZERO_UUID
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -44,8 +47,7 @@ class PartitionData:
         w.int32(self.partition_index)
         if v >= 1:
             w.uuid(self.voter_directory_id)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -125,16 +127,19 @@ class LeaderEndpoint:
         flex = v >= 1
         if v >= 1:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
         if v >= 1:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
         if v >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iqq??')
 
 
 @dataclass(slots=True)
@@ -35,11 +39,7 @@ class BrokerHeartbeatRequest:
             raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
         flex = True
         o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.broker_epoch = r.int64()
-        o.current_metadata_offset = r.int64()
-        o.want_fence = r.bool()
-        o.want_shut_down = r.bool()
+        o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = _P0.unpack_from(r.buf, r._take(22))
         o.offline_log_dirs = []
         o.cordoned_log_dirs = None
         o.unknown_tagged_fields = []
@@ -61,11 +61,7 @@ class BrokerHeartbeatRequest:
         if not 0 <= v <= 2:
             raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
         flex = True
-        w.int32(self.broker_id)
-        w.int64(self.broker_epoch)
-        w.int64(self.current_metadata_offset)
-        w.bool(self.want_fence)
-        w.bool(self.want_shut_down)
+        w.buf += _P0.pack(self.broker_id, self.broker_epoch, self.current_metadata_offset, self.want_fence, self.want_shut_down)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
             if v >= 1 and self.offline_log_dirs != []:

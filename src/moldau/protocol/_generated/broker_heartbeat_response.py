@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih???')
 
 
 @dataclass(slots=True)
@@ -33,11 +37,7 @@ class BrokerHeartbeatResponse:
             raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
-        o.is_caught_up = r.bool()
-        o.is_fenced = r.bool()
-        o.should_shut_down = r.bool()
+        o.throttle_time_ms, o.error_code, o.is_caught_up, o.is_fenced, o.should_shut_down = _P0.unpack_from(r.buf, r._take(9))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -50,11 +50,7 @@ class BrokerHeartbeatResponse:
         if not 0 <= v <= 2:
             raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        w.bool(self.is_caught_up)
-        w.bool(self.is_fenced)
-        w.bool(self.should_shut_down)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code, self.is_caught_up, self.is_fenced, self.should_shut_down)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihq')
 
 
 @dataclass(slots=True)
@@ -31,9 +35,7 @@ class BrokerRegistrationResponse:
             raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
-        o.broker_epoch = r.int64()
+        o.throttle_time_ms, o.error_code, o.broker_epoch = _P0.unpack_from(r.buf, r._take(14))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -46,9 +48,7 @@ class BrokerRegistrationResponse:
         if not 0 <= v <= 4:
             raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        w.int64(self.broker_epoch)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code, self.broker_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

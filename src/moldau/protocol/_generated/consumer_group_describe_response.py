@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -175,8 +179,7 @@ class DescribedGroup:
         o.error_message = r.string(flex, True)
         o.group_id = r.string(flex, False)
         o.group_state = r.string(flex, False)
-        o.group_epoch = r.int32()
-        o.assignment_epoch = r.int32()
+        o.group_epoch, o.assignment_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.assignor_name = r.string(flex, False)
         n = r.array_len(flex, False, 1)
         o.members = None if n is None else [Member.read(r, v) for _ in range(n)]
@@ -195,8 +198,7 @@ class DescribedGroup:
         w.string(self.error_message, flex, True)
         w.string(self.group_id, flex, False)
         w.string(self.group_state, flex, False)
-        w.int32(self.group_epoch)
-        w.int32(self.assignment_epoch)
+        w.buf += _P0.pack(self.group_epoch, self.assignment_epoch)
         w.string(self.assignor_name, flex, False)
         if self.members is None:
             w.array_len(None, flex, False)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -116,8 +118,9 @@ class ConsumerGroupHeartbeatRequest:
                 w.string(e, flex, False)
         if v >= 1:
             w.string(self.subscribed_topic_regex, flex, v >= 1)
-        elif self.subscribed_topic_regex != None:
-            raise UnsupportedFieldError(f'ConsumerGroupHeartbeatRequest.subscribed_topic_regex cannot be written at version {v}')
+        else:
+            if self.subscribed_topic_regex != None:
+                raise UnsupportedFieldError(f'ConsumerGroupHeartbeatRequest.subscribed_topic_regex cannot be written at version {v}')
         w.string(self.server_assignor, flex, True)
         if self.topic_partitions is None:
             w.array_len(None, flex, True)

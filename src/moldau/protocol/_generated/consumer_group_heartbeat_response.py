@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -106,12 +111,10 @@ class ConsumerGroupHeartbeatResponse:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatResponse v{v} is outside 0-1', 68, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.member_id = r.string(flex, True)
-        o.member_epoch = r.int32()
-        o.heartbeat_interval_ms = r.int32()
+        o.member_epoch, o.heartbeat_interval_ms = _P1.unpack_from(r.buf, r._take(8))
         o.assignment = None if (True) and r.int8() < 0 else Assignment.read(r, v)
         o.unknown_tagged_fields = []
         if flex:
@@ -125,12 +128,10 @@ class ConsumerGroupHeartbeatResponse:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatResponse v{v} is outside 0-1', 68, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         w.string(self.member_id, flex, True)
-        w.int32(self.member_epoch)
-        w.int32(self.heartbeat_interval_ms)
+        w.buf += _P1.pack(self.member_epoch, self.heartbeat_interval_ms)
         if self.assignment is None:
             w.int8(-1)
         else:

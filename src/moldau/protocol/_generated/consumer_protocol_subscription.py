@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -38,8 +40,9 @@ class TopicPartition:
         flex = False
         if v >= 1:
             w.string(self.topic, flex, False)
-        elif self.topic != '':
-            raise UnsupportedFieldError(f'TopicPartition.topic cannot be written at version {v}')
+        else:
+            if self.topic != '':
+                raise UnsupportedFieldError(f'TopicPartition.topic cannot be written at version {v}')
         if v >= 1:
             if self.partitions is None:
                 w.array_len(None, flex, False)
@@ -47,8 +50,9 @@ class TopicPartition:
                 w.array_len(len(self.partitions), flex, False)
                 for e in self.partitions:
                     w.int32(e)
-        elif self.partitions != []:
-            raise UnsupportedFieldError(f'TopicPartition.partitions cannot be written at version {v}')
+        else:
+            if self.partitions != []:
+                raise UnsupportedFieldError(f'TopicPartition.partitions cannot be written at version {v}')
 
 
 @dataclass(slots=True)

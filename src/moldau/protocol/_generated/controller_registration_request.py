@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>Hh')
+_P1 = struct.Struct('>hh')
 
 
 @dataclass(slots=True)
@@ -26,8 +31,7 @@ class Listener:
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
         o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.security_protocol = r.int16()
+        o.port, o.security_protocol = _P0.unpack_from(r.buf, r._take(4))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -40,8 +44,7 @@ class Listener:
         flex = True
         w.string(self.name, flex, False)
         w.string(self.host, flex, False)
-        w.uint16(self.port)
-        w.int16(self.security_protocol)
+        w.buf += _P0.pack(self.port, self.security_protocol)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -61,8 +64,7 @@ class Feature:
         flex = True
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.min_supported_version = r.int16()
-        o.max_supported_version = r.int16()
+        o.min_supported_version, o.max_supported_version = _P1.unpack_from(r.buf, r._take(4))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -74,8 +76,7 @@ class Feature:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.name, flex, False)
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
+        w.buf += _P1.pack(self.min_supported_version, self.max_supported_version)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

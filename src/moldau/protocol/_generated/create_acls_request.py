@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>bb')
 
 
 @dataclass(slots=True)
@@ -32,8 +36,7 @@ class AclCreation:
         o.resource_pattern_type = r.int8()
         o.principal = r.string(flex, False)
         o.host = r.string(flex, False)
-        o.operation = r.int8()
-        o.permission_type = r.int8()
+        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -49,8 +52,7 @@ class AclCreation:
         w.int8(self.resource_pattern_type)
         w.string(self.principal, flex, False)
         w.string(self.host, flex, False)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
+        w.buf += _P0.pack(self.operation, self.permission_type)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -88,12 +90,14 @@ class CreateDelegationTokenRequest:
         flex = v >= 2
         if v >= 3:
             w.string(self.owner_principal_type, flex, v >= 3)
-        elif self.owner_principal_type != '':
-            raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_type cannot be written at version {v}')
+        else:
+            if self.owner_principal_type != '':
+                raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_type cannot be written at version {v}')
         if v >= 3:
             w.string(self.owner_principal_name, flex, v >= 3)
-        elif self.owner_principal_name != '':
-            raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_name cannot be written at version {v}')
+        else:
+            if self.owner_principal_name != '':
+                raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_name cannot be written at version {v}')
         if self.renewers is None:
             w.array_len(None, flex, False)
         else:

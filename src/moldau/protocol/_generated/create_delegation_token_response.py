@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qqq')
 
 
 @dataclass(slots=True)
@@ -50,9 +54,7 @@ class CreateDelegationTokenResponse:
             o.token_requester_principal_name = r.string(flex, False)
         else:
             o.token_requester_principal_name = ''
-        o.issue_timestamp_ms = r.int64()
-        o.expiry_timestamp_ms = r.int64()
-        o.max_timestamp_ms = r.int64()
+        o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _P0.unpack_from(r.buf, r._take(24))
         o.token_id = r.string(flex, False)
         o.hmac = r.bytes(flex, False)
         o.throttle_time_ms = r.int32()
@@ -73,15 +75,15 @@ class CreateDelegationTokenResponse:
         w.string(self.principal_name, flex, False)
         if v >= 3:
             w.string(self.token_requester_principal_type, flex, False)
-        elif self.token_requester_principal_type != '':
-            raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version {v}')
+        else:
+            if self.token_requester_principal_type != '':
+                raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version {v}')
         if v >= 3:
             w.string(self.token_requester_principal_name, flex, False)
-        elif self.token_requester_principal_name != '':
-            raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version {v}')
-        w.int64(self.issue_timestamp_ms)
-        w.int64(self.expiry_timestamp_ms)
-        w.int64(self.max_timestamp_ms)
+        else:
+            if self.token_requester_principal_name != '':
+                raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version {v}')
+        w.buf += _P0.pack(self.issue_timestamp_ms, self.expiry_timestamp_ms, self.max_timestamp_ms)
         w.string(self.token_id, flex, False)
         w.bytes(self.hmac, flex, False)
         w.int32(self.throttle_time_ms)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>i?')
 
 
 @dataclass(slots=True)
@@ -107,8 +111,7 @@ class CreatePartitionsRequest:
         o = cls.__new__(cls)
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [CreatePartitionsTopic.read(r, v) for _ in range(n)]
-        o.timeout_ms = r.int32()
-        o.validate_only = r.bool()
+        o.timeout_ms, o.validate_only = _P0.unpack_from(r.buf, r._take(5))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -127,8 +130,7 @@ class CreatePartitionsRequest:
             w.array_len(len(self.topics), flex, False)
             for e in self.topics:
                 e.write(w, v)
-        w.int32(self.timeout_ms)
-        w.bool(self.validate_only)
+        w.buf += _P0.pack(self.timeout_ms, self.validate_only)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

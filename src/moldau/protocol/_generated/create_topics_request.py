@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>i?')
 
 
 @dataclass(slots=True)
@@ -94,8 +99,7 @@ class CreatableTopic:
         flex = v >= 5
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.num_partitions = r.int32()
-        o.replication_factor = r.int16()
+        o.num_partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.assignments = None if n is None else [CreatableReplicaAssignment.read(r, v) for _ in range(n)]
         n = r.array_len(flex, False, 1)
@@ -111,8 +115,7 @@ class CreatableTopic:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 5
         w.string(self.name, flex, False)
-        w.int32(self.num_partitions)
-        w.int16(self.replication_factor)
+        w.buf += _P0.pack(self.num_partitions, self.replication_factor)
         if self.assignments is None:
             w.array_len(None, flex, False)
         else:
@@ -153,8 +156,7 @@ class CreateTopicsRequest:
         o = cls.__new__(cls)
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [CreatableTopic.read(r, v) for _ in range(n)]
-        o.timeout_ms = r.int32()
-        o.validate_only = r.bool()
+        o.timeout_ms, o.validate_only = _P1.unpack_from(r.buf, r._take(5))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -173,8 +175,7 @@ class CreateTopicsRequest:
             w.array_len(len(self.topics), flex, False)
             for e in self.topics:
                 e.write(w, v)
-        w.int32(self.timeout_ms)
-        w.bool(self.validate_only)
+        w.buf += _P1.pack(self.timeout_ms, self.validate_only)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>?b?')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -34,16 +39,10 @@ class CreatableTopicConfigs:
         else:
             o.value = ''
         if v >= 5:
-            o.read_only = r.bool()
+            o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(r.buf, r._take(3))
         else:
             o.read_only = False
-        if v >= 5:
-            o.config_source = r.int8()
-        else:
             o.config_source = -1
-        if v >= 5:
-            o.is_sensitive = r.bool()
-        else:
             o.is_sensitive = False
         o.unknown_tagged_fields = []
         if flex:
@@ -57,22 +56,21 @@ class CreatableTopicConfigs:
         flex = v >= 5
         if v >= 5:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'CreatableTopicConfigs.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'CreatableTopicConfigs.name cannot be written at version {v}')
         if v >= 5:
             w.string(self.value, flex, v >= 5)
-        elif self.value != '':
-            raise UnsupportedFieldError(f'CreatableTopicConfigs.value cannot be written at version {v}')
+        else:
+            if self.value != '':
+                raise UnsupportedFieldError(f'CreatableTopicConfigs.value cannot be written at version {v}')
         if v >= 5:
-            w.bool(self.read_only)
-        elif self.read_only != False:
-            raise UnsupportedFieldError(f'CreatableTopicConfigs.read_only cannot be written at version {v}')
-        if v >= 5:
-            w.int8(self.config_source)
-        if v >= 5:
-            w.bool(self.is_sensitive)
-        elif self.is_sensitive != False:
-            raise UnsupportedFieldError(f'CreatableTopicConfigs.is_sensitive cannot be written at version {v}')
+            w.buf += _P0.pack(self.read_only, self.config_source, self.is_sensitive)
+        else:
+            if self.read_only != False:
+                raise UnsupportedFieldError(f'CreatableTopicConfigs.read_only cannot be written at version {v}')
+            if self.is_sensitive != False:
+                raise UnsupportedFieldError(f'CreatableTopicConfigs.is_sensitive cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -104,12 +102,9 @@ class CreatableTopicResult:
         o.error_code = r.int16()
         o.error_message = r.string(flex, True)
         if v >= 5:
-            o.num_partitions = r.int32()
+            o.num_partitions, o.replication_factor = _P1.unpack_from(r.buf, r._take(6))
         else:
             o.num_partitions = -1
-        if v >= 5:
-            o.replication_factor = r.int16()
-        else:
             o.replication_factor = -1
         if v >= 5:
             n = r.array_len(flex, v >= 5, 1)
@@ -136,9 +131,7 @@ class CreatableTopicResult:
         w.int16(self.error_code)
         w.string(self.error_message, flex, True)
         if v >= 5:
-            w.int32(self.num_partitions)
-        if v >= 5:
-            w.int16(self.replication_factor)
+            w.buf += _P1.pack(self.num_partitions, self.replication_factor)
         if v >= 5:
             if self.configs is None:
                 w.array_len(None, flex, v >= 5)

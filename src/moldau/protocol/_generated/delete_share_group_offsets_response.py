@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -69,8 +73,7 @@ class DeleteShareGroupOffsetsResponse:
             raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         n = r.array_len(flex, False, 1)
         o.responses = None if n is None else [DeleteShareGroupOffsetsResponseTopic.read(r, v) for _ in range(n)]
@@ -86,8 +89,7 @@ class DeleteShareGroupOffsetsResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if self.responses is None:
             w.array_len(None, flex, False)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -23,8 +27,7 @@ class PartitionResult:
     def read(cls, r: Reader, v: int) -> PartitionResult:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.error_code = r.int16()
+        o.partition, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.unknown_tagged_fields = []
         if flex:
@@ -36,8 +39,7 @@ class PartitionResult:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.partition, self.error_code)
         w.string(self.error_message, flex, True)
         if flex:
             if self.unknown_tagged_fields:

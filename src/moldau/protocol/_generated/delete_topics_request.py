@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -42,12 +44,14 @@ class DeleteTopicState:
         flex = v >= 4
         if v >= 6:
             w.string(self.name, flex, v >= 6)
-        elif self.name != None:
-            raise UnsupportedFieldError(f'DeleteTopicState.name cannot be written at version {v}')
+        else:
+            if self.name != None:
+                raise UnsupportedFieldError(f'DeleteTopicState.name cannot be written at version {v}')
         if v >= 6:
             w.uuid(self.topic_id)
-        elif self.topic_id != ZERO_UUID:
-            raise UnsupportedFieldError(f'DeleteTopicState.topic_id cannot be written at version {v}')
+        else:
+            if self.topic_id != ZERO_UUID:
+                raise UnsupportedFieldError(f'DeleteTopicState.topic_id cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -104,8 +108,9 @@ class DeleteTopicsRequest:
                 w.array_len(len(self.topics), flex, False)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'DeleteTopicsRequest.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'DeleteTopicsRequest.topics cannot be written at version {v}')
         if v <= 5:
             if self.topic_names is None:
                 w.array_len(None, flex, False)

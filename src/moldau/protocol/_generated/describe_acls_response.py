@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>bb')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -26,8 +31,7 @@ class AclDescription:
         o = cls.__new__(cls)
         o.principal = r.string(flex, False)
         o.host = r.string(flex, False)
-        o.operation = r.int8()
-        o.permission_type = r.int8()
+        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -40,8 +44,7 @@ class AclDescription:
         flex = v >= 2
         w.string(self.principal, flex, False)
         w.string(self.host, flex, False)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
+        w.buf += _P0.pack(self.operation, self.permission_type)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -112,8 +115,7 @@ class DescribeAclsResponse:
             raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
         flex = v >= 2
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         n = r.array_len(flex, False, 1)
         o.resources = None if n is None else [DescribeAclsResource.read(r, v) for _ in range(n)]
@@ -129,8 +131,7 @@ class DescribeAclsResponse:
         if not 1 <= v <= 3:
             raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
         flex = v >= 2
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if self.resources is None:
             w.array_len(None, flex, False)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -55,12 +57,14 @@ class DescribeClusterRequest:
         w.bool(self.include_cluster_authorized_operations)
         if v >= 1:
             w.int8(self.endpoint_type)
-        elif self.endpoint_type != 1:
-            raise UnsupportedFieldError(f'DescribeClusterRequest.endpoint_type cannot be written at version {v}')
+        else:
+            if self.endpoint_type != 1:
+                raise UnsupportedFieldError(f'DescribeClusterRequest.endpoint_type cannot be written at version {v}')
         if v >= 2:
             w.bool(self.include_fenced_brokers)
-        elif self.include_fenced_brokers != False:
-            raise UnsupportedFieldError(f'DescribeClusterRequest.include_fenced_brokers cannot be written at version {v}')
+        else:
+            if self.include_fenced_brokers != False:
+                raise UnsupportedFieldError(f'DescribeClusterRequest.include_fenced_brokers cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

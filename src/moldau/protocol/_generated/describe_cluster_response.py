@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -49,8 +53,9 @@ class DescribeClusterBroker:
         w.string(self.rack, flex, True)
         if v >= 2:
             w.bool(self.is_fenced)
-        elif self.is_fenced != False:
-            raise UnsupportedFieldError(f'DescribeClusterBroker.is_fenced cannot be written at version {v}')
+        else:
+            if self.is_fenced != False:
+                raise UnsupportedFieldError(f'DescribeClusterBroker.is_fenced cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -82,8 +87,7 @@ class DescribeClusterResponse:
             raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         if v >= 1:
             o.endpoint_type = r.int8()
@@ -106,13 +110,13 @@ class DescribeClusterResponse:
         if not 0 <= v <= 2:
             raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if v >= 1:
             w.int8(self.endpoint_type)
-        elif self.endpoint_type != 1:
-            raise UnsupportedFieldError(f'DescribeClusterResponse.endpoint_type cannot be written at version {v}')
+        else:
+            if self.endpoint_type != 1:
+                raise UnsupportedFieldError(f'DescribeClusterResponse.endpoint_type cannot be written at version {v}')
         w.string(self.cluster_id, flex, False)
         w.int32(self.controller_id)
         if self.brokers is None:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -99,8 +101,9 @@ class DescribeConfigsRequest:
         w.bool(self.include_synonyms)
         if v >= 3:
             w.bool(self.include_documentation)
-        elif self.include_documentation != False:
-            raise UnsupportedFieldError(f'DescribeConfigsRequest.include_documentation cannot be written at version {v}')
+        else:
+            if self.include_documentation != False:
+                raise UnsupportedFieldError(f'DescribeConfigsRequest.include_documentation cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>?b?')
 
 
 @dataclass(slots=True)
@@ -64,9 +68,7 @@ class DescribeConfigsResourceResult:
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
         o.value = r.string(flex, True)
-        o.read_only = r.bool()
-        o.config_source = r.int8()
-        o.is_sensitive = r.bool()
+        o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(r.buf, r._take(3))
         n = r.array_len(flex, False, 1)
         o.synonyms = None if n is None else [DescribeConfigsSynonym.read(r, v) for _ in range(n)]
         if v >= 3:
@@ -89,9 +91,7 @@ class DescribeConfigsResourceResult:
         flex = v >= 4
         w.string(self.name, flex, False)
         w.string(self.value, flex, True)
-        w.bool(self.read_only)
-        w.int8(self.config_source)
-        w.bool(self.is_sensitive)
+        w.buf += _P0.pack(self.read_only, self.config_source, self.is_sensitive)
         if self.synonyms is None:
             w.array_len(None, flex, False)
         else:

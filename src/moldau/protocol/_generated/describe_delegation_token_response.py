@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qqq')
 
 
 @dataclass(slots=True)
@@ -71,9 +75,7 @@ class DescribedDelegationToken:
             o.token_requester_principal_name = r.string(flex, False)
         else:
             o.token_requester_principal_name = ''
-        o.issue_timestamp = r.int64()
-        o.expiry_timestamp = r.int64()
-        o.max_timestamp = r.int64()
+        o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _P0.unpack_from(r.buf, r._take(24))
         o.token_id = r.string(flex, False)
         o.hmac = r.bytes(flex, False)
         n = r.array_len(flex, False, 1)
@@ -92,15 +94,15 @@ class DescribedDelegationToken:
         w.string(self.principal_name, flex, False)
         if v >= 3:
             w.string(self.token_requester_principal_type, flex, False)
-        elif self.token_requester_principal_type != '':
-            raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_type cannot be written at version {v}')
+        else:
+            if self.token_requester_principal_type != '':
+                raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_type cannot be written at version {v}')
         if v >= 3:
             w.string(self.token_requester_principal_name, flex, False)
-        elif self.token_requester_principal_name != '':
-            raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_name cannot be written at version {v}')
-        w.int64(self.issue_timestamp)
-        w.int64(self.expiry_timestamp)
-        w.int64(self.max_timestamp)
+        else:
+            if self.token_requester_principal_name != '':
+                raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_name cannot be written at version {v}')
+        w.buf += _P0.pack(self.issue_timestamp, self.expiry_timestamp, self.max_timestamp)
         w.string(self.token_id, flex, False)
         w.bytes(self.hmac, flex, False)
         if self.renewers is None:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -56,8 +58,9 @@ class DescribeGroupsRequest:
                 w.string(e, flex, False)
         if v >= 3:
             w.bool(self.include_authorized_operations)
-        elif self.include_authorized_operations != False:
-            raise UnsupportedFieldError(f'DescribeGroupsRequest.include_authorized_operations cannot be written at version {v}')
+        else:
+            if self.include_authorized_operations != False:
+                raise UnsupportedFieldError(f'DescribeGroupsRequest.include_authorized_operations cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -103,8 +105,9 @@ class DescribedGroup:
         w.int16(self.error_code)
         if v >= 6:
             w.string(self.error_message, flex, v >= 6)
-        elif self.error_message != None:
-            raise UnsupportedFieldError(f'DescribedGroup.error_message cannot be written at version {v}')
+        else:
+            if self.error_message != None:
+                raise UnsupportedFieldError(f'DescribedGroup.error_message cannot be written at version {v}')
         w.string(self.group_id, flex, False)
         w.string(self.group_state, flex, False)
         w.string(self.protocol_type, flex, False)
@@ -117,8 +120,9 @@ class DescribedGroup:
                 e.write(w, v)
         if v >= 3:
             w.int32(self.authorized_operations)
-        elif self.authorized_operations != -2147483648:
-            raise UnsupportedFieldError(f'DescribedGroup.authorized_operations cannot be written at version {v}')
+        else:
+            if self.authorized_operations != -2147483648:
+                raise UnsupportedFieldError(f'DescribedGroup.authorized_operations cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

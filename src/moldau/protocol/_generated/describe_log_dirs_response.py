@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iqq?')
+_P1 = struct.Struct('>qq')
 
 
 @dataclass(slots=True)
@@ -24,10 +29,7 @@ class DescribeLogDirsPartition:
     def read(cls, r: Reader, v: int) -> DescribeLogDirsPartition:
         flex = v >= 2
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.partition_size = r.int64()
-        o.offset_lag = r.int64()
-        o.is_future_key = r.bool()
+        o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(r.buf, r._take(21))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -38,10 +40,7 @@ class DescribeLogDirsPartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 2
-        w.int32(self.partition_index)
-        w.int64(self.partition_size)
-        w.int64(self.offset_lag)
-        w.bool(self.is_future_key)
+        w.buf += _P0.pack(self.partition_index, self.partition_size, self.offset_lag, self.is_future_key)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -105,12 +104,9 @@ class DescribeLogDirsResult:
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [DescribeLogDirsTopic.read(r, v) for _ in range(n)]
         if v >= 4:
-            o.total_bytes = r.int64()
+            o.total_bytes, o.usable_bytes = _P1.unpack_from(r.buf, r._take(16))
         else:
             o.total_bytes = -1
-        if v >= 4:
-            o.usable_bytes = r.int64()
-        else:
             o.usable_bytes = -1
         if v >= 5:
             o.is_cordoned = r.bool()
@@ -135,9 +131,7 @@ class DescribeLogDirsResult:
             for e in self.topics:
                 e.write(w, v)
         if v >= 4:
-            w.int64(self.total_bytes)
-        if v >= 4:
-            w.int64(self.usable_bytes)
+            w.buf += _P1.pack(self.total_bytes, self.usable_bytes)
         if v >= 5:
             w.bool(self.is_cordoned)
         if flex:

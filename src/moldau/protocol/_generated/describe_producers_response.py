@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qiiqiq')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -26,12 +31,7 @@ class ProducerState:
     def read(cls, r: Reader, v: int) -> ProducerState:
         flex = True
         o = cls.__new__(cls)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int32()
-        o.last_sequence = r.int32()
-        o.last_timestamp = r.int64()
-        o.coordinator_epoch = r.int32()
-        o.current_txn_start_offset = r.int64()
+        o.producer_id, o.producer_epoch, o.last_sequence, o.last_timestamp, o.coordinator_epoch, o.current_txn_start_offset = _P0.unpack_from(r.buf, r._take(36))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -42,12 +42,7 @@ class ProducerState:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.producer_id)
-        w.int32(self.producer_epoch)
-        w.int32(self.last_sequence)
-        w.int64(self.last_timestamp)
-        w.int32(self.coordinator_epoch)
-        w.int64(self.current_txn_start_offset)
+        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.last_sequence, self.last_timestamp, self.coordinator_epoch, self.current_txn_start_offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -67,8 +62,7 @@ class PartitionResponse:
     def read(cls, r: Reader, v: int) -> PartitionResponse:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         n = r.array_len(flex, False, 1)
         o.active_producers = None if n is None else [ProducerState.read(r, v) for _ in range(n)]
@@ -82,8 +76,7 @@ class PartitionResponse:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.partition_index, self.error_code)
         w.string(self.error_message, flex, True)
         if self.active_producers is None:
             w.array_len(None, flex, False)

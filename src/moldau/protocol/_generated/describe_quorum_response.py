@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qq')
+_P1 = struct.Struct('>ih')
+_P2 = struct.Struct('>iiq')
 
 
 @dataclass(slots=True)
@@ -32,12 +38,9 @@ class ReplicaState:
             o.replica_directory_id = ZERO_UUID
         o.log_end_offset = r.int64()
         if v >= 1:
-            o.last_fetch_timestamp = r.int64()
+            o.last_fetch_timestamp, o.last_caught_up_timestamp = _P0.unpack_from(r.buf, r._take(16))
         else:
             o.last_fetch_timestamp = -1
-        if v >= 1:
-            o.last_caught_up_timestamp = r.int64()
-        else:
             o.last_caught_up_timestamp = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -52,13 +55,12 @@ class ReplicaState:
         w.int32(self.replica_id)
         if v >= 2:
             w.uuid(self.replica_directory_id)
-        elif self.replica_directory_id != ZERO_UUID:
-            raise UnsupportedFieldError(f'ReplicaState.replica_directory_id cannot be written at version {v}')
+        else:
+            if self.replica_directory_id != ZERO_UUID:
+                raise UnsupportedFieldError(f'ReplicaState.replica_directory_id cannot be written at version {v}')
         w.int64(self.log_end_offset)
         if v >= 1:
-            w.int64(self.last_fetch_timestamp)
-        if v >= 1:
-            w.int64(self.last_caught_up_timestamp)
+            w.buf += _P0.pack(self.last_fetch_timestamp, self.last_caught_up_timestamp)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -82,15 +84,12 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         if v >= 2:
             o.error_message = r.string(flex, v >= 2)
         else:
             o.error_message = ''
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
-        o.high_watermark = r.int64()
+        o.leader_id, o.leader_epoch, o.high_watermark = _P2.unpack_from(r.buf, r._take(16))
         n = r.array_len(flex, False, 1)
         o.current_voters = None if n is None else [ReplicaState.read(r, v) for _ in range(n)]
         n = r.array_len(flex, False, 1)
@@ -105,13 +104,10 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.partition_index, self.error_code)
         if v >= 2:
             w.string(self.error_message, flex, v >= 2)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.int64(self.high_watermark)
+        w.buf += _P2.pack(self.leader_id, self.leader_epoch, self.high_watermark)
         if self.current_voters is None:
             w.array_len(None, flex, False)
         else:
@@ -203,16 +199,19 @@ class Listener:
         flex = True
         if v >= 2:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'Listener.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'Listener.name cannot be written at version {v}')
         if v >= 2:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'Listener.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'Listener.host cannot be written at version {v}')
         if v >= 2:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'Listener.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'Listener.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -251,8 +250,9 @@ class Node:
         flex = True
         if v >= 2:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'Node.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'Node.node_id cannot be written at version {v}')
         if v >= 2:
             if self.listeners is None:
                 w.array_len(None, flex, False)
@@ -260,8 +260,9 @@ class Node:
                 w.array_len(len(self.listeners), flex, False)
                 for e in self.listeners:
                     e.write(w, v)
-        elif self.listeners != []:
-            raise UnsupportedFieldError(f'Node.listeners cannot be written at version {v}')
+        else:
+            if self.listeners != []:
+                raise UnsupportedFieldError(f'Node.listeners cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -329,8 +330,9 @@ class DescribeQuorumResponse:
                 w.array_len(len(self.nodes), flex, False)
                 for e in self.nodes:
                     e.write(w, v)
-        elif self.nodes != []:
-            raise UnsupportedFieldError(f'DescribeQuorumResponse.nodes cannot be written at version {v}')
+        else:
+            if self.nodes != []:
+                raise UnsupportedFieldError(f'DescribeQuorumResponse.nodes cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iqi')
 
 
 @dataclass(slots=True)
@@ -26,9 +30,7 @@ class DescribeShareGroupOffsetsResponsePartition:
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponsePartition:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.start_offset = r.int64()
-        o.leader_epoch = r.int32()
+        o.partition_index, o.start_offset, o.leader_epoch = _P0.unpack_from(r.buf, r._take(16))
         if v >= 1:
             o.lag = r.int64()
         else:
@@ -45,9 +47,7 @@ class DescribeShareGroupOffsetsResponsePartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int64(self.start_offset)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.partition_index, self.start_offset, self.leader_epoch)
         if v >= 1:
             w.int64(self.lag)
         w.int16(self.error_code)

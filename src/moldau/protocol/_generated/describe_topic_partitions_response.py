@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hiii')
 
 
 @dataclass(slots=True)
@@ -29,10 +33,7 @@ class DescribeTopicPartitionsResponsePartition:
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponsePartition:
         flex = True
         o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.partition_index = r.int32()
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(14))
         n = r.array_len(flex, False, 4)
         o.replica_nodes = None if n is None else [r.int32() for _ in range(n)]
         n = r.array_len(flex, False, 4)
@@ -53,10 +54,7 @@ class DescribeTopicPartitionsResponsePartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int16(self.error_code)
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.error_code, self.partition_index, self.leader_id, self.leader_epoch)
         if self.replica_nodes is None:
             w.array_len(None, flex, False)
         else:

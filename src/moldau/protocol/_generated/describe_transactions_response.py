@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iqqh')
 
 
 @dataclass(slots=True)
@@ -68,10 +72,7 @@ class TransactionState:
         o.error_code = r.int16()
         o.transactional_id = r.string(flex, False)
         o.transaction_state = r.string(flex, False)
-        o.transaction_timeout_ms = r.int32()
-        o.transaction_start_time_ms = r.int64()
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
+        o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(22))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -87,10 +88,7 @@ class TransactionState:
         w.int16(self.error_code)
         w.string(self.transactional_id, flex, False)
         w.string(self.transaction_state, flex, False)
-        w.int32(self.transaction_timeout_ms)
-        w.int64(self.transaction_start_time_ms)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
+        w.buf += _P0.pack(self.transaction_timeout_ms, self.transaction_start_time_ms, self.producer_id, self.producer_epoch)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

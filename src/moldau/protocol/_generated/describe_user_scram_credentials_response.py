@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>bi')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -22,8 +27,7 @@ class CredentialInfo:
     def read(cls, r: Reader, v: int) -> CredentialInfo:
         flex = True
         o = cls.__new__(cls)
-        o.mechanism = r.int8()
-        o.iterations = r.int32()
+        o.mechanism, o.iterations = _P0.unpack_from(r.buf, r._take(5))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +38,7 @@ class CredentialInfo:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int8(self.mechanism)
-        w.int32(self.iterations)
+        w.buf += _P0.pack(self.mechanism, self.iterations)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -106,8 +109,7 @@ class DescribeUserScramCredentialsResponse:
             raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         n = r.array_len(flex, False, 1)
         o.results = None if n is None else [DescribeUserScramCredentialsResult.read(r, v) for _ in range(n)]
@@ -123,8 +125,7 @@ class DescribeUserScramCredentialsResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if self.results is None:
             w.array_len(None, flex, False)

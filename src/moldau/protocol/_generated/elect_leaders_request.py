@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -89,8 +91,9 @@ class ElectLeadersRequest:
         flex = v >= 2
         if v >= 1:
             w.int8(self.election_type)
-        elif self.election_type != 0:
-            raise UnsupportedFieldError(f'ElectLeadersRequest.election_type cannot be written at version {v}')
+        else:
+            if self.election_type != 0:
+                raise UnsupportedFieldError(f'ElectLeadersRequest.election_type cannot be written at version {v}')
         if self.topic_partitions is None:
             w.array_len(None, flex, True)
         else:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iii')
 
 
 @dataclass(slots=True)
@@ -42,12 +46,14 @@ class ReplicaInfo:
         flex = v >= 1
         if v >= 1:
             w.int32(self.candidate_id)
-        elif self.candidate_id != 0:
-            raise UnsupportedFieldError(f'ReplicaInfo.candidate_id cannot be written at version {v}')
+        else:
+            if self.candidate_id != 0:
+                raise UnsupportedFieldError(f'ReplicaInfo.candidate_id cannot be written at version {v}')
         if v >= 1:
             w.uuid(self.candidate_directory_id)
-        elif self.candidate_directory_id != ZERO_UUID:
-            raise UnsupportedFieldError(f'ReplicaInfo.candidate_directory_id cannot be written at version {v}')
+        else:
+            if self.candidate_directory_id != ZERO_UUID:
+                raise UnsupportedFieldError(f'ReplicaInfo.candidate_directory_id cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -68,9 +74,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = v >= 1
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(12))
         if v <= 0:
             n = r.array_len(flex, False, 4)
             o.preferred_successors = None if n is None else [r.int32() for _ in range(n)]
@@ -91,9 +95,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 1
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.partition_index, self.leader_id, self.leader_epoch)
         if v <= 0:
             if self.preferred_successors is None:
                 w.array_len(None, flex, False)
@@ -187,16 +189,19 @@ class LeaderEndpoint:
         flex = v >= 1
         if v >= 1:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
         if v >= 1:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
         if v >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

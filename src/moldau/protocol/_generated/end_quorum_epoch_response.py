@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihii')
 
 
 @dataclass(slots=True)
@@ -24,10 +28,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = v >= 1
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(14))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -38,10 +39,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 1
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.partition_index, self.error_code, self.leader_id, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -121,16 +119,19 @@ class NodeEndpoint:
         flex = v >= 1
         if v >= 1:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
         if v >= 1:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
         if v >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

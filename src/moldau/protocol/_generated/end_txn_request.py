@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qh?')
 
 
 @dataclass(slots=True)
@@ -33,9 +37,7 @@ class EndTxnRequest:
         flex = v >= 3
         o = cls.__new__(cls)
         o.transactional_id = r.string(flex, False)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
-        o.committed = r.bool()
+        o.producer_id, o.producer_epoch, o.committed = _P0.unpack_from(r.buf, r._take(11))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -49,9 +51,7 @@ class EndTxnRequest:
             raise UnsupportedVersionError(f'EndTxnRequest v{v} is outside 0-5', 26, v)
         flex = v >= 3
         w.string(self.transactional_id, flex, False)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
-        w.bool(self.committed)
+        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.committed)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -32,15 +37,11 @@ class EndTxnResponse:
             raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
         flex = v >= 3
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         if v >= 5:
-            o.producer_id = r.int64()
+            o.producer_id, o.producer_epoch = _P1.unpack_from(r.buf, r._take(10))
         else:
             o.producer_id = -1
-        if v >= 5:
-            o.producer_epoch = r.int16()
-        else:
             o.producer_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -54,12 +55,9 @@ class EndTxnResponse:
         if not 0 <= v <= 5:
             raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
         flex = v >= 3
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         if v >= 5:
-            w.int64(self.producer_id)
-        if v >= 5:
-            w.int16(self.producer_epoch)
+            w.buf += _P1.pack(self.producer_id, self.producer_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hqi')
 
 
 @dataclass(slots=True)
@@ -31,9 +35,7 @@ class ExpireDelegationTokenResponse:
             raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
         flex = v >= 2
         o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.expiry_timestamp_ms = r.int64()
-        o.throttle_time_ms = r.int32()
+        o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _P0.unpack_from(r.buf, r._take(14))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -46,9 +48,7 @@ class ExpireDelegationTokenResponse:
         if not 1 <= v <= 2:
             raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
         flex = v >= 2
-        w.int16(self.error_code)
-        w.int64(self.expiry_timestamp_ms)
-        w.int32(self.throttle_time_ms)
+        w.buf += _P0.pack(self.error_code, self.expiry_timestamp_ms, self.throttle_time_ms)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

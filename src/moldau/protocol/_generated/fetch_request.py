@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>iiib')
+_P2 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -23,12 +29,9 @@ class ReplicaState:
         flex = v >= 12
         o = cls.__new__(cls)
         if v >= 15:
-            o.replica_id = r.int32()
+            o.replica_id, o.replica_epoch = _P0.unpack_from(r.buf, r._take(12))
         else:
             o.replica_id = -1
-        if v >= 15:
-            o.replica_epoch = r.int64()
-        else:
             o.replica_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -41,13 +44,12 @@ class ReplicaState:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
         if v >= 15:
-            w.int32(self.replica_id)
-        elif self.replica_id != -1:
-            raise UnsupportedFieldError(f'ReplicaState.replica_id cannot be written at version {v}')
-        if v >= 15:
-            w.int64(self.replica_epoch)
-        elif self.replica_epoch != -1:
-            raise UnsupportedFieldError(f'ReplicaState.replica_epoch cannot be written at version {v}')
+            w.buf += _P0.pack(self.replica_id, self.replica_epoch)
+        else:
+            if self.replica_id != -1:
+                raise UnsupportedFieldError(f'ReplicaState.replica_id cannot be written at version {v}')
+            if self.replica_epoch != -1:
+                raise UnsupportedFieldError(f'ReplicaState.replica_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -109,8 +111,9 @@ class FetchPartition:
         w.int64(self.fetch_offset)
         if v >= 12:
             w.int32(self.last_fetched_epoch)
-        elif self.last_fetched_epoch != -1:
-            raise UnsupportedFieldError(f'FetchPartition.last_fetched_epoch cannot be written at version {v}')
+        else:
+            if self.last_fetched_epoch != -1:
+                raise UnsupportedFieldError(f'FetchPartition.last_fetched_epoch cannot be written at version {v}')
         if v >= 5:
             w.int64(self.log_start_offset)
         w.int32(self.partition_max_bytes)
@@ -220,8 +223,9 @@ class ForgottenTopic:
                 w.array_len(len(self.partitions), flex, False)
                 for e in self.partitions:
                     w.int32(e)
-        elif self.partitions != []:
-            raise UnsupportedFieldError(f'ForgottenTopic.partitions cannot be written at version {v}')
+        else:
+            if self.partitions != []:
+                raise UnsupportedFieldError(f'ForgottenTopic.partitions cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -261,17 +265,11 @@ class FetchRequest:
             o.replica_id = r.int32()
         else:
             o.replica_id = -1
-        o.max_wait_ms = r.int32()
-        o.min_bytes = r.int32()
-        o.max_bytes = r.int32()
-        o.isolation_level = r.int8()
+        o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _P1.unpack_from(r.buf, r._take(13))
         if v >= 7:
-            o.session_id = r.int32()
+            o.session_id, o.session_epoch = _P2.unpack_from(r.buf, r._take(8))
         else:
             o.session_id = 0
-        if v >= 7:
-            o.session_epoch = r.int32()
-        else:
             o.session_epoch = -1
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [FetchTopic.read(r, v) for _ in range(n)]
@@ -305,16 +303,12 @@ class FetchRequest:
         flex = v >= 12
         if v <= 14:
             w.int32(self.replica_id)
-        elif self.replica_id != -1:
-            raise UnsupportedFieldError(f'FetchRequest.replica_id cannot be written at version {v}')
-        w.int32(self.max_wait_ms)
-        w.int32(self.min_bytes)
-        w.int32(self.max_bytes)
-        w.int8(self.isolation_level)
+        else:
+            if self.replica_id != -1:
+                raise UnsupportedFieldError(f'FetchRequest.replica_id cannot be written at version {v}')
+        w.buf += _P1.pack(self.max_wait_ms, self.min_bytes, self.max_bytes, self.isolation_level)
         if v >= 7:
-            w.int32(self.session_id)
-        if v >= 7:
-            w.int32(self.session_epoch)
+            w.buf += _P2.pack(self.session_id, self.session_epoch)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:
@@ -328,8 +322,9 @@ class FetchRequest:
                 w.array_len(len(self.forgotten_topics_data), flex, False)
                 for e in self.forgotten_topics_data:
                     e.write(w, v)
-        elif self.forgotten_topics_data != []:
-            raise UnsupportedFieldError(f'FetchRequest.forgotten_topics_data cannot be written at version {v}')
+        else:
+            if self.forgotten_topics_data != []:
+                raise UnsupportedFieldError(f'FetchRequest.forgotten_topics_data cannot be written at version {v}')
         if v >= 11:
             w.string(self.rack_id, flex, False)
         if flex:
@@ -338,8 +333,10 @@ class FetchRequest:
                 sw = Writer()
                 sw.string(self.cluster_id, True, v >= 12)
                 tf.append((0, sw.getvalue()))
-            if v >= 15 and self.replica_state != ReplicaState():
+            if v >= 15 and self.replica_state != _DEFAULT_ReplicaState:
                 sw = Writer()
                 self.replica_state.write(sw, v)
                 tf.append((1, sw.getvalue()))
             write_tagged_fields(w, tf)
+
+_DEFAULT_ReplicaState = ReplicaState()

@@ -7,9 +7,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>qi')
+_P3 = struct.Struct('>qq')
+_P4 = struct.Struct('>ihqq')
+_P5 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -23,12 +32,9 @@ class EpochEndOffset:
         flex = v >= 12
         o = cls.__new__(cls)
         if v >= 12:
-            o.epoch = r.int32()
+            o.epoch, o.end_offset = _P0.unpack_from(r.buf, r._take(12))
         else:
             o.epoch = -1
-        if v >= 12:
-            o.end_offset = r.int64()
-        else:
             o.end_offset = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -41,13 +47,12 @@ class EpochEndOffset:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
         if v >= 12:
-            w.int32(self.epoch)
-        elif self.epoch != -1:
-            raise UnsupportedFieldError(f'EpochEndOffset.epoch cannot be written at version {v}')
-        if v >= 12:
-            w.int64(self.end_offset)
-        elif self.end_offset != -1:
-            raise UnsupportedFieldError(f'EpochEndOffset.end_offset cannot be written at version {v}')
+            w.buf += _P0.pack(self.epoch, self.end_offset)
+        else:
+            if self.epoch != -1:
+                raise UnsupportedFieldError(f'EpochEndOffset.epoch cannot be written at version {v}')
+            if self.end_offset != -1:
+                raise UnsupportedFieldError(f'EpochEndOffset.end_offset cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -66,12 +71,9 @@ class LeaderIdAndEpoch:
         flex = v >= 12
         o = cls.__new__(cls)
         if v >= 12:
-            o.leader_id = r.int32()
+            o.leader_id, o.leader_epoch = _P1.unpack_from(r.buf, r._take(8))
         else:
             o.leader_id = -1
-        if v >= 12:
-            o.leader_epoch = r.int32()
-        else:
             o.leader_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -84,13 +86,12 @@ class LeaderIdAndEpoch:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
         if v >= 12:
-            w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
-        if v >= 12:
-            w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
+            w.buf += _P1.pack(self.leader_id, self.leader_epoch)
+        else:
+            if self.leader_id != -1:
+                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
+            if self.leader_epoch != -1:
+                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -108,8 +109,7 @@ class SnapshotId:
     def read(cls, r: Reader, v: int) -> SnapshotId:
         flex = v >= 12
         o = cls.__new__(cls)
-        o.end_offset = r.int64()
-        o.epoch = r.int32()
+        o.end_offset, o.epoch = _P2.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -120,8 +120,7 @@ class SnapshotId:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
+        w.buf += _P2.pack(self.end_offset, self.epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -139,8 +138,7 @@ class AbortedTransaction:
     def read(cls, r: Reader, v: int) -> AbortedTransaction:
         flex = v >= 12
         o = cls.__new__(cls)
-        o.producer_id = r.int64()
-        o.first_offset = r.int64()
+        o.producer_id, o.first_offset = _P3.unpack_from(r.buf, r._take(16))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -151,8 +149,7 @@ class AbortedTransaction:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
-        w.int64(self.producer_id)
-        w.int64(self.first_offset)
+        w.buf += _P3.pack(self.producer_id, self.first_offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -179,10 +176,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = v >= 12
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
-        o.high_watermark = r.int64()
-        o.last_stable_offset = r.int64()
+        o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset = _P4.unpack_from(r.buf, r._take(22))
         if v >= 5:
             o.log_start_offset = r.int64()
         else:
@@ -214,10 +208,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 12
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int64(self.high_watermark)
-        w.int64(self.last_stable_offset)
+        w.buf += _P4.pack(self.partition_index, self.error_code, self.high_watermark, self.last_stable_offset)
         if v >= 5:
             w.int64(self.log_start_offset)
         if self.aborted_transactions is None:
@@ -228,20 +219,21 @@ class PartitionData:
                 e.write(w, v)
         if v >= 11:
             w.int32(self.preferred_read_replica)
-        elif self.preferred_read_replica != -1:
-            raise UnsupportedFieldError(f'PartitionData.preferred_read_replica cannot be written at version {v}')
+        else:
+            if self.preferred_read_replica != -1:
+                raise UnsupportedFieldError(f'PartitionData.preferred_read_replica cannot be written at version {v}')
         w.bytes(self.records, flex, True)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 12 and self.diverging_epoch != EpochEndOffset():
+            if v >= 12 and self.diverging_epoch != _DEFAULT_EpochEndOffset:
                 sw = Writer()
                 self.diverging_epoch.write(sw, v)
                 tf.append((0, sw.getvalue()))
-            if v >= 12 and self.current_leader != LeaderIdAndEpoch():
+            if v >= 12 and self.current_leader != _DEFAULT_LeaderIdAndEpoch:
                 sw = Writer()
                 self.current_leader.write(sw, v)
                 tf.append((1, sw.getvalue()))
-            if v >= 12 and self.snapshot_id != SnapshotId():
+            if v >= 12 and self.snapshot_id != _DEFAULT_SnapshotId:
                 sw = Writer()
                 self.snapshot_id.write(sw, v)
                 tf.append((2, sw.getvalue()))
@@ -336,20 +328,24 @@ class NodeEndpoint:
         flex = v >= 12
         if v >= 16:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
         if v >= 16:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
         if v >= 16:
             w.int32(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
         if v >= 16:
             w.string(self.rack, flex, v >= 16)
-        elif self.rack != None:
-            raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
+        else:
+            if self.rack != None:
+                raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -380,12 +376,9 @@ class FetchResponse:
         o = cls.__new__(cls)
         o.throttle_time_ms = r.int32()
         if v >= 7:
-            o.error_code = r.int16()
+            o.error_code, o.session_id = _P5.unpack_from(r.buf, r._take(6))
         else:
             o.error_code = 0
-        if v >= 7:
-            o.session_id = r.int32()
-        else:
             o.session_id = 0
         n = r.array_len(flex, False, 1)
         o.responses = None if n is None else [FetchableTopicResponse.read(r, v) for _ in range(n)]
@@ -408,11 +401,10 @@ class FetchResponse:
         flex = v >= 12
         w.int32(self.throttle_time_ms)
         if v >= 7:
-            w.int16(self.error_code)
-        if v >= 7:
-            w.int32(self.session_id)
-        elif self.session_id != 0:
-            raise UnsupportedFieldError(f'FetchResponse.session_id cannot be written at version {v}')
+            w.buf += _P5.pack(self.error_code, self.session_id)
+        else:
+            if self.session_id != 0:
+                raise UnsupportedFieldError(f'FetchResponse.session_id cannot be written at version {v}')
         if self.responses is None:
             w.array_len(None, flex, False)
         else:
@@ -431,3 +423,9 @@ class FetchResponse:
                         e.write(sw, v)
                 tf.append((0, sw.getvalue()))
             write_tagged_fields(w, tf)
+
+_DEFAULT_EpochEndOffset = EpochEndOffset()
+
+_DEFAULT_LeaderIdAndEpoch = LeaderIdAndEpoch()
+
+_DEFAULT_SnapshotId = SnapshotId()

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qi')
+_P1 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -22,8 +27,7 @@ class SnapshotId:
     def read(cls, r: Reader, v: int) -> SnapshotId:
         flex = True
         o = cls.__new__(cls)
-        o.end_offset = r.int64()
-        o.epoch = r.int32()
+        o.end_offset, o.epoch = _P0.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +38,7 @@ class SnapshotId:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
+        w.buf += _P0.pack(self.end_offset, self.epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -56,8 +59,7 @@ class PartitionSnapshot:
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.current_leader_epoch = r.int32()
+        o.partition, o.current_leader_epoch = _P1.unpack_from(r.buf, r._take(8))
         o.snapshot_id = SnapshotId.read(r, v)
         o.position = r.int64()
         o.replica_directory_id = ZERO_UUID
@@ -74,8 +76,7 @@ class PartitionSnapshot:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int32(self.current_leader_epoch)
+        w.buf += _P1.pack(self.partition, self.current_leader_epoch)
         self.snapshot_id.write(w, v)
         w.int64(self.position)
         if flex:
@@ -144,8 +145,7 @@ class FetchSnapshotRequest:
             raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
         flex = True
         o = cls.__new__(cls)
-        o.replica_id = r.int32()
-        o.max_bytes = r.int32()
+        o.replica_id, o.max_bytes = _P1.unpack_from(r.buf, r._take(8))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [TopicSnapshot.read(r, v) for _ in range(n)]
         o.cluster_id = None
@@ -164,8 +164,7 @@ class FetchSnapshotRequest:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
         flex = True
-        w.int32(self.replica_id)
-        w.int32(self.max_bytes)
+        w.buf += _P1.pack(self.replica_id, self.max_bytes)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

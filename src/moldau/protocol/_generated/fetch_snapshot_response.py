@@ -7,9 +7,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qi')
+_P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>ih')
+_P3 = struct.Struct('>qq')
 
 
 @dataclass(slots=True)
@@ -22,8 +29,7 @@ class SnapshotId:
     def read(cls, r: Reader, v: int) -> SnapshotId:
         flex = True
         o = cls.__new__(cls)
-        o.end_offset = r.int64()
-        o.epoch = r.int32()
+        o.end_offset, o.epoch = _P0.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +40,7 @@ class SnapshotId:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
+        w.buf += _P0.pack(self.end_offset, self.epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -53,8 +58,7 @@ class LeaderIdAndEpoch:
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
         flex = True
         o = cls.__new__(cls)
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.leader_id, o.leader_epoch = _P1.unpack_from(r.buf, r._take(8))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -65,8 +69,7 @@ class LeaderIdAndEpoch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P1.pack(self.leader_id, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -89,11 +92,9 @@ class PartitionSnapshot:
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
         flex = True
         o = cls.__new__(cls)
-        o.index = r.int32()
-        o.error_code = r.int16()
+        o.index, o.error_code = _P2.unpack_from(r.buf, r._take(6))
         o.snapshot_id = SnapshotId.read(r, v)
-        o.size = r.int64()
-        o.position = r.int64()
+        o.size, o.position = _P3.unpack_from(r.buf, r._take(16))
         o.unaligned_records = r.bytes(flex, False)
         o.current_leader = LeaderIdAndEpoch()
         o.unknown_tagged_fields = []
@@ -109,15 +110,13 @@ class PartitionSnapshot:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.index)
-        w.int16(self.error_code)
+        w.buf += _P2.pack(self.index, self.error_code)
         self.snapshot_id.write(w, v)
-        w.int64(self.size)
-        w.int64(self.position)
+        w.buf += _P3.pack(self.size, self.position)
         w.bytes(self.unaligned_records, flex, False)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.current_leader != LeaderIdAndEpoch():
+            if True and self.current_leader != _DEFAULT_LeaderIdAndEpoch:
                 sw = Writer()
                 self.current_leader.write(sw, v)
                 tf.append((0, sw.getvalue()))
@@ -196,16 +195,19 @@ class NodeEndpoint:
         flex = True
         if v >= 1:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
         if v >= 1:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
         if v >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -233,8 +235,7 @@ class FetchSnapshotResponse:
             raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P2.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [TopicSnapshot.read(r, v) for _ in range(n)]
         o.node_endpoints = []
@@ -254,8 +255,7 @@ class FetchSnapshotResponse:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P2.pack(self.throttle_time_ms, self.error_code)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:
@@ -274,3 +274,5 @@ class FetchSnapshotResponse:
                         e.write(sw, v)
                 tf.append((0, sw.getvalue()))
             write_tagged_fields(w, tf)
+
+_DEFAULT_LeaderIdAndEpoch = LeaderIdAndEpoch()

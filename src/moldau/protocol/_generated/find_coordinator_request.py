@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -58,12 +60,14 @@ class FindCoordinatorRequest:
         flex = v >= 3
         if v <= 3:
             w.string(self.key, flex, False)
-        elif self.key != '':
-            raise UnsupportedFieldError(f'FindCoordinatorRequest.key cannot be written at version {v}')
+        else:
+            if self.key != '':
+                raise UnsupportedFieldError(f'FindCoordinatorRequest.key cannot be written at version {v}')
         if v >= 1:
             w.int8(self.key_type)
-        elif self.key_type != 0:
-            raise UnsupportedFieldError(f'FindCoordinatorRequest.key_type cannot be written at version {v}')
+        else:
+            if self.key_type != 0:
+                raise UnsupportedFieldError(f'FindCoordinatorRequest.key_type cannot be written at version {v}')
         if v >= 4:
             if self.coordinator_keys is None:
                 w.array_len(None, flex, False)
@@ -71,8 +75,9 @@ class FindCoordinatorRequest:
                 w.array_len(len(self.coordinator_keys), flex, False)
                 for e in self.coordinator_keys:
                     w.string(e, flex, False)
-        elif self.coordinator_keys != []:
-            raise UnsupportedFieldError(f'FindCoordinatorRequest.coordinator_keys cannot be written at version {v}')
+        else:
+            if self.coordinator_keys != []:
+                raise UnsupportedFieldError(f'FindCoordinatorRequest.coordinator_keys cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

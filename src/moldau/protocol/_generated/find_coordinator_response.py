@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -39,12 +43,9 @@ class Coordinator:
         else:
             o.host = ''
         if v >= 4:
-            o.port = r.int32()
+            o.port, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         else:
             o.port = 0
-        if v >= 4:
-            o.error_code = r.int16()
-        else:
             o.error_code = 0
         if v >= 4:
             o.error_message = r.string(flex, v >= 4)
@@ -62,24 +63,26 @@ class Coordinator:
         flex = v >= 3
         if v >= 4:
             w.string(self.key, flex, False)
-        elif self.key != '':
-            raise UnsupportedFieldError(f'Coordinator.key cannot be written at version {v}')
+        else:
+            if self.key != '':
+                raise UnsupportedFieldError(f'Coordinator.key cannot be written at version {v}')
         if v >= 4:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'Coordinator.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'Coordinator.node_id cannot be written at version {v}')
         if v >= 4:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'Coordinator.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'Coordinator.host cannot be written at version {v}')
         if v >= 4:
-            w.int32(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'Coordinator.port cannot be written at version {v}')
-        if v >= 4:
-            w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'Coordinator.error_code cannot be written at version {v}')
+            w.buf += _P0.pack(self.port, self.error_code)
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'Coordinator.port cannot be written at version {v}')
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'Coordinator.error_code cannot be written at version {v}')
         if v >= 4:
             w.string(self.error_message, flex, v >= 4)
         if flex:
@@ -157,22 +160,26 @@ class FindCoordinatorResponse:
             w.int32(self.throttle_time_ms)
         if v <= 3:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'FindCoordinatorResponse.error_code cannot be written at version {v}')
+        else:
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'FindCoordinatorResponse.error_code cannot be written at version {v}')
         if 1 <= v <= 3:
             w.string(self.error_message, flex, 1 <= v <= 3)
         if v <= 3:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'FindCoordinatorResponse.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'FindCoordinatorResponse.node_id cannot be written at version {v}')
         if v <= 3:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'FindCoordinatorResponse.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'FindCoordinatorResponse.host cannot be written at version {v}')
         if v <= 3:
             w.int32(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'FindCoordinatorResponse.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'FindCoordinatorResponse.port cannot be written at version {v}')
         if v >= 4:
             if self.coordinators is None:
                 w.array_len(None, flex, False)
@@ -180,8 +187,9 @@ class FindCoordinatorResponse:
                 w.array_len(len(self.coordinators), flex, False)
                 for e in self.coordinators:
                     e.write(w, v)
-        elif self.coordinators != []:
-            raise UnsupportedFieldError(f'FindCoordinatorResponse.coordinators cannot be written at version {v}')
+        else:
+            if self.coordinators != []:
+                raise UnsupportedFieldError(f'FindCoordinatorResponse.coordinators cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>ii?')
 
 
 @dataclass(slots=True)
@@ -37,15 +42,12 @@ class GetTelemetrySubscriptionsResponse:
             raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.client_instance_id = r.uuid()
         o.subscription_id = r.int32()
         n = r.array_len(flex, False, 1)
         o.accepted_compression_types = None if n is None else [r.int8() for _ in range(n)]
-        o.push_interval_ms = r.int32()
-        o.telemetry_max_bytes = r.int32()
-        o.delta_temporality = r.bool()
+        o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _P1.unpack_from(r.buf, r._take(9))
         n = r.array_len(flex, False, 1)
         o.requested_metrics = None if n is None else [r.string(flex, False) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -60,8 +62,7 @@ class GetTelemetrySubscriptionsResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.uuid(self.client_instance_id)
         w.int32(self.subscription_id)
         if self.accepted_compression_types is None:
@@ -70,9 +71,7 @@ class GetTelemetrySubscriptionsResponse:
             w.array_len(len(self.accepted_compression_types), flex, False)
             for e in self.accepted_compression_types:
                 w.int8(e)
-        w.int32(self.push_interval_ms)
-        w.int32(self.telemetry_max_bytes)
-        w.bool(self.delta_temporality)
+        w.buf += _P1.pack(self.push_interval_ms, self.telemetry_max_bytes, self.delta_temporality)
         if self.requested_metrics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -56,8 +58,9 @@ class HeartbeatRequest:
         w.string(self.member_id, flex, False)
         if v >= 3:
             w.string(self.group_instance_id, flex, v >= 3)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'HeartbeatRequest.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'HeartbeatRequest.group_instance_id cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qh')
+_P1 = struct.Struct('>??')
 
 
 @dataclass(slots=True)
@@ -37,20 +42,14 @@ class InitProducerIdRequest:
         o.transactional_id = r.string(flex, True)
         o.transaction_timeout_ms = r.int32()
         if v >= 3:
-            o.producer_id = r.int64()
+            o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(10))
         else:
             o.producer_id = -1
-        if v >= 3:
-            o.producer_epoch = r.int16()
-        else:
             o.producer_epoch = -1
         if v >= 6:
-            o.enable2_pc = r.bool()
+            o.enable2_pc, o.keep_prepared_txn = _P1.unpack_from(r.buf, r._take(2))
         else:
             o.enable2_pc = False
-        if v >= 6:
-            o.keep_prepared_txn = r.bool()
-        else:
             o.keep_prepared_txn = False
         o.unknown_tagged_fields = []
         if flex:
@@ -67,21 +66,19 @@ class InitProducerIdRequest:
         w.string(self.transactional_id, flex, True)
         w.int32(self.transaction_timeout_ms)
         if v >= 3:
-            w.int64(self.producer_id)
-        elif self.producer_id != -1:
-            raise UnsupportedFieldError(f'InitProducerIdRequest.producer_id cannot be written at version {v}')
-        if v >= 3:
-            w.int16(self.producer_epoch)
-        elif self.producer_epoch != -1:
-            raise UnsupportedFieldError(f'InitProducerIdRequest.producer_epoch cannot be written at version {v}')
+            w.buf += _P0.pack(self.producer_id, self.producer_epoch)
+        else:
+            if self.producer_id != -1:
+                raise UnsupportedFieldError(f'InitProducerIdRequest.producer_id cannot be written at version {v}')
+            if self.producer_epoch != -1:
+                raise UnsupportedFieldError(f'InitProducerIdRequest.producer_epoch cannot be written at version {v}')
         if v >= 6:
-            w.bool(self.enable2_pc)
-        elif self.enable2_pc != False:
-            raise UnsupportedFieldError(f'InitProducerIdRequest.enable2_pc cannot be written at version {v}')
-        if v >= 6:
-            w.bool(self.keep_prepared_txn)
-        elif self.keep_prepared_txn != False:
-            raise UnsupportedFieldError(f'InitProducerIdRequest.keep_prepared_txn cannot be written at version {v}')
+            w.buf += _P1.pack(self.enable2_pc, self.keep_prepared_txn)
+        else:
+            if self.enable2_pc != False:
+                raise UnsupportedFieldError(f'InitProducerIdRequest.enable2_pc cannot be written at version {v}')
+            if self.keep_prepared_txn != False:
+                raise UnsupportedFieldError(f'InitProducerIdRequest.keep_prepared_txn cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihqh')
+_P1 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -34,17 +39,11 @@ class InitProducerIdResponse:
             raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
         flex = v >= 2
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
+        o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(16))
         if v >= 6:
-            o.ongoing_txn_producer_id = r.int64()
+            o.ongoing_txn_producer_id, o.ongoing_txn_producer_epoch = _P1.unpack_from(r.buf, r._take(10))
         else:
             o.ongoing_txn_producer_id = -1
-        if v >= 6:
-            o.ongoing_txn_producer_epoch = r.int16()
-        else:
             o.ongoing_txn_producer_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -58,18 +57,14 @@ class InitProducerIdResponse:
         if not 0 <= v <= 6:
             raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
         flex = v >= 2
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code, self.producer_id, self.producer_epoch)
         if v >= 6:
-            w.int64(self.ongoing_txn_producer_id)
-        elif self.ongoing_txn_producer_id != -1:
-            raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version {v}')
-        if v >= 6:
-            w.int16(self.ongoing_txn_producer_epoch)
-        elif self.ongoing_txn_producer_epoch != -1:
-            raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version {v}')
+            w.buf += _P1.pack(self.ongoing_txn_producer_id, self.ongoing_txn_producer_epoch)
+        else:
+            if self.ongoing_txn_producer_id != -1:
+                raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version {v}')
+            if self.ongoing_txn_producer_epoch != -1:
+                raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

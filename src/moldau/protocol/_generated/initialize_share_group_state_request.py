@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iiq')
 
 
 @dataclass(slots=True)
@@ -23,9 +27,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.state_epoch = r.int32()
-        o.start_offset = r.int64()
+        o.partition, o.state_epoch, o.start_offset = _P0.unpack_from(r.buf, r._take(16))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -36,9 +38,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int32(self.state_epoch)
-        w.int64(self.start_offset)
+        w.buf += _P0.pack(self.partition, self.state_epoch, self.start_offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

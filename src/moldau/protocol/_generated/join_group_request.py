@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -104,8 +106,9 @@ class JoinGroupRequest:
         w.string(self.member_id, flex, False)
         if v >= 5:
             w.string(self.group_instance_id, flex, v >= 5)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'JoinGroupRequest.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'JoinGroupRequest.group_instance_id cannot be written at version {v}')
         w.string(self.protocol_type, flex, False)
         if self.protocols is None:
             w.array_len(None, flex, False)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -79,8 +83,7 @@ class JoinGroupResponse:
             o.throttle_time_ms = r.int32()
         else:
             o.throttle_time_ms = 0
-        o.error_code = r.int16()
-        o.generation_id = r.int32()
+        o.error_code, o.generation_id = _P0.unpack_from(r.buf, r._take(6))
         if v >= 7:
             o.protocol_type = r.string(flex, v >= 7)
         else:
@@ -108,16 +111,16 @@ class JoinGroupResponse:
         flex = v >= 6
         if v >= 2:
             w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        w.int32(self.generation_id)
+        w.buf += _P0.pack(self.error_code, self.generation_id)
         if v >= 7:
             w.string(self.protocol_type, flex, v >= 7)
         w.string(self.protocol_name, flex, v >= 7)
         w.string(self.leader, flex, False)
         if v >= 9:
             w.bool(self.skip_assignment)
-        elif self.skip_assignment != False:
-            raise UnsupportedFieldError(f'JoinGroupResponse.skip_assignment cannot be written at version {v}')
+        else:
+            if self.skip_assignment != False:
+                raise UnsupportedFieldError(f'JoinGroupResponse.skip_assignment cannot be written at version {v}')
         w.string(self.member_id, flex, False)
         if self.members is None:
             w.array_len(None, flex, False)

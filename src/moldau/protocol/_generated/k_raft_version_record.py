@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hh')
 
 
 @dataclass(slots=True)
@@ -30,8 +34,7 @@ class KRaftVersionRecord:
             raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v)
         flex = True
         o = cls.__new__(cls)
-        o.version = r.int16()
-        o.k_raft_version = r.int16()
+        o.version, o.k_raft_version = _P0.unpack_from(r.buf, r._take(4))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -44,8 +47,7 @@ class KRaftVersionRecord:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v)
         flex = True
-        w.int16(self.version)
-        w.int16(self.k_raft_version)
+        w.buf += _P0.pack(self.version, self.k_raft_version)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

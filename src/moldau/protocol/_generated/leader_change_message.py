@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -40,8 +44,9 @@ class Voter:
         w.int32(self.voter_id)
         if v >= 1:
             w.uuid(self.voter_directory_id)
-        elif self.voter_directory_id != ZERO_UUID:
-            raise UnsupportedFieldError(f'Voter.voter_directory_id cannot be written at version {v}')
+        else:
+            if self.voter_directory_id != ZERO_UUID:
+                raise UnsupportedFieldError(f'Voter.voter_directory_id cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -69,8 +74,7 @@ class LeaderChangeMessage:
             raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
         flex = True
         o = cls.__new__(cls)
-        o.version = r.int16()
-        o.leader_id = r.int32()
+        o.version, o.leader_id = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.voters = None if n is None else [Voter.read(r, v) for _ in range(n)]
         n = r.array_len(flex, False, 1)
@@ -87,8 +91,7 @@ class LeaderChangeMessage:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
         flex = True
-        w.int16(self.version)
-        w.int32(self.leader_id)
+        w.buf += _P0.pack(self.version, self.leader_id)
         if self.voters is None:
             w.array_len(None, flex, False)
         else:

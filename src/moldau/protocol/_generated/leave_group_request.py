@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -47,12 +49,14 @@ class MemberIdentity:
         flex = v >= 4
         if v >= 3:
             w.string(self.member_id, flex, False)
-        elif self.member_id != '':
-            raise UnsupportedFieldError(f'MemberIdentity.member_id cannot be written at version {v}')
+        else:
+            if self.member_id != '':
+                raise UnsupportedFieldError(f'MemberIdentity.member_id cannot be written at version {v}')
         if v >= 3:
             w.string(self.group_instance_id, flex, v >= 3)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'MemberIdentity.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'MemberIdentity.group_instance_id cannot be written at version {v}')
         if v >= 5:
             w.string(self.reason, flex, v >= 5)
         if flex:
@@ -106,8 +110,9 @@ class LeaveGroupRequest:
         w.string(self.group_id, flex, False)
         if v <= 2:
             w.string(self.member_id, flex, False)
-        elif self.member_id != '':
-            raise UnsupportedFieldError(f'LeaveGroupRequest.member_id cannot be written at version {v}')
+        else:
+            if self.member_id != '':
+                raise UnsupportedFieldError(f'LeaveGroupRequest.member_id cannot be written at version {v}')
         if v >= 3:
             if self.members is None:
                 w.array_len(None, flex, False)
@@ -115,8 +120,9 @@ class LeaveGroupRequest:
                 w.array_len(len(self.members), flex, False)
                 for e in self.members:
                     e.write(w, v)
-        elif self.members != []:
-            raise UnsupportedFieldError(f'LeaveGroupRequest.members cannot be written at version {v}')
+        else:
+            if self.members != []:
+                raise UnsupportedFieldError(f'LeaveGroupRequest.members cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

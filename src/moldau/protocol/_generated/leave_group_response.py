@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -47,16 +49,19 @@ class MemberResponse:
         flex = v >= 4
         if v >= 3:
             w.string(self.member_id, flex, False)
-        elif self.member_id != '':
-            raise UnsupportedFieldError(f'MemberResponse.member_id cannot be written at version {v}')
+        else:
+            if self.member_id != '':
+                raise UnsupportedFieldError(f'MemberResponse.member_id cannot be written at version {v}')
         if v >= 3:
             w.string(self.group_instance_id, flex, v >= 3)
-        elif self.group_instance_id != '':
-            raise UnsupportedFieldError(f'MemberResponse.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != '':
+                raise UnsupportedFieldError(f'MemberResponse.group_instance_id cannot be written at version {v}')
         if v >= 3:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'MemberResponse.error_code cannot be written at version {v}')
+        else:
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'MemberResponse.error_code cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -115,8 +120,9 @@ class LeaveGroupResponse:
                 w.array_len(len(self.members), flex, False)
                 for e in self.members:
                     e.write(w, v)
-        elif self.members != []:
-            raise UnsupportedFieldError(f'LeaveGroupResponse.members cannot be written at version {v}')
+        else:
+            if self.members != []:
+                raise UnsupportedFieldError(f'LeaveGroupResponse.members cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -53,8 +55,9 @@ class ListConfigResourcesRequest:
                 w.array_len(len(self.resource_types), flex, False)
                 for e in self.resource_types:
                     w.int8(e)
-        elif self.resource_types != []:
-            raise UnsupportedFieldError(f'ListConfigResourcesRequest.resource_types cannot be written at version {v}')
+        else:
+            if self.resource_types != []:
+                raise UnsupportedFieldError(f'ListConfigResourcesRequest.resource_types cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

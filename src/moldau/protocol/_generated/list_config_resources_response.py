@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -66,8 +70,7 @@ class ListConfigResourcesResponse:
             raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.config_resources = None if n is None else [ConfigResource.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -82,8 +85,7 @@ class ListConfigResourcesResponse:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         if self.config_resources is None:
             w.array_len(None, flex, False)
         else:

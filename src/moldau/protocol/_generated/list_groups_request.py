@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -59,8 +61,9 @@ class ListGroupsRequest:
                 w.array_len(len(self.states_filter), flex, False)
                 for e in self.states_filter:
                     w.string(e, flex, False)
-        elif self.states_filter != []:
-            raise UnsupportedFieldError(f'ListGroupsRequest.states_filter cannot be written at version {v}')
+        else:
+            if self.states_filter != []:
+                raise UnsupportedFieldError(f'ListGroupsRequest.states_filter cannot be written at version {v}')
         if v >= 5:
             if self.types_filter is None:
                 w.array_len(None, flex, False)
@@ -68,8 +71,9 @@ class ListGroupsRequest:
                 w.array_len(len(self.types_filter), flex, False)
                 for e in self.types_filter:
                     w.string(e, flex, False)
-        elif self.types_filter != []:
-            raise UnsupportedFieldError(f'ListGroupsRequest.types_filter cannot be written at version {v}')
+        else:
+            if self.types_filter != []:
+                raise UnsupportedFieldError(f'ListGroupsRequest.types_filter cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -133,8 +135,9 @@ class ListOffsetsRequest:
         w.int32(self.replica_id)
         if v >= 2:
             w.int8(self.isolation_level)
-        elif self.isolation_level != 0:
-            raise UnsupportedFieldError(f'ListOffsetsRequest.isolation_level cannot be written at version {v}')
+        else:
+            if self.isolation_level != 0:
+                raise UnsupportedFieldError(f'ListOffsetsRequest.isolation_level cannot be written at version {v}')
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

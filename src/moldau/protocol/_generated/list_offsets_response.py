@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihqq')
 
 
 @dataclass(slots=True)
@@ -25,10 +29,7 @@ class ListOffsetsPartitionResponse:
     def read(cls, r: Reader, v: int) -> ListOffsetsPartitionResponse:
         flex = v >= 6
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
-        o.timestamp = r.int64()
-        o.offset = r.int64()
+        o.partition_index, o.error_code, o.timestamp, o.offset = _P0.unpack_from(r.buf, r._take(22))
         if v >= 4:
             o.leader_epoch = r.int32()
         else:
@@ -43,14 +44,12 @@ class ListOffsetsPartitionResponse:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 6
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int64(self.timestamp)
-        w.int64(self.offset)
+        w.buf += _P0.pack(self.partition_index, self.error_code, self.timestamp, self.offset)
         if v >= 4:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise UnsupportedFieldError(f'ListOffsetsPartitionResponse.leader_epoch cannot be written at version {v}')
+        else:
+            if self.leader_epoch != -1:
+                raise UnsupportedFieldError(f'ListOffsetsPartitionResponse.leader_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -70,12 +72,14 @@ class ListTransactionsRequest:
                 w.int64(e)
         if v >= 1:
             w.int64(self.duration_filter)
-        elif self.duration_filter != -1:
-            raise UnsupportedFieldError(f'ListTransactionsRequest.duration_filter cannot be written at version {v}')
+        else:
+            if self.duration_filter != -1:
+                raise UnsupportedFieldError(f'ListTransactionsRequest.duration_filter cannot be written at version {v}')
         if v >= 2:
             w.string(self.transactional_id_pattern, flex, v >= 2)
-        elif self.transactional_id_pattern != None:
-            raise UnsupportedFieldError(f'ListTransactionsRequest.transactional_id_pattern cannot be written at version {v}')
+        else:
+            if self.transactional_id_pattern != None:
+                raise UnsupportedFieldError(f'ListTransactionsRequest.transactional_id_pattern cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

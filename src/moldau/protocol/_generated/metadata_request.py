@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -101,16 +103,19 @@ class MetadataRequest:
                 e.write(w, v)
         if v >= 4:
             w.bool(self.allow_auto_topic_creation)
-        elif self.allow_auto_topic_creation != True:
-            raise UnsupportedFieldError(f'MetadataRequest.allow_auto_topic_creation cannot be written at version {v}')
+        else:
+            if self.allow_auto_topic_creation != True:
+                raise UnsupportedFieldError(f'MetadataRequest.allow_auto_topic_creation cannot be written at version {v}')
         if 8 <= v <= 10:
             w.bool(self.include_cluster_authorized_operations)
-        elif self.include_cluster_authorized_operations != False:
-            raise UnsupportedFieldError(f'MetadataRequest.include_cluster_authorized_operations cannot be written at version {v}')
+        else:
+            if self.include_cluster_authorized_operations != False:
+                raise UnsupportedFieldError(f'MetadataRequest.include_cluster_authorized_operations cannot be written at version {v}')
         if v >= 8:
             w.bool(self.include_topic_authorized_operations)
-        elif self.include_topic_authorized_operations != False:
-            raise UnsupportedFieldError(f'MetadataRequest.include_topic_authorized_operations cannot be written at version {v}')
+        else:
+            if self.include_topic_authorized_operations != False:
+                raise UnsupportedFieldError(f'MetadataRequest.include_topic_authorized_operations cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

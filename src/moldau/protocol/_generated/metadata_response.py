@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hii')
 
 
 @dataclass(slots=True)
@@ -68,9 +72,7 @@ class MetadataResponsePartition:
     def read(cls, r: Reader, v: int) -> MetadataResponsePartition:
         flex = v >= 9
         o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.partition_index = r.int32()
-        o.leader_id = r.int32()
+        o.error_code, o.partition_index, o.leader_id = _P0.unpack_from(r.buf, r._take(10))
         if v >= 7:
             o.leader_epoch = r.int32()
         else:
@@ -94,9 +96,7 @@ class MetadataResponsePartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 9
-        w.int16(self.error_code)
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
+        w.buf += _P0.pack(self.error_code, self.partition_index, self.leader_id)
         if v >= 7:
             w.int32(self.leader_epoch)
         if self.replica_nodes is None:
@@ -179,8 +179,9 @@ class MetadataResponseTopic:
                 e.write(w, v)
         if v >= 8:
             w.int32(self.topic_authorized_operations)
-        elif self.topic_authorized_operations != -2147483648:
-            raise UnsupportedFieldError(f'MetadataResponseTopic.topic_authorized_operations cannot be written at version {v}')
+        else:
+            if self.topic_authorized_operations != -2147483648:
+                raise UnsupportedFieldError(f'MetadataResponseTopic.topic_authorized_operations cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -267,8 +268,9 @@ class MetadataResponse:
                 e.write(w, v)
         if 8 <= v <= 10:
             w.int32(self.cluster_authorized_operations)
-        elif self.cluster_authorized_operations != -2147483648:
-            raise UnsupportedFieldError(f'MetadataResponse.cluster_authorized_operations cannot be written at version {v}')
+        else:
+            if self.cluster_authorized_operations != -2147483648:
+                raise UnsupportedFieldError(f'MetadataResponse.cluster_authorized_operations cannot be written at version {v}')
         if v >= 13:
             w.int16(self.error_code)
         if flex:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -24,8 +28,7 @@ class OffsetCommitRequestPartition:
     def read(cls, r: Reader, v: int) -> OffsetCommitRequestPartition:
         flex = v >= 8
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.committed_offset = r.int64()
+        o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
         if v >= 6:
             o.committed_leader_epoch = r.int32()
         else:
@@ -41,8 +44,7 @@ class OffsetCommitRequestPartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 8
-        w.int32(self.partition_index)
-        w.int64(self.committed_offset)
+        w.buf += _P0.pack(self.partition_index, self.committed_offset)
         if v >= 6:
             w.int32(self.committed_leader_epoch)
         w.string(self.committed_metadata, flex, True)
@@ -153,8 +155,9 @@ class OffsetCommitRequest:
         w.string(self.member_id, flex, False)
         if v >= 7:
             w.string(self.group_instance_id, flex, v >= 7)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'OffsetCommitRequest.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'OffsetCommitRequest.group_instance_id cannot be written at version {v}')
         if v <= 4:
             w.int64(self.retention_time_ms)
         if self.topics is None:

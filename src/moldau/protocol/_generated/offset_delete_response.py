@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -22,15 +27,13 @@ class OffsetDeleteResponsePartition:
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponsePartition:
         flex = False
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.unknown_tagged_fields = []
         return o
 
     def write(self, w: Writer, v: int) -> None:
         flex = False
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.partition_index, self.error_code)
 
 
 @dataclass(slots=True)
@@ -79,8 +82,7 @@ class OffsetDeleteResponse:
             raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
         flex = False
         o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.throttle_time_ms = r.int32()
+        o.error_code, o.throttle_time_ms = _P1.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [OffsetDeleteResponseTopic.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -90,8 +92,7 @@ class OffsetDeleteResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
         flex = False
-        w.int16(self.error_code)
-        w.int32(self.throttle_time_ms)
+        w.buf += _P1.pack(self.error_code, self.throttle_time_ms)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -43,8 +45,9 @@ class OffsetFetchRequestTopic:
         flex = v >= 6
         if v <= 7:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'OffsetFetchRequestTopic.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'OffsetFetchRequestTopic.name cannot be written at version {v}')
         if v <= 7:
             if self.partition_indexes is None:
                 w.array_len(None, flex, False)
@@ -52,8 +55,9 @@ class OffsetFetchRequestTopic:
                 w.array_len(len(self.partition_indexes), flex, False)
                 for e in self.partition_indexes:
                     w.int32(e)
-        elif self.partition_indexes != []:
-            raise UnsupportedFieldError(f'OffsetFetchRequestTopic.partition_indexes cannot be written at version {v}')
+        else:
+            if self.partition_indexes != []:
+                raise UnsupportedFieldError(f'OffsetFetchRequestTopic.partition_indexes cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -106,8 +110,9 @@ class OffsetFetchRequestTopics:
                 w.array_len(len(self.partition_indexes), flex, False)
                 for e in self.partition_indexes:
                     w.int32(e)
-        elif self.partition_indexes != []:
-            raise UnsupportedFieldError(f'OffsetFetchRequestTopics.partition_indexes cannot be written at version {v}')
+        else:
+            if self.partition_indexes != []:
+                raise UnsupportedFieldError(f'OffsetFetchRequestTopics.partition_indexes cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -156,8 +161,9 @@ class OffsetFetchRequestGroup:
         flex = v >= 6
         if v >= 8:
             w.string(self.group_id, flex, False)
-        elif self.group_id != '':
-            raise UnsupportedFieldError(f'OffsetFetchRequestGroup.group_id cannot be written at version {v}')
+        else:
+            if self.group_id != '':
+                raise UnsupportedFieldError(f'OffsetFetchRequestGroup.group_id cannot be written at version {v}')
         if v >= 9:
             w.string(self.member_id, flex, v >= 9)
         if v >= 9:
@@ -169,8 +175,9 @@ class OffsetFetchRequestGroup:
                 w.array_len(len(self.topics), flex, v >= 8)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'OffsetFetchRequestGroup.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'OffsetFetchRequestGroup.topics cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -230,8 +237,9 @@ class OffsetFetchRequest:
         flex = v >= 6
         if v <= 7:
             w.string(self.group_id, flex, False)
-        elif self.group_id != '':
-            raise UnsupportedFieldError(f'OffsetFetchRequest.group_id cannot be written at version {v}')
+        else:
+            if self.group_id != '':
+                raise UnsupportedFieldError(f'OffsetFetchRequest.group_id cannot be written at version {v}')
         if v <= 7:
             if self.topics is None:
                 w.array_len(None, flex, 2 <= v <= 7)
@@ -239,8 +247,9 @@ class OffsetFetchRequest:
                 w.array_len(len(self.topics), flex, 2 <= v <= 7)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'OffsetFetchRequest.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'OffsetFetchRequest.topics cannot be written at version {v}')
         if v >= 8:
             if self.groups is None:
                 w.array_len(None, flex, False)
@@ -248,12 +257,14 @@ class OffsetFetchRequest:
                 w.array_len(len(self.groups), flex, False)
                 for e in self.groups:
                     e.write(w, v)
-        elif self.groups != []:
-            raise UnsupportedFieldError(f'OffsetFetchRequest.groups cannot be written at version {v}')
+        else:
+            if self.groups != []:
+                raise UnsupportedFieldError(f'OffsetFetchRequest.groups cannot be written at version {v}')
         if v >= 7:
             w.bool(self.require_stable)
-        elif self.require_stable != False:
-            raise UnsupportedFieldError(f'OffsetFetchRequest.require_stable cannot be written at version {v}')
+        else:
+            if self.require_stable != False:
+                raise UnsupportedFieldError(f'OffsetFetchRequest.require_stable cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

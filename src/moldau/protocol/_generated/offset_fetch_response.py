@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>iqi')
 
 
 @dataclass(slots=True)
@@ -26,12 +31,9 @@ class OffsetFetchResponsePartition:
         flex = v >= 6
         o = cls.__new__(cls)
         if v <= 7:
-            o.partition_index = r.int32()
+            o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
         else:
             o.partition_index = 0
-        if v <= 7:
-            o.committed_offset = r.int64()
-        else:
             o.committed_offset = 0
         if 5 <= v <= 7:
             o.committed_leader_epoch = r.int32()
@@ -56,23 +58,24 @@ class OffsetFetchResponsePartition:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 6
         if v <= 7:
-            w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartition.partition_index cannot be written at version {v}')
-        if v <= 7:
-            w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartition.committed_offset cannot be written at version {v}')
+            w.buf += _P0.pack(self.partition_index, self.committed_offset)
+        else:
+            if self.partition_index != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.partition_index cannot be written at version {v}')
+            if self.committed_offset != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.committed_offset cannot be written at version {v}')
         if 5 <= v <= 7:
             w.int32(self.committed_leader_epoch)
         if v <= 7:
             w.string(self.metadata, flex, v <= 7)
-        elif self.metadata != '':
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartition.metadata cannot be written at version {v}')
+        else:
+            if self.metadata != '':
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.metadata cannot be written at version {v}')
         if v <= 7:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartition.error_code cannot be written at version {v}')
+        else:
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.error_code cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -111,8 +114,9 @@ class OffsetFetchResponseTopic:
         flex = v >= 6
         if v <= 7:
             w.string(self.name, flex, False)
-        elif self.name != '':
-            raise UnsupportedFieldError(f'OffsetFetchResponseTopic.name cannot be written at version {v}')
+        else:
+            if self.name != '':
+                raise UnsupportedFieldError(f'OffsetFetchResponseTopic.name cannot be written at version {v}')
         if v <= 7:
             if self.partitions is None:
                 w.array_len(None, flex, False)
@@ -120,8 +124,9 @@ class OffsetFetchResponseTopic:
                 w.array_len(len(self.partitions), flex, False)
                 for e in self.partitions:
                     e.write(w, v)
-        elif self.partitions != []:
-            raise UnsupportedFieldError(f'OffsetFetchResponseTopic.partitions cannot be written at version {v}')
+        else:
+            if self.partitions != []:
+                raise UnsupportedFieldError(f'OffsetFetchResponseTopic.partitions cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -143,16 +148,10 @@ class OffsetFetchResponsePartitions:
         flex = v >= 6
         o = cls.__new__(cls)
         if v >= 8:
-            o.partition_index = r.int32()
+            o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(r.buf, r._take(16))
         else:
             o.partition_index = 0
-        if v >= 8:
-            o.committed_offset = r.int64()
-        else:
             o.committed_offset = 0
-        if v >= 8:
-            o.committed_leader_epoch = r.int32()
-        else:
             o.committed_leader_epoch = -1
         if v >= 8:
             o.metadata = r.string(flex, v >= 8)
@@ -173,23 +172,22 @@ class OffsetFetchResponsePartitions:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 6
         if v >= 8:
-            w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.partition_index cannot be written at version {v}')
-        if v >= 8:
-            w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.committed_offset cannot be written at version {v}')
-        if v >= 8:
-            w.int32(self.committed_leader_epoch)
+            w.buf += _P1.pack(self.partition_index, self.committed_offset, self.committed_leader_epoch)
+        else:
+            if self.partition_index != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.partition_index cannot be written at version {v}')
+            if self.committed_offset != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.committed_offset cannot be written at version {v}')
         if v >= 8:
             w.string(self.metadata, flex, v >= 8)
-        elif self.metadata != '':
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.metadata cannot be written at version {v}')
+        else:
+            if self.metadata != '':
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.metadata cannot be written at version {v}')
         if v >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.error_code cannot be written at version {v}')
+        else:
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.error_code cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -242,8 +240,9 @@ class OffsetFetchResponseTopics:
                 w.array_len(len(self.partitions), flex, False)
                 for e in self.partitions:
                     e.write(w, v)
-        elif self.partitions != []:
-            raise UnsupportedFieldError(f'OffsetFetchResponseTopics.partitions cannot be written at version {v}')
+        else:
+            if self.partitions != []:
+                raise UnsupportedFieldError(f'OffsetFetchResponseTopics.partitions cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -287,8 +286,9 @@ class OffsetFetchResponseGroup:
         flex = v >= 6
         if v >= 8:
             w.string(self.group_id, flex, False)
-        elif self.group_id != '':
-            raise UnsupportedFieldError(f'OffsetFetchResponseGroup.group_id cannot be written at version {v}')
+        else:
+            if self.group_id != '':
+                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.group_id cannot be written at version {v}')
         if v >= 8:
             if self.topics is None:
                 w.array_len(None, flex, False)
@@ -296,12 +296,14 @@ class OffsetFetchResponseGroup:
                 w.array_len(len(self.topics), flex, False)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'OffsetFetchResponseGroup.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.topics cannot be written at version {v}')
         if v >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise UnsupportedFieldError(f'OffsetFetchResponseGroup.error_code cannot be written at version {v}')
+        else:
+            if self.error_code != 0:
+                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.error_code cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -368,8 +370,9 @@ class OffsetFetchResponse:
                 w.array_len(len(self.topics), flex, False)
                 for e in self.topics:
                     e.write(w, v)
-        elif self.topics != []:
-            raise UnsupportedFieldError(f'OffsetFetchResponse.topics cannot be written at version {v}')
+        else:
+            if self.topics != []:
+                raise UnsupportedFieldError(f'OffsetFetchResponse.topics cannot be written at version {v}')
         if 2 <= v <= 7:
             w.int16(self.error_code)
         if v >= 8:
@@ -379,8 +382,9 @@ class OffsetFetchResponse:
                 w.array_len(len(self.groups), flex, False)
                 for e in self.groups:
                     e.write(w, v)
-        elif self.groups != []:
-            raise UnsupportedFieldError(f'OffsetFetchResponse.groups cannot be written at version {v}')
+        else:
+            if self.groups != []:
+                raise UnsupportedFieldError(f'OffsetFetchResponse.groups cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iii')
 
 
 @dataclass(slots=True)
@@ -23,9 +27,7 @@ class OffsetForLeaderPartition:
     def read(cls, r: Reader, v: int) -> OffsetForLeaderPartition:
         flex = v >= 4
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.current_leader_epoch = r.int32()
-        o.leader_epoch = r.int32()
+        o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -36,9 +38,7 @@ class OffsetForLeaderPartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 4
-        w.int32(self.partition)
-        w.int32(self.current_leader_epoch)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.partition, self.current_leader_epoch, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hiiq')
 
 
 @dataclass(slots=True)
@@ -24,10 +28,7 @@ class EpochEndOffset:
     def read(cls, r: Reader, v: int) -> EpochEndOffset:
         flex = v >= 4
         o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.partition = r.int32()
-        o.leader_epoch = r.int32()
-        o.end_offset = r.int64()
+        o.error_code, o.partition, o.leader_epoch, o.end_offset = _P0.unpack_from(r.buf, r._take(18))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -38,10 +39,7 @@ class EpochEndOffset:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 4
-        w.int16(self.error_code)
-        w.int32(self.partition)
-        w.int32(self.leader_epoch)
-        w.int64(self.end_offset)
+        w.buf += _P0.pack(self.error_code, self.partition, self.leader_epoch, self.end_offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -112,8 +116,7 @@ class ProduceRequest:
         flex = v >= 9
         o = cls.__new__(cls)
         o.transactional_id = r.string(flex, True)
-        o.acks = r.int16()
-        o.timeout_ms = r.int32()
+        o.acks, o.timeout_ms = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topic_data = None if n is None else [TopicProduceData.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -129,8 +132,7 @@ class ProduceRequest:
             raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v)
         flex = v >= 9
         w.string(self.transactional_id, flex, True)
-        w.int16(self.acks)
-        w.int32(self.timeout_ms)
+        w.buf += _P0.pack(self.acks, self.timeout_ms)
         if self.topic_data is None:
             w.array_len(None, flex, False)
         else:

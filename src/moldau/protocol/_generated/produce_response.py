@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
+_P1 = struct.Struct('>ihqq')
 
 
 @dataclass(slots=True)
@@ -42,12 +47,14 @@ class BatchIndexAndErrorMessage:
         flex = v >= 9
         if v >= 8:
             w.int32(self.batch_index)
-        elif self.batch_index != 0:
-            raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index cannot be written at version {v}')
+        else:
+            if self.batch_index != 0:
+                raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index cannot be written at version {v}')
         if v >= 8:
             w.string(self.batch_index_error_message, flex, v >= 8)
-        elif self.batch_index_error_message != None:
-            raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version {v}')
+        else:
+            if self.batch_index_error_message != None:
+                raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -66,12 +73,9 @@ class LeaderIdAndEpoch:
         flex = v >= 9
         o = cls.__new__(cls)
         if v >= 10:
-            o.leader_id = r.int32()
+            o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
         else:
             o.leader_id = -1
-        if v >= 10:
-            o.leader_epoch = r.int32()
-        else:
             o.leader_epoch = -1
         o.unknown_tagged_fields = []
         if flex:
@@ -84,13 +88,12 @@ class LeaderIdAndEpoch:
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 9
         if v >= 10:
-            w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
-        if v >= 10:
-            w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
+            w.buf += _P0.pack(self.leader_id, self.leader_epoch)
+        else:
+            if self.leader_id != -1:
+                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
+            if self.leader_epoch != -1:
+                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -114,10 +117,7 @@ class PartitionProduceResponse:
     def read(cls, r: Reader, v: int) -> PartitionProduceResponse:
         flex = v >= 9
         o = cls.__new__(cls)
-        o.index = r.int32()
-        o.error_code = r.int16()
-        o.base_offset = r.int64()
-        o.log_append_time_ms = r.int64()
+        o.index, o.error_code, o.base_offset, o.log_append_time_ms = _P1.unpack_from(r.buf, r._take(22))
         if v >= 5:
             o.log_start_offset = r.int64()
         else:
@@ -145,10 +145,7 @@ class PartitionProduceResponse:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 9
-        w.int32(self.index)
-        w.int16(self.error_code)
-        w.int64(self.base_offset)
-        w.int64(self.log_append_time_ms)
+        w.buf += _P1.pack(self.index, self.error_code, self.base_offset, self.log_append_time_ms)
         if v >= 5:
             w.int64(self.log_start_offset)
         if v >= 8:
@@ -162,7 +159,7 @@ class PartitionProduceResponse:
             w.string(self.error_message, flex, v >= 8)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 10 and self.current_leader != LeaderIdAndEpoch():
+            if v >= 10 and self.current_leader != _DEFAULT_LeaderIdAndEpoch:
                 sw = Writer()
                 self.current_leader.write(sw, v)
                 tf.append((0, sw.getvalue()))
@@ -257,20 +254,24 @@ class NodeEndpoint:
         flex = v >= 9
         if v >= 10:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
         if v >= 10:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
         if v >= 10:
             w.int32(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
         if v >= 10:
             w.string(self.rack, flex, v >= 10)
-        elif self.rack != None:
-            raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
+        else:
+            if self.rack != None:
+                raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -336,3 +337,5 @@ class ProduceResponse:
                         e.write(sw, v)
                 tf.append((0, sw.getvalue()))
             write_tagged_fields(w, tf)
+
+_DEFAULT_LeaderIdAndEpoch = LeaderIdAndEpoch()

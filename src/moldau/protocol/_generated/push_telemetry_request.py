@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>i?b')
 
 
 @dataclass(slots=True)
@@ -34,9 +38,7 @@ class PushTelemetryRequest:
         flex = True
         o = cls.__new__(cls)
         o.client_instance_id = r.uuid()
-        o.subscription_id = r.int32()
-        o.terminating = r.bool()
-        o.compression_type = r.int8()
+        o.subscription_id, o.terminating, o.compression_type = _P0.unpack_from(r.buf, r._take(6))
         o.metrics = r.bytes(flex, False)
         o.unknown_tagged_fields = []
         if flex:
@@ -51,9 +53,7 @@ class PushTelemetryRequest:
             raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v)
         flex = True
         w.uuid(self.client_instance_id)
-        w.int32(self.subscription_id)
-        w.bool(self.terminating)
-        w.int8(self.compression_type)
+        w.buf += _P0.pack(self.subscription_id, self.terminating, self.compression_type)
         w.bytes(self.metrics, flex, False)
         if flex:
             if self.unknown_tagged_fields:

@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qqbh')
+_P1 = struct.Struct('>ih')
+_P2 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -24,10 +30,7 @@ class StateBatch:
     def read(cls, r: Reader, v: int) -> StateBatch:
         flex = True
         o = cls.__new__(cls)
-        o.first_offset = r.int64()
-        o.last_offset = r.int64()
-        o.delivery_state = r.int8()
-        o.delivery_count = r.int16()
+        o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _P0.unpack_from(r.buf, r._take(19))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -38,10 +41,7 @@ class StateBatch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
+        w.buf += _P0.pack(self.first_offset, self.last_offset, self.delivery_state, self.delivery_count)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -63,11 +63,9 @@ class PartitionResult:
     def read(cls, r: Reader, v: int) -> PartitionResult:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.error_code = r.int16()
+        o.partition, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
-        o.state_epoch = r.int32()
-        o.start_offset = r.int64()
+        o.state_epoch, o.start_offset = _P2.unpack_from(r.buf, r._take(12))
         n = r.array_len(flex, False, 1)
         o.state_batches = None if n is None else [StateBatch.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -80,11 +78,9 @@ class PartitionResult:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.partition, self.error_code)
         w.string(self.error_message, flex, True)
-        w.int32(self.state_epoch)
-        w.int64(self.start_offset)
+        w.buf += _P2.pack(self.state_epoch, self.start_offset)
         if self.state_batches is None:
             w.array_len(None, flex, False)
         else:

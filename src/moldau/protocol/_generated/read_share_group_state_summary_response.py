@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>iiq')
 
 
 @dataclass(slots=True)
@@ -27,12 +32,9 @@ class PartitionResult:
     def read(cls, r: Reader, v: int) -> PartitionResult:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.error_code = r.int16()
+        o.partition, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
-        o.state_epoch = r.int32()
-        o.leader_epoch = r.int32()
-        o.start_offset = r.int64()
+        o.state_epoch, o.leader_epoch, o.start_offset = _P1.unpack_from(r.buf, r._take(16))
         if v >= 1:
             o.delivery_complete_count = r.int32()
         else:
@@ -47,12 +49,9 @@ class PartitionResult:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.partition, self.error_code)
         w.string(self.error_message, flex, True)
-        w.int32(self.state_epoch)
-        w.int32(self.leader_epoch)
-        w.int64(self.start_offset)
+        w.buf += _P1.pack(self.state_epoch, self.leader_epoch, self.start_offset)
         if v >= 1:
             w.int32(self.delivery_complete_count)
         if flex:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -31,8 +35,7 @@ class RemoveRaftVoterResponse:
             raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.unknown_tagged_fields = []
         if flex:
@@ -46,8 +49,7 @@ class RemoveRaftVoterResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if flex:
             if self.unknown_tagged_fields:

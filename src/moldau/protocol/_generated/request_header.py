@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hhi')
 
 
 @dataclass(slots=True)
@@ -32,9 +36,7 @@ class RequestHeader:
             raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
         flex = v >= 2
         o = cls.__new__(cls)
-        o.request_api_key = r.int16()
-        o.request_api_version = r.int16()
-        o.correlation_id = r.int32()
+        o.request_api_key, o.request_api_version, o.correlation_id = _P0.unpack_from(r.buf, r._take(8))
         o.client_id = r.string(False, True)
         o.unknown_tagged_fields = []
         if flex:
@@ -48,9 +50,7 @@ class RequestHeader:
         if not 1 <= v <= 2:
             raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
         flex = v >= 2
-        w.int16(self.request_api_key)
-        w.int16(self.request_api_version)
-        w.int32(self.correlation_id)
+        w.buf += _P0.pack(self.request_api_key, self.request_api_version, self.correlation_id)
         w.string(self.client_id, False, True)
         if flex:
             if self.unknown_tagged_fields:

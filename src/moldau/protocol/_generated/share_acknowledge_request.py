@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qq')
 
 
 @dataclass(slots=True)
@@ -23,8 +27,7 @@ class AcknowledgementBatch:
     def read(cls, r: Reader, v: int) -> AcknowledgementBatch:
         flex = True
         o = cls.__new__(cls)
-        o.first_offset = r.int64()
-        o.last_offset = r.int64()
+        o.first_offset, o.last_offset = _P0.unpack_from(r.buf, r._take(16))
         n = r.array_len(flex, False, 1)
         o.acknowledge_types = None if n is None else [r.int8() for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -37,8 +40,7 @@ class AcknowledgementBatch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
+        w.buf += _P0.pack(self.first_offset, self.last_offset)
         if self.acknowledge_types is None:
             w.array_len(None, flex, False)
         else:
@@ -173,8 +175,9 @@ class ShareAcknowledgeRequest:
         w.int32(self.share_session_epoch)
         if v >= 2:
             w.bool(self.is_renew_ack)
-        elif self.is_renew_ack != False:
-            raise UnsupportedFieldError(f'ShareAcknowledgeRequest.is_renew_ack cannot be written at version {v}')
+        else:
+            if self.is_renew_ack != False:
+                raise UnsupportedFieldError(f'ShareAcknowledgeRequest.is_renew_ack cannot be written at version {v}')
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -22,8 +27,7 @@ class LeaderIdAndEpoch:
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
         flex = True
         o = cls.__new__(cls)
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +38,7 @@ class LeaderIdAndEpoch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -55,8 +58,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.current_leader = LeaderIdAndEpoch.read(r, v)
         o.unknown_tagged_fields = []
@@ -69,8 +71,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.partition_index, self.error_code)
         w.string(self.error_message, flex, True)
         self.current_leader.write(w, v)
         if flex:
@@ -176,8 +177,7 @@ class ShareAcknowledgeResponse:
             raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         if v >= 2:
             o.acquisition_lock_timeout_ms = r.int32()
@@ -199,8 +199,7 @@ class ShareAcknowledgeResponse:
         if not 1 <= v <= 2:
             raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         if v >= 2:
             w.int32(self.acquisition_lock_timeout_ms)

@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qq')
+_P1 = struct.Struct('>iiiiii')
+_P2 = struct.Struct('>b?')
 
 
 @dataclass(slots=True)
@@ -23,8 +29,7 @@ class AcknowledgementBatch:
     def read(cls, r: Reader, v: int) -> AcknowledgementBatch:
         flex = True
         o = cls.__new__(cls)
-        o.first_offset = r.int64()
-        o.last_offset = r.int64()
+        o.first_offset, o.last_offset = _P0.unpack_from(r.buf, r._take(16))
         n = r.array_len(flex, False, 1)
         o.acknowledge_types = None if n is None else [r.int8() for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -37,8 +42,7 @@ class AcknowledgementBatch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
+        w.buf += _P0.pack(self.first_offset, self.last_offset)
         if self.acknowledge_types is None:
             w.array_len(None, flex, False)
         else:
@@ -193,19 +197,11 @@ class ShareFetchRequest:
         o = cls.__new__(cls)
         o.group_id = r.string(flex, True)
         o.member_id = r.string(flex, True)
-        o.share_session_epoch = r.int32()
-        o.max_wait_ms = r.int32()
-        o.min_bytes = r.int32()
-        o.max_bytes = r.int32()
-        o.max_records = r.int32()
-        o.batch_size = r.int32()
+        o.share_session_epoch, o.max_wait_ms, o.min_bytes, o.max_bytes, o.max_records, o.batch_size = _P1.unpack_from(r.buf, r._take(24))
         if v >= 2:
-            o.share_acquire_mode = r.int8()
+            o.share_acquire_mode, o.is_renew_ack = _P2.unpack_from(r.buf, r._take(2))
         else:
             o.share_acquire_mode = 0
-        if v >= 2:
-            o.is_renew_ack = r.bool()
-        else:
             o.is_renew_ack = False
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [FetchTopic.read(r, v) for _ in range(n)]
@@ -225,18 +221,12 @@ class ShareFetchRequest:
         flex = True
         w.string(self.group_id, flex, True)
         w.string(self.member_id, flex, True)
-        w.int32(self.share_session_epoch)
-        w.int32(self.max_wait_ms)
-        w.int32(self.min_bytes)
-        w.int32(self.max_bytes)
-        w.int32(self.max_records)
-        w.int32(self.batch_size)
+        w.buf += _P1.pack(self.share_session_epoch, self.max_wait_ms, self.min_bytes, self.max_bytes, self.max_records, self.batch_size)
         if v >= 2:
-            w.int8(self.share_acquire_mode)
-        if v >= 2:
-            w.bool(self.is_renew_ack)
-        elif self.is_renew_ack != False:
-            raise UnsupportedFieldError(f'ShareFetchRequest.is_renew_ack cannot be written at version {v}')
+            w.buf += _P2.pack(self.share_acquire_mode, self.is_renew_ack)
+        else:
+            if self.is_renew_ack != False:
+                raise UnsupportedFieldError(f'ShareFetchRequest.is_renew_ack cannot be written at version {v}')
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
+_P1 = struct.Struct('>qqh')
+_P2 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -22,8 +28,7 @@ class LeaderIdAndEpoch:
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
         flex = True
         o = cls.__new__(cls)
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -34,8 +39,7 @@ class LeaderIdAndEpoch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -54,9 +58,7 @@ class AcquiredRecords:
     def read(cls, r: Reader, v: int) -> AcquiredRecords:
         flex = True
         o = cls.__new__(cls)
-        o.first_offset = r.int64()
-        o.last_offset = r.int64()
-        o.delivery_count = r.int16()
+        o.first_offset, o.last_offset, o.delivery_count = _P1.unpack_from(r.buf, r._take(18))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -67,9 +69,7 @@ class AcquiredRecords:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int16(self.delivery_count)
+        w.buf += _P1.pack(self.first_offset, self.last_offset, self.delivery_count)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -93,8 +93,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
+        o.partition_index, o.error_code = _P2.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.acknowledge_error_code = r.int16()
         o.acknowledge_error_message = r.string(flex, True)
@@ -112,8 +111,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
+        w.buf += _P2.pack(self.partition_index, self.error_code)
         w.string(self.error_message, flex, True)
         w.int16(self.acknowledge_error_code)
         w.string(self.acknowledge_error_message, flex, True)
@@ -228,8 +226,7 @@ class ShareFetchResponse:
             raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P2.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.acquisition_lock_timeout_ms = r.int32()
         n = r.array_len(flex, False, 1)
@@ -248,8 +245,7 @@ class ShareFetchResponse:
         if not 1 <= v <= 2:
             raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P2.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         w.int32(self.acquisition_lock_timeout_ms)
         if self.responses is None:

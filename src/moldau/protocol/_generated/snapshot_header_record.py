@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hq')
 
 
 @dataclass(slots=True)
@@ -30,8 +34,7 @@ class SnapshotHeaderRecord:
             raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v)
         flex = True
         o = cls.__new__(cls)
-        o.version = r.int16()
-        o.last_contained_log_timestamp = r.int64()
+        o.version, o.last_contained_log_timestamp = _P0.unpack_from(r.buf, r._take(10))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -44,8 +47,7 @@ class SnapshotHeaderRecord:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v)
         flex = True
-        w.int16(self.version)
-        w.int64(self.last_contained_log_timestamp)
+        w.buf += _P0.pack(self.version, self.last_contained_log_timestamp)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

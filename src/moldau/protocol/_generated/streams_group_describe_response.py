@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>iq')
+_P2 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -56,8 +62,7 @@ class TopicInfo:
         flex = True
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.partitions = r.int32()
-        o.replication_factor = r.int16()
+        o.partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topic_configs = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -71,8 +76,7 @@ class TopicInfo:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.name, flex, False)
-        w.int32(self.partitions)
-        w.int16(self.replication_factor)
+        w.buf += _P0.pack(self.partitions, self.replication_factor)
         if self.topic_configs is None:
             w.array_len(None, flex, False)
         else:
@@ -230,8 +234,7 @@ class TaskOffset:
         flex = True
         o = cls.__new__(cls)
         o.subtopology_id = r.string(flex, False)
-        o.partition = r.int32()
-        o.offset = r.int64()
+        o.partition, o.offset = _P1.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -243,8 +246,7 @@ class TaskOffset:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.subtopology_id, flex, False)
-        w.int32(self.partition)
-        w.int64(self.offset)
+        w.buf += _P1.pack(self.partition, self.offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -455,8 +457,7 @@ class DescribedGroup:
         o.error_message = r.string(flex, True)
         o.group_id = r.string(flex, False)
         o.group_state = r.string(flex, False)
-        o.group_epoch = r.int32()
-        o.assignment_epoch = r.int32()
+        o.group_epoch, o.assignment_epoch = _P2.unpack_from(r.buf, r._take(8))
         o.topology = None if (True) and r.int8() < 0 else Topology.read(r, v)
         n = r.array_len(flex, False, 1)
         o.members = None if n is None else [Member.read(r, v) for _ in range(n)]
@@ -475,8 +476,7 @@ class DescribedGroup:
         w.string(self.error_message, flex, True)
         w.string(self.group_id, flex, False)
         w.string(self.group_state, flex, False)
-        w.int32(self.group_epoch)
-        w.int32(self.assignment_epoch)
+        w.buf += _P2.pack(self.group_epoch, self.assignment_epoch)
         if self.topology is None:
             w.int8(-1)
         else:

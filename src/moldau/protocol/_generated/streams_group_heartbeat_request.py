@@ -7,9 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>iq')
+_P2 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -56,8 +62,7 @@ class TopicInfo:
         flex = True
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.partitions = r.int32()
-        o.replication_factor = r.int16()
+        o.partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topic_configs = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -71,8 +76,7 @@ class TopicInfo:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.name, flex, False)
-        w.int32(self.partitions)
-        w.int16(self.replication_factor)
+        w.buf += _P0.pack(self.partitions, self.replication_factor)
         if self.topic_configs is None:
             w.array_len(None, flex, False)
         else:
@@ -337,8 +341,7 @@ class TaskOffset:
         flex = True
         o = cls.__new__(cls)
         o.subtopology_id = r.string(flex, False)
-        o.partition = r.int32()
-        o.offset = r.int64()
+        o.partition, o.offset = _P1.unpack_from(r.buf, r._take(12))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -350,8 +353,7 @@ class TaskOffset:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.subtopology_id, flex, False)
-        w.int32(self.partition)
-        w.int64(self.offset)
+        w.buf += _P1.pack(self.partition, self.offset)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -394,8 +396,7 @@ class StreamsGroupHeartbeatRequest:
         o = cls.__new__(cls)
         o.group_id = r.string(flex, False)
         o.member_id = r.string(flex, False)
-        o.member_epoch = r.int32()
-        o.endpoint_information_epoch = r.int32()
+        o.member_epoch, o.endpoint_information_epoch = _P2.unpack_from(r.buf, r._take(8))
         o.instance_id = r.string(flex, True)
         o.rack_id = r.string(flex, True)
         o.rebalance_timeout_ms = r.int32()
@@ -429,8 +430,7 @@ class StreamsGroupHeartbeatRequest:
         flex = True
         w.string(self.group_id, flex, False)
         w.string(self.member_id, flex, False)
-        w.int32(self.member_epoch)
-        w.int32(self.endpoint_information_epoch)
+        w.buf += _P2.pack(self.member_epoch, self.endpoint_information_epoch)
         w.string(self.instance_id, flex, True)
         w.string(self.rack_id, flex, True)
         w.int32(self.rebalance_timeout_ms)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>iiii')
 
 
 @dataclass(slots=True)
@@ -224,14 +229,10 @@ class StreamsGroupHeartbeatResponse:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
         o.error_message = r.string(flex, True)
         o.member_id = r.string(flex, False)
-        o.member_epoch = r.int32()
-        o.heartbeat_interval_ms = r.int32()
-        o.acceptable_recovery_lag = r.int32()
-        o.task_offset_interval_ms = r.int32()
+        o.member_epoch, o.heartbeat_interval_ms, o.acceptable_recovery_lag, o.task_offset_interval_ms = _P1.unpack_from(r.buf, r._take(16))
         n = r.array_len(flex, True, 1)
         o.status = None if n is None else [Status.read(r, v) for _ in range(n)]
         n = r.array_len(flex, True, 1)
@@ -255,14 +256,10 @@ class StreamsGroupHeartbeatResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
         w.string(self.error_message, flex, True)
         w.string(self.member_id, flex, False)
-        w.int32(self.member_epoch)
-        w.int32(self.heartbeat_interval_ms)
-        w.int32(self.acceptable_recovery_lag)
-        w.int32(self.task_offset_interval_ms)
+        w.buf += _P1.pack(self.member_epoch, self.heartbeat_interval_ms, self.acceptable_recovery_lag, self.task_offset_interval_ms)
         if self.status is None:
             w.array_len(None, flex, True)
         else:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -100,8 +102,9 @@ class SyncGroupRequest:
         w.string(self.member_id, flex, False)
         if v >= 3:
             w.string(self.group_instance_id, flex, v >= 3)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'SyncGroupRequest.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'SyncGroupRequest.group_instance_id cannot be written at version {v}')
         if v >= 5:
             w.string(self.protocol_type, flex, v >= 5)
         if v >= 5:

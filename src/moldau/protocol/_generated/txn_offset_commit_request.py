@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -24,8 +29,7 @@ class TxnOffsetCommitRequestPartition:
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequestPartition:
         flex = v >= 3
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.committed_offset = r.int64()
+        o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
         if v >= 2:
             o.committed_leader_epoch = r.int32()
         else:
@@ -41,8 +45,7 @@ class TxnOffsetCommitRequestPartition:
 
     def write(self, w: Writer, v: int) -> None:
         flex = v >= 3
-        w.int32(self.partition_index)
-        w.int64(self.committed_offset)
+        w.buf += _P0.pack(self.partition_index, self.committed_offset)
         if v >= 2:
             w.int32(self.committed_leader_epoch)
         w.string(self.committed_metadata, flex, True)
@@ -116,8 +119,7 @@ class TxnOffsetCommitRequest:
         o = cls.__new__(cls)
         o.transactional_id = r.string(flex, False)
         o.group_id = r.string(flex, False)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
+        o.producer_id, o.producer_epoch = _P1.unpack_from(r.buf, r._take(10))
         if v >= 3:
             o.generation_id = r.int32()
         else:
@@ -146,20 +148,22 @@ class TxnOffsetCommitRequest:
         flex = v >= 3
         w.string(self.transactional_id, flex, False)
         w.string(self.group_id, flex, False)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
+        w.buf += _P1.pack(self.producer_id, self.producer_epoch)
         if v >= 3:
             w.int32(self.generation_id)
-        elif self.generation_id != -1:
-            raise UnsupportedFieldError(f'TxnOffsetCommitRequest.generation_id cannot be written at version {v}')
+        else:
+            if self.generation_id != -1:
+                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.generation_id cannot be written at version {v}')
         if v >= 3:
             w.string(self.member_id, flex, False)
-        elif self.member_id != '':
-            raise UnsupportedFieldError(f'TxnOffsetCommitRequest.member_id cannot be written at version {v}')
+        else:
+            if self.member_id != '':
+                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.member_id cannot be written at version {v}')
         if v >= 3:
             w.string(self.group_instance_id, flex, v >= 3)
-        elif self.group_instance_id != None:
-            raise UnsupportedFieldError(f'TxnOffsetCommitRequest.group_instance_id cannot be written at version {v}')
+        else:
+            if self.group_instance_id != None:
+                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.group_instance_id cannot be written at version {v}')
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
@@ -48,12 +50,14 @@ class FeatureUpdateKey:
         w.int16(self.max_version_level)
         if v <= 0:
             w.bool(self.allow_downgrade)
-        elif self.allow_downgrade != False:
-            raise UnsupportedFieldError(f'FeatureUpdateKey.allow_downgrade cannot be written at version {v}')
+        else:
+            if self.allow_downgrade != False:
+                raise UnsupportedFieldError(f'FeatureUpdateKey.allow_downgrade cannot be written at version {v}')
         if v >= 1:
             w.int8(self.upgrade_type)
-        elif self.upgrade_type != 1:
-            raise UnsupportedFieldError(f'FeatureUpdateKey.upgrade_type cannot be written at version {v}')
+        else:
+            if self.upgrade_type != 1:
+                raise UnsupportedFieldError(f'FeatureUpdateKey.upgrade_type cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -108,8 +112,9 @@ class UpdateFeaturesRequest:
                 e.write(w, v)
         if v >= 1:
             w.bool(self.validate_only)
-        elif self.validate_only != False:
-            raise UnsupportedFieldError(f'UpdateFeaturesRequest.validate_only cannot be written at version {v}')
+        else:
+            if self.validate_only != False:
+                raise UnsupportedFieldError(f'UpdateFeaturesRequest.validate_only cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hh')
+_P1 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -56,8 +61,7 @@ class KRaftVersionFeature:
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
         flex = True
         o = cls.__new__(cls)
-        o.min_supported_version = r.int16()
-        o.max_supported_version = r.int16()
+        o.min_supported_version, o.max_supported_version = _P0.unpack_from(r.buf, r._take(4))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -68,8 +72,7 @@ class KRaftVersionFeature:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
+        w.buf += _P0.pack(self.min_supported_version, self.max_supported_version)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -100,8 +103,7 @@ class UpdateRaftVoterRequest:
         flex = True
         o = cls.__new__(cls)
         o.cluster_id = r.string(flex, True)
-        o.current_leader_epoch = r.int32()
-        o.voter_id = r.int32()
+        o.current_leader_epoch, o.voter_id = _P1.unpack_from(r.buf, r._take(8))
         o.voter_directory_id = r.uuid()
         n = r.array_len(flex, False, 1)
         o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
@@ -119,8 +121,7 @@ class UpdateRaftVoterRequest:
             raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v)
         flex = True
         w.string(self.cluster_id, flex, True)
-        w.int32(self.current_leader_epoch)
-        w.int32(self.voter_id)
+        w.buf += _P1.pack(self.current_leader_epoch, self.voter_id)
         w.uuid(self.voter_directory_id)
         if self.listeners is None:
             w.array_len(None, flex, False)

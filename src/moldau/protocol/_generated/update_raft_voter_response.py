@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -24,8 +29,7 @@ class CurrentLeader:
     def read(cls, r: Reader, v: int) -> CurrentLeader:
         flex = True
         o = cls.__new__(cls)
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
+        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.host = r.string(flex, False)
         o.port = r.int32()
         o.unknown_tagged_fields = []
@@ -38,8 +42,7 @@ class CurrentLeader:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
+        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
         w.string(self.host, flex, False)
         w.int32(self.port)
         if flex:
@@ -68,8 +71,7 @@ class UpdateRaftVoterResponse:
             raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
         flex = True
         o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        o.error_code = r.int16()
+        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
         o.current_leader = CurrentLeader()
         o.unknown_tagged_fields = []
         if flex:
@@ -86,12 +88,13 @@ class UpdateRaftVoterResponse:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
         flex = True
-        w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
+        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.current_leader != CurrentLeader():
+            if True and self.current_leader != _DEFAULT_CurrentLeader:
                 sw = Writer()
                 self.current_leader.write(sw, v)
                 tf.append((0, sw.getvalue()))
             write_tagged_fields(w, tf)
+
+_DEFAULT_CurrentLeader = CurrentLeader()

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iii')
+_P1 = struct.Struct('>iq')
 
 
 @dataclass(slots=True)
@@ -28,9 +33,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.replica_epoch = r.int32()
-        o.replica_id = r.int32()
+        o.partition_index, o.replica_epoch, o.replica_id = _P0.unpack_from(r.buf, r._take(12))
         if v >= 1:
             o.replica_directory_id = r.uuid()
         else:
@@ -39,8 +42,7 @@ class PartitionData:
             o.voter_directory_id = r.uuid()
         else:
             o.voter_directory_id = ZERO_UUID
-        o.last_offset_epoch = r.int32()
-        o.last_offset = r.int64()
+        o.last_offset_epoch, o.last_offset = _P1.unpack_from(r.buf, r._take(12))
         if v >= 2:
             o.pre_vote = r.bool()
         else:
@@ -55,19 +57,17 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int32(self.replica_epoch)
-        w.int32(self.replica_id)
+        w.buf += _P0.pack(self.partition_index, self.replica_epoch, self.replica_id)
         if v >= 1:
             w.uuid(self.replica_directory_id)
         if v >= 1:
             w.uuid(self.voter_directory_id)
-        w.int32(self.last_offset_epoch)
-        w.int64(self.last_offset)
+        w.buf += _P1.pack(self.last_offset_epoch, self.last_offset)
         if v >= 2:
             w.bool(self.pre_vote)
-        elif self.pre_vote != False:
-            raise UnsupportedFieldError(f'PartitionData.pre_vote cannot be written at version {v}')
+        else:
+            if self.pre_vote != False:
+                raise UnsupportedFieldError(f'PartitionData.pre_vote cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

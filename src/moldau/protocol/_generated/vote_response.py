@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ihii?')
 
 
 @dataclass(slots=True)
@@ -25,11 +29,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.error_code = r.int16()
-        o.leader_id = r.int32()
-        o.leader_epoch = r.int32()
-        o.vote_granted = r.bool()
+        o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.vote_granted = _P0.unpack_from(r.buf, r._take(15))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -40,11 +40,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.bool(self.vote_granted)
+        w.buf += _P0.pack(self.partition_index, self.error_code, self.leader_id, self.leader_epoch, self.vote_granted)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -124,16 +120,19 @@ class NodeEndpoint:
         flex = True
         if v >= 1:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
+        else:
+            if self.node_id != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
         if v >= 1:
             w.string(self.host, flex, False)
-        elif self.host != '':
-            raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
+        else:
+            if self.host != '':
+                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
         if v >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
+        else:
+            if self.port != 0:
+                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>hh')
 
 
 @dataclass(slots=True)
@@ -56,8 +60,7 @@ class KRaftVersionFeature:
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
         flex = True
         o = cls.__new__(cls)
-        o.min_supported_version = r.int16()
-        o.max_supported_version = r.int16()
+        o.min_supported_version, o.max_supported_version = _P0.unpack_from(r.buf, r._take(4))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -68,8 +71,7 @@ class KRaftVersionFeature:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
+        w.buf += _P0.pack(self.min_supported_version, self.max_supported_version)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qqbh')
+_P1 = struct.Struct('>iiiq')
 
 
 @dataclass(slots=True)
@@ -24,10 +29,7 @@ class StateBatch:
     def read(cls, r: Reader, v: int) -> StateBatch:
         flex = True
         o = cls.__new__(cls)
-        o.first_offset = r.int64()
-        o.last_offset = r.int64()
-        o.delivery_state = r.int8()
-        o.delivery_count = r.int16()
+        o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _P0.unpack_from(r.buf, r._take(19))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -38,10 +40,7 @@ class StateBatch:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
+        w.buf += _P0.pack(self.first_offset, self.last_offset, self.delivery_state, self.delivery_count)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)
@@ -63,10 +62,7 @@ class PartitionData:
     def read(cls, r: Reader, v: int) -> PartitionData:
         flex = True
         o = cls.__new__(cls)
-        o.partition = r.int32()
-        o.state_epoch = r.int32()
-        o.leader_epoch = r.int32()
-        o.start_offset = r.int64()
+        o.partition, o.state_epoch, o.leader_epoch, o.start_offset = _P1.unpack_from(r.buf, r._take(20))
         if v >= 1:
             o.delivery_complete_count = r.int32()
         else:
@@ -83,10 +79,7 @@ class PartitionData:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int32(self.partition)
-        w.int32(self.state_epoch)
-        w.int32(self.leader_epoch)
-        w.int64(self.start_offset)
+        w.buf += _P1.pack(self.partition, self.state_epoch, self.leader_epoch, self.start_offset)
         if v >= 1:
             w.int32(self.delivery_complete_count)
         if self.state_batches is None:

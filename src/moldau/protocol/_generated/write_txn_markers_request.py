@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qh?')
 
 
 @dataclass(slots=True)
@@ -63,9 +67,7 @@ class WritableTxnMarker:
     def read(cls, r: Reader, v: int) -> WritableTxnMarker:
         flex = True
         o = cls.__new__(cls)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
-        o.transaction_result = r.bool()
+        o.producer_id, o.producer_epoch, o.transaction_result = _P0.unpack_from(r.buf, r._take(11))
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [WritableTxnMarkerTopic.read(r, v) for _ in range(n)]
         o.coordinator_epoch = r.int32()
@@ -83,9 +85,7 @@ class WritableTxnMarker:
 
     def write(self, w: Writer, v: int) -> None:
         flex = True
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
-        w.bool(self.transaction_result)
+        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.transaction_result)
         if self.topics is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qq')
 
 
 @dataclass(slots=True)
@@ -33,8 +37,7 @@ class ConsumerGroupRegularExpressionValue:
         o = cls.__new__(cls)
         n = r.array_len(flex, False, 1)
         o.topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.version = r.int64()
-        o.timestamp = r.int64()
+        o.version, o.timestamp = _P0.unpack_from(r.buf, r._take(16))
         o.unknown_tagged_fields = []
         if flex:
             for _ in range(r.uvarint()):
@@ -53,8 +56,7 @@ class ConsumerGroupRegularExpressionValue:
             w.array_len(len(self.topics), flex, False)
             for e in self.topics:
                 w.string(e, flex, False)
-        w.int64(self.version)
-        w.int64(self.timestamp)
+        w.buf += _P0.pack(self.version, self.timestamp)
         if flex:
             if self.unknown_tagged_fields:
                 write_tagged_fields(w, self.unknown_tagged_fields)

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iib')
 
 
 @dataclass(slots=True)
@@ -69,9 +73,7 @@ class ShareGroupCurrentMemberAssignmentValue:
             raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v)
         flex = True
         o = cls.__new__(cls)
-        o.member_epoch = r.int32()
-        o.previous_member_epoch = r.int32()
-        o.state = r.int8()
+        o.member_epoch, o.previous_member_epoch, o.state = _P0.unpack_from(r.buf, r._take(9))
         n = r.array_len(flex, False, 1)
         o.assigned_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -86,9 +88,7 @@ class ShareGroupCurrentMemberAssignmentValue:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v)
         flex = True
-        w.int32(self.member_epoch)
-        w.int32(self.previous_member_epoch)
-        w.int8(self.state)
+        w.buf += _P0.pack(self.member_epoch, self.previous_member_epoch, self.state)
         if self.assigned_partitions is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>iib')
 
 
 @dataclass(slots=True)
@@ -87,9 +91,7 @@ class StreamsGroupCurrentMemberAssignmentValue:
             raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
         flex = True
         o = cls.__new__(cls)
-        o.member_epoch = r.int32()
-        o.previous_member_epoch = r.int32()
-        o.state = r.int8()
+        o.member_epoch, o.previous_member_epoch, o.state = _P0.unpack_from(r.buf, r._take(9))
         n = r.array_len(flex, False, 1)
         o.active_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
         n = r.array_len(flex, False, 1)
@@ -114,9 +116,7 @@ class StreamsGroupCurrentMemberAssignmentValue:
         if not 0 <= v <= 0:
             raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
         flex = True
-        w.int32(self.member_epoch)
-        w.int32(self.previous_member_epoch)
-        w.int8(self.state)
+        w.buf += _P0.pack(self.member_epoch, self.previous_member_epoch, self.state)
         if self.active_tasks is None:
             w.array_len(None, flex, False)
         else:

@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -103,8 +107,7 @@ class StreamsGroupMemberMetadataValue:
         o.rack_id = r.string(flex, True)
         o.client_id = r.string(flex, False)
         o.client_host = r.string(flex, False)
-        o.rebalance_timeout_ms = r.int32()
-        o.topology_epoch = r.int32()
+        o.rebalance_timeout_ms, o.topology_epoch = _P0.unpack_from(r.buf, r._take(8))
         o.process_id = r.string(flex, False)
         o.user_endpoint = None if (True) and r.int8() < 0 else Endpoint.read(r, v)
         n = r.array_len(flex, False, 1)
@@ -125,8 +128,7 @@ class StreamsGroupMemberMetadataValue:
         w.string(self.rack_id, flex, True)
         w.string(self.client_id, flex, False)
         w.string(self.client_host, flex, False)
-        w.int32(self.rebalance_timeout_ms)
-        w.int32(self.topology_epoch)
+        w.buf += _P0.pack(self.rebalance_timeout_ms, self.topology_epoch)
         w.string(self.process_id, flex, False)
         if self.user_endpoint is None:
             w.int8(-1)

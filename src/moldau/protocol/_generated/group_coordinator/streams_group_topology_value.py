@@ -7,9 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -56,8 +60,7 @@ class TopicInfo:
         flex = True
         o = cls.__new__(cls)
         o.name = r.string(flex, False)
-        o.partitions = r.int32()
-        o.replication_factor = r.int16()
+        o.partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
         n = r.array_len(flex, False, 1)
         o.topic_configs = None if n is None else [TopicConfig.read(r, v) for _ in range(n)]
         o.unknown_tagged_fields = []
@@ -71,8 +74,7 @@ class TopicInfo:
     def write(self, w: Writer, v: int) -> None:
         flex = True
         w.string(self.name, flex, False)
-        w.int32(self.partitions)
-        w.int16(self.replication_factor)
+        w.buf += _P0.pack(self.partitions, self.replication_factor)
         if self.topic_configs is None:
             w.array_len(None, flex, False)
         else:

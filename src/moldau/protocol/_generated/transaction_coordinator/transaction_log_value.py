@@ -7,9 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import struct
+
 from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 
+
+_P0 = struct.Struct('>qhib')
+_P1 = struct.Struct('>qq')
 
 
 @dataclass(slots=True)
@@ -76,14 +81,10 @@ class TransactionLogValue:
             raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
         flex = v >= 1
         o = cls.__new__(cls)
-        o.producer_id = r.int64()
-        o.producer_epoch = r.int16()
-        o.transaction_timeout_ms = r.int32()
-        o.transaction_status = r.int8()
+        o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status = _P0.unpack_from(r.buf, r._take(15))
         n = r.array_len(flex, True, 1)
         o.transaction_partitions = None if n is None else [PartitionsSchema.read(r, v) for _ in range(n)]
-        o.transaction_last_update_timestamp_ms = r.int64()
-        o.transaction_start_timestamp_ms = r.int64()
+        o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms = _P1.unpack_from(r.buf, r._take(16))
         o.previous_producer_id = -1
         o.next_producer_id = -1
         o.client_transaction_version = 0
@@ -109,18 +110,14 @@ class TransactionLogValue:
         if not 0 <= v <= 1:
             raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
         flex = v >= 1
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
-        w.int32(self.transaction_timeout_ms)
-        w.int8(self.transaction_status)
+        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.transaction_timeout_ms, self.transaction_status)
         if self.transaction_partitions is None:
             w.array_len(None, flex, True)
         else:
             w.array_len(len(self.transaction_partitions), flex, True)
             for e in self.transaction_partitions:
                 e.write(w, v)
-        w.int64(self.transaction_last_update_timestamp_ms)
-        w.int64(self.transaction_start_timestamp_ms)
+        w.buf += _P1.pack(self.transaction_last_update_timestamp_ms, self.transaction_start_timestamp_ms)
         if flex:
             tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
             if v >= 1 and self.previous_producer_id != -1:

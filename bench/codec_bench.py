@@ -1,0 +1,175 @@
+"""Codec speed on one core: requests/s for Produce, Fetch and Metadata, and the same for kio.
+
+    python bench/codec_bench.py [--seconds 2]
+
+Figures printed (targets from issue 2, on one core of the 2-core CI machine):
+- decode a ProduceRequest (v9) carrying one 1 KiB batch + encode its response  >= 150,000/s
+- encode a FetchResponse (v12) for 10 partitions                               >=  80,000/s
+- decode + encode a MetadataResponse (v12) with 10 topics x 3 partitions
+- CRC32C of 1 MiB                                                              >= 5 GB/s
+kio (the independent PyPI codec) is timed on the same messages for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from collections.abc import Callable
+
+from moldau.protocol._generated import fetch_response as fr
+from moldau.protocol._generated import metadata_response as mr
+from moldau.protocol._generated import produce_request as preq
+from moldau.protocol._generated import produce_response as presp
+from moldau.protocol.primitives import Reader, Writer
+from moldau.protocol.records.batch import crc32c
+from moldau.protocol.records.builder import build_batch
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    n = 0
+    batch = 200
+    start = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            fn()
+        n += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return n / elapsed
+
+
+def encode(obj: object, v: int) -> bytes:
+    w = Writer()
+    obj.write(w, v)  # type: ignore[attr-defined]
+    return w.getvalue()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--seconds", type=float, default=2.0)
+    args = ap.parse_args()
+    s = args.seconds
+
+    batch = build_batch([(1_700_000_000_000, None, b"x" * 1000, [])])
+    produce = preq.ProduceRequest(
+        acks=1,
+        timeout_ms=30000,
+        topic_data=[
+            preq.TopicProduceData(
+                name="bench", partition_data=[preq.PartitionProduceData(index=0, records=batch)]
+            )
+        ],
+    )
+    produce_bytes = encode(produce, 9)
+
+    def produce_roundtrip() -> None:
+        req = preq.ProduceRequest.read(Reader(produce_bytes), 9)
+        t = req.topic_data[0]
+        resp = presp.ProduceResponse(
+            responses=[
+                presp.TopicProduceResponse(
+                    name=t.name,
+                    partition_responses=[
+                        presp.PartitionProduceResponse(index=p.index, base_offset=42)
+                        for p in t.partition_data
+                    ],
+                )
+            ]
+        )
+        resp.write(Writer(), 9)
+
+    chunk = memoryview(bytes(batch) * 16)
+    fetch = fr.FetchResponse(
+        responses=[
+            fr.FetchableTopicResponse(
+                topic="bench",
+                partitions=[
+                    fr.PartitionData(
+                        partition_index=i,
+                        high_watermark=1000,
+                        last_stable_offset=1000,
+                        log_start_offset=0,
+                        records=chunk,
+                    )
+                    for i in range(10)
+                ],
+            )
+        ]
+    )
+
+    def fetch_encode() -> None:
+        fetch.write(Writer(), 12)
+
+    metadata = mr.MetadataResponse(
+        brokers=[mr.MetadataResponseBroker(node_id=0, host="127.0.0.1", port=9092)],
+        cluster_id="abc",
+        controller_id=0,
+        topics=[
+            mr.MetadataResponseTopic(
+                name=f"topic-{t}",
+                partitions=[
+                    mr.MetadataResponsePartition(
+                        partition_index=p, leader_id=0, replica_nodes=[0], isr_nodes=[0]
+                    )
+                    for p in range(3)
+                ],
+            )
+            for t in range(10)
+        ],
+    )
+    metadata_bytes = encode(metadata, 12)
+
+    def metadata_roundtrip() -> None:
+        mr.MetadataResponse.read(Reader(metadata_bytes), 12).write(Writer(), 12)
+
+    mib = bytes(range(256)) * 4096
+
+    def crc() -> None:
+        crc32c(mib)
+
+    rows = [
+        (
+            "Produce v9 decode (1 KiB batch) + response encode",
+            rate(produce_roundtrip, s),
+            "150,000/s",
+        ),
+        ("Fetch v12 response encode, 10 partitions", rate(fetch_encode, s), "80,000/s"),
+        ("Metadata v12 response decode + encode, 10x3", rate(metadata_roundtrip, s), "-"),
+    ]
+    crc_rate = rate(crc, s) * len(mib) / 1e9
+
+    kio_rows = kio_figures(produce_bytes, metadata_bytes, s)
+    print(f"{'figure':55} {'moldau':>12} {'kio':>12} {'target':>10}")
+    for (name, value, target), kio_value in zip(rows, kio_rows):
+        kv = f"{kio_value:12,.0f}" if kio_value else f"{'n/a':>12}"
+        print(f"{name:55} {value:12,.0f} {kv} {target:>10}")
+    print(f"{'CRC32C of 1 MiB (GB/s)':55} {crc_rate:12.1f} {'':>12} {'5':>10}")
+
+
+def kio_figures(produce_bytes: bytes, metadata_bytes: bytes, s: float) -> list[float | None]:
+    try:
+        from kio.schema.metadata.v12.response import MetadataResponse as KMeta
+        from kio.schema.produce.v9.request import ProduceRequest as KProduce
+        from kio.serial import entity_reader, entity_writer
+    except ImportError:
+        return [None, None, None]
+    read_p = entity_reader(KProduce)
+    read_m = entity_reader(KMeta)
+    write_m = entity_writer(KMeta)
+
+    def kio_produce() -> None:
+        read_p(produce_bytes, 0)
+
+    def kio_meta() -> None:
+        value, _ = read_m(metadata_bytes, 0)
+        write_m(io.BytesIO(), value)
+
+    # kio decode of Produce only (its response encode is not included: a lower bound for kio).
+    return [rate(kio_produce, s), None, rate(kio_meta, s)]
+
+
+if __name__ == "__main__":
+    main()
