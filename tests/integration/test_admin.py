@@ -182,3 +182,11 @@ def test_delete_records_and_offsets(admin, broker, topic_name):
     too_far = TopicPartition(topic_name, 0, 99)
     with pytest.raises(KafkaException):
         admin.delete_records([too_far])[too_far].result(10)
+
+
+def test_names_differing_only_by_dot_and_underscore_collide(admin, topic_name):
+    dotted = topic_name + ".x"
+    admin.create_topics([NewTopic(dotted, 1, 1)])[dotted].result(10)
+    underscored = topic_name + "_x"
+    fut = admin.create_topics([NewTopic(underscored, 1, 1)])[underscored]
+    assert _error_code(fut) == KafkaError.TOPIC_EXCEPTION

@@ -10,6 +10,7 @@ exceeds the number of brokers), configs (INVALID_CONFIG with the reason), existi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from moldau.broker.describe_configs import (
@@ -133,7 +134,27 @@ def _check_topic(
             rf,
             configs,
         )
+    clash = _colliding_topic(broker.metadata.topics(), t.name)
+    if clash is not None:
+        # '.' and '_' map to the same metric names, so Kafka refuses topics differing only so.
+        return (
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            f"Topic '{t.name}' collides with existing topic: {clash}",
+            -1,
+            -1,
+            configs,
+        )
     return 0, None, partitions, rf, configs
+
+
+def _colliding_topic(existing: Iterable[str], name: str) -> str | None:
+    if "." not in name and "_" not in name:
+        return None
+    key = name.replace(".", "_")
+    for other in existing:
+        if other != name and other.replace(".", "_") == key:
+            return other
+    return None
 
 
 @handler(ApiKey.CREATE_TOPICS, 2, 7)
