@@ -94,8 +94,14 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def install_cleanup() -> None:
+    """Stop every child on exit, SIGTERM and SIGINT.
+
+    SIGINT is set explicitly because a shell starting the harness in the background makes
+    it ignored, and Python then keeps ignoring it.
+    """
     atexit.register(stop_all)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _children() -> dict[int, list[int]]:
