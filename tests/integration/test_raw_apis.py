@@ -397,3 +397,43 @@ def test_clients_cannot_write_internal_topics(broker):
         assert (
             resp.responses[0].partition_responses[0].error_code == ErrorCode.INVALID_TOPIC_EXCEPTION
         )
+
+
+def test_acks_all_needs_min_insync_replicas(broker, topic_name):
+    with RawClient(broker.host, broker.port) as c:
+        resp = c.request(
+            CREATE_TOPICS,
+            7,
+            CreateTopicsRequest(
+                topics=[
+                    CreatableTopic(
+                        name=topic_name,
+                        num_partitions=1,
+                        replication_factor=1,
+                        configs=[CreatableTopicConfig("min.insync.replicas", "2")],
+                    )
+                ],
+                timeout_ms=10000,
+            ),
+        )
+        assert resp.topics[0].error_code == 0
+
+        def produce(acks: int) -> int:
+            batch = build_batch([(1, None, b"v", [])])
+            r = c.request(
+                PRODUCE,
+                9,
+                ProduceRequest(
+                    acks=acks,
+                    timeout_ms=5000,
+                    topic_data=[
+                        TopicProduceData(
+                            name=topic_name, partition_data=[PartitionProduceData(0, batch)]
+                        )
+                    ],
+                ),
+            )
+            return r.responses[0].partition_responses[0].error_code
+
+        assert produce(-1) == ErrorCode.NOT_ENOUGH_REPLICAS
+        assert produce(1) == 0

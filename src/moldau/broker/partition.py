@@ -65,6 +65,8 @@ class Partition:
         "max_message_bytes",
         "target_codec",
         "configs",
+        "min_insync_replicas",
+        "isr",
     )
 
     def __init__(
@@ -79,6 +81,10 @@ class Partition:
         self.configs: dict[str, str] = {}
         self.max_message_bytes = 1048588
         self.target_codec: int | None = None
+        self.min_insync_replicas = 1
+        # In-sync replicas (broker ids); the single broker is always the whole ISR. The
+        # replication layer keeps this current in cluster mode.
+        self.isr: list[int] = [broker.node_id]
         self.apply_configs(configs)
 
     def apply_configs(self, configs: dict[str, str]) -> None:
@@ -86,6 +92,11 @@ class Partition:
         self.configs = configs
         self.max_message_bytes = int(configs.get("max.message.bytes", "1048588"))
         self.target_codec = _CODECS.get(configs.get("compression.type", "producer"))
+        self.min_insync_replicas = int(configs.get("min.insync.replicas", "1"))
+
+    def enough_replicas_for_acks_all(self) -> bool:
+        """acks=all needs at least min.insync.replicas in the ISR (else NOT_ENOUGH_REPLICAS)."""
+        return len(self.isr) >= self.min_insync_replicas
 
     # -- produce ---------------------------------------------------------------------------
     def append_records(self, records: Any, produce_version: int) -> AppendResult:

@@ -153,6 +153,7 @@ class Broker:
                 plog.high_watermark = plog.log_end_offset
             part = Partition(self, topic.name, p.index, plog, configs)
             part.leader_epoch = p.leader_epoch
+            part.isr = list(p.isr or p.replicas)
             self.partitions[(topic.name, p.index)] = part
 
     def _on_metadata_change(self, event: str, topic: TopicInfo) -> None:
@@ -231,7 +232,9 @@ class Broker:
         self._every(cfg["log.retention.check.interval.ms"], "retention", "run_retention", False)
         if cfg["log.cleaner.enable"]:
             self._every(cfg["log.cleaner.backoff.ms"], "cleaner", "run_cleaner", False)
-        self._every(cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint", True)
+        self._every(
+            cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint", True
+        )
 
     def _every(self, interval_ms: int, name: str, method: str, in_executor: bool) -> None:
         fn = getattr(self.logs, method, None)

@@ -3,7 +3,8 @@
 Per partition: `Partition.append_records` validates the single v2 batch (header + CRC only)
 and appends it. acks=0 gets no response (unless something failed: then the connection is
 closed, as Kafka does, so the producer notices); acks=1 answers after the local append;
-acks=-1 waits until the high watermark covers the batch (immediately on a single broker,
+acks=-1 needs min.insync.replicas in the ISR (else NOT_ENOUGH_REPLICAS, before appending) and waits
+until the high watermark covers the batch (immediately on a single broker,
 where the HW follows the LEO) or timeout_ms passes (REQUEST_TIMED_OUT).
 Produce never creates topics: producers ask Metadata first, which does (when allowed).
 Writes to the internal topics (__consumer_offsets, __transaction_state) are refused with
@@ -57,6 +58,12 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
                 part = broker.partition(td.name, pd.index)
                 if part is None:
                     res = AppendResult(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                elif acks == -1 and not part.enough_replicas_for_acks_all():
+                    res = AppendResult(
+                        ErrorCode.NOT_ENOUGH_REPLICAS,
+                        error_message=f"The size of the current ISR {part.isr} is insufficient "
+                        f"to satisfy the min.isr requirement of {part.min_insync_replicas}",
+                    )
                 else:
                     res = part.append_records(pd.records, v)
                     if res.error_code == 0 and acks == -1:
