@@ -36,6 +36,7 @@ class LogModel(RuleBasedStateMachine):
         # model: (base, last, bytes, [(offset, ts)])
         self.batches: list[tuple[int, int, bytes, list[tuple[int, int]]]] = []
         self.leo = 0
+        self.lso = 0
         self.tag = 0
 
     def teardown(self) -> None:
@@ -62,9 +63,9 @@ class LogModel(RuleBasedStateMachine):
         try:
             got = self.log.read(fetch, max_bytes, max_offset, min_one)
         except OffsetOutOfRange:
-            assert fetch < 0 or fetch > self.leo
+            assert fetch < self.lso or fetch > self.leo
             return
-        assert 0 <= fetch <= self.leo
+        assert self.lso <= fetch <= self.leo
         upper = min(max_offset, self.leo)
         expected: list[tuple[int, bytes]] = []
         if fetch >= upper:
@@ -97,11 +98,22 @@ class LogModel(RuleBasedStateMachine):
     def truncate(self, data: st.DataObject) -> None:
         offset = data.draw(st.integers(0, self.leo + 2))
         self.log.truncate_to(offset)
-        if offset < self.leo:
+        if offset < self.lso:
+            self.batches = []
+            self.leo = self.lso = offset
+        elif offset < self.leo:
             kept = [b for b in self.batches if b[1] < offset]
             removed = self.batches[len(kept)]
             self.batches = kept
             self.leo = min(offset, removed[0])
+            self.lso = min(self.lso, self.leo)
+
+    @rule(data=st.data())
+    def delete_records(self, data: st.DataObject) -> None:
+        self.log.high_watermark = self.leo
+        offset = data.draw(st.integers(0, self.leo))
+        assert self.log.delete_records_before(offset) == max(self.lso, offset)
+        self.lso = max(self.lso, offset)
 
     @rule()
     def roll(self) -> None:
@@ -126,20 +138,21 @@ class LogModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def timestamp_lookup(self, data: st.DataObject) -> None:
         target = data.draw(st.integers(-5, 10_010))
-        records = [r for b in self.batches for r in b[3]]
+        records = [r for b in self.batches for r in b[3] if r[0] >= self.lso]
         expected = next(((o, t) for o, t in records if t >= target), None)
         assert self.log.offset_for_timestamp(target) == expected
 
-    @precondition(lambda self: self.batches)
+    @precondition(lambda self: any(b[1] >= self.lso for b in self.batches))
     @rule()
     def max_timestamp(self) -> None:
-        records = [r for b in self.batches for r in b[3]]
+        records = [r for b in self.batches for r in b[3] if r[0] >= self.lso]
         best = max(t for _, t in records)
         assert self.log.max_timestamp_offset() == next((o, t) for o, t in records if t == best)
 
     @invariant()
     def offsets_agree(self) -> None:
         assert self.log.log_end_offset == self.leo
+        assert self.log.log_start_offset == self.lso
         assert self.log.size_bytes == sum(len(b[2]) for b in self.batches)
 
 

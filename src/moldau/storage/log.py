@@ -120,7 +120,7 @@ class PartitionLog:
         self._leo = segments[-1].next_offset
         self._log_start_offset = min(max(log_start_offset, segments[0].base_offset), self._leo)
         self.recovery_point = min(recovery_point, self._leo)
-        self._hw = max(min(high_watermark, self._leo), 0)
+        self._hw = max(min(high_watermark, self._leo), self._log_start_offset)
         self.epochs = epochs
         self._unflushed = 0
         self._last_flush_ms = clock.monotonic_ms()
@@ -422,7 +422,9 @@ class PartitionLog:
         segments = self._segments
         if len(segments) == 1:
             got = segments[0].read(fetch_offset, max_bytes, upper, min_one_batch)
-            return None if got is None else FetchSlice([got[0]], len(got[0]), got[1])
+            if got is None or got[0] is None:
+                return None
+            return FetchSlice([got[0]], len(got[0]), got[1])
         i = bisect_right(self._bases, fetch_offset) - 1
         if i < 0:
             i = 0
@@ -433,7 +435,7 @@ class PartitionLog:
             got = seg.read(fetch_offset, max_bytes, upper, min_one_batch)
             if got is not None:
                 view, first = got
-                return FetchSlice([view], len(view), first)
+                return None if view is None else FetchSlice([view], len(view), first)
             i += 1  # fetch_offset sits in a gap past this segment's data (compaction)
         return None
 
@@ -487,14 +489,22 @@ class PartitionLog:
         if best is None:
             return None
         found = best.find_batch(best.offset_of_max_timestamp)
-        if found is None:
-            return None
-        h = BatchHeader(best.view(found[0], found[0] + found[3]), 0)
-        target = best.max_timestamp
-        for rec in iter_records(h):
-            if rec.timestamp == target:
-                return rec.offset, rec.timestamp
-        return h.last_offset, h.max_timestamp
+        if found is not None:
+            h = BatchHeader(best.view(found[0], found[0] + found[3]), 0)
+            target = best.max_timestamp
+            for rec in iter_records(h):
+                if rec.timestamp == target and rec.offset >= self._log_start_offset:
+                    return rec.offset, rec.timestamp
+        # The maximum sits below the log start offset (DeleteRecords cut through its
+        # batch): the slow way, over every record from the log start.
+        result: tuple[int, int] | None = None
+        for h in self.batches():
+            if result is not None and h.max_timestamp <= result[1]:
+                continue
+            for rec in iter_records(h):
+                if rec.offset >= self._log_start_offset and (result is None or rec.timestamp > result[1]):
+                    result = (rec.offset, rec.timestamp)
+        return result
 
     # -- leader epochs -------------------------------------------------------------------
 
@@ -536,6 +546,8 @@ class PartitionLog:
         new_leo = max(new_leo, seg.base_offset)
         seg.next_offset = new_leo
         self._leo = new_leo
+        # A cut batch that straddled the log start offset takes the start back with it.
+        self._log_start_offset = min(self._log_start_offset, new_leo)
         self._hw = min(self._hw, new_leo)
         self.recovery_point = min(self.recovery_point, new_leo)
         self.flush_pending_offset = min(self.flush_pending_offset, new_leo)

@@ -36,6 +36,7 @@ from .time_index import ENTRY_SIZE as TIME_ENTRY_SIZE
 from .time_index import TimeIndex
 
 INT32_MAX = 2**31 - 1
+_NO_ROOM: tuple[None, int] = (None, -1)
 _MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
 
 _BASE_LEN = struct.Struct(">qi")  # base offset, batch length
@@ -281,11 +282,13 @@ class LogSegment:
 
     def read(
         self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool
-    ) -> tuple[memoryview, int] | None:
+    ) -> tuple[memoryview | None, int] | None:
         """Whole batches from the one holding `fetch_offset`: (view, first batch base offset).
 
         Stops before the first batch whose base offset is >= max_offset, and after at most
         max_bytes, except that the first batch is returned whole when min_one_batch (KIP-74).
+        None when the segment has no batch at or after fetch_offset below max_offset;
+        (None, -1) when it has one but it does not fit max_bytes.
         """
         end = self.size
         if end == 0:
@@ -313,7 +316,7 @@ class LogSegment:
         size = length + LOG_OVERHEAD
         if size > max_bytes:
             if not min_one_batch:
-                return None
+                return _NO_ROOM
             return mv[pos : pos + size], base
         limit = end
         if max_offset < self.next_offset:
