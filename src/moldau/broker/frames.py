@@ -3,9 +3,9 @@ buffer a request will live in, so a 1 MB produce request is copied once (kernel 
 bytearray), never re-assembled from chunks.
 
 Small frames arrive in a staging buffer (many per recv) and are copied out into their own
-bytearray each (cheap: they are small); a frame larger than the staging buffer gets a
-bytearray of exactly its size the moment its size prefix is seen, and the socket fills it
-directly. Each returned frame is a writable memoryview over its own bytearray, so the
+bytearray each (cheap: they are small); a frame larger than the staging buffer gets an
+anonymous memory map of exactly its size the moment its size prefix is seen, and the socket
+fills it directly. Each returned frame is a writable memoryview over its own buffer, so the
 produce path can assign offsets in place.
 
 A size prefix that is negative or above `max_frame_size` (socket.request.max.bytes) raises
@@ -14,6 +14,7 @@ A size prefix that is negative or above `max_frame_size` (socket.request.max.byt
 
 from __future__ import annotations
 
+import mmap
 import struct
 
 from moldau.protocol.errors import FrameTooLargeError, InvalidLengthError
@@ -39,7 +40,7 @@ class FrameReceiver:
         self._stage_view = memoryview(self._stage)
         self._start = 0  # first unconsumed byte in the staging buffer
         self._end = 0  # end of received bytes in the staging buffer
-        self._body: bytearray | None = None  # a large frame being filled directly
+        self._body: mmap.mmap | None = None  # a large frame being filled directly
         self._body_filled = 0
 
     def get_buffer(self) -> memoryview:
@@ -78,8 +79,10 @@ class FrameReceiver:
                 pos += 4 + size
                 continue
             if size + 4 > len(stage):
-                # Too big for the staging buffer: give it its own buffer and fill that.
-                body = bytearray(size)
+                # Too big for the staging buffer: give it its own buffer and fill that. An
+                # anonymous map costs memory only for the pages actually received, so a peer
+                # announcing a large frame and sending nothing does not pin `size` bytes.
+                body = mmap.mmap(-1, size)
                 body[:have] = self._stage_view[pos + 4 : end]
                 self._body = body
                 self._body_filled = have
