@@ -269,7 +269,7 @@ class Connection(asyncio.BufferedProtocol):
         idle_s = self._loop.time() - self._last_active
         limit_s = self._idle_ms / 1000
         if idle_s >= limit_s and not self._slots:
-            log.info("Closing connection from %s idle for %d ms", self.peer, int(idle_s * 1000))
+            log.debug("Closing connection from %s idle for %d ms", self.peer, int(idle_s * 1000))
             self.close()
             return
         self._idle_timer = self._loop.call_later(max(limit_s - idle_s, 0.05), self._check_idle)
