@@ -19,7 +19,8 @@ import re
 import subprocess
 from typing import Any
 
-from bench.brokers.kafka import java_argv
+from bench.brokers.base import BrokerMissing
+from bench.brokers.kafka import KafkaBroker, java_argv
 from bench.loadgen.common import MB, base_parser, ensure_topic, run_main
 
 _FINAL = re.compile(
@@ -135,6 +136,11 @@ def _consume(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main_fn(args: argparse.Namespace) -> dict[str, Any]:
+    # the tools come from the Kafka driver's cache; fetch it even when Kafka is not compared
+    try:
+        KafkaBroker().ensure()
+    except BrokerMissing as exc:
+        raise RuntimeError(f"Kafka's perf tools are not available: {exc}") from exc
     return _produce(args) if args.mode == "produce" else _consume(args)
 
 

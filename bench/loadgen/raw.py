@@ -79,6 +79,14 @@ async def _produce_conn(
     pending: asyncio.Queue[int | None] = asyncio.Queue()
 
     async def responses() -> None:
+        try:
+            await _responses()
+        finally:
+            # never leave the sender blocked on a slot if reading failed
+            for _ in range(args.inflight):
+                slots.release()
+
+    async def _responses() -> None:
         while True:
             corr = await pending.get()
             if corr is None:
