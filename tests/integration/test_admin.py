@@ -190,3 +190,12 @@ def test_names_differing_only_by_dot_and_underscore_collide(admin, topic_name):
     underscored = topic_name + "_x"
     fut = admin.create_topics([NewTopic(underscored, 1, 1)])[underscored]
     assert _error_code(fut) == KafkaError.TOPIC_EXCEPTION
+
+
+def test_too_many_partitions_in_one_request(admin, topic_name):
+    fut = admin.create_topics([NewTopic(topic_name, 10_001, 1)])[topic_name]
+    assert _error_code(fut) == KafkaError.POLICY_VIOLATION
+    admin.create_topics([NewTopic(topic_name, 1, 1)])[topic_name].result(10)
+    fut = admin.create_partitions([NewPartitions(topic_name, 20_000)])[topic_name]
+    assert _error_code(fut) == KafkaError.POLICY_VIOLATION
+    assert len(admin.list_topics(timeout=10).topics[topic_name].partitions) == 1

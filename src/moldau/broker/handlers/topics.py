@@ -147,6 +147,11 @@ def _check_topic(
     return 0, None, partitions, rf, configs
 
 
+# Kafka's controller refuses requests creating more partitions than this at once (KAFKA-17870,
+# KAFKA-19673); it also keeps one request from stalling the broker.
+MAX_PARTITIONS_PER_REQUEST = 10_000
+
+
 def _colliding_topic(existing: Iterable[str], name: str) -> str | None:
     if "." not in name and "_" not in name:
         return None
@@ -162,9 +167,21 @@ async def create_topics(ctx: RequestContext, req: CreateTopicsRequest) -> Create
     broker = ctx.broker
     v = ctx.api_version
     counts = Counter(t.name for t in req.topics or [])
+    default_partitions = broker.config["num.partitions"]
+    total = sum(
+        len(t.assignments)
+        if t.assignments
+        else (default_partitions if t.num_partitions == -1 else max(t.num_partitions, 0))
+        for t in req.topics or []
+    )
     results = []
     for t in req.topics or []:
         r = _create_topics_response.CreatableTopicResult(name=t.name, error_message=None)
+        if total > MAX_PARTITIONS_PER_REQUEST:
+            r.error_code = ErrorCode.POLICY_VIOLATION
+            r.error_message = "Excessively large number of partitions per request."
+            results.append(r)
+            continue
         if counts[t.name] > 1:
             r.error_code = ErrorCode.INVALID_REQUEST
             r.error_message = "Create topics request from client contains a duplicate topic"
@@ -257,11 +274,19 @@ async def create_partitions(
     broker = ctx.broker
     store = broker.metadata
     counts = Counter(t.name for t in req.topics or [])
+    new_total = 0
+    for t in req.topics or []:
+        existing = store.topic(t.name)
+        if existing is not None:
+            new_total += max(t.count - len(existing.partitions), 0)
     out = []
     for t in req.topics or []:
         r = _create_partitions_response.CreatePartitionsTopicResult(name=t.name, error_message=None)
         topic = store.topic(t.name)
-        if counts[t.name] > 1:
+        if new_total > MAX_PARTITIONS_PER_REQUEST:
+            r.error_code = ErrorCode.POLICY_VIOLATION
+            r.error_message = "Excessively large number of partitions per request."
+        elif counts[t.name] > 1:
             r.error_code, r.error_message = ErrorCode.INVALID_REQUEST, "Duplicate topic in request."
         elif topic is None:
             r.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
