@@ -14,6 +14,7 @@ Other parts extend it without editing this file, through two hook lists:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +28,8 @@ from moldau.storage.errors import LogClosed, OffsetOutOfRange, RecordBatchTooLar
 if TYPE_CHECKING:
     from moldau.broker.server import Broker
     from moldau.storage.log import AppendInfo, FetchSlice, PartitionLog
+
+_log = logging.getLogger("moldau.partition")
 
 _CODECS = {"uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
@@ -130,6 +133,9 @@ class Partition:
             return AppendResult(ErrorCode.NOT_LEADER_OR_FOLLOWER)
         except StorageError as exc:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
+        except OSError as exc:  # disk full, I/O error: Kafka's KAFKA_STORAGE_ERROR
+            _log.error("Append to %s-%d failed: %s", self.topic, self.index, exc)
+            return AppendResult(ErrorCode.KAFKA_STORAGE_ERROR, error_message=str(exc))
         for hook in self.after_append:
             hook(self, header, info)
         self._advance_high_watermark(info)
@@ -166,4 +172,7 @@ class Partition:
             return ReadResult(ErrorCode.OFFSET_OUT_OF_RANGE, hw, lso, log.log_start_offset)
         except LogClosed:
             return ReadResult(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1, -1)
+        except OSError as exc:
+            _log.error("Read of %s-%d failed: %s", self.topic, self.index, exc)
+            return ReadResult(ErrorCode.KAFKA_STORAGE_ERROR, -1, -1, -1)
         return ReadResult(0, hw, lso, log.log_start_offset, sl)
