@@ -194,7 +194,11 @@ async def _unload_at_shutdown(broker: Broker, svc: GroupCoordinatorService) -> N
 async def ensure_offsets_topic(broker: Broker) -> int:
     """Create `__consumer_offsets` if needed; NONE, or the error FindCoordinator reports."""
     svc = coordinator_of(broker)
-    if broker.metadata.topic(OFFSETS_TOPIC) is not None:
+    existing = broker.metadata.topic(OFFSETS_TOPIC)
+    if existing is not None:
+        # Another request may have created it a moment ago and not loaded it yet: loading
+        # is idempotent, and the group requests wait for a partition that is loading.
+        svc.load(p.index for p in existing.partitions)
         return E.NONE
     lock = _TOPIC_LOCKS.setdefault(broker, asyncio.Lock())
     async with lock:
