@@ -39,7 +39,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +186,17 @@ class LocalMetadataStore(MetadataStore):
             None, _write_atomic, self.log_dir / METADATA_JSON, data
         )
 
+    async def _persist_or_undo(self, undo: Callable[[], object]) -> None:
+        """Persist the change just made in memory; if the write fails, undo it and raise
+        MetadataError(KAFKA_STORAGE_ERROR), so memory never holds what the disk does not."""
+        try:
+            await self._persist()
+        except OSError as exc:
+            undo()
+            raise MetadataError(
+                ErrorCode.KAFKA_STORAGE_ERROR, f"Cannot write {METADATA_JSON}: {exc}"
+            ) from exc
+
     # -- reads -------------------------------------------------------------------------------
     @property
     def cluster_id(self) -> str:
@@ -205,7 +216,34 @@ class LocalMetadataStore(MetadataStore):
         return self._topics
 
     # -- changes -------------------------------------------------------------------------------
+    # Each change runs in its own task, shielded from the caller's cancellation (a client
+    # that disconnects mid-request): a change that started always completes, persists and
+    # notifies the listeners, so memory, disk and the broker's logs never disagree.
     async def create_topic(
+        self,
+        name: str,
+        num_partitions: int,
+        replication_factor: int,
+        configs: Mapping[str, str],
+        assignments: Mapping[int, list[int]] | None = None,
+    ) -> TopicInfo:
+        return await asyncio.shield(
+            self._create_topic(name, num_partitions, replication_factor, configs, assignments)
+        )
+
+    async def delete_topic(self, name: str) -> TopicInfo:
+        return await asyncio.shield(self._delete_topic(name))
+
+    async def create_partitions(self, name: str, total: int) -> TopicInfo:
+        return await asyncio.shield(self._create_partitions(name, total))
+
+    async def set_topic_configs(self, name: str, configs: Mapping[str, str]) -> TopicInfo:
+        return await asyncio.shield(self._set_topic_configs(name, configs))
+
+    async def allocate_producer_ids(self, count: int) -> int:
+        return await asyncio.shield(self._allocate_producer_ids(count))
+
+    async def _create_topic(
         self,
         name: str,
         num_partitions: int,
@@ -232,11 +270,11 @@ class LocalMetadataStore(MetadataStore):
             ]
             topic = TopicInfo(name, new_topic_id(), parts, dict(configs))
             self._topics[name] = topic
-            await self._persist()
+            await self._persist_or_undo(lambda: self._topics.pop(name, None))
         self._notify(TOPIC_CREATED, topic)
         return topic
 
-    async def delete_topic(self, name: str) -> TopicInfo:
+    async def _delete_topic(self, name: str) -> TopicInfo:
         async with self._lock:
             topic = self._topics.pop(name, None)
             if topic is None:
@@ -244,11 +282,12 @@ class LocalMetadataStore(MetadataStore):
                     ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                     "This server does not host this topic-partition.",
                 )
-            await self._persist()
+            gone = topic
+            await self._persist_or_undo(lambda: self._topics.__setitem__(name, gone))
         self._notify(TOPIC_DELETED, topic)
         return topic
 
-    async def create_partitions(self, name: str, total: int) -> TopicInfo:
+    async def _create_partitions(self, name: str, total: int) -> TopicInfo:
         async with self._lock:
             topic = self._topics.get(name)
             if topic is None:
@@ -269,11 +308,12 @@ class LocalMetadataStore(MetadataStore):
                 topic.partitions.append(
                     PartitionInfo(i, [self.node_id], self.node_id, 0, [self.node_id])
                 )
-            await self._persist()
+            grown = topic
+            await self._persist_or_undo(lambda: grown.partitions.__delitem__(slice(have, None)))
         self._notify(PARTITIONS_ADDED, topic)
         return topic
 
-    async def set_topic_configs(self, name: str, configs: Mapping[str, str]) -> TopicInfo:
+    async def _set_topic_configs(self, name: str, configs: Mapping[str, str]) -> TopicInfo:
         async with self._lock:
             topic = self._topics.get(name)
             if topic is None:
@@ -281,14 +321,15 @@ class LocalMetadataStore(MetadataStore):
                     ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                     "This server does not host this topic-partition.",
                 )
+            old_configs, changed = topic.configs, topic
             topic.configs = dict(configs)
-            await self._persist()
+            await self._persist_or_undo(lambda: setattr(changed, "configs", old_configs))
         self._notify(CONFIGS_CHANGED, topic)
         return topic
 
-    async def allocate_producer_ids(self, count: int) -> int:
+    async def _allocate_producer_ids(self, count: int) -> int:
         async with self._lock:
             start = self._next_pid
             self._next_pid += max(count, 1)
-            await self._persist()
+            await self._persist_or_undo(lambda: setattr(self, "_next_pid", start))
         return start

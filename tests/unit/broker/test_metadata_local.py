@@ -122,3 +122,50 @@ def test_topic_name_rules(name, ok):
 
 def test_topic_ids_are_never_reserved():
     assert all(new_topic_id().int > 1 for _ in range(100))
+
+
+def test_failed_write_leaves_memory_unchanged(tmp_path, monkeypatch):
+    s = _store(tmp_path)
+    asyncio.run(s.create_topic("kept", 1, 1, {}))
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("moldau.cluster.metadata_local._write_atomic", broken)
+
+    async def go():
+        with pytest.raises(MetadataError) as e:
+            await s.create_topic("new", 1, 1, {})
+        assert e.value.error_code == ErrorCode.KAFKA_STORAGE_ERROR
+        with pytest.raises(MetadataError):
+            await s.delete_topic("kept")
+        with pytest.raises(MetadataError):
+            await s.create_partitions("kept", 3)
+        with pytest.raises(MetadataError):
+            await s.set_topic_configs("kept", {"retention.ms": "1"})
+
+    asyncio.run(go())
+    assert s.topic("new") is None
+    kept = s.topic("kept")
+    assert kept is not None and len(kept.partitions) == 1 and kept.configs == {}
+
+
+def test_a_cancelled_caller_does_not_interrupt_the_change(tmp_path):
+    s = _store(tmp_path)
+    seen = []
+    s.add_listener(lambda ev, t: seen.append((ev, t.name)))
+
+    async def go():
+        task = asyncio.create_task(s.create_topic("c", 2, 1, {}))
+        await asyncio.sleep(0)  # the change has started
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(2000):  # let the shielded change finish (up to 20 s on a slow disk)
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(go())
+    assert seen == [(TOPIC_CREATED, "c")]
+    assert _store(tmp_path).topic("c") is not None
