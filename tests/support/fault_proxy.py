@@ -41,6 +41,7 @@ class ProxyStats:
     requests: dict[int, int] = field(default_factory=dict)  # api key -> count
     dropped: int = 0
     delayed: int = 0
+    max_in_flight: int = 0  # most requests awaiting an answer on one connection
 
 
 class FaultProxy:
@@ -211,6 +212,7 @@ class FaultProxy:
                     in_flight[corr] = api_key
                     with self._lock:
                         self.stats.requests[api_key] = self.stats.requests.get(api_key, 0) + 1
+                        self.stats.max_in_flight = max(self.stats.max_in_flight, len(in_flight))
                 b_writer.write(frame)
                 await b_writer.drain()
 
