@@ -225,3 +225,34 @@ def test_checkpoint_in_a_worker_thread_beside_appends(tmp_path):
     m2 = manager([tmp_path], segment_bytes=600)
     for p, recs in expected.items():
         assert read_all(m2.get("t", p)) == recs
+
+
+def test_leader_epochs_rebuilt_from_batches_after_a_crash(tmp_path):
+    m = manager([tmp_path])
+    log = m.create("t", 0)
+    log.append(make_batch(2), leader_epoch=1)
+    log.append(make_batch(2), leader_epoch=1)
+    log.append(make_batch(3), leader_epoch=4)
+    assert log.epochs.entries() == [(1, 0), (4, 4)]
+    for seg in log.segment_list:  # crash, and the epoch file never made it to disk
+        m.handles.forget(seg)
+        seg.release_handles()
+    os.unlink(tmp_path / "t-0" / "leader-epoch-checkpoint")
+    m2 = manager([tmp_path])
+    log2 = m2.get("t", 0)
+    assert log2 is not None and log2.epochs.entries() == [(1, 0), (4, 4)]
+    assert log2.end_offset_for_epoch(1) == (1, 4)
+
+
+def test_truncate_fully_and_start_at(tmp_path):
+    m = manager([tmp_path])
+    log = m.create("t", 0)
+    log.append(make_batch(5), leader_epoch=2)
+    log.truncate_fully_and_start_at(100)
+    assert (log.log_start_offset, log.log_end_offset, log.high_watermark) == (100, 100, 100)
+    assert log.epochs.entries() == []
+    assert log.append(make_batch(1), leader_epoch=3).base_offset == 100
+    m.shutdown()
+    log2 = manager([tmp_path]).get("t", 0)
+    assert log2 is not None and (log2.log_start_offset, log2.log_end_offset) == (100, 101)
+    assert [r[0] for r in read_all(log2)] == [100]
