@@ -238,7 +238,7 @@ SCENARIOS: list[Scenario] = [
             "--timeout",
             "60",
         ],
-        quick_args=["--timeout", "30"],
+        quick_args=["--timeout", "50"],
         metrics=[_mbs("kafka-consumer-perf-test 1 KiB (MB/s)")],
         expect_from="java-produce",
     ),

@@ -100,7 +100,7 @@ def _consume(args: argparse.Namespace) -> dict[str, Any]:
         "--num-records",
         str(args.num_records),
         "--timeout",  # the longest gap between records before the tool gives up
-        "20000",
+        "40000",  # Tansu 0.6.0 takes ~24 s to settle the tool's one-member group
         "--command-property",
         "auto.offset.reset=earliest",
         heap=TOOL_HEAP,
