@@ -33,6 +33,7 @@ import contextlib
 import os
 from collections.abc import Iterable
 
+from moldau.protocol.errors import ProtocolError
 from moldau.protocol.records.batch import BatchHeader
 from moldau.protocol.records.builder import BatchBuilder
 from moldau.protocol.records.record import iter_records
@@ -124,9 +125,12 @@ def _segment_keys(seg: LogSegment) -> dict[bytes, int]:
     for h in _headers(seg):
         if h.is_control:
             continue
-        for rec in iter_records(h):
-            if rec.key is not None:
-                keys[bytes(rec.key)] = rec.offset
+        try:
+            for rec in iter_records(h):
+                if rec.key is not None:
+                    keys[bytes(rec.key)] = rec.offset
+        except ProtocolError:
+            continue  # kept as it is by _retained_batch
     return keys
 
 
@@ -160,7 +164,10 @@ def _retained_batch(
     """The batch itself when every record stays, a rebuilt batch when some do, else None."""
     if h.is_control:
         return h.view()
-    records = list(iter_records(h))
+    try:
+        records = list(iter_records(h))
+    except ProtocolError:
+        return h.view()  # undecodable records are not ours to drop: keep the batch whole
     keep = []
     for rec in records:
         if rec.key is None:

@@ -29,6 +29,7 @@ from bisect import bisect_right
 from typing import NamedTuple
 
 from moldau.common.clock import Clock
+from moldau.protocol.errors import ProtocolError
 from moldau.protocol.records.batch import (
     HEADER_SIZE,
     LOG_OVERHEAD,
@@ -471,9 +472,9 @@ class PartitionLog:
                 pos += h.total_size
                 if h.max_timestamp < timestamp or h.last_offset < self._log_start_offset:
                     continue
-                for rec in iter_records(h):
-                    if rec.timestamp >= timestamp and rec.offset >= self._log_start_offset:
-                        return rec.offset, rec.timestamp
+                for off, ts in _offsets_and_timestamps(h):
+                    if ts >= timestamp and off >= self._log_start_offset:
+                        return off, ts
         return None
 
     def max_timestamp_offset(self) -> tuple[int, int] | None:
@@ -492,18 +493,18 @@ class PartitionLog:
         if found is not None:
             h = BatchHeader(best.view(found[0], found[0] + found[3]), 0)
             target = best.max_timestamp
-            for rec in iter_records(h):
-                if rec.timestamp == target and rec.offset >= self._log_start_offset:
-                    return rec.offset, rec.timestamp
+            for off, ts in _offsets_and_timestamps(h):
+                if ts == target and off >= self._log_start_offset:
+                    return off, ts
         # The maximum sits below the log start offset (DeleteRecords cut through its
         # batch): the slow way, over every record from the log start.
         result: tuple[int, int] | None = None
         for h in self.batches():
             if result is not None and h.max_timestamp <= result[1]:
                 continue
-            for rec in iter_records(h):
-                if rec.offset >= self._log_start_offset and (result is None or rec.timestamp > result[1]):
-                    result = (rec.offset, rec.timestamp)
+            for off, ts in _offsets_and_timestamps(h):
+                if off >= self._log_start_offset and (result is None or ts > result[1]):
+                    result = (off, ts)
         return result
 
     # -- leader epochs -------------------------------------------------------------------
@@ -704,6 +705,16 @@ class PartitionLog:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _offsets_and_timestamps(h: BatchHeader) -> list[tuple[int, int]]:
+    """(offset, timestamp) of each record; for a batch whose records do not decode (it
+    passed its CRC, so it was stored that way) the batch's last offset and max timestamp
+    stand for all of them, rather than failing a ListOffsets."""
+    try:
+        return [(r.offset, r.timestamp) for r in iter_records(h)]
+    except ProtocolError:
+        return [(h.last_offset, h.max_timestamp)]
 
 
 def _parse_batches(mv: memoryview) -> list[BatchHeader]:

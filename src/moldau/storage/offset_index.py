@@ -64,11 +64,14 @@ class OffsetIndex:
 
     def load(self, log_size: int | None = None) -> None:
         """Read the file into memory, checking it; raises CorruptIndex."""
+        limit = self.max_entries * ENTRY_SIZE
         try:
             with open(self.path, "rb") as f:
-                data = f.read()
+                data = f.read(limit + 1)
         except FileNotFoundError:
             raise CorruptIndex(f"{self.path}: missing") from None
+        if len(data) > limit:  # more than segment.index.bytes allows: rebuild, don't slurp
+            raise CorruptIndex(f"{self.path}: larger than {limit} bytes")
         if len(data) % ENTRY_SIZE:
             raise CorruptIndex(f"{self.path}: size {len(data)} is not a multiple of {ENTRY_SIZE}")
         flat = array("i")

@@ -235,3 +235,19 @@ def test_crash_at_any_rename_of_a_swap_loses_nothing(tmp_path, monkeypatch, fail
     assert crashed or fail_at >= calls["n"]
     if fail_at == 0:
         assert crashed
+
+
+def test_undecodable_batch_is_kept_not_fatal(tmp_path):
+    from moldau.protocol.records.batch import rewrite_crc
+
+    clock, m, log = setup(tmp_path)
+    bad = keyed_batch([(b"k", b"v" * 300)], ts=clock.now_ms())
+    bad[61:63] = b"\x7f\x7f"  # garbage record length varint; CRC recomputed: stored as is
+    rewrite_crc(bad, 0)
+    log.append(bad)
+    for i in range(4):
+        append(log, clock, [(b"k", b"%d" % i + b"x" * 300)])
+    assert log.offset_for_timestamp(0) == (0, clock.now_ms())  # batch-level fallback
+    cleaner.clean_log(log, clock.now_ms())
+    got = log.read(0, 1 << 20, None)
+    assert got is not None and got.first_offset == 0  # the odd batch is still there
