@@ -259,3 +259,17 @@ def test_idle_connections_are_closed(own_broker):
     with RawClient(own_broker.host, own_broker.port) as c:
         assert c.request(API_VERSIONS, 0, ApiVersionsRequest()).error_code == 0
         assert c.is_closed_by_peer(timeout=10)
+
+
+def test_failed_acks_0_produce_closes_the_connection(broker, topic_name):
+    """acks=0 has no answer to carry an error, so Kafka closes the connection instead."""
+    with RawClient(broker.host, broker.port) as c:
+        _make_topic(c, topic_name)
+        batch = bytearray(build_batch([(1000, b"k", b"value", [])]))
+        batch[-1] ^= 0xFF
+        c.send(PRODUCE, 7, _produce(topic_name, bytes(batch), acks=0))
+        assert c.is_closed_by_peer()
+    with RawClient(broker.host, broker.port) as c:
+        c.send(PRODUCE, 7, _produce(topic_name, build_batch([(1, None, b"ok", [])]), acks=0))
+        # a successful acks=0 produce keeps the connection: the next request is answered
+        assert c.request(API_VERSIONS, 0, ApiVersionsRequest()).error_code == 0
