@@ -26,7 +26,8 @@ latest OffsetCommitValue of each (group, topic, partition) are what a restart re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 from moldau.protocol._generated.group_coordinator.group_metadata_key import GroupMetadataKey
 from moldau.protocol._generated.group_coordinator.group_metadata_value import (
@@ -52,10 +53,15 @@ class CorruptCoordinatorRecordError(ProtocolError):
 
 @dataclass(frozen=True, slots=True)
 class CoordinatorRecord:
-    """One record for `__consumer_offsets`; `value` None is a tombstone."""
+    """One record for `__consumer_offsets`; `value` None is a tombstone.
+
+    Records made here also carry their decoded form, so replaying the coordinator's own
+    writes does not decode the bytes it has just encoded (loading decodes them).
+    """
 
     key: bytes
     value: bytes | None
+    parsed: OffsetRecord | GroupRecord | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -87,33 +93,58 @@ class GroupRecord:
     value: GroupMetadataValue | None
 
 
+_I16 = struct.Struct(">h")
+_KEY_HEAD = struct.Struct(">hh")  # record type, group length
+_I32 = struct.Struct(">i")
+_V3_HEAD = struct.Struct(">hqi")  # version, offset, leader epoch
+_V1_HEAD = struct.Struct(">hq")  # version, offset
+_I64 = struct.Struct(">q")
+_I64X2 = struct.Struct(">qq")
+_MAX_STRING = 0x7FFF
+
+
+def _str(s: str) -> bytes:
+    data = s.encode("utf-8")
+    if len(data) > _MAX_STRING:
+        raise ValueError(f"string of {len(data)} bytes does not fit an int16 length")
+    return _I16.pack(len(data)) + data
+
+
+# Offset commits are the hot path (one record per committed partition), so their key and value
+# are packed directly; tests check the bytes against the generated OffsetCommitKey/Value codec.
+
+
 def _offset_key(group: str, topic: str, partition: int) -> bytes:
-    w = Writer()
-    w.int16(OFFSET_COMMIT_TYPE)
-    OffsetCommitKey(group=group, topic=topic, partition=partition).write(w, 0)
-    return w.getvalue()
+    g = group.encode("utf-8")
+    if len(g) > _MAX_STRING:
+        raise ValueError(f"group id of {len(g)} bytes does not fit an int16 length")
+    return _KEY_HEAD.pack(OFFSET_COMMIT_TYPE, len(g)) + g + _str(topic) + _I32.pack(partition)
 
 
 def offset_commit_record(
     group: str, topic: str, partition: int, om: OffsetAndMetadata
 ) -> CoordinatorRecord:
-    version = (
-        OFFSET_VALUE_VERSION_WITH_EXPIRY if om.expire_timestamp_ms >= 0 else OFFSET_VALUE_VERSION
+    if om.expire_timestamp_ms >= 0:
+        value = (
+            _V1_HEAD.pack(OFFSET_VALUE_VERSION_WITH_EXPIRY, om.offset)
+            + _str(om.metadata)
+            + _I64X2.pack(om.commit_timestamp_ms, om.expire_timestamp_ms)
+        )
+    else:
+        value = (
+            _V3_HEAD.pack(OFFSET_VALUE_VERSION, om.offset, om.leader_epoch)
+            + _str(om.metadata)
+            + _I64.pack(om.commit_timestamp_ms)
+        )
+    return CoordinatorRecord(
+        _offset_key(group, topic, partition), value, OffsetRecord(group, topic, partition, om)
     )
-    w = Writer()
-    w.int16(version)
-    OffsetCommitValue(
-        offset=om.offset,
-        leader_epoch=om.leader_epoch,
-        metadata=om.metadata,
-        commit_timestamp=om.commit_timestamp_ms,
-        expire_timestamp=om.expire_timestamp_ms,
-    ).write(w, version)
-    return CoordinatorRecord(_offset_key(group, topic, partition), w.getvalue())
 
 
 def offset_tombstone(group: str, topic: str, partition: int) -> CoordinatorRecord:
-    return CoordinatorRecord(_offset_key(group, topic, partition), None)
+    return CoordinatorRecord(
+        _offset_key(group, topic, partition), None, OffsetRecord(group, topic, partition, None)
+    )
 
 
 def _group_key(group: str) -> bytes:
@@ -127,11 +158,11 @@ def group_metadata_record(group: str, value: GroupMetadataValue) -> CoordinatorR
     w = Writer()
     w.int16(GROUP_METADATA_VALUE_VERSION)
     value.write(w, GROUP_METADATA_VALUE_VERSION)
-    return CoordinatorRecord(_group_key(group), w.getvalue())
+    return CoordinatorRecord(_group_key(group), w.getvalue(), GroupRecord(group, value))
 
 
 def group_tombstone(group: str) -> CoordinatorRecord:
-    return CoordinatorRecord(_group_key(group), None)
+    return CoordinatorRecord(_group_key(group), None, GroupRecord(group, None))
 
 
 def decode(

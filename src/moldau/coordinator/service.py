@@ -38,6 +38,7 @@ log = logging.getLogger("moldau.coordinator")
 T = TypeVar("T")
 
 FetchedOffsets = list[tuple[str, int, OffsetAndMetadata | None]]
+_PLACEMENT_CACHE_SIZE = 100_000
 
 
 class GroupCoordinatorService:
@@ -53,12 +54,20 @@ class GroupCoordinatorService:
         self.clock = clock
         self._new_uuid = new_uuid
         self.shards: dict[int, ShardRuntime] = {}
+        self._placement: dict[str, int] = {}  # Java's String.hashCode is slow in Python
         self._loading: dict[int, asyncio.Task[None]] = {}
 
     # -- partitions ------------------------------------------------------------------------
 
     def partition_for(self, group_id: str) -> int:
-        return partition_for(group_id, self.config.offsets_topic_num_partitions)
+        p = self._placement.get(group_id)
+        if p is None:
+            if len(self._placement) >= _PLACEMENT_CACHE_SIZE:
+                self._placement.clear()  # bounded: group ids come from clients
+            p = self._placement[group_id] = partition_for(
+                group_id, self.config.offsets_topic_num_partitions
+            )
+        return p
 
     def load(self, partitions: Iterable[int]) -> list[asyncio.Task[None]]:
         """Become the coordinator of `partitions`: replay each in the background."""

@@ -164,7 +164,7 @@ class GroupCoordinatorShard:
 
     def replay(self, record: CoordinatorRecord) -> None:
         """Apply one record of the partition (used for loading and after every append)."""
-        d = decode(record.key, record.value)
+        d = record.parsed if record.parsed is not None else decode(record.key, record.value)
         if isinstance(d, OffsetRecord):
             self._replay_offset(d)
         elif isinstance(d, GroupRecord):

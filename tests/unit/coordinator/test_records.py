@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moldau.coordinator.records import (
     CorruptCoordinatorRecordError,
@@ -15,6 +17,9 @@ from moldau.protocol._generated.group_coordinator.group_metadata_value import (
     GroupMetadataValue,
     MemberMetadata,
 )
+from moldau.protocol._generated.group_coordinator.offset_commit_key import OffsetCommitKey
+from moldau.protocol._generated.group_coordinator.offset_commit_value import OffsetCommitValue
+from moldau.protocol.primitives import Writer
 
 
 def test_offset_key_layout_is_kafkas() -> None:
@@ -100,3 +105,50 @@ def test_corrupt_records_raise_one_error_type(key: bytes, value: bytes | None) -
 
 def _kv(rec):  # type: ignore[no-untyped-def]
     return rec.key, rec.value
+
+
+@given(
+    group=st.text(max_size=40),
+    topic=st.text(max_size=40),
+    partition=st.integers(-(2**31), 2**31 - 1),
+    offset=st.integers(-(2**63), 2**63 - 1),
+    epoch=st.integers(-(2**31), 2**31 - 1),
+    metadata=st.text(max_size=60),
+    ts=st.integers(0, 2**62),
+    expire=st.one_of(st.just(-1), st.integers(0, 2**62)),
+)
+def test_packed_offset_records_equal_the_generated_codec(
+    group: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    epoch: int,
+    metadata: str,
+    ts: int,
+    expire: int,
+) -> None:
+    om = OffsetAndMetadata(offset, epoch if expire < 0 else -1, metadata, ts, expire)
+    rec = offset_commit_record(group, topic, partition, om)
+    w = Writer()
+    w.int16(1)
+    OffsetCommitKey(group=group, topic=topic, partition=partition).write(w, 0)
+    assert rec.key == w.getvalue()
+    version = 1 if expire >= 0 else 3
+    w = Writer()
+    w.int16(version)
+    OffsetCommitValue(
+        offset=offset,
+        leader_epoch=om.leader_epoch,
+        metadata=metadata,
+        commit_timestamp=ts,
+        expire_timestamp=expire,
+    ).write(w, version)
+    assert rec.value == w.getvalue()
+    assert decode(rec.key, rec.value) == OffsetRecord(group, topic, partition, om)
+
+
+def test_oversized_strings_are_refused() -> None:
+    with pytest.raises(ValueError):
+        offset_commit_record("g" * 40000, "t", 0, OffsetAndMetadata(1))
+    with pytest.raises(ValueError):
+        offset_commit_record("g", "t", 0, OffsetAndMetadata(1, metadata="m" * 40000))
