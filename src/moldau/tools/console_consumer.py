@@ -141,10 +141,6 @@ class Formatter:
         return b"".join(out)
 
 
-class _Terminated(Exception):
-    """SIGTERM: stop consuming and shut down as on Ctrl-C."""
-
-
 def validate(args: argparse.Namespace) -> None:
     if bool(args.topic) == bool(args.include):
         raise ToolError("Exactly one of --include/--topic is required.")
@@ -214,10 +210,13 @@ def _main(argv: Sequence[str]) -> int:
     consumer = _clientconf.build(Consumer, conf)
 
     processed = 0
-    status = 0
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise _Terminated()
+    # Signals only set a flag that the loop checks between records, so a record is either
+    # printed and counted or neither, whenever Ctrl-C or SIGTERM arrives.
+    stop_signal: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop_signal.append(signum)
 
     if args.topic:
         try:
@@ -225,9 +224,9 @@ def _main(argv: Sequence[str]) -> int:
         except ToolError:
             consumer.close()
             raise
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_signal)
     # Ctrl-C must work even when started from a shell that ignores SIGINT for background jobs.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, on_signal)
     out = sys.stdout.buffer
     try:
         if args.partition is not None:
@@ -245,7 +244,7 @@ def _main(argv: Sequence[str]) -> int:
             consumer.subscribe([pattern])
 
         last = time.monotonic()
-        while args.max_messages is None or processed < args.max_messages:
+        while (args.max_messages is None or processed < args.max_messages) and not stop_signal:
             msg = consumer.poll(0.2)
             if msg is None:
                 if args.timeout_ms is not None and (time.monotonic() - last) * 1000 >= args.timeout_ms:
@@ -260,17 +259,16 @@ def _main(argv: Sequence[str]) -> int:
             out.write(formatter.format(msg))
             out.flush()
             processed += 1
-    except KeyboardInterrupt:
-        status = 130
-    except _Terminated:
-        status = 143
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             consumer.close()
         finally:
             print(f"Processed a total of {processed} messages", file=sys.stderr)
-    return status
+    if stop_signal:
+        return 128 + stop_signal[0]  # 130 for Ctrl-C, 143 for SIGTERM, as Kafka's JVM exits
+    return 0
 
 
 def _check_topic(consumer: Any, topic: str, partition: int | None) -> None:
