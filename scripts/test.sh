@@ -2,7 +2,7 @@
 # Set up a fresh machine and run the whole test suite (what CI runs).
 #
 # Installs: the package with its test extras (pip), kcat (Debian), kafkajs (npm, into
-# tests/js/node_modules). Then: code generation check (when ../shared is present), ruff,
+# tests/js/node_modules), kafka-clients (Maven Central, into ~/.m2, for the Java-client test). Then: code generation check (when ../shared is present), ruff,
 # mypy, import-linter, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,12 @@ fi
 if [ -f tests/js/package.json ] && command -v npm >/dev/null 2>&1; then
   log "installing kafkajs"
   (cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)
+fi
+
+if command -v mvn >/dev/null 2>&1 && ! ls ~/.m2/repository/org/apache/kafka/kafka-clients/4.* >/dev/null 2>&1; then
+  log "fetching the Java client (kafka-clients) from Maven Central for the Java-client tests"
+  mvn -q -B dependency:get -Dartifact=org.apache.kafka:kafka-clients:4.3.1 >/dev/null \
+    || echo "could not fetch kafka-clients; the Java-client tests will say they are skipped"
 fi
 
 if [ -d ../shared/kafka-protocol ]; then
