@@ -301,8 +301,7 @@ class PartitionLog:
             self._write(mv[pos : pos + h.total_size], offset, last, ts)
             if ts > max_ts:
                 max_ts = ts
-            offset = last + 1
-        self._leo = offset
+            offset = self._leo = last + 1  # a later batch failing to write keeps this one
         self._after_append(offset - first)
         return AppendInfo(
             first,
@@ -313,7 +312,8 @@ class PartitionLog:
         )
 
     def append_as_follower(self, batches: bytearray | bytes | memoryview) -> AppendInfo | None:
-        """Append batches fetched from the leader, keeping their offsets and epochs.
+        """Append batches fetched from the leader (CRCs checked by the caller), keeping their
+        offsets and epochs.
 
         Batches at or below the current LEO are skipped (a re-fetch after a retry); a gap
         above the LEO is allowed (compacted leader logs have gaps). Returns None when nothing

@@ -293,3 +293,30 @@ def test_flush_ms_uses_the_clock(tmp_path):
     log.clock.advance(1000)  # type: ignore[attr-defined]
     log.append(make_batch(1))
     assert log.recovery_point == 2
+
+
+def test_failed_write_leaves_a_consistent_log(tmp_path, monkeypatch):
+    log = new_log(tmp_path)
+    log.append(make_batch(2, tag=0))
+    real = os.pwrite
+    calls = {"n": 0}
+
+    def flaky(fd, data, pos):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            real(fd, bytes(data)[:10], pos)  # a torn write, then the disk is full
+            raise OSError(28, "No space left on device")
+        return real(fd, data, pos)
+
+    monkeypatch.setattr(os, "pwrite", flaky)
+    with pytest.raises(OSError):
+        log.append(make_batch(1, tag=1) + make_batch(1, tag=2))  # second batch fails
+    assert log.log_end_offset == 3
+    calls["n"] = 1
+    with pytest.raises(OSError):
+        log.append(make_batch(1, tag=3))  # single-batch fast path fails
+    assert log.log_end_offset == 3
+    monkeypatch.setattr(os, "pwrite", real)
+    assert log.append(make_batch(1, tag=4)).base_offset == 3
+    assert [r[0] for r in read_all(log)] == [0, 1, 2, 3]
+    assert log.size_bytes == os.path.getsize(log.active_segment.log_path)
