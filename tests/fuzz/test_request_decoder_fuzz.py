@@ -5,6 +5,8 @@ Budget is fixed (a few thousand examples) so CI time stays predictable.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,16 +22,14 @@ FUZZ = settings(max_examples=1500, deadline=None, suppress_health_check=list(Hea
 
 
 def _decode(frame: bytes) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode_request(memoryview(frame))
-    except ProtocolError:
-        pass
 
 
 def _valid_frames() -> list[bytes]:
     """A default-valued request of every API at its lowest and highest version."""
     frames = []
-    for key, spec in APIS.items():
+    for key, _spec in APIS.items():
         cls = request_class(key)
         lo, hi = cls.VALID_VERSIONS
         if lo > hi:
