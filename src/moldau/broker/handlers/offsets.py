@@ -84,14 +84,16 @@ async def list_offsets(ctx: RequestContext, req: ListOffsetsRequest) -> ListOffs
                 r.offset = log.log_start_offset
                 r.leader_epoch = _epoch_at(part, r.offset)
             elif ts == MAX_TIMESTAMP and v >= 7:
-                found = await broker.run_blocking(log.max_timestamp_offset)
+                # On the loop: the lookup uses the segment maps and the file-handle LRU, which are
+                # not safe to touch from a worker thread beside appends.
+                found = log.max_timestamp_offset()
                 if found is not None:
                     r.offset, r.timestamp = found
                     r.leader_epoch = _epoch_at(part, r.offset)
             elif ts < 0:
                 r.error_code = ErrorCode.INVALID_REQUEST
             else:
-                found = await broker.run_blocking(log.offset_for_timestamp, ts)
+                found = log.offset_for_timestamp(ts)
                 if found is not None and found[0] < part.high_watermark:
                     r.offset, r.timestamp = found
                     r.leader_epoch = _epoch_at(part, r.offset)
