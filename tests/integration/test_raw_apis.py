@@ -437,3 +437,62 @@ def test_acks_all_needs_min_insync_replicas(broker, topic_name):
 
         assert produce(-1) == ErrorCode.NOT_ENOUGH_REPLICAS
         assert produce(1) == 0
+
+
+def test_big_topic_is_ready_when_create_topics_answers(broker, topic_name):
+    with RawClient(broker.host, broker.port) as c:
+        _create(c, topic_name, 300)
+        assert _produce(c, topic_name, [b"last"], partition=299) == 0
+        md = c.request(
+            METADATA, 12, MetadataRequest(topics=[MetadataRequestTopic(name=topic_name)])
+        )
+        parts = md.topics[0].partitions
+        assert len(parts) == 300 and all(p.error_code == 0 and p.leader_id == 0 for p in parts)
+
+
+def test_deleting_a_topic_while_its_partitions_are_being_opened(broker, topic_name):
+    with (
+        RawClient(broker.host, broker.port) as creator,
+        RawClient(broker.host, broker.port) as deleter,
+    ):
+        creator.send(
+            CREATE_TOPICS,
+            7,
+            CreateTopicsRequest(
+                topics=[CreatableTopic(name=topic_name, num_partitions=2000, replication_factor=1)],
+                timeout_ms=60000,
+            ),
+        )
+        # poll until the topic exists in the metadata, then delete it at once
+        for _ in range(1000):
+            md = deleter.request(
+                METADATA,
+                12,
+                MetadataRequest(
+                    topics=[MetadataRequestTopic(name=topic_name)], allow_auto_topic_creation=False
+                ),
+            )
+            if md.topics[0].error_code == 0:
+                break
+        resp = deleter.request(
+            DELETE_TOPICS,
+            6,
+            DeleteTopicsRequest(topics=[DeleteTopicState(name=topic_name)], timeout_ms=5000),
+        )
+        assert resp.responses[0].error_code == 0
+        _, created = creator.receive(CREATE_TOPICS, 7)
+        assert created.topics[0].error_code == 0
+        md = deleter.request(
+            METADATA,
+            12,
+            MetadataRequest(
+                topics=[MetadataRequestTopic(name=topic_name)], allow_auto_topic_creation=False
+            ),
+        )
+        assert md.topics[0].error_code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    if not broker.external:
+        assert "ERROR" not in broker.log()
+    # the same name can be created again, from scratch
+    with RawClient(broker.host, broker.port) as c:
+        _create(c, topic_name, 2)
+        assert _produce(c, topic_name, [b"again"], partition=1) == 0

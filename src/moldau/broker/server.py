@@ -14,6 +14,7 @@ Handlers reach everything through `ctx.broker`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Callable, Mapping
@@ -28,11 +29,14 @@ from moldau.cluster.metadata import (
     TOPIC_CREATED,
     TOPIC_DELETED,
     MetadataStore,
+    PartitionInfo,
     TopicInfo,
 )
 from moldau.common.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("moldau.server")
+# Partitions opened between two yields to the event loop when a big topic is created.
+_OPEN_BATCH = 8
 T = TypeVar("T")
 
 
@@ -55,6 +59,7 @@ class Broker:
         self.connections: set[Any] = set()
         self._servers: list[asyncio.AbstractServer] = []
         self._timers: list[asyncio.Task[None]] = []
+        self._opening: dict[str, asyncio.Task[None]] = {}  # topics whose logs are being opened
         self._stopping = False
         self.bound_ports: list[int] = []
         self.advertised_host = ""
@@ -136,29 +141,76 @@ class Broker:
 
         return LogConfig.from_topic_configs(configs)
 
+    def _open_partition(
+        self, topic: TopicInfo, p: PartitionInfo, configs: dict[str, str], log_config: Any
+    ) -> None:
+        if (topic.name, p.index) in self.partitions:
+            return
+        plog = self.logs.get(topic.name, p.index)
+        if plog is None:
+            plog = self.logs.create(topic.name, p.index, log_config, topic_id=topic.topic_id)
+        else:
+            plog.config = log_config
+        if self.replication is None:
+            # Single broker: every byte in the log was written by the only replica, so
+            # the HW is the LEO (after an unclean stop the checkpointed HW is stale).
+            plog.high_watermark = plog.log_end_offset
+        part = Partition(self, topic.name, p.index, plog, dict(configs))
+        part.leader_epoch = p.leader_epoch
+        part.isr = list(p.isr or p.replicas)
+        self.partitions[(topic.name, p.index)] = part
+
     def _open_topic(self, topic: TopicInfo) -> None:
+        """Open (creating when needed) every partition log of `topic`, all at once."""
         configs = self.topic_configs(topic.name)
         log_config = self._log_config(configs)
-        for p in topic.partitions:
-            if (topic.name, p.index) in self.partitions:
-                continue
-            plog = self.logs.get(topic.name, p.index)
-            if plog is None:
-                plog = self.logs.create(topic.name, p.index, log_config, topic_id=topic.topic_id)
-            else:
-                plog.config = log_config
-            if self.replication is None:
-                # Single broker: every byte in the log was written by the only replica, so
-                # the HW is the LEO (after an unclean stop the checkpointed HW is stale).
-                plog.high_watermark = plog.log_end_offset
-            part = Partition(self, topic.name, p.index, plog, configs)
-            part.leader_epoch = p.leader_epoch
-            part.isr = list(p.isr or p.replicas)
-            self.partitions[(topic.name, p.index)] = part
+        for p in list(topic.partitions):
+            self._open_partition(topic, p, configs, log_config)
+
+    async def _open_topic_gradually(
+        self, topic: TopicInfo, previous: asyncio.Task[None] | None
+    ) -> None:
+        """Open the partitions of a big topic a few at a time, letting other requests run in
+        between (creating a partition's files takes milliseconds)."""
+        if previous is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(previous)
+        configs = self.topic_configs(topic.name)
+        log_config = self._log_config(configs)
+        for i, p in enumerate(list(topic.partitions)):
+            if self.metadata.topic(topic.name) is not topic:
+                return  # deleted (or deleted and created again) meanwhile
+            self._open_partition(topic, p, configs, log_config)
+            if i % _OPEN_BATCH == _OPEN_BATCH - 1:
+                await asyncio.sleep(0)
+
+    def _schedule_open(self, topic: TopicInfo) -> None:
+        previous = self._opening.get(topic.name)
+        missing = sum(1 for p in topic.partitions if (topic.name, p.index) not in self.partitions)
+        if previous is None and missing <= _OPEN_BATCH:
+            self._open_topic(topic)
+            return
+        task = self.loop.create_task(self._open_topic_gradually(topic, previous))
+        self._opening[topic.name] = task
+
+        def done(t: asyncio.Task[None], name: str = topic.name) -> None:
+            if self._opening.get(name) is t:
+                del self._opening[name]
+            if not t.cancelled() and t.exception() is not None:
+                log.error("Opening the partitions of %s failed", name, exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    async def topic_ready(self, name: str) -> None:
+        """Wait until every partition of `name` known to the metadata has its log open."""
+        task = self._opening.get(name)
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
 
     def _on_metadata_change(self, event: str, topic: TopicInfo) -> None:
         if event in (TOPIC_CREATED, PARTITIONS_ADDED):
-            self._open_topic(topic)
+            self._schedule_open(topic)
             if event == TOPIC_CREATED:
                 log.info(
                     "Created topic %s with %d partition(s) and topic id %s",
@@ -169,6 +221,9 @@ class Broker:
             else:
                 log.info("Topic %s now has %d partition(s)", topic.name, len(topic.partitions))
         elif event == TOPIC_DELETED:
+            opening = self._opening.pop(topic.name, None)
+            if opening is not None:
+                opening.cancel()
             for p in topic.partitions:
                 part = self.partitions.pop((topic.name, p.index), None)
                 if part is not None:
@@ -193,7 +248,16 @@ class Broker:
         replication_factor: int,
         configs: Mapping[str, str],
     ) -> TopicInfo:
-        return await self.metadata.create_topic(name, num_partitions, replication_factor, configs)
+        """Create a topic; returns once its partition logs are open."""
+        info = await self.metadata.create_topic(name, num_partitions, replication_factor, configs)
+        await self.topic_ready(name)
+        return info
+
+    async def create_partitions(self, name: str, total: int) -> TopicInfo:
+        """Grow a topic; returns once the new partition logs are open."""
+        info = await self.metadata.create_partitions(name, total)
+        await self.topic_ready(name)
+        return info
 
     async def auto_create_topic(self, name: str) -> TopicInfo | None:
         """Create `name` with the broker's defaults when auto.create.topics.enable allows it;
@@ -206,13 +270,14 @@ class Broker:
         if existing is not None:
             return existing
         try:
-            return await self.metadata.create_topic(
+            return await self.create_topic(
                 name,
                 self.config["num.partitions"],
                 min(self.config["default.replication.factor"], len(self.metadata.brokers())),
                 {},
             )
         except MetadataError:
+            await self.topic_ready(name)
             return self.metadata.topic(name)
 
     # -- executor ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ creation is synchronous, so an auto-created topic is answered at once with its p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from moldau.broker.lazy import generated
@@ -31,12 +32,18 @@ _metadata_response = generated("metadata_response")
 log = logging.getLogger("moldau.metadata")
 
 
-def topic_entry(t: TopicInfo, version: int) -> MetadataResponseTopic:
+def topic_entry(
+    t: TopicInfo, version: int, is_open: Callable[[str, int], bool] | None = None
+) -> MetadataResponseTopic:
+    """A topic's entry; a partition whose log is still being opened (a big topic just
+    created) is LEADER_NOT_AVAILABLE with no leader, which clients retry."""
     parts = [
         _metadata_response.MetadataResponsePartition(
-            error_code=0,
+            error_code=0
+            if is_open is None or is_open(t.name, p.index)
+            else ErrorCode.LEADER_NOT_AVAILABLE,
             partition_index=p.index,
-            leader_id=p.leader,
+            leader_id=p.leader if is_open is None or is_open(t.name, p.index) else -1,
             leader_epoch=p.leader_epoch if version >= 7 else -1,
             replica_nodes=list(p.replicas),
             isr_nodes=list(p.isr or p.replicas),
@@ -58,12 +65,16 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
     broker = ctx.broker
     store = broker.metadata
     v = ctx.api_version
+
+    def is_open(topic: str, index: int) -> bool:
+        return broker.partition(topic, index) is not None
+
     all_topics = req.topics is None or (v == 0 and not req.topics)
     allow_auto = req.allow_auto_topic_creation if v >= 4 else True
     topics: list[MetadataResponseTopic] = []
     if all_topics:
         for t in sorted(store.topics().values(), key=lambda t: t.name):
-            topics.append(topic_entry(t, v))
+            topics.append(topic_entry(t, v, is_open))
     else:
         for rt in req.topics or []:
             name = rt.name
@@ -76,7 +87,7 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
                         )
                     )
                 else:
-                    topics.append(topic_entry(by_id, v))
+                    topics.append(topic_entry(by_id, v, is_open))
                 continue
             found = store.topic(name)
             if found is None and topic_name_error(name):
@@ -95,7 +106,7 @@ async def metadata(ctx: RequestContext, req: MetadataRequest) -> MetadataRespons
                     )
                 )
             else:
-                topics.append(topic_entry(found, v))
+                topics.append(topic_entry(found, v, is_open))
     brokers = [
         _metadata_response.MetadataResponseBroker(
             node_id=b.node_id, host=b.host, port=b.port, rack=b.rack if v >= 1 else None

@@ -316,7 +316,7 @@ async def create_partitions(
             r.error_message = "Invalid replica assignment for the new partitions."
         elif not req.validate_only:
             try:
-                await store.create_partitions(t.name, t.count)
+                await broker.create_partitions(t.name, t.count)
             except MetadataError as exc:
                 r.error_code, r.error_message = exc.error_code, exc.message
         out.append(r)
