@@ -1,10 +1,9 @@
 """Connections: frames in, handlers run, responses out strictly in request order.
 
 One `Connection` (an asyncio.BufferedProtocol reading straight into request buffers, see
-frames.py) per client socket. Each complete frame is decoded and
-its handler started at once, so pipelined requests run concurrently (a long-polling Fetch
-does not hold up a Metadata behind it in the handler), but responses leave in the order the
-requests arrived: a slot per request is queued, and the queue is flushed from its head as
+frames.py) per client socket. Each complete frame is decoded and its handler started at
+once, so pipelined requests run concurrently (a long-polling Fetch does not hold up a
+Metadata behind it in the handler), but responses leave in the order the requests arrived: a slot per request is queued, and the queue is flushed from its head as
 slots complete. A request answered with "no response" (Produce acks=0) keeps its slot so
 the order of the others is unaffected.
 
@@ -12,8 +11,7 @@ Limits (Kafka's names): a frame over socket.request.max.bytes closes the connect
 it is buffered; max.connections refuses new sockets; connections.max.idle.ms closes idle
 ones; at most `queued.max.requests` requests and about socket.request.max.bytes of request
 bytes in flight per connection, after which reading pauses (TCP backpressure) until answers
-drain. A client that does not read its answers also
-stops being read from.
+drain. A client that does not read its answers also stops being read from.
 
 Bad input never takes the broker down: a frame that does not decode gets a WARN line and the
 connection is closed, as Kafka does; other connections carry on.
