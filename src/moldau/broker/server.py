@@ -183,6 +183,9 @@ class Broker:
             self._open_partition(topic, p, configs, log_config)
             if i % _OPEN_BATCH == _OPEN_BATCH - 1:
                 await asyncio.sleep(0)
+                # The topic's configs may have been altered meanwhile.
+                configs = self.topic_configs(topic.name)
+                log_config = self._log_config(configs)
 
     def _schedule_open(self, topic: TopicInfo) -> None:
         previous = self._opening.get(topic.name)
