@@ -150,3 +150,18 @@ def test_sigterm_answers_in_flight_requests_then_exits_0(own_broker, topic_name)
         assert resp.responses[0].partitions[0].error_code == 0
     assert own_broker.proc.wait(30) == 0
     own_broker.proc = None
+
+
+@pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
+def test_unsupported_listener_security_stops_start_up(own_broker, protocol):
+    """Rather than serve a TLS listener in plaintext, the broker refuses to start."""
+    if own_broker.external:
+        pytest.skip("needs its own broker process")
+    own_broker.stop()
+    own_broker.overrides["listeners"] = f"{protocol}://127.0.0.1:{own_broker.port}"
+    own_broker.overrides["advertised.listeners"] = f"{protocol}://127.0.0.1:{own_broker.port}"
+    own_broker.overrides["listener.security.protocol.map"] = f"{protocol}:{protocol}"
+    own_broker.overrides["inter.broker.listener.name"] = protocol
+    with pytest.raises(RuntimeError):
+        own_broker.start(timeout=10)
+    assert "does not support TLS" in own_broker.log()

@@ -28,6 +28,7 @@ class Listener:
     name: str
     host: str  # "" = every interface
     port: int
+    security_protocol: str = "PLAINTEXT"
 
     def __str__(self) -> str:
         return f"{self.name}://{self.host}:{self.port}"
@@ -44,13 +45,17 @@ class BrokerConfig:
         self.values: dict[str, Any] = {name: self.common.get(name) for name in kc.BROKER_CONFIGS}
         node = self.common.node_id
         self.node_id: int = 0 if node < 0 else node
-        self.listeners = [Listener(li.name, li.host, li.port) for li in self.common.listeners]
+        self.listeners = [
+            Listener(li.name, li.host, li.port, li.security_protocol)
+            for li in self.common.listeners
+        ]
         if not self.listeners:
             raise ConfigError(
                 "Invalid value for configuration listeners: at least one is needed", "listeners"
             )
         self.advertised_listeners = [
-            Listener(li.name, li.host, li.port) for li in self.common.advertised_listeners
+            Listener(li.name, li.host, li.port, li.security_protocol)
+            for li in self.common.advertised_listeners
         ] or list(self.listeners)
         self.log_dirs: list[Path] = [Path(d) for d in self.common.log_dirs]
         if len(self.log_dirs) != 1:

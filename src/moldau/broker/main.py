@@ -78,8 +78,14 @@ async def _serve(config: object) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    from moldau.broker.config import ConfigError
+
     try:
         await broker.start()
+    except ConfigError as exc:
+        log.error("Invalid configuration: %s", exc)
+        await broker.shutdown()
+        return 1
     except OSError as exc:
         log.error("Cannot start the broker: %s", exc)
         await broker.shutdown()

@@ -80,6 +80,7 @@ class Broker:
         self.loop = asyncio.get_running_loop()
         handlers.load_all()
         cfg = self.config
+        self._check_listener_security()
         adv = cfg.advertised_listeners[0]
         self.advertised_host = adv.host or socket.gethostname()
         self.advertised_port = adv.port
@@ -109,6 +110,28 @@ class Broker:
             self.advertised_port = self.bound_ports[0]
             store.set_advertised(self.advertised_host, self.advertised_port)
         self._start_timers()
+
+    def _check_listener_security(self) -> None:
+        """Refuse to serve a listener whose security protocol is not implemented, rather
+        than serving it as plaintext without authentication."""
+        from moldau.broker.config import ConfigError
+        from moldau.broker.registry import lookup
+        from moldau.protocol._generated import ApiKey
+
+        for li in self.config.listeners:
+            proto = li.security_protocol.upper()
+            if proto in ("SSL", "SASL_SSL"):
+                raise ConfigError(
+                    f"Invalid value for configuration listeners: listener {li.name} uses "
+                    f"{proto}, but moldau does not support TLS",
+                    "listeners",
+                )
+            if proto == "SASL_PLAINTEXT" and lookup(ApiKey.SASL_HANDSHAKE) is None:
+                raise ConfigError(
+                    f"Invalid value for configuration listeners: listener {li.name} uses "
+                    "SASL_PLAINTEXT, but this build has no SASL support",
+                    "listeners",
+                )
 
     def _new_connection(self, listener_name: str) -> asyncio.BaseProtocol:
         from moldau.broker.network import Connection
