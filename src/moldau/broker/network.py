@@ -64,7 +64,9 @@ class Connection(asyncio.BufferedProtocol):
         self._reading_paused = False
         self._writing_paused = False
         self._max_in_flight = max(int(broker.config["queued.max.requests"]), 1)
-        self._state: dict[str, Any] = {}
+        # Per-connection state handlers share (RequestContext.connection_state): the listener
+        # it came in on, and whatever e.g. SASL authentication records.
+        self._state: dict[str, Any] = {"listener": listener_name}
         self._idle_ms = int(broker.config["connections.max.idle.ms"])
         self._last_active = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
