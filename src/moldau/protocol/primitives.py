@@ -294,8 +294,18 @@ class Writer:
             self._length(None, flex, nullable, True)
             return
         n = v.nbytes if isinstance(v, memoryview) else len(v)
-        self._length(n, flex, nullable, True)
-        self.raw(v, n)
+        buf = self.buf
+        if flex:
+            if n < 0x7F:
+                buf.append(n + 1)
+            else:
+                write_uvarint(buf, n + 1)
+        else:
+            buf += _I32.pack(n)
+        if n >= ZERO_COPY_THRESHOLD:
+            self.raw(v, n)
+        else:
+            buf += v
 
     records = bytes
 
@@ -328,6 +338,185 @@ class Writer:
     def getvalue(self) -> builtins.bytes:
         """All chunks joined (copies; for tests and small messages)."""
         return b"".join(bytes(c) for c in self.chunks())
+
+
+# -- flat helpers for the generated code ------------------------------------------------
+# The generated per-version functions keep `buf`, `pos` and `end` in local variables and
+# inline the common cases (fixed-width runs, one-byte compact lengths). These helpers are the
+# general paths they fall back to; each returns the value and the new position, and applies
+# the same checks as the Reader methods (bounds, lengths checked before allocation).
+_UUID_SETATTR = object.__setattr__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def truncated(pos: int, n: int, end: int) -> None:
+    """Raise the error for a read of `n` bytes at `pos` past `end`."""
+    raise TruncatedError(f"need {n} bytes at offset {pos}, only {max(end - pos, 0)} left")
+
+
+def too_long(n: int, left: int) -> None:
+    raise InvalidLengthError(f"array of {n} elements cannot fit in the {left} bytes left")
+
+
+def read_uvarint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
+    """Unsigned varint of at most 5 bytes (32 bits) at `pos`: (value, new pos)."""
+    result = 0
+    shift = 0
+    while True:
+        if pos >= end:
+            raise TruncatedError("varint runs past the end of the buffer")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result & 0xFFFFFFFF, pos
+        shift += 7
+        if shift > 28:
+            raise InvalidVarintError("unsigned varint longer than 5 bytes")
+
+
+def read_uuid(buf: memoryview, pos: int) -> uuid.UUID:
+    """The 16 bytes at `pos` (already bounds-checked) as a UUID, without UUID.__init__."""
+    i = int.from_bytes(buf[pos : pos + 16], "big")
+    if not i:
+        return ZERO_UUID
+    u = object.__new__(uuid.UUID)
+    _UUID_SETATTR(u, "int", i)
+    _UUID_SETATTR(u, "is_safe", _SAFE_UNKNOWN)
+    return u
+
+
+def _checked_length(n: int, pos: int, end: int, nullable: builtins.bool) -> int | None:
+    if n < 0:
+        if n == -1 and nullable:
+            return None
+        raise InvalidLengthError(f"length {n} is not allowed here")
+    if n > end - pos:
+        raise InvalidLengthError(f"length {n} exceeds the {end - pos} bytes left at offset {pos}")
+    return n
+
+
+def _decode_str(buf: memoryview, pos: int, n: int) -> str:
+    try:
+        return str(buf[pos : pos + n], "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"string at offset {pos} is not valid UTF-8") from exc
+
+
+def read_compact_string(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool
+) -> tuple[str | None, int]:
+    u, pos = read_uvarint(buf, pos, end)
+    n = _checked_length(u - 1, pos, end, nullable)
+    if n is None:
+        return None, pos
+    return _decode_str(buf, pos, n), pos + n
+
+
+def read_string16(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool
+) -> tuple[str | None, int]:
+    if pos + 2 > end:
+        truncated(pos, 2, end)
+    n = _checked_length(_I16.unpack_from(buf, pos)[0], pos + 2, end, nullable)
+    pos += 2
+    if n is None:
+        return None, pos
+    return _decode_str(buf, pos, n), pos + n
+
+
+def read_compact_bytes(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool
+) -> tuple[memoryview | None, int]:
+    u, pos = read_uvarint(buf, pos, end)
+    n = _checked_length(u - 1, pos, end, nullable)
+    if n is None:
+        return None, pos
+    return buf[pos : pos + n], pos + n
+
+
+def read_bytes32(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool
+) -> tuple[memoryview | None, int]:
+    if pos + 4 > end:
+        truncated(pos, 4, end)
+    n = _checked_length(_I32.unpack_from(buf, pos)[0], pos + 4, end, nullable)
+    pos += 4
+    if n is None:
+        return None, pos
+    return buf[pos : pos + n], pos + n
+
+
+def _checked_count(
+    n: int, pos: int, end: int, nullable: builtins.bool, min_size: int
+) -> int | None:
+    if n < 0:
+        if n == -1 and nullable:
+            return None
+        raise InvalidLengthError(f"array length {n} is not allowed here")
+    if n * min_size > end - pos:
+        too_long(n, end - pos)
+    return n
+
+
+def read_compact_count(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool, min_size: int
+) -> tuple[int | None, int]:
+    """Element count of a compact array, checked against the bytes left (no allocation yet)."""
+    u, pos = read_uvarint(buf, pos, end)
+    return _checked_count(u - 1, pos, end, nullable, min_size), pos
+
+
+def read_count32(
+    buf: memoryview, pos: int, end: int, nullable: builtins.bool, min_size: int
+) -> tuple[int | None, int]:
+    """Element count of a classic (int32-prefixed) array, checked against the bytes left."""
+    if pos + 4 > end:
+        truncated(pos, 4, end)
+    return _checked_count(_I32.unpack_from(buf, pos)[0], pos + 4, end, nullable, min_size), pos + 4
+
+
+def write_uvarint(buf: bytearray, v: int) -> None:
+    v &= 0xFFFFFFFF
+    while v >= 0x80:
+        buf.append((v & 0x7F) | 0x80)
+        v >>= 7
+    buf.append(v)
+
+
+def _null(nullable: builtins.bool) -> None:
+    if not nullable:
+        raise ProtocolError("null value in a non-nullable field")
+
+
+def write_compact_string(buf: bytearray, v: str | None, nullable: builtins.bool) -> None:
+    if v is None:
+        _null(nullable)
+        buf.append(0)
+        return
+    data = v.encode("utf-8")
+    write_uvarint(buf, len(data) + 1)
+    buf += data
+
+
+def write_string16(buf: bytearray, v: str | None, nullable: builtins.bool) -> None:
+    if v is None:
+        _null(nullable)
+        buf += _I16.pack(-1)
+        return
+    data = v.encode("utf-8")
+    if len(data) > 0x7FFF:
+        raise ProtocolError(f"string of {len(data)} bytes does not fit an int16 length")
+    buf += _I16.pack(len(data))
+    buf += data
+
+
+def write_null_array(buf: bytearray, flex: builtins.bool, nullable: builtins.bool) -> None:
+    _null(nullable)
+    if flex:
+        buf.append(0)
+    else:
+        buf += _I32.pack(-1)
 
 
 def write_tagged_fields(w: Writer, fields: list[tuple[int, builtins.bytes | bytearray]]) -> None:

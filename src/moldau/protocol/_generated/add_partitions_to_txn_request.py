@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qh?')
-_P1 = struct.Struct('>qh')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>qh?')
+_P2 = struct.Struct('>qh')
 
 
 @dataclass(slots=True)
@@ -25,33 +46,20 @@ class AddPartitionsToTxnTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTopic:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AddPartitionsToTxnTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AddPartitionsToTxnTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -65,62 +73,20 @@ class AddPartitionsToTxnTransaction:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTransaction:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 4:
-            o.transactional_id = r.string(flex, False)
-        else:
-            o.transactional_id = ''
-        if v >= 4:
-            o.producer_id, o.producer_epoch, o.verify_only = _P0.unpack_from(r.buf, r._take(11))
-        else:
-            o.producer_id = 0
-            o.producer_epoch = 0
-            o.verify_only = False
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.topics = None if n is None else [AddPartitionsToTxnTopic.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AddPartitionsToTxnTransaction.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnTransaction: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        if v >= 4:
-            w.string(self.transactional_id, flex, False)
-        else:
-            if self.transactional_id != '':
-                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.transactional_id cannot be written at version {v}')
-        if v >= 4:
-            w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.verify_only)
-        else:
-            if self.producer_id != 0:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_id cannot be written at version {v}')
-            if self.producer_epoch != 0:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.producer_epoch cannot be written at version {v}')
-            if self.verify_only != False:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.verify_only cannot be written at version {v}')
-        if v >= 4:
-            if self.topics is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.topics), flex, False)
-                for e in self.topics:
-                    e.write(w, v)
-        else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnTransaction.topics cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AddPartitionsToTxnTransaction.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -140,75 +106,539 @@ class AddPartitionsToTxnRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnRequest:
-        if not 0 <= v <= 5:
+        fn = _R_AddPartitionsToTxnRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.transactions = None if n is None else [AddPartitionsToTxnTransaction.read(r, v) for _ in range(n)]
-        else:
-            o.transactions = []
-        if v <= 3:
-            o.v3_and_below_transactional_id = r.string(flex, False)
-        else:
-            o.v3_and_below_transactional_id = ''
-        if v <= 3:
-            o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _P1.unpack_from(r.buf, r._take(10))
-        else:
-            o.v3_and_below_producer_id = 0
-            o.v3_and_below_producer_epoch = 0
-        if v <= 3:
-            n = r.array_len(flex, False, 1)
-            o.v3_and_below_topics = None if n is None else [AddPartitionsToTxnTopic.read(r, v) for _ in range(n)]
-        else:
-            o.v3_and_below_topics = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_AddPartitionsToTxnRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v)
-        flex = v >= 3
-        if v >= 4:
-            if self.transactions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.transactions), flex, False)
-                for e in self.transactions:
-                    e.write(w, v)
+        fn(self, w)
+
+
+def _r_AddPartitionsToTxnTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnTopic_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnTopic = {
+    0: _r_AddPartitionsToTxnTopic_0,
+    1: _r_AddPartitionsToTxnTopic_0,
+    2: _r_AddPartitionsToTxnTopic_0,
+    3: _r_AddPartitionsToTxnTopic_3,
+    4: _r_AddPartitionsToTxnTopic_3,
+    5: _r_AddPartitionsToTxnTopic_3,
+}
+
+
+def _w_AddPartitionsToTxnTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_AddPartitionsToTxnTopic_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.transactions != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.transactions cannot be written at version {v}')
-        if v <= 3:
-            w.string(self.v3_and_below_transactional_id, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnTopic = {
+    0: _w_AddPartitionsToTxnTopic_0,
+    1: _w_AddPartitionsToTxnTopic_0,
+    2: _w_AddPartitionsToTxnTopic_0,
+    3: _w_AddPartitionsToTxnTopic_3,
+    4: _w_AddPartitionsToTxnTopic_3,
+    5: _w_AddPartitionsToTxnTopic_3,
+}
+
+
+def _r_AddPartitionsToTxnTransaction_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTransaction)
+    o.transactional_id = ''
+    o.producer_id = 0
+    o.producer_epoch = 0
+    o.verify_only = False
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnTransaction_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTransaction)
+    o.transactional_id = ''
+    o.producer_id = 0
+    o.producer_epoch = 0
+    o.verify_only = False
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AddPartitionsToTxnTransaction_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTransaction)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos + 11 > end:
+        _trunc(pos, 11, end)
+    o.producer_id, o.producer_epoch, o.verify_only = _P1.unpack_from(buf, pos)
+    pos += 11
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AddPartitionsToTxnTopic_3(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnTransaction = {
+    0: _r_AddPartitionsToTxnTransaction_0,
+    1: _r_AddPartitionsToTxnTransaction_0,
+    2: _r_AddPartitionsToTxnTransaction_0,
+    3: _r_AddPartitionsToTxnTransaction_3,
+    4: _r_AddPartitionsToTxnTransaction_4,
+    5: _r_AddPartitionsToTxnTransaction_4,
+}
+
+
+def _w_AddPartitionsToTxnTransaction_0(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 0')
+    if not (o.producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_id cannot be written at version 0')
+    if not (o.producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_epoch cannot be written at version 0')
+    if not (o.verify_only == False):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 0')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnTransaction_1(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 1')
+    if not (o.producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_id cannot be written at version 1')
+    if not (o.producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_epoch cannot be written at version 1')
+    if not (o.verify_only == False):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 1')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnTransaction_2(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 2')
+    if not (o.producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_id cannot be written at version 2')
+    if not (o.producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_epoch cannot be written at version 2')
+    if not (o.verify_only == False):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 2')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnTransaction_3(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 3')
+    if not (o.producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_id cannot be written at version 3')
+    if not (o.producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.producer_epoch cannot be written at version 3')
+    if not (o.verify_only == False):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 3')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 3')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnTransaction_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.producer_id, o.producer_epoch, o.verify_only)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.v3_and_below_transactional_id != '':
-                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version {v}')
-        if v <= 3:
-            w.buf += _P1.pack(self.v3_and_below_producer_id, self.v3_and_below_producer_epoch)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AddPartitionsToTxnTopic_3(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnTransaction = {
+    0: _w_AddPartitionsToTxnTransaction_0,
+    1: _w_AddPartitionsToTxnTransaction_1,
+    2: _w_AddPartitionsToTxnTransaction_2,
+    3: _w_AddPartitionsToTxnTransaction_3,
+    4: _w_AddPartitionsToTxnTransaction_4,
+    5: _w_AddPartitionsToTxnTransaction_4,
+}
+
+
+def _r_AddPartitionsToTxnRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnRequest)
+    o.v3_and_below_transactional_id, pos = _rs16(buf, pos, end, False)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _P2.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.v3_and_below_topics = a2
+    o.transactions = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.v3_and_below_transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.v3_and_below_transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _P2.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AddPartitionsToTxnTopic_3(buf, pos, end)
+        a3.append(e4)
+    o.v3_and_below_topics = a3
+    o.transactions = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnTransaction_4(buf, pos, end)
+        a2.append(e3)
+    o.transactions = a2
+    o.v3_and_below_transactional_id = ''
+    o.v3_and_below_producer_id = 0
+    o.v3_and_below_producer_epoch = 0
+    o.v3_and_below_topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnRequest = {
+    0: _r_AddPartitionsToTxnRequest_0,
+    1: _r_AddPartitionsToTxnRequest_0,
+    2: _r_AddPartitionsToTxnRequest_0,
+    3: _r_AddPartitionsToTxnRequest_3,
+    4: _r_AddPartitionsToTxnRequest_4,
+    5: _r_AddPartitionsToTxnRequest_4,
+}
+
+
+def _w_AddPartitionsToTxnRequest_0(o: Any, w: Writer) -> None:
+    if not (o.transactions == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.v3_and_below_transactional_id, False)
+    buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
+    if (a3 := o.v3_and_below_topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AddPartitionsToTxnTopic_0(e4, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnRequest_1(o: Any, w: Writer) -> None:
+    if not (o.transactions == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.v3_and_below_transactional_id, False)
+    buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
+    if (a3 := o.v3_and_below_topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AddPartitionsToTxnTopic_0(e4, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnRequest_2(o: Any, w: Writer) -> None:
+    if not (o.transactions == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.v3_and_below_transactional_id, False)
+    buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
+    if (a3 := o.v3_and_below_topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AddPartitionsToTxnTopic_0(e4, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
+    if not (o.transactions == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 3')
+    buf = w.buf
+    if (s1 := o.v3_and_below_transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
+    if (a3 := o.v3_and_below_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.v3_and_below_producer_id != 0:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_id cannot be written at version {v}')
-            if self.v3_and_below_producer_epoch != 0:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version {v}')
-        if v <= 3:
-            if self.v3_and_below_topics is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.v3_and_below_topics), flex, False)
-                for e in self.v3_and_below_topics:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AddPartitionsToTxnTopic_3(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
+    if not (o.v3_and_below_transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version 4')
+    if not (o.v3_and_below_producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_id cannot be written at version 4')
+    if not (o.v3_and_below_producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version 4')
+    if not (o.v3_and_below_topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version 4')
+    buf = w.buf
+    if (a1 := o.transactions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.v3_and_below_topics != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AddPartitionsToTxnTransaction_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnRequest_5(o: Any, w: Writer) -> None:
+    if not (o.v3_and_below_transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version 5')
+    if not (o.v3_and_below_producer_id == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_id cannot be written at version 5')
+    if not (o.v3_and_below_producer_epoch == 0):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version 5')
+    if not (o.v3_and_below_topics == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version 5')
+    buf = w.buf
+    if (a1 := o.transactions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AddPartitionsToTxnTransaction_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnRequest = {
+    0: _w_AddPartitionsToTxnRequest_0,
+    1: _w_AddPartitionsToTxnRequest_1,
+    2: _w_AddPartitionsToTxnRequest_2,
+    3: _w_AddPartitionsToTxnRequest_3,
+    4: _w_AddPartitionsToTxnRequest_4,
+    5: _w_AddPartitionsToTxnRequest_5,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -24,25 +45,20 @@ class AddPartitionsToTxnPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnPartitionResult:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.partition_index, o.partition_error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AddPartitionsToTxnPartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnPartitionResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.buf += _P0.pack(self.partition_index, self.partition_error_code)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AddPartitionsToTxnPartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -53,33 +69,20 @@ class AddPartitionsToTxnTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTopicResult:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.results_by_partition = None if n is None else [AddPartitionsToTxnPartitionResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AddPartitionsToTxnTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnTopicResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.string(self.name, flex, False)
-        if self.results_by_partition is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.results_by_partition), flex, False)
-            for e in self.results_by_partition:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AddPartitionsToTxnTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -90,47 +93,20 @@ class AddPartitionsToTxnResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnResult:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 4:
-            o.transactional_id = r.string(flex, False)
-        else:
-            o.transactional_id = ''
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.topic_results = None if n is None else [AddPartitionsToTxnTopicResult.read(r, v) for _ in range(n)]
-        else:
-            o.topic_results = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AddPartitionsToTxnResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        if v >= 4:
-            w.string(self.transactional_id, flex, False)
-        else:
-            if self.transactional_id != '':
-                raise UnsupportedFieldError(f'AddPartitionsToTxnResult.transactional_id cannot be written at version {v}')
-        if v >= 4:
-            if self.topic_results is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.topic_results), flex, False)
-                for e in self.topic_results:
-                    e.write(w, v)
-        else:
-            if self.topic_results != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnResult.topic_results cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AddPartitionsToTxnResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -149,62 +125,560 @@ class AddPartitionsToTxnResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnResponse:
-        if not 0 <= v <= 5:
+        fn = _R_AddPartitionsToTxnResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        if v >= 4:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.results_by_transaction = None if n is None else [AddPartitionsToTxnResult.read(r, v) for _ in range(n)]
-        else:
-            o.results_by_transaction = []
-        if v <= 3:
-            n = r.array_len(flex, False, 1)
-            o.results_by_topic_v3_and_below = None if n is None else [AddPartitionsToTxnTopicResult.read(r, v) for _ in range(n)]
-        else:
-            o.results_by_topic_v3_and_below = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_AddPartitionsToTxnResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v)
-        flex = v >= 3
-        w.int32(self.throttle_time_ms)
-        if v >= 4:
-            w.int16(self.error_code)
-        if v >= 4:
-            if self.results_by_transaction is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.results_by_transaction), flex, False)
-                for e in self.results_by_transaction:
-                    e.write(w, v)
+        fn(self, w)
+
+
+def _r_AddPartitionsToTxnPartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnPartitionResult)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.partition_error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnPartitionResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnPartitionResult)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.partition_error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnPartitionResult = {
+    0: _r_AddPartitionsToTxnPartitionResult_0,
+    1: _r_AddPartitionsToTxnPartitionResult_0,
+    2: _r_AddPartitionsToTxnPartitionResult_0,
+    3: _r_AddPartitionsToTxnPartitionResult_3,
+    4: _r_AddPartitionsToTxnPartitionResult_3,
+    5: _r_AddPartitionsToTxnPartitionResult_3,
+}
+
+
+def _w_AddPartitionsToTxnPartitionResult_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.partition_error_code)
+
+
+def _w_AddPartitionsToTxnPartitionResult_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.partition_error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnPartitionResult = {
+    0: _w_AddPartitionsToTxnPartitionResult_0,
+    1: _w_AddPartitionsToTxnPartitionResult_0,
+    2: _w_AddPartitionsToTxnPartitionResult_0,
+    3: _w_AddPartitionsToTxnPartitionResult_3,
+    4: _w_AddPartitionsToTxnPartitionResult_3,
+    5: _w_AddPartitionsToTxnPartitionResult_3,
+}
+
+
+def _r_AddPartitionsToTxnTopicResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTopicResult)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnPartitionResult_0(buf, pos, end)
+        a2.append(e3)
+    o.results_by_partition = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnTopicResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnTopicResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AddPartitionsToTxnPartitionResult_3(buf, pos, end)
+        a3.append(e4)
+    o.results_by_partition = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnTopicResult = {
+    0: _r_AddPartitionsToTxnTopicResult_0,
+    1: _r_AddPartitionsToTxnTopicResult_0,
+    2: _r_AddPartitionsToTxnTopicResult_0,
+    3: _r_AddPartitionsToTxnTopicResult_3,
+    4: _r_AddPartitionsToTxnTopicResult_3,
+    5: _r_AddPartitionsToTxnTopicResult_3,
+}
+
+
+def _w_AddPartitionsToTxnTopicResult_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.results_by_partition) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AddPartitionsToTxnPartitionResult_0(e4, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnTopicResult_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.results_by_partition) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.results_by_transaction != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_transaction cannot be written at version {v}')
-        if v <= 3:
-            if self.results_by_topic_v3_and_below is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.results_by_topic_v3_and_below), flex, False)
-                for e in self.results_by_topic_v3_and_below:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AddPartitionsToTxnPartitionResult_3(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnTopicResult = {
+    0: _w_AddPartitionsToTxnTopicResult_0,
+    1: _w_AddPartitionsToTxnTopicResult_0,
+    2: _w_AddPartitionsToTxnTopicResult_0,
+    3: _w_AddPartitionsToTxnTopicResult_3,
+    4: _w_AddPartitionsToTxnTopicResult_3,
+    5: _w_AddPartitionsToTxnTopicResult_3,
+}
+
+
+def _r_AddPartitionsToTxnResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResult)
+    o.transactional_id = ''
+    o.topic_results = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResult)
+    o.transactional_id = ''
+    o.topic_results = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AddPartitionsToTxnResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AddPartitionsToTxnTopicResult_3(buf, pos, end)
+        a3.append(e4)
+    o.topic_results = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnResult = {
+    0: _r_AddPartitionsToTxnResult_0,
+    1: _r_AddPartitionsToTxnResult_0,
+    2: _r_AddPartitionsToTxnResult_0,
+    3: _r_AddPartitionsToTxnResult_3,
+    4: _r_AddPartitionsToTxnResult_4,
+    5: _r_AddPartitionsToTxnResult_4,
+}
+
+
+def _w_AddPartitionsToTxnResult_0(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 0')
+    if not (o.topic_results == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnResult_1(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 1')
+    if not (o.topic_results == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnResult_2(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 2')
+    if not (o.topic_results == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_AddPartitionsToTxnResult_3(o: Any, w: Writer) -> None:
+    if not (o.transactional_id == ''):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 3')
+    if not (o.topic_results == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 3')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnResult_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topic_results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.results_by_topic_v3_and_below != []:
-                raise UnsupportedFieldError(f'AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AddPartitionsToTxnTopicResult_3(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnResult = {
+    0: _w_AddPartitionsToTxnResult_0,
+    1: _w_AddPartitionsToTxnResult_1,
+    2: _w_AddPartitionsToTxnResult_2,
+    3: _w_AddPartitionsToTxnResult_3,
+    4: _w_AddPartitionsToTxnResult_4,
+    5: _w_AddPartitionsToTxnResult_4,
+}
+
+
+def _r_AddPartitionsToTxnResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnTopicResult_0(buf, pos, end)
+        a2.append(e3)
+    o.results_by_topic_v3_and_below = a2
+    o.error_code = 0
+    o.results_by_transaction = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AddPartitionsToTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnTopicResult_3(buf, pos, end)
+        a2.append(e3)
+    o.results_by_topic_v3_and_below = a2
+    o.error_code = 0
+    o.results_by_transaction = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AddPartitionsToTxnResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AddPartitionsToTxnResult_4(buf, pos, end)
+        a2.append(e3)
+    o.results_by_transaction = a2
+    o.results_by_topic_v3_and_below = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AddPartitionsToTxnResponse = {
+    0: _r_AddPartitionsToTxnResponse_0,
+    1: _r_AddPartitionsToTxnResponse_0,
+    2: _r_AddPartitionsToTxnResponse_0,
+    3: _r_AddPartitionsToTxnResponse_3,
+    4: _r_AddPartitionsToTxnResponse_4,
+    5: _r_AddPartitionsToTxnResponse_4,
+}
+
+
+def _w_AddPartitionsToTxnResponse_0(o: Any, w: Writer) -> None:
+    if not (o.results_by_transaction == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 0')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results_by_topic_v3_and_below) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnResponse_1(o: Any, w: Writer) -> None:
+    if not (o.results_by_transaction == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 1')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results_by_topic_v3_and_below) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnResponse_2(o: Any, w: Writer) -> None:
+    if not (o.results_by_transaction == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 2')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results_by_topic_v3_and_below) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+        buf = w.buf
+
+
+def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
+    if not (o.results_by_transaction == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 3')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results_by_topic_v3_and_below) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AddPartitionsToTxnTopicResult_3(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnResponse_4(o: Any, w: Writer) -> None:
+    if not (o.results_by_topic_v3_and_below == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.results_by_transaction) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AddPartitionsToTxnResult_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AddPartitionsToTxnResponse_5(o: Any, w: Writer) -> None:
+    if not (o.results_by_topic_v3_and_below == []):
+        raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.results_by_transaction) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AddPartitionsToTxnResult_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AddPartitionsToTxnResponse = {
+    0: _w_AddPartitionsToTxnResponse_0,
+    1: _w_AddPartitionsToTxnResponse_1,
+    2: _w_AddPartitionsToTxnResponse_2,
+    3: _w_AddPartitionsToTxnResponse_3,
+    4: _w_AddPartitionsToTxnResponse_4,
+    5: _w_AddPartitionsToTxnResponse_5,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>d?')
+_P1 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -24,27 +45,20 @@ class EntityData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntityData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.entity_type = r.string(flex, False)
-        o.entity_name = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_EntityData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EntityData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.entity_type, flex, False)
-        w.string(self.entity_name, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_EntityData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,27 +70,20 @@ class OpData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OpData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.key = r.string(flex, False)
-        o.value, o.remove = _P0.unpack_from(r.buf, r._take(9))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OpData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OpData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.key, flex, False)
-        w.buf += _P0.pack(self.value, self.remove)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OpData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -87,39 +94,20 @@ class EntryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntryData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.entity = None if n is None else [EntityData.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.ops = None if n is None else [OpData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_EntryData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EntryData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        if self.entity is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.entity), flex, False)
-            for e in self.entity:
-                e.write(w, v)
-        if self.ops is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.ops), flex, False)
-            for e in self.ops:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_EntryData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -136,34 +124,382 @@ class AlterClientQuotasRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterClientQuotasRequest:
-        if not 0 <= v <= 1:
+        fn = _R_AlterClientQuotasRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.entries = None if n is None else [EntryData.read(r, v) for _ in range(n)]
-        o.validate_only = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterClientQuotasRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_AlterClientQuotasRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v)
-        flex = v >= 1
-        if self.entries is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_EntityData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EntityData)
+    o.entity_type, pos = _rs16(buf, pos, end, False)
+    o.entity_name, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EntityData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.entity_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.entity_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.entity_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.entity_name, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EntityData = {
+    0: _r_EntityData_0,
+    1: _r_EntityData_1,
+}
+
+
+def _w_EntityData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.entity_type, False)
+    _ws16(buf, o.entity_name, True)
+
+
+def _w_EntityData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.entity_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.entity_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EntityData = {
+    0: _w_EntityData_0,
+    1: _w_EntityData_1,
+}
+
+
+def _r_OpData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OpData)
+    o.key, pos = _rs16(buf, pos, end, False)
+    if pos + 9 > end:
+        _trunc(pos, 9, end)
+    o.value, o.remove = _P0.unpack_from(buf, pos)
+    pos += 9
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OpData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OpData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos + 9 > end:
+        _trunc(pos, 9, end)
+    o.value, o.remove = _P0.unpack_from(buf, pos)
+    pos += 9
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OpData = {
+    0: _r_OpData_0,
+    1: _r_OpData_1,
+}
+
+
+def _w_OpData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.key, False)
+    buf += _P0.pack(o.value, o.remove)
+
+
+def _w_OpData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.value, o.remove)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OpData = {
+    0: _w_OpData_0,
+    1: _w_OpData_1,
+}
+
+
+def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EntryData)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_EntityData_0(buf, pos, end)
+        a2.append(e3)
+    o.entity = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_OpData_0(buf, pos, end)
+        a5.append(e6)
+    o.ops = a5
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EntryData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_EntityData_1(buf, pos, end)
+        a2.append(e3)
+    o.entity = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_OpData_1(buf, pos, end)
+        a5.append(e6)
+    o.ops = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EntryData = {
+    0: _r_EntryData_0,
+    1: _r_EntryData_1,
+}
+
+
+def _w_EntryData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.entity) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_EntityData_0(e2, w)
+        buf = w.buf
+    if (a3 := o.ops) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OpData_0(e4, w)
+        buf = w.buf
+
+
+def _w_EntryData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.entity) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.entries), flex, False)
-            for e in self.entries:
-                e.write(w, v)
-        w.bool(self.validate_only)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_EntityData_1(e3, w)
+        buf = w.buf
+    if (a4 := o.ops) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_OpData_1(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EntryData = {
+    0: _w_EntryData_0,
+    1: _w_EntryData_1,
+}
+
+
+def _r_AlterClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterClientQuotasRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_EntryData_0(buf, pos, end)
+        a2.append(e3)
+    o.entries = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.validate_only, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AlterClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterClientQuotasRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_EntryData_1(buf, pos, end)
+        a2.append(e3)
+    o.entries = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.validate_only, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterClientQuotasRequest = {
+    0: _r_AlterClientQuotasRequest_0,
+    1: _r_AlterClientQuotasRequest_1,
+}
+
+
+def _w_AlterClientQuotasRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.entries) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_EntryData_0(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.validate_only)
+
+
+def _w_AlterClientQuotasRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.entries) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_EntryData_1(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.validate_only)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterClientQuotasRequest = {
+    0: _w_AlterClientQuotasRequest_0,
+    1: _w_AlterClientQuotasRequest_1,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -22,27 +45,20 @@ class AlterableConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterableConfig:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.value = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AlterableConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterableConfig: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.name, flex, False)
-        w.string(self.value, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AlterableConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -54,35 +70,20 @@ class AlterConfigsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResource:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.configs = None if n is None else [AlterableConfig.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AlterConfigsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterConfigsResource: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        if self.configs is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.configs), flex, False)
-            for e in self.configs:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AlterConfigsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -99,34 +100,302 @@ class AlterConfigsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsRequest:
-        if not 0 <= v <= 2:
+        fn = _R_AlterConfigsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.resources = None if n is None else [AlterConfigsResource.read(r, v) for _ in range(n)]
-        o.validate_only = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterConfigsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_AlterConfigsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v)
-        flex = v >= 2
-        if self.resources is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_AlterableConfig_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterableConfig)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.value, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AlterableConfig_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterableConfig)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterableConfig = {
+    0: _r_AlterableConfig_0,
+    1: _r_AlterableConfig_0,
+    2: _r_AlterableConfig_2,
+}
+
+
+def _w_AlterableConfig_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    _ws16(buf, o.value, True)
+
+
+def _w_AlterableConfig_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterableConfig = {
+    0: _w_AlterableConfig_0,
+    1: _w_AlterableConfig_0,
+    2: _w_AlterableConfig_2,
+}
+
+
+def _r_AlterConfigsResource_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterConfigsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AlterableConfig_0(buf, pos, end)
+        a2.append(e3)
+    o.configs = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AlterConfigsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterConfigsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AlterableConfig_2(buf, pos, end)
+        a3.append(e4)
+    o.configs = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterConfigsResource = {
+    0: _r_AlterConfigsResource_0,
+    1: _r_AlterConfigsResource_0,
+    2: _r_AlterConfigsResource_2,
+}
+
+
+def _w_AlterConfigsResource_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    if (a3 := o.configs) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AlterableConfig_0(e4, w)
+        buf = w.buf
+
+
+def _w_AlterConfigsResource_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.configs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.resources), flex, False)
-            for e in self.resources:
-                e.write(w, v)
-        w.bool(self.validate_only)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AlterableConfig_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterConfigsResource = {
+    0: _w_AlterConfigsResource_0,
+    1: _w_AlterConfigsResource_0,
+    2: _w_AlterConfigsResource_2,
+}
+
+
+def _r_AlterConfigsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterConfigsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AlterConfigsResource_0(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.validate_only, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AlterConfigsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterConfigsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AlterConfigsResource_2(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.validate_only, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterConfigsRequest = {
+    0: _r_AlterConfigsRequest_0,
+    1: _r_AlterConfigsRequest_0,
+    2: _r_AlterConfigsRequest_2,
+}
+
+
+def _w_AlterConfigsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AlterConfigsResource_0(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.validate_only)
+
+
+def _w_AlterConfigsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AlterConfigsResource_2(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.validate_only)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterConfigsRequest = {
+    0: _w_AlterConfigsRequest_0,
+    1: _w_AlterConfigsRequest_0,
+    2: _w_AlterConfigsRequest_2,
+}

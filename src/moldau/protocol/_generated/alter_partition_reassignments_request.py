@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>i?')
 
 
 @dataclass(slots=True)
@@ -22,33 +45,20 @@ class ReassignablePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignablePartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        n = r.array_len(flex, True, 4)
-        o.replicas = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReassignablePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReassignablePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.partition_index)
-        if self.replicas is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.replicas), flex, True)
-            for e in self.replicas:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReassignablePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -59,33 +69,20 @@ class ReassignableTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignableTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [ReassignablePartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReassignableTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReassignableTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReassignableTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -103,43 +100,284 @@ class AlterPartitionReassignmentsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionReassignmentsRequest:
-        if not 0 <= v <= 1:
+        fn = _R_AlterPartitionReassignmentsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.timeout_ms = r.int32()
-        if v >= 1:
-            o.allow_replication_factor_change = r.bool()
-        else:
-            o.allow_replication_factor_change = True
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [ReassignableTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterPartitionReassignmentsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_AlterPartitionReassignmentsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v)
-        flex = True
-        w.int32(self.timeout_ms)
-        if v >= 1:
-            w.bool(self.allow_replication_factor_change)
+        fn(self, w)
+
+
+def _r_ReassignablePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReassignablePartition)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 4)
+    if n1 is None:
+        o.replicas = None
+    else:
+        o.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+        pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReassignablePartition = {
+    0: _r_ReassignablePartition_0,
+    1: _r_ReassignablePartition_0,
+}
+
+
+def _w_ReassignablePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index)
+    if (a1 := o.replicas) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.allow_replication_factor_change != True:
-                raise UnsupportedFieldError(f'AlterPartitionReassignmentsRequest.allow_replication_factor_change cannot be written at version {v}')
-        if self.topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReassignablePartition = {
+    0: _w_ReassignablePartition_0,
+    1: _w_ReassignablePartition_0,
+}
+
+
+def _r_ReassignableTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReassignableTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_ReassignablePartition_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReassignableTopic = {
+    0: _r_ReassignableTopic_0,
+    1: _r_ReassignableTopic_0,
+}
+
+
+def _w_ReassignableTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_ReassignablePartition_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReassignableTopic = {
+    0: _w_ReassignableTopic_0,
+    1: _w_ReassignableTopic_0,
+}
+
+
+def _r_AlterPartitionReassignmentsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterPartitionReassignmentsRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReassignableTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.allow_replication_factor_change = True
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AlterPartitionReassignmentsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterPartitionReassignmentsRequest)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.timeout_ms, o.allow_replication_factor_change = _P1.unpack_from(buf, pos)
+    pos += 5
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReassignableTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterPartitionReassignmentsRequest = {
+    0: _r_AlterPartitionReassignmentsRequest_0,
+    1: _r_AlterPartitionReassignmentsRequest_1,
+}
+
+
+def _w_AlterPartitionReassignmentsRequest_0(o: Any, w: Writer) -> None:
+    if not (o.allow_replication_factor_change == True):
+        raise UnsupportedFieldError('AlterPartitionReassignmentsRequest.allow_replication_factor_change cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.timeout_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReassignableTopic_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AlterPartitionReassignmentsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.timeout_ms, o.allow_replication_factor_change)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReassignableTopic_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterPartitionReassignmentsRequest = {
+    0: _w_AlterPartitionReassignmentsRequest_0,
+    1: _w_AlterPartitionReassignmentsRequest_1,
+}

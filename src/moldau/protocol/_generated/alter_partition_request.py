@@ -9,13 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
 _P1 = struct.Struct('>ii')
-_P2 = struct.Struct('>bi')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>bi')
 
 
 @dataclass(slots=True)
@@ -26,35 +47,20 @@ class BrokerState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerState:
-        flex = True
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
-        else:
-            o.broker_id = 0
-            o.broker_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_BrokerState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BrokerState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if v >= 3:
-            w.buf += _P0.pack(self.broker_id, self.broker_epoch)
-        else:
-            if self.broker_id != 0:
-                raise UnsupportedFieldError(f'BrokerState.broker_id cannot be written at version {v}')
-            if self.broker_epoch != -1:
-                raise UnsupportedFieldError(f'BrokerState.broker_epoch cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_BrokerState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -69,57 +75,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.leader_epoch = _P1.unpack_from(r.buf, r._take(8))
-        if v <= 2:
-            n = r.array_len(flex, False, 4)
-            o.new_isr = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.new_isr = []
-        if v >= 3:
-            n = r.array_len(flex, False, 1)
-            o.new_isr_with_epochs = None if n is None else [BrokerState.read(r, v) for _ in range(n)]
-        else:
-            o.new_isr_with_epochs = []
-        o.leader_recovery_state, o.partition_epoch = _P2.unpack_from(r.buf, r._take(5))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P1.pack(self.partition_index, self.leader_epoch)
-        if v <= 2:
-            if self.new_isr is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.new_isr), flex, False)
-                for e in self.new_isr:
-                    w.int32(e)
-        else:
-            if self.new_isr != []:
-                raise UnsupportedFieldError(f'PartitionData.new_isr cannot be written at version {v}')
-        if v >= 3:
-            if self.new_isr_with_epochs is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.new_isr_with_epochs), flex, False)
-                for e in self.new_isr_with_epochs:
-                    e.write(w, v)
-        else:
-            if self.new_isr_with_epochs != []:
-                raise UnsupportedFieldError(f'PartitionData.new_isr_with_epochs cannot be written at version {v}')
-        w.buf += _P2.pack(self.leader_recovery_state, self.partition_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -130,33 +99,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -174,34 +130,482 @@ class AlterPartitionRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionRequest:
-        if not 2 <= v <= 3:
+        fn = _R_AlterPartitionRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.broker_id, o.broker_epoch = _P0.unpack_from(r.buf, r._take(12))
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterPartitionRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 2 <= v <= 3:
+        fn = _W_AlterPartitionRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
-        flex = True
-        w.buf += _P0.pack(self.broker_id, self.broker_epoch)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_BrokerState_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerState)
+    o.broker_id = 0
+    o.broker_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerState_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerState)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.broker_id, o.broker_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_BrokerState = {
+    2: _r_BrokerState_2,
+    3: _r_BrokerState_3,
+}
+
+
+def _w_BrokerState_2(o: Any, w: Writer) -> None:
+    if not (o.broker_id == 0):
+        raise UnsupportedFieldError('BrokerState.broker_id cannot be written at version 2')
+    if not (o.broker_epoch == -1):
+        raise UnsupportedFieldError('BrokerState.broker_epoch cannot be written at version 2')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerState_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_BrokerState = {
+    2: _w_BrokerState_2,
+    3: _w_BrokerState_3,
+}
+
+
+def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.partition_index, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.new_isr = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.leader_recovery_state, o.partition_epoch = _P3.unpack_from(buf, pos)
+    pos += 5
+    o.new_isr_with_epochs = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_PartitionData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.partition_index, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_BrokerState_3(buf, pos, end)
+        a2.append(e3)
+    o.new_isr_with_epochs = a2
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.leader_recovery_state, o.partition_epoch = _P3.unpack_from(buf, pos)
+    pos += 5
+    o.new_isr = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    2: _r_PartitionData_2,
+    3: _r_PartitionData_3,
+}
+
+
+def _w_PartitionData_2(o: Any, w: Writer) -> None:
+    if not (o.new_isr_with_epochs == []):
+        raise UnsupportedFieldError('PartitionData.new_isr_with_epochs cannot be written at version 2')
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.leader_epoch)
+    if (a1 := o.new_isr) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P2.pack(e3)
+    buf += _P3.pack(o.leader_recovery_state, o.partition_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_PartitionData_3(o: Any, w: Writer) -> None:
+    if not (o.new_isr == []):
+        raise UnsupportedFieldError('PartitionData.new_isr cannot be written at version 3')
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.leader_epoch)
+    if (a1 := o.new_isr_with_epochs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_BrokerState_3(e3, w)
+        buf = w.buf
+    buf += _P3.pack(o.leader_recovery_state, o.partition_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    2: _w_PartitionData_2,
+    3: _w_PartitionData_3,
+}
+
+
+def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_2(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_3(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    2: _r_TopicData_2,
+    3: _r_TopicData_3,
+}
+
+
+def _w_TopicData_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionData_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicData_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionData_3(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    2: _w_TopicData_2,
+    3: _w_TopicData_3,
+}
+
+
+def _r_AlterPartitionRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterPartitionRequest)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.broker_id, o.broker_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_AlterPartitionRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterPartitionRequest)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.broker_id, o.broker_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_3(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterPartitionRequest = {
+    2: _r_AlterPartitionRequest_2,
+    3: _r_AlterPartitionRequest_3,
+}
+
+
+def _w_AlterPartitionRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicData_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_AlterPartitionRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicData_3(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterPartitionRequest = {
+    2: _w_AlterPartitionRequest_2,
+    3: _w_AlterPartitionRequest_3,
+}

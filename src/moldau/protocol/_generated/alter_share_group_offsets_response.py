@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
@@ -25,27 +45,20 @@ class AlterShareGroupOffsetsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponsePartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AlterShareGroupOffsetsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterShareGroupOffsetsResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.partition_index, self.error_code)
-        w.string(self.error_message, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AlterShareGroupOffsetsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -57,35 +70,20 @@ class AlterShareGroupOffsetsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponseTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [AlterShareGroupOffsetsResponsePartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AlterShareGroupOffsetsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterShareGroupOffsetsResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic_name, flex, False)
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AlterShareGroupOffsetsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -104,36 +102,223 @@ class AlterShareGroupOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponse:
-        if not 0 <= v <= 0:
+        fn = _R_AlterShareGroupOffsetsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        n = r.array_len(flex, False, 1)
-        o.responses = None if n is None else [AlterShareGroupOffsetsResponseTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_AlterShareGroupOffsetsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        if self.responses is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_AlterShareGroupOffsetsResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterShareGroupOffsetsResponsePartition)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterShareGroupOffsetsResponsePartition = {
+    0: _r_AlterShareGroupOffsetsResponsePartition_0,
+}
+
+
+def _w_AlterShareGroupOffsetsResponsePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterShareGroupOffsetsResponsePartition = {
+    0: _w_AlterShareGroupOffsetsResponsePartition_0,
+}
+
+
+def _r_AlterShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterShareGroupOffsetsResponseTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AlterShareGroupOffsetsResponsePartition_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterShareGroupOffsetsResponseTopic = {
+    0: _r_AlterShareGroupOffsetsResponseTopic_0,
+}
+
+
+def _w_AlterShareGroupOffsetsResponseTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.topic_id.bytes
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.responses), flex, False)
-            for e in self.responses:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AlterShareGroupOffsetsResponsePartition_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterShareGroupOffsetsResponseTopic = {
+    0: _w_AlterShareGroupOffsetsResponseTopic_0,
+}
+
+
+def _r_AlterShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterShareGroupOffsetsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AlterShareGroupOffsetsResponseTopic_0(buf, pos, end)
+        a3.append(e4)
+    o.responses = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterShareGroupOffsetsResponse = {
+    0: _r_AlterShareGroupOffsetsResponse_0,
+}
+
+
+def _w_AlterShareGroupOffsetsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (a3 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AlterShareGroupOffsetsResponseTopic_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterShareGroupOffsetsResponse = {
+    0: _w_AlterShareGroupOffsetsResponse_0,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>bi')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>bi')
 
 
 @dataclass(slots=True)
@@ -24,27 +45,20 @@ class ScramCredentialDeletion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialDeletion:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.mechanism = r.int8()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ScramCredentialDeletion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ScramCredentialDeletion: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.int8(self.mechanism)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ScramCredentialDeletion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -58,31 +72,20 @@ class ScramCredentialUpsertion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialUpsertion:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.mechanism, o.iterations = _P0.unpack_from(r.buf, r._take(5))
-        o.salt = r.bytes(flex, False)
-        o.salted_password = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ScramCredentialUpsertion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ScramCredentialUpsertion: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.buf += _P0.pack(self.mechanism, self.iterations)
-        w.bytes(self.salt, flex, False)
-        w.bytes(self.salted_password, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ScramCredentialUpsertion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -99,40 +102,214 @@ class AlterUserScramCredentialsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterUserScramCredentialsRequest:
-        if not 0 <= v <= 0:
+        fn = _R_AlterUserScramCredentialsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.deletions = None if n is None else [ScramCredentialDeletion.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.upsertions = None if n is None else [ScramCredentialUpsertion.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterUserScramCredentialsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_AlterUserScramCredentialsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v)
-        flex = True
-        if self.deletions is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ScramCredentialDeletion_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ScramCredentialDeletion)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.mechanism, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ScramCredentialDeletion = {
+    0: _r_ScramCredentialDeletion_0,
+}
+
+
+def _w_ScramCredentialDeletion_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.mechanism)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ScramCredentialDeletion = {
+    0: _w_ScramCredentialDeletion_0,
+}
+
+
+def _r_ScramCredentialUpsertion_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ScramCredentialUpsertion)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.mechanism, o.iterations = _P1.unpack_from(buf, pos)
+    pos += 5
+    o.salt, pos = _rcb(buf, pos, end, False)
+    o.salted_password, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ScramCredentialUpsertion = {
+    0: _r_ScramCredentialUpsertion_0,
+}
+
+
+def _w_ScramCredentialUpsertion_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.mechanism, o.iterations)
+    w.bytes(o.salt, True, False)
+    buf = w.buf
+    w.bytes(o.salted_password, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ScramCredentialUpsertion = {
+    0: _w_ScramCredentialUpsertion_0,
+}
+
+
+def _r_AlterUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AlterUserScramCredentialsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ScramCredentialDeletion_0(buf, pos, end)
+        a2.append(e3)
+    o.deletions = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ScramCredentialUpsertion_0(buf, pos, end)
+        a5.append(e6)
+    o.upsertions = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AlterUserScramCredentialsRequest = {
+    0: _r_AlterUserScramCredentialsRequest_0,
+}
+
+
+def _w_AlterUserScramCredentialsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.deletions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.deletions), flex, False)
-            for e in self.deletions:
-                e.write(w, v)
-        if self.upsertions is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ScramCredentialDeletion_0(e3, w)
+        buf = w.buf
+    if (a4 := o.upsertions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.upsertions), flex, False)
-            for e in self.upsertions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ScramCredentialUpsertion_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AlterUserScramCredentialsRequest = {
+    0: _w_AlterUserScramCredentialsRequest_0,
+}

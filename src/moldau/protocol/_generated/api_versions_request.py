@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -28,36 +48,96 @@ class ApiVersionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersionsRequest:
-        if not 0 <= v <= 4:
+        fn = _R_ApiVersionsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.client_software_name = r.string(flex, False)
-        else:
-            o.client_software_name = ''
-        if v >= 3:
-            o.client_software_version = r.string(flex, False)
-        else:
-            o.client_software_version = ''
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ApiVersionsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_ApiVersionsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v)
-        flex = v >= 3
-        if v >= 3:
-            w.string(self.client_software_name, flex, False)
-        if v >= 3:
-            w.string(self.client_software_version, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_ApiVersionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersionsRequest)
+    o.client_software_name = ''
+    o.client_software_version = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ApiVersionsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersionsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.client_software_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.client_software_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.client_software_version = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.client_software_version, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ApiVersionsRequest = {
+    0: _r_ApiVersionsRequest_0,
+    1: _r_ApiVersionsRequest_0,
+    2: _r_ApiVersionsRequest_0,
+    3: _r_ApiVersionsRequest_3,
+    4: _r_ApiVersionsRequest_3,
+}
+
+
+def _w_ApiVersionsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+
+
+def _w_ApiVersionsRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.client_software_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.client_software_version) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ApiVersionsRequest = {
+    0: _w_ApiVersionsRequest_0,
+    1: _w_ApiVersionsRequest_0,
+    2: _w_ApiVersionsRequest_0,
+    3: _w_ApiVersionsRequest_3,
+    4: _w_ApiVersionsRequest_3,
+}

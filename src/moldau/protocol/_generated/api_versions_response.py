@@ -9,12 +9,36 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>hhh')
 _P1 = struct.Struct('>hh')
+_P2 = struct.Struct('>h')
+_P3 = struct.Struct('>i')
+_P4 = struct.Struct('>q')
+_P5 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -26,25 +50,20 @@ class ApiVersion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersion:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.api_key, o.min_version, o.max_version = _P0.unpack_from(r.buf, r._take(6))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ApiVersion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ApiVersion: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.buf += _P0.pack(self.api_key, self.min_version, self.max_version)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ApiVersion.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,44 +75,20 @@ class SupportedFeatureKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SupportedFeatureKey:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 3:
-            o.min_version, o.max_version = _P1.unpack_from(r.buf, r._take(4))
-        else:
-            o.min_version = 0
-            o.max_version = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_SupportedFeatureKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SupportedFeatureKey: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        if v >= 3:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'SupportedFeatureKey.name cannot be written at version {v}')
-        if v >= 3:
-            w.buf += _P1.pack(self.min_version, self.max_version)
-        else:
-            if self.min_version != 0:
-                raise UnsupportedFieldError(f'SupportedFeatureKey.min_version cannot be written at version {v}')
-            if self.max_version != 0:
-                raise UnsupportedFieldError(f'SupportedFeatureKey.max_version cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_SupportedFeatureKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -105,44 +100,20 @@ class FinalizedFeatureKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FinalizedFeatureKey:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 3:
-            o.max_version_level, o.min_version_level = _P1.unpack_from(r.buf, r._take(4))
-        else:
-            o.max_version_level = 0
-            o.min_version_level = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_FinalizedFeatureKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FinalizedFeatureKey: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        if v >= 3:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'FinalizedFeatureKey.name cannot be written at version {v}')
-        if v >= 3:
-            w.buf += _P1.pack(self.max_version_level, self.min_version_level)
-        else:
-            if self.max_version_level != 0:
-                raise UnsupportedFieldError(f'FinalizedFeatureKey.max_version_level cannot be written at version {v}')
-            if self.min_version_level != 0:
-                raise UnsupportedFieldError(f'FinalizedFeatureKey.min_version_level cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_FinalizedFeatureKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -164,79 +135,517 @@ class ApiVersionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersionsResponse:
-        if not 0 <= v <= 4:
+        fn = _R_ApiVersionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        n = r.array_len(flex, False, 1)
-        o.api_keys = None if n is None else [ApiVersion.read(r, v) for _ in range(n)]
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.supported_features = []
-        o.finalized_features_epoch = -1
-        o.finalized_features = []
-        o.zk_migration_ready = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 3:
-                    n = sub.array_len(True, False, 1)
-                    o.supported_features = None if n is None else [SupportedFeatureKey.read(sub, v) for _ in range(n)]
-                elif tag == 1 and v >= 3:
-                    o.finalized_features_epoch = sub.int64()
-                elif tag == 2 and v >= 3:
-                    n = sub.array_len(True, False, 1)
-                    o.finalized_features = None if n is None else [FinalizedFeatureKey.read(sub, v) for _ in range(n)]
-                elif tag == 3 and v >= 3:
-                    o.zk_migration_ready = sub.bool()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ApiVersionsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_ApiVersionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v)
-        flex = v >= 3
-        w.int16(self.error_code)
-        if self.api_keys is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ApiVersion_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersion)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.api_key, o.min_version, o.max_version = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ApiVersion_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersion)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.api_key, o.min_version, o.max_version = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ApiVersion = {
+    0: _r_ApiVersion_0,
+    1: _r_ApiVersion_0,
+    2: _r_ApiVersion_0,
+    3: _r_ApiVersion_3,
+    4: _r_ApiVersion_3,
+}
+
+
+def _w_ApiVersion_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.api_key, o.min_version, o.max_version)
+
+
+def _w_ApiVersion_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.api_key, o.min_version, o.max_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ApiVersion = {
+    0: _w_ApiVersion_0,
+    1: _w_ApiVersion_0,
+    2: _w_ApiVersion_0,
+    3: _w_ApiVersion_3,
+    4: _w_ApiVersion_3,
+}
+
+
+def _r_SupportedFeatureKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SupportedFeatureKey)
+    o.name = ''
+    o.min_version = 0
+    o.max_version = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SupportedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SupportedFeatureKey)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.min_version, o.max_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SupportedFeatureKey = {
+    0: _r_SupportedFeatureKey_0,
+    1: _r_SupportedFeatureKey_0,
+    2: _r_SupportedFeatureKey_0,
+    3: _r_SupportedFeatureKey_3,
+    4: _r_SupportedFeatureKey_3,
+}
+
+
+def _w_SupportedFeatureKey_0(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 0')
+    if not (o.min_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 0')
+    if not (o.max_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_SupportedFeatureKey_1(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 1')
+    if not (o.min_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 1')
+    if not (o.max_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_SupportedFeatureKey_2(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 2')
+    if not (o.min_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 2')
+    if not (o.max_version == 0):
+        raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_SupportedFeatureKey_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.min_version, o.max_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SupportedFeatureKey = {
+    0: _w_SupportedFeatureKey_0,
+    1: _w_SupportedFeatureKey_1,
+    2: _w_SupportedFeatureKey_2,
+    3: _w_SupportedFeatureKey_3,
+    4: _w_SupportedFeatureKey_3,
+}
+
+
+def _r_FinalizedFeatureKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FinalizedFeatureKey)
+    o.name = ''
+    o.max_version_level = 0
+    o.min_version_level = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FinalizedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FinalizedFeatureKey)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.max_version_level, o.min_version_level = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FinalizedFeatureKey = {
+    0: _r_FinalizedFeatureKey_0,
+    1: _r_FinalizedFeatureKey_0,
+    2: _r_FinalizedFeatureKey_0,
+    3: _r_FinalizedFeatureKey_3,
+    4: _r_FinalizedFeatureKey_3,
+}
+
+
+def _w_FinalizedFeatureKey_0(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 0')
+    if not (o.max_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 0')
+    if not (o.min_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_FinalizedFeatureKey_1(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 1')
+    if not (o.max_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 1')
+    if not (o.min_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_FinalizedFeatureKey_2(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 2')
+    if not (o.max_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 2')
+    if not (o.min_version_level == 0):
+        raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_FinalizedFeatureKey_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.max_version_level, o.min_version_level)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FinalizedFeatureKey = {
+    0: _w_FinalizedFeatureKey_0,
+    1: _w_FinalizedFeatureKey_1,
+    2: _w_FinalizedFeatureKey_2,
+    3: _w_FinalizedFeatureKey_3,
+    4: _w_FinalizedFeatureKey_3,
+}
+
+
+def _r_ApiVersionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersionsResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ApiVersion_0(buf, pos, end)
+        a2.append(e3)
+    o.api_keys = a2
+    o.throttle_time_ms = 0
+    o.supported_features = []
+    o.finalized_features_epoch = -1
+    o.finalized_features = []
+    o.zk_migration_ready = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ApiVersionsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersionsResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ApiVersion_0(buf, pos, end)
+        a2.append(e3)
+    o.api_keys = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    o.supported_features = []
+    o.finalized_features_epoch = -1
+    o.finalized_features = []
+    o.zk_migration_ready = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ApiVersionsResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ApiVersion_3(buf, pos, end)
+        a2.append(e3)
+    o.api_keys = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    o.supported_features = []
+    o.finalized_features_epoch = -1
+    o.finalized_features = []
+    o.zk_migration_ready = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 1 > se - pos:
+                        _toolong(n4, se - pos)
+                else:
+                    n4, pos = _rcc(buf, pos, se, False, 1)
+                a5 = []
+                for _ in range(n4):
+                    e6, pos = _r_SupportedFeatureKey_3(buf, pos, se)
+                    a5.append(e6)
+                o.supported_features = a5
+            elif tag == 1:
+                if pos + 8 > se:
+                    _trunc(pos, 8, se)
+                o.finalized_features_epoch = _P4.unpack_from(buf, pos)[0]
+                pos += 8
+            elif tag == 2:
+                if pos < se and 0 < (n7 := buf[pos]) < 0x80:
+                    pos += 1
+                    n7 -= 1
+                    if n7 * 1 > se - pos:
+                        _toolong(n7, se - pos)
+                else:
+                    n7, pos = _rcc(buf, pos, se, False, 1)
+                a8 = []
+                for _ in range(n7):
+                    e9, pos = _r_FinalizedFeatureKey_3(buf, pos, se)
+                    a8.append(e9)
+                o.finalized_features = a8
+            elif tag == 3:
+                if pos + 1 > se:
+                    _trunc(pos, 1, se)
+                o.zk_migration_ready = _P5.unpack_from(buf, pos)[0]
+                pos += 1
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ApiVersionsResponse = {
+    0: _r_ApiVersionsResponse_0,
+    1: _r_ApiVersionsResponse_1,
+    2: _r_ApiVersionsResponse_1,
+    3: _r_ApiVersionsResponse_3,
+    4: _r_ApiVersionsResponse_3,
+}
+
+
+def _w_ApiVersionsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (a1 := o.api_keys) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ApiVersion_0(e2, w)
+        buf = w.buf
+
+
+def _w_ApiVersionsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (a1 := o.api_keys) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ApiVersion_0(e2, w)
+        buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+
+
+def _w_ApiVersionsResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (a1 := o.api_keys) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.api_keys), flex, False)
-            for e in self.api_keys:
-                e.write(w, v)
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 3 and self.supported_features != []:
-                sw = Writer()
-                if self.supported_features is None:
-                    sw.array_len(None, True, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ApiVersion_3(e3, w)
+        buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    tf = o.unknown_tagged_fields
+    if not (o.supported_features == [] and o.finalized_features_epoch == -1 and o.finalized_features == [] and o.zk_migration_ready == False):
+        tf = list(tf)
+        if not (o.supported_features == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.supported_features) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
                 else:
-                    sw.array_len(len(self.supported_features), True, False)
-                    for e in self.supported_features:
-                        e.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            if v >= 3 and self.finalized_features_epoch != -1:
-                sw = Writer()
-                sw.int64(self.finalized_features_epoch)
-                tf.append((1, sw.getvalue()))
-            if v >= 3 and self.finalized_features != []:
-                sw = Writer()
-                if self.finalized_features is None:
-                    sw.array_len(None, True, False)
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    _w_SupportedFeatureKey_3(e6, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+        if not (o.finalized_features_epoch == -1):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P4.pack(o.finalized_features_epoch)
+            tf.append((1, sw.getvalue()))
+        if not (o.finalized_features == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a7 := o.finalized_features) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n8 := len(a7) + 1) < 0x80:
+                    sb.append(n8)
                 else:
-                    sw.array_len(len(self.finalized_features), True, False)
-                    for e in self.finalized_features:
-                        e.write(sw, v)
-                tf.append((2, sw.getvalue()))
-            if v >= 3 and self.zk_migration_ready != False:
-                sw = Writer()
-                sw.bool(self.zk_migration_ready)
-                tf.append((3, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    _wuv(sb, n8)
+                for e9 in a7:
+                    _w_FinalizedFeatureKey_3(e9, sw)
+                sb = sw.buf
+            tf.append((2, sw.getvalue()))
+        if not (o.zk_migration_ready == False):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P5.pack(o.zk_migration_ready)
+            tf.append((3, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_ApiVersionsResponse = {
+    0: _w_ApiVersionsResponse_0,
+    1: _w_ApiVersionsResponse_1,
+    2: _w_ApiVersionsResponse_1,
+    3: _w_ApiVersionsResponse_3,
+    4: _w_ApiVersionsResponse_3,
+}

@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ii')
+_P0 = struct.Struct('>iii')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>ii')
+_P3 = struct.Struct('>H')
 
 
 @dataclass(slots=True)
@@ -26,33 +49,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        if v >= 1:
-            o.voter_directory_id = r.uuid()
-        else:
-            o.voter_directory_id = ZERO_UUID
-        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.int32(self.partition_index)
-        if v >= 1:
-            w.uuid(self.voter_directory_id)
-        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -63,33 +73,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -101,50 +98,20 @@ class LeaderEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderEndpoint:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 1:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 1:
-            o.port = r.uint16()
-        else:
-            o.port = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LeaderEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        if v >= 1:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
-        if v >= 1:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
-        if v >= 1:
-            w.uint16(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LeaderEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -163,52 +130,399 @@ class BeginQuorumEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BeginQuorumEpochRequest:
-        if not 0 <= v <= 1:
+        fn = _R_BeginQuorumEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.cluster_id = r.string(flex, True)
-        if v >= 1:
-            o.voter_id = r.int32()
-        else:
-            o.voter_id = -1
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        if v >= 1:
-            n = r.array_len(flex, False, 1)
-            o.leader_endpoints = None if n is None else [LeaderEndpoint.read(r, v) for _ in range(n)]
-        else:
-            o.leader_endpoints = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BeginQuorumEpochRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_BeginQuorumEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v)
-        flex = v >= 1
-        w.string(self.cluster_id, flex, True)
-        if v >= 1:
-            w.int32(self.voter_id)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.voter_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.voter_directory_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.leader_id, o.leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    0: _r_PartitionData_0,
+    1: _r_PartitionData_1,
+}
+
+
+def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.leader_id, o.leader_epoch)
+
+
+def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index)
+    buf += o.voter_directory_id.bytes
+    buf += _P2.pack(o.leader_id, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    0: _w_PartitionData_0,
+    1: _w_PartitionData_1,
+}
+
+
+def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    o.topic_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    0: _r_TopicData_0,
+    1: _r_TopicData_1,
+}
+
+
+def _w_TopicData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic_name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_0(e4, w)
+        buf = w.buf
+
+
+def _w_TopicData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 1:
-            if self.leader_endpoints is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.leader_endpoints), flex, False)
-                for e in self.leader_endpoints:
-                    e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    0: _w_TopicData_0,
+    1: _w_TopicData_1,
+}
+
+
+def _r_LeaderEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderEndpoint)
+    o.name = ''
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaderEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderEndpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderEndpoint = {
+    0: _r_LeaderEndpoint_0,
+    1: _r_LeaderEndpoint_1,
+}
+
+
+def _w_LeaderEndpoint_0(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('LeaderEndpoint.name cannot be written at version 0')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('LeaderEndpoint.host cannot be written at version 0')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('LeaderEndpoint.port cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_LeaderEndpoint_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P3.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderEndpoint = {
+    0: _w_LeaderEndpoint_0,
+    1: _w_LeaderEndpoint_1,
+}
+
+
+def _r_BeginQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BeginQuorumEpochRequest)
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.voter_id = -1
+    o.leader_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BeginQuorumEpochRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.voter_id, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TopicData_1(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_LeaderEndpoint_1(buf, pos, end)
+        a6.append(e7)
+    o.leader_endpoints = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_BeginQuorumEpochRequest = {
+    0: _r_BeginQuorumEpochRequest_0,
+    1: _r_BeginQuorumEpochRequest_1,
+}
+
+
+def _w_BeginQuorumEpochRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_TopicData_0(e4, w)
+        buf = w.buf
+
+
+def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.voter_id)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TopicData_1(e5, w)
+        buf = w.buf
+    if (a6 := o.leader_endpoints) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_LeaderEndpoint_1(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_BeginQuorumEpochRequest = {
+    0: _w_BeginQuorumEpochRequest_0,
+    1: _w_BeginQuorumEpochRequest_1,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iqq??')
@@ -35,51 +55,237 @@ class BrokerHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerHeartbeatRequest:
-        if not 0 <= v <= 2:
+        fn = _R_BrokerHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = _P0.unpack_from(r.buf, r._take(22))
-        o.offline_log_dirs = []
-        o.cordoned_log_dirs = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 1:
-                    n = sub.array_len(True, False, 16)
-                    o.offline_log_dirs = None if n is None else [sub.uuid() for _ in range(n)]
-                elif tag == 1 and v >= 2:
-                    n = sub.array_len(True, v >= 2, 16)
-                    o.cordoned_log_dirs = None if n is None else [sub.uuid() for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BrokerHeartbeatRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_BrokerHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
-        flex = True
-        w.buf += _P0.pack(self.broker_id, self.broker_epoch, self.current_metadata_offset, self.want_fence, self.want_shut_down)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 1 and self.offline_log_dirs != []:
-                sw = Writer()
-                if self.offline_log_dirs is None:
-                    sw.array_len(None, True, False)
+        fn(self, w)
+
+
+def _r_BrokerHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerHeartbeatRequest)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = _P0.unpack_from(buf, pos)
+    pos += 22
+    o.offline_log_dirs = []
+    o.cordoned_log_dirs = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerHeartbeatRequest)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = _P0.unpack_from(buf, pos)
+    pos += 22
+    o.offline_log_dirs = []
+    o.cordoned_log_dirs = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+                    pos += 1
+                    n1 -= 1
+                    if n1 * 16 > se - pos:
+                        _toolong(n1, se - pos)
                 else:
-                    sw.array_len(len(self.offline_log_dirs), True, False)
-                    for e in self.offline_log_dirs:
-                        sw.uuid(e)
-                tf.append((0, sw.getvalue()))
-            if v >= 2 and self.cordoned_log_dirs != None:
-                sw = Writer()
-                if self.cordoned_log_dirs is None:
-                    sw.array_len(None, True, v >= 2)
+                    n1, pos = _rcc(buf, pos, se, False, 16)
+                a2 = []
+                for _ in range(n1):
+                    if pos + 16 > se:
+                        _trunc(pos, 16, se)
+                    e3 = _ruuid(buf, pos)
+                    pos += 16
+                    a2.append(e3)
+                o.offline_log_dirs = a2
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerHeartbeatRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerHeartbeatRequest)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = _P0.unpack_from(buf, pos)
+    pos += 22
+    o.offline_log_dirs = []
+    o.cordoned_log_dirs = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+                    pos += 1
+                    n1 -= 1
+                    if n1 * 16 > se - pos:
+                        _toolong(n1, se - pos)
                 else:
-                    sw.array_len(len(self.cordoned_log_dirs), True, v >= 2)
-                    for e in self.cordoned_log_dirs:
-                        sw.uuid(e)
-                tf.append((1, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    n1, pos = _rcc(buf, pos, se, False, 16)
+                a2 = []
+                for _ in range(n1):
+                    if pos + 16 > se:
+                        _trunc(pos, 16, se)
+                    e3 = _ruuid(buf, pos)
+                    pos += 16
+                    a2.append(e3)
+                o.offline_log_dirs = a2
+            elif tag == 1:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 16 > se - pos:
+                        _toolong(n4, se - pos)
+                else:
+                    n4, pos = _rcc(buf, pos, se, True, 16)
+                if n4 is None:
+                    o.cordoned_log_dirs = None
+                else:
+                    a5 = []
+                    for _ in range(n4):
+                        if pos + 16 > se:
+                            _trunc(pos, 16, se)
+                        e6 = _ruuid(buf, pos)
+                        pos += 16
+                        a5.append(e6)
+                    o.cordoned_log_dirs = a5
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_BrokerHeartbeatRequest = {
+    0: _r_BrokerHeartbeatRequest_0,
+    1: _r_BrokerHeartbeatRequest_1,
+    2: _r_BrokerHeartbeatRequest_2,
+}
+
+
+def _w_BrokerHeartbeatRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerHeartbeatRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down)
+    tf = o.unknown_tagged_fields
+    if not (o.offline_log_dirs == []):
+        tf = list(tf)
+        if not (o.offline_log_dirs == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a1 := o.offline_log_dirs) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n2 := len(a1) + 1) < 0x80:
+                    sb.append(n2)
+                else:
+                    _wuv(sb, n2)
+                for e3 in a1:
+                    sb += e3.bytes
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerHeartbeatRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down)
+    tf = o.unknown_tagged_fields
+    if not (o.offline_log_dirs == [] and o.cordoned_log_dirs is None):
+        tf = list(tf)
+        if not (o.offline_log_dirs == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a1 := o.offline_log_dirs) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n2 := len(a1) + 1) < 0x80:
+                    sb.append(n2)
+                else:
+                    _wuv(sb, n2)
+                for e3 in a1:
+                    sb += e3.bytes
+            tf.append((0, sw.getvalue()))
+        if not (o.cordoned_log_dirs is None):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.cordoned_log_dirs) is None:
+                _wnull(sb, True, True)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    sb += e6.bytes
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_BrokerHeartbeatRequest = {
+    0: _w_BrokerHeartbeatRequest_0,
+    1: _w_BrokerHeartbeatRequest_1,
+    2: _w_BrokerHeartbeatRequest_2,
+}

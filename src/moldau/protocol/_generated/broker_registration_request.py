@@ -9,12 +9,35 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>Hh')
 _P1 = struct.Struct('>hh')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>?')
+_P4 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -27,29 +50,20 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.port, o.security_protocol = _P0.unpack_from(r.buf, r._take(4))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Listener: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.string(self.host, flex, False)
-        w.buf += _P0.pack(self.port, self.security_protocol)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,27 +75,20 @@ class Feature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Feature:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.min_supported_version, o.max_supported_version = _P1.unpack_from(r.buf, r._take(4))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Feature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Feature: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.buf += _P1.pack(self.min_supported_version, self.max_supported_version)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Feature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -105,75 +112,657 @@ class BrokerRegistrationRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerRegistrationRequest:
-        if not 0 <= v <= 4:
+        fn = _R_BrokerRegistrationRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.cluster_id = r.string(flex, False)
-        o.incarnation_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.features = None if n is None else [Feature.read(r, v) for _ in range(n)]
-        o.rack = r.string(flex, True)
-        if v >= 1:
-            o.is_migrating_zk_broker = r.bool()
-        else:
-            o.is_migrating_zk_broker = False
-        if v >= 2:
-            n = r.array_len(flex, False, 16)
-            o.log_dirs = None if n is None else [r.uuid() for _ in range(n)]
-        else:
-            o.log_dirs = []
-        if v >= 3:
-            o.previous_broker_epoch = r.int64()
-        else:
-            o.previous_broker_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BrokerRegistrationRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_BrokerRegistrationRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v)
-        flex = True
-        w.int32(self.broker_id)
-        w.string(self.cluster_id, flex, False)
-        w.uuid(self.incarnation_id)
-        if self.listeners is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Listener)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, o.security_protocol = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Listener = {
+    0: _r_Listener_0,
+    1: _r_Listener_0,
+    2: _r_Listener_0,
+    3: _r_Listener_0,
+    4: _r_Listener_0,
+}
+
+
+def _w_Listener_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.port, o.security_protocol)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Listener = {
+    0: _w_Listener_0,
+    1: _w_Listener_0,
+    2: _w_Listener_0,
+    3: _w_Listener_0,
+    4: _w_Listener_0,
+}
+
+
+def _r_Feature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Feature)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.min_supported_version, o.max_supported_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Feature = {
+    0: _r_Feature_0,
+    1: _r_Feature_0,
+    2: _r_Feature_0,
+    3: _r_Feature_0,
+    4: _r_Feature_0,
+}
+
+
+def _w_Feature_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.min_supported_version, o.max_supported_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Feature = {
+    0: _w_Feature_0,
+    1: _w_Feature_0,
+    2: _w_Feature_0,
+    3: _w_Feature_0,
+    4: _w_Feature_0,
+}
+
+
+def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerRegistrationRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.incarnation_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_Listener_0(buf, pos, end)
+        a3.append(e4)
+    o.listeners = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Feature_0(buf, pos, end)
+        a6.append(e7)
+    o.features = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+        pos += n8
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.is_migrating_zk_broker = False
+    o.log_dirs = []
+    o.previous_broker_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerRegistrationRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.incarnation_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_Listener_0(buf, pos, end)
+        a3.append(e4)
+    o.listeners = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Feature_0(buf, pos, end)
+        a6.append(e7)
+    o.features = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+        pos += n8
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_migrating_zk_broker, = _P3.unpack_from(buf, pos)
+    pos += 1
+    o.log_dirs = []
+    o.previous_broker_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerRegistrationRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.incarnation_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_Listener_0(buf, pos, end)
+        a3.append(e4)
+    o.listeners = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Feature_0(buf, pos, end)
+        a6.append(e7)
+    o.features = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+        pos += n8
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_migrating_zk_broker, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        pos += 1
+        n9 -= 1
+        if n9 * 16 > end - pos:
+            _toolong(n9, end - pos)
+    else:
+        n9, pos = _rcc(buf, pos, end, False, 16)
+    a10 = []
+    for _ in range(n9):
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e11 = _ruuid(buf, pos)
+        pos += 16
+        a10.append(e11)
+    o.log_dirs = a10
+    o.previous_broker_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BrokerRegistrationRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.incarnation_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_Listener_0(buf, pos, end)
+        a3.append(e4)
+    o.listeners = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Feature_0(buf, pos, end)
+        a6.append(e7)
+    o.features = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+        pos += n8
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_migrating_zk_broker, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        pos += 1
+        n9 -= 1
+        if n9 * 16 > end - pos:
+            _toolong(n9, end - pos)
+    else:
+        n9, pos = _rcc(buf, pos, end, False, 16)
+    a10 = []
+    for _ in range(n9):
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e11 = _ruuid(buf, pos)
+        pos += 16
+        a10.append(e11)
+    o.log_dirs = a10
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.previous_broker_epoch, = _P4.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_BrokerRegistrationRequest = {
+    0: _r_BrokerRegistrationRequest_0,
+    1: _r_BrokerRegistrationRequest_1,
+    2: _r_BrokerRegistrationRequest_2,
+    3: _r_BrokerRegistrationRequest_3,
+    4: _r_BrokerRegistrationRequest_3,
+}
+
+
+def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
+    if not (o.is_migrating_zk_broker == False):
+        raise UnsupportedFieldError('BrokerRegistrationRequest.is_migrating_zk_broker cannot be written at version 0')
+    buf = w.buf
+    buf += _P2.pack(o.broker_id)
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.incarnation_id.bytes
+    if (a3 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.listeners), flex, False)
-            for e in self.listeners:
-                e.write(w, v)
-        if self.features is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_Listener_0(e5, w)
+        buf = w.buf
+    if (a6 := o.features) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
         else:
-            w.array_len(len(self.features), flex, False)
-            for e in self.features:
-                e.write(w, v)
-        w.string(self.rack, flex, True)
-        if v >= 1:
-            w.bool(self.is_migrating_zk_broker)
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_Feature_0(e8, w)
+        buf = w.buf
+    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerRegistrationRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.broker_id)
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.incarnation_id.bytes
+    if (a3 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.is_migrating_zk_broker != False:
-                raise UnsupportedFieldError(f'BrokerRegistrationRequest.is_migrating_zk_broker cannot be written at version {v}')
-        if v >= 2:
-            if self.log_dirs is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.log_dirs), flex, False)
-                for e in self.log_dirs:
-                    w.uuid(e)
-        if v >= 3:
-            w.int64(self.previous_broker_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_Listener_0(e5, w)
+        buf = w.buf
+    if (a6 := o.features) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_Feature_0(e8, w)
+        buf = w.buf
+    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    buf += _P3.pack(o.is_migrating_zk_broker)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerRegistrationRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.broker_id)
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.incarnation_id.bytes
+    if (a3 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_Listener_0(e5, w)
+        buf = w.buf
+    if (a6 := o.features) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_Feature_0(e8, w)
+        buf = w.buf
+    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    buf += _P3.pack(o.is_migrating_zk_broker)
+    if (a11 := o.log_dirs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            buf += e13.bytes
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_BrokerRegistrationRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.broker_id)
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.incarnation_id.bytes
+    if (a3 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_Listener_0(e5, w)
+        buf = w.buf
+    if (a6 := o.features) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_Feature_0(e8, w)
+        buf = w.buf
+    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    buf += _P3.pack(o.is_migrating_zk_broker)
+    if (a11 := o.log_dirs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            buf += e13.bytes
+    buf += _P4.pack(o.previous_broker_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_BrokerRegistrationRequest = {
+    0: _w_BrokerRegistrationRequest_0,
+    1: _w_BrokerRegistrationRequest_1,
+    2: _w_BrokerRegistrationRequest_2,
+    3: _w_BrokerRegistrationRequest_3,
+    4: _w_BrokerRegistrationRequest_3,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -28,34 +50,92 @@ class ConsumerGroupDescribeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupDescribeRequest:
-        if not 0 <= v <= 1:
+        fn = _R_ConsumerGroupDescribeRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.group_ids = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.include_authorized_operations = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupDescribeRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ConsumerGroupDescribeRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v)
-        flex = True
-        if self.group_ids is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ConsumerGroupDescribeRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupDescribeRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            w.array_len(len(self.group_ids), flex, False)
-            for e in self.group_ids:
-                w.string(e, flex, False)
-        w.bool(self.include_authorized_operations)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.group_ids = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.include_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupDescribeRequest = {
+    0: _r_ConsumerGroupDescribeRequest_0,
+    1: _r_ConsumerGroupDescribeRequest_0,
+}
+
+
+def _w_ConsumerGroupDescribeRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.group_ids) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    buf += _P0.pack(o.include_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupDescribeRequest = {
+    0: _w_ConsumerGroupDescribeRequest_0,
+    1: _w_ConsumerGroupDescribeRequest_0,
+}

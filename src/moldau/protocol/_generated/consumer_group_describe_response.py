@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ii')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>b')
+_P2 = struct.Struct('>h')
+_P3 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -25,35 +48,20 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -63,31 +71,20 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topic_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Assignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if self.topic_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topic_partitions), flex, False)
-            for e in self.topic_partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -107,55 +104,20 @@ class Member:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
-        flex = True
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.member_epoch = r.int32()
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.subscribed_topic_names = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.subscribed_topic_regex = r.string(flex, True)
-        o.assignment = Assignment.read(r, v)
-        o.target_assignment = Assignment.read(r, v)
-        if v >= 1:
-            o.member_type = r.int8()
-        else:
-            o.member_type = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Member.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Member: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.member_id, flex, False)
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.int32(self.member_epoch)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        if self.subscribed_topic_names is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.subscribed_topic_names), flex, False)
-            for e in self.subscribed_topic_names:
-                w.string(e, flex, False)
-        w.string(self.subscribed_topic_regex, flex, True)
-        self.assignment.write(w, v)
-        self.target_assignment.write(w, v)
-        if v >= 1:
-            w.int8(self.member_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Member.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -173,45 +135,20 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.group_id = r.string(flex, False)
-        o.group_state = r.string(flex, False)
-        o.group_epoch, o.assignment_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.assignor_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.members = None if n is None else [Member.read(r, v) for _ in range(n)]
-        o.authorized_operations = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        w.string(self.group_id, flex, False)
-        w.string(self.group_state, flex, False)
-        w.buf += _P0.pack(self.group_epoch, self.assignment_epoch)
-        w.string(self.assignor_name, flex, False)
-        if self.members is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.members), flex, False)
-            for e in self.members:
-                e.write(w, v)
-        w.int32(self.authorized_operations)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -228,34 +165,778 @@ class ConsumerGroupDescribeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupDescribeResponse:
-        if not 0 <= v <= 1:
+        fn = _R_ConsumerGroupDescribeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.groups = None if n is None else [DescribedGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupDescribeResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ConsumerGroupDescribeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v)
-        flex = True
-        w.int32(self.throttle_time_ms)
-        if self.groups is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitions = {
+    0: _r_TopicPartitions_0,
+    1: _r_TopicPartitions_0,
+}
+
+
+def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.groups), flex, False)
-            for e in self.groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitions = {
+    0: _w_TopicPartitions_0,
+    1: _w_TopicPartitions_0,
+}
+
+
+def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Assignment)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartitions_0(buf, pos, end)
+        a2.append(e3)
+    o.topic_partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Assignment = {
+    0: _r_Assignment_0,
+    1: _r_Assignment_0,
+}
+
+
+def _w_Assignment_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartitions_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Assignment = {
+    0: _w_Assignment_0,
+    1: _w_Assignment_0,
+}
+
+
+def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Member)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.client_host = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8 = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8, pos = _rcs(buf, pos, end, False)
+        a7.append(e8)
+    o.subscribed_topic_names = a7
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
+        pos += n10
+    else:
+        o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
+    o.assignment, pos = _r_Assignment_0(buf, pos, end)
+    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+    o.member_type = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Member)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.client_host = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8 = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8, pos = _rcs(buf, pos, end, False)
+        a7.append(e8)
+    o.subscribed_topic_names = a7
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
+        pos += n10
+    else:
+        o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
+    o.assignment, pos = _r_Assignment_0(buf, pos, end)
+    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.member_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Member = {
+    0: _r_Member_0,
+    1: _r_Member_1,
+}
+
+
+def _w_Member_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    buf += _P0.pack(o.member_epoch)
+    if (s7 := o.client_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (s9 := o.client_host) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    if (a11 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            if (s14 := e13) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
             else:
-                w.buf.append(0)
+                _wcs(buf, s14, False)
+    if (s16 := o.subscribed_topic_regex) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, True)
+    _w_Assignment_0(o.assignment, w)
+    buf = w.buf
+    _w_Assignment_0(o.target_assignment, w)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Member_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    buf += _P0.pack(o.member_epoch)
+    if (s7 := o.client_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (s9 := o.client_host) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    if (a11 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            if (s14 := e13) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+    if (s16 := o.subscribed_topic_regex) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, True)
+    _w_Assignment_0(o.assignment, w)
+    buf = w.buf
+    _w_Assignment_0(o.target_assignment, w)
+    buf = w.buf
+    buf += _P1.pack(o.member_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Member = {
+    0: _w_Member_0,
+    1: _w_Member_1,
+}
+
+
+def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.group_epoch, o.assignment_epoch = _P3.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.assignor_name = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.assignor_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Member_0(buf, pos, end)
+        a6.append(e7)
+    o.members = a6
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.group_epoch, o.assignment_epoch = _P3.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.assignor_name = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.assignor_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Member_1(buf, pos, end)
+        a6.append(e7)
+    o.members = a6
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedGroup = {
+    0: _r_DescribedGroup_0,
+    1: _r_DescribedGroup_1,
+}
+
+
+def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.group_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    buf += _P3.pack(o.group_epoch, o.assignment_epoch)
+    if (s7 := o.assignor_name) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_Member_0(e11, w)
+        buf = w.buf
+    buf += _P0.pack(o.authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.group_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    buf += _P3.pack(o.group_epoch, o.assignment_epoch)
+    if (s7 := o.assignor_name) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_Member_1(e11, w)
+        buf = w.buf
+    buf += _P0.pack(o.authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedGroup = {
+    0: _w_DescribedGroup_0,
+    1: _w_DescribedGroup_1,
+}
+
+
+def _r_ConsumerGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupDescribeResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ConsumerGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupDescribeResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_1(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupDescribeResponse = {
+    0: _r_ConsumerGroupDescribeResponse_0,
+    1: _r_ConsumerGroupDescribeResponse_1,
+}
+
+
+def _w_ConsumerGroupDescribeResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedGroup_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ConsumerGroupDescribeResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedGroup_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupDescribeResponse = {
+    0: _w_ConsumerGroupDescribeResponse_0,
+    1: _w_ConsumerGroupDescribeResponse_1,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,33 +44,20 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -73,63 +82,398 @@ class ConsumerGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupHeartbeatRequest:
-        if not 0 <= v <= 1:
+        fn = _R_ConsumerGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.member_id = r.string(flex, False)
-        o.member_epoch = r.int32()
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.rebalance_timeout_ms = r.int32()
-        n = r.array_len(flex, True, 1)
-        o.subscribed_topic_names = None if n is None else [r.string(flex, False) for _ in range(n)]
-        if v >= 1:
-            o.subscribed_topic_regex = r.string(flex, v >= 1)
-        else:
-            o.subscribed_topic_regex = None
-        o.server_assignor = r.string(flex, True)
-        n = r.array_len(flex, True, 1)
-        o.topic_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupHeartbeatRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ConsumerGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v)
-        flex = True
-        w.string(self.group_id, flex, False)
-        w.string(self.member_id, flex, False)
-        w.int32(self.member_epoch)
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.int32(self.rebalance_timeout_ms)
-        if self.subscribed_topic_names is None:
-            w.array_len(None, flex, True)
+        fn(self, w)
+
+
+def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitions = {
+    0: _r_TopicPartitions_0,
+    1: _r_TopicPartitions_0,
+}
+
+
+def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.subscribed_topic_names), flex, True)
-            for e in self.subscribed_topic_names:
-                w.string(e, flex, False)
-        if v >= 1:
-            w.string(self.subscribed_topic_regex, flex, v >= 1)
-        else:
-            if self.subscribed_topic_regex != None:
-                raise UnsupportedFieldError(f'ConsumerGroupHeartbeatRequest.subscribed_topic_regex cannot be written at version {v}')
-        w.string(self.server_assignor, flex, True)
-        if self.topic_partitions is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.topic_partitions), flex, True)
-            for e in self.topic_partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitions = {
+    0: _w_TopicPartitions_0,
+    1: _w_TopicPartitions_0,
+}
+
+
+def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupHeartbeatRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.rebalance_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, True, 1)
+    if n5 is None:
+        o.subscribed_topic_names = None
+    else:
+        a6 = []
+        for _ in range(n5):
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
             else:
-                w.buf.append(0)
+                e7, pos = _rcs(buf, pos, end, False)
+            a6.append(e7)
+        o.subscribed_topic_names = a6
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        o.server_assignor = str(buf[pos + 1:pos + n9], 'utf-8')
+        pos += n9
+    else:
+        o.server_assignor, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, True, 1)
+    if n10 is None:
+        o.topic_partitions = None
+    else:
+        a11 = []
+        for _ in range(n10):
+            e12, pos = _r_TopicPartitions_0(buf, pos, end)
+            a11.append(e12)
+        o.topic_partitions = a11
+    o.subscribed_topic_regex = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupHeartbeatRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.rebalance_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, True, 1)
+    if n5 is None:
+        o.subscribed_topic_names = None
+    else:
+        a6 = []
+        for _ in range(n5):
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7, pos = _rcs(buf, pos, end, False)
+            a6.append(e7)
+        o.subscribed_topic_names = a6
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
+        pos += n9
+    else:
+        o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
+        pos += n10
+    else:
+        o.server_assignor, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+        pos += 1
+        n11 -= 1
+        if n11 * 1 > end - pos:
+            _toolong(n11, end - pos)
+    else:
+        n11, pos = _rcc(buf, pos, end, True, 1)
+    if n11 is None:
+        o.topic_partitions = None
+    else:
+        a12 = []
+        for _ in range(n11):
+            e13, pos = _r_TopicPartitions_0(buf, pos, end)
+            a12.append(e13)
+        o.topic_partitions = a12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupHeartbeatRequest = {
+    0: _r_ConsumerGroupHeartbeatRequest_0,
+    1: _r_ConsumerGroupHeartbeatRequest_1,
+}
+
+
+def _w_ConsumerGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
+    if not (o.subscribed_topic_regex is None):
+        raise UnsupportedFieldError('ConsumerGroupHeartbeatRequest.subscribed_topic_regex cannot be written at version 0')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.member_epoch)
+    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, True)
+    buf += _P0.pack(o.rebalance_timeout_ms)
+    if (a9 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+    if (s14 := o.server_assignor) is not None and len(d15 := s14.encode()) < 0x7F:
+        buf.append(len(d15) + 1)
+        buf += d15
+    else:
+        _wcs(buf, s14, True)
+    if (a16 := o.topic_partitions) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
+        else:
+            _wuv(buf, n17)
+        for e18 in a16:
+            _w_TopicPartitions_0(e18, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ConsumerGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.member_epoch)
+    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, True)
+    buf += _P0.pack(o.rebalance_timeout_ms)
+    if (a9 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+    if (s14 := o.subscribed_topic_regex) is not None and len(d15 := s14.encode()) < 0x7F:
+        buf.append(len(d15) + 1)
+        buf += d15
+    else:
+        _wcs(buf, s14, True)
+    if (s16 := o.server_assignor) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, True)
+    if (a18 := o.topic_partitions) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n19 := len(a18) + 1) < 0x80:
+            buf.append(n19)
+        else:
+            _wuv(buf, n19)
+        for e20 in a18:
+            _w_TopicPartitions_0(e20, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupHeartbeatRequest = {
+    0: _w_ConsumerGroupHeartbeatRequest_0,
+    1: _w_ConsumerGroupHeartbeatRequest_1,
+}

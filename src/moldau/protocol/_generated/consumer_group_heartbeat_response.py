@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>ii')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ih')
+_P2 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -25,33 +46,20 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,31 +69,20 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topic_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Assignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if self.topic_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topic_partitions), flex, False)
-            for e in self.topic_partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -107,39 +104,228 @@ class ConsumerGroupHeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupHeartbeatResponse:
-        if not 0 <= v <= 1:
+        fn = _R_ConsumerGroupHeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatResponse v{v} is outside 0-1', 68, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.member_id = r.string(flex, True)
-        o.member_epoch, o.heartbeat_interval_ms = _P1.unpack_from(r.buf, r._take(8))
-        o.assignment = None if (True) and r.int8() < 0 else Assignment.read(r, v)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupHeartbeatResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ConsumerGroupHeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupHeartbeatResponse v{v} is outside 0-1', 68, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        w.string(self.member_id, flex, True)
-        w.buf += _P1.pack(self.member_epoch, self.heartbeat_interval_ms)
-        if self.assignment is None:
-            w.int8(-1)
+        fn(self, w)
+
+
+def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitions = {
+    0: _r_TopicPartitions_0,
+    1: _r_TopicPartitions_0,
+}
+
+
+def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if True:
-                w.int8(1)
-            self.assignment.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitions = {
+    0: _w_TopicPartitions_0,
+    1: _w_TopicPartitions_0,
+}
+
+
+def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Assignment)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartitions_0(buf, pos, end)
+        a2.append(e3)
+    o.topic_partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Assignment = {
+    0: _r_Assignment_0,
+    1: _r_Assignment_0,
+}
+
+
+def _w_Assignment_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartitions_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Assignment = {
+    0: _w_Assignment_0,
+    1: _w_Assignment_0,
+}
+
+
+def _r_ConsumerGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupHeartbeatResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, True)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.member_epoch, o.heartbeat_interval_ms = _P2.unpack_from(buf, pos)
+    pos += 8
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.assignment = None
+    else:
+        o.assignment, pos = _r_Assignment_0(buf, pos, end)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupHeartbeatResponse = {
+    0: _r_ConsumerGroupHeartbeatResponse_0,
+    1: _r_ConsumerGroupHeartbeatResponse_0,
+}
+
+
+def _w_ConsumerGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P2.pack(o.member_epoch, o.heartbeat_interval_ms)
+    if (x5 := o.assignment) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Assignment_0(x5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupHeartbeatResponse = {
+    0: _w_ConsumerGroupHeartbeatResponse_0,
+    1: _w_ConsumerGroupHeartbeatResponse_0,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,23 +44,20 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        flex = False
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
+        fn = _W_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -55,24 +74,96 @@ class ConsumerProtocolAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolAssignment:
-        if not 0 <= v <= 3:
+        fn = _R_ConsumerProtocolAssignment.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v)
-        flex = False
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.assigned_partitions = None if n is None else [TopicPartition.read(r, v) for _ in range(n)]
-        o.user_data = r.bytes(flex, True)
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerProtocolAssignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 3:
+        fn = _W_ConsumerProtocolAssignment.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v)
-        flex = False
-        if self.assigned_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.assigned_partitions), flex, False)
-            for e in self.assigned_partitions:
-                e.write(w, v)
-        w.bytes(self.user_data, flex, True)
+        fn(self, w)
+
+
+def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartition)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_TopicPartition = {
+    0: _r_TopicPartition_0,
+    1: _r_TopicPartition_0,
+    2: _r_TopicPartition_0,
+    3: _r_TopicPartition_0,
+}
+
+
+def _w_TopicPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+_W_TopicPartition = {
+    0: _w_TopicPartition_0,
+    1: _w_TopicPartition_0,
+    2: _w_TopicPartition_0,
+    3: _w_TopicPartition_0,
+}
+
+
+def _r_ConsumerProtocolAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerProtocolAssignment)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.assigned_partitions = a2
+    o.user_data, pos = _rb32(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_ConsumerProtocolAssignment = {
+    0: _r_ConsumerProtocolAssignment_0,
+    1: _r_ConsumerProtocolAssignment_0,
+    2: _r_ConsumerProtocolAssignment_0,
+    3: _r_ConsumerProtocolAssignment_0,
+}
+
+
+def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.assigned_partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicPartition_0(e2, w)
+        buf = w.buf
+    w.bytes(o.user_data, False, True)
+    buf = w.buf
+
+
+_W_ConsumerProtocolAssignment = {
+    0: _w_ConsumerProtocolAssignment_0,
+    1: _w_ConsumerProtocolAssignment_0,
+    2: _w_ConsumerProtocolAssignment_0,
+    3: _w_ConsumerProtocolAssignment_0,
+}

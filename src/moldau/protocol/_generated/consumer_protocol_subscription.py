@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,37 +44,20 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        flex = False
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.topic = r.string(flex, False)
-        else:
-            o.topic = ''
-        if v >= 1:
-            n = r.array_len(flex, False, 4)
-            o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.partitions = []
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        if v >= 1:
-            w.string(self.topic, flex, False)
-        else:
-            if self.topic != '':
-                raise UnsupportedFieldError(f'TopicPartition.topic cannot be written at version {v}')
-        if v >= 1:
-            if self.partitions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partitions), flex, False)
-                for e in self.partitions:
-                    w.int32(e)
-        else:
-            if self.partitions != []:
-                raise UnsupportedFieldError(f'TopicPartition.partitions cannot be written at version {v}')
+        fn = _W_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -72,48 +77,243 @@ class ConsumerProtocolSubscription:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolSubscription:
-        if not 0 <= v <= 3:
+        fn = _R_ConsumerProtocolSubscription.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v)
-        flex = False
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.user_data = r.bytes(flex, True)
-        if v >= 1:
-            n = r.array_len(flex, False, 1)
-            o.owned_partitions = None if n is None else [TopicPartition.read(r, v) for _ in range(n)]
-        else:
-            o.owned_partitions = []
-        if v >= 2:
-            o.generation_id = r.int32()
-        else:
-            o.generation_id = -1
-        if v >= 3:
-            o.rack_id = r.string(flex, v >= 3)
-        else:
-            o.rack_id = None
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerProtocolSubscription: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 3:
+        fn = _W_ConsumerProtocolSubscription.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v)
-        flex = False
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                w.string(e, flex, False)
-        w.bytes(self.user_data, flex, True)
-        if v >= 1:
-            if self.owned_partitions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.owned_partitions), flex, False)
-                for e in self.owned_partitions:
-                    e.write(w, v)
-        if v >= 2:
-            w.int32(self.generation_id)
-        if v >= 3:
-            w.string(self.rack_id, flex, v >= 3)
+        fn(self, w)
+
+
+def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartition)
+    o.topic = ''
+    o.partitions = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartition)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_TopicPartition = {
+    0: _r_TopicPartition_0,
+    1: _r_TopicPartition_1,
+    2: _r_TopicPartition_1,
+    3: _r_TopicPartition_1,
+}
+
+
+def _w_TopicPartition_0(o: Any, w: Writer) -> None:
+    if not (o.topic == ''):
+        raise UnsupportedFieldError('TopicPartition.topic cannot be written at version 0')
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('TopicPartition.partitions cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_TopicPartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+_W_TopicPartition = {
+    0: _w_TopicPartition_0,
+    1: _w_TopicPartition_1,
+    2: _w_TopicPartition_1,
+    3: _w_TopicPartition_1,
+}
+
+
+def _r_ConsumerProtocolSubscription_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerProtocolSubscription)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.topics = a2
+    o.user_data, pos = _rb32(buf, pos, end, True)
+    o.owned_partitions = []
+    o.generation_id = -1
+    o.rack_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ConsumerProtocolSubscription_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerProtocolSubscription)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.topics = a2
+    o.user_data, pos = _rb32(buf, pos, end, True)
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        a5.append(e6)
+    o.owned_partitions = a5
+    o.generation_id = -1
+    o.rack_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ConsumerProtocolSubscription_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerProtocolSubscription)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.topics = a2
+    o.user_data, pos = _rb32(buf, pos, end, True)
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        a5.append(e6)
+    o.owned_partitions = a5
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.rack_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ConsumerProtocolSubscription_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerProtocolSubscription)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.topics = a2
+    o.user_data, pos = _rb32(buf, pos, end, True)
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        a5.append(e6)
+    o.owned_partitions = a5
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.rack_id, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_ConsumerProtocolSubscription = {
+    0: _r_ConsumerProtocolSubscription_0,
+    1: _r_ConsumerProtocolSubscription_1,
+    2: _r_ConsumerProtocolSubscription_2,
+    3: _r_ConsumerProtocolSubscription_3,
+}
+
+
+def _w_ConsumerProtocolSubscription_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    w.bytes(o.user_data, False, True)
+    buf = w.buf
+
+
+def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    w.bytes(o.user_data, False, True)
+    buf = w.buf
+    if (a5 := o.owned_partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TopicPartition_1(e6, w)
+        buf = w.buf
+
+
+def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    w.bytes(o.user_data, False, True)
+    buf = w.buf
+    if (a5 := o.owned_partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TopicPartition_1(e6, w)
+        buf = w.buf
+    buf += _P0.pack(o.generation_id)
+
+
+def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    w.bytes(o.user_data, False, True)
+    buf = w.buf
+    if (a5 := o.owned_partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TopicPartition_1(e6, w)
+        buf = w.buf
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.rack_id, True)
+
+
+_W_ConsumerProtocolSubscription = {
+    0: _w_ConsumerProtocolSubscription_0,
+    1: _w_ConsumerProtocolSubscription_1,
+    2: _w_ConsumerProtocolSubscription_2,
+    3: _w_ConsumerProtocolSubscription_3,
+}

@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>Hh')
 _P1 = struct.Struct('>hh')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -27,29 +49,20 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.port, o.security_protocol = _P0.unpack_from(r.buf, r._take(4))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Listener: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.string(self.host, flex, False)
-        w.buf += _P0.pack(self.port, self.security_protocol)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,27 +74,20 @@ class Feature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Feature:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.min_supported_version, o.max_supported_version = _P1.unpack_from(r.buf, r._take(4))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Feature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Feature: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.buf += _P1.pack(self.min_supported_version, self.max_supported_version)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Feature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -101,46 +107,233 @@ class ControllerRegistrationRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ControllerRegistrationRequest:
-        if not 0 <= v <= 0:
+        fn = _R_ControllerRegistrationRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.controller_id = r.int32()
-        o.incarnation_id = r.uuid()
-        o.zk_migration_ready = r.bool()
-        n = r.array_len(flex, False, 1)
-        o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.features = None if n is None else [Feature.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ControllerRegistrationRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ControllerRegistrationRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v)
-        flex = True
-        w.int32(self.controller_id)
-        w.uuid(self.incarnation_id)
-        w.bool(self.zk_migration_ready)
-        if self.listeners is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Listener)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, o.security_protocol = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Listener = {
+    0: _r_Listener_0,
+}
+
+
+def _w_Listener_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.port, o.security_protocol)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Listener = {
+    0: _w_Listener_0,
+}
+
+
+def _r_Feature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Feature)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.min_supported_version, o.max_supported_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Feature = {
+    0: _r_Feature_0,
+}
+
+
+def _w_Feature_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.min_supported_version, o.max_supported_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Feature = {
+    0: _w_Feature_0,
+}
+
+
+def _r_ControllerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ControllerRegistrationRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.incarnation_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.zk_migration_ready, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Listener_0(buf, pos, end)
+        a2.append(e3)
+    o.listeners = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_Feature_0(buf, pos, end)
+        a5.append(e6)
+    o.features = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ControllerRegistrationRequest = {
+    0: _r_ControllerRegistrationRequest_0,
+}
+
+
+def _w_ControllerRegistrationRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.controller_id)
+    buf += o.incarnation_id.bytes
+    buf += _P3.pack(o.zk_migration_ready)
+    if (a1 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.listeners), flex, False)
-            for e in self.listeners:
-                e.write(w, v)
-        if self.features is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Listener_0(e3, w)
+        buf = w.buf
+    if (a4 := o.features) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.features), flex, False)
-            for e in self.features:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_Feature_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ControllerRegistrationRequest = {
+    0: _w_ControllerRegistrationRequest_0,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>bb')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>bb')
 
 
 @dataclass(slots=True)
@@ -29,35 +50,20 @@ class AclCreation:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclCreation:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        o.resource_pattern_type = r.int8()
-        o.principal = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AclCreation.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AclCreation: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        w.int8(self.resource_pattern_type)
-        w.string(self.principal, flex, False)
-        w.string(self.host, flex, False)
-        w.buf += _P0.pack(self.operation, self.permission_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AclCreation.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -73,32 +79,224 @@ class CreateAclsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateAclsRequest:
-        if not 1 <= v <= 3:
+        fn = _R_CreateAclsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.creations = None if n is None else [AclCreation.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateAclsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_CreateAclsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v)
-        flex = v >= 2
-        if self.creations is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_AclCreation_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclCreation)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_pattern_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.principal, pos = _rs16(buf, pos, end, False)
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AclCreation_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclCreation)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_pattern_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.host = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AclCreation = {
+    1: _r_AclCreation_1,
+    2: _r_AclCreation_2,
+    3: _r_AclCreation_2,
+}
+
+
+def _w_AclCreation_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    buf += _P0.pack(o.resource_pattern_type)
+    _ws16(buf, o.principal, False)
+    _ws16(buf, o.host, False)
+    buf += _P1.pack(o.operation, o.permission_type)
+
+
+def _w_AclCreation_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.resource_pattern_type)
+    if (s3 := o.principal) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.host) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    buf += _P1.pack(o.operation, o.permission_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AclCreation = {
+    1: _w_AclCreation_1,
+    2: _w_AclCreation_2,
+    3: _w_AclCreation_2,
+}
+
+
+def _r_CreateAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateAclsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AclCreation_1(buf, pos, end)
+        a2.append(e3)
+    o.creations = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateAclsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AclCreation_2(buf, pos, end)
+        a2.append(e3)
+    o.creations = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateAclsRequest = {
+    1: _r_CreateAclsRequest_1,
+    2: _r_CreateAclsRequest_2,
+    3: _r_CreateAclsRequest_2,
+}
+
+
+def _w_CreateAclsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.creations) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AclCreation_1(e2, w)
+        buf = w.buf
+
+
+def _w_CreateAclsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.creations) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.creations), flex, False)
-            for e in self.creations:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AclCreation_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateAclsRequest = {
+    1: _w_CreateAclsRequest_1,
+    2: _w_CreateAclsRequest_2,
+    3: _w_CreateAclsRequest_2,
+}

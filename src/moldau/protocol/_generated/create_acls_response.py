@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,27 +45,20 @@ class AclCreationResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclCreationResult:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AclCreationResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AclCreationResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AclCreationResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -59,34 +75,190 @@ class CreateAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateAclsResponse:
-        if not 1 <= v <= 3:
+        fn = _R_CreateAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.results = None if n is None else [AclCreationResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateAclsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_CreateAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v)
-        flex = v >= 2
-        w.int32(self.throttle_time_ms)
-        if self.results is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_AclCreationResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclCreationResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AclCreationResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclCreationResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AclCreationResult = {
+    1: _r_AclCreationResult_1,
+    2: _r_AclCreationResult_2,
+    3: _r_AclCreationResult_2,
+}
+
+
+def _w_AclCreationResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+
+
+def _w_AclCreationResult_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AclCreationResult = {
+    1: _w_AclCreationResult_1,
+    2: _w_AclCreationResult_2,
+    3: _w_AclCreationResult_2,
+}
+
+
+def _r_CreateAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateAclsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AclCreationResult_1(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateAclsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AclCreationResult_2(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateAclsResponse = {
+    1: _r_CreateAclsResponse_1,
+    2: _r_CreateAclsResponse_2,
+    3: _r_CreateAclsResponse_2,
+}
+
+
+def _w_CreateAclsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AclCreationResult_1(e2, w)
+        buf = w.buf
+
+
+def _w_CreateAclsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.results), flex, False)
-            for e in self.results:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AclCreationResult_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateAclsResponse = {
+    1: _w_CreateAclsResponse_1,
+    2: _w_CreateAclsResponse_2,
+    3: _w_CreateAclsResponse_2,
+}

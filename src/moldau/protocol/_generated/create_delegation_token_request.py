@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -22,27 +44,20 @@ class CreatableRenewers:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableRenewers:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.principal_type = r.string(flex, False)
-        o.principal_name = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableRenewers.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableRenewers: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.principal_type, flex, False)
-        w.string(self.principal_name, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CreatableRenewers.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,52 +76,280 @@ class CreateDelegationTokenRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenRequest:
-        if not 1 <= v <= 3:
+        fn = _R_CreateDelegationTokenRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.owner_principal_type = r.string(flex, v >= 3)
-        else:
-            o.owner_principal_type = ''
-        if v >= 3:
-            o.owner_principal_name = r.string(flex, v >= 3)
-        else:
-            o.owner_principal_name = ''
-        n = r.array_len(flex, False, 1)
-        o.renewers = None if n is None else [CreatableRenewers.read(r, v) for _ in range(n)]
-        o.max_lifetime_ms = r.int64()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateDelegationTokenRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_CreateDelegationTokenRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v)
-        flex = v >= 2
-        if v >= 3:
-            w.string(self.owner_principal_type, flex, v >= 3)
+        fn(self, w)
+
+
+def _r_CreatableRenewers_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableRenewers)
+    o.principal_type, pos = _rs16(buf, pos, end, False)
+    o.principal_name, pos = _rs16(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableRenewers_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableRenewers)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableRenewers = {
+    1: _r_CreatableRenewers_1,
+    2: _r_CreatableRenewers_2,
+    3: _r_CreatableRenewers_2,
+}
+
+
+def _w_CreatableRenewers_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.principal_type, False)
+    _ws16(buf, o.principal_name, False)
+
+
+def _w_CreatableRenewers_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreatableRenewers = {
+    1: _w_CreatableRenewers_1,
+    2: _w_CreatableRenewers_2,
+    3: _w_CreatableRenewers_2,
+}
+
+
+def _r_CreateDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableRenewers_1(buf, pos, end)
+        a2.append(e3)
+    o.renewers = a2
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.max_lifetime_ms, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.owner_principal_type = ''
+    o.owner_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableRenewers_2(buf, pos, end)
+        a2.append(e3)
+    o.renewers = a2
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.max_lifetime_ms, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.owner_principal_type = ''
+    o.owner_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.owner_principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.owner_principal_type, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.owner_principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.owner_principal_name, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_CreatableRenewers_2(buf, pos, end)
+        a4.append(e5)
+    o.renewers = a4
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.max_lifetime_ms, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateDelegationTokenRequest = {
+    1: _r_CreateDelegationTokenRequest_1,
+    2: _r_CreateDelegationTokenRequest_2,
+    3: _r_CreateDelegationTokenRequest_3,
+}
+
+
+def _w_CreateDelegationTokenRequest_1(o: Any, w: Writer) -> None:
+    if not (o.owner_principal_type == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_type cannot be written at version 1')
+    if not (o.owner_principal_name == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_name cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.renewers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_CreatableRenewers_1(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.max_lifetime_ms)
+
+
+def _w_CreateDelegationTokenRequest_2(o: Any, w: Writer) -> None:
+    if not (o.owner_principal_type == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_type cannot be written at version 2')
+    if not (o.owner_principal_name == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_name cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.renewers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.owner_principal_type != '':
-                raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_type cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.owner_principal_name, flex, v >= 3)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_CreatableRenewers_2(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.max_lifetime_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_CreateDelegationTokenRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.owner_principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.owner_principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (a5 := o.renewers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            if self.owner_principal_name != '':
-                raise UnsupportedFieldError(f'CreateDelegationTokenRequest.owner_principal_name cannot be written at version {v}')
-        if self.renewers is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.renewers), flex, False)
-            for e in self.renewers:
-                e.write(w, v)
-        w.int64(self.max_lifetime_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_CreatableRenewers_2(e7, w)
+        buf = w.buf
+    buf += _P0.pack(o.max_lifetime_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateDelegationTokenRequest = {
+    1: _w_CreateDelegationTokenRequest_1,
+    2: _w_CreateDelegationTokenRequest_2,
+    3: _w_CreateDelegationTokenRequest_3,
+}

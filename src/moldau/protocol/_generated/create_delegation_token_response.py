@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qqq')
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>qqq')
+_P2 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -39,56 +61,251 @@ class CreateDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenResponse:
-        if not 1 <= v <= 3:
+        fn = _R_CreateDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.principal_type = r.string(flex, False)
-        o.principal_name = r.string(flex, False)
-        if v >= 3:
-            o.token_requester_principal_type = r.string(flex, False)
-        else:
-            o.token_requester_principal_type = ''
-        if v >= 3:
-            o.token_requester_principal_name = r.string(flex, False)
-        else:
-            o.token_requester_principal_name = ''
-        o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _P0.unpack_from(r.buf, r._take(24))
-        o.token_id = r.string(flex, False)
-        o.hmac = r.bytes(flex, False)
-        o.throttle_time_ms = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateDelegationTokenResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_CreateDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v)
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.principal_type, flex, False)
-        w.string(self.principal_name, flex, False)
-        if v >= 3:
-            w.string(self.token_requester_principal_type, flex, False)
-        else:
-            if self.token_requester_principal_type != '':
-                raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.token_requester_principal_name, flex, False)
-        else:
-            if self.token_requester_principal_name != '':
-                raise UnsupportedFieldError(f'CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version {v}')
-        w.buf += _P0.pack(self.issue_timestamp_ms, self.expiry_timestamp_ms, self.max_timestamp_ms)
-        w.string(self.token_id, flex, False)
-        w.bytes(self.hmac, flex, False)
-        w.int32(self.throttle_time_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_CreateDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.principal_type, pos = _rs16(buf, pos, end, False)
+    o.principal_name, pos = _rs16(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _P1.unpack_from(buf, pos)
+    pos += 24
+    o.token_id, pos = _rs16(buf, pos, end, False)
+    o.hmac, pos = _rb32(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.token_requester_principal_type = ''
+    o.token_requester_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _P1.unpack_from(buf, pos)
+    pos += 24
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.token_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.token_id, pos = _rcs(buf, pos, end, False)
+    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.token_requester_principal_type = ''
+    o.token_requester_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_CreateDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.token_requester_principal_type = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.token_requester_principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.token_requester_principal_name = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.token_requester_principal_name, pos = _rcs(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _P1.unpack_from(buf, pos)
+    pos += 24
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.token_id = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.token_id, pos = _rcs(buf, pos, end, False)
+    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateDelegationTokenResponse = {
+    1: _r_CreateDelegationTokenResponse_1,
+    2: _r_CreateDelegationTokenResponse_2,
+    3: _r_CreateDelegationTokenResponse_3,
+}
+
+
+def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
+    if not (o.token_requester_principal_type == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version 1')
+    if not (o.token_requester_principal_name == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version 1')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.principal_type, False)
+    _ws16(buf, o.principal_name, False)
+    buf += _P1.pack(o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms)
+    _ws16(buf, o.token_id, False)
+    w.bytes(o.hmac, False, False)
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+
+
+def _w_CreateDelegationTokenResponse_2(o: Any, w: Writer) -> None:
+    if not (o.token_requester_principal_type == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version 2')
+    if not (o.token_requester_principal_name == ''):
+        raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version 2')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P1.pack(o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms)
+    if (s5 := o.token_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    w.bytes(o.hmac, True, False)
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_CreateDelegationTokenResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.token_requester_principal_type) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.token_requester_principal_name) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    buf += _P1.pack(o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms)
+    if (s9 := o.token_id) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    w.bytes(o.hmac, True, False)
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateDelegationTokenResponse = {
+    1: _w_CreateDelegationTokenResponse_1,
+    2: _w_CreateDelegationTokenResponse_2,
+    3: _w_CreateDelegationTokenResponse_3,
+}

@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>i?')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ih')
+_P2 = struct.Struct('>i?')
 
 
 @dataclass(slots=True)
@@ -25,33 +46,20 @@ class CreatableReplicaAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableReplicaAssignment:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        n = r.array_len(flex, False, 4)
-        o.broker_ids = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableReplicaAssignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableReplicaAssignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.int32(self.partition_index)
-        if self.broker_ids is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.broker_ids), flex, False)
-            for e in self.broker_ids:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CreatableReplicaAssignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -62,27 +70,20 @@ class CreatableTopicConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicConfig:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.value = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableTopicConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableTopicConfig: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.string(self.name, flex, False)
-        w.string(self.value, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CreatableTopicConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -96,43 +97,20 @@ class CreatableTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopic:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.num_partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.assignments = None if n is None else [CreatableReplicaAssignment.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.configs = None if n is None else [CreatableTopicConfig.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.string(self.name, flex, False)
-        w.buf += _P0.pack(self.num_partitions, self.replication_factor)
-        if self.assignments is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.assignments), flex, False)
-            for e in self.assignments:
-                e.write(w, v)
-        if self.configs is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.configs), flex, False)
-            for e in self.configs:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CreatableTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -150,34 +128,451 @@ class CreateTopicsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateTopicsRequest:
-        if not 2 <= v <= 7:
+        fn = _R_CreateTopicsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v)
-        flex = v >= 5
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [CreatableTopic.read(r, v) for _ in range(n)]
-        o.timeout_ms, o.validate_only = _P1.unpack_from(r.buf, r._take(5))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateTopicsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 2 <= v <= 7:
+        fn = _W_CreateTopicsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v)
-        flex = v >= 5
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_CreatableReplicaAssignment_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableReplicaAssignment)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableReplicaAssignment_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableReplicaAssignment)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableReplicaAssignment = {
+    2: _r_CreatableReplicaAssignment_2,
+    3: _r_CreatableReplicaAssignment_2,
+    4: _r_CreatableReplicaAssignment_2,
+    5: _r_CreatableReplicaAssignment_5,
+    6: _r_CreatableReplicaAssignment_5,
+    7: _r_CreatableReplicaAssignment_5,
+}
+
+
+def _w_CreatableReplicaAssignment_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index)
+    if (a1 := o.broker_ids) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            buf += _P0.pack(e2)
+
+
+def _w_CreatableReplicaAssignment_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index)
+    if (a1 := o.broker_ids) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        w.buf += _P1.pack(self.timeout_ms, self.validate_only)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreatableReplicaAssignment = {
+    2: _w_CreatableReplicaAssignment_2,
+    3: _w_CreatableReplicaAssignment_2,
+    4: _w_CreatableReplicaAssignment_2,
+    5: _w_CreatableReplicaAssignment_5,
+    6: _w_CreatableReplicaAssignment_5,
+    7: _w_CreatableReplicaAssignment_5,
+}
+
+
+def _r_CreatableTopicConfig_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicConfig)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.value, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableTopicConfig_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicConfig)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableTopicConfig = {
+    2: _r_CreatableTopicConfig_2,
+    3: _r_CreatableTopicConfig_2,
+    4: _r_CreatableTopicConfig_2,
+    5: _r_CreatableTopicConfig_5,
+    6: _r_CreatableTopicConfig_5,
+    7: _r_CreatableTopicConfig_5,
+}
+
+
+def _w_CreatableTopicConfig_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    _ws16(buf, o.value, True)
+
+
+def _w_CreatableTopicConfig_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreatableTopicConfig = {
+    2: _w_CreatableTopicConfig_2,
+    3: _w_CreatableTopicConfig_2,
+    4: _w_CreatableTopicConfig_2,
+    5: _w_CreatableTopicConfig_5,
+    6: _w_CreatableTopicConfig_5,
+    7: _w_CreatableTopicConfig_5,
+}
+
+
+def _r_CreatableTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.num_partitions, o.replication_factor = _P1.unpack_from(buf, pos)
+    pos += 6
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableReplicaAssignment_2(buf, pos, end)
+        a2.append(e3)
+    o.assignments = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_CreatableTopicConfig_2(buf, pos, end)
+        a5.append(e6)
+    o.configs = a5
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.num_partitions, o.replication_factor = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_CreatableReplicaAssignment_5(buf, pos, end)
+        a3.append(e4)
+    o.assignments = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_CreatableTopicConfig_5(buf, pos, end)
+        a6.append(e7)
+    o.configs = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableTopic = {
+    2: _r_CreatableTopic_2,
+    3: _r_CreatableTopic_2,
+    4: _r_CreatableTopic_2,
+    5: _r_CreatableTopic_5,
+    6: _r_CreatableTopic_5,
+    7: _r_CreatableTopic_5,
+}
+
+
+def _w_CreatableTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    buf += _P1.pack(o.num_partitions, o.replication_factor)
+    if (a3 := o.assignments) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_CreatableReplicaAssignment_2(e4, w)
+        buf = w.buf
+    if (a5 := o.configs) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_CreatableTopicConfig_2(e6, w)
+        buf = w.buf
+
+
+def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.num_partitions, o.replication_factor)
+    if (a3 := o.assignments) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_CreatableReplicaAssignment_5(e5, w)
+        buf = w.buf
+    if (a6 := o.configs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_CreatableTopicConfig_5(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreatableTopic = {
+    2: _w_CreatableTopic_2,
+    3: _w_CreatableTopic_2,
+    4: _w_CreatableTopic_2,
+    5: _w_CreatableTopic_5,
+    6: _w_CreatableTopic_5,
+    7: _w_CreatableTopic_5,
+}
+
+
+def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateTopicsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.timeout_ms, o.validate_only = _P2.unpack_from(buf, pos)
+    pos += 5
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateTopicsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateTopicsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableTopic_5(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.timeout_ms, o.validate_only = _P2.unpack_from(buf, pos)
+    pos += 5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateTopicsRequest = {
+    2: _r_CreateTopicsRequest_2,
+    3: _r_CreateTopicsRequest_2,
+    4: _r_CreateTopicsRequest_2,
+    5: _r_CreateTopicsRequest_5,
+    6: _r_CreateTopicsRequest_5,
+    7: _r_CreateTopicsRequest_5,
+}
+
+
+def _w_CreateTopicsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_CreatableTopic_2(e2, w)
+        buf = w.buf
+    buf += _P2.pack(o.timeout_ms, o.validate_only)
+
+
+def _w_CreateTopicsRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_CreatableTopic_5(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.timeout_ms, o.validate_only)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateTopicsRequest = {
+    2: _w_CreateTopicsRequest_2,
+    3: _w_CreateTopicsRequest_2,
+    4: _w_CreateTopicsRequest_2,
+    5: _w_CreateTopicsRequest_5,
+    6: _w_CreateTopicsRequest_5,
+    7: _w_CreateTopicsRequest_5,
+}

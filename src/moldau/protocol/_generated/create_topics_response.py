@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>?b?')
-_P1 = struct.Struct('>ih')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>ih')
+_P3 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -28,54 +50,20 @@ class CreatableTopicConfigs:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicConfigs:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        if v >= 5:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 5:
-            o.value = r.string(flex, v >= 5)
-        else:
-            o.value = ''
-        if v >= 5:
-            o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(r.buf, r._take(3))
-        else:
-            o.read_only = False
-            o.config_source = -1
-            o.is_sensitive = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableTopicConfigs.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableTopicConfigs: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        if v >= 5:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'CreatableTopicConfigs.name cannot be written at version {v}')
-        if v >= 5:
-            w.string(self.value, flex, v >= 5)
-        else:
-            if self.value != '':
-                raise UnsupportedFieldError(f'CreatableTopicConfigs.value cannot be written at version {v}')
-        if v >= 5:
-            w.buf += _P0.pack(self.read_only, self.config_source, self.is_sensitive)
-        else:
-            if self.read_only != False:
-                raise UnsupportedFieldError(f'CreatableTopicConfigs.read_only cannot be written at version {v}')
-            if self.is_sensitive != False:
-                raise UnsupportedFieldError(f'CreatableTopicConfigs.is_sensitive cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CreatableTopicConfigs.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -92,60 +80,20 @@ class CreatableTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicResult:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        if v >= 7:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        if v >= 5:
-            o.num_partitions, o.replication_factor = _P1.unpack_from(r.buf, r._take(6))
-        else:
-            o.num_partitions = -1
-            o.replication_factor = -1
-        if v >= 5:
-            n = r.array_len(flex, v >= 5, 1)
-            o.configs = None if n is None else [CreatableTopicConfigs.read(r, v) for _ in range(n)]
-        else:
-            o.configs = []
-        o.topic_config_error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 5:
-                    o.topic_config_error_code = sub.int16()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CreatableTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatableTopicResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.string(self.name, flex, False)
-        if v >= 7:
-            w.uuid(self.topic_id)
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        if v >= 5:
-            w.buf += _P1.pack(self.num_partitions, self.replication_factor)
-        if v >= 5:
-            if self.configs is None:
-                w.array_len(None, flex, v >= 5)
-            else:
-                w.array_len(len(self.configs), flex, v >= 5)
-                for e in self.configs:
-                    e.write(w, v)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 5 and self.topic_config_error_code != 0:
-                sw = Writer()
-                sw.int16(self.topic_config_error_code)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_CreatableTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -162,34 +110,546 @@ class CreateTopicsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateTopicsResponse:
-        if not 2 <= v <= 7:
+        fn = _R_CreateTopicsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v)
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [CreatableTopicResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateTopicsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 2 <= v <= 7:
+        fn = _W_CreateTopicsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v)
-        flex = v >= 5
-        w.int32(self.throttle_time_ms)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+        fn(self, w)
+
+
+def _r_CreatableTopicConfigs_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicConfigs)
+    o.name = ''
+    o.value = ''
+    o.read_only = False
+    o.config_source = -1
+    o.is_sensitive = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableTopicConfigs_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicConfigs)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, True)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(buf, pos)
+    pos += 3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableTopicConfigs = {
+    2: _r_CreatableTopicConfigs_2,
+    3: _r_CreatableTopicConfigs_2,
+    4: _r_CreatableTopicConfigs_2,
+    5: _r_CreatableTopicConfigs_5,
+    6: _r_CreatableTopicConfigs_5,
+    7: _r_CreatableTopicConfigs_5,
+}
+
+
+def _w_CreatableTopicConfigs_2(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 2')
+    if not (o.value == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.value cannot be written at version 2')
+    if not (o.read_only == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 2')
+    if not (o.is_sensitive == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_CreatableTopicConfigs_3(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 3')
+    if not (o.value == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.value cannot be written at version 3')
+    if not (o.read_only == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 3')
+    if not (o.is_sensitive == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_CreatableTopicConfigs_4(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 4')
+    if not (o.value == ''):
+        raise UnsupportedFieldError('CreatableTopicConfigs.value cannot be written at version 4')
+    if not (o.read_only == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 4')
+    if not (o.is_sensitive == False):
+        raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_CreatableTopicConfigs_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P0.pack(o.read_only, o.config_source, o.is_sensitive)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreatableTopicConfigs = {
+    2: _w_CreatableTopicConfigs_2,
+    3: _w_CreatableTopicConfigs_3,
+    4: _w_CreatableTopicConfigs_4,
+    5: _w_CreatableTopicConfigs_5,
+    6: _w_CreatableTopicConfigs_5,
+    7: _w_CreatableTopicConfigs_5,
+}
+
+
+def _r_CreatableTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicResult)
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    o.topic_id = ZERO_UUID
+    o.num_partitions = -1
+    o.replication_factor = -1
+    o.configs = []
+    o.topic_config_error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreatableTopicResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.num_partitions, o.replication_factor = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, True, 1)
+    if n3 is None:
+        o.configs = None
+    else:
+        a4 = []
+        for _ in range(n3):
+            e5, pos = _r_CreatableTopicConfigs_5(buf, pos, end)
+            a4.append(e5)
+        o.configs = a4
+    o.topic_id = ZERO_UUID
+    o.topic_config_error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 2 > se:
+                    _trunc(pos, 2, se)
+                o.topic_config_error_code = _P1.unpack_from(buf, pos)[0]
+                pos += 2
             else:
-                w.buf.append(0)
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_CreatableTopicResult_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreatableTopicResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.num_partitions, o.replication_factor = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, True, 1)
+    if n3 is None:
+        o.configs = None
+    else:
+        a4 = []
+        for _ in range(n3):
+            e5, pos = _r_CreatableTopicConfigs_5(buf, pos, end)
+            a4.append(e5)
+        o.configs = a4
+    o.topic_config_error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 2 > se:
+                    _trunc(pos, 2, se)
+                o.topic_config_error_code = _P1.unpack_from(buf, pos)[0]
+                pos += 2
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreatableTopicResult = {
+    2: _r_CreatableTopicResult_2,
+    3: _r_CreatableTopicResult_2,
+    4: _r_CreatableTopicResult_2,
+    5: _r_CreatableTopicResult_5,
+    6: _r_CreatableTopicResult_5,
+    7: _r_CreatableTopicResult_7,
+}
+
+
+def _w_CreatableTopicResult_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    buf += _P1.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+
+
+def _w_CreatableTopicResult_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.error_code)
+    if (s3 := o.error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P2.pack(o.num_partitions, o.replication_factor)
+    if (a5 := o.configs) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_CreatableTopicConfigs_5(e7, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.topic_config_error_code == 0):
+        tf = list(tf)
+        if not (o.topic_config_error_code == 0):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P1.pack(o.topic_config_error_code)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_CreatableTopicResult_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.topic_id.bytes
+    buf += _P1.pack(o.error_code)
+    if (s3 := o.error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P2.pack(o.num_partitions, o.replication_factor)
+    if (a5 := o.configs) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_CreatableTopicConfigs_5(e7, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.topic_config_error_code == 0):
+        tf = list(tf)
+        if not (o.topic_config_error_code == 0):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P1.pack(o.topic_config_error_code)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_CreatableTopicResult = {
+    2: _w_CreatableTopicResult_2,
+    3: _w_CreatableTopicResult_2,
+    4: _w_CreatableTopicResult_2,
+    5: _w_CreatableTopicResult_5,
+    6: _w_CreatableTopicResult_5,
+    7: _w_CreatableTopicResult_7,
+}
+
+
+def _r_CreateTopicsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateTopicsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableTopicResult_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_CreateTopicsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateTopicsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableTopicResult_5(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_CreateTopicsResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CreateTopicsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_CreatableTopicResult_7(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CreateTopicsResponse = {
+    2: _r_CreateTopicsResponse_2,
+    3: _r_CreateTopicsResponse_2,
+    4: _r_CreateTopicsResponse_2,
+    5: _r_CreateTopicsResponse_5,
+    6: _r_CreateTopicsResponse_5,
+    7: _r_CreateTopicsResponse_7,
+}
+
+
+def _w_CreateTopicsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_CreatableTopicResult_2(e2, w)
+        buf = w.buf
+
+
+def _w_CreateTopicsResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_CreatableTopicResult_5(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_CreateTopicsResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_CreatableTopicResult_7(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CreateTopicsResponse = {
+    2: _w_CreateTopicsResponse_2,
+    3: _w_CreateTopicsResponse_2,
+    4: _w_CreateTopicsResponse_2,
+    5: _w_CreateTopicsResponse_5,
+    6: _w_CreateTopicsResponse_5,
+    7: _w_CreateTopicsResponse_7,
+}

@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>bb')
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>b')
+_P2 = struct.Struct('>bb')
+_P3 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -31,39 +54,20 @@ class DeleteAclsMatchingAcl:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsMatchingAcl:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        o.pattern_type = r.int8()
-        o.principal = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DeleteAclsMatchingAcl.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteAclsMatchingAcl: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        w.int8(self.pattern_type)
-        w.string(self.principal, flex, False)
-        w.string(self.host, flex, False)
-        w.buf += _P0.pack(self.operation, self.permission_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DeleteAclsMatchingAcl.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -75,35 +79,20 @@ class DeleteAclsFilterResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsFilterResult:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        n = r.array_len(flex, False, 1)
-        o.matching_acls = None if n is None else [DeleteAclsMatchingAcl.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DeleteAclsFilterResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteAclsFilterResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        if self.matching_acls is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.matching_acls), flex, False)
-            for e in self.matching_acls:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DeleteAclsFilterResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -120,34 +109,366 @@ class DeleteAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsResponse:
-        if not 1 <= v <= 3:
+        fn = _R_DeleteAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.filter_results = None if n is None else [DeleteAclsFilterResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteAclsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_DeleteAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v)
-        flex = v >= 2
-        w.int32(self.throttle_time_ms)
-        if self.filter_results is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DeleteAclsMatchingAcl_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsMatchingAcl)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.principal, pos = _rs16(buf, pos, end, False)
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteAclsMatchingAcl_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsMatchingAcl)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.principal = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.principal, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.host = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteAclsMatchingAcl = {
+    1: _r_DeleteAclsMatchingAcl_1,
+    2: _r_DeleteAclsMatchingAcl_2,
+    3: _r_DeleteAclsMatchingAcl_2,
+}
+
+
+def _w_DeleteAclsMatchingAcl_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    buf += _P1.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    buf += _P1.pack(o.pattern_type)
+    _ws16(buf, o.principal, False)
+    _ws16(buf, o.host, False)
+    buf += _P2.pack(o.operation, o.permission_type)
+
+
+def _w_DeleteAclsMatchingAcl_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.resource_type)
+    if (s3 := o.resource_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P1.pack(o.pattern_type)
+    if (s5 := o.principal) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.host) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    buf += _P2.pack(o.operation, o.permission_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteAclsMatchingAcl = {
+    1: _w_DeleteAclsMatchingAcl_1,
+    2: _w_DeleteAclsMatchingAcl_2,
+    3: _w_DeleteAclsMatchingAcl_2,
+}
+
+
+def _r_DeleteAclsFilterResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsFilterResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteAclsMatchingAcl_1(buf, pos, end)
+        a2.append(e3)
+    o.matching_acls = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteAclsFilterResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsFilterResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DeleteAclsMatchingAcl_2(buf, pos, end)
+        a3.append(e4)
+    o.matching_acls = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteAclsFilterResult = {
+    1: _r_DeleteAclsFilterResult_1,
+    2: _r_DeleteAclsFilterResult_2,
+    3: _r_DeleteAclsFilterResult_2,
+}
+
+
+def _w_DeleteAclsFilterResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    if (a3 := o.matching_acls) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_DeleteAclsMatchingAcl_1(e4, w)
+        buf = w.buf
+
+
+def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (a3 := o.matching_acls) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.filter_results), flex, False)
-            for e in self.filter_results:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DeleteAclsMatchingAcl_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteAclsFilterResult = {
+    1: _w_DeleteAclsFilterResult_1,
+    2: _w_DeleteAclsFilterResult_2,
+    3: _w_DeleteAclsFilterResult_2,
+}
+
+
+def _r_DeleteAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteAclsFilterResult_1(buf, pos, end)
+        a2.append(e3)
+    o.filter_results = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteAclsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteAclsFilterResult_2(buf, pos, end)
+        a2.append(e3)
+    o.filter_results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteAclsResponse = {
+    1: _r_DeleteAclsResponse_1,
+    2: _r_DeleteAclsResponse_2,
+    3: _r_DeleteAclsResponse_2,
+}
+
+
+def _w_DeleteAclsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.filter_results) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DeleteAclsFilterResult_1(e2, w)
+        buf = w.buf
+
+
+def _w_DeleteAclsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.filter_results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DeleteAclsFilterResult_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteAclsResponse = {
+    1: _w_DeleteAclsResponse_1,
+    2: _w_DeleteAclsResponse_2,
+    3: _w_DeleteAclsResponse_2,
+}

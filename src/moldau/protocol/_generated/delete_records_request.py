@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -24,25 +45,20 @@ class DeleteRecordsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsPartition:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.partition_index, o.offset = _P0.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DeleteRecordsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteRecordsPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.buf += _P0.pack(self.partition_index, self.offset)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DeleteRecordsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -53,33 +69,20 @@ class DeleteRecordsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsTopic:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [DeleteRecordsPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DeleteRecordsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteRecordsTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DeleteRecordsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -96,34 +99,278 @@ class DeleteRecordsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsRequest:
-        if not 0 <= v <= 2:
+        fn = _R_DeleteRecordsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [DeleteRecordsTopic.read(r, v) for _ in range(n)]
-        o.timeout_ms = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteRecordsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_DeleteRecordsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v)
-        flex = v >= 2
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DeleteRecordsPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteRecordsPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteRecordsPartition = {
+    0: _r_DeleteRecordsPartition_0,
+    1: _r_DeleteRecordsPartition_0,
+    2: _r_DeleteRecordsPartition_2,
+}
+
+
+def _w_DeleteRecordsPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.offset)
+
+
+def _w_DeleteRecordsPartition_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteRecordsPartition = {
+    0: _w_DeleteRecordsPartition_0,
+    1: _w_DeleteRecordsPartition_0,
+    2: _w_DeleteRecordsPartition_2,
+}
+
+
+def _r_DeleteRecordsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteRecordsPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteRecordsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DeleteRecordsPartition_2(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteRecordsTopic = {
+    0: _r_DeleteRecordsTopic_0,
+    1: _r_DeleteRecordsTopic_0,
+    2: _r_DeleteRecordsTopic_2,
+}
+
+
+def _w_DeleteRecordsTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_DeleteRecordsPartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_DeleteRecordsTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        w.int32(self.timeout_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DeleteRecordsPartition_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteRecordsTopic = {
+    0: _w_DeleteRecordsTopic_0,
+    1: _w_DeleteRecordsTopic_0,
+    2: _w_DeleteRecordsTopic_2,
+}
+
+
+def _r_DeleteRecordsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteRecordsTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteRecordsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteRecordsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteRecordsTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteRecordsRequest = {
+    0: _r_DeleteRecordsRequest_0,
+    1: _r_DeleteRecordsRequest_0,
+    2: _r_DeleteRecordsRequest_2,
+}
+
+
+def _w_DeleteRecordsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DeleteRecordsTopic_0(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.timeout_ms)
+
+
+def _w_DeleteRecordsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DeleteRecordsTopic_2(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteRecordsRequest = {
+    0: _w_DeleteRecordsRequest_0,
+    1: _w_DeleteRecordsRequest_0,
+    2: _w_DeleteRecordsRequest_2,
+}

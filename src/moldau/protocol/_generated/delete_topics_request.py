@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,41 +44,20 @@ class DeleteTopicState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteTopicState:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 6:
-            o.name = r.string(flex, v >= 6)
-        else:
-            o.name = None
-        if v >= 6:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DeleteTopicState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteTopicState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        if v >= 6:
-            w.string(self.name, flex, v >= 6)
-        else:
-            if self.name != None:
-                raise UnsupportedFieldError(f'DeleteTopicState.name cannot be written at version {v}')
-        if v >= 6:
-            w.uuid(self.topic_id)
-        else:
-            if self.topic_id != ZERO_UUID:
-                raise UnsupportedFieldError(f'DeleteTopicState.topic_id cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DeleteTopicState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -74,53 +75,383 @@ class DeleteTopicsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteTopicsRequest:
-        if not 1 <= v <= 6:
+        fn = _R_DeleteTopicsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 6:
-            n = r.array_len(flex, False, 1)
-            o.topics = None if n is None else [DeleteTopicState.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        if v <= 5:
-            n = r.array_len(flex, False, 1)
-            o.topic_names = None if n is None else [r.string(flex, False) for _ in range(n)]
-        else:
-            o.topic_names = []
-        o.timeout_ms = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteTopicsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 6:
+        fn = _W_DeleteTopicsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v)
-        flex = v >= 4
-        if v >= 6:
-            if self.topics is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.topics), flex, False)
-                for e in self.topics:
-                    e.write(w, v)
+        fn(self, w)
+
+
+def _r_DeleteTopicState_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicState)
+    o.name = None
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteTopicState_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicState)
+    o.name = None
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DeleteTopicState_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicState)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, True)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteTopicState = {
+    1: _r_DeleteTopicState_1,
+    2: _r_DeleteTopicState_1,
+    3: _r_DeleteTopicState_1,
+    4: _r_DeleteTopicState_4,
+    5: _r_DeleteTopicState_4,
+    6: _r_DeleteTopicState_6,
+}
+
+
+def _w_DeleteTopicState_1(o: Any, w: Writer) -> None:
+    if not (o.name is None):
+        raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 1')
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_DeleteTopicState_2(o: Any, w: Writer) -> None:
+    if not (o.name is None):
+        raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 2')
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_DeleteTopicState_3(o: Any, w: Writer) -> None:
+    if not (o.name is None):
+        raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 3')
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_DeleteTopicState_4(o: Any, w: Writer) -> None:
+    if not (o.name is None):
+        raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 4')
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 4')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DeleteTopicState_5(o: Any, w: Writer) -> None:
+    if not (o.name is None):
+        raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 5')
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 5')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DeleteTopicState_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += o.topic_id.bytes
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteTopicState = {
+    1: _w_DeleteTopicState_1,
+    2: _w_DeleteTopicState_2,
+    3: _w_DeleteTopicState_3,
+    4: _w_DeleteTopicState_4,
+    5: _w_DeleteTopicState_5,
+    6: _w_DeleteTopicState_6,
+}
+
+
+def _r_DeleteTopicsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.topic_names = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DeleteTopicsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'DeleteTopicsRequest.topics cannot be written at version {v}')
-        if v <= 5:
-            if self.topic_names is None:
-                w.array_len(None, flex, False)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.topic_names = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DeleteTopicsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DeleteTopicsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DeleteTopicState_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.topic_names = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DeleteTopicsRequest = {
+    1: _r_DeleteTopicsRequest_1,
+    2: _r_DeleteTopicsRequest_1,
+    3: _r_DeleteTopicsRequest_1,
+    4: _r_DeleteTopicsRequest_4,
+    5: _r_DeleteTopicsRequest_4,
+    6: _r_DeleteTopicsRequest_6,
+}
+
+
+def _w_DeleteTopicsRequest_1(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.topic_names) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    buf += _P0.pack(o.timeout_ms)
+
+
+def _w_DeleteTopicsRequest_2(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.topic_names) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    buf += _P0.pack(o.timeout_ms)
+
+
+def _w_DeleteTopicsRequest_3(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 3')
+    buf = w.buf
+    if (a1 := o.topic_names) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+    buf += _P0.pack(o.timeout_ms)
+
+
+def _w_DeleteTopicsRequest_4(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 4')
+    buf = w.buf
+    if (a1 := o.topic_names) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.array_len(len(self.topic_names), flex, False)
-                for e in self.topic_names:
-                    w.string(e, flex, False)
-        w.int32(self.timeout_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+                _wcs(buf, s4, False)
+    buf += _P0.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DeleteTopicsRequest_5(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 5')
+    buf = w.buf
+    if (a1 := o.topic_names) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    buf += _P0.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DeleteTopicsRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DeleteTopicState_6(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DeleteTopicsRequest = {
+    1: _w_DeleteTopicsRequest_1,
+    2: _w_DeleteTopicsRequest_2,
+    3: _w_DeleteTopicsRequest_3,
+    4: _w_DeleteTopicsRequest_4,
+    5: _w_DeleteTopicsRequest_5,
+    6: _w_DeleteTopicsRequest_6,
+}

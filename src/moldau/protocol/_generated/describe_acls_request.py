@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>bb')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>bb')
 
 
 @dataclass(slots=True)
@@ -35,36 +56,136 @@ class DescribeAclsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsRequest:
-        if not 1 <= v <= 3:
+        fn = _R_DescribeAclsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.resource_type_filter = r.int8()
-        o.resource_name_filter = r.string(flex, True)
-        o.pattern_type_filter = r.int8()
-        o.principal_filter = r.string(flex, True)
-        o.host_filter = r.string(flex, True)
-        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeAclsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_DescribeAclsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v)
-        flex = v >= 2
-        w.int8(self.resource_type_filter)
-        w.string(self.resource_name_filter, flex, True)
-        w.int8(self.pattern_type_filter)
-        w.string(self.principal_filter, flex, True)
-        w.string(self.host_filter, flex, True)
-        w.buf += _P0.pack(self.operation, self.permission_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_DescribeAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type_filter, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name_filter, pos = _rs16(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type_filter, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.principal_filter, pos = _rs16(buf, pos, end, True)
+    o.host_filter, pos = _rs16(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type_filter, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name_filter = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name_filter, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type_filter, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_filter = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_filter, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.host_filter = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.host_filter, pos = _rcs(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeAclsRequest = {
+    1: _r_DescribeAclsRequest_1,
+    2: _r_DescribeAclsRequest_2,
+    3: _r_DescribeAclsRequest_2,
+}
+
+
+def _w_DescribeAclsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type_filter)
+    _ws16(buf, o.resource_name_filter, True)
+    buf += _P0.pack(o.pattern_type_filter)
+    _ws16(buf, o.principal_filter, True)
+    _ws16(buf, o.host_filter, True)
+    buf += _P1.pack(o.operation, o.permission_type)
+
+
+def _w_DescribeAclsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type_filter)
+    if (s1 := o.resource_name_filter) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P0.pack(o.pattern_type_filter)
+    if (s3 := o.principal_filter) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.host_filter) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    buf += _P1.pack(o.operation, o.permission_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeAclsRequest = {
+    1: _w_DescribeAclsRequest_1,
+    2: _w_DescribeAclsRequest_2,
+    3: _w_DescribeAclsRequest_2,
+}

@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>bb')
-_P1 = struct.Struct('>ih')
+_P1 = struct.Struct('>b')
+_P2 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -27,29 +48,20 @@ class AclDescription:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclDescription:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.principal = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.operation, o.permission_type = _P0.unpack_from(r.buf, r._take(2))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AclDescription.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AclDescription: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.principal, flex, False)
-        w.string(self.host, flex, False)
-        w.buf += _P0.pack(self.operation, self.permission_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AclDescription.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -62,37 +74,20 @@ class DescribeAclsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsResource:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        o.pattern_type = r.int8()
-        n = r.array_len(flex, False, 1)
-        o.acls = None if n is None else [AclDescription.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeAclsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeAclsResource: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        w.int8(self.pattern_type)
-        if self.acls is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.acls), flex, False)
-            for e in self.acls:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeAclsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -111,36 +106,334 @@ class DescribeAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsResponse:
-        if not 1 <= v <= 3:
+        fn = _R_DescribeAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        n = r.array_len(flex, False, 1)
-        o.resources = None if n is None else [DescribeAclsResource.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeAclsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_DescribeAclsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
-        flex = v >= 2
-        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        if self.resources is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_AclDescription_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclDescription)
+    o.principal, pos = _rs16(buf, pos, end, False)
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AclDescription_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AclDescription)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.operation, o.permission_type = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AclDescription = {
+    1: _r_AclDescription_1,
+    2: _r_AclDescription_2,
+    3: _r_AclDescription_2,
+}
+
+
+def _w_AclDescription_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.principal, False)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.operation, o.permission_type)
+
+
+def _w_AclDescription_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.principal) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.operation, o.permission_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AclDescription = {
+    1: _w_AclDescription_1,
+    2: _w_AclDescription_2,
+    3: _w_AclDescription_2,
+}
+
+
+def _r_DescribeAclsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AclDescription_1(buf, pos, end)
+        a2.append(e3)
+    o.acls = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeAclsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.pattern_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_AclDescription_2(buf, pos, end)
+        a3.append(e4)
+    o.acls = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeAclsResource = {
+    1: _r_DescribeAclsResource_1,
+    2: _r_DescribeAclsResource_2,
+    3: _r_DescribeAclsResource_2,
+}
+
+
+def _w_DescribeAclsResource_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    buf += _P1.pack(o.pattern_type)
+    if (a3 := o.acls) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_AclDescription_1(e4, w)
+        buf = w.buf
+
+
+def _w_DescribeAclsResource_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.resource_type)
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.pattern_type)
+    if (a3 := o.acls) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.resources), flex, False)
-            for e in self.resources:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_AclDescription_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeAclsResource = {
+    1: _w_DescribeAclsResource_1,
+    2: _w_DescribeAclsResource_2,
+    3: _w_DescribeAclsResource_2,
+}
+
+
+def _r_DescribeAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeAclsResource_1(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeAclsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeAclsResource_2(buf, pos, end)
+        a3.append(e4)
+    o.resources = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeAclsResponse = {
+    1: _r_DescribeAclsResponse_1,
+    2: _r_DescribeAclsResponse_2,
+    3: _r_DescribeAclsResponse_2,
+}
+
+
+def _w_DescribeAclsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    _ws16(buf, o.error_message, True)
+    if (a3 := o.resources) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_DescribeAclsResource_1(e4, w)
+        buf = w.buf
+
+
+def _w_DescribeAclsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (a3 := o.resources) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeAclsResource_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeAclsResponse = {
+    1: _w_DescribeAclsResponse_1,
+    2: _w_DescribeAclsResponse_2,
+    3: _w_DescribeAclsResponse_2,
+}

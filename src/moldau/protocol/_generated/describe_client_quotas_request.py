@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -23,29 +46,20 @@ class ComponentData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ComponentData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.entity_type = r.string(flex, False)
-        o.match_type = r.int8()
-        o.match = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ComponentData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ComponentData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.entity_type, flex, False)
-        w.int8(self.match_type)
-        w.string(self.match, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ComponentData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -62,34 +76,198 @@ class DescribeClientQuotasRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClientQuotasRequest:
-        if not 0 <= v <= 1:
+        fn = _R_DescribeClientQuotasRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.components = None if n is None else [ComponentData.read(r, v) for _ in range(n)]
-        o.strict = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClientQuotasRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_DescribeClientQuotasRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v)
-        flex = v >= 1
-        if self.components is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ComponentData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ComponentData)
+    o.entity_type, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.match_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.match, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ComponentData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ComponentData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.entity_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.entity_type, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.match_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.match = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.match, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ComponentData = {
+    0: _r_ComponentData_0,
+    1: _r_ComponentData_1,
+}
+
+
+def _w_ComponentData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.entity_type, False)
+    buf += _P0.pack(o.match_type)
+    _ws16(buf, o.match, True)
+
+
+def _w_ComponentData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.entity_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.match_type)
+    if (s3 := o.match) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ComponentData = {
+    0: _w_ComponentData_0,
+    1: _w_ComponentData_1,
+}
+
+
+def _r_DescribeClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClientQuotasRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ComponentData_0(buf, pos, end)
+        a2.append(e3)
+    o.components = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.strict, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClientQuotasRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ComponentData_1(buf, pos, end)
+        a2.append(e3)
+    o.components = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.strict, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeClientQuotasRequest = {
+    0: _r_DescribeClientQuotasRequest_0,
+    1: _r_DescribeClientQuotasRequest_1,
+}
+
+
+def _w_DescribeClientQuotasRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.components) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ComponentData_0(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.strict)
+
+
+def _w_DescribeClientQuotasRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.components) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.components), flex, False)
-            for e in self.components:
-                e.write(w, v)
-        w.bool(self.strict)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ComponentData_1(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.strict)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeClientQuotasRequest = {
+    0: _w_DescribeClientQuotasRequest_0,
+    1: _w_DescribeClientQuotasRequest_1,
+}

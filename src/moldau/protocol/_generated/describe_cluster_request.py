@@ -9,9 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>?')
+_P1 = struct.Struct('>?b')
+_P2 = struct.Struct('>?b?')
 
 
 @dataclass(slots=True)
@@ -29,44 +53,142 @@ class DescribeClusterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterRequest:
-        if not 0 <= v <= 2:
+        fn = _R_DescribeClusterRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.include_cluster_authorized_operations = r.bool()
-        if v >= 1:
-            o.endpoint_type = r.int8()
-        else:
-            o.endpoint_type = 1
-        if v >= 2:
-            o.include_fenced_brokers = r.bool()
-        else:
-            o.include_fenced_brokers = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClusterRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_DescribeClusterRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v)
-        flex = True
-        w.bool(self.include_cluster_authorized_operations)
-        if v >= 1:
-            w.int8(self.endpoint_type)
-        else:
-            if self.endpoint_type != 1:
-                raise UnsupportedFieldError(f'DescribeClusterRequest.endpoint_type cannot be written at version {v}')
-        if v >= 2:
-            w.bool(self.include_fenced_brokers)
-        else:
-            if self.include_fenced_brokers != False:
-                raise UnsupportedFieldError(f'DescribeClusterRequest.include_fenced_brokers cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_DescribeClusterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.include_cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.endpoint_type = 1
+    o.include_fenced_brokers = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeClusterRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterRequest)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.include_cluster_authorized_operations, o.endpoint_type = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.include_fenced_brokers = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeClusterRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterRequest)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.include_cluster_authorized_operations, o.endpoint_type, o.include_fenced_brokers = _P2.unpack_from(buf, pos)
+    pos += 3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeClusterRequest = {
+    0: _r_DescribeClusterRequest_0,
+    1: _r_DescribeClusterRequest_1,
+    2: _r_DescribeClusterRequest_2,
+}
+
+
+def _w_DescribeClusterRequest_0(o: Any, w: Writer) -> None:
+    if not (o.endpoint_type == 1):
+        raise UnsupportedFieldError('DescribeClusterRequest.endpoint_type cannot be written at version 0')
+    if not (o.include_fenced_brokers == False):
+        raise UnsupportedFieldError('DescribeClusterRequest.include_fenced_brokers cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.include_cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterRequest_1(o: Any, w: Writer) -> None:
+    if not (o.include_fenced_brokers == False):
+        raise UnsupportedFieldError('DescribeClusterRequest.include_fenced_brokers cannot be written at version 1')
+    buf = w.buf
+    buf += _P1.pack(o.include_cluster_authorized_operations, o.endpoint_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.include_cluster_authorized_operations, o.endpoint_type, o.include_fenced_brokers)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeClusterRequest = {
+    0: _w_DescribeClusterRequest_0,
+    1: _w_DescribeClusterRequest_1,
+    2: _w_DescribeClusterRequest_2,
+}

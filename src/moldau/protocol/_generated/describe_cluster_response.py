@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>?')
+_P2 = struct.Struct('>ih')
+_P3 = struct.Struct('>b')
 
 
 @dataclass(slots=True)
@@ -27,40 +50,20 @@ class DescribeClusterBroker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterBroker:
-        flex = True
-        o = cls.__new__(cls)
-        o.broker_id = r.int32()
-        o.host = r.string(flex, False)
-        o.port = r.int32()
-        o.rack = r.string(flex, True)
-        if v >= 2:
-            o.is_fenced = r.bool()
-        else:
-            o.is_fenced = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeClusterBroker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClusterBroker: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.broker_id)
-        w.string(self.host, flex, False)
-        w.int32(self.port)
-        w.string(self.rack, flex, True)
-        if v >= 2:
-            w.bool(self.is_fenced)
-        else:
-            if self.is_fenced != False:
-                raise UnsupportedFieldError(f'DescribeClusterBroker.is_fenced cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeClusterBroker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -83,51 +86,464 @@ class DescribeClusterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterResponse:
-        if not 0 <= v <= 2:
+        fn = _R_DescribeClusterResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        if v >= 1:
-            o.endpoint_type = r.int8()
-        else:
-            o.endpoint_type = 1
-        o.cluster_id = r.string(flex, False)
-        o.controller_id = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.brokers = None if n is None else [DescribeClusterBroker.read(r, v) for _ in range(n)]
-        o.cluster_authorized_operations = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClusterResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_DescribeClusterResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        if v >= 1:
-            w.int8(self.endpoint_type)
+        fn(self, w)
+
+
+def _r_DescribeClusterBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterBroker)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.is_fenced = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeClusterBroker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterBroker)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.broker_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_fenced, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeClusterBroker = {
+    0: _r_DescribeClusterBroker_0,
+    1: _r_DescribeClusterBroker_0,
+    2: _r_DescribeClusterBroker_2,
+}
+
+
+def _w_DescribeClusterBroker_0(o: Any, w: Writer) -> None:
+    if not (o.is_fenced == False):
+        raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.broker_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterBroker_1(o: Any, w: Writer) -> None:
+    if not (o.is_fenced == False):
+        raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 1')
+    buf = w.buf
+    buf += _P0.pack(o.broker_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterBroker_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.broker_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P1.pack(o.is_fenced)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeClusterBroker = {
+    0: _w_DescribeClusterBroker_0,
+    1: _w_DescribeClusterBroker_1,
+    2: _w_DescribeClusterBroker_2,
+}
+
+
+def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_DescribeClusterBroker_0(buf, pos, end)
+        a4.append(e5)
+    o.brokers = a4
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.endpoint_type = 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.endpoint_type, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_DescribeClusterBroker_0(buf, pos, end)
+        a4.append(e5)
+    o.brokers = a4
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeClusterResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.endpoint_type, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_DescribeClusterBroker_2(buf, pos, end)
+        a4.append(e5)
+    o.brokers = a4
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeClusterResponse = {
+    0: _r_DescribeClusterResponse_0,
+    1: _r_DescribeClusterResponse_1,
+    2: _r_DescribeClusterResponse_2,
+}
+
+
+def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
+    if not (o.endpoint_type == 1):
+        raise UnsupportedFieldError('DescribeClusterResponse.endpoint_type cannot be written at version 0')
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.cluster_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            if self.endpoint_type != 1:
-                raise UnsupportedFieldError(f'DescribeClusterResponse.endpoint_type cannot be written at version {v}')
-        w.string(self.cluster_id, flex, False)
-        w.int32(self.controller_id)
-        if self.brokers is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_DescribeClusterBroker_0(e7, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P3.pack(o.endpoint_type)
+    if (s3 := o.cluster_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            w.array_len(len(self.brokers), flex, False)
-            for e in self.brokers:
-                e.write(w, v)
-        w.int32(self.cluster_authorized_operations)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_DescribeClusterBroker_1(e7, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeClusterResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P3.pack(o.endpoint_type)
+    if (s3 := o.cluster_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_DescribeClusterBroker_2(e7, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeClusterResponse = {
+    0: _w_DescribeClusterResponse_0,
+    1: _w_DescribeClusterResponse_1,
+    2: _w_DescribeClusterResponse_2,
+}

@@ -9,9 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>?')
+_P2 = struct.Struct('>??')
 
 
 @dataclass(slots=True)
@@ -23,35 +47,20 @@ class DescribeConfigsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResource:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        n = r.array_len(flex, True, 1)
-        o.configuration_keys = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeConfigsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsResource: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        if self.configuration_keys is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.configuration_keys), flex, True)
-            for e in self.configuration_keys:
-                w.string(e, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeConfigsResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -69,43 +78,286 @@ class DescribeConfigsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsRequest:
-        if not 1 <= v <= 4:
+        fn = _R_DescribeConfigsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.resources = None if n is None else [DescribeConfigsResource.read(r, v) for _ in range(n)]
-        o.include_synonyms = r.bool()
-        if v >= 3:
-            o.include_documentation = r.bool()
-        else:
-            o.include_documentation = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 4:
+        fn = _W_DescribeConfigsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v)
-        flex = v >= 4
-        if self.resources is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.resources), flex, False)
-            for e in self.resources:
-                e.write(w, v)
-        w.bool(self.include_synonyms)
-        if v >= 3:
-            w.bool(self.include_documentation)
-        else:
-            if self.include_documentation != False:
-                raise UnsupportedFieldError(f'DescribeConfigsRequest.include_documentation cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+        fn(self, w)
+
+
+def _r_DescribeConfigsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.configuration_keys = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _rs16(buf, pos, end, False)
+            a2.append(e3)
+        o.configuration_keys = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResource_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResource)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, True, 1)
+    if n2 is None:
+        o.configuration_keys = None
+    else:
+        a3 = []
+        for _ in range(n2):
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+                e4 = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
             else:
-                w.buf.append(0)
+                e4, pos = _rcs(buf, pos, end, False)
+            a3.append(e4)
+        o.configuration_keys = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsResource = {
+    1: _r_DescribeConfigsResource_1,
+    2: _r_DescribeConfigsResource_1,
+    3: _r_DescribeConfigsResource_1,
+    4: _r_DescribeConfigsResource_4,
+}
+
+
+def _w_DescribeConfigsResource_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    if (a3 := o.configuration_keys) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _ws16(buf, e4, False)
+
+
+def _w_DescribeConfigsResource_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.resource_type)
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.configuration_keys) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            if (s6 := e5) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsResource = {
+    1: _w_DescribeConfigsResource_1,
+    2: _w_DescribeConfigsResource_1,
+    3: _w_DescribeConfigsResource_1,
+    4: _w_DescribeConfigsResource_4,
+}
+
+
+def _r_DescribeConfigsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResource_1(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.include_synonyms, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.include_documentation = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResource_1(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.include_synonyms, o.include_documentation = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResource_4(buf, pos, end)
+        a2.append(e3)
+    o.resources = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.include_synonyms, o.include_documentation = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsRequest = {
+    1: _r_DescribeConfigsRequest_1,
+    2: _r_DescribeConfigsRequest_1,
+    3: _r_DescribeConfigsRequest_3,
+    4: _r_DescribeConfigsRequest_4,
+}
+
+
+def _w_DescribeConfigsRequest_1(o: Any, w: Writer) -> None:
+    if not (o.include_documentation == False):
+        raise UnsupportedFieldError('DescribeConfigsRequest.include_documentation cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeConfigsResource_1(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.include_synonyms)
+
+
+def _w_DescribeConfigsRequest_2(o: Any, w: Writer) -> None:
+    if not (o.include_documentation == False):
+        raise UnsupportedFieldError('DescribeConfigsRequest.include_documentation cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeConfigsResource_1(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.include_synonyms)
+
+
+def _w_DescribeConfigsRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeConfigsResource_1(e2, w)
+        buf = w.buf
+    buf += _P2.pack(o.include_synonyms, o.include_documentation)
+
+
+def _w_DescribeConfigsRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.resources) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeConfigsResource_4(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.include_synonyms, o.include_documentation)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsRequest = {
+    1: _w_DescribeConfigsRequest_1,
+    2: _w_DescribeConfigsRequest_2,
+    3: _w_DescribeConfigsRequest_3,
+    4: _w_DescribeConfigsRequest_4,
+}

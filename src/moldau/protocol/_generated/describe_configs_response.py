@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>?b?')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>?b?')
+_P2 = struct.Struct('>h')
+_P3 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -25,29 +48,20 @@ class DescribeConfigsSynonym:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsSynonym:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.value = r.string(flex, True)
-        o.source = r.int8()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeConfigsSynonym.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsSynonym: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.string(self.name, flex, False)
-        w.string(self.value, flex, True)
-        w.int8(self.source)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeConfigsSynonym.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,49 +78,20 @@ class DescribeConfigsResourceResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResourceResult:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.value = r.string(flex, True)
-        o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(r.buf, r._take(3))
-        n = r.array_len(flex, False, 1)
-        o.synonyms = None if n is None else [DescribeConfigsSynonym.read(r, v) for _ in range(n)]
-        if v >= 3:
-            o.config_type = r.int8()
-        else:
-            o.config_type = 0
-        if v >= 3:
-            o.documentation = r.string(flex, True)
-        else:
-            o.documentation = ''
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeConfigsResourceResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsResourceResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.string(self.name, flex, False)
-        w.string(self.value, flex, True)
-        w.buf += _P0.pack(self.read_only, self.config_source, self.is_sensitive)
-        if self.synonyms is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.synonyms), flex, False)
-            for e in self.synonyms:
-                e.write(w, v)
-        if v >= 3:
-            w.int8(self.config_type)
-        if v >= 3:
-            w.string(self.documentation, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeConfigsResourceResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -120,39 +105,20 @@ class DescribeConfigsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResult:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.resource_type = r.int8()
-        o.resource_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.configs = None if n is None else [DescribeConfigsResourceResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeConfigsResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        w.int8(self.resource_type)
-        w.string(self.resource_name, flex, False)
-        if self.configs is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.configs), flex, False)
-            for e in self.configs:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeConfigsResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -169,34 +135,585 @@ class DescribeConfigsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResponse:
-        if not 1 <= v <= 4:
+        fn = _R_DescribeConfigsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.results = None if n is None else [DescribeConfigsResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 4:
+        fn = _W_DescribeConfigsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v)
-        flex = v >= 4
-        w.int32(self.throttle_time_ms)
-        if self.results is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribeConfigsSynonym_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsSynonym)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.value, pos = _rs16(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.source, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsSynonym_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsSynonym)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.source, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsSynonym = {
+    1: _r_DescribeConfigsSynonym_1,
+    2: _r_DescribeConfigsSynonym_1,
+    3: _r_DescribeConfigsSynonym_1,
+    4: _r_DescribeConfigsSynonym_4,
+}
+
+
+def _w_DescribeConfigsSynonym_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    _ws16(buf, o.value, True)
+    buf += _P0.pack(o.source)
+
+
+def _w_DescribeConfigsSynonym_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P0.pack(o.source)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsSynonym = {
+    1: _w_DescribeConfigsSynonym_1,
+    2: _w_DescribeConfigsSynonym_1,
+    3: _w_DescribeConfigsSynonym_1,
+    4: _w_DescribeConfigsSynonym_4,
+}
+
+
+def _r_DescribeConfigsResourceResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResourceResult)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.value, pos = _rs16(buf, pos, end, True)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.read_only, o.config_source, o.is_sensitive = _P1.unpack_from(buf, pos)
+    pos += 3
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsSynonym_1(buf, pos, end)
+        a2.append(e3)
+    o.synonyms = a2
+    o.config_type = 0
+    o.documentation = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResourceResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResourceResult)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.value, pos = _rs16(buf, pos, end, True)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.read_only, o.config_source, o.is_sensitive = _P1.unpack_from(buf, pos)
+    pos += 3
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsSynonym_1(buf, pos, end)
+        a2.append(e3)
+    o.synonyms = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.config_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.documentation, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResourceResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, True)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.read_only, o.config_source, o.is_sensitive = _P1.unpack_from(buf, pos)
+    pos += 3
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_DescribeConfigsSynonym_4(buf, pos, end)
+        a4.append(e5)
+    o.synonyms = a4
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.config_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        o.documentation = str(buf[pos + 1:pos + n6], 'utf-8')
+        pos += n6
+    else:
+        o.documentation, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsResourceResult = {
+    1: _r_DescribeConfigsResourceResult_1,
+    2: _r_DescribeConfigsResourceResult_1,
+    3: _r_DescribeConfigsResourceResult_3,
+    4: _r_DescribeConfigsResourceResult_4,
+}
+
+
+def _w_DescribeConfigsResourceResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    _ws16(buf, o.value, True)
+    buf += _P1.pack(o.read_only, o.config_source, o.is_sensitive)
+    if (a5 := o.synonyms) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_DescribeConfigsSynonym_1(e6, w)
+        buf = w.buf
+
+
+def _w_DescribeConfigsResourceResult_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    _ws16(buf, o.value, True)
+    buf += _P1.pack(o.read_only, o.config_source, o.is_sensitive)
+    if (a5 := o.synonyms) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_DescribeConfigsSynonym_1(e6, w)
+        buf = w.buf
+    buf += _P0.pack(o.config_type)
+    _ws16(buf, o.documentation, True)
+
+
+def _w_DescribeConfigsResourceResult_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P1.pack(o.read_only, o.config_source, o.is_sensitive)
+    if (a5 := o.synonyms) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            w.array_len(len(self.results), flex, False)
-            for e in self.results:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_DescribeConfigsSynonym_4(e7, w)
+        buf = w.buf
+    buf += _P0.pack(o.config_type)
+    if (s8 := o.documentation) is not None and len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
+    else:
+        _wcs(buf, s8, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsResourceResult = {
+    1: _w_DescribeConfigsResourceResult_1,
+    2: _w_DescribeConfigsResourceResult_1,
+    3: _w_DescribeConfigsResourceResult_3,
+    4: _w_DescribeConfigsResourceResult_4,
+}
+
+
+def _r_DescribeConfigsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResourceResult_1(buf, pos, end)
+        a2.append(e3)
+    o.configs = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.resource_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResourceResult_3(buf, pos, end)
+        a2.append(e3)
+    o.configs = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_DescribeConfigsResourceResult_4(buf, pos, end)
+        a4.append(e5)
+    o.configs = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsResult = {
+    1: _r_DescribeConfigsResult_1,
+    2: _r_DescribeConfigsResult_1,
+    3: _r_DescribeConfigsResult_3,
+    4: _r_DescribeConfigsResult_4,
+}
+
+
+def _w_DescribeConfigsResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    buf += _P0.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    if (a5 := o.configs) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_DescribeConfigsResourceResult_1(e6, w)
+        buf = w.buf
+
+
+def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    buf += _P0.pack(o.resource_type)
+    _ws16(buf, o.resource_name, False)
+    if (a5 := o.configs) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_DescribeConfigsResourceResult_3(e6, w)
+        buf = w.buf
+
+
+def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P0.pack(o.resource_type)
+    if (s3 := o.resource_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (a5 := o.configs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_DescribeConfigsResourceResult_4(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsResult = {
+    1: _w_DescribeConfigsResult_1,
+    2: _w_DescribeConfigsResult_1,
+    3: _w_DescribeConfigsResult_3,
+    4: _w_DescribeConfigsResult_4,
+}
+
+
+def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResult_1(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResult_3(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeConfigsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeConfigsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeConfigsResult_4(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeConfigsResponse = {
+    1: _r_DescribeConfigsResponse_1,
+    2: _r_DescribeConfigsResponse_1,
+    3: _r_DescribeConfigsResponse_3,
+    4: _r_DescribeConfigsResponse_4,
+}
+
+
+def _w_DescribeConfigsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeConfigsResult_1(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeConfigsResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeConfigsResult_3(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeConfigsResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeConfigsResult_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeConfigsResponse = {
+    1: _w_DescribeConfigsResponse_1,
+    2: _w_DescribeConfigsResponse_1,
+    3: _w_DescribeConfigsResponse_3,
+    4: _w_DescribeConfigsResponse_4,
+}

@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>qqq')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -24,27 +46,20 @@ class DescribedDelegationTokenRenewer:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationTokenRenewer:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.principal_type = r.string(flex, False)
-        o.principal_name = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedDelegationTokenRenewer.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedDelegationTokenRenewer: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.principal_type, flex, False)
-        w.string(self.principal_name, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedDelegationTokenRenewer.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -63,59 +78,20 @@ class DescribedDelegationToken:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationToken:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.principal_type = r.string(flex, False)
-        o.principal_name = r.string(flex, False)
-        if v >= 3:
-            o.token_requester_principal_type = r.string(flex, False)
-        else:
-            o.token_requester_principal_type = ''
-        if v >= 3:
-            o.token_requester_principal_name = r.string(flex, False)
-        else:
-            o.token_requester_principal_name = ''
-        o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _P0.unpack_from(r.buf, r._take(24))
-        o.token_id = r.string(flex, False)
-        o.hmac = r.bytes(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.renewers = None if n is None else [DescribedDelegationTokenRenewer.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedDelegationToken.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedDelegationToken: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.principal_type, flex, False)
-        w.string(self.principal_name, flex, False)
-        if v >= 3:
-            w.string(self.token_requester_principal_type, flex, False)
-        else:
-            if self.token_requester_principal_type != '':
-                raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_type cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.token_requester_principal_name, flex, False)
-        else:
-            if self.token_requester_principal_name != '':
-                raise UnsupportedFieldError(f'DescribedDelegationToken.token_requester_principal_name cannot be written at version {v}')
-        w.buf += _P0.pack(self.issue_timestamp, self.expiry_timestamp, self.max_timestamp)
-        w.string(self.token_id, flex, False)
-        w.bytes(self.hmac, flex, False)
-        if self.renewers is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.renewers), flex, False)
-            for e in self.renewers:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedDelegationToken.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -133,36 +109,524 @@ class DescribeDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenResponse:
-        if not 1 <= v <= 3:
+        fn = _R_DescribeDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        n = r.array_len(flex, False, 1)
-        o.tokens = None if n is None else [DescribedDelegationToken.read(r, v) for _ in range(n)]
-        o.throttle_time_ms = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeDelegationTokenResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 3:
+        fn = _W_DescribeDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v)
-        flex = v >= 2
-        w.int16(self.error_code)
-        if self.tokens is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribedDelegationTokenRenewer_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedDelegationTokenRenewer)
+    o.principal_type, pos = _rs16(buf, pos, end, False)
+    o.principal_name, pos = _rs16(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedDelegationTokenRenewer_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedDelegationTokenRenewer)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedDelegationTokenRenewer = {
+    1: _r_DescribedDelegationTokenRenewer_1,
+    2: _r_DescribedDelegationTokenRenewer_2,
+    3: _r_DescribedDelegationTokenRenewer_2,
+}
+
+
+def _w_DescribedDelegationTokenRenewer_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.principal_type, False)
+    _ws16(buf, o.principal_name, False)
+
+
+def _w_DescribedDelegationTokenRenewer_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedDelegationTokenRenewer = {
+    1: _w_DescribedDelegationTokenRenewer_1,
+    2: _w_DescribedDelegationTokenRenewer_2,
+    3: _w_DescribedDelegationTokenRenewer_2,
+}
+
+
+def _r_DescribedDelegationToken_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedDelegationToken)
+    o.principal_type, pos = _rs16(buf, pos, end, False)
+    o.principal_name, pos = _rs16(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _P0.unpack_from(buf, pos)
+    pos += 24
+    o.token_id, pos = _rs16(buf, pos, end, False)
+    o.hmac, pos = _rb32(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedDelegationTokenRenewer_1(buf, pos, end)
+        a2.append(e3)
+    o.renewers = a2
+    o.token_requester_principal_type = ''
+    o.token_requester_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedDelegationToken_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedDelegationToken)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _P0.unpack_from(buf, pos)
+    pos += 24
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.token_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.token_id, pos = _rcs(buf, pos, end, False)
+    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_DescribedDelegationTokenRenewer_2(buf, pos, end)
+        a5.append(e6)
+    o.renewers = a5
+    o.token_requester_principal_type = ''
+    o.token_requester_principal_name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribedDelegationToken_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedDelegationToken)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.principal_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.token_requester_principal_type = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.token_requester_principal_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.token_requester_principal_name = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.token_requester_principal_name, pos = _rcs(buf, pos, end, False)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _P0.unpack_from(buf, pos)
+    pos += 24
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.token_id = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.token_id, pos = _rcs(buf, pos, end, False)
+    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8, pos = _r_DescribedDelegationTokenRenewer_2(buf, pos, end)
+        a7.append(e8)
+    o.renewers = a7
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedDelegationToken = {
+    1: _r_DescribedDelegationToken_1,
+    2: _r_DescribedDelegationToken_2,
+    3: _r_DescribedDelegationToken_3,
+}
+
+
+def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
+    if not (o.token_requester_principal_type == ''):
+        raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 1')
+    if not (o.token_requester_principal_name == ''):
+        raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.principal_type, False)
+    _ws16(buf, o.principal_name, False)
+    buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
+    _ws16(buf, o.token_id, False)
+    w.bytes(o.hmac, False, False)
+    buf = w.buf
+    if (a7 := o.renewers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_DescribedDelegationTokenRenewer_1(e8, w)
+        buf = w.buf
+
+
+def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
+    if not (o.token_requester_principal_type == ''):
+        raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 2')
+    if not (o.token_requester_principal_name == ''):
+        raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 2')
+    buf = w.buf
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
+    if (s5 := o.token_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    w.bytes(o.hmac, True, False)
+    buf = w.buf
+    if (a7 := o.renewers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            w.array_len(len(self.tokens), flex, False)
-            for e in self.tokens:
-                e.write(w, v)
-        w.int32(self.throttle_time_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_DescribedDelegationTokenRenewer_2(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.token_requester_principal_type) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.token_requester_principal_name) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
+    if (s9 := o.token_id) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    w.bytes(o.hmac, True, False)
+    buf = w.buf
+    if (a11 := o.renewers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            _w_DescribedDelegationTokenRenewer_2(e13, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedDelegationToken = {
+    1: _w_DescribedDelegationToken_1,
+    2: _w_DescribedDelegationToken_2,
+    3: _w_DescribedDelegationToken_3,
+}
+
+
+def _r_DescribeDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedDelegationToken_1(buf, pos, end)
+        a2.append(e3)
+    o.tokens = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedDelegationToken_2(buf, pos, end)
+        a2.append(e3)
+    o.tokens = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeDelegationTokenResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedDelegationToken_3(buf, pos, end)
+        a2.append(e3)
+    o.tokens = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeDelegationTokenResponse = {
+    1: _r_DescribeDelegationTokenResponse_1,
+    2: _r_DescribeDelegationTokenResponse_2,
+    3: _r_DescribeDelegationTokenResponse_3,
+}
+
+
+def _w_DescribeDelegationTokenResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (a1 := o.tokens) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedDelegationToken_1(e2, w)
+        buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+
+
+def _w_DescribeDelegationTokenResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (a1 := o.tokens) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedDelegationToken_2(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeDelegationTokenResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (a1 := o.tokens) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedDelegationToken_3(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeDelegationTokenResponse = {
+    1: _w_DescribeDelegationTokenResponse_1,
+    2: _w_DescribeDelegationTokenResponse_2,
+    3: _w_DescribeDelegationTokenResponse_3,
+}

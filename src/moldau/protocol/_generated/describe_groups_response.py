@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -26,39 +49,20 @@ class DescribedGroupMember:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroupMember:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        if v >= 4:
-            o.group_instance_id = r.string(flex, v >= 4)
-        else:
-            o.group_instance_id = None
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        o.member_metadata = r.bytes(flex, False)
-        o.member_assignment = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedGroupMember.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedGroupMember: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.string(self.member_id, flex, False)
-        if v >= 4:
-            w.string(self.group_instance_id, flex, v >= 4)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        w.bytes(self.member_metadata, flex, False)
-        w.bytes(self.member_assignment, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedGroupMember.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -75,59 +79,20 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        flex = v >= 5
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        if v >= 6:
-            o.error_message = r.string(flex, v >= 6)
-        else:
-            o.error_message = None
-        o.group_id = r.string(flex, False)
-        o.group_state = r.string(flex, False)
-        o.protocol_type = r.string(flex, False)
-        o.protocol_data = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.members = None if n is None else [DescribedGroupMember.read(r, v) for _ in range(n)]
-        if v >= 3:
-            o.authorized_operations = r.int32()
-        else:
-            o.authorized_operations = -2147483648
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 5
-        w.int16(self.error_code)
-        if v >= 6:
-            w.string(self.error_message, flex, v >= 6)
-        else:
-            if self.error_message != None:
-                raise UnsupportedFieldError(f'DescribedGroup.error_message cannot be written at version {v}')
-        w.string(self.group_id, flex, False)
-        w.string(self.group_state, flex, False)
-        w.string(self.protocol_type, flex, False)
-        w.string(self.protocol_data, flex, False)
-        if self.members is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.members), flex, False)
-            for e in self.members:
-                e.write(w, v)
-        if v >= 3:
-            w.int32(self.authorized_operations)
-        else:
-            if self.authorized_operations != -2147483648:
-                raise UnsupportedFieldError(f'DescribedGroup.authorized_operations cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -144,38 +109,822 @@ class DescribeGroupsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeGroupsResponse:
-        if not 0 <= v <= 6:
+        fn = _R_DescribeGroupsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v)
-        flex = v >= 5
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        n = r.array_len(flex, False, 1)
-        o.groups = None if n is None else [DescribedGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeGroupsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 6:
+        fn = _W_DescribeGroupsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v)
-        flex = v >= 5
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        if self.groups is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribedGroupMember_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroupMember)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.client_id, pos = _rs16(buf, pos, end, False)
+    o.client_host, pos = _rs16(buf, pos, end, False)
+    o.member_metadata, pos = _rb32(buf, pos, end, False)
+    o.member_assignment, pos = _rb32(buf, pos, end, False)
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedGroupMember_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroupMember)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.client_id, pos = _rs16(buf, pos, end, False)
+    o.client_host, pos = _rs16(buf, pos, end, False)
+    o.member_metadata, pos = _rb32(buf, pos, end, False)
+    o.member_assignment, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedGroupMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroupMember)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.client_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_host = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    o.member_metadata, pos = _rcb(buf, pos, end, False)
+    o.member_assignment, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedGroupMember = {
+    0: _r_DescribedGroupMember_0,
+    1: _r_DescribedGroupMember_0,
+    2: _r_DescribedGroupMember_0,
+    3: _r_DescribedGroupMember_0,
+    4: _r_DescribedGroupMember_4,
+    5: _r_DescribedGroupMember_5,
+    6: _r_DescribedGroupMember_5,
+}
+
+
+def _w_DescribedGroupMember_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.client_id, False)
+    _ws16(buf, o.client_host, False)
+    w.bytes(o.member_metadata, False, False)
+    buf = w.buf
+    w.bytes(o.member_assignment, False, False)
+    buf = w.buf
+
+
+def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    _ws16(buf, o.client_id, False)
+    _ws16(buf, o.client_host, False)
+    w.bytes(o.member_metadata, False, False)
+    buf = w.buf
+    w.bytes(o.member_assignment, False, False)
+    buf = w.buf
+
+
+def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.client_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.client_host) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    w.bytes(o.member_metadata, True, False)
+    buf = w.buf
+    w.bytes(o.member_assignment, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedGroupMember = {
+    0: _w_DescribedGroupMember_0,
+    1: _w_DescribedGroupMember_0,
+    2: _w_DescribedGroupMember_0,
+    3: _w_DescribedGroupMember_0,
+    4: _w_DescribedGroupMember_4,
+    5: _w_DescribedGroupMember_5,
+    6: _w_DescribedGroupMember_5,
+}
+
+
+def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.group_state, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    o.protocol_data, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroupMember_0(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.error_message = None
+    o.authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.group_state, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    o.protocol_data, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroupMember_0(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.error_message = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.group_state, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    o.protocol_data, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroupMember_4(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.error_message = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_state = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.protocol_data = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.protocol_data, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_DescribedGroupMember_5(buf, pos, end)
+        a6.append(e7)
+    o.members = a6
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.error_message = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.protocol_data = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.protocol_data, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8, pos = _r_DescribedGroupMember_5(buf, pos, end)
+        a7.append(e8)
+    o.members = a7
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedGroup = {
+    0: _r_DescribedGroup_0,
+    1: _r_DescribedGroup_0,
+    2: _r_DescribedGroup_0,
+    3: _r_DescribedGroup_3,
+    4: _r_DescribedGroup_4,
+    5: _r_DescribedGroup_5,
+    6: _r_DescribedGroup_6,
+}
+
+
+def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 0')
+    if not (o.authorized_operations == -2147483648):
+        raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.group_state, False)
+    _ws16(buf, o.protocol_type, False)
+    _ws16(buf, o.protocol_data, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedGroupMember_0(e10, w)
+        buf = w.buf
+
+
+def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 1')
+    if not (o.authorized_operations == -2147483648):
+        raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 1')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.group_state, False)
+    _ws16(buf, o.protocol_type, False)
+    _ws16(buf, o.protocol_data, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedGroupMember_0(e10, w)
+        buf = w.buf
+
+
+def _w_DescribedGroup_2(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 2')
+    if not (o.authorized_operations == -2147483648):
+        raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 2')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.group_state, False)
+    _ws16(buf, o.protocol_type, False)
+    _ws16(buf, o.protocol_data, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedGroupMember_0(e10, w)
+        buf = w.buf
+
+
+def _w_DescribedGroup_3(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 3')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.group_state, False)
+    _ws16(buf, o.protocol_type, False)
+    _ws16(buf, o.protocol_data, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedGroupMember_0(e10, w)
+        buf = w.buf
+    buf += _P1.pack(o.authorized_operations)
+
+
+def _w_DescribedGroup_4(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.group_state, False)
+    _ws16(buf, o.protocol_type, False)
+    _ws16(buf, o.protocol_data, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedGroupMember_4(e10, w)
+        buf = w.buf
+    buf += _P1.pack(o.authorized_operations)
+
+
+def _w_DescribedGroup_5(o: Any, w: Writer) -> None:
+    if not (o.error_message is None):
+        raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_state) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.protocol_type) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.protocol_data) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            w.array_len(len(self.groups), flex, False)
-            for e in self.groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_DescribedGroupMember_5(e11, w)
+        buf = w.buf
+    buf += _P1.pack(o.authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribedGroup_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.group_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.protocol_type) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (s9 := o.protocol_data) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    if (a11 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            _w_DescribedGroupMember_5(e13, w)
+        buf = w.buf
+    buf += _P1.pack(o.authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedGroup = {
+    0: _w_DescribedGroup_0,
+    1: _w_DescribedGroup_1,
+    2: _w_DescribedGroup_2,
+    3: _w_DescribedGroup_3,
+    4: _w_DescribedGroup_4,
+    5: _w_DescribedGroup_5,
+    6: _w_DescribedGroup_6,
+}
+
+
+def _r_DescribeGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.throttle_time_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_3(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_4(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_5(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeGroupsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeGroupsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_6(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeGroupsResponse = {
+    0: _r_DescribeGroupsResponse_0,
+    1: _r_DescribeGroupsResponse_1,
+    2: _r_DescribeGroupsResponse_1,
+    3: _r_DescribeGroupsResponse_3,
+    4: _r_DescribeGroupsResponse_4,
+    5: _r_DescribeGroupsResponse_5,
+    6: _r_DescribeGroupsResponse_6,
+}
+
+
+def _w_DescribeGroupsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedGroup_0(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeGroupsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedGroup_1(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeGroupsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedGroup_2(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeGroupsResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedGroup_3(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeGroupsResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribedGroup_4(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeGroupsResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedGroup_5(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeGroupsResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedGroup_6(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeGroupsResponse = {
+    0: _w_DescribeGroupsResponse_0,
+    1: _w_DescribeGroupsResponse_1,
+    2: _w_DescribeGroupsResponse_2,
+    3: _w_DescribeGroupsResponse_3,
+    4: _w_DescribeGroupsResponse_4,
+    5: _w_DescribeGroupsResponse_5,
+    6: _w_DescribeGroupsResponse_6,
+}

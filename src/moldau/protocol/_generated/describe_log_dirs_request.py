@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,33 +44,20 @@ class DescribableLogDirTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribableLogDirTopic:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribableLogDirTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribableLogDirTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribableLogDirTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,32 +73,211 @@ class DescribeLogDirsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsRequest:
-        if not 1 <= v <= 5:
+        fn = _R_DescribeLogDirsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        n = r.array_len(flex, True, 1)
-        o.topics = None if n is None else [DescribableLogDirTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 5:
+        fn = _W_DescribeLogDirsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v)
-        flex = v >= 2
-        if self.topics is None:
-            w.array_len(None, flex, True)
+        fn(self, w)
+
+
+def _r_DescribableLogDirTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribableLogDirTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribableLogDirTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribableLogDirTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribableLogDirTopic = {
+    1: _r_DescribableLogDirTopic_1,
+    2: _r_DescribableLogDirTopic_2,
+    3: _r_DescribableLogDirTopic_2,
+    4: _r_DescribableLogDirTopic_2,
+    5: _r_DescribableLogDirTopic_2,
+}
+
+
+def _w_DescribableLogDirTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_DescribableLogDirTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, True)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribableLogDirTopic = {
+    1: _w_DescribableLogDirTopic_1,
+    2: _w_DescribableLogDirTopic_2,
+    3: _w_DescribableLogDirTopic_2,
+    4: _w_DescribableLogDirTopic_2,
+    5: _w_DescribableLogDirTopic_2,
+}
+
+
+def _r_DescribeLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsRequest)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_DescribableLogDirTopic_1(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_DescribableLogDirTopic_2(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeLogDirsRequest = {
+    1: _r_DescribeLogDirsRequest_1,
+    2: _r_DescribeLogDirsRequest_2,
+    3: _r_DescribeLogDirsRequest_2,
+    4: _r_DescribeLogDirsRequest_2,
+    5: _r_DescribeLogDirsRequest_2,
+}
+
+
+def _w_DescribeLogDirsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribableLogDirTopic_1(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeLogDirsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribableLogDirTopic_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeLogDirsRequest = {
+    1: _w_DescribeLogDirsRequest_1,
+    2: _w_DescribeLogDirsRequest_2,
+    3: _w_DescribeLogDirsRequest_2,
+    4: _w_DescribeLogDirsRequest_2,
+    5: _w_DescribeLogDirsRequest_2,
+}

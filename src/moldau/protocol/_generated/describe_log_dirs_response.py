@@ -9,12 +9,36 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iqq?')
-_P1 = struct.Struct('>qq')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>qq')
+_P3 = struct.Struct('>qq?')
+_P4 = struct.Struct('>i')
+_P5 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -27,25 +51,20 @@ class DescribeLogDirsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsPartition:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(r.buf, r._take(21))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeLogDirsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.buf += _P0.pack(self.partition_index, self.partition_size, self.offset_lag, self.is_future_key)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeLogDirsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,33 +75,20 @@ class DescribeLogDirsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsTopic:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [DescribeLogDirsPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeLogDirsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeLogDirsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -97,48 +103,20 @@ class DescribeLogDirsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsResult:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.log_dir = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [DescribeLogDirsTopic.read(r, v) for _ in range(n)]
-        if v >= 4:
-            o.total_bytes, o.usable_bytes = _P1.unpack_from(r.buf, r._take(16))
-        else:
-            o.total_bytes = -1
-            o.usable_bytes = -1
-        if v >= 5:
-            o.is_cordoned = r.bool()
-        else:
-            o.is_cordoned = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeLogDirsResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.log_dir, flex, False)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 4:
-            w.buf += _P1.pack(self.total_bytes, self.usable_bytes)
-        if v >= 5:
-            w.bool(self.is_cordoned)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeLogDirsResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -156,40 +134,723 @@ class DescribeLogDirsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsResponse:
-        if not 1 <= v <= 5:
+        fn = _R_DescribeLogDirsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        if v >= 3:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        n = r.array_len(flex, False, 1)
-        o.results = None if n is None else [DescribeLogDirsResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 5:
+        fn = _W_DescribeLogDirsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v)
-        flex = v >= 2
-        w.int32(self.throttle_time_ms)
-        if v >= 3:
-            w.int16(self.error_code)
-        if self.results is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribeLogDirsPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsPartition)
+    if pos + 21 > end:
+        _trunc(pos, 21, end)
+    o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(buf, pos)
+    pos += 21
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeLogDirsPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsPartition)
+    if pos + 21 > end:
+        _trunc(pos, 21, end)
+    o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(buf, pos)
+    pos += 21
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeLogDirsPartition = {
+    1: _r_DescribeLogDirsPartition_1,
+    2: _r_DescribeLogDirsPartition_2,
+    3: _r_DescribeLogDirsPartition_2,
+    4: _r_DescribeLogDirsPartition_2,
+    5: _r_DescribeLogDirsPartition_2,
+}
+
+
+def _w_DescribeLogDirsPartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key)
+
+
+def _w_DescribeLogDirsPartition_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeLogDirsPartition = {
+    1: _w_DescribeLogDirsPartition_1,
+    2: _w_DescribeLogDirsPartition_2,
+    3: _w_DescribeLogDirsPartition_2,
+    4: _w_DescribeLogDirsPartition_2,
+    5: _w_DescribeLogDirsPartition_2,
+}
+
+
+def _r_DescribeLogDirsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsPartition_1(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeLogDirsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeLogDirsPartition_2(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeLogDirsTopic = {
+    1: _r_DescribeLogDirsTopic_1,
+    2: _r_DescribeLogDirsTopic_2,
+    3: _r_DescribeLogDirsTopic_2,
+    4: _r_DescribeLogDirsTopic_2,
+    5: _r_DescribeLogDirsTopic_2,
+}
+
+
+def _w_DescribeLogDirsTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_DescribeLogDirsPartition_1(e4, w)
+        buf = w.buf
+
+
+def _w_DescribeLogDirsTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.results), flex, False)
-            for e in self.results:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeLogDirsPartition_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeLogDirsTopic = {
+    1: _w_DescribeLogDirsTopic_1,
+    2: _w_DescribeLogDirsTopic_2,
+    3: _w_DescribeLogDirsTopic_2,
+    4: _w_DescribeLogDirsTopic_2,
+    5: _w_DescribeLogDirsTopic_2,
+}
+
+
+def _r_DescribeLogDirsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.log_dir, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.total_bytes = -1
+    o.usable_bytes = -1
+    o.is_cordoned = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeLogDirsResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.log_dir = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.log_dir, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeLogDirsTopic_2(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    o.total_bytes = -1
+    o.usable_bytes = -1
+    o.is_cordoned = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeLogDirsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.log_dir = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.log_dir, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeLogDirsTopic_2(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.total_bytes, o.usable_bytes = _P2.unpack_from(buf, pos)
+    pos += 16
+    o.is_cordoned = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeLogDirsResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResult)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.log_dir = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.log_dir, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeLogDirsTopic_2(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 17 > end:
+        _trunc(pos, 17, end)
+    o.total_bytes, o.usable_bytes, o.is_cordoned = _P3.unpack_from(buf, pos)
+    pos += 17
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeLogDirsResult = {
+    1: _r_DescribeLogDirsResult_1,
+    2: _r_DescribeLogDirsResult_2,
+    3: _r_DescribeLogDirsResult_2,
+    4: _r_DescribeLogDirsResult_4,
+    5: _r_DescribeLogDirsResult_5,
+}
+
+
+def _w_DescribeLogDirsResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    _ws16(buf, o.log_dir, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_DescribeLogDirsTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_DescribeLogDirsResult_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (s1 := o.log_dir) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeLogDirsTopic_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeLogDirsResult_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (s1 := o.log_dir) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeLogDirsTopic_2(e5, w)
+        buf = w.buf
+    buf += _P2.pack(o.total_bytes, o.usable_bytes)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeLogDirsResult_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (s1 := o.log_dir) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeLogDirsTopic_2(e5, w)
+        buf = w.buf
+    buf += _P3.pack(o.total_bytes, o.usable_bytes, o.is_cordoned)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeLogDirsResult = {
+    1: _w_DescribeLogDirsResult_1,
+    2: _w_DescribeLogDirsResult_2,
+    3: _w_DescribeLogDirsResult_2,
+    4: _w_DescribeLogDirsResult_4,
+    5: _w_DescribeLogDirsResult_5,
+}
+
+
+def _r_DescribeLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P4.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsResult_1(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_DescribeLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P4.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsResult_2(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeLogDirsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P5.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsResult_2(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeLogDirsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P5.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsResult_4(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeLogDirsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeLogDirsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P5.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeLogDirsResult_5(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeLogDirsResponse = {
+    1: _r_DescribeLogDirsResponse_1,
+    2: _r_DescribeLogDirsResponse_2,
+    3: _r_DescribeLogDirsResponse_3,
+    4: _r_DescribeLogDirsResponse_4,
+    5: _r_DescribeLogDirsResponse_5,
+}
+
+
+def _w_DescribeLogDirsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_DescribeLogDirsResult_1(e2, w)
+        buf = w.buf
+
+
+def _w_DescribeLogDirsResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.throttle_time_ms)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeLogDirsResult_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeLogDirsResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeLogDirsResult_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeLogDirsResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeLogDirsResult_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeLogDirsResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeLogDirsResult_5(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeLogDirsResponse = {
+    1: _w_DescribeLogDirsResponse_1,
+    2: _w_DescribeLogDirsResponse_2,
+    3: _w_DescribeLogDirsResponse_3,
+    4: _w_DescribeLogDirsResponse_4,
+    5: _w_DescribeLogDirsResponse_5,
+}

@@ -9,13 +9,39 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qq')
-_P1 = struct.Struct('>ih')
-_P2 = struct.Struct('>iiq')
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>iqqq')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>qqq')
+_P4 = struct.Struct('>ihiiq')
+_P5 = struct.Struct('>ih')
+_P6 = struct.Struct('>iiq')
+_P7 = struct.Struct('>H')
+_P8 = struct.Struct('>h')
 
 
 @dataclass(slots=True)
@@ -29,43 +55,20 @@ class ReplicaState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
-        flex = True
-        o = cls.__new__(cls)
-        o.replica_id = r.int32()
-        if v >= 2:
-            o.replica_directory_id = r.uuid()
-        else:
-            o.replica_directory_id = ZERO_UUID
-        o.log_end_offset = r.int64()
-        if v >= 1:
-            o.last_fetch_timestamp, o.last_caught_up_timestamp = _P0.unpack_from(r.buf, r._take(16))
-        else:
-            o.last_fetch_timestamp = -1
-            o.last_caught_up_timestamp = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReplicaState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReplicaState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.replica_id)
-        if v >= 2:
-            w.uuid(self.replica_directory_id)
-        else:
-            if self.replica_directory_id != ZERO_UUID:
-                raise UnsupportedFieldError(f'ReplicaState.replica_directory_id cannot be written at version {v}')
-        w.int64(self.log_end_offset)
-        if v >= 1:
-            w.buf += _P0.pack(self.last_fetch_timestamp, self.last_caught_up_timestamp)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReplicaState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -82,49 +85,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code = _P1.unpack_from(r.buf, r._take(6))
-        if v >= 2:
-            o.error_message = r.string(flex, v >= 2)
-        else:
-            o.error_message = ''
-        o.leader_id, o.leader_epoch, o.high_watermark = _P2.unpack_from(r.buf, r._take(16))
-        n = r.array_len(flex, False, 1)
-        o.current_voters = None if n is None else [ReplicaState.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.observers = None if n is None else [ReplicaState.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P1.pack(self.partition_index, self.error_code)
-        if v >= 2:
-            w.string(self.error_message, flex, v >= 2)
-        w.buf += _P2.pack(self.leader_id, self.leader_epoch, self.high_watermark)
-        if self.current_voters is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.current_voters), flex, False)
-            for e in self.current_voters:
-                e.write(w, v)
-        if self.observers is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.observers), flex, False)
-            for e in self.observers:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -135,33 +109,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -173,50 +134,20 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        flex = True
-        o = cls.__new__(cls)
-        if v >= 2:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 2:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 2:
-            o.port = r.uint16()
-        else:
-            o.port = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Listener: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if v >= 2:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'Listener.name cannot be written at version {v}')
-        if v >= 2:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'Listener.host cannot be written at version {v}')
-        if v >= 2:
-            w.uint16(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'Listener.port cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -227,47 +158,20 @@ class Node:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Node:
-        flex = True
-        o = cls.__new__(cls)
-        if v >= 2:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v >= 2:
-            n = r.array_len(flex, False, 1)
-            o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
-        else:
-            o.listeners = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Node.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Node: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if v >= 2:
-            w.int32(self.node_id)
-        else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'Node.node_id cannot be written at version {v}')
-        if v >= 2:
-            if self.listeners is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.listeners), flex, False)
-                for e in self.listeners:
-                    e.write(w, v)
-        else:
-            if self.listeners != []:
-                raise UnsupportedFieldError(f'Node.listeners cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Node.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -286,55 +190,1072 @@ class DescribeQuorumResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeQuorumResponse:
-        if not 0 <= v <= 2:
+        fn = _R_DescribeQuorumResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        if v >= 2:
-            o.error_message = r.string(flex, v >= 2)
-        else:
-            o.error_message = ''
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        if v >= 2:
-            n = r.array_len(flex, False, 1)
-            o.nodes = None if n is None else [Node.read(r, v) for _ in range(n)]
-        else:
-            o.nodes = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeQuorumResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_DescribeQuorumResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v)
-        flex = True
-        w.int16(self.error_code)
-        if v >= 2:
-            w.string(self.error_message, flex, v >= 2)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ReplicaState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.replica_id, o.log_end_offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.replica_directory_id = ZERO_UUID
+    o.last_fetch_timestamp = -1
+    o.last_caught_up_timestamp = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ReplicaState_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    if pos + 28 > end:
+        _trunc(pos, 28, end)
+    o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp = _P1.unpack_from(buf, pos)
+    pos += 28
+    o.replica_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ReplicaState_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.replica_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.replica_directory_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp = _P3.unpack_from(buf, pos)
+    pos += 24
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReplicaState = {
+    0: _r_ReplicaState_0,
+    1: _r_ReplicaState_1,
+    2: _r_ReplicaState_2,
+}
+
+
+def _w_ReplicaState_0(o: Any, w: Writer) -> None:
+    if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.replica_id, o.log_end_offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ReplicaState_1(o: Any, w: Writer) -> None:
+    if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+    buf = w.buf
+    buf += _P1.pack(o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ReplicaState_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.replica_id)
+    buf += o.replica_directory_id.bytes
+    buf += _P3.pack(o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReplicaState = {
+    0: _w_ReplicaState_0,
+    1: _w_ReplicaState_1,
+    2: _w_ReplicaState_2,
+}
+
+
+def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = _P4.unpack_from(buf, pos)
+    pos += 22
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReplicaState_0(buf, pos, end)
+        a2.append(e3)
+    o.current_voters = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ReplicaState_0(buf, pos, end)
+        a5.append(e6)
+    o.observers = a5
+    o.error_message = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = _P4.unpack_from(buf, pos)
+    pos += 22
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReplicaState_1(buf, pos, end)
+        a2.append(e3)
+    o.current_voters = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ReplicaState_1(buf, pos, end)
+        a5.append(e6)
+    o.observers = a5
+    o.error_message = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.error_code = _P5.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.leader_id, o.leader_epoch, o.high_watermark = _P6.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_ReplicaState_2(buf, pos, end)
+        a3.append(e4)
+    o.current_voters = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_ReplicaState_2(buf, pos, end)
+        a6.append(e7)
+    o.observers = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    0: _r_PartitionData_0,
+    1: _r_PartitionData_1,
+    2: _r_PartitionData_2,
+}
+
+
+def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark)
+    if (a1 := o.current_voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 2:
-            if self.nodes is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.nodes), flex, False)
-                for e in self.nodes:
-                    e.write(w, v)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReplicaState_0(e3, w)
+        buf = w.buf
+    if (a4 := o.observers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            if self.nodes != []:
-                raise UnsupportedFieldError(f'DescribeQuorumResponse.nodes cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ReplicaState_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark)
+    if (a1 := o.current_voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReplicaState_1(e3, w)
+        buf = w.buf
+    if (a4 := o.observers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ReplicaState_1(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_PartitionData_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P6.pack(o.leader_id, o.leader_epoch, o.high_watermark)
+    if (a3 := o.current_voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_ReplicaState_2(e5, w)
+        buf = w.buf
+    if (a6 := o.observers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_ReplicaState_2(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    0: _w_PartitionData_0,
+    1: _w_PartitionData_1,
+    2: _w_PartitionData_2,
+}
+
+
+def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_2(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    0: _r_TopicData_0,
+    1: _r_TopicData_1,
+    2: _r_TopicData_2,
+}
+
+
+def _w_TopicData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicData_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_2(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    0: _w_TopicData_0,
+    1: _w_TopicData_1,
+    2: _w_TopicData_2,
+}
+
+
+def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Listener)
+    o.name = ''
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_Listener_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Listener)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P7.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Listener = {
+    0: _r_Listener_0,
+    1: _r_Listener_0,
+    2: _r_Listener_2,
+}
+
+
+def _w_Listener_0(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('Listener.name cannot be written at version 0')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Listener.host cannot be written at version 0')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Listener.port cannot be written at version 0')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Listener_1(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('Listener.name cannot be written at version 1')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Listener.host cannot be written at version 1')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Listener.port cannot be written at version 1')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Listener_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P7.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Listener = {
+    0: _w_Listener_0,
+    1: _w_Listener_1,
+    2: _w_Listener_2,
+}
+
+
+def _r_Node_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Node)
+    o.node_id = 0
+    o.listeners = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_Node_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Node)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Listener_2(buf, pos, end)
+        a2.append(e3)
+    o.listeners = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Node = {
+    0: _r_Node_0,
+    1: _r_Node_0,
+    2: _r_Node_2,
+}
+
+
+def _w_Node_0(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Node.node_id cannot be written at version 0')
+    if not (o.listeners == []):
+        raise UnsupportedFieldError('Node.listeners cannot be written at version 0')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Node_1(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Node.node_id cannot be written at version 1')
+    if not (o.listeners == []):
+        raise UnsupportedFieldError('Node.listeners cannot be written at version 1')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Node_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.node_id)
+    if (a1 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Listener_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Node = {
+    0: _w_Node_0,
+    1: _w_Node_1,
+    2: _w_Node_2,
+}
+
+
+def _r_DescribeQuorumResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeQuorumResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P8.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.error_message = ''
+    o.nodes = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeQuorumResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeQuorumResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P8.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.error_message = ''
+    o.nodes = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeQuorumResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P8.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TopicData_2(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_Node_2(buf, pos, end)
+        a6.append(e7)
+    o.nodes = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeQuorumResponse = {
+    0: _r_DescribeQuorumResponse_0,
+    1: _r_DescribeQuorumResponse_1,
+    2: _r_DescribeQuorumResponse_2,
+}
+
+
+def _w_DescribeQuorumResponse_0(o: Any, w: Writer) -> None:
+    if not (o.nodes == []):
+        raise UnsupportedFieldError('DescribeQuorumResponse.nodes cannot be written at version 0')
+    buf = w.buf
+    buf += _P8.pack(o.error_code)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicData_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeQuorumResponse_1(o: Any, w: Writer) -> None:
+    if not (o.nodes == []):
+        raise UnsupportedFieldError('DescribeQuorumResponse.nodes cannot be written at version 1')
+    buf = w.buf
+    buf += _P8.pack(o.error_code)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicData_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeQuorumResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TopicData_2(e5, w)
+        buf = w.buf
+    if (a6 := o.nodes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_Node_2(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeQuorumResponse = {
+    0: _w_DescribeQuorumResponse_0,
+    1: _w_DescribeQuorumResponse_1,
+    2: _w_DescribeQuorumResponse_2,
+}

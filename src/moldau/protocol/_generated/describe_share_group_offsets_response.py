@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>iqi')
+_P0 = struct.Struct('>iqih')
+_P1 = struct.Struct('>iqiqh')
+_P2 = struct.Struct('>h')
+_P3 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -28,35 +51,20 @@ class DescribeShareGroupOffsetsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponsePartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.start_offset, o.leader_epoch = _P0.unpack_from(r.buf, r._take(16))
-        if v >= 1:
-            o.lag = r.int64()
-        else:
-            o.lag = -1
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeShareGroupOffsetsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeShareGroupOffsetsResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.partition_index, self.start_offset, self.leader_epoch)
-        if v >= 1:
-            w.int64(self.lag)
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeShareGroupOffsetsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -68,35 +76,20 @@ class DescribeShareGroupOffsetsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponseTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [DescribeShareGroupOffsetsResponsePartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeShareGroupOffsetsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeShareGroupOffsetsResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic_name, flex, False)
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeShareGroupOffsetsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -109,37 +102,20 @@ class DescribeShareGroupOffsetsResponseGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponseGroup:
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [DescribeShareGroupOffsetsResponseTopic.read(r, v) for _ in range(n)]
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeShareGroupOffsetsResponseGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeShareGroupOffsetsResponseGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.group_id, flex, False)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeShareGroupOffsetsResponseGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -156,34 +132,550 @@ class DescribeShareGroupOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponse:
-        if not 0 <= v <= 1:
+        fn = _R_DescribeShareGroupOffsetsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.groups = None if n is None else [DescribeShareGroupOffsetsResponseGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_DescribeShareGroupOffsetsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v)
-        flex = True
-        w.int32(self.throttle_time_ms)
-        if self.groups is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribeShareGroupOffsetsResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponsePartition)
+    if pos + 18 > end:
+        _trunc(pos, 18, end)
+    o.partition_index, o.start_offset, o.leader_epoch, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 18
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.lag = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeShareGroupOffsetsResponsePartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponsePartition)
+    if pos + 26 > end:
+        _trunc(pos, 26, end)
+    o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 26
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeShareGroupOffsetsResponsePartition = {
+    0: _r_DescribeShareGroupOffsetsResponsePartition_0,
+    1: _r_DescribeShareGroupOffsetsResponsePartition_1,
+}
+
+
+def _w_DescribeShareGroupOffsetsResponsePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.start_offset, o.leader_epoch, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeShareGroupOffsetsResponsePartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeShareGroupOffsetsResponsePartition = {
+    0: _w_DescribeShareGroupOffsetsResponsePartition_0,
+    1: _w_DescribeShareGroupOffsetsResponsePartition_1,
+}
+
+
+def _r_DescribeShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponseTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeShareGroupOffsetsResponsePartition_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeShareGroupOffsetsResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponseTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeShareGroupOffsetsResponsePartition_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeShareGroupOffsetsResponseTopic = {
+    0: _r_DescribeShareGroupOffsetsResponseTopic_0,
+    1: _r_DescribeShareGroupOffsetsResponseTopic_1,
+}
+
+
+def _w_DescribeShareGroupOffsetsResponseTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.topic_id.bytes
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.groups), flex, False)
-            for e in self.groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeShareGroupOffsetsResponsePartition_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeShareGroupOffsetsResponseTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.topic_id.bytes
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeShareGroupOffsetsResponsePartition_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeShareGroupOffsetsResponseTopic = {
+    0: _w_DescribeShareGroupOffsetsResponseTopic_0,
+    1: _w_DescribeShareGroupOffsetsResponseTopic_1,
+}
+
+
+def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponseGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeShareGroupOffsetsResponseTopic_0(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponseGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeShareGroupOffsetsResponseTopic_1(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeShareGroupOffsetsResponseGroup = {
+    0: _r_DescribeShareGroupOffsetsResponseGroup_0,
+    1: _r_DescribeShareGroupOffsetsResponseGroup_1,
+}
+
+
+def _w_DescribeShareGroupOffsetsResponseGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeShareGroupOffsetsResponseTopic_0(e5, w)
+        buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s6 := o.error_message) is not None and len(d7 := s6.encode()) < 0x7F:
+        buf.append(len(d7) + 1)
+        buf += d7
+    else:
+        _wcs(buf, s6, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeShareGroupOffsetsResponseGroup_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeShareGroupOffsetsResponseTopic_1(e5, w)
+        buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s6 := o.error_message) is not None and len(d7 := s6.encode()) < 0x7F:
+        buf.append(len(d7) + 1)
+        buf += d7
+    else:
+        _wcs(buf, s6, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeShareGroupOffsetsResponseGroup = {
+    0: _w_DescribeShareGroupOffsetsResponseGroup_0,
+    1: _w_DescribeShareGroupOffsetsResponseGroup_1,
+}
+
+
+def _r_DescribeShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeShareGroupOffsetsResponseGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_DescribeShareGroupOffsetsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeShareGroupOffsetsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeShareGroupOffsetsResponseGroup_1(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeShareGroupOffsetsResponse = {
+    0: _r_DescribeShareGroupOffsetsResponse_0,
+    1: _r_DescribeShareGroupOffsetsResponse_1,
+}
+
+
+def _w_DescribeShareGroupOffsetsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeShareGroupOffsetsResponseGroup_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_DescribeShareGroupOffsetsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeShareGroupOffsetsResponseGroup_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeShareGroupOffsetsResponse = {
+    0: _w_DescribeShareGroupOffsetsResponse_0,
+    1: _w_DescribeShareGroupOffsetsResponse_1,
+}

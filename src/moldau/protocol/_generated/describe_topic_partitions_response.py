@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>hiii')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>h')
+_P3 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -31,65 +54,20 @@ class DescribeTopicPartitionsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponsePartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(14))
-        n = r.array_len(flex, False, 4)
-        o.replica_nodes = None if n is None else [r.int32() for _ in range(n)]
-        n = r.array_len(flex, False, 4)
-        o.isr_nodes = None if n is None else [r.int32() for _ in range(n)]
-        n = r.array_len(flex, True, 4)
-        o.eligible_leader_replicas = None if n is None else [r.int32() for _ in range(n)]
-        n = r.array_len(flex, True, 4)
-        o.last_known_elr = None if n is None else [r.int32() for _ in range(n)]
-        n = r.array_len(flex, False, 4)
-        o.offline_replicas = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeTopicPartitionsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTopicPartitionsResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.error_code, self.partition_index, self.leader_id, self.leader_epoch)
-        if self.replica_nodes is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.replica_nodes), flex, False)
-            for e in self.replica_nodes:
-                w.int32(e)
-        if self.isr_nodes is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.isr_nodes), flex, False)
-            for e in self.isr_nodes:
-                w.int32(e)
-        if self.eligible_leader_replicas is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.eligible_leader_replicas), flex, True)
-            for e in self.eligible_leader_replicas:
-                w.int32(e)
-        if self.last_known_elr is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.last_known_elr), flex, True)
-            for e in self.last_known_elr:
-                w.int32(e)
-        if self.offline_replicas is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.offline_replicas), flex, False)
-            for e in self.offline_replicas:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeTopicPartitionsResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -104,41 +82,20 @@ class DescribeTopicPartitionsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponseTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.name = r.string(flex, True)
-        o.topic_id = r.uuid()
-        o.is_internal = r.bool()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [DescribeTopicPartitionsResponsePartition.read(r, v) for _ in range(n)]
-        o.topic_authorized_operations = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribeTopicPartitionsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTopicPartitionsResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int16(self.error_code)
-        w.string(self.name, flex, True)
-        w.uuid(self.topic_id)
-        w.bool(self.is_internal)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        w.int32(self.topic_authorized_operations)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribeTopicPartitionsResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -149,27 +106,20 @@ class Cursor:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Cursor:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        o.partition_index = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Cursor.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Cursor: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic_name, flex, False)
-        w.int32(self.partition_index)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Cursor.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -187,41 +137,381 @@ class DescribeTopicPartitionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponse:
-        if not 0 <= v <= 0:
+        fn = _R_DescribeTopicPartitionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [DescribeTopicPartitionsResponseTopic.read(r, v) for _ in range(n)]
-        o.next_cursor = None if (True) and r.int8() < 0 else Cursor.read(r, v)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTopicPartitionsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_DescribeTopicPartitionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v)
-        flex = True
-        w.int32(self.throttle_time_ms)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_DescribeTopicPartitionsResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeTopicPartitionsResponsePartition)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 14
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.replica_nodes = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 4 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 4)
+    o.isr_nodes = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n3 * 4])]
+    pos += n3 * 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 4 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, True, 4)
+    if n5 is None:
+        o.eligible_leader_replicas = None
+    else:
+        o.eligible_leader_replicas = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        pos += 1
+        n7 -= 1
+        if n7 * 4 > end - pos:
+            _toolong(n7, end - pos)
+    else:
+        n7, pos = _rcc(buf, pos, end, True, 4)
+    if n7 is None:
+        o.last_known_elr = None
+    else:
+        o.last_known_elr = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        pos += 1
+        n9 -= 1
+        if n9 * 4 > end - pos:
+            _toolong(n9, end - pos)
+    else:
+        n9, pos = _rcc(buf, pos, end, False, 4)
+    o.offline_replicas = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n9 * 4])]
+    pos += n9 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeTopicPartitionsResponsePartition = {
+    0: _r_DescribeTopicPartitionsResponsePartition_0,
+}
+
+
+def _w_DescribeTopicPartitionsResponsePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
+    if (a1 := o.replica_nodes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if self.next_cursor is None:
-            w.int8(-1)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P1.pack(e3)
+    if (a4 := o.isr_nodes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            if True:
-                w.int8(1)
-            self.next_cursor.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            buf += _P1.pack(e6)
+    if (a7 := o.eligible_leader_replicas) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += _P1.pack(e9)
+    if (a10 := o.last_known_elr) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
+        else:
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P1.pack(e12)
+    if (a13 := o.offline_replicas) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
+        else:
+            _wuv(buf, n14)
+        for e15 in a13:
+            buf += _P1.pack(e15)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeTopicPartitionsResponsePartition = {
+    0: _w_DescribeTopicPartitionsResponsePartition_0,
+}
+
+
+def _r_DescribeTopicPartitionsResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeTopicPartitionsResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, True)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P3.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_DescribeTopicPartitionsResponsePartition_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topic_authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeTopicPartitionsResponseTopic = {
+    0: _r_DescribeTopicPartitionsResponseTopic_0,
+}
+
+
+def _w_DescribeTopicPartitionsResponseTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code)
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += o.topic_id.bytes
+    buf += _P3.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_DescribeTopicPartitionsResponsePartition_0(e5, w)
+        buf = w.buf
+    buf += _P1.pack(o.topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeTopicPartitionsResponseTopic = {
+    0: _w_DescribeTopicPartitionsResponseTopic_0,
+}
+
+
+def _r_Cursor_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Cursor)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Cursor = {
+    0: _r_Cursor_0,
+}
+
+
+def _w_Cursor_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.partition_index)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Cursor = {
+    0: _w_Cursor_0,
+}
+
+
+def _r_DescribeTopicPartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeTopicPartitionsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribeTopicPartitionsResponseTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.next_cursor = None
+    else:
+        o.next_cursor, pos = _r_Cursor_0(buf, pos, end)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeTopicPartitionsResponse = {
+    0: _r_DescribeTopicPartitionsResponse_0,
+}
+
+
+def _w_DescribeTopicPartitionsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribeTopicPartitionsResponseTopic_0(e3, w)
+        buf = w.buf
+    if (x4 := o.next_cursor) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Cursor_0(x4, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeTopicPartitionsResponse = {
+    0: _w_DescribeTopicPartitionsResponse_0,
+}

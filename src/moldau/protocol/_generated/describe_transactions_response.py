@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>iqqh')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>iqqh')
 
 
 @dataclass(slots=True)
@@ -24,33 +46,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -67,39 +76,20 @@ class TransactionState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionState:
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.transactional_id = r.string(flex, False)
-        o.transaction_state = r.string(flex, False)
-        o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(22))
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TransactionState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TransactionState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int16(self.error_code)
-        w.string(self.transactional_id, flex, False)
-        w.string(self.transaction_state, flex, False)
-        w.buf += _P0.pack(self.transaction_timeout_ms, self.transaction_start_time_ms, self.producer_id, self.producer_epoch)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TransactionState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -116,34 +106,241 @@ class DescribeTransactionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTransactionsResponse:
-        if not 0 <= v <= 0:
+        fn = _R_DescribeTransactionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.transaction_states = None if n is None else [TransactionState.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTransactionsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_DescribeTransactionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v)
-        flex = True
-        w.int32(self.throttle_time_ms)
-        if self.transaction_states is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    0: _r_TopicData_0,
+}
+
+
+def _w_TopicData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.transaction_states), flex, False)
-            for e in self.transaction_states:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    0: _w_TopicData_0,
+}
+
+
+def _r_TransactionState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TransactionState)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.transaction_state = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.transaction_state, pos = _rcs(buf, pos, end, False)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch = _P2.unpack_from(buf, pos)
+    pos += 22
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_TopicData_0(buf, pos, end)
+        a4.append(e5)
+    o.topics = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TransactionState = {
+    0: _r_TransactionState_0,
+}
+
+
+def _w_TransactionState_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.transaction_state) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P2.pack(o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_TopicData_0(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TransactionState = {
+    0: _w_TransactionState_0,
+}
+
+
+def _r_DescribeTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeTransactionsResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TransactionState_0(buf, pos, end)
+        a2.append(e3)
+    o.transaction_states = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeTransactionsResponse = {
+    0: _r_DescribeTransactionsResponse_0,
+}
+
+
+def _w_DescribeTransactionsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.transaction_states) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TransactionState_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeTransactionsResponse = {
+    0: _w_DescribeTransactionsResponse_0,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -21,25 +41,20 @@ class UserName:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UserName:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_UserName.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UserName: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_UserName.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -55,32 +70,130 @@ class DescribeUserScramCredentialsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeUserScramCredentialsRequest:
-        if not 0 <= v <= 0:
+        fn = _R_DescribeUserScramCredentialsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, True, 1)
-        o.users = None if n is None else [UserName.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeUserScramCredentialsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_DescribeUserScramCredentialsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v)
-        flex = True
-        if self.users is None:
-            w.array_len(None, flex, True)
+        fn(self, w)
+
+
+def _r_UserName_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(UserName)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_UserName = {
+    0: _r_UserName_0,
+}
+
+
+def _w_UserName_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_UserName = {
+    0: _w_UserName_0,
+}
+
+
+def _r_DescribeUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribeUserScramCredentialsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.users = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_UserName_0(buf, pos, end)
+            a2.append(e3)
+        o.users = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribeUserScramCredentialsRequest = {
+    0: _r_DescribeUserScramCredentialsRequest_0,
+}
+
+
+def _w_DescribeUserScramCredentialsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.users) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.users), flex, True)
-            for e in self.users:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_UserName_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribeUserScramCredentialsRequest = {
+    0: _w_DescribeUserScramCredentialsRequest_0,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>b')
 
 
 @dataclass(slots=True)
@@ -22,33 +45,20 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 2
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -66,43 +76,257 @@ class ElectLeadersRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ElectLeadersRequest:
-        if not 0 <= v <= 2:
+        fn = _R_ElectLeadersRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.election_type = r.int8()
-        else:
-            o.election_type = 0
-        n = r.array_len(flex, True, 1)
-        o.topic_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        o.timeout_ms = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ElectLeadersRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_ElectLeadersRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v)
-        flex = v >= 2
-        if v >= 1:
-            w.int8(self.election_type)
+        fn(self, w)
+
+
+def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicPartitions_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitions = {
+    0: _r_TopicPartitions_0,
+    1: _r_TopicPartitions_0,
+    2: _r_TopicPartitions_2,
+}
+
+
+def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_TopicPartitions_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.election_type != 0:
-                raise UnsupportedFieldError(f'ElectLeadersRequest.election_type cannot be written at version {v}')
-        if self.topic_partitions is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitions = {
+    0: _w_TopicPartitions_0,
+    1: _w_TopicPartitions_0,
+    2: _w_TopicPartitions_2,
+}
+
+
+def _r_ElectLeadersRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ElectLeadersRequest)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topic_partitions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_TopicPartitions_0(buf, pos, end)
+            a2.append(e3)
+        o.topic_partitions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.election_type = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ElectLeadersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ElectLeadersRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.election_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topic_partitions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_TopicPartitions_0(buf, pos, end)
+            a2.append(e3)
+        o.topic_partitions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ElectLeadersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ElectLeadersRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.election_type, = _P1.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topic_partitions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_TopicPartitions_2(buf, pos, end)
+            a2.append(e3)
+        o.topic_partitions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ElectLeadersRequest = {
+    0: _r_ElectLeadersRequest_0,
+    1: _r_ElectLeadersRequest_1,
+    2: _r_ElectLeadersRequest_2,
+}
+
+
+def _w_ElectLeadersRequest_0(o: Any, w: Writer) -> None:
+    if not (o.election_type == 0):
+        raise UnsupportedFieldError('ElectLeadersRequest.election_type cannot be written at version 0')
+    buf = w.buf
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicPartitions_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.timeout_ms)
+
+
+def _w_ElectLeadersRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.election_type)
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicPartitions_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.timeout_ms)
+
+
+def _w_ElectLeadersRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.election_type)
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topic_partitions), flex, True)
-            for e in self.topic_partitions:
-                e.write(w, v)
-        w.int32(self.timeout_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartitions_2(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ElectLeadersRequest = {
+    0: _w_ElectLeadersRequest_0,
+    1: _w_ElectLeadersRequest_1,
+    2: _w_ElectLeadersRequest_2,
+}

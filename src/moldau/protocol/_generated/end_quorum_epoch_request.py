@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>iii')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>iii')
+_P2 = struct.Struct('>H')
 
 
 @dataclass(slots=True)
@@ -24,41 +46,20 @@ class ReplicaInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaInfo:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.candidate_id = r.int32()
-        else:
-            o.candidate_id = 0
-        if v >= 1:
-            o.candidate_directory_id = r.uuid()
-        else:
-            o.candidate_directory_id = ZERO_UUID
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReplicaInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReplicaInfo: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        if v >= 1:
-            w.int32(self.candidate_id)
-        else:
-            if self.candidate_id != 0:
-                raise UnsupportedFieldError(f'ReplicaInfo.candidate_id cannot be written at version {v}')
-        if v >= 1:
-            w.uuid(self.candidate_directory_id)
-        else:
-            if self.candidate_directory_id != ZERO_UUID:
-                raise UnsupportedFieldError(f'ReplicaInfo.candidate_directory_id cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReplicaInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -72,49 +73,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(12))
-        if v <= 0:
-            n = r.array_len(flex, False, 4)
-            o.preferred_successors = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.preferred_successors = []
-        if v >= 1:
-            n = r.array_len(flex, False, 1)
-            o.preferred_candidates = None if n is None else [ReplicaInfo.read(r, v) for _ in range(n)]
-        else:
-            o.preferred_candidates = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.buf += _P0.pack(self.partition_index, self.leader_id, self.leader_epoch)
-        if v <= 0:
-            if self.preferred_successors is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.preferred_successors), flex, False)
-                for e in self.preferred_successors:
-                    w.int32(e)
-        if v >= 1:
-            if self.preferred_candidates is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.preferred_candidates), flex, False)
-                for e in self.preferred_candidates:
-                    e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -125,33 +97,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -163,50 +122,20 @@ class LeaderEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderEndpoint:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 1:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 1:
-            o.port = r.uint16()
-        else:
-            o.port = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LeaderEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        if v >= 1:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'LeaderEndpoint.name cannot be written at version {v}')
-        if v >= 1:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'LeaderEndpoint.host cannot be written at version {v}')
-        if v >= 1:
-            w.uint16(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'LeaderEndpoint.port cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LeaderEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -224,46 +153,482 @@ class EndQuorumEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndQuorumEpochRequest:
-        if not 0 <= v <= 1:
+        fn = _R_EndQuorumEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.cluster_id = r.string(flex, True)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        if v >= 1:
-            n = r.array_len(flex, False, 1)
-            o.leader_endpoints = None if n is None else [LeaderEndpoint.read(r, v) for _ in range(n)]
-        else:
-            o.leader_endpoints = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndQuorumEpochRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_EndQuorumEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v)
-        flex = v >= 1
-        w.string(self.cluster_id, flex, True)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ReplicaInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaInfo)
+    o.candidate_id = 0
+    o.candidate_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ReplicaInfo_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaInfo)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.candidate_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.candidate_directory_id = _ruuid(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReplicaInfo = {
+    0: _r_ReplicaInfo_0,
+    1: _r_ReplicaInfo_1,
+}
+
+
+def _w_ReplicaInfo_0(o: Any, w: Writer) -> None:
+    if not (o.candidate_id == 0):
+        raise UnsupportedFieldError('ReplicaInfo.candidate_id cannot be written at version 0')
+    if not ((o.candidate_directory_id is ZERO_UUID or o.candidate_directory_id == ZERO_UUID)):
+        raise UnsupportedFieldError('ReplicaInfo.candidate_directory_id cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_ReplicaInfo_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.candidate_id)
+    buf += o.candidate_directory_id.bytes
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReplicaInfo = {
+    0: _w_ReplicaInfo_0,
+    1: _w_ReplicaInfo_1,
+}
+
+
+def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 12
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.preferred_successors = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.preferred_candidates = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReplicaInfo_1(buf, pos, end)
+        a2.append(e3)
+    o.preferred_candidates = a2
+    o.preferred_successors = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    0: _r_PartitionData_0,
+    1: _r_PartitionData_1,
+}
+
+
+def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.leader_id, o.leader_epoch)
+    if (a1 := o.preferred_successors) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            buf += _P0.pack(e2)
+
+
+def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.leader_id, o.leader_epoch)
+    if (a1 := o.preferred_candidates) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 1:
-            if self.leader_endpoints is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.leader_endpoints), flex, False)
-                for e in self.leader_endpoints:
-                    e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReplicaInfo_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    0: _w_PartitionData_0,
+    1: _w_PartitionData_1,
+}
+
+
+def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    o.topic_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    0: _r_TopicData_0,
+    1: _r_TopicData_1,
+}
+
+
+def _w_TopicData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic_name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_0(e4, w)
+        buf = w.buf
+
+
+def _w_TopicData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    0: _w_TopicData_0,
+    1: _w_TopicData_1,
+}
+
+
+def _r_LeaderEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderEndpoint)
+    o.name = ''
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaderEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderEndpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderEndpoint = {
+    0: _r_LeaderEndpoint_0,
+    1: _r_LeaderEndpoint_1,
+}
+
+
+def _w_LeaderEndpoint_0(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('LeaderEndpoint.name cannot be written at version 0')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('LeaderEndpoint.host cannot be written at version 0')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('LeaderEndpoint.port cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_LeaderEndpoint_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P2.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderEndpoint = {
+    0: _w_LeaderEndpoint_0,
+    1: _w_LeaderEndpoint_1,
+}
+
+
+def _r_EndQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndQuorumEpochRequest)
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.leader_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndQuorumEpochRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TopicData_1(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_LeaderEndpoint_1(buf, pos, end)
+        a6.append(e7)
+    o.leader_endpoints = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EndQuorumEpochRequest = {
+    0: _r_EndQuorumEpochRequest_0,
+    1: _r_EndQuorumEpochRequest_1,
+}
+
+
+def _w_EndQuorumEpochRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_TopicData_0(e4, w)
+        buf = w.buf
+
+
+def _w_EndQuorumEpochRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TopicData_1(e5, w)
+        buf = w.buf
+    if (a6 := o.leader_endpoints) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_LeaderEndpoint_1(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EndQuorumEpochRequest = {
+    0: _w_EndQuorumEpochRequest_0,
+    1: _w_EndQuorumEpochRequest_1,
+}

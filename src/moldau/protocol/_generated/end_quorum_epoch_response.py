@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ihii')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>H')
+_P3 = struct.Struct('>h')
 
 
 @dataclass(slots=True)
@@ -26,25 +49,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(14))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.buf += _P0.pack(self.partition_index, self.error_code, self.leader_id, self.leader_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -55,33 +73,20 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -93,50 +98,20 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v >= 1:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 1:
-            o.port = r.uint16()
-        else:
-            o.port = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('NodeEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        if v >= 1:
-            w.int32(self.node_id)
-        else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
-        if v >= 1:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
-        if v >= 1:
-            w.uint16(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -154,46 +129,385 @@ class EndQuorumEpochResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndQuorumEpochResponse:
-        if not 0 <= v <= 1:
+        fn = _R_EndQuorumEpochResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicData.read(r, v) for _ in range(n)]
-        o.node_endpoints = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 1:
-                    n = sub.array_len(True, False, 1)
-                    o.node_endpoints = None if n is None else [NodeEndpoint.read(sub, v) for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndQuorumEpochResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_EndQuorumEpochResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v)
-        flex = v >= 1
-        w.int16(self.error_code)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 14
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 14
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    0: _r_PartitionData_0,
+    1: _r_PartitionData_1,
+}
+
+
+def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
+
+
+def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    0: _w_PartitionData_0,
+    1: _w_PartitionData_1,
+}
+
+
+def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    o.topic_name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicData = {
+    0: _r_TopicData_0,
+    1: _r_TopicData_1,
+}
+
+
+def _w_TopicData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic_name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_0(e4, w)
+        buf = w.buf
+
+
+def _w_TopicData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 1 and self.node_endpoints != []:
-                sw = Writer()
-                if self.node_endpoints is None:
-                    sw.array_len(None, True, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicData = {
+    0: _w_TopicData_0,
+    1: _w_TopicData_1,
+}
+
+
+def _r_NodeEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_NodeEndpoint = {
+    0: _r_NodeEndpoint_0,
+    1: _r_NodeEndpoint_1,
+}
+
+
+def _w_NodeEndpoint_0(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 0')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 0')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.node_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_NodeEndpoint = {
+    0: _w_NodeEndpoint_0,
+    1: _w_NodeEndpoint_1,
+}
+
+
+def _r_EndQuorumEpochResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndQuorumEpochResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EndQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndQuorumEpochResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicData_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 1 > se - pos:
+                        _toolong(n4, se - pos)
                 else:
-                    sw.array_len(len(self.node_endpoints), True, False)
-                    for e in self.node_endpoints:
-                        e.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    n4, pos = _rcc(buf, pos, se, False, 1)
+                a5 = []
+                for _ in range(n4):
+                    e6, pos = _r_NodeEndpoint_1(buf, pos, se)
+                    a5.append(e6)
+                o.node_endpoints = a5
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EndQuorumEpochResponse = {
+    0: _r_EndQuorumEpochResponse_0,
+    1: _r_EndQuorumEpochResponse_1,
+}
+
+
+def _w_EndQuorumEpochResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicData_0(e2, w)
+        buf = w.buf
+
+
+def _w_EndQuorumEpochResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicData_1(e3, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf = list(tf)
+        if not (o.node_endpoints == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.node_endpoints) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    _w_NodeEndpoint_1(e6, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_EndQuorumEpochResponse = {
+    0: _w_EndQuorumEpochResponse_0,
+    1: _w_EndQuorumEpochResponse_1,
+}

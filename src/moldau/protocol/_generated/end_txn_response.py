@@ -9,12 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>qh')
+_P1 = struct.Struct('>ihqh')
 
 
 @dataclass(slots=True)
@@ -33,33 +53,124 @@ class EndTxnResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndTxnResponse:
-        if not 0 <= v <= 5:
+        fn = _R_EndTxnResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        if v >= 5:
-            o.producer_id, o.producer_epoch = _P1.unpack_from(r.buf, r._take(10))
-        else:
-            o.producer_id = -1
-            o.producer_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndTxnResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_EndTxnResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
-        flex = v >= 3
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        if v >= 5:
-            w.buf += _P1.pack(self.producer_id, self.producer_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_EndTxnResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndTxnResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.producer_id = -1
+    o.producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EndTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndTxnResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.producer_id = -1
+    o.producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_EndTxnResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndTxnResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EndTxnResponse = {
+    0: _r_EndTxnResponse_0,
+    1: _r_EndTxnResponse_0,
+    2: _r_EndTxnResponse_0,
+    3: _r_EndTxnResponse_3,
+    4: _r_EndTxnResponse_3,
+    5: _r_EndTxnResponse_5,
+}
+
+
+def _w_EndTxnResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+
+
+def _w_EndTxnResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_EndTxnResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EndTxnResponse = {
+    0: _w_EndTxnResponse_0,
+    1: _w_EndTxnResponse_0,
+    2: _w_EndTxnResponse_0,
+    3: _w_EndTxnResponse_3,
+    4: _w_EndTxnResponse_3,
+    5: _w_EndTxnResponse_5,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>hqi')
@@ -31,26 +51,78 @@ class ExpireDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ExpireDelegationTokenResponse:
-        if not 1 <= v <= 2:
+        fn = _R_ExpireDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _P0.unpack_from(r.buf, r._take(14))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ExpireDelegationTokenResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_ExpireDelegationTokenResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
-        flex = v >= 2
-        w.buf += _P0.pack(self.error_code, self.expiry_timestamp_ms, self.throttle_time_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_ExpireDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ExpireDelegationTokenResponse)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _P0.unpack_from(buf, pos)
+    pos += 14
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ExpireDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ExpireDelegationTokenResponse)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _P0.unpack_from(buf, pos)
+    pos += 14
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ExpireDelegationTokenResponse = {
+    1: _r_ExpireDelegationTokenResponse_1,
+    2: _r_ExpireDelegationTokenResponse_2,
+}
+
+
+def _w_ExpireDelegationTokenResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms)
+
+
+def _w_ExpireDelegationTokenResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ExpireDelegationTokenResponse = {
+    1: _w_ExpireDelegationTokenResponse_1,
+    2: _w_ExpireDelegationTokenResponse_2,
+}

@@ -9,13 +9,40 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
-_P1 = struct.Struct('>iiib')
-_P2 = struct.Struct('>ii')
+_P1 = struct.Struct('>iqi')
+_P2 = struct.Struct('>iqqi')
+_P3 = struct.Struct('>iiqqi')
+_P4 = struct.Struct('>iiqiqi')
+_P5 = struct.Struct('>q')
+_P6 = struct.Struct('>i')
+_P7 = struct.Struct('>iiiib')
+_P8 = struct.Struct('>iiiibii')
+_P9 = struct.Struct('>iiibii')
 
 
 @dataclass(slots=True)
@@ -26,35 +53,20 @@ class ReplicaState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v >= 15:
-            o.replica_id, o.replica_epoch = _P0.unpack_from(r.buf, r._take(12))
-        else:
-            o.replica_id = -1
-            o.replica_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReplicaState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReplicaState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v >= 15:
-            w.buf += _P0.pack(self.replica_id, self.replica_epoch)
-        else:
-            if self.replica_id != -1:
-                raise UnsupportedFieldError(f'ReplicaState.replica_id cannot be written at version {v}')
-            if self.replica_epoch != -1:
-                raise UnsupportedFieldError(f'ReplicaState.replica_epoch cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReplicaState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -71,63 +83,20 @@ class FetchPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchPartition:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        o.partition = r.int32()
-        if v >= 9:
-            o.current_leader_epoch = r.int32()
-        else:
-            o.current_leader_epoch = -1
-        o.fetch_offset = r.int64()
-        if v >= 12:
-            o.last_fetched_epoch = r.int32()
-        else:
-            o.last_fetched_epoch = -1
-        if v >= 5:
-            o.log_start_offset = r.int64()
-        else:
-            o.log_start_offset = -1
-        o.partition_max_bytes = r.int32()
-        o.replica_directory_id = ZERO_UUID
-        o.high_watermark = 9223372036854775807
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 17:
-                    o.replica_directory_id = sub.uuid()
-                elif tag == 1 and v >= 18:
-                    o.high_watermark = sub.int64()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_FetchPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        w.int32(self.partition)
-        if v >= 9:
-            w.int32(self.current_leader_epoch)
-        w.int64(self.fetch_offset)
-        if v >= 12:
-            w.int32(self.last_fetched_epoch)
-        else:
-            if self.last_fetched_epoch != -1:
-                raise UnsupportedFieldError(f'FetchPartition.last_fetched_epoch cannot be written at version {v}')
-        if v >= 5:
-            w.int64(self.log_start_offset)
-        w.int32(self.partition_max_bytes)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 17 and self.replica_directory_id != ZERO_UUID:
-                sw = Writer()
-                sw.uuid(self.replica_directory_id)
-                tf.append((0, sw.getvalue()))
-            if v >= 18 and self.high_watermark != 9223372036854775807:
-                sw = Writer()
-                sw.int64(self.high_watermark)
-                tf.append((1, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_FetchPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -139,43 +108,20 @@ class FetchTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchTopic:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v <= 12:
-            o.topic = r.string(flex, False)
-        else:
-            o.topic = ''
-        if v >= 13:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [FetchPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_FetchTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v <= 12:
-            w.string(self.topic, flex, False)
-        if v >= 13:
-            w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_FetchTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -187,50 +133,20 @@ class ForgottenTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ForgottenTopic:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if 7 <= v <= 12:
-            o.topic = r.string(flex, False)
-        else:
-            o.topic = ''
-        if v >= 13:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        if v >= 7:
-            n = r.array_len(flex, False, 4)
-            o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.partitions = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ForgottenTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ForgottenTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if 7 <= v <= 12:
-            w.string(self.topic, flex, False)
-        if v >= 13:
-            w.uuid(self.topic_id)
-        if v >= 7:
-            if self.partitions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partitions), flex, False)
-                for e in self.partitions:
-                    w.int32(e)
-        else:
-            if self.partitions != []:
-                raise UnsupportedFieldError(f'ForgottenTopic.partitions cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ForgottenTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -257,86 +173,2045 @@ class FetchRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchRequest:
-        if not 4 <= v <= 18:
+        fn = _R_FetchRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v)
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v <= 14:
-            o.replica_id = r.int32()
-        else:
-            o.replica_id = -1
-        o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _P1.unpack_from(r.buf, r._take(13))
-        if v >= 7:
-            o.session_id, o.session_epoch = _P2.unpack_from(r.buf, r._take(8))
-        else:
-            o.session_id = 0
-            o.session_epoch = -1
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [FetchTopic.read(r, v) for _ in range(n)]
-        if v >= 7:
-            n = r.array_len(flex, False, 1)
-            o.forgotten_topics_data = None if n is None else [ForgottenTopic.read(r, v) for _ in range(n)]
-        else:
-            o.forgotten_topics_data = []
-        if v >= 11:
-            o.rack_id = r.string(flex, False)
-        else:
-            o.rack_id = ''
-        o.cluster_id = None
-        o.replica_state = ReplicaState()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 12:
-                    o.cluster_id = sub.string(True, v >= 12)
-                elif tag == 1 and v >= 15:
-                    o.replica_state = ReplicaState.read(sub, v)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 4 <= v <= 18:
+        fn = _W_FetchRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v)
-        flex = v >= 12
-        if v <= 14:
-            w.int32(self.replica_id)
-        else:
-            if self.replica_id != -1:
-                raise UnsupportedFieldError(f'FetchRequest.replica_id cannot be written at version {v}')
-        w.buf += _P1.pack(self.max_wait_ms, self.min_bytes, self.max_bytes, self.isolation_level)
-        if v >= 7:
-            w.buf += _P2.pack(self.session_id, self.session_epoch)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 7:
-            if self.forgotten_topics_data is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.forgotten_topics_data), flex, False)
-                for e in self.forgotten_topics_data:
-                    e.write(w, v)
-        else:
-            if self.forgotten_topics_data != []:
-                raise UnsupportedFieldError(f'FetchRequest.forgotten_topics_data cannot be written at version {v}')
-        if v >= 11:
-            w.string(self.rack_id, flex, False)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 12 and self.cluster_id != None:
-                sw = Writer()
-                sw.string(self.cluster_id, True, v >= 12)
-                tf.append((0, sw.getvalue()))
-            if v >= 15 and self.replica_state != _DEFAULT_ReplicaState:
-                sw = Writer()
-                self.replica_state.write(sw, v)
-                tf.append((1, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn(self, w)
 
-_DEFAULT_ReplicaState = ReplicaState()
+
+def _r_ReplicaState_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    o.replica_id = -1
+    o.replica_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ReplicaState_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    o.replica_id = -1
+    o.replica_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ReplicaState_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReplicaState)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.replica_id, o.replica_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReplicaState = {
+    4: _r_ReplicaState_4,
+    5: _r_ReplicaState_4,
+    6: _r_ReplicaState_4,
+    7: _r_ReplicaState_4,
+    8: _r_ReplicaState_4,
+    9: _r_ReplicaState_4,
+    10: _r_ReplicaState_4,
+    11: _r_ReplicaState_4,
+    12: _r_ReplicaState_12,
+    13: _r_ReplicaState_12,
+    14: _r_ReplicaState_12,
+    15: _r_ReplicaState_15,
+    16: _r_ReplicaState_15,
+    17: _r_ReplicaState_15,
+    18: _r_ReplicaState_15,
+}
+
+
+def _w_ReplicaState_4(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 4')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_ReplicaState_5(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 5')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_ReplicaState_6(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 6')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_ReplicaState_7(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 7')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_ReplicaState_8(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 8')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_ReplicaState_9(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 9')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 9')
+    buf = w.buf
+
+
+def _w_ReplicaState_10(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 10')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 10')
+    buf = w.buf
+
+
+def _w_ReplicaState_11(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 11')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 11')
+    buf = w.buf
+
+
+def _w_ReplicaState_12(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 12')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 12')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ReplicaState_13(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 13')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 13')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ReplicaState_14(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 14')
+    if not (o.replica_epoch == -1):
+        raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 14')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ReplicaState_15(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.replica_id, o.replica_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReplicaState = {
+    4: _w_ReplicaState_4,
+    5: _w_ReplicaState_5,
+    6: _w_ReplicaState_6,
+    7: _w_ReplicaState_7,
+    8: _w_ReplicaState_8,
+    9: _w_ReplicaState_9,
+    10: _w_ReplicaState_10,
+    11: _w_ReplicaState_11,
+    12: _w_ReplicaState_12,
+    13: _w_ReplicaState_13,
+    14: _w_ReplicaState_14,
+    15: _w_ReplicaState_15,
+    16: _w_ReplicaState_15,
+    17: _w_ReplicaState_15,
+    18: _w_ReplicaState_15,
+}
+
+
+def _r_FetchPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition, o.fetch_offset, o.partition_max_bytes = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.current_leader_epoch = -1
+    o.last_fetched_epoch = -1
+    o.log_start_offset = -1
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchPartition_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 24 > end:
+        _trunc(pos, 24, end)
+    o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes = _P2.unpack_from(buf, pos)
+    pos += 24
+    o.current_leader_epoch = -1
+    o.last_fetched_epoch = -1
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchPartition_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 28 > end:
+        _trunc(pos, 28, end)
+    o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes = _P3.unpack_from(buf, pos)
+    pos += 28
+    o.last_fetched_epoch = -1
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchPartition_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 32 > end:
+        _trunc(pos, 32, end)
+    o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes = _P4.unpack_from(buf, pos)
+    pos += 32
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchPartition_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 32 > end:
+        _trunc(pos, 32, end)
+    o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes = _P4.unpack_from(buf, pos)
+    pos += 32
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 16 > se:
+                    _trunc(pos, 16, se)
+                o.replica_directory_id = _ruuid(buf, pos)
+                pos += 16
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchPartition_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchPartition)
+    if pos + 32 > end:
+        _trunc(pos, 32, end)
+    o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes = _P4.unpack_from(buf, pos)
+    pos += 32
+    o.replica_directory_id = ZERO_UUID
+    o.high_watermark = 9223372036854775807
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 16 > se:
+                    _trunc(pos, 16, se)
+                o.replica_directory_id = _ruuid(buf, pos)
+                pos += 16
+            elif tag == 1:
+                if pos + 8 > se:
+                    _trunc(pos, 8, se)
+                o.high_watermark = _P5.unpack_from(buf, pos)[0]
+                pos += 8
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FetchPartition = {
+    4: _r_FetchPartition_4,
+    5: _r_FetchPartition_5,
+    6: _r_FetchPartition_5,
+    7: _r_FetchPartition_5,
+    8: _r_FetchPartition_5,
+    9: _r_FetchPartition_9,
+    10: _r_FetchPartition_9,
+    11: _r_FetchPartition_9,
+    12: _r_FetchPartition_12,
+    13: _r_FetchPartition_12,
+    14: _r_FetchPartition_12,
+    15: _r_FetchPartition_12,
+    16: _r_FetchPartition_12,
+    17: _r_FetchPartition_17,
+    18: _r_FetchPartition_18,
+}
+
+
+def _w_FetchPartition_4(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 4')
+    buf = w.buf
+    buf += _P1.pack(o.partition, o.fetch_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_5(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 5')
+    buf = w.buf
+    buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_6(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 6')
+    buf = w.buf
+    buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_7(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 7')
+    buf = w.buf
+    buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_8(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 8')
+    buf = w.buf
+    buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_9(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 9')
+    buf = w.buf
+    buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_10(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 10')
+    buf = w.buf
+    buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_11(o: Any, w: Writer) -> None:
+    if not (o.last_fetched_epoch == -1):
+        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 11')
+    buf = w.buf
+    buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
+
+
+def _w_FetchPartition_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchPartition_17(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes)
+    tf = o.unknown_tagged_fields
+    if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+        tf = list(tf)
+        if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+            sw = Writer()
+            sb = sw.buf
+            sb += o.replica_directory_id.bytes
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchPartition_18(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes)
+    tf = o.unknown_tagged_fields
+    if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID) and o.high_watermark == 9223372036854775807):
+        tf = list(tf)
+        if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+            sw = Writer()
+            sb = sw.buf
+            sb += o.replica_directory_id.bytes
+            tf.append((0, sw.getvalue()))
+        if not (o.high_watermark == 9223372036854775807):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P5.pack(o.high_watermark)
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_FetchPartition = {
+    4: _w_FetchPartition_4,
+    5: _w_FetchPartition_5,
+    6: _w_FetchPartition_6,
+    7: _w_FetchPartition_7,
+    8: _w_FetchPartition_8,
+    9: _w_FetchPartition_9,
+    10: _w_FetchPartition_10,
+    11: _w_FetchPartition_11,
+    12: _w_FetchPartition_12,
+    13: _w_FetchPartition_12,
+    14: _w_FetchPartition_12,
+    15: _w_FetchPartition_12,
+    16: _w_FetchPartition_12,
+    17: _w_FetchPartition_17,
+    18: _w_FetchPartition_18,
+}
+
+
+def _r_FetchTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_4(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_5(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_9(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_FetchPartition_12(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_12(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchTopic_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_17(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchTopic_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchPartition_18(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FetchTopic = {
+    4: _r_FetchTopic_4,
+    5: _r_FetchTopic_5,
+    6: _r_FetchTopic_5,
+    7: _r_FetchTopic_5,
+    8: _r_FetchTopic_5,
+    9: _r_FetchTopic_9,
+    10: _r_FetchTopic_9,
+    11: _r_FetchTopic_9,
+    12: _r_FetchTopic_12,
+    13: _r_FetchTopic_13,
+    14: _r_FetchTopic_13,
+    15: _r_FetchTopic_13,
+    16: _r_FetchTopic_13,
+    17: _r_FetchTopic_17,
+    18: _r_FetchTopic_18,
+}
+
+
+def _w_FetchTopic_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_4(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_5(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_6(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_8(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_9(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_10(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_11(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_FetchPartition_11(e4, w)
+        buf = w.buf
+
+
+def _w_FetchTopic_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_FetchPartition_12(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchTopic_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchPartition_12(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchTopic_17(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchPartition_17(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchTopic_18(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchPartition_18(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FetchTopic = {
+    4: _w_FetchTopic_4,
+    5: _w_FetchTopic_5,
+    6: _w_FetchTopic_6,
+    7: _w_FetchTopic_7,
+    8: _w_FetchTopic_8,
+    9: _w_FetchTopic_9,
+    10: _w_FetchTopic_10,
+    11: _w_FetchTopic_11,
+    12: _w_FetchTopic_12,
+    13: _w_FetchTopic_13,
+    14: _w_FetchTopic_13,
+    15: _w_FetchTopic_13,
+    16: _w_FetchTopic_13,
+    17: _w_FetchTopic_17,
+    18: _w_FetchTopic_18,
+}
+
+
+def _r_ForgottenTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ForgottenTopic)
+    o.topic = ''
+    o.topic_id = ZERO_UUID
+    o.partitions = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ForgottenTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ForgottenTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ForgottenTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ForgottenTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ForgottenTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ForgottenTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.topic = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ForgottenTopic = {
+    4: _r_ForgottenTopic_4,
+    5: _r_ForgottenTopic_4,
+    6: _r_ForgottenTopic_4,
+    7: _r_ForgottenTopic_7,
+    8: _r_ForgottenTopic_7,
+    9: _r_ForgottenTopic_7,
+    10: _r_ForgottenTopic_7,
+    11: _r_ForgottenTopic_7,
+    12: _r_ForgottenTopic_12,
+    13: _r_ForgottenTopic_13,
+    14: _r_ForgottenTopic_13,
+    15: _r_ForgottenTopic_13,
+    16: _r_ForgottenTopic_13,
+    17: _r_ForgottenTopic_13,
+    18: _r_ForgottenTopic_13,
+}
+
+
+def _w_ForgottenTopic_4(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_ForgottenTopic_5(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_ForgottenTopic_6(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_ForgottenTopic_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P6.pack(e4)
+
+
+def _w_ForgottenTopic_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P6.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ForgottenTopic_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P6.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ForgottenTopic = {
+    4: _w_ForgottenTopic_4,
+    5: _w_ForgottenTopic_5,
+    6: _w_ForgottenTopic_6,
+    7: _w_ForgottenTopic_7,
+    8: _w_ForgottenTopic_7,
+    9: _w_ForgottenTopic_7,
+    10: _w_ForgottenTopic_7,
+    11: _w_ForgottenTopic_7,
+    12: _w_ForgottenTopic_12,
+    13: _w_ForgottenTopic_13,
+    14: _w_ForgottenTopic_13,
+    15: _w_ForgottenTopic_13,
+    16: _w_ForgottenTopic_13,
+    17: _w_ForgottenTopic_13,
+    18: _w_ForgottenTopic_13,
+}
+
+
+def _r_FetchRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 17 > end:
+        _trunc(pos, 17, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _P7.unpack_from(buf, pos)
+    pos += 17
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_4(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.session_id = 0
+    o.session_epoch = -1
+    o.forgotten_topics_data = []
+    o.rack_id = ''
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 17 > end:
+        _trunc(pos, 17, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _P7.unpack_from(buf, pos)
+    pos += 17
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_5(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.session_id = 0
+    o.session_epoch = -1
+    o.forgotten_topics_data = []
+    o.rack_id = ''
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 25 > end:
+        _trunc(pos, 25, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P8.unpack_from(buf, pos)
+    pos += 25
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_5(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    o.rack_id = ''
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 25 > end:
+        _trunc(pos, 25, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P8.unpack_from(buf, pos)
+    pos += 25
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_9(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    o.rack_id = ''
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 25 > end:
+        _trunc(pos, 25, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P8.unpack_from(buf, pos)
+    pos += 25
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_9(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    o.rack_id, pos = _rs16(buf, pos, end, False)
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 25 > end:
+        _trunc(pos, 25, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P8.unpack_from(buf, pos)
+    pos += 25
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_12(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_12(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, False)
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 25 > end:
+        _trunc(pos, 25, end)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P8.unpack_from(buf, pos)
+    pos += 25
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_13(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, False)
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 21 > end:
+        _trunc(pos, 21, end)
+    o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P9.unpack_from(buf, pos)
+    pos += 21
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_13(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, False)
+    o.replica_id = -1
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            elif tag == 1:
+                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 21 > end:
+        _trunc(pos, 21, end)
+    o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P9.unpack_from(buf, pos)
+    pos += 21
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_17(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, False)
+    o.replica_id = -1
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            elif tag == 1:
+                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchRequest)
+    if pos + 21 > end:
+        _trunc(pos, 21, end)
+    o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = _P9.unpack_from(buf, pos)
+    pos += 21
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchTopic_18(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
+        a5.append(e6)
+    o.forgotten_topics_data = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, False)
+    o.replica_id = -1
+    o.cluster_id = None
+    o.replica_state = ReplicaState()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            elif tag == 1:
+                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FetchRequest = {
+    4: _r_FetchRequest_4,
+    5: _r_FetchRequest_5,
+    6: _r_FetchRequest_5,
+    7: _r_FetchRequest_7,
+    8: _r_FetchRequest_7,
+    9: _r_FetchRequest_9,
+    10: _r_FetchRequest_9,
+    11: _r_FetchRequest_11,
+    12: _r_FetchRequest_12,
+    13: _r_FetchRequest_13,
+    14: _r_FetchRequest_13,
+    15: _r_FetchRequest_15,
+    16: _r_FetchRequest_15,
+    17: _r_FetchRequest_17,
+    18: _r_FetchRequest_18,
+}
+
+
+def _w_FetchRequest_4(o: Any, w: Writer) -> None:
+    if not (o.forgotten_topics_data == []):
+        raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 4')
+    buf = w.buf
+    buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_4(e2, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_5(o: Any, w: Writer) -> None:
+    if not (o.forgotten_topics_data == []):
+        raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 5')
+    buf = w.buf
+    buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_5(e2, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_6(o: Any, w: Writer) -> None:
+    if not (o.forgotten_topics_data == []):
+        raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 6')
+    buf = w.buf
+    buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_6(e2, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_7(e2, w)
+        buf = w.buf
+    if (a3 := o.forgotten_topics_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ForgottenTopic_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_8(e2, w)
+        buf = w.buf
+    if (a3 := o.forgotten_topics_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ForgottenTopic_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_9(e2, w)
+        buf = w.buf
+    if (a3 := o.forgotten_topics_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ForgottenTopic_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_10(e2, w)
+        buf = w.buf
+    if (a3 := o.forgotten_topics_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ForgottenTopic_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchRequest_11(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchTopic_11(e2, w)
+        buf = w.buf
+    if (a3 := o.forgotten_topics_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ForgottenTopic_7(e4, w)
+        buf = w.buf
+    _ws16(buf, o.rack_id, False)
+
+
+def _w_FetchRequest_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_12(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_12(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchRequest_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P8.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_13(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_13(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchRequest_15(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 15')
+    buf = w.buf
+    buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_13(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_13(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+        if not (_isdef_ReplicaState(o.replica_state)):
+            sw = Writer()
+            sb = sw.buf
+            _w_ReplicaState_15(o.replica_state, sw)
+            sb = sw.buf
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchRequest_16(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 16')
+    buf = w.buf
+    buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_13(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_13(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+        if not (_isdef_ReplicaState(o.replica_state)):
+            sw = Writer()
+            sb = sw.buf
+            _w_ReplicaState_15(o.replica_state, sw)
+            sb = sw.buf
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchRequest_17(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 17')
+    buf = w.buf
+    buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_17(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_13(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+        if not (_isdef_ReplicaState(o.replica_state)):
+            sw = Writer()
+            sb = sw.buf
+            _w_ReplicaState_15(o.replica_state, sw)
+            sb = sw.buf
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchRequest_18(o: Any, w: Writer) -> None:
+    if not (o.replica_id == -1):
+        raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 18')
+    buf = w.buf
+    buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchTopic_18(e3, w)
+        buf = w.buf
+    if (a4 := o.forgotten_topics_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_ForgottenTopic_13(e6, w)
+        buf = w.buf
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                sb.append(len(d10) + 1)
+                sb += d10
+            else:
+                _wcs(sb, s9, True)
+            tf.append((0, sw.getvalue()))
+        if not (_isdef_ReplicaState(o.replica_state)):
+            sw = Writer()
+            sb = sw.buf
+            _w_ReplicaState_15(o.replica_state, sw)
+            sb = sw.buf
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_FetchRequest = {
+    4: _w_FetchRequest_4,
+    5: _w_FetchRequest_5,
+    6: _w_FetchRequest_6,
+    7: _w_FetchRequest_7,
+    8: _w_FetchRequest_8,
+    9: _w_FetchRequest_9,
+    10: _w_FetchRequest_10,
+    11: _w_FetchRequest_11,
+    12: _w_FetchRequest_12,
+    13: _w_FetchRequest_13,
+    14: _w_FetchRequest_13,
+    15: _w_FetchRequest_15,
+    16: _w_FetchRequest_16,
+    17: _w_FetchRequest_17,
+    18: _w_FetchRequest_18,
+}
+
+
+def _isdef_ReplicaState(o: Any) -> bool:
+    return (
+        type(o) is ReplicaState and
+        o.replica_id == -1 and
+        o.replica_epoch == -1 and
+        not o.unknown_tagged_fields
+    )

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
@@ -18,7 +38,9 @@ _P1 = struct.Struct('>ii')
 _P2 = struct.Struct('>qi')
 _P3 = struct.Struct('>qq')
 _P4 = struct.Struct('>ihqq')
-_P5 = struct.Struct('>hi')
+_P5 = struct.Struct('>ihqqq')
+_P6 = struct.Struct('>i')
+_P7 = struct.Struct('>ihi')
 
 
 @dataclass(slots=True)
@@ -29,35 +51,20 @@ class EpochEndOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EpochEndOffset:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v >= 12:
-            o.epoch, o.end_offset = _P0.unpack_from(r.buf, r._take(12))
-        else:
-            o.epoch = -1
-            o.end_offset = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_EpochEndOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EpochEndOffset: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v >= 12:
-            w.buf += _P0.pack(self.epoch, self.end_offset)
-        else:
-            if self.epoch != -1:
-                raise UnsupportedFieldError(f'EpochEndOffset.epoch cannot be written at version {v}')
-            if self.end_offset != -1:
-                raise UnsupportedFieldError(f'EpochEndOffset.end_offset cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_EpochEndOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -68,35 +75,20 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v >= 12:
-            o.leader_id, o.leader_epoch = _P1.unpack_from(r.buf, r._take(8))
-        else:
-            o.leader_id = -1
-            o.leader_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderIdAndEpoch: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v >= 12:
-            w.buf += _P1.pack(self.leader_id, self.leader_epoch)
-        else:
-            if self.leader_id != -1:
-                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
-            if self.leader_epoch != -1:
-                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -107,25 +99,20 @@ class SnapshotId:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        o.end_offset, o.epoch = _P2.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_SnapshotId.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SnapshotId: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        w.buf += _P2.pack(self.end_offset, self.epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_SnapshotId.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -136,25 +123,20 @@ class AbortedTransaction:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AbortedTransaction:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        o.producer_id, o.first_offset = _P3.unpack_from(r.buf, r._take(16))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AbortedTransaction.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AbortedTransaction: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        w.buf += _P3.pack(self.producer_id, self.first_offset)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AbortedTransaction.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -174,70 +156,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset = _P4.unpack_from(r.buf, r._take(22))
-        if v >= 5:
-            o.log_start_offset = r.int64()
-        else:
-            o.log_start_offset = -1
-        n = r.array_len(flex, True, 1)
-        o.aborted_transactions = None if n is None else [AbortedTransaction.read(r, v) for _ in range(n)]
-        if v >= 11:
-            o.preferred_read_replica = r.int32()
-        else:
-            o.preferred_read_replica = -1
-        o.records = r.bytes(flex, True)
-        o.diverging_epoch = EpochEndOffset()
-        o.current_leader = LeaderIdAndEpoch()
-        o.snapshot_id = SnapshotId()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 12:
-                    o.diverging_epoch = EpochEndOffset.read(sub, v)
-                elif tag == 1 and v >= 12:
-                    o.current_leader = LeaderIdAndEpoch.read(sub, v)
-                elif tag == 2 and v >= 12:
-                    o.snapshot_id = SnapshotId.read(sub, v)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        w.buf += _P4.pack(self.partition_index, self.error_code, self.high_watermark, self.last_stable_offset)
-        if v >= 5:
-            w.int64(self.log_start_offset)
-        if self.aborted_transactions is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.aborted_transactions), flex, True)
-            for e in self.aborted_transactions:
-                e.write(w, v)
-        if v >= 11:
-            w.int32(self.preferred_read_replica)
-        else:
-            if self.preferred_read_replica != -1:
-                raise UnsupportedFieldError(f'PartitionData.preferred_read_replica cannot be written at version {v}')
-        w.bytes(self.records, flex, True)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 12 and self.diverging_epoch != _DEFAULT_EpochEndOffset:
-                sw = Writer()
-                self.diverging_epoch.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            if v >= 12 and self.current_leader != _DEFAULT_LeaderIdAndEpoch:
-                sw = Writer()
-                self.current_leader.write(sw, v)
-                tf.append((1, sw.getvalue()))
-            if v >= 12 and self.snapshot_id != _DEFAULT_SnapshotId:
-                sw = Writer()
-                self.snapshot_id.write(sw, v)
-                tf.append((2, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -249,43 +181,20 @@ class FetchableTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchableTopicResponse:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v <= 12:
-            o.topic = r.string(flex, False)
-        else:
-            o.topic = ''
-        if v >= 13:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_FetchableTopicResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchableTopicResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v <= 12:
-            w.string(self.topic, flex, False)
-        if v >= 13:
-            w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_FetchableTopicResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -298,59 +207,20 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        flex = v >= 12
-        o = cls.__new__(cls)
-        if v >= 16:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v >= 16:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 16:
-            o.port = r.int32()
-        else:
-            o.port = 0
-        if v >= 16:
-            o.rack = r.string(flex, v >= 16)
-        else:
-            o.rack = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('NodeEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 12
-        if v >= 16:
-            w.int32(self.node_id)
-        else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
-        if v >= 16:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
-        if v >= 16:
-            w.int32(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
-        if v >= 16:
-            w.string(self.rack, flex, v >= 16)
-        else:
-            if self.rack != None:
-                raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -370,62 +240,1846 @@ class FetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchResponse:
-        if not 4 <= v <= 18:
+        fn = _R_FetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v)
-        flex = v >= 12
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        if v >= 7:
-            o.error_code, o.session_id = _P5.unpack_from(r.buf, r._take(6))
-        else:
-            o.error_code = 0
-            o.session_id = 0
-        n = r.array_len(flex, False, 1)
-        o.responses = None if n is None else [FetchableTopicResponse.read(r, v) for _ in range(n)]
-        o.node_endpoints = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 16:
-                    n = sub.array_len(True, False, 1)
-                    o.node_endpoints = None if n is None else [NodeEndpoint.read(sub, v) for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 4 <= v <= 18:
+        fn = _W_FetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v)
-        flex = v >= 12
-        w.int32(self.throttle_time_ms)
-        if v >= 7:
-            w.buf += _P5.pack(self.error_code, self.session_id)
+        fn(self, w)
+
+
+def _r_EpochEndOffset_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EpochEndOffset)
+    o.epoch = -1
+    o.end_offset = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_EpochEndOffset_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EpochEndOffset)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.epoch, o.end_offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EpochEndOffset = {
+    4: _r_EpochEndOffset_4,
+    5: _r_EpochEndOffset_4,
+    6: _r_EpochEndOffset_4,
+    7: _r_EpochEndOffset_4,
+    8: _r_EpochEndOffset_4,
+    9: _r_EpochEndOffset_4,
+    10: _r_EpochEndOffset_4,
+    11: _r_EpochEndOffset_4,
+    12: _r_EpochEndOffset_12,
+    13: _r_EpochEndOffset_12,
+    14: _r_EpochEndOffset_12,
+    15: _r_EpochEndOffset_12,
+    16: _r_EpochEndOffset_12,
+    17: _r_EpochEndOffset_12,
+    18: _r_EpochEndOffset_12,
+}
+
+
+def _w_EpochEndOffset_4(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 4')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_5(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 5')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_6(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 6')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_7(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 7')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_8(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 8')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_9(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 9')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 9')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_10(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 10')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 10')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_11(o: Any, w: Writer) -> None:
+    if not (o.epoch == -1):
+        raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 11')
+    if not (o.end_offset == -1):
+        raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 11')
+    buf = w.buf
+
+
+def _w_EpochEndOffset_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.epoch, o.end_offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EpochEndOffset = {
+    4: _w_EpochEndOffset_4,
+    5: _w_EpochEndOffset_5,
+    6: _w_EpochEndOffset_6,
+    7: _w_EpochEndOffset_7,
+    8: _w_EpochEndOffset_8,
+    9: _w_EpochEndOffset_9,
+    10: _w_EpochEndOffset_10,
+    11: _w_EpochEndOffset_11,
+    12: _w_EpochEndOffset_12,
+    13: _w_EpochEndOffset_12,
+    14: _w_EpochEndOffset_12,
+    15: _w_EpochEndOffset_12,
+    16: _w_EpochEndOffset_12,
+    17: _w_EpochEndOffset_12,
+    18: _w_EpochEndOffset_12,
+}
+
+
+def _r_LeaderIdAndEpoch_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaderIdAndEpoch_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderIdAndEpoch = {
+    4: _r_LeaderIdAndEpoch_4,
+    5: _r_LeaderIdAndEpoch_4,
+    6: _r_LeaderIdAndEpoch_4,
+    7: _r_LeaderIdAndEpoch_4,
+    8: _r_LeaderIdAndEpoch_4,
+    9: _r_LeaderIdAndEpoch_4,
+    10: _r_LeaderIdAndEpoch_4,
+    11: _r_LeaderIdAndEpoch_4,
+    12: _r_LeaderIdAndEpoch_12,
+    13: _r_LeaderIdAndEpoch_12,
+    14: _r_LeaderIdAndEpoch_12,
+    15: _r_LeaderIdAndEpoch_12,
+    16: _r_LeaderIdAndEpoch_12,
+    17: _r_LeaderIdAndEpoch_12,
+    18: _r_LeaderIdAndEpoch_12,
+}
+
+
+def _w_LeaderIdAndEpoch_4(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 4')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_5(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 5')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_6(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 6')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_7(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 7')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_8(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 8')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_9(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 9')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 9')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_10(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 10')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 10')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_11(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 11')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 11')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.leader_id, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderIdAndEpoch = {
+    4: _w_LeaderIdAndEpoch_4,
+    5: _w_LeaderIdAndEpoch_5,
+    6: _w_LeaderIdAndEpoch_6,
+    7: _w_LeaderIdAndEpoch_7,
+    8: _w_LeaderIdAndEpoch_8,
+    9: _w_LeaderIdAndEpoch_9,
+    10: _w_LeaderIdAndEpoch_10,
+    11: _w_LeaderIdAndEpoch_11,
+    12: _w_LeaderIdAndEpoch_12,
+    13: _w_LeaderIdAndEpoch_12,
+    14: _w_LeaderIdAndEpoch_12,
+    15: _w_LeaderIdAndEpoch_12,
+    16: _w_LeaderIdAndEpoch_12,
+    17: _w_LeaderIdAndEpoch_12,
+    18: _w_LeaderIdAndEpoch_12,
+}
+
+
+def _r_SnapshotId_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.end_offset, o.epoch = _P2.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SnapshotId_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.end_offset, o.epoch = _P2.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SnapshotId = {
+    4: _r_SnapshotId_4,
+    5: _r_SnapshotId_4,
+    6: _r_SnapshotId_4,
+    7: _r_SnapshotId_4,
+    8: _r_SnapshotId_4,
+    9: _r_SnapshotId_4,
+    10: _r_SnapshotId_4,
+    11: _r_SnapshotId_4,
+    12: _r_SnapshotId_12,
+    13: _r_SnapshotId_12,
+    14: _r_SnapshotId_12,
+    15: _r_SnapshotId_12,
+    16: _r_SnapshotId_12,
+    17: _r_SnapshotId_12,
+    18: _r_SnapshotId_12,
+}
+
+
+def _w_SnapshotId_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.end_offset, o.epoch)
+
+
+def _w_SnapshotId_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.end_offset, o.epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SnapshotId = {
+    4: _w_SnapshotId_4,
+    5: _w_SnapshotId_4,
+    6: _w_SnapshotId_4,
+    7: _w_SnapshotId_4,
+    8: _w_SnapshotId_4,
+    9: _w_SnapshotId_4,
+    10: _w_SnapshotId_4,
+    11: _w_SnapshotId_4,
+    12: _w_SnapshotId_12,
+    13: _w_SnapshotId_12,
+    14: _w_SnapshotId_12,
+    15: _w_SnapshotId_12,
+    16: _w_SnapshotId_12,
+    17: _w_SnapshotId_12,
+    18: _w_SnapshotId_12,
+}
+
+
+def _r_AbortedTransaction_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AbortedTransaction)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.producer_id, o.first_offset = _P3.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_AbortedTransaction_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AbortedTransaction)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.producer_id, o.first_offset = _P3.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AbortedTransaction = {
+    4: _r_AbortedTransaction_4,
+    5: _r_AbortedTransaction_4,
+    6: _r_AbortedTransaction_4,
+    7: _r_AbortedTransaction_4,
+    8: _r_AbortedTransaction_4,
+    9: _r_AbortedTransaction_4,
+    10: _r_AbortedTransaction_4,
+    11: _r_AbortedTransaction_4,
+    12: _r_AbortedTransaction_12,
+    13: _r_AbortedTransaction_12,
+    14: _r_AbortedTransaction_12,
+    15: _r_AbortedTransaction_12,
+    16: _r_AbortedTransaction_12,
+    17: _r_AbortedTransaction_12,
+    18: _r_AbortedTransaction_12,
+}
+
+
+def _w_AbortedTransaction_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.producer_id, o.first_offset)
+
+
+def _w_AbortedTransaction_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.producer_id, o.first_offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AbortedTransaction = {
+    4: _w_AbortedTransaction_4,
+    5: _w_AbortedTransaction_4,
+    6: _w_AbortedTransaction_4,
+    7: _w_AbortedTransaction_4,
+    8: _w_AbortedTransaction_4,
+    9: _w_AbortedTransaction_4,
+    10: _w_AbortedTransaction_4,
+    11: _w_AbortedTransaction_4,
+    12: _w_AbortedTransaction_12,
+    13: _w_AbortedTransaction_12,
+    14: _w_AbortedTransaction_12,
+    15: _w_AbortedTransaction_12,
+    16: _w_AbortedTransaction_12,
+    17: _w_AbortedTransaction_12,
+    18: _w_AbortedTransaction_12,
+}
+
+
+def _r_PartitionData_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset = _P4.unpack_from(buf, pos)
+    pos += 22
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.aborted_transactions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            a2.append(e3)
+        o.aborted_transactions = a2
+    o.records, pos = _rb32(buf, pos, end, True)
+    o.log_start_offset = -1
+    o.preferred_read_replica = -1
+    o.diverging_epoch = EpochEndOffset()
+    o.current_leader = LeaderIdAndEpoch()
+    o.snapshot_id = SnapshotId()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = _P5.unpack_from(buf, pos)
+    pos += 30
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.aborted_transactions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            a2.append(e3)
+        o.aborted_transactions = a2
+    o.records, pos = _rb32(buf, pos, end, True)
+    o.preferred_read_replica = -1
+    o.diverging_epoch = EpochEndOffset()
+    o.current_leader = LeaderIdAndEpoch()
+    o.snapshot_id = SnapshotId()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = _P5.unpack_from(buf, pos)
+    pos += 30
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.aborted_transactions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            a2.append(e3)
+        o.aborted_transactions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.preferred_read_replica, = _P6.unpack_from(buf, pos)
+    pos += 4
+    o.records, pos = _rb32(buf, pos, end, True)
+    o.diverging_epoch = EpochEndOffset()
+    o.current_leader = LeaderIdAndEpoch()
+    o.snapshot_id = SnapshotId()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionData_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = _P5.unpack_from(buf, pos)
+    pos += 30
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.aborted_transactions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_AbortedTransaction_12(buf, pos, end)
+            a2.append(e3)
+        o.aborted_transactions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.preferred_read_replica, = _P6.unpack_from(buf, pos)
+    pos += 4
+    o.records, pos = _rcb(buf, pos, end, True)
+    o.diverging_epoch = EpochEndOffset()
+    o.current_leader = LeaderIdAndEpoch()
+    o.snapshot_id = SnapshotId()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                o.diverging_epoch, pos = _r_EpochEndOffset_12(buf, pos, se)
+            elif tag == 1:
+                o.current_leader, pos = _r_LeaderIdAndEpoch_12(buf, pos, se)
+            elif tag == 2:
+                o.snapshot_id, pos = _r_SnapshotId_12(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    4: _r_PartitionData_4,
+    5: _r_PartitionData_5,
+    6: _r_PartitionData_5,
+    7: _r_PartitionData_5,
+    8: _r_PartitionData_5,
+    9: _r_PartitionData_5,
+    10: _r_PartitionData_5,
+    11: _r_PartitionData_11,
+    12: _r_PartitionData_12,
+    13: _r_PartitionData_12,
+    14: _r_PartitionData_12,
+    15: _r_PartitionData_12,
+    16: _r_PartitionData_12,
+    17: _r_PartitionData_12,
+    18: _r_PartitionData_12,
+}
+
+
+def _w_PartitionData_4(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 4')
+    buf = w.buf
+    buf += _P4.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_5(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 5')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_6(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 6')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_7(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 7')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_8(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 8')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_9(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 9')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_10(o: Any, w: Writer) -> None:
+    if not (o.preferred_read_replica == -1):
+        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 10')
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_11(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_AbortedTransaction_4(e2, w)
+        buf = w.buf
+    buf += _P6.pack(o.preferred_read_replica)
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionData_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
+    if (a1 := o.aborted_transactions) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.session_id != 0:
-                raise UnsupportedFieldError(f'FetchResponse.session_id cannot be written at version {v}')
-        if self.responses is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AbortedTransaction_12(e3, w)
+        buf = w.buf
+    buf += _P6.pack(o.preferred_read_replica)
+    w.bytes(o.records, True, True)
+    buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (_isdef_EpochEndOffset(o.diverging_epoch) and _isdef_LeaderIdAndEpoch(o.current_leader) and _isdef_SnapshotId(o.snapshot_id)):
+        tf = list(tf)
+        if not (_isdef_EpochEndOffset(o.diverging_epoch)):
+            sw = Writer()
+            sb = sw.buf
+            _w_EpochEndOffset_12(o.diverging_epoch, sw)
+            sb = sw.buf
+            tf.append((0, sw.getvalue()))
+        if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+            sw = Writer()
+            sb = sw.buf
+            _w_LeaderIdAndEpoch_12(o.current_leader, sw)
+            sb = sw.buf
+            tf.append((1, sw.getvalue()))
+        if not (_isdef_SnapshotId(o.snapshot_id)):
+            sw = Writer()
+            sb = sw.buf
+            _w_SnapshotId_12(o.snapshot_id, sw)
+            sb = sw.buf
+            tf.append((2, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    4: _w_PartitionData_4,
+    5: _w_PartitionData_5,
+    6: _w_PartitionData_6,
+    7: _w_PartitionData_7,
+    8: _w_PartitionData_8,
+    9: _w_PartitionData_9,
+    10: _w_PartitionData_10,
+    11: _w_PartitionData_11,
+    12: _w_PartitionData_12,
+    13: _w_PartitionData_12,
+    14: _w_PartitionData_12,
+    15: _w_PartitionData_12,
+    16: _w_PartitionData_12,
+    17: _w_PartitionData_12,
+    18: _w_PartitionData_12,
+}
+
+
+def _r_FetchableTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchableTopicResponse)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_4(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchableTopicResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchableTopicResponse)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_5(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchableTopicResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchableTopicResponse)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_11(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchableTopicResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchableTopicResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionData_12(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchableTopicResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchableTopicResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_12(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FetchableTopicResponse = {
+    4: _r_FetchableTopicResponse_4,
+    5: _r_FetchableTopicResponse_5,
+    6: _r_FetchableTopicResponse_5,
+    7: _r_FetchableTopicResponse_5,
+    8: _r_FetchableTopicResponse_5,
+    9: _r_FetchableTopicResponse_5,
+    10: _r_FetchableTopicResponse_5,
+    11: _r_FetchableTopicResponse_11,
+    12: _r_FetchableTopicResponse_12,
+    13: _r_FetchableTopicResponse_13,
+    14: _r_FetchableTopicResponse_13,
+    15: _r_FetchableTopicResponse_13,
+    16: _r_FetchableTopicResponse_13,
+    17: _r_FetchableTopicResponse_13,
+    18: _r_FetchableTopicResponse_13,
+}
+
+
+def _w_FetchableTopicResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_4(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_5(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_6(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_7(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_8(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_9(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_10(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_11(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionData_11(e4, w)
+        buf = w.buf
+
+
+def _w_FetchableTopicResponse_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.responses), flex, False)
-            for e in self.responses:
-                e.write(w, v)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 16 and self.node_endpoints != []:
-                sw = Writer()
-                if self.node_endpoints is None:
-                    sw.array_len(None, True, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionData_12(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchableTopicResponse_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionData_12(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FetchableTopicResponse = {
+    4: _w_FetchableTopicResponse_4,
+    5: _w_FetchableTopicResponse_5,
+    6: _w_FetchableTopicResponse_6,
+    7: _w_FetchableTopicResponse_7,
+    8: _w_FetchableTopicResponse_8,
+    9: _w_FetchableTopicResponse_9,
+    10: _w_FetchableTopicResponse_10,
+    11: _w_FetchableTopicResponse_11,
+    12: _w_FetchableTopicResponse_12,
+    13: _w_FetchableTopicResponse_13,
+    14: _w_FetchableTopicResponse_13,
+    15: _w_FetchableTopicResponse_13,
+    16: _w_FetchableTopicResponse_13,
+    17: _w_FetchableTopicResponse_13,
+    18: _w_FetchableTopicResponse_13,
+}
+
+
+def _r_NodeEndpoint_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.rack = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_NodeEndpoint_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.rack = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_NodeEndpoint_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P6.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P6.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_NodeEndpoint = {
+    4: _r_NodeEndpoint_4,
+    5: _r_NodeEndpoint_4,
+    6: _r_NodeEndpoint_4,
+    7: _r_NodeEndpoint_4,
+    8: _r_NodeEndpoint_4,
+    9: _r_NodeEndpoint_4,
+    10: _r_NodeEndpoint_4,
+    11: _r_NodeEndpoint_4,
+    12: _r_NodeEndpoint_12,
+    13: _r_NodeEndpoint_12,
+    14: _r_NodeEndpoint_12,
+    15: _r_NodeEndpoint_12,
+    16: _r_NodeEndpoint_16,
+    17: _r_NodeEndpoint_16,
+    18: _r_NodeEndpoint_16,
+}
+
+
+def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 4')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 4')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 4')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 5')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 5')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 5')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 6')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 6')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 6')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 7')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 7')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 7')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 8')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 8')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 8')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 9')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 9')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 9')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 9')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_10(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 10')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 10')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 10')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 10')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_11(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 11')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 11')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 11')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 11')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_12(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 12')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 12')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 12')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 12')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_NodeEndpoint_13(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 13')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 13')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 13')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 13')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_NodeEndpoint_14(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 14')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 14')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 14')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 14')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_NodeEndpoint_15(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 15')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 15')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 15')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 15')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_NodeEndpoint_16(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P6.pack(o.node_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P6.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_NodeEndpoint = {
+    4: _w_NodeEndpoint_4,
+    5: _w_NodeEndpoint_5,
+    6: _w_NodeEndpoint_6,
+    7: _w_NodeEndpoint_7,
+    8: _w_NodeEndpoint_8,
+    9: _w_NodeEndpoint_9,
+    10: _w_NodeEndpoint_10,
+    11: _w_NodeEndpoint_11,
+    12: _w_NodeEndpoint_12,
+    13: _w_NodeEndpoint_13,
+    14: _w_NodeEndpoint_14,
+    15: _w_NodeEndpoint_15,
+    16: _w_NodeEndpoint_16,
+    17: _w_NodeEndpoint_16,
+    18: _w_NodeEndpoint_16,
+}
+
+
+def _r_FetchResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P6.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_4(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.error_code = 0
+    o.session_id = 0
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P6.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_5(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.error_code = 0
+    o.session_id = 0
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.session_id = _P7.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_5(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.session_id = _P7.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_11(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FetchResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.session_id = _P7.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_12(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.session_id = _P7.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_13(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.session_id = _P7.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FetchableTopicResponse_13(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 1 > se - pos:
+                        _toolong(n4, se - pos)
                 else:
-                    sw.array_len(len(self.node_endpoints), True, False)
-                    for e in self.node_endpoints:
-                        e.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    n4, pos = _rcc(buf, pos, se, False, 1)
+                a5 = []
+                for _ in range(n4):
+                    e6, pos = _r_NodeEndpoint_16(buf, pos, se)
+                    a5.append(e6)
+                o.node_endpoints = a5
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
 
-_DEFAULT_EpochEndOffset = EpochEndOffset()
 
-_DEFAULT_LeaderIdAndEpoch = LeaderIdAndEpoch()
+_R_FetchResponse = {
+    4: _r_FetchResponse_4,
+    5: _r_FetchResponse_5,
+    6: _r_FetchResponse_5,
+    7: _r_FetchResponse_7,
+    8: _r_FetchResponse_7,
+    9: _r_FetchResponse_7,
+    10: _r_FetchResponse_7,
+    11: _r_FetchResponse_11,
+    12: _r_FetchResponse_12,
+    13: _r_FetchResponse_13,
+    14: _r_FetchResponse_13,
+    15: _r_FetchResponse_13,
+    16: _r_FetchResponse_16,
+    17: _r_FetchResponse_16,
+    18: _r_FetchResponse_16,
+}
 
-_DEFAULT_SnapshotId = SnapshotId()
+
+def _w_FetchResponse_4(o: Any, w: Writer) -> None:
+    if not (o.session_id == 0):
+        raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 4')
+    buf = w.buf
+    buf += _P6.pack(o.throttle_time_ms)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_4(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_5(o: Any, w: Writer) -> None:
+    if not (o.session_id == 0):
+        raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 5')
+    buf = w.buf
+    buf += _P6.pack(o.throttle_time_ms)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_5(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_6(o: Any, w: Writer) -> None:
+    if not (o.session_id == 0):
+        raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 6')
+    buf = w.buf
+    buf += _P6.pack(o.throttle_time_ms)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_6(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_7(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_8(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_9(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_10(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_11(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_FetchableTopicResponse_11(e2, w)
+        buf = w.buf
+
+
+def _w_FetchResponse_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchableTopicResponse_12(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchResponse_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchableTopicResponse_13(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FetchResponse_16(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P7.pack(o.throttle_time_ms, o.error_code, o.session_id)
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FetchableTopicResponse_13(e3, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf = list(tf)
+        if not (o.node_endpoints == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.node_endpoints) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    _w_NodeEndpoint_16(e6, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_FetchResponse = {
+    4: _w_FetchResponse_4,
+    5: _w_FetchResponse_5,
+    6: _w_FetchResponse_6,
+    7: _w_FetchResponse_7,
+    8: _w_FetchResponse_8,
+    9: _w_FetchResponse_9,
+    10: _w_FetchResponse_10,
+    11: _w_FetchResponse_11,
+    12: _w_FetchResponse_12,
+    13: _w_FetchResponse_13,
+    14: _w_FetchResponse_13,
+    15: _w_FetchResponse_13,
+    16: _w_FetchResponse_16,
+    17: _w_FetchResponse_16,
+    18: _w_FetchResponse_16,
+}
+
+
+def _isdef_EpochEndOffset(o: Any) -> bool:
+    return (
+        type(o) is EpochEndOffset and
+        o.epoch == -1 and
+        o.end_offset == -1 and
+        not o.unknown_tagged_fields
+    )
+
+
+def _isdef_LeaderIdAndEpoch(o: Any) -> bool:
+    return (
+        type(o) is LeaderIdAndEpoch and
+        o.leader_id == -1 and
+        o.leader_epoch == -1 and
+        not o.unknown_tagged_fields
+    )
+
+
+def _isdef_SnapshotId(o: Any) -> bool:
+    return (
+        type(o) is SnapshotId and
+        o.end_offset == -1 and
+        o.epoch == -1 and
+        not o.unknown_tagged_fields
+    )

@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>qi')
 _P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -25,25 +46,20 @@ class SnapshotId:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
-        flex = True
-        o = cls.__new__(cls)
-        o.end_offset, o.epoch = _P0.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_SnapshotId.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SnapshotId: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.end_offset, self.epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_SnapshotId.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -57,35 +73,20 @@ class PartitionSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition, o.current_leader_epoch = _P1.unpack_from(r.buf, r._take(8))
-        o.snapshot_id = SnapshotId.read(r, v)
-        o.position = r.int64()
-        o.replica_directory_id = ZERO_UUID
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 1:
-                    o.replica_directory_id = sub.uuid()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionSnapshot.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionSnapshot: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P1.pack(self.partition, self.current_leader_epoch)
-        self.snapshot_id.write(w, v)
-        w.int64(self.position)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 1 and self.replica_directory_id != ZERO_UUID:
-                sw = Writer()
-                sw.uuid(self.replica_directory_id)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_PartitionSnapshot.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -96,33 +97,20 @@ class TopicSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicSnapshot:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionSnapshot.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicSnapshot.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicSnapshot: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicSnapshot.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -141,40 +129,473 @@ class FetchSnapshotRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchSnapshotRequest:
-        if not 0 <= v <= 1:
+        fn = _R_FetchSnapshotRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.replica_id, o.max_bytes = _P1.unpack_from(r.buf, r._take(8))
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicSnapshot.read(r, v) for _ in range(n)]
-        o.cluster_id = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    o.cluster_id = sub.string(True, True)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchSnapshotRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_FetchSnapshotRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
-        flex = True
-        w.buf += _P1.pack(self.replica_id, self.max_bytes)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_SnapshotId_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.end_offset, o.epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SnapshotId = {
+    0: _r_SnapshotId_0,
+    1: _r_SnapshotId_0,
+}
+
+
+def _w_SnapshotId_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.end_offset, o.epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SnapshotId = {
+    0: _w_SnapshotId_0,
+    1: _w_SnapshotId_0,
+}
+
+
+def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionSnapshot)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.partition, o.current_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.snapshot_id, pos = _r_SnapshotId_0(buf, pos, end)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.position, = _P2.unpack_from(buf, pos)
+    pos += 8
+    o.replica_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_PartitionSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionSnapshot)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.partition, o.current_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.snapshot_id, pos = _r_SnapshotId_0(buf, pos, end)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.position, = _P2.unpack_from(buf, pos)
+    pos += 8
+    o.replica_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 16 > se:
+                    _trunc(pos, 16, se)
+                o.replica_directory_id = _ruuid(buf, pos)
+                pos += 16
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionSnapshot = {
+    0: _r_PartitionSnapshot_0,
+    1: _r_PartitionSnapshot_1,
+}
+
+
+def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition, o.current_leader_epoch)
+    _w_SnapshotId_0(o.snapshot_id, w)
+    buf = w.buf
+    buf += _P2.pack(o.position)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_PartitionSnapshot_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition, o.current_leader_epoch)
+    _w_SnapshotId_0(o.snapshot_id, w)
+    buf = w.buf
+    buf += _P2.pack(o.position)
+    tf = o.unknown_tagged_fields
+    if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+        tf = list(tf)
+        if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
+            sw = Writer()
+            sb = sw.buf
+            sb += o.replica_directory_id.bytes
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_PartitionSnapshot = {
+    0: _w_PartitionSnapshot_0,
+    1: _w_PartitionSnapshot_1,
+}
+
+
+def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicSnapshot)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionSnapshot_0(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicSnapshot)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionSnapshot_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicSnapshot = {
+    0: _r_TopicSnapshot_0,
+    1: _r_TopicSnapshot_1,
+}
+
+
+def _w_TopicSnapshot_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.cluster_id != None:
-                sw = Writer()
-                sw.string(self.cluster_id, True, True)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionSnapshot_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicSnapshot_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionSnapshot_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicSnapshot = {
+    0: _w_TopicSnapshot_0,
+    1: _w_TopicSnapshot_1,
+}
+
+
+def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchSnapshotRequest)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.replica_id, o.max_bytes = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicSnapshot_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.cluster_id = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+                    pos += n4
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FetchSnapshotRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FetchSnapshotRequest)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.replica_id, o.max_bytes = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicSnapshot_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.cluster_id = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
+                    o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+                    pos += n4
+                else:
+                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FetchSnapshotRequest = {
+    0: _r_FetchSnapshotRequest_0,
+    1: _r_FetchSnapshotRequest_1,
+}
+
+
+def _w_FetchSnapshotRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.replica_id, o.max_bytes)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicSnapshot_0(e3, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                sb.append(len(d5) + 1)
+                sb += d5
+            else:
+                _wcs(sb, s4, True)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_FetchSnapshotRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.replica_id, o.max_bytes)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicSnapshot_1(e3, w)
+        buf = w.buf
+    tf = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf = list(tf)
+        if not (o.cluster_id is None):
+            sw = Writer()
+            sb = sw.buf
+            if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                sb.append(len(d5) + 1)
+                sb += d5
+            else:
+                _wcs(sb, s4, True)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_FetchSnapshotRequest = {
+    0: _w_FetchSnapshotRequest_0,
+    1: _w_FetchSnapshotRequest_1,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>b')
 
 
 @dataclass(slots=True)
@@ -29,57 +51,246 @@ class FindCoordinatorRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FindCoordinatorRequest:
-        if not 0 <= v <= 6:
+        fn = _R_FindCoordinatorRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v <= 3:
-            o.key = r.string(flex, False)
-        else:
-            o.key = ''
-        if v >= 1:
-            o.key_type = r.int8()
-        else:
-            o.key_type = 0
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.coordinator_keys = None if n is None else [r.string(flex, False) for _ in range(n)]
-        else:
-            o.coordinator_keys = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FindCoordinatorRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 6:
+        fn = _W_FindCoordinatorRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v)
-        flex = v >= 3
-        if v <= 3:
-            w.string(self.key, flex, False)
+        fn(self, w)
+
+
+def _r_FindCoordinatorRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorRequest)
+    o.key, pos = _rs16(buf, pos, end, False)
+    o.key_type = 0
+    o.coordinator_keys = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FindCoordinatorRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorRequest)
+    o.key, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.key_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.coordinator_keys = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FindCoordinatorRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.key_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.coordinator_keys = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FindCoordinatorRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorRequest)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.key_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            if self.key != '':
-                raise UnsupportedFieldError(f'FindCoordinatorRequest.key cannot be written at version {v}')
-        if v >= 1:
-            w.int8(self.key_type)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.coordinator_keys = a2
+    o.key = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FindCoordinatorRequest = {
+    0: _r_FindCoordinatorRequest_0,
+    1: _r_FindCoordinatorRequest_1,
+    2: _r_FindCoordinatorRequest_1,
+    3: _r_FindCoordinatorRequest_3,
+    4: _r_FindCoordinatorRequest_4,
+    5: _r_FindCoordinatorRequest_4,
+    6: _r_FindCoordinatorRequest_4,
+}
+
+
+def _w_FindCoordinatorRequest_0(o: Any, w: Writer) -> None:
+    if not (o.key_type == 0):
+        raise UnsupportedFieldError('FindCoordinatorRequest.key_type cannot be written at version 0')
+    if not (o.coordinator_keys == []):
+        raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.key, False)
+
+
+def _w_FindCoordinatorRequest_1(o: Any, w: Writer) -> None:
+    if not (o.coordinator_keys == []):
+        raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.key, False)
+    buf += _P0.pack(o.key_type)
+
+
+def _w_FindCoordinatorRequest_2(o: Any, w: Writer) -> None:
+    if not (o.coordinator_keys == []):
+        raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.key, False)
+    buf += _P0.pack(o.key_type)
+
+
+def _w_FindCoordinatorRequest_3(o: Any, w: Writer) -> None:
+    if not (o.coordinator_keys == []):
+        raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 3')
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.key_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorRequest_4(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.key_type)
+    if (a1 := o.coordinator_keys) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.key_type != 0:
-                raise UnsupportedFieldError(f'FindCoordinatorRequest.key_type cannot be written at version {v}')
-        if v >= 4:
-            if self.coordinator_keys is None:
-                w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.array_len(len(self.coordinator_keys), flex, False)
-                for e in self.coordinator_keys:
-                    w.string(e, flex, False)
+                _wcs(buf, s4, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorRequest_5(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.key_type)
+    if (a1 := o.coordinator_keys) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.coordinator_keys != []:
-                raise UnsupportedFieldError(f'FindCoordinatorRequest.coordinator_keys cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorRequest_6(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 6')
+    buf = w.buf
+    buf += _P0.pack(o.key_type)
+    if (a1 := o.coordinator_keys) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FindCoordinatorRequest = {
+    0: _w_FindCoordinatorRequest_0,
+    1: _w_FindCoordinatorRequest_1,
+    2: _w_FindCoordinatorRequest_2,
+    3: _w_FindCoordinatorRequest_3,
+    4: _w_FindCoordinatorRequest_4,
+    5: _w_FindCoordinatorRequest_5,
+    6: _w_FindCoordinatorRequest_6,
+}

@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ih')
+_P2 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -28,68 +50,20 @@ class Coordinator:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Coordinator:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 4:
-            o.key = r.string(flex, False)
-        else:
-            o.key = ''
-        if v >= 4:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v >= 4:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 4:
-            o.port, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        else:
-            o.port = 0
-            o.error_code = 0
-        if v >= 4:
-            o.error_message = r.string(flex, v >= 4)
-        else:
-            o.error_message = ''
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Coordinator.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Coordinator: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        if v >= 4:
-            w.string(self.key, flex, False)
-        else:
-            if self.key != '':
-                raise UnsupportedFieldError(f'Coordinator.key cannot be written at version {v}')
-        if v >= 4:
-            w.int32(self.node_id)
-        else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'Coordinator.node_id cannot be written at version {v}')
-        if v >= 4:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'Coordinator.host cannot be written at version {v}')
-        if v >= 4:
-            w.buf += _P0.pack(self.port, self.error_code)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'Coordinator.port cannot be written at version {v}')
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'Coordinator.error_code cannot be written at version {v}')
-        if v >= 4:
-            w.string(self.error_message, flex, v >= 4)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Coordinator.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -111,87 +85,489 @@ class FindCoordinatorResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FindCoordinatorResponse:
-        if not 0 <= v <= 6:
+        fn = _R_FindCoordinatorResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        if v <= 3:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        if 1 <= v <= 3:
-            o.error_message = r.string(flex, 1 <= v <= 3)
-        else:
-            o.error_message = ''
-        if v <= 3:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v <= 3:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v <= 3:
-            o.port = r.int32()
-        else:
-            o.port = 0
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.coordinators = None if n is None else [Coordinator.read(r, v) for _ in range(n)]
-        else:
-            o.coordinators = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FindCoordinatorResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 6:
+        fn = _W_FindCoordinatorResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v)
-        flex = v >= 3
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        if v <= 3:
-            w.int16(self.error_code)
+        fn(self, w)
+
+
+def _r_Coordinator_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Coordinator)
+    o.key = ''
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.error_code = 0
+    o.error_message = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_Coordinator_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Coordinator)
+    o.key = ''
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.error_code = 0
+    o.error_message = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_Coordinator_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Coordinator)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.port, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.error_message = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Coordinator = {
+    0: _r_Coordinator_0,
+    1: _r_Coordinator_0,
+    2: _r_Coordinator_0,
+    3: _r_Coordinator_3,
+    4: _r_Coordinator_4,
+    5: _r_Coordinator_4,
+    6: _r_Coordinator_4,
+}
+
+
+def _w_Coordinator_0(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('Coordinator.key cannot be written at version 0')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Coordinator.node_id cannot be written at version 0')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Coordinator.host cannot be written at version 0')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Coordinator.port cannot be written at version 0')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_Coordinator_1(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('Coordinator.key cannot be written at version 1')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Coordinator.node_id cannot be written at version 1')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Coordinator.host cannot be written at version 1')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Coordinator.port cannot be written at version 1')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_Coordinator_2(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('Coordinator.key cannot be written at version 2')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Coordinator.node_id cannot be written at version 2')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Coordinator.host cannot be written at version 2')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Coordinator.port cannot be written at version 2')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_Coordinator_3(o: Any, w: Writer) -> None:
+    if not (o.key == ''):
+        raise UnsupportedFieldError('Coordinator.key cannot be written at version 3')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('Coordinator.node_id cannot be written at version 3')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('Coordinator.host cannot be written at version 3')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('Coordinator.port cannot be written at version 3')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 3')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Coordinator_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.node_id)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P1.pack(o.port, o.error_code)
+    if (s5 := o.error_message) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Coordinator = {
+    0: _w_Coordinator_0,
+    1: _w_Coordinator_1,
+    2: _w_Coordinator_2,
+    3: _w_Coordinator_3,
+    4: _w_Coordinator_4,
+    5: _w_Coordinator_4,
+    6: _w_Coordinator_4,
+}
+
+
+def _r_FindCoordinatorResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.error_code, o.node_id = _P2.unpack_from(buf, pos)
+    pos += 6
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.throttle_time_ms = 0
+    o.error_message = ''
+    o.coordinators = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FindCoordinatorResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.coordinators = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_FindCoordinatorResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.coordinators = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FindCoordinatorResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FindCoordinatorResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Coordinator_4(buf, pos, end)
+        a2.append(e3)
+    o.coordinators = a2
+    o.error_code = 0
+    o.error_message = ''
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FindCoordinatorResponse = {
+    0: _r_FindCoordinatorResponse_0,
+    1: _r_FindCoordinatorResponse_1,
+    2: _r_FindCoordinatorResponse_1,
+    3: _r_FindCoordinatorResponse_3,
+    4: _r_FindCoordinatorResponse_4,
+    5: _r_FindCoordinatorResponse_4,
+    6: _r_FindCoordinatorResponse_4,
+}
+
+
+def _w_FindCoordinatorResponse_0(o: Any, w: Writer) -> None:
+    if not (o.coordinators == []):
+        raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 0')
+    buf = w.buf
+    buf += _P2.pack(o.error_code, o.node_id)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.port)
+
+
+def _w_FindCoordinatorResponse_1(o: Any, w: Writer) -> None:
+    if not (o.coordinators == []):
+        raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 1')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    _ws16(buf, o.error_message, True)
+    buf += _P0.pack(o.node_id)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.port)
+
+
+def _w_FindCoordinatorResponse_2(o: Any, w: Writer) -> None:
+    if not (o.coordinators == []):
+        raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 2')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    _ws16(buf, o.error_message, True)
+    buf += _P0.pack(o.node_id)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.port)
+
+
+def _w_FindCoordinatorResponse_3(o: Any, w: Writer) -> None:
+    if not (o.coordinators == []):
+        raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 3')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P0.pack(o.node_id)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 4')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.node_id cannot be written at version 4')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 4')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.coordinators) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'FindCoordinatorResponse.error_code cannot be written at version {v}')
-        if 1 <= v <= 3:
-            w.string(self.error_message, flex, 1 <= v <= 3)
-        if v <= 3:
-            w.int32(self.node_id)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Coordinator_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 5')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.node_id cannot be written at version 5')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 5')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.coordinators) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'FindCoordinatorResponse.node_id cannot be written at version {v}')
-        if v <= 3:
-            w.string(self.host, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Coordinator_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FindCoordinatorResponse_6(o: Any, w: Writer) -> None:
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 6')
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.node_id cannot be written at version 6')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 6')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 6')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.coordinators) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'FindCoordinatorResponse.host cannot be written at version {v}')
-        if v <= 3:
-            w.int32(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'FindCoordinatorResponse.port cannot be written at version {v}')
-        if v >= 4:
-            if self.coordinators is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.coordinators), flex, False)
-                for e in self.coordinators:
-                    e.write(w, v)
-        else:
-            if self.coordinators != []:
-                raise UnsupportedFieldError(f'FindCoordinatorResponse.coordinators cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Coordinator_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FindCoordinatorResponse = {
+    0: _w_FindCoordinatorResponse_0,
+    1: _w_FindCoordinatorResponse_1,
+    2: _w_FindCoordinatorResponse_2,
+    3: _w_FindCoordinatorResponse_3,
+    4: _w_FindCoordinatorResponse_4,
+    5: _w_FindCoordinatorResponse_5,
+    6: _w_FindCoordinatorResponse_6,
+}

@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>ii?')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>b')
+_P3 = struct.Struct('>ii?')
 
 
 @dataclass(slots=True)
@@ -38,48 +60,123 @@ class GetTelemetrySubscriptionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GetTelemetrySubscriptionsResponse:
-        if not 0 <= v <= 0:
+        fn = _R_GetTelemetrySubscriptionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.client_instance_id = r.uuid()
-        o.subscription_id = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.accepted_compression_types = None if n is None else [r.int8() for _ in range(n)]
-        o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _P1.unpack_from(r.buf, r._take(9))
-        n = r.array_len(flex, False, 1)
-        o.requested_metrics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('GetTelemetrySubscriptionsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_GetTelemetrySubscriptionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        w.uuid(self.client_instance_id)
-        w.int32(self.subscription_id)
-        if self.accepted_compression_types is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_GetTelemetrySubscriptionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GetTelemetrySubscriptionsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.client_instance_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.subscription_id, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    o.accepted_compression_types = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n1 * 1])]
+    pos += n1 * 1
+    if pos + 9 > end:
+        _trunc(pos, 9, end)
+    o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _P3.unpack_from(buf, pos)
+    pos += 9
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5 = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
-            w.array_len(len(self.accepted_compression_types), flex, False)
-            for e in self.accepted_compression_types:
-                w.int8(e)
-        w.buf += _P1.pack(self.push_interval_ms, self.telemetry_max_bytes, self.delta_temporality)
-        if self.requested_metrics is None:
-            w.array_len(None, flex, False)
+            e5, pos = _rcs(buf, pos, end, False)
+        a4.append(e5)
+    o.requested_metrics = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_GetTelemetrySubscriptionsResponse = {
+    0: _r_GetTelemetrySubscriptionsResponse_0,
+}
+
+
+def _w_GetTelemetrySubscriptionsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code)
+    buf += o.client_instance_id.bytes
+    buf += _P1.pack(o.subscription_id)
+    if (a1 := o.accepted_compression_types) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.requested_metrics), flex, False)
-            for e in self.requested_metrics:
-                w.string(e, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P2.pack(e3)
+    buf += _P3.pack(o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality)
+    if (a4 := o.requested_metrics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            if (s7 := e6) is not None and len(d8 := s7.encode()) < 0x7F:
+                buf.append(len(d8) + 1)
+                buf += d8
             else:
-                w.buf.append(0)
+                _wcs(buf, s7, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_GetTelemetrySubscriptionsResponse = {
+    0: _w_GetTelemetrySubscriptionsResponse_0,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -30,39 +52,160 @@ class HeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> HeartbeatRequest:
-        if not 0 <= v <= 4:
+        fn = _R_HeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.generation_id = r.int32()
-        o.member_id = r.string(flex, False)
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('HeartbeatRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_HeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v)
-        flex = v >= 4
-        w.string(self.group_id, flex, False)
-        w.int32(self.generation_id)
-        w.string(self.member_id, flex, False)
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
-        else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'HeartbeatRequest.group_instance_id cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_HeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_HeartbeatRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_HeartbeatRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_HeartbeatRequest = {
+    0: _r_HeartbeatRequest_0,
+    1: _r_HeartbeatRequest_0,
+    2: _r_HeartbeatRequest_0,
+    3: _r_HeartbeatRequest_3,
+    4: _r_HeartbeatRequest_4,
+}
+
+
+def _w_HeartbeatRequest_0(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_HeartbeatRequest_1(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_HeartbeatRequest_2(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_HeartbeatRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+
+
+def _w_HeartbeatRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.generation_id)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_HeartbeatRequest = {
+    0: _w_HeartbeatRequest_0,
+    1: _w_HeartbeatRequest_1,
+    2: _w_HeartbeatRequest_2,
+    3: _w_HeartbeatRequest_3,
+    4: _w_HeartbeatRequest_4,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -28,32 +51,100 @@ class HeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> HeartbeatResponse:
-        if not 0 <= v <= 4:
+        fn = _R_HeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.error_code = r.int16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('HeartbeatResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_HeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v)
-        flex = v >= 4
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_HeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.throttle_time_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_HeartbeatResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_HeartbeatResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(HeartbeatResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_HeartbeatResponse = {
+    0: _r_HeartbeatResponse_0,
+    1: _r_HeartbeatResponse_1,
+    2: _r_HeartbeatResponse_1,
+    3: _r_HeartbeatResponse_1,
+    4: _r_HeartbeatResponse_4,
+}
+
+
+def _w_HeartbeatResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+
+
+def _w_HeartbeatResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+
+
+def _w_HeartbeatResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_HeartbeatResponse = {
+    0: _w_HeartbeatResponse_0,
+    1: _w_HeartbeatResponse_1,
+    2: _w_HeartbeatResponse_1,
+    3: _w_HeartbeatResponse_1,
+    4: _w_HeartbeatResponse_4,
+}

@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qh')
-_P1 = struct.Struct('>??')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>iqh')
+_P2 = struct.Struct('>iqh??')
 
 
 @dataclass(slots=True)
@@ -35,52 +56,268 @@ class InitProducerIdRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitProducerIdRequest:
-        if not 0 <= v <= 6:
+        fn = _R_InitProducerIdRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.transactional_id = r.string(flex, True)
-        o.transaction_timeout_ms = r.int32()
-        if v >= 3:
-            o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(10))
-        else:
-            o.producer_id = -1
-            o.producer_epoch = -1
-        if v >= 6:
-            o.enable2_pc, o.keep_prepared_txn = _P1.unpack_from(r.buf, r._take(2))
-        else:
-            o.enable2_pc = False
-            o.keep_prepared_txn = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('InitProducerIdRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 6:
+        fn = _W_InitProducerIdRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v)
-        flex = v >= 2
-        w.string(self.transactional_id, flex, True)
-        w.int32(self.transaction_timeout_ms)
-        if v >= 3:
-            w.buf += _P0.pack(self.producer_id, self.producer_epoch)
-        else:
-            if self.producer_id != -1:
-                raise UnsupportedFieldError(f'InitProducerIdRequest.producer_id cannot be written at version {v}')
-            if self.producer_epoch != -1:
-                raise UnsupportedFieldError(f'InitProducerIdRequest.producer_epoch cannot be written at version {v}')
-        if v >= 6:
-            w.buf += _P1.pack(self.enable2_pc, self.keep_prepared_txn)
-        else:
-            if self.enable2_pc != False:
-                raise UnsupportedFieldError(f'InitProducerIdRequest.enable2_pc cannot be written at version {v}')
-            if self.keep_prepared_txn != False:
-                raise UnsupportedFieldError(f'InitProducerIdRequest.keep_prepared_txn cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_InitProducerIdRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdRequest)
+    o.transactional_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.transaction_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.producer_id = -1
+    o.producer_epoch = -1
+    o.enable2_pc = False
+    o.keep_prepared_txn = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_InitProducerIdRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.transaction_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.producer_id = -1
+    o.producer_epoch = -1
+    o.enable2_pc = False
+    o.keep_prepared_txn = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_InitProducerIdRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, True)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.transaction_timeout_ms, o.producer_id, o.producer_epoch = _P1.unpack_from(buf, pos)
+    pos += 14
+    o.enable2_pc = False
+    o.keep_prepared_txn = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_InitProducerIdRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, True)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.transaction_timeout_ms, o.producer_id, o.producer_epoch, o.enable2_pc, o.keep_prepared_txn = _P2.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_InitProducerIdRequest = {
+    0: _r_InitProducerIdRequest_0,
+    1: _r_InitProducerIdRequest_0,
+    2: _r_InitProducerIdRequest_2,
+    3: _r_InitProducerIdRequest_3,
+    4: _r_InitProducerIdRequest_3,
+    5: _r_InitProducerIdRequest_3,
+    6: _r_InitProducerIdRequest_6,
+}
+
+
+def _w_InitProducerIdRequest_0(o: Any, w: Writer) -> None:
+    if not (o.producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 0')
+    if not (o.producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_epoch cannot be written at version 0')
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 0')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.transactional_id, True)
+    buf += _P0.pack(o.transaction_timeout_ms)
+
+
+def _w_InitProducerIdRequest_1(o: Any, w: Writer) -> None:
+    if not (o.producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 1')
+    if not (o.producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_epoch cannot be written at version 1')
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 1')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.transactional_id, True)
+    buf += _P0.pack(o.transaction_timeout_ms)
+
+
+def _w_InitProducerIdRequest_2(o: Any, w: Writer) -> None:
+    if not (o.producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 2')
+    if not (o.producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdRequest.producer_epoch cannot be written at version 2')
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 2')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 2')
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P0.pack(o.transaction_timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdRequest_3(o: Any, w: Writer) -> None:
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 3')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 3')
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.transaction_timeout_ms, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdRequest_4(o: Any, w: Writer) -> None:
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 4')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 4')
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.transaction_timeout_ms, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdRequest_5(o: Any, w: Writer) -> None:
+    if not (o.enable2_pc == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 5')
+    if not (o.keep_prepared_txn == False):
+        raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 5')
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.transaction_timeout_ms, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P2.pack(o.transaction_timeout_ms, o.producer_id, o.producer_epoch, o.enable2_pc, o.keep_prepared_txn)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_InitProducerIdRequest = {
+    0: _w_InitProducerIdRequest_0,
+    1: _w_InitProducerIdRequest_1,
+    2: _w_InitProducerIdRequest_2,
+    3: _w_InitProducerIdRequest_3,
+    4: _w_InitProducerIdRequest_4,
+    5: _w_InitProducerIdRequest_5,
+    6: _w_InitProducerIdRequest_6,
+}

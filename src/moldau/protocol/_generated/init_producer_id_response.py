@@ -9,12 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ihqh')
-_P1 = struct.Struct('>qh')
+_P1 = struct.Struct('>ihqhqh')
 
 
 @dataclass(slots=True)
@@ -35,38 +55,182 @@ class InitProducerIdResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitProducerIdResponse:
-        if not 0 <= v <= 6:
+        fn = _R_InitProducerIdResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _P0.unpack_from(r.buf, r._take(16))
-        if v >= 6:
-            o.ongoing_txn_producer_id, o.ongoing_txn_producer_epoch = _P1.unpack_from(r.buf, r._take(10))
-        else:
-            o.ongoing_txn_producer_id = -1
-            o.ongoing_txn_producer_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('InitProducerIdResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 6:
+        fn = _W_InitProducerIdResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
-        flex = v >= 2
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code, self.producer_id, self.producer_epoch)
-        if v >= 6:
-            w.buf += _P1.pack(self.ongoing_txn_producer_id, self.ongoing_txn_producer_epoch)
-        else:
-            if self.ongoing_txn_producer_id != -1:
-                raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version {v}')
-            if self.ongoing_txn_producer_epoch != -1:
-                raise UnsupportedFieldError(f'InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_InitProducerIdResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _P0.unpack_from(buf, pos)
+    pos += 16
+    o.ongoing_txn_producer_id = -1
+    o.ongoing_txn_producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_InitProducerIdResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _P0.unpack_from(buf, pos)
+    pos += 16
+    o.ongoing_txn_producer_id = -1
+    o.ongoing_txn_producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_InitProducerIdResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(InitProducerIdResponse)
+    if pos + 26 > end:
+        _trunc(pos, 26, end)
+    o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch, o.ongoing_txn_producer_id, o.ongoing_txn_producer_epoch = _P1.unpack_from(buf, pos)
+    pos += 26
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_InitProducerIdResponse = {
+    0: _r_InitProducerIdResponse_0,
+    1: _r_InitProducerIdResponse_0,
+    2: _r_InitProducerIdResponse_2,
+    3: _r_InitProducerIdResponse_2,
+    4: _r_InitProducerIdResponse_2,
+    5: _r_InitProducerIdResponse_2,
+    6: _r_InitProducerIdResponse_6,
+}
+
+
+def _w_InitProducerIdResponse_0(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 0')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+
+
+def _w_InitProducerIdResponse_1(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 1')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 1')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+
+
+def _w_InitProducerIdResponse_2(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 2')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 2')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdResponse_3(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 3')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 3')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdResponse_4(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 4')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdResponse_5(o: Any, w: Writer) -> None:
+    if not (o.ongoing_txn_producer_id == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 5')
+    if not (o.ongoing_txn_producer_epoch == -1):
+        raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_InitProducerIdResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch, o.ongoing_txn_producer_id, o.ongoing_txn_producer_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_InitProducerIdResponse = {
+    0: _w_InitProducerIdResponse_0,
+    1: _w_InitProducerIdResponse_1,
+    2: _w_InitProducerIdResponse_2,
+    3: _w_InitProducerIdResponse_3,
+    4: _w_InitProducerIdResponse_4,
+    5: _w_InitProducerIdResponse_5,
+    6: _w_InitProducerIdResponse_6,
+}

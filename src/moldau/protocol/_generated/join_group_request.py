@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -22,27 +45,20 @@ class JoinGroupRequestProtocol:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequestProtocol:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.metadata = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_JoinGroupRequestProtocol.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupRequestProtocol: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        w.string(self.name, flex, False)
-        w.bytes(self.metadata, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_JoinGroupRequestProtocol.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -65,61 +81,498 @@ class JoinGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequest:
-        if not 0 <= v <= 9:
+        fn = _R_JoinGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v)
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.session_timeout_ms = r.int32()
-        if v >= 1:
-            o.rebalance_timeout_ms = r.int32()
-        else:
-            o.rebalance_timeout_ms = -1
-        o.member_id = r.string(flex, False)
-        if v >= 5:
-            o.group_instance_id = r.string(flex, v >= 5)
-        else:
-            o.group_instance_id = None
-        o.protocol_type = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.protocols = None if n is None else [JoinGroupRequestProtocol.read(r, v) for _ in range(n)]
-        if v >= 8:
-            o.reason = r.string(flex, v >= 8)
-        else:
-            o.reason = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 9:
+        fn = _W_JoinGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v)
-        flex = v >= 6
-        w.string(self.group_id, flex, False)
-        w.int32(self.session_timeout_ms)
-        if v >= 1:
-            w.int32(self.rebalance_timeout_ms)
-        w.string(self.member_id, flex, False)
-        if v >= 5:
-            w.string(self.group_instance_id, flex, v >= 5)
+        fn(self, w)
+
+
+def _r_JoinGroupRequestProtocol_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequestProtocol)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.metadata, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupRequestProtocol_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequestProtocol)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    o.metadata, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_JoinGroupRequestProtocol = {
+    0: _r_JoinGroupRequestProtocol_0,
+    1: _r_JoinGroupRequestProtocol_0,
+    2: _r_JoinGroupRequestProtocol_0,
+    3: _r_JoinGroupRequestProtocol_0,
+    4: _r_JoinGroupRequestProtocol_0,
+    5: _r_JoinGroupRequestProtocol_0,
+    6: _r_JoinGroupRequestProtocol_6,
+    7: _r_JoinGroupRequestProtocol_6,
+    8: _r_JoinGroupRequestProtocol_6,
+    9: _r_JoinGroupRequestProtocol_6,
+}
+
+
+def _w_JoinGroupRequestProtocol_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    w.bytes(o.metadata, False, False)
+    buf = w.buf
+
+
+def _w_JoinGroupRequestProtocol_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    w.bytes(o.metadata, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_JoinGroupRequestProtocol = {
+    0: _w_JoinGroupRequestProtocol_0,
+    1: _w_JoinGroupRequestProtocol_0,
+    2: _w_JoinGroupRequestProtocol_0,
+    3: _w_JoinGroupRequestProtocol_0,
+    4: _w_JoinGroupRequestProtocol_0,
+    5: _w_JoinGroupRequestProtocol_0,
+    6: _w_JoinGroupRequestProtocol_6,
+    7: _w_JoinGroupRequestProtocol_6,
+    8: _w_JoinGroupRequestProtocol_6,
+    9: _w_JoinGroupRequestProtocol_6,
+}
+
+
+def _r_JoinGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.session_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        a2.append(e3)
+    o.protocols = a2
+    o.rebalance_timeout_ms = -1
+    o.group_instance_id = None
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_timeout_ms, o.rebalance_timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        a2.append(e3)
+    o.protocols = a2
+    o.group_instance_id = None
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_timeout_ms, o.rebalance_timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        a2.append(e3)
+    o.protocols = a2
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_timeout_ms, o.rebalance_timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_JoinGroupRequestProtocol_6(buf, pos, end)
+        a6.append(e7)
+    o.protocols = a6
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_timeout_ms, o.rebalance_timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_JoinGroupRequestProtocol_6(buf, pos, end)
+        a6.append(e7)
+    o.protocols = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        o.reason = str(buf[pos + 1:pos + n8], 'utf-8')
+        pos += n8
+    else:
+        o.reason, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_JoinGroupRequest = {
+    0: _r_JoinGroupRequest_0,
+    1: _r_JoinGroupRequest_1,
+    2: _r_JoinGroupRequest_1,
+    3: _r_JoinGroupRequest_1,
+    4: _r_JoinGroupRequest_1,
+    5: _r_JoinGroupRequest_5,
+    6: _r_JoinGroupRequest_6,
+    7: _r_JoinGroupRequest_6,
+    8: _r_JoinGroupRequest_8,
+    9: _r_JoinGroupRequest_8,
+}
+
+
+def _w_JoinGroupRequest_0(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.session_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.protocol_type, False)
+    if (a7 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupRequestProtocol_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_1(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.protocol_type, False)
+    if (a7 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupRequestProtocol_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_2(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.protocol_type, False)
+    if (a7 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupRequestProtocol_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_3(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 3')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.protocol_type, False)
+    if (a7 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupRequestProtocol_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_4(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 4')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.protocol_type, False)
+    if (a7 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupRequestProtocol_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    _ws16(buf, o.protocol_type, False)
+    if (a9 := o.protocols) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_JoinGroupRequestProtocol_0(e10, w)
+        buf = w.buf
+
+
+def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.protocol_type) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.protocols) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'JoinGroupRequest.group_instance_id cannot be written at version {v}')
-        w.string(self.protocol_type, flex, False)
-        if self.protocols is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_JoinGroupRequestProtocol_6(e11, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_JoinGroupRequest_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.protocol_type) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.protocols) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            w.array_len(len(self.protocols), flex, False)
-            for e in self.protocols:
-                e.write(w, v)
-        if v >= 8:
-            w.string(self.reason, flex, v >= 8)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_JoinGroupRequestProtocol_6(e11, w)
+        buf = w.buf
+    if (s12 := o.reason) is not None and len(d13 := s12.encode()) < 0x7F:
+        buf.append(len(d13) + 1)
+        buf += d13
+    else:
+        _wcs(buf, s12, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_JoinGroupRequest = {
+    0: _w_JoinGroupRequest_0,
+    1: _w_JoinGroupRequest_1,
+    2: _w_JoinGroupRequest_2,
+    3: _w_JoinGroupRequest_3,
+    4: _w_JoinGroupRequest_4,
+    5: _w_JoinGroupRequest_5,
+    6: _w_JoinGroupRequest_6,
+    7: _w_JoinGroupRequest_6,
+    8: _w_JoinGroupRequest_8,
+    9: _w_JoinGroupRequest_8,
+}

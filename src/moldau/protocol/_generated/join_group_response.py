@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>hi')
+_P1 = struct.Struct('>ihi')
+_P2 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -25,33 +47,20 @@ class JoinGroupResponseMember:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponseMember:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        if v >= 5:
-            o.group_instance_id = r.string(flex, v >= 5)
-        else:
-            o.group_instance_id = None
-        o.metadata = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_JoinGroupResponseMember.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupResponseMember: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        w.string(self.member_id, flex, False)
-        if v >= 5:
-            w.string(self.group_instance_id, flex, v >= 5)
-        w.bytes(self.metadata, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_JoinGroupResponseMember.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -75,61 +84,655 @@ class JoinGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponse:
-        if not 0 <= v <= 9:
+        fn = _R_JoinGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v)
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v >= 2:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.error_code, o.generation_id = _P0.unpack_from(r.buf, r._take(6))
-        if v >= 7:
-            o.protocol_type = r.string(flex, v >= 7)
-        else:
-            o.protocol_type = None
-        o.protocol_name = r.string(flex, v >= 7)
-        o.leader = r.string(flex, False)
-        if v >= 9:
-            o.skip_assignment = r.bool()
-        else:
-            o.skip_assignment = False
-        o.member_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.members = None if n is None else [JoinGroupResponseMember.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 9:
+        fn = _W_JoinGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v)
-        flex = v >= 6
-        if v >= 2:
-            w.int32(self.throttle_time_ms)
-        w.buf += _P0.pack(self.error_code, self.generation_id)
-        if v >= 7:
-            w.string(self.protocol_type, flex, v >= 7)
-        w.string(self.protocol_name, flex, v >= 7)
-        w.string(self.leader, flex, False)
-        if v >= 9:
-            w.bool(self.skip_assignment)
+        fn(self, w)
+
+
+def _r_JoinGroupResponseMember_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponseMember)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.metadata, pos = _rb32(buf, pos, end, False)
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupResponseMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponseMember)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.metadata, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupResponseMember_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponseMember)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    o.metadata, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_JoinGroupResponseMember = {
+    0: _r_JoinGroupResponseMember_0,
+    1: _r_JoinGroupResponseMember_0,
+    2: _r_JoinGroupResponseMember_0,
+    3: _r_JoinGroupResponseMember_0,
+    4: _r_JoinGroupResponseMember_0,
+    5: _r_JoinGroupResponseMember_5,
+    6: _r_JoinGroupResponseMember_6,
+    7: _r_JoinGroupResponseMember_6,
+    8: _r_JoinGroupResponseMember_6,
+    9: _r_JoinGroupResponseMember_6,
+}
+
+
+def _w_JoinGroupResponseMember_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    w.bytes(o.metadata, False, False)
+    buf = w.buf
+
+
+def _w_JoinGroupResponseMember_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    w.bytes(o.metadata, False, False)
+    buf = w.buf
+
+
+def _w_JoinGroupResponseMember_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    w.bytes(o.metadata, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_JoinGroupResponseMember = {
+    0: _w_JoinGroupResponseMember_0,
+    1: _w_JoinGroupResponseMember_0,
+    2: _w_JoinGroupResponseMember_0,
+    3: _w_JoinGroupResponseMember_0,
+    4: _w_JoinGroupResponseMember_0,
+    5: _w_JoinGroupResponseMember_5,
+    6: _w_JoinGroupResponseMember_6,
+    7: _w_JoinGroupResponseMember_6,
+    8: _w_JoinGroupResponseMember_6,
+    9: _w_JoinGroupResponseMember_6,
+}
+
+
+def _r_JoinGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.error_code, o.generation_id = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.protocol_name, pos = _rs16(buf, pos, end, False)
+    o.leader, pos = _rs16(buf, pos, end, False)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupResponseMember_0(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.throttle_time_ms = 0
+    o.protocol_type = None
+    o.skip_assignment = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    o.protocol_name, pos = _rs16(buf, pos, end, False)
+    o.leader, pos = _rs16(buf, pos, end, False)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupResponseMember_0(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.protocol_type = None
+    o.skip_assignment = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    o.protocol_name, pos = _rs16(buf, pos, end, False)
+    o.leader, pos = _rs16(buf, pos, end, False)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_JoinGroupResponseMember_5(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.protocol_type = None
+    o.skip_assignment = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_JoinGroupResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.protocol_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.protocol_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.leader = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.leader, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.member_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        a5.append(e6)
+    o.members = a5
+    o.protocol_type = None
+    o.skip_assignment = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_JoinGroupResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_name, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.leader = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.leader, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.member_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        a6.append(e7)
+    o.members = a6
+    o.skip_assignment = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_JoinGroupResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(JoinGroupResponse)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_name, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.leader = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.leader, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.skip_assignment, = _P2.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.member_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        a6.append(e7)
+    o.members = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_JoinGroupResponse = {
+    0: _r_JoinGroupResponse_0,
+    1: _r_JoinGroupResponse_0,
+    2: _r_JoinGroupResponse_2,
+    3: _r_JoinGroupResponse_2,
+    4: _r_JoinGroupResponse_2,
+    5: _r_JoinGroupResponse_5,
+    6: _r_JoinGroupResponse_6,
+    7: _r_JoinGroupResponse_7,
+    8: _r_JoinGroupResponse_7,
+    9: _r_JoinGroupResponse_9,
+}
+
+
+def _w_JoinGroupResponse_0(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_1(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 1')
+    buf = w.buf
+    buf += _P0.pack(o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_2(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 2')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_3(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 3')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_4(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 4')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_0(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_5(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 5')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    _ws16(buf, o.protocol_name, False)
+    _ws16(buf, o.leader, False)
+    _ws16(buf, o.member_id, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_JoinGroupResponseMember_5(e8, w)
+        buf = w.buf
+
+
+def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 6')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    if (s1 := o.protocol_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.leader) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.member_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (a7 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            if self.skip_assignment != False:
-                raise UnsupportedFieldError(f'JoinGroupResponse.skip_assignment cannot be written at version {v}')
-        w.string(self.member_id, flex, False)
-        if self.members is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_JoinGroupResponseMember_6(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 7')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.leader) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.member_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            w.array_len(len(self.members), flex, False)
-            for e in self.members:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_JoinGroupResponseMember_6(e11, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
+    if not (o.skip_assignment == False):
+        raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 8')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.leader) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.member_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_JoinGroupResponseMember_6(e11, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_JoinGroupResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
+    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.leader) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    buf += _P2.pack(o.skip_assignment)
+    if (s7 := o.member_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_JoinGroupResponseMember_6(e11, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_JoinGroupResponse = {
+    0: _w_JoinGroupResponse_0,
+    1: _w_JoinGroupResponse_1,
+    2: _w_JoinGroupResponse_2,
+    3: _w_JoinGroupResponse_3,
+    4: _w_JoinGroupResponse_4,
+    5: _w_JoinGroupResponse_5,
+    6: _w_JoinGroupResponse_6,
+    7: _w_JoinGroupResponse_7,
+    8: _w_JoinGroupResponse_8,
+    9: _w_JoinGroupResponse_9,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>hi')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -24,34 +45,20 @@ class Voter:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Voter:
-        flex = True
-        o = cls.__new__(cls)
-        o.voter_id = r.int32()
-        if v >= 1:
-            o.voter_directory_id = r.uuid()
-        else:
-            o.voter_directory_id = ZERO_UUID
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Voter.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Voter: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.voter_id)
-        if v >= 1:
-            w.uuid(self.voter_directory_id)
-        else:
-            if self.voter_directory_id != ZERO_UUID:
-                raise UnsupportedFieldError(f'Voter.voter_directory_id cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Voter.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -70,42 +77,273 @@ class LeaderChangeMessage:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderChangeMessage:
-        if not 0 <= v <= 1:
+        fn = _R_LeaderChangeMessage.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.version, o.leader_id = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.voters = None if n is None else [Voter.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.granting_voters = None if n is None else [Voter.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderChangeMessage: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_LeaderChangeMessage.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
-        flex = True
-        w.buf += _P0.pack(self.version, self.leader_id)
-        if self.voters is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_Voter_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Voter)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.voter_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.voter_directory_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_Voter_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Voter)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.voter_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.voter_directory_id = _ruuid(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Voter = {
+    0: _r_Voter_0,
+    1: _r_Voter_1,
+}
+
+
+def _w_Voter_0(o: Any, w: Writer) -> None:
+    if not ((o.voter_directory_id is ZERO_UUID or o.voter_directory_id == ZERO_UUID)):
+        raise UnsupportedFieldError('Voter.voter_directory_id cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.voter_id)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_Voter_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.voter_id)
+    buf += o.voter_directory_id.bytes
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Voter = {
+    0: _w_Voter_0,
+    1: _w_Voter_1,
+}
+
+
+def _r_LeaderChangeMessage_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderChangeMessage)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.version, o.leader_id = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Voter_0(buf, pos, end)
+        a2.append(e3)
+    o.voters = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_Voter_0(buf, pos, end)
+        a5.append(e6)
+    o.granting_voters = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_LeaderChangeMessage_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderChangeMessage)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.version, o.leader_id = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Voter_1(buf, pos, end)
+        a2.append(e3)
+    o.voters = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_Voter_1(buf, pos, end)
+        a5.append(e6)
+    o.granting_voters = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderChangeMessage = {
+    0: _r_LeaderChangeMessage_0,
+    1: _r_LeaderChangeMessage_1,
+}
+
+
+def _w_LeaderChangeMessage_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.version, o.leader_id)
+    if (a1 := o.voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.voters), flex, False)
-            for e in self.voters:
-                e.write(w, v)
-        if self.granting_voters is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Voter_0(e3, w)
+        buf = w.buf
+    if (a4 := o.granting_voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.granting_voters), flex, False)
-            for e in self.granting_voters:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_Voter_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_LeaderChangeMessage_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.version, o.leader_id)
+    if (a1 := o.voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Voter_1(e3, w)
+        buf = w.buf
+    if (a4 := o.granting_voters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_Voter_1(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderChangeMessage = {
+    0: _w_LeaderChangeMessage_0,
+    1: _w_LeaderChangeMessage_1,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -23,47 +43,20 @@ class MemberIdentity:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberIdentity:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.member_id = r.string(flex, False)
-        else:
-            o.member_id = ''
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = None
-        if v >= 5:
-            o.reason = r.string(flex, v >= 5)
-        else:
-            o.reason = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MemberIdentity.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MemberIdentity: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        if v >= 3:
-            w.string(self.member_id, flex, False)
-        else:
-            if self.member_id != '':
-                raise UnsupportedFieldError(f'MemberIdentity.member_id cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
-        else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'MemberIdentity.group_instance_id cannot be written at version {v}')
-        if v >= 5:
-            w.string(self.reason, flex, v >= 5)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MemberIdentity.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -81,50 +74,403 @@ class LeaveGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaveGroupRequest:
-        if not 0 <= v <= 5:
+        fn = _R_LeaveGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        if v <= 2:
-            o.member_id = r.string(flex, False)
-        else:
-            o.member_id = ''
-        if v >= 3:
-            n = r.array_len(flex, False, 1)
-            o.members = None if n is None else [MemberIdentity.read(r, v) for _ in range(n)]
-        else:
-            o.members = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaveGroupRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_LeaveGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v)
-        flex = v >= 4
-        w.string(self.group_id, flex, False)
-        if v <= 2:
-            w.string(self.member_id, flex, False)
+        fn(self, w)
+
+
+def _r_MemberIdentity_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberIdentity)
+    o.member_id = ''
+    o.group_instance_id = None
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberIdentity_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberIdentity)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberIdentity_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberIdentity)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    o.reason = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MemberIdentity_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberIdentity)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.reason = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.reason, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MemberIdentity = {
+    0: _r_MemberIdentity_0,
+    1: _r_MemberIdentity_0,
+    2: _r_MemberIdentity_0,
+    3: _r_MemberIdentity_3,
+    4: _r_MemberIdentity_4,
+    5: _r_MemberIdentity_5,
+}
+
+
+def _w_MemberIdentity_0(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 0')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_MemberIdentity_1(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 1')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_MemberIdentity_2(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 2')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_MemberIdentity_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+
+
+def _w_MemberIdentity_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MemberIdentity_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.reason) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MemberIdentity = {
+    0: _w_MemberIdentity_0,
+    1: _w_MemberIdentity_1,
+    2: _w_MemberIdentity_2,
+    3: _w_MemberIdentity_3,
+    4: _w_MemberIdentity_4,
+    5: _w_MemberIdentity_5,
+}
+
+
+def _r_LeaveGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.members = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaveGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberIdentity_3(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.member_id = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaveGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_MemberIdentity_4(buf, pos, end)
+        a3.append(e4)
+    o.members = a3
+    o.member_id = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_LeaveGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_MemberIdentity_5(buf, pos, end)
+        a3.append(e4)
+    o.members = a3
+    o.member_id = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaveGroupRequest = {
+    0: _r_LeaveGroupRequest_0,
+    1: _r_LeaveGroupRequest_0,
+    2: _r_LeaveGroupRequest_0,
+    3: _r_LeaveGroupRequest_3,
+    4: _r_LeaveGroupRequest_4,
+    5: _r_LeaveGroupRequest_5,
+}
+
+
+def _w_LeaveGroupRequest_0(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_LeaveGroupRequest_1(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_LeaveGroupRequest_2(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.member_id, False)
+
+
+def _w_LeaveGroupRequest_3(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 3')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MemberIdentity_3(e4, w)
+        buf = w.buf
+
+
+def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 4')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.member_id != '':
-                raise UnsupportedFieldError(f'LeaveGroupRequest.member_id cannot be written at version {v}')
-        if v >= 3:
-            if self.members is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.members), flex, False)
-                for e in self.members:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_MemberIdentity_4(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_LeaveGroupRequest_5(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 5')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.members != []:
-                raise UnsupportedFieldError(f'LeaveGroupRequest.members cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_MemberIdentity_5(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaveGroupRequest = {
+    0: _w_LeaveGroupRequest_0,
+    1: _w_LeaveGroupRequest_1,
+    2: _w_LeaveGroupRequest_2,
+    3: _w_LeaveGroupRequest_3,
+    4: _w_LeaveGroupRequest_4,
+    5: _w_LeaveGroupRequest_5,
+}

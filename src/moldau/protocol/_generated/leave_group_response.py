@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -23,50 +46,20 @@ class MemberResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberResponse:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.member_id = r.string(flex, False)
-        else:
-            o.member_id = ''
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = ''
-        if v >= 3:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MemberResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MemberResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        if v >= 3:
-            w.string(self.member_id, flex, False)
-        else:
-            if self.member_id != '':
-                raise UnsupportedFieldError(f'MemberResponse.member_id cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
-        else:
-            if self.group_instance_id != '':
-                raise UnsupportedFieldError(f'MemberResponse.group_instance_id cannot be written at version {v}')
-        if v >= 3:
-            w.int16(self.error_code)
-        else:
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'MemberResponse.error_code cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MemberResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -84,47 +77,297 @@ class LeaveGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaveGroupResponse:
-        if not 0 <= v <= 5:
+        fn = _R_LeaveGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.error_code = r.int16()
-        if v >= 3:
-            n = r.array_len(flex, False, 1)
-            o.members = None if n is None else [MemberResponse.read(r, v) for _ in range(n)]
-        else:
-            o.members = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaveGroupResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_LeaveGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v)
-        flex = v >= 4
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        if v >= 3:
-            if self.members is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.members), flex, False)
-                for e in self.members:
-                    e.write(w, v)
+        fn(self, w)
+
+
+def _r_MemberResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberResponse)
+    o.member_id = ''
+    o.group_instance_id = ''
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberResponse)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MemberResponse = {
+    0: _r_MemberResponse_0,
+    1: _r_MemberResponse_0,
+    2: _r_MemberResponse_0,
+    3: _r_MemberResponse_3,
+    4: _r_MemberResponse_4,
+    5: _r_MemberResponse_4,
+}
+
+
+def _w_MemberResponse_0(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 0')
+    if not (o.group_instance_id == ''):
+        raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 0')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_MemberResponse_1(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 1')
+    if not (o.group_instance_id == ''):
+        raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 1')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_MemberResponse_2(o: Any, w: Writer) -> None:
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 2')
+    if not (o.group_instance_id == ''):
+        raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 2')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_MemberResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    buf += _P0.pack(o.error_code)
+
+
+def _w_MemberResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P0.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MemberResponse = {
+    0: _w_MemberResponse_0,
+    1: _w_MemberResponse_1,
+    2: _w_MemberResponse_2,
+    3: _w_MemberResponse_3,
+    4: _w_MemberResponse_4,
+    5: _w_MemberResponse_4,
+}
+
+
+def _r_LeaveGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.throttle_time_ms = 0
+    o.members = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaveGroupResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.members = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaveGroupResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberResponse_3(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaveGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaveGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberResponse_4(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaveGroupResponse = {
+    0: _r_LeaveGroupResponse_0,
+    1: _r_LeaveGroupResponse_1,
+    2: _r_LeaveGroupResponse_1,
+    3: _r_LeaveGroupResponse_3,
+    4: _r_LeaveGroupResponse_4,
+    5: _r_LeaveGroupResponse_4,
+}
+
+
+def _w_LeaveGroupResponse_0(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 0')
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+
+
+def _w_LeaveGroupResponse_1(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 1')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+
+
+def _w_LeaveGroupResponse_2(o: Any, w: Writer) -> None:
+    if not (o.members == []):
+        raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 2')
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+
+
+def _w_LeaveGroupResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MemberResponse_3(e2, w)
+        buf = w.buf
+
+
+def _w_LeaveGroupResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.members != []:
-                raise UnsupportedFieldError(f'LeaveGroupResponse.members cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MemberResponse_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaveGroupResponse = {
+    0: _w_LeaveGroupResponse_0,
+    1: _w_LeaveGroupResponse_1,
+    2: _w_LeaveGroupResponse_2,
+    3: _w_LeaveGroupResponse_3,
+    4: _w_LeaveGroupResponse_4,
+    5: _w_LeaveGroupResponse_4,
+}

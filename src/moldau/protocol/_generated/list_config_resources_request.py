@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>b')
 
 
 @dataclass(slots=True)
@@ -27,39 +49,108 @@ class ListConfigResourcesRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListConfigResourcesRequest:
-        if not 0 <= v <= 1:
+        fn = _R_ListConfigResourcesRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v)
-        flex = True
-        o = cls.__new__(cls)
-        if v >= 1:
-            n = r.array_len(flex, False, 1)
-            o.resource_types = None if n is None else [r.int8() for _ in range(n)]
-        else:
-            o.resource_types = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListConfigResourcesRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ListConfigResourcesRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v)
-        flex = True
-        if v >= 1:
-            if self.resource_types is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.resource_types), flex, False)
-                for e in self.resource_types:
-                    w.int8(e)
+        fn(self, w)
+
+
+def _r_ListConfigResourcesRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListConfigResourcesRequest)
+    o.resource_types = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListConfigResourcesRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListConfigResourcesRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    o.resource_types = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 1])]
+    pos += n1 * 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListConfigResourcesRequest = {
+    0: _r_ListConfigResourcesRequest_0,
+    1: _r_ListConfigResourcesRequest_1,
+}
+
+
+def _w_ListConfigResourcesRequest_0(o: Any, w: Writer) -> None:
+    if not (o.resource_types == []):
+        raise UnsupportedFieldError('ListConfigResourcesRequest.resource_types cannot be written at version 0')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListConfigResourcesRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.resource_types) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.resource_types != []:
-                raise UnsupportedFieldError(f'ListConfigResourcesRequest.resource_types cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListConfigResourcesRequest = {
+    0: _w_ListConfigResourcesRequest_0,
+    1: _w_ListConfigResourcesRequest_1,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -24,31 +45,20 @@ class ConfigResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConfigResource:
-        flex = True
-        o = cls.__new__(cls)
-        o.resource_name = r.string(flex, False)
-        if v >= 1:
-            o.resource_type = r.int8()
-        else:
-            o.resource_type = 16
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ConfigResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConfigResource: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.resource_name, flex, False)
-        if v >= 1:
-            w.int8(self.resource_type)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ConfigResource.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -66,34 +76,237 @@ class ListConfigResourcesResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListConfigResourcesResponse:
-        if not 0 <= v <= 1:
+        fn = _R_ListConfigResourcesResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.config_resources = None if n is None else [ConfigResource.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListConfigResourcesResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ListConfigResourcesResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        if self.config_resources is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ConfigResource_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConfigResource)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    o.resource_type = 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ConfigResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConfigResource)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.resource_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.resource_name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.resource_type, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConfigResource = {
+    0: _r_ConfigResource_0,
+    1: _r_ConfigResource_1,
+}
+
+
+def _w_ConfigResource_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ConfigResource_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.resource_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.resource_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConfigResource = {
+    0: _w_ConfigResource_0,
+    1: _w_ConfigResource_1,
+}
+
+
+def _r_ListConfigResourcesResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListConfigResourcesResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ConfigResource_0(buf, pos, end)
+        a2.append(e3)
+    o.config_resources = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListConfigResourcesResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListConfigResourcesResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ConfigResource_1(buf, pos, end)
+        a2.append(e3)
+    o.config_resources = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListConfigResourcesResponse = {
+    0: _r_ListConfigResourcesResponse_0,
+    1: _r_ListConfigResourcesResponse_1,
+}
+
+
+def _w_ListConfigResourcesResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.config_resources) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.config_resources), flex, False)
-            for e in self.config_resources:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ConfigResource_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListConfigResourcesResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.config_resources) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ConfigResource_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListConfigResourcesResponse = {
+    0: _w_ListConfigResourcesResponse_0,
+    1: _w_ListConfigResourcesResponse_1,
+}

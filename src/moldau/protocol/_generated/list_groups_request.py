@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -28,54 +48,252 @@ class ListGroupsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListGroupsRequest:
-        if not 0 <= v <= 5:
+        fn = _R_ListGroupsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 4:
-            n = r.array_len(flex, False, 1)
-            o.states_filter = None if n is None else [r.string(flex, False) for _ in range(n)]
-        else:
-            o.states_filter = []
-        if v >= 5:
-            n = r.array_len(flex, False, 1)
-            o.types_filter = None if n is None else [r.string(flex, False) for _ in range(n)]
-        else:
-            o.types_filter = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListGroupsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_ListGroupsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v)
-        flex = v >= 3
-        if v >= 4:
-            if self.states_filter is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.states_filter), flex, False)
-                for e in self.states_filter:
-                    w.string(e, flex, False)
+        fn(self, w)
+
+
+def _r_ListGroupsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsRequest)
+    o.states_filter = []
+    o.types_filter = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListGroupsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsRequest)
+    o.states_filter = []
+    o.types_filter = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListGroupsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            if self.states_filter != []:
-                raise UnsupportedFieldError(f'ListGroupsRequest.states_filter cannot be written at version {v}')
-        if v >= 5:
-            if self.types_filter is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.types_filter), flex, False)
-                for e in self.types_filter:
-                    w.string(e, flex, False)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.states_filter = a2
+    o.types_filter = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListGroupsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            if self.types_filter != []:
-                raise UnsupportedFieldError(f'ListGroupsRequest.types_filter cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.states_filter = a2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7, pos = _rcs(buf, pos, end, False)
+        a6.append(e7)
+    o.types_filter = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListGroupsRequest = {
+    0: _r_ListGroupsRequest_0,
+    1: _r_ListGroupsRequest_0,
+    2: _r_ListGroupsRequest_0,
+    3: _r_ListGroupsRequest_3,
+    4: _r_ListGroupsRequest_4,
+    5: _r_ListGroupsRequest_5,
+}
+
+
+def _w_ListGroupsRequest_0(o: Any, w: Writer) -> None:
+    if not (o.states_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 0')
+    if not (o.types_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 0')
+    buf = w.buf
+
+
+def _w_ListGroupsRequest_1(o: Any, w: Writer) -> None:
+    if not (o.states_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 1')
+    if not (o.types_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_ListGroupsRequest_2(o: Any, w: Writer) -> None:
+    if not (o.states_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 2')
+    if not (o.types_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_ListGroupsRequest_3(o: Any, w: Writer) -> None:
+    if not (o.states_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 3')
+    if not (o.types_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 3')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListGroupsRequest_4(o: Any, w: Writer) -> None:
+    if not (o.types_filter == []):
+        raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 4')
+    buf = w.buf
+    if (a1 := o.states_filter) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListGroupsRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.states_filter) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+    if (a6 := o.types_filter) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            if (s9 := e8) is not None and len(d10 := s9.encode()) < 0x7F:
+                buf.append(len(d10) + 1)
+                buf += d10
+            else:
+                _wcs(buf, s9, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListGroupsRequest = {
+    0: _w_ListGroupsRequest_0,
+    1: _w_ListGroupsRequest_1,
+    2: _w_ListGroupsRequest_2,
+    3: _w_ListGroupsRequest_3,
+    4: _w_ListGroupsRequest_4,
+    5: _w_ListGroupsRequest_5,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -24,39 +47,20 @@ class ListedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListedGroup:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.protocol_type = r.string(flex, False)
-        if v >= 4:
-            o.group_state = r.string(flex, False)
-        else:
-            o.group_state = ''
-        if v >= 5:
-            o.group_type = r.string(flex, False)
-        else:
-            o.group_type = ''
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ListedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListedGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.string(self.group_id, flex, False)
-        w.string(self.protocol_type, flex, False)
-        if v >= 4:
-            w.string(self.group_state, flex, False)
-        if v >= 5:
-            w.string(self.group_type, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ListedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -74,40 +78,478 @@ class ListGroupsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListGroupsResponse:
-        if not 0 <= v <= 5:
+        fn = _R_ListGroupsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.error_code = r.int16()
-        n = r.array_len(flex, False, 1)
-        o.groups = None if n is None else [ListedGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListGroupsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_ListGroupsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v)
-        flex = v >= 3
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        if self.groups is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ListedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListedGroup)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    o.group_state = ''
+    o.group_type = ''
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListedGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    o.group_state = ''
+    o.group_type = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListedGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    o.group_type = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListedGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.group_type = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.group_type, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListedGroup = {
+    0: _r_ListedGroup_0,
+    1: _r_ListedGroup_0,
+    2: _r_ListedGroup_0,
+    3: _r_ListedGroup_3,
+    4: _r_ListedGroup_4,
+    5: _r_ListedGroup_5,
+}
+
+
+def _w_ListedGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.protocol_type, False)
+
+
+def _w_ListedGroup_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.protocol_type) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListedGroup_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.protocol_type) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListedGroup_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.protocol_type) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.group_type) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListedGroup = {
+    0: _w_ListedGroup_0,
+    1: _w_ListedGroup_0,
+    2: _w_ListedGroup_0,
+    3: _w_ListedGroup_3,
+    4: _w_ListedGroup_4,
+    5: _w_ListedGroup_5,
+}
+
+
+def _r_ListGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.throttle_time_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListedGroup_3(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListedGroup_4(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListGroupsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListedGroup_5(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListGroupsResponse = {
+    0: _r_ListGroupsResponse_0,
+    1: _r_ListGroupsResponse_1,
+    2: _r_ListGroupsResponse_1,
+    3: _r_ListGroupsResponse_3,
+    4: _r_ListGroupsResponse_4,
+    5: _r_ListGroupsResponse_5,
+}
+
+
+def _w_ListGroupsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ListedGroup_0(e2, w)
+        buf = w.buf
+
+
+def _w_ListGroupsResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.groups) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ListedGroup_0(e2, w)
+        buf = w.buf
+
+
+def _w_ListGroupsResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.groups), flex, False)
-            for e in self.groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ListedGroup_3(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListGroupsResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ListedGroup_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListGroupsResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ListedGroup_5(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListGroupsResponse = {
+    0: _w_ListGroupsResponse_0,
+    1: _w_ListGroupsResponse_1,
+    2: _w_ListGroupsResponse_1,
+    3: _w_ListGroupsResponse_3,
+    4: _w_ListGroupsResponse_4,
+    5: _w_ListGroupsResponse_5,
+}

@@ -9,9 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>iiq')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>ib')
 
 
 @dataclass(slots=True)
@@ -23,33 +48,20 @@ class ListOffsetsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsPartition:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        if v >= 4:
-            o.current_leader_epoch = r.int32()
-        else:
-            o.current_leader_epoch = -1
-        o.timestamp = r.int64()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ListOffsetsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListOffsetsPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        w.int32(self.partition_index)
-        if v >= 4:
-            w.int32(self.current_leader_epoch)
-        w.int64(self.timestamp)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ListOffsetsPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -60,33 +72,20 @@ class ListOffsetsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsTopic:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [ListOffsetsPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ListOffsetsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListOffsetsTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ListOffsetsTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -105,49 +104,491 @@ class ListOffsetsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsRequest:
-        if not 1 <= v <= 11:
+        fn = _R_ListOffsetsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v)
-        flex = v >= 6
-        o = cls.__new__(cls)
-        o.replica_id = r.int32()
-        if v >= 2:
-            o.isolation_level = r.int8()
-        else:
-            o.isolation_level = 0
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [ListOffsetsTopic.read(r, v) for _ in range(n)]
-        if v >= 10:
-            o.timeout_ms = r.int32()
-        else:
-            o.timeout_ms = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListOffsetsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 11:
+        fn = _W_ListOffsetsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v)
-        flex = v >= 6
-        w.int32(self.replica_id)
-        if v >= 2:
-            w.int8(self.isolation_level)
+        fn(self, w)
+
+
+def _r_ListOffsetsPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.timestamp = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.current_leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.current_leader_epoch, o.timestamp = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsPartition_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.current_leader_epoch, o.timestamp = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListOffsetsPartition = {
+    1: _r_ListOffsetsPartition_1,
+    2: _r_ListOffsetsPartition_1,
+    3: _r_ListOffsetsPartition_1,
+    4: _r_ListOffsetsPartition_4,
+    5: _r_ListOffsetsPartition_4,
+    6: _r_ListOffsetsPartition_6,
+    7: _r_ListOffsetsPartition_6,
+    8: _r_ListOffsetsPartition_6,
+    9: _r_ListOffsetsPartition_6,
+    10: _r_ListOffsetsPartition_6,
+    11: _r_ListOffsetsPartition_6,
+}
+
+
+def _w_ListOffsetsPartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.timestamp)
+
+
+def _w_ListOffsetsPartition_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.current_leader_epoch, o.timestamp)
+
+
+def _w_ListOffsetsPartition_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.current_leader_epoch, o.timestamp)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListOffsetsPartition = {
+    1: _w_ListOffsetsPartition_1,
+    2: _w_ListOffsetsPartition_1,
+    3: _w_ListOffsetsPartition_1,
+    4: _w_ListOffsetsPartition_4,
+    5: _w_ListOffsetsPartition_4,
+    6: _w_ListOffsetsPartition_6,
+    7: _w_ListOffsetsPartition_6,
+    8: _w_ListOffsetsPartition_6,
+    9: _w_ListOffsetsPartition_6,
+    10: _w_ListOffsetsPartition_6,
+    11: _w_ListOffsetsPartition_6,
+}
+
+
+def _r_ListOffsetsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsPartition_1(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsPartition_4(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_ListOffsetsPartition_6(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListOffsetsTopic = {
+    1: _r_ListOffsetsTopic_1,
+    2: _r_ListOffsetsTopic_1,
+    3: _r_ListOffsetsTopic_1,
+    4: _r_ListOffsetsTopic_4,
+    5: _r_ListOffsetsTopic_4,
+    6: _r_ListOffsetsTopic_6,
+    7: _r_ListOffsetsTopic_6,
+    8: _r_ListOffsetsTopic_6,
+    9: _r_ListOffsetsTopic_6,
+    10: _r_ListOffsetsTopic_6,
+    11: _r_ListOffsetsTopic_6,
+}
+
+
+def _w_ListOffsetsTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ListOffsetsPartition_1(e4, w)
+        buf = w.buf
+
+
+def _w_ListOffsetsTopic_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_ListOffsetsPartition_4(e4, w)
+        buf = w.buf
+
+
+def _w_ListOffsetsTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.isolation_level != 0:
-                raise UnsupportedFieldError(f'ListOffsetsRequest.isolation_level cannot be written at version {v}')
-        if self.topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_ListOffsetsPartition_6(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListOffsetsTopic = {
+    1: _w_ListOffsetsTopic_1,
+    2: _w_ListOffsetsTopic_1,
+    3: _w_ListOffsetsTopic_1,
+    4: _w_ListOffsetsTopic_4,
+    5: _w_ListOffsetsTopic_4,
+    6: _w_ListOffsetsTopic_6,
+    7: _w_ListOffsetsTopic_6,
+    8: _w_ListOffsetsTopic_6,
+    9: _w_ListOffsetsTopic_6,
+    10: _w_ListOffsetsTopic_6,
+    11: _w_ListOffsetsTopic_6,
+}
+
+
+def _r_ListOffsetsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.replica_id, = _P2.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.isolation_level = 0
+    o.timeout_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsRequest)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.replica_id, o.isolation_level = _P3.unpack_from(buf, pos)
+    pos += 5
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.timeout_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsRequest)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.replica_id, o.isolation_level = _P3.unpack_from(buf, pos)
+    pos += 5
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsTopic_4(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.timeout_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ListOffsetsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsRequest)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.replica_id, o.isolation_level = _P3.unpack_from(buf, pos)
+    pos += 5
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsTopic_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.timeout_ms = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListOffsetsRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListOffsetsRequest)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.replica_id, o.isolation_level = _P3.unpack_from(buf, pos)
+    pos += 5
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ListOffsetsTopic_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListOffsetsRequest = {
+    1: _r_ListOffsetsRequest_1,
+    2: _r_ListOffsetsRequest_2,
+    3: _r_ListOffsetsRequest_2,
+    4: _r_ListOffsetsRequest_4,
+    5: _r_ListOffsetsRequest_4,
+    6: _r_ListOffsetsRequest_6,
+    7: _r_ListOffsetsRequest_6,
+    8: _r_ListOffsetsRequest_6,
+    9: _r_ListOffsetsRequest_6,
+    10: _r_ListOffsetsRequest_10,
+    11: _r_ListOffsetsRequest_10,
+}
+
+
+def _w_ListOffsetsRequest_1(o: Any, w: Writer) -> None:
+    if not (o.isolation_level == 0):
+        raise UnsupportedFieldError('ListOffsetsRequest.isolation_level cannot be written at version 1')
+    buf = w.buf
+    buf += _P2.pack(o.replica_id)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ListOffsetsTopic_1(e2, w)
+        buf = w.buf
+
+
+def _w_ListOffsetsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.replica_id, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ListOffsetsTopic_1(e2, w)
+        buf = w.buf
+
+
+def _w_ListOffsetsRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.replica_id, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_ListOffsetsTopic_4(e2, w)
+        buf = w.buf
+
+
+def _w_ListOffsetsRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.replica_id, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 10:
-            w.int32(self.timeout_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ListOffsetsTopic_6(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListOffsetsRequest_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.replica_id, o.isolation_level)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ListOffsetsTopic_6(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.timeout_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListOffsetsRequest = {
+    1: _w_ListOffsetsRequest_1,
+    2: _w_ListOffsetsRequest_2,
+    3: _w_ListOffsetsRequest_2,
+    4: _w_ListOffsetsRequest_4,
+    5: _w_ListOffsetsRequest_4,
+    6: _w_ListOffsetsRequest_6,
+    7: _w_ListOffsetsRequest_6,
+    8: _w_ListOffsetsRequest_6,
+    9: _w_ListOffsetsRequest_6,
+    10: _w_ListOffsetsRequest_10,
+    11: _w_ListOffsetsRequest_10,
+}

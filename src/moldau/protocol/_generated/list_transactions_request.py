@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -30,58 +52,288 @@ class ListTransactionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListTransactionsRequest:
-        if not 0 <= v <= 2:
+        fn = _R_ListTransactionsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.state_filters = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 8)
-        o.producer_id_filters = None if n is None else [r.int64() for _ in range(n)]
-        if v >= 1:
-            o.duration_filter = r.int64()
-        else:
-            o.duration_filter = -1
-        if v >= 2:
-            o.transactional_id_pattern = r.string(flex, v >= 2)
-        else:
-            o.transactional_id_pattern = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListTransactionsRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_ListTransactionsRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v)
-        flex = True
-        if self.state_filters is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ListTransactionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListTransactionsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            w.array_len(len(self.state_filters), flex, False)
-            for e in self.state_filters:
-                w.string(e, flex, False)
-        if self.producer_id_filters is None:
-            w.array_len(None, flex, False)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.state_filters = a2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 8 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 8)
+    o.producer_id_filters = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 8])]
+    pos += n5 * 8
+    o.duration_filter = -1
+    o.transactional_id_pattern = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListTransactionsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListTransactionsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            w.array_len(len(self.producer_id_filters), flex, False)
-            for e in self.producer_id_filters:
-                w.int64(e)
-        if v >= 1:
-            w.int64(self.duration_filter)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.state_filters = a2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 8 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 8)
+    o.producer_id_filters = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 8])]
+    pos += n5 * 8
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.duration_filter, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.transactional_id_pattern = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ListTransactionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListTransactionsRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            if self.duration_filter != -1:
-                raise UnsupportedFieldError(f'ListTransactionsRequest.duration_filter cannot be written at version {v}')
-        if v >= 2:
-            w.string(self.transactional_id_pattern, flex, v >= 2)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.state_filters = a2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 8 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 8)
+    o.producer_id_filters = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 8])]
+    pos += n5 * 8
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.duration_filter, = _P0.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.transactional_id_pattern = str(buf[pos + 1:pos + n7], 'utf-8')
+        pos += n7
+    else:
+        o.transactional_id_pattern, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListTransactionsRequest = {
+    0: _r_ListTransactionsRequest_0,
+    1: _r_ListTransactionsRequest_1,
+    2: _r_ListTransactionsRequest_2,
+}
+
+
+def _w_ListTransactionsRequest_0(o: Any, w: Writer) -> None:
+    if not (o.duration_filter == -1):
+        raise UnsupportedFieldError('ListTransactionsRequest.duration_filter cannot be written at version 0')
+    if not (o.transactional_id_pattern is None):
+        raise UnsupportedFieldError('ListTransactionsRequest.transactional_id_pattern cannot be written at version 0')
+    buf = w.buf
+    if (a1 := o.state_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.transactional_id_pattern != None:
-                raise UnsupportedFieldError(f'ListTransactionsRequest.transactional_id_pattern cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    if (a6 := o.producer_id_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            buf += _P0.pack(e8)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListTransactionsRequest_1(o: Any, w: Writer) -> None:
+    if not (o.transactional_id_pattern is None):
+        raise UnsupportedFieldError('ListTransactionsRequest.transactional_id_pattern cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.state_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+    if (a6 := o.producer_id_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            buf += _P0.pack(e8)
+    buf += _P0.pack(o.duration_filter)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ListTransactionsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.state_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+    if (a6 := o.producer_id_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            buf += _P0.pack(e8)
+    buf += _P0.pack(o.duration_filter)
+    if (s9 := o.transactional_id_pattern) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListTransactionsRequest = {
+    0: _w_ListTransactionsRequest_0,
+    1: _w_ListTransactionsRequest_1,
+    2: _w_ListTransactionsRequest_2,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
+_P0 = struct.Struct('>q')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -25,29 +46,20 @@ class TransactionState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionState:
-        flex = True
-        o = cls.__new__(cls)
-        o.transactional_id = r.string(flex, False)
-        o.producer_id = r.int64()
-        o.transaction_state = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TransactionState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TransactionState: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.transactional_id, flex, False)
-        w.int64(self.producer_id)
-        w.string(self.transaction_state, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TransactionState.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -66,42 +78,184 @@ class ListTransactionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListTransactionsResponse:
-        if not 0 <= v <= 2:
+        fn = _R_ListTransactionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.unknown_state_filters = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.transaction_states = None if n is None else [TransactionState.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListTransactionsResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_ListTransactionsResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        if self.unknown_state_filters is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_TransactionState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TransactionState)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.producer_id, = _P0.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.transaction_state = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.transaction_state, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TransactionState = {
+    0: _r_TransactionState_0,
+    1: _r_TransactionState_0,
+    2: _r_TransactionState_0,
+}
+
+
+def _w_TransactionState_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.producer_id)
+    if (s3 := o.transaction_state) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TransactionState = {
+    0: _w_TransactionState_0,
+    1: _w_TransactionState_0,
+    2: _w_TransactionState_0,
+}
+
+
+def _r_ListTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ListTransactionsResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            w.array_len(len(self.unknown_state_filters), flex, False)
-            for e in self.unknown_state_filters:
-                w.string(e, flex, False)
-        if self.transaction_states is None:
-            w.array_len(None, flex, False)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.unknown_state_filters = a2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_TransactionState_0(buf, pos, end)
+        a6.append(e7)
+    o.transaction_states = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ListTransactionsResponse = {
+    0: _r_ListTransactionsResponse_0,
+    1: _r_ListTransactionsResponse_0,
+    2: _r_ListTransactionsResponse_0,
+}
+
+
+def _w_ListTransactionsResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (a1 := o.unknown_state_filters) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.transaction_states), flex, False)
-            for e in self.transaction_states:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    if (a6 := o.transaction_states) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_TransactionState_0(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ListTransactionsResponse = {
+    0: _w_ListTransactionsResponse_0,
+    1: _w_ListTransactionsResponse_0,
+    2: _w_ListTransactionsResponse_0,
+}

@@ -9,9 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>?')
+_P1 = struct.Struct('>???')
+_P2 = struct.Struct('>??')
 
 
 @dataclass(slots=True)
@@ -22,31 +46,20 @@ class MetadataRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataRequestTopic:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v >= 10:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        o.name = r.string(flex, v >= 10)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MetadataRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataRequestTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v >= 10:
-            w.uuid(self.topic_id)
-        w.string(self.name, flex, v >= 10)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MetadataRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -65,59 +78,625 @@ class MetadataRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataRequest:
-        if not 0 <= v <= 13:
+        fn = _R_MetadataRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v)
-        flex = v >= 9
-        o = cls.__new__(cls)
-        n = r.array_len(flex, v >= 1, 1)
-        o.topics = None if n is None else [MetadataRequestTopic.read(r, v) for _ in range(n)]
-        if v >= 4:
-            o.allow_auto_topic_creation = r.bool()
-        else:
-            o.allow_auto_topic_creation = True
-        if 8 <= v <= 10:
-            o.include_cluster_authorized_operations = r.bool()
-        else:
-            o.include_cluster_authorized_operations = False
-        if v >= 8:
-            o.include_topic_authorized_operations = r.bool()
-        else:
-            o.include_topic_authorized_operations = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 13:
+        fn = _W_MetadataRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v)
-        flex = v >= 9
-        if self.topics is None:
-            w.array_len(None, flex, v >= 1)
+        fn(self, w)
+
+
+def _r_MetadataRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataRequestTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequestTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequestTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataRequestTopic = {
+    0: _r_MetadataRequestTopic_0,
+    1: _r_MetadataRequestTopic_0,
+    2: _r_MetadataRequestTopic_0,
+    3: _r_MetadataRequestTopic_0,
+    4: _r_MetadataRequestTopic_0,
+    5: _r_MetadataRequestTopic_0,
+    6: _r_MetadataRequestTopic_0,
+    7: _r_MetadataRequestTopic_0,
+    8: _r_MetadataRequestTopic_0,
+    9: _r_MetadataRequestTopic_9,
+    10: _r_MetadataRequestTopic_10,
+    11: _r_MetadataRequestTopic_10,
+    12: _r_MetadataRequestTopic_10,
+    13: _r_MetadataRequestTopic_10,
+}
+
+
+def _w_MetadataRequestTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+
+
+def _w_MetadataRequestTopic_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataRequestTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataRequestTopic = {
+    0: _w_MetadataRequestTopic_0,
+    1: _w_MetadataRequestTopic_0,
+    2: _w_MetadataRequestTopic_0,
+    3: _w_MetadataRequestTopic_0,
+    4: _w_MetadataRequestTopic_0,
+    5: _w_MetadataRequestTopic_0,
+    6: _w_MetadataRequestTopic_0,
+    7: _w_MetadataRequestTopic_0,
+    8: _w_MetadataRequestTopic_0,
+    9: _w_MetadataRequestTopic_9,
+    10: _w_MetadataRequestTopic_10,
+    11: _w_MetadataRequestTopic_10,
+    12: _w_MetadataRequestTopic_10,
+    13: _w_MetadataRequestTopic_10,
+}
+
+
+def _r_MetadataRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.allow_auto_topic_creation = True
+    o.include_cluster_authorized_operations = False
+    o.include_topic_authorized_operations = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    o.allow_auto_topic_creation = True
+    o.include_cluster_authorized_operations = False
+    o.include_topic_authorized_operations = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.allow_auto_topic_creation, = _P0.unpack_from(buf, pos)
+    pos += 1
+    o.include_cluster_authorized_operations = False
+    o.include_topic_authorized_operations = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
+    pos += 3
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_9(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
+    pos += 3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_10(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
+    pos += 3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_MetadataRequestTopic_10(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.allow_auto_topic_creation, o.include_topic_authorized_operations = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.include_cluster_authorized_operations = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataRequest = {
+    0: _r_MetadataRequest_0,
+    1: _r_MetadataRequest_1,
+    2: _r_MetadataRequest_1,
+    3: _r_MetadataRequest_1,
+    4: _r_MetadataRequest_4,
+    5: _r_MetadataRequest_4,
+    6: _r_MetadataRequest_4,
+    7: _r_MetadataRequest_4,
+    8: _r_MetadataRequest_8,
+    9: _r_MetadataRequest_9,
+    10: _r_MetadataRequest_10,
+    11: _r_MetadataRequest_11,
+    12: _r_MetadataRequest_11,
+    13: _r_MetadataRequest_11,
+}
+
+
+def _w_MetadataRequest_0(o: Any, w: Writer) -> None:
+    if not (o.allow_auto_topic_creation == True):
+        raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 0')
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 0')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 0')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+
+
+def _w_MetadataRequest_1(o: Any, w: Writer) -> None:
+    if not (o.allow_auto_topic_creation == True):
+        raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 1')
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 1')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+
+
+def _w_MetadataRequest_2(o: Any, w: Writer) -> None:
+    if not (o.allow_auto_topic_creation == True):
+        raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 2')
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 2')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+
+
+def _w_MetadataRequest_3(o: Any, w: Writer) -> None:
+    if not (o.allow_auto_topic_creation == True):
+        raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 3')
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 3')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 3')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+
+
+def _w_MetadataRequest_4(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 4')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 4')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.allow_auto_topic_creation)
+
+
+def _w_MetadataRequest_5(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 5')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 5')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.allow_auto_topic_creation)
+
+
+def _w_MetadataRequest_6(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 6')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 6')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.allow_auto_topic_creation)
+
+
+def _w_MetadataRequest_7(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 7')
+    if not (o.include_topic_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 7')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.allow_auto_topic_creation)
+
+
+def _w_MetadataRequest_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataRequestTopic_0(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
+
+
+def _w_MetadataRequest_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, v >= 1)
-            for e in self.topics:
-                e.write(w, v)
-        if v >= 4:
-            w.bool(self.allow_auto_topic_creation)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataRequestTopic_9(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataRequest_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.allow_auto_topic_creation != True:
-                raise UnsupportedFieldError(f'MetadataRequest.allow_auto_topic_creation cannot be written at version {v}')
-        if 8 <= v <= 10:
-            w.bool(self.include_cluster_authorized_operations)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataRequestTopic_10(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataRequest_11(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 11')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.include_cluster_authorized_operations != False:
-                raise UnsupportedFieldError(f'MetadataRequest.include_cluster_authorized_operations cannot be written at version {v}')
-        if v >= 8:
-            w.bool(self.include_topic_authorized_operations)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataRequestTopic_10(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataRequest_12(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 12')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.include_topic_authorized_operations != False:
-                raise UnsupportedFieldError(f'MetadataRequest.include_topic_authorized_operations cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataRequestTopic_10(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataRequest_13(o: Any, w: Writer) -> None:
+    if not (o.include_cluster_authorized_operations == False):
+        raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 13')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataRequestTopic_10(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataRequest = {
+    0: _w_MetadataRequest_0,
+    1: _w_MetadataRequest_1,
+    2: _w_MetadataRequest_2,
+    3: _w_MetadataRequest_3,
+    4: _w_MetadataRequest_4,
+    5: _w_MetadataRequest_5,
+    6: _w_MetadataRequest_6,
+    7: _w_MetadataRequest_7,
+    8: _w_MetadataRequest_8,
+    9: _w_MetadataRequest_9,
+    10: _w_MetadataRequest_10,
+    11: _w_MetadataRequest_11,
+    12: _w_MetadataRequest_12,
+    13: _w_MetadataRequest_13,
+}

@@ -9,11 +9,35 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>hii')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>hii')
+_P2 = struct.Struct('>hiii')
+_P3 = struct.Struct('>h')
+_P4 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -26,35 +50,20 @@ class MetadataResponseBroker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseBroker:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.node_id = r.int32()
-        o.host = r.string(flex, False)
-        o.port = r.int32()
-        if v >= 1:
-            o.rack = r.string(flex, v >= 1)
-        else:
-            o.rack = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MetadataResponseBroker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataResponseBroker: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        w.int32(self.node_id)
-        w.string(self.host, flex, False)
-        w.int32(self.port)
-        if v >= 1:
-            w.string(self.rack, flex, v >= 1)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MetadataResponseBroker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -70,59 +79,20 @@ class MetadataResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponsePartition:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.error_code, o.partition_index, o.leader_id = _P0.unpack_from(r.buf, r._take(10))
-        if v >= 7:
-            o.leader_epoch = r.int32()
-        else:
-            o.leader_epoch = -1
-        n = r.array_len(flex, False, 4)
-        o.replica_nodes = None if n is None else [r.int32() for _ in range(n)]
-        n = r.array_len(flex, False, 4)
-        o.isr_nodes = None if n is None else [r.int32() for _ in range(n)]
-        if v >= 5:
-            n = r.array_len(flex, False, 4)
-            o.offline_replicas = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.offline_replicas = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MetadataResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        w.buf += _P0.pack(self.error_code, self.partition_index, self.leader_id)
-        if v >= 7:
-            w.int32(self.leader_epoch)
-        if self.replica_nodes is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.replica_nodes), flex, False)
-            for e in self.replica_nodes:
-                w.int32(e)
-        if self.isr_nodes is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.isr_nodes), flex, False)
-            for e in self.isr_nodes:
-                w.int32(e)
-        if v >= 5:
-            if self.offline_replicas is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.offline_replicas), flex, False)
-                for e in self.offline_replicas:
-                    w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MetadataResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -137,56 +107,20 @@ class MetadataResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseTopic:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.name = r.string(flex, v >= 12)
-        if v >= 10:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        if v >= 1:
-            o.is_internal = r.bool()
-        else:
-            o.is_internal = False
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [MetadataResponsePartition.read(r, v) for _ in range(n)]
-        if v >= 8:
-            o.topic_authorized_operations = r.int32()
-        else:
-            o.topic_authorized_operations = -2147483648
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MetadataResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        w.int16(self.error_code)
-        w.string(self.name, flex, v >= 12)
-        if v >= 10:
-            w.uuid(self.topic_id)
-        if v >= 1:
-            w.bool(self.is_internal)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if v >= 8:
-            w.int32(self.topic_authorized_operations)
-        else:
-            if self.topic_authorized_operations != -2147483648:
-                raise UnsupportedFieldError(f'MetadataResponseTopic.topic_authorized_operations cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MetadataResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -208,73 +142,1858 @@ class MetadataResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponse:
-        if not 0 <= v <= 13:
+        fn = _R_MetadataResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v)
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        n = r.array_len(flex, False, 1)
-        o.brokers = None if n is None else [MetadataResponseBroker.read(r, v) for _ in range(n)]
-        if v >= 2:
-            o.cluster_id = r.string(flex, v >= 2)
-        else:
-            o.cluster_id = None
-        if v >= 1:
-            o.controller_id = r.int32()
-        else:
-            o.controller_id = -1
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [MetadataResponseTopic.read(r, v) for _ in range(n)]
-        if 8 <= v <= 10:
-            o.cluster_authorized_operations = r.int32()
-        else:
-            o.cluster_authorized_operations = -2147483648
-        if v >= 13:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 13:
+        fn = _W_MetadataResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v)
-        flex = v >= 9
-        if v >= 3:
-            w.int32(self.throttle_time_ms)
-        if self.brokers is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_MetadataResponseBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseBroker)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.rack = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseBroker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseBroker)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.host, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.rack, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseBroker_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseBroker)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataResponseBroker = {
+    0: _r_MetadataResponseBroker_0,
+    1: _r_MetadataResponseBroker_1,
+    2: _r_MetadataResponseBroker_1,
+    3: _r_MetadataResponseBroker_1,
+    4: _r_MetadataResponseBroker_1,
+    5: _r_MetadataResponseBroker_1,
+    6: _r_MetadataResponseBroker_1,
+    7: _r_MetadataResponseBroker_1,
+    8: _r_MetadataResponseBroker_1,
+    9: _r_MetadataResponseBroker_9,
+    10: _r_MetadataResponseBroker_9,
+    11: _r_MetadataResponseBroker_9,
+    12: _r_MetadataResponseBroker_9,
+    13: _r_MetadataResponseBroker_9,
+}
+
+
+def _w_MetadataResponseBroker_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.node_id)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.port)
+
+
+def _w_MetadataResponseBroker_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.node_id)
+    _ws16(buf, o.host, False)
+    buf += _P0.pack(o.port)
+    _ws16(buf, o.rack, True)
+
+
+def _w_MetadataResponseBroker_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.node_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataResponseBroker = {
+    0: _w_MetadataResponseBroker_0,
+    1: _w_MetadataResponseBroker_1,
+    2: _w_MetadataResponseBroker_1,
+    3: _w_MetadataResponseBroker_1,
+    4: _w_MetadataResponseBroker_1,
+    5: _w_MetadataResponseBroker_1,
+    6: _w_MetadataResponseBroker_1,
+    7: _w_MetadataResponseBroker_1,
+    8: _w_MetadataResponseBroker_1,
+    9: _w_MetadataResponseBroker_9,
+    10: _w_MetadataResponseBroker_9,
+    11: _w_MetadataResponseBroker_9,
+    12: _w_MetadataResponseBroker_9,
+    13: _w_MetadataResponseBroker_9,
+}
+
+
+def _r_MetadataResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponsePartition)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.error_code, o.partition_index, o.leader_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    n3, pos = _rc32(buf, pos, end, False, 4)
+    o.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
+    pos += n3 * 4
+    o.leader_epoch = -1
+    o.offline_replicas = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponsePartition_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponsePartition)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.error_code, o.partition_index, o.leader_id = _P1.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    n3, pos = _rc32(buf, pos, end, False, 4)
+    o.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
+    pos += n3 * 4
+    n5, pos = _rc32(buf, pos, end, False, 4)
+    o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+    pos += n5 * 4
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponsePartition_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponsePartition)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 14
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    n3, pos = _rc32(buf, pos, end, False, 4)
+    o.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
+    pos += n3 * 4
+    n5, pos = _rc32(buf, pos, end, False, 4)
+    o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+    pos += n5 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponsePartition_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponsePartition)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 14
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 4 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 4)
+    o.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
+    pos += n3 * 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 4 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 4)
+    o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+    pos += n5 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataResponsePartition = {
+    0: _r_MetadataResponsePartition_0,
+    1: _r_MetadataResponsePartition_0,
+    2: _r_MetadataResponsePartition_0,
+    3: _r_MetadataResponsePartition_0,
+    4: _r_MetadataResponsePartition_0,
+    5: _r_MetadataResponsePartition_5,
+    6: _r_MetadataResponsePartition_5,
+    7: _r_MetadataResponsePartition_7,
+    8: _r_MetadataResponsePartition_7,
+    9: _r_MetadataResponsePartition_9,
+    10: _r_MetadataResponsePartition_9,
+    11: _r_MetadataResponsePartition_9,
+    12: _r_MetadataResponsePartition_9,
+    13: _r_MetadataResponsePartition_9,
+}
+
+
+def _w_MetadataResponsePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code, o.partition_index, o.leader_id)
+    if (a1 := o.replica_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            buf += _P0.pack(e2)
+    if (a3 := o.isr_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_MetadataResponsePartition_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code, o.partition_index, o.leader_id)
+    if (a1 := o.replica_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            buf += _P0.pack(e2)
+    if (a3 := o.isr_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+    if (a5 := o.offline_replicas) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            buf += _P0.pack(e6)
+
+
+def _w_MetadataResponsePartition_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
+    if (a1 := o.replica_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            buf += _P0.pack(e2)
+    if (a3 := o.isr_nodes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+    if (a5 := o.offline_replicas) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            buf += _P0.pack(e6)
+
+
+def _w_MetadataResponsePartition_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
+    if (a1 := o.replica_nodes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.brokers), flex, False)
-            for e in self.brokers:
-                e.write(w, v)
-        if v >= 2:
-            w.string(self.cluster_id, flex, v >= 2)
-        if v >= 1:
-            w.int32(self.controller_id)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if (a4 := o.isr_nodes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if 8 <= v <= 10:
-            w.int32(self.cluster_authorized_operations)
+            _wuv(buf, n5)
+        for e6 in a4:
+            buf += _P0.pack(e6)
+    if (a7 := o.offline_replicas) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            if self.cluster_authorized_operations != -2147483648:
-                raise UnsupportedFieldError(f'MetadataResponse.cluster_authorized_operations cannot be written at version {v}')
-        if v >= 13:
-            w.int16(self.error_code)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += _P0.pack(e9)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataResponsePartition = {
+    0: _w_MetadataResponsePartition_0,
+    1: _w_MetadataResponsePartition_0,
+    2: _w_MetadataResponsePartition_0,
+    3: _w_MetadataResponsePartition_0,
+    4: _w_MetadataResponsePartition_0,
+    5: _w_MetadataResponsePartition_5,
+    6: _w_MetadataResponsePartition_5,
+    7: _w_MetadataResponsePartition_7,
+    8: _w_MetadataResponsePartition_7,
+    9: _w_MetadataResponsePartition_9,
+    10: _w_MetadataResponsePartition_9,
+    11: _w_MetadataResponsePartition_9,
+    12: _w_MetadataResponsePartition_9,
+    13: _w_MetadataResponsePartition_9,
+}
+
+
+def _r_MetadataResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponsePartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.is_internal = False
+    o.topic_authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponsePartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.topic_authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponsePartition_5(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.topic_authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponsePartition_7(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.topic_authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.name, pos = _rs16(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponsePartition_7(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponseTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponseTopic)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, True)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_internal, = _P4.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataResponseTopic = {
+    0: _r_MetadataResponseTopic_0,
+    1: _r_MetadataResponseTopic_1,
+    2: _r_MetadataResponseTopic_1,
+    3: _r_MetadataResponseTopic_1,
+    4: _r_MetadataResponseTopic_1,
+    5: _r_MetadataResponseTopic_5,
+    6: _r_MetadataResponseTopic_5,
+    7: _r_MetadataResponseTopic_7,
+    8: _r_MetadataResponseTopic_8,
+    9: _r_MetadataResponseTopic_9,
+    10: _r_MetadataResponseTopic_10,
+    11: _r_MetadataResponseTopic_10,
+    12: _r_MetadataResponseTopic_12,
+    13: _r_MetadataResponseTopic_12,
+}
+
+
+def _w_MetadataResponseTopic_0(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 0')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_1(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 1')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_2(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 2')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_3(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 3')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_4(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 4')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_5(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 5')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_5(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_6(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 6')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_5(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_7(o: Any, w: Writer) -> None:
+    if not (o.topic_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 7')
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_7(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponseTopic_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    _ws16(buf, o.name, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponsePartition_7(e4, w)
+        buf = w.buf
+    buf += _P0.pack(o.topic_authorized_operations)
+
+
+def _w_MetadataResponseTopic_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_MetadataResponsePartition_9(e5, w)
+        buf = w.buf
+    buf += _P0.pack(o.topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponseTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += o.topic_id.bytes
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_MetadataResponsePartition_9(e5, w)
+        buf = w.buf
+    buf += _P0.pack(o.topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponseTopic_12(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += o.topic_id.bytes
+    buf += _P4.pack(o.is_internal)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_MetadataResponsePartition_9(e5, w)
+        buf = w.buf
+    buf += _P0.pack(o.topic_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataResponseTopic = {
+    0: _w_MetadataResponseTopic_0,
+    1: _w_MetadataResponseTopic_1,
+    2: _w_MetadataResponseTopic_2,
+    3: _w_MetadataResponseTopic_3,
+    4: _w_MetadataResponseTopic_4,
+    5: _w_MetadataResponseTopic_5,
+    6: _w_MetadataResponseTopic_6,
+    7: _w_MetadataResponseTopic_7,
+    8: _w_MetadataResponseTopic_8,
+    9: _w_MetadataResponseTopic_9,
+    10: _w_MetadataResponseTopic_10,
+    11: _w_MetadataResponseTopic_10,
+    12: _w_MetadataResponseTopic_12,
+    13: _w_MetadataResponseTopic_12,
+}
+
+
+def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_0(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_0(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.throttle_time_ms = 0
+    o.cluster_id = None
+    o.controller_id = -1
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.throttle_time_ms = 0
+    o.cluster_id = None
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.throttle_time_ms = 0
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_5(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_7(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    o.cluster_id, pos = _rs16(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    n4, pos = _rc32(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MetadataResponseTopic_8(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_MetadataResponseTopic_9(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_MetadataResponseTopic_10(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_MetadataResponseTopic_10(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_MetadataResponseTopic_12(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    o.cluster_authorized_operations = -2147483648
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MetadataResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        a2.append(e3)
+    o.brokers = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.controller_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_MetadataResponseTopic_12(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.cluster_authorized_operations = -2147483648
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MetadataResponse = {
+    0: _r_MetadataResponse_0,
+    1: _r_MetadataResponse_1,
+    2: _r_MetadataResponse_2,
+    3: _r_MetadataResponse_3,
+    4: _r_MetadataResponse_3,
+    5: _r_MetadataResponse_5,
+    6: _r_MetadataResponse_5,
+    7: _r_MetadataResponse_7,
+    8: _r_MetadataResponse_8,
+    9: _r_MetadataResponse_9,
+    10: _r_MetadataResponse_10,
+    11: _r_MetadataResponse_11,
+    12: _r_MetadataResponse_12,
+    13: _r_MetadataResponse_13,
+}
+
+
+def _w_MetadataResponse_0(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 0')
+    buf = w.buf
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_0(e2, w)
+        buf = w.buf
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponseTopic_0(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_1(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.controller_id)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_MetadataResponseTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_2(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_3(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 3')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_3(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_4(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 4')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_4(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_5(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 5')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_5(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_6(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 6')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_6(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_7(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 7')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_7(e6, w)
+        buf = w.buf
+
+
+def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_MetadataResponseBroker_1(e2, w)
+        buf = w.buf
+    _ws16(buf, o.cluster_id, True)
+    buf += _P0.pack(o.controller_id)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_MetadataResponseTopic_8(e6, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+
+
+def _w_MetadataResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataResponseBroker_9(e3, w)
+        buf = w.buf
+    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    buf += _P0.pack(o.controller_id)
+    if (a6 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_MetadataResponseTopic_9(e8, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataResponseBroker_9(e3, w)
+        buf = w.buf
+    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    buf += _P0.pack(o.controller_id)
+    if (a6 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_MetadataResponseTopic_10(e8, w)
+        buf = w.buf
+    buf += _P0.pack(o.cluster_authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 11')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataResponseBroker_9(e3, w)
+        buf = w.buf
+    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    buf += _P0.pack(o.controller_id)
+    if (a6 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_MetadataResponseTopic_10(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 12')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataResponseBroker_9(e3, w)
+        buf = w.buf
+    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    buf += _P0.pack(o.controller_id)
+    if (a6 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_MetadataResponseTopic_12(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
+    if not (o.cluster_authorized_operations == -2147483648):
+        raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 13')
+    buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if (a1 := o.brokers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_MetadataResponseBroker_9(e3, w)
+        buf = w.buf
+    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    buf += _P0.pack(o.controller_id)
+    if (a6 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_MetadataResponseTopic_12(e8, w)
+        buf = w.buf
+    buf += _P3.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MetadataResponse = {
+    0: _w_MetadataResponse_0,
+    1: _w_MetadataResponse_1,
+    2: _w_MetadataResponse_2,
+    3: _w_MetadataResponse_3,
+    4: _w_MetadataResponse_4,
+    5: _w_MetadataResponse_5,
+    6: _w_MetadataResponse_6,
+    7: _w_MetadataResponse_7,
+    8: _w_MetadataResponse_8,
+    9: _w_MetadataResponse_9,
+    10: _w_MetadataResponse_10,
+    11: _w_MetadataResponse_11,
+    12: _w_MetadataResponse_12,
+    13: _w_MetadataResponse_13,
+}

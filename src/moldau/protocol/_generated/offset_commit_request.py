@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>iqi')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -26,33 +49,20 @@ class OffsetCommitRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequestPartition:
-        flex = v >= 8
-        o = cls.__new__(cls)
-        o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
-        if v >= 6:
-            o.committed_leader_epoch = r.int32()
-        else:
-            o.committed_leader_epoch = -1
-        o.committed_metadata = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetCommitRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitRequestPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 8
-        w.buf += _P0.pack(self.partition_index, self.committed_offset)
-        if v >= 6:
-            w.int32(self.committed_leader_epoch)
-        w.string(self.committed_metadata, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetCommitRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,43 +74,20 @@ class OffsetCommitRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequestTopic:
-        flex = v >= 8
-        o = cls.__new__(cls)
-        if v <= 9:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 10:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [OffsetCommitRequestPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetCommitRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitRequestTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 8
-        if v <= 9:
-            w.string(self.name, flex, False)
-        if v >= 10:
-            w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetCommitRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -121,53 +108,700 @@ class OffsetCommitRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequest:
-        if not 2 <= v <= 10:
+        fn = _R_OffsetCommitRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v)
-        flex = v >= 8
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.generation_id_or_member_epoch = r.int32()
-        o.member_id = r.string(flex, False)
-        if v >= 7:
-            o.group_instance_id = r.string(flex, v >= 7)
-        else:
-            o.group_instance_id = None
-        if v <= 4:
-            o.retention_time_ms = r.int64()
-        else:
-            o.retention_time_ms = -1
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [OffsetCommitRequestTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 2 <= v <= 10:
+        fn = _W_OffsetCommitRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v)
-        flex = v >= 8
-        w.string(self.group_id, flex, False)
-        w.int32(self.generation_id_or_member_epoch)
-        w.string(self.member_id, flex, False)
-        if v >= 7:
-            w.string(self.group_instance_id, flex, v >= 7)
+        fn(self, w)
+
+
+def _r_OffsetCommitRequestPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.committed_offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.committed_metadata, pos = _rs16(buf, pos, end, True)
+    o.committed_leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequestPartition_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.committed_metadata, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequestPartition_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.committed_metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.committed_metadata, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetCommitRequestPartition = {
+    2: _r_OffsetCommitRequestPartition_2,
+    3: _r_OffsetCommitRequestPartition_2,
+    4: _r_OffsetCommitRequestPartition_2,
+    5: _r_OffsetCommitRequestPartition_2,
+    6: _r_OffsetCommitRequestPartition_6,
+    7: _r_OffsetCommitRequestPartition_6,
+    8: _r_OffsetCommitRequestPartition_8,
+    9: _r_OffsetCommitRequestPartition_8,
+    10: _r_OffsetCommitRequestPartition_8,
+}
+
+
+def _w_OffsetCommitRequestPartition_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.committed_offset)
+    _ws16(buf, o.committed_metadata, True)
+
+
+def _w_OffsetCommitRequestPartition_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    _ws16(buf, o.committed_metadata, True)
+
+
+def _w_OffsetCommitRequestPartition_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    if (s1 := o.committed_metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetCommitRequestPartition = {
+    2: _w_OffsetCommitRequestPartition_2,
+    3: _w_OffsetCommitRequestPartition_2,
+    4: _w_OffsetCommitRequestPartition_2,
+    5: _w_OffsetCommitRequestPartition_2,
+    6: _w_OffsetCommitRequestPartition_6,
+    7: _w_OffsetCommitRequestPartition_6,
+    8: _w_OffsetCommitRequestPartition_8,
+    9: _w_OffsetCommitRequestPartition_8,
+    10: _w_OffsetCommitRequestPartition_8,
+}
+
+
+def _r_OffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestPartition_2(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestPartition_6(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetCommitRequestPartition_8(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetCommitRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequestTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestPartition_8(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetCommitRequestTopic = {
+    2: _r_OffsetCommitRequestTopic_2,
+    3: _r_OffsetCommitRequestTopic_2,
+    4: _r_OffsetCommitRequestTopic_2,
+    5: _r_OffsetCommitRequestTopic_2,
+    6: _r_OffsetCommitRequestTopic_6,
+    7: _r_OffsetCommitRequestTopic_6,
+    8: _r_OffsetCommitRequestTopic_8,
+    9: _r_OffsetCommitRequestTopic_8,
+    10: _r_OffsetCommitRequestTopic_10,
+}
+
+
+def _w_OffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetCommitRequestPartition_2(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequestTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetCommitRequestPartition_6(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequestTopic_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'OffsetCommitRequest.group_instance_id cannot be written at version {v}')
-        if v <= 4:
-            w.int64(self.retention_time_ms)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetCommitRequestPartition_8(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetCommitRequestTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetCommitRequestPartition_8(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetCommitRequestTopic = {
+    2: _w_OffsetCommitRequestTopic_2,
+    3: _w_OffsetCommitRequestTopic_2,
+    4: _w_OffsetCommitRequestTopic_2,
+    5: _w_OffsetCommitRequestTopic_2,
+    6: _w_OffsetCommitRequestTopic_6,
+    7: _w_OffsetCommitRequestTopic_6,
+    8: _w_OffsetCommitRequestTopic_8,
+    9: _w_OffsetCommitRequestTopic_8,
+    10: _w_OffsetCommitRequestTopic_10,
+}
+
+
+def _r_OffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.retention_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 8
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.group_instance_id = None
+    o.retention_time_ms = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestTopic_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.group_instance_id = None
+    o.retention_time_ms = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetCommitRequestTopic_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.retention_time_ms = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_OffsetCommitRequestTopic_8(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.retention_time_ms = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id_or_member_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_OffsetCommitRequestTopic_10(buf, pos, end)
+        a5.append(e6)
+    o.topics = a5
+    o.retention_time_ms = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetCommitRequest = {
+    2: _r_OffsetCommitRequest_2,
+    3: _r_OffsetCommitRequest_2,
+    4: _r_OffsetCommitRequest_2,
+    5: _r_OffsetCommitRequest_5,
+    6: _r_OffsetCommitRequest_6,
+    7: _r_OffsetCommitRequest_7,
+    8: _r_OffsetCommitRequest_8,
+    9: _r_OffsetCommitRequest_8,
+    10: _r_OffsetCommitRequest_10,
+}
+
+
+def _w_OffsetCommitRequest_2(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    buf += _P3.pack(o.retention_time_ms)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_OffsetCommitRequestTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_3(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 3')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    buf += _P3.pack(o.retention_time_ms)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_OffsetCommitRequestTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_4(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 4')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    buf += _P3.pack(o.retention_time_ms)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_OffsetCommitRequestTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_5(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 5')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_OffsetCommitRequestTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_6(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 6')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_OffsetCommitRequestTopic_6(e6, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_7(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    if (a7 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_OffsetCommitRequestTopic_6(e8, w)
+        buf = w.buf
+
+
+def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (a7 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_OffsetCommitRequestTopic_8(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetCommitRequest_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.generation_id_or_member_epoch)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (a7 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_OffsetCommitRequestTopic_10(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetCommitRequest = {
+    2: _w_OffsetCommitRequest_2,
+    3: _w_OffsetCommitRequest_3,
+    4: _w_OffsetCommitRequest_4,
+    5: _w_OffsetCommitRequest_5,
+    6: _w_OffsetCommitRequest_6,
+    7: _w_OffsetCommitRequest_7,
+    8: _w_OffsetCommitRequest_8,
+    9: _w_OffsetCommitRequest_8,
+    10: _w_OffsetCommitRequest_10,
+}

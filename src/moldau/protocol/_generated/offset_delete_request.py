@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -21,15 +43,20 @@ class OffsetDeleteRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequestPartition:
-        flex = False
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_OffsetDeleteRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteRequestPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        w.int32(self.partition_index)
+        fn = _W_OffsetDeleteRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -40,23 +67,20 @@ class OffsetDeleteRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequestTopic:
-        flex = False
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [OffsetDeleteRequestPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_OffsetDeleteRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteRequestTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
+        fn = _W_OffsetDeleteRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -73,24 +97,112 @@ class OffsetDeleteRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequest:
-        if not 0 <= v <= 0:
+        fn = _R_OffsetDeleteRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [OffsetDeleteRequestTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_OffsetDeleteRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v)
-        flex = False
-        w.string(self.group_id, flex, False)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
+        fn(self, w)
+
+
+def _r_OffsetDeleteRequestPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteRequestPartition)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteRequestPartition = {
+    0: _r_OffsetDeleteRequestPartition_0,
+}
+
+
+def _w_OffsetDeleteRequestPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index)
+
+
+_W_OffsetDeleteRequestPartition = {
+    0: _w_OffsetDeleteRequestPartition_0,
+}
+
+
+def _r_OffsetDeleteRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetDeleteRequestPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteRequestTopic = {
+    0: _r_OffsetDeleteRequestTopic_0,
+}
+
+
+def _w_OffsetDeleteRequestTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetDeleteRequestPartition_0(e4, w)
+        buf = w.buf
+
+
+_W_OffsetDeleteRequestTopic = {
+    0: _w_OffsetDeleteRequestTopic_0,
+}
+
+
+def _r_OffsetDeleteRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetDeleteRequestTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteRequest = {
+    0: _r_OffsetDeleteRequest_0,
+}
+
+
+def _w_OffsetDeleteRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetDeleteRequestTopic_0(e4, w)
+        buf = w.buf
+
+
+_W_OffsetDeleteRequest = {
+    0: _w_OffsetDeleteRequest_0,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
@@ -25,15 +45,20 @@ class OffsetDeleteResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponsePartition:
-        flex = False
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_OffsetDeleteResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        w.buf += _P0.pack(self.partition_index, self.error_code)
+        fn = _W_OffsetDeleteResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -44,23 +69,20 @@ class OffsetDeleteResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponseTopic:
-        flex = False
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [OffsetDeleteResponsePartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        fn = _R_OffsetDeleteResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = False
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
+        fn = _W_OffsetDeleteResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -78,24 +100,115 @@ class OffsetDeleteResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponse:
-        if not 0 <= v <= 0:
+        fn = _R_OffsetDeleteResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.error_code, o.throttle_time_ms = _P1.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [OffsetDeleteResponseTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_OffsetDeleteResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
-        flex = False
-        w.buf += _P1.pack(self.error_code, self.throttle_time_ms)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
+        fn(self, w)
+
+
+def _r_OffsetDeleteResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteResponsePartition)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteResponsePartition = {
+    0: _r_OffsetDeleteResponsePartition_0,
+}
+
+
+def _w_OffsetDeleteResponsePartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.error_code)
+
+
+_W_OffsetDeleteResponsePartition = {
+    0: _w_OffsetDeleteResponsePartition_0,
+}
+
+
+def _r_OffsetDeleteResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteResponseTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetDeleteResponsePartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteResponseTopic = {
+    0: _r_OffsetDeleteResponseTopic_0,
+}
+
+
+def _w_OffsetDeleteResponseTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetDeleteResponsePartition_0(e4, w)
+        buf = w.buf
+
+
+_W_OffsetDeleteResponseTopic = {
+    0: _w_OffsetDeleteResponseTopic_0,
+}
+
+
+def _r_OffsetDeleteResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetDeleteResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.error_code, o.throttle_time_ms = _P1.unpack_from(buf, pos)
+    pos += 6
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetDeleteResponseTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_OffsetDeleteResponse = {
+    0: _r_OffsetDeleteResponse_0,
+}
+
+
+def _w_OffsetDeleteResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.error_code, o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetDeleteResponseTopic_0(e2, w)
+        buf = w.buf
+
+
+_W_OffsetDeleteResponse = {
+    0: _w_OffsetDeleteResponse_0,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -22,47 +45,20 @@ class OffsetFetchRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestTopic:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v <= 7:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v <= 7:
-            n = r.array_len(flex, False, 4)
-            o.partition_indexes = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.partition_indexes = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchRequestTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v <= 7:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'OffsetFetchRequestTopic.name cannot be written at version {v}')
-        if v <= 7:
-            if self.partition_indexes is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partition_indexes), flex, False)
-                for e in self.partition_indexes:
-                    w.int32(e)
-        else:
-            if self.partition_indexes != []:
-                raise UnsupportedFieldError(f'OffsetFetchRequestTopic.partition_indexes cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -74,50 +70,20 @@ class OffsetFetchRequestTopics:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestTopics:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if 8 <= v <= 9:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 10:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        if v >= 8:
-            n = r.array_len(flex, False, 4)
-            o.partition_indexes = None if n is None else [r.int32() for _ in range(n)]
-        else:
-            o.partition_indexes = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchRequestTopics.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchRequestTopics: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if 8 <= v <= 9:
-            w.string(self.name, flex, False)
-        if v >= 10:
-            w.uuid(self.topic_id)
-        if v >= 8:
-            if self.partition_indexes is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partition_indexes), flex, False)
-                for e in self.partition_indexes:
-                    w.int32(e)
-        else:
-            if self.partition_indexes != []:
-                raise UnsupportedFieldError(f'OffsetFetchRequestTopics.partition_indexes cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchRequestTopics.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -130,59 +96,20 @@ class OffsetFetchRequestGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestGroup:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v >= 8:
-            o.group_id = r.string(flex, False)
-        else:
-            o.group_id = ''
-        if v >= 9:
-            o.member_id = r.string(flex, v >= 9)
-        else:
-            o.member_id = None
-        if v >= 9:
-            o.member_epoch = r.int32()
-        else:
-            o.member_epoch = -1
-        if v >= 8:
-            n = r.array_len(flex, v >= 8, 1)
-            o.topics = None if n is None else [OffsetFetchRequestTopics.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchRequestGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchRequestGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v >= 8:
-            w.string(self.group_id, flex, False)
-        else:
-            if self.group_id != '':
-                raise UnsupportedFieldError(f'OffsetFetchRequestGroup.group_id cannot be written at version {v}')
-        if v >= 9:
-            w.string(self.member_id, flex, v >= 9)
-        if v >= 9:
-            w.int32(self.member_epoch)
-        if v >= 8:
-            if self.topics is None:
-                w.array_len(None, flex, v >= 8)
-            else:
-                w.array_len(len(self.topics), flex, v >= 8)
-                for e in self.topics:
-                    e.write(w, v)
-        else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'OffsetFetchRequestGroup.topics cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchRequestGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -201,72 +128,1224 @@ class OffsetFetchRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequest:
-        if not 1 <= v <= 10:
+        fn = _R_OffsetFetchRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v)
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v <= 7:
-            o.group_id = r.string(flex, False)
-        else:
-            o.group_id = ''
-        if v <= 7:
-            n = r.array_len(flex, 2 <= v <= 7, 1)
-            o.topics = None if n is None else [OffsetFetchRequestTopic.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        if v >= 8:
-            n = r.array_len(flex, False, 1)
-            o.groups = None if n is None else [OffsetFetchRequestGroup.read(r, v) for _ in range(n)]
-        else:
-            o.groups = []
-        if v >= 7:
-            o.require_stable = r.bool()
-        else:
-            o.require_stable = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 10:
+        fn = _W_OffsetFetchRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v)
-        flex = v >= 6
-        if v <= 7:
-            w.string(self.group_id, flex, False)
+        fn(self, w)
+
+
+def _r_OffsetFetchRequestTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopic)
+    o.name = ''
+    o.partition_indexes = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchRequestTopic = {
+    1: _r_OffsetFetchRequestTopic_1,
+    2: _r_OffsetFetchRequestTopic_1,
+    3: _r_OffsetFetchRequestTopic_1,
+    4: _r_OffsetFetchRequestTopic_1,
+    5: _r_OffsetFetchRequestTopic_1,
+    6: _r_OffsetFetchRequestTopic_6,
+    7: _r_OffsetFetchRequestTopic_6,
+    8: _r_OffsetFetchRequestTopic_8,
+    9: _r_OffsetFetchRequestTopic_8,
+    10: _r_OffsetFetchRequestTopic_8,
+}
+
+
+def _w_OffsetFetchRequestTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partition_indexes) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_OffsetFetchRequestTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_indexes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.group_id != '':
-                raise UnsupportedFieldError(f'OffsetFetchRequest.group_id cannot be written at version {v}')
-        if v <= 7:
-            if self.topics is None:
-                w.array_len(None, flex, 2 <= v <= 7)
-            else:
-                w.array_len(len(self.topics), flex, 2 <= v <= 7)
-                for e in self.topics:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopic_8(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 8')
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 8')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopic_9(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 9')
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 9')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopic_10(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 10')
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 10')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchRequestTopic = {
+    1: _w_OffsetFetchRequestTopic_1,
+    2: _w_OffsetFetchRequestTopic_1,
+    3: _w_OffsetFetchRequestTopic_1,
+    4: _w_OffsetFetchRequestTopic_1,
+    5: _w_OffsetFetchRequestTopic_1,
+    6: _w_OffsetFetchRequestTopic_6,
+    7: _w_OffsetFetchRequestTopic_6,
+    8: _w_OffsetFetchRequestTopic_8,
+    9: _w_OffsetFetchRequestTopic_9,
+    10: _w_OffsetFetchRequestTopic_10,
+}
+
+
+def _r_OffsetFetchRequestTopics_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopics)
+    o.name = ''
+    o.topic_id = ZERO_UUID
+    o.partition_indexes = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchRequestTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopics)
+    o.name = ''
+    o.topic_id = ZERO_UUID
+    o.partition_indexes = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopics)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestTopics)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchRequestTopics = {
+    1: _r_OffsetFetchRequestTopics_1,
+    2: _r_OffsetFetchRequestTopics_1,
+    3: _r_OffsetFetchRequestTopics_1,
+    4: _r_OffsetFetchRequestTopics_1,
+    5: _r_OffsetFetchRequestTopics_1,
+    6: _r_OffsetFetchRequestTopics_6,
+    7: _r_OffsetFetchRequestTopics_6,
+    8: _r_OffsetFetchRequestTopics_8,
+    9: _r_OffsetFetchRequestTopics_8,
+    10: _r_OffsetFetchRequestTopics_10,
+}
+
+
+def _w_OffsetFetchRequestTopics_1(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestTopics_2(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestTopics_3(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestTopics_4(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestTopics_5(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestTopics_6(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 6')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopics_7(o: Any, w: Writer) -> None:
+    if not (o.partition_indexes == []):
+        raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 7')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopics_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_indexes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'OffsetFetchRequest.topics cannot be written at version {v}')
-        if v >= 8:
-            if self.groups is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.groups), flex, False)
-                for e in self.groups:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestTopics_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partition_indexes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.groups != []:
-                raise UnsupportedFieldError(f'OffsetFetchRequest.groups cannot be written at version {v}')
-        if v >= 7:
-            w.bool(self.require_stable)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchRequestTopics = {
+    1: _w_OffsetFetchRequestTopics_1,
+    2: _w_OffsetFetchRequestTopics_2,
+    3: _w_OffsetFetchRequestTopics_3,
+    4: _w_OffsetFetchRequestTopics_4,
+    5: _w_OffsetFetchRequestTopics_5,
+    6: _w_OffsetFetchRequestTopics_6,
+    7: _w_OffsetFetchRequestTopics_7,
+    8: _w_OffsetFetchRequestTopics_8,
+    9: _w_OffsetFetchRequestTopics_8,
+    10: _w_OffsetFetchRequestTopics_10,
+}
+
+
+def _r_OffsetFetchRequestGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestGroup)
+    o.group_id = ''
+    o.member_id = None
+    o.member_epoch = -1
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchRequestGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestGroup)
+    o.group_id = ''
+    o.member_id = None
+    o.member_epoch = -1
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, True, 1)
+    if n2 is None:
+        o.topics = None
+    else:
+        a3 = []
+        for _ in range(n2):
+            e4, pos = _r_OffsetFetchRequestTopics_8(buf, pos, end)
+            a3.append(e4)
+        o.topics = a3
+    o.member_id = None
+    o.member_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestGroup_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, True, 1)
+    if n3 is None:
+        o.topics = None
+    else:
+        a4 = []
+        for _ in range(n3):
+            e5, pos = _r_OffsetFetchRequestTopics_8(buf, pos, end)
+            a4.append(e5)
+        o.topics = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequestGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequestGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, True, 1)
+    if n3 is None:
+        o.topics = None
+    else:
+        a4 = []
+        for _ in range(n3):
+            e5, pos = _r_OffsetFetchRequestTopics_10(buf, pos, end)
+            a4.append(e5)
+        o.topics = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchRequestGroup = {
+    1: _r_OffsetFetchRequestGroup_1,
+    2: _r_OffsetFetchRequestGroup_1,
+    3: _r_OffsetFetchRequestGroup_1,
+    4: _r_OffsetFetchRequestGroup_1,
+    5: _r_OffsetFetchRequestGroup_1,
+    6: _r_OffsetFetchRequestGroup_6,
+    7: _r_OffsetFetchRequestGroup_6,
+    8: _r_OffsetFetchRequestGroup_8,
+    9: _r_OffsetFetchRequestGroup_9,
+    10: _r_OffsetFetchRequestGroup_10,
+}
+
+
+def _w_OffsetFetchRequestGroup_1(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 1')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestGroup_2(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 2')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestGroup_3(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 3')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestGroup_4(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 4')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestGroup_5(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 5')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_OffsetFetchRequestGroup_6(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 6')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 6')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestGroup_7(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 7')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 7')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestGroup_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.require_stable != False:
-                raise UnsupportedFieldError(f'OffsetFetchRequest.require_stable cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchRequestTopics_8(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestGroup_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P0.pack(o.member_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_OffsetFetchRequestTopics_8(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequestGroup_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P0.pack(o.member_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_OffsetFetchRequestTopics_10(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchRequestGroup = {
+    1: _w_OffsetFetchRequestGroup_1,
+    2: _w_OffsetFetchRequestGroup_2,
+    3: _w_OffsetFetchRequestGroup_3,
+    4: _w_OffsetFetchRequestGroup_4,
+    5: _w_OffsetFetchRequestGroup_5,
+    6: _w_OffsetFetchRequestGroup_6,
+    7: _w_OffsetFetchRequestGroup_7,
+    8: _w_OffsetFetchRequestGroup_8,
+    9: _w_OffsetFetchRequestGroup_9,
+    10: _w_OffsetFetchRequestGroup_10,
+}
+
+
+def _r_OffsetFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchRequestTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.groups = []
+    o.require_stable = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.topics = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_OffsetFetchRequestTopic_1(buf, pos, end)
+            a2.append(e3)
+        o.topics = a2
+    o.groups = []
+    o.require_stable = False
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, True, 1)
+    if n2 is None:
+        o.topics = None
+    else:
+        a3 = []
+        for _ in range(n2):
+            e4, pos = _r_OffsetFetchRequestTopic_6(buf, pos, end)
+            a3.append(e4)
+        o.topics = a3
+    o.groups = []
+    o.require_stable = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, True, 1)
+    if n2 is None:
+        o.topics = None
+    else:
+        a3 = []
+        for _ in range(n2):
+            e4, pos = _r_OffsetFetchRequestTopic_6(buf, pos, end)
+            a3.append(e4)
+        o.topics = a3
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.require_stable, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchRequestGroup_8(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.require_stable, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.group_id = ''
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchRequestGroup_9(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.require_stable, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.group_id = ''
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchRequestGroup_10(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.require_stable, = _P1.unpack_from(buf, pos)
+    pos += 1
+    o.group_id = ''
+    o.topics = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchRequest = {
+    1: _r_OffsetFetchRequest_1,
+    2: _r_OffsetFetchRequest_2,
+    3: _r_OffsetFetchRequest_2,
+    4: _r_OffsetFetchRequest_2,
+    5: _r_OffsetFetchRequest_2,
+    6: _r_OffsetFetchRequest_6,
+    7: _r_OffsetFetchRequest_7,
+    8: _r_OffsetFetchRequest_8,
+    9: _r_OffsetFetchRequest_9,
+    10: _r_OffsetFetchRequest_10,
+}
+
+
+def _w_OffsetFetchRequest_1(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 1')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchRequestTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchRequest_2(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 2')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchRequestTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchRequest_3(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 3')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 3')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchRequestTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchRequest_4(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 4')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 4')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchRequestTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchRequest_5(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 5')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 5')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchRequestTopic_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 6')
+    if not (o.require_stable == False):
+        raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 6')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchRequestTopic_6(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequest_7(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 7')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchRequestTopic_6(e5, w)
+        buf = w.buf
+    buf += _P1.pack(o.require_stable)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequest_8(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 8')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 8')
+    buf = w.buf
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchRequestGroup_8(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.require_stable)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequest_9(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 9')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 9')
+    buf = w.buf
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchRequestGroup_9(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.require_stable)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchRequest_10(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 10')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 10')
+    buf = w.buf
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchRequestGroup_10(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.require_stable)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchRequest = {
+    1: _w_OffsetFetchRequest_1,
+    2: _w_OffsetFetchRequest_2,
+    3: _w_OffsetFetchRequest_3,
+    4: _w_OffsetFetchRequest_4,
+    5: _w_OffsetFetchRequest_5,
+    6: _w_OffsetFetchRequest_6,
+    7: _w_OffsetFetchRequest_7,
+    8: _w_OffsetFetchRequest_8,
+    9: _w_OffsetFetchRequest_9,
+    10: _w_OffsetFetchRequest_10,
+}

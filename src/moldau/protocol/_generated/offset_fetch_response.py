@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
-_P1 = struct.Struct('>iqi')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>iqi')
+_P3 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -28,59 +50,20 @@ class OffsetFetchResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponsePartition:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v <= 7:
-            o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
-        else:
-            o.partition_index = 0
-            o.committed_offset = 0
-        if 5 <= v <= 7:
-            o.committed_leader_epoch = r.int32()
-        else:
-            o.committed_leader_epoch = -1
-        if v <= 7:
-            o.metadata = r.string(flex, v <= 7)
-        else:
-            o.metadata = ''
-        if v <= 7:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponsePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v <= 7:
-            w.buf += _P0.pack(self.partition_index, self.committed_offset)
-        else:
-            if self.partition_index != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.partition_index cannot be written at version {v}')
-            if self.committed_offset != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.committed_offset cannot be written at version {v}')
-        if 5 <= v <= 7:
-            w.int32(self.committed_leader_epoch)
-        if v <= 7:
-            w.string(self.metadata, flex, v <= 7)
-        else:
-            if self.metadata != '':
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.metadata cannot be written at version {v}')
-        if v <= 7:
-            w.int16(self.error_code)
-        else:
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartition.error_code cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchResponsePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -91,47 +74,20 @@ class OffsetFetchResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseTopic:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v <= 7:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v <= 7:
-            n = r.array_len(flex, False, 1)
-            o.partitions = None if n is None else [OffsetFetchResponsePartition.read(r, v) for _ in range(n)]
-        else:
-            o.partitions = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponseTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v <= 7:
-            w.string(self.name, flex, False)
-        else:
-            if self.name != '':
-                raise UnsupportedFieldError(f'OffsetFetchResponseTopic.name cannot be written at version {v}')
-        if v <= 7:
-            if self.partitions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partitions), flex, False)
-                for e in self.partitions:
-                    e.write(w, v)
-        else:
-            if self.partitions != []:
-                raise UnsupportedFieldError(f'OffsetFetchResponseTopic.partitions cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchResponseTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -145,54 +101,20 @@ class OffsetFetchResponsePartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponsePartitions:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v >= 8:
-            o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(r.buf, r._take(16))
-        else:
-            o.partition_index = 0
-            o.committed_offset = 0
-            o.committed_leader_epoch = -1
-        if v >= 8:
-            o.metadata = r.string(flex, v >= 8)
-        else:
-            o.metadata = ''
-        if v >= 8:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchResponsePartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponsePartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v >= 8:
-            w.buf += _P1.pack(self.partition_index, self.committed_offset, self.committed_leader_epoch)
-        else:
-            if self.partition_index != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.partition_index cannot be written at version {v}')
-            if self.committed_offset != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.committed_offset cannot be written at version {v}')
-        if v >= 8:
-            w.string(self.metadata, flex, v >= 8)
-        else:
-            if self.metadata != '':
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.metadata cannot be written at version {v}')
-        if v >= 8:
-            w.int16(self.error_code)
-        else:
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponsePartitions.error_code cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchResponsePartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -204,50 +126,20 @@ class OffsetFetchResponseTopics:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseTopics:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if 8 <= v <= 9:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 10:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        if v >= 8:
-            n = r.array_len(flex, False, 1)
-            o.partitions = None if n is None else [OffsetFetchResponsePartitions.read(r, v) for _ in range(n)]
-        else:
-            o.partitions = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchResponseTopics.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponseTopics: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if 8 <= v <= 9:
-            w.string(self.name, flex, False)
-        if v >= 10:
-            w.uuid(self.topic_id)
-        if v >= 8:
-            if self.partitions is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.partitions), flex, False)
-                for e in self.partitions:
-                    e.write(w, v)
-        else:
-            if self.partitions != []:
-                raise UnsupportedFieldError(f'OffsetFetchResponseTopics.partitions cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchResponseTopics.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -259,56 +151,20 @@ class OffsetFetchResponseGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseGroup:
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v >= 8:
-            o.group_id = r.string(flex, False)
-        else:
-            o.group_id = ''
-        if v >= 8:
-            n = r.array_len(flex, False, 1)
-            o.topics = None if n is None else [OffsetFetchResponseTopics.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        if v >= 8:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetFetchResponseGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponseGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 6
-        if v >= 8:
-            w.string(self.group_id, flex, False)
-        else:
-            if self.group_id != '':
-                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.group_id cannot be written at version {v}')
-        if v >= 8:
-            if self.topics is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.topics), flex, False)
-                for e in self.topics:
-                    e.write(w, v)
-        else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.topics cannot be written at version {v}')
-        if v >= 8:
-            w.int16(self.error_code)
-        else:
-            if self.error_code != 0:
-                raise UnsupportedFieldError(f'OffsetFetchResponseGroup.error_code cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetFetchResponseGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -327,66 +183,1520 @@ class OffsetFetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponse:
-        if not 1 <= v <= 10:
+        fn = _R_OffsetFetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v)
-        flex = v >= 6
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        if v <= 7:
-            n = r.array_len(flex, False, 1)
-            o.topics = None if n is None else [OffsetFetchResponseTopic.read(r, v) for _ in range(n)]
-        else:
-            o.topics = []
-        if 2 <= v <= 7:
-            o.error_code = r.int16()
-        else:
-            o.error_code = 0
-        if v >= 8:
-            n = r.array_len(flex, False, 1)
-            o.groups = None if n is None else [OffsetFetchResponseGroup.read(r, v) for _ in range(n)]
-        else:
-            o.groups = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 10:
+        fn = _W_OffsetFetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v)
-        flex = v >= 6
-        if v >= 3:
-            w.int32(self.throttle_time_ms)
-        if v <= 7:
-            if self.topics is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.topics), flex, False)
-                for e in self.topics:
-                    e.write(w, v)
+        fn(self, w)
+
+
+def _r_OffsetFetchResponsePartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.committed_offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.metadata, pos = _rs16(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.committed_leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponsePartition_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 16
+    o.metadata, pos = _rs16(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponsePartition_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.metadata, pos = _rcs(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponsePartition_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartition)
+    o.partition_index = 0
+    o.committed_offset = 0
+    o.committed_leader_epoch = -1
+    o.metadata = ''
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponsePartition = {
+    1: _r_OffsetFetchResponsePartition_1,
+    2: _r_OffsetFetchResponsePartition_1,
+    3: _r_OffsetFetchResponsePartition_1,
+    4: _r_OffsetFetchResponsePartition_1,
+    5: _r_OffsetFetchResponsePartition_5,
+    6: _r_OffsetFetchResponsePartition_6,
+    7: _r_OffsetFetchResponsePartition_6,
+    8: _r_OffsetFetchResponsePartition_8,
+    9: _r_OffsetFetchResponsePartition_8,
+    10: _r_OffsetFetchResponsePartition_8,
+}
+
+
+def _w_OffsetFetchResponsePartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.committed_offset)
+    _ws16(buf, o.metadata, True)
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponsePartition_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    _ws16(buf, o.metadata, True)
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponsePartition_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    if (s1 := o.metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponsePartition_8(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 8')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.committed_offset cannot be written at version 8')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 8')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 8')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponsePartition_9(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 9')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.committed_offset cannot be written at version 9')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 9')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 9')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponsePartition_10(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 10')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.committed_offset cannot be written at version 10')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 10')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 10')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponsePartition = {
+    1: _w_OffsetFetchResponsePartition_1,
+    2: _w_OffsetFetchResponsePartition_1,
+    3: _w_OffsetFetchResponsePartition_1,
+    4: _w_OffsetFetchResponsePartition_1,
+    5: _w_OffsetFetchResponsePartition_5,
+    6: _w_OffsetFetchResponsePartition_6,
+    7: _w_OffsetFetchResponsePartition_6,
+    8: _w_OffsetFetchResponsePartition_8,
+    9: _w_OffsetFetchResponsePartition_9,
+    10: _w_OffsetFetchResponsePartition_10,
+}
+
+
+def _r_OffsetFetchResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponsePartition_1(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponsePartition_5(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetFetchResponsePartition_6(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopic)
+    o.name = ''
+    o.partitions = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponseTopic = {
+    1: _r_OffsetFetchResponseTopic_1,
+    2: _r_OffsetFetchResponseTopic_1,
+    3: _r_OffsetFetchResponseTopic_1,
+    4: _r_OffsetFetchResponseTopic_1,
+    5: _r_OffsetFetchResponseTopic_5,
+    6: _r_OffsetFetchResponseTopic_6,
+    7: _r_OffsetFetchResponseTopic_6,
+    8: _r_OffsetFetchResponseTopic_8,
+    9: _r_OffsetFetchResponseTopic_8,
+    10: _r_OffsetFetchResponseTopic_8,
+}
+
+
+def _w_OffsetFetchResponseTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchResponsePartition_1(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchResponseTopic_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetFetchResponsePartition_5(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.topics != []:
-                raise UnsupportedFieldError(f'OffsetFetchResponse.topics cannot be written at version {v}')
-        if 2 <= v <= 7:
-            w.int16(self.error_code)
-        if v >= 8:
-            if self.groups is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.groups), flex, False)
-                for e in self.groups:
-                    e.write(w, v)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchResponsePartition_6(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopic_8(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 8')
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 8')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopic_9(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 9')
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 9')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopic_10(o: Any, w: Writer) -> None:
+    if not (o.name == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 10')
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 10')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponseTopic = {
+    1: _w_OffsetFetchResponseTopic_1,
+    2: _w_OffsetFetchResponseTopic_1,
+    3: _w_OffsetFetchResponseTopic_1,
+    4: _w_OffsetFetchResponseTopic_1,
+    5: _w_OffsetFetchResponseTopic_5,
+    6: _w_OffsetFetchResponseTopic_6,
+    7: _w_OffsetFetchResponseTopic_6,
+    8: _w_OffsetFetchResponseTopic_8,
+    9: _w_OffsetFetchResponseTopic_9,
+    10: _w_OffsetFetchResponseTopic_10,
+}
+
+
+def _r_OffsetFetchResponsePartitions_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartitions)
+    o.partition_index = 0
+    o.committed_offset = 0
+    o.committed_leader_epoch = -1
+    o.metadata = ''
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponsePartitions_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartitions)
+    o.partition_index = 0
+    o.committed_offset = 0
+    o.committed_leader_epoch = -1
+    o.metadata = ''
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponsePartitions_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponsePartitions)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.metadata, pos = _rcs(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponsePartitions = {
+    1: _r_OffsetFetchResponsePartitions_1,
+    2: _r_OffsetFetchResponsePartitions_1,
+    3: _r_OffsetFetchResponsePartitions_1,
+    4: _r_OffsetFetchResponsePartitions_1,
+    5: _r_OffsetFetchResponsePartitions_1,
+    6: _r_OffsetFetchResponsePartitions_6,
+    7: _r_OffsetFetchResponsePartitions_6,
+    8: _r_OffsetFetchResponsePartitions_8,
+    9: _r_OffsetFetchResponsePartitions_8,
+    10: _r_OffsetFetchResponsePartitions_8,
+}
+
+
+def _w_OffsetFetchResponsePartitions_1(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 1')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 1')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 1')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponsePartitions_2(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 2')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 2')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 2')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponsePartitions_3(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 3')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 3')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 3')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponsePartitions_4(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 4')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 4')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 4')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponsePartitions_5(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 5')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 5')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 5')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponsePartitions_6(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 6')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 6')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 6')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 6')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponsePartitions_7(o: Any, w: Writer) -> None:
+    if not (o.partition_index == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 7')
+    if not (o.committed_offset == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.committed_offset cannot be written at version 7')
+    if not (o.metadata == ''):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 7')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 7')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponsePartitions_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    if (s1 := o.metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponsePartitions = {
+    1: _w_OffsetFetchResponsePartitions_1,
+    2: _w_OffsetFetchResponsePartitions_2,
+    3: _w_OffsetFetchResponsePartitions_3,
+    4: _w_OffsetFetchResponsePartitions_4,
+    5: _w_OffsetFetchResponsePartitions_5,
+    6: _w_OffsetFetchResponsePartitions_6,
+    7: _w_OffsetFetchResponsePartitions_7,
+    8: _w_OffsetFetchResponsePartitions_8,
+    9: _w_OffsetFetchResponsePartitions_8,
+    10: _w_OffsetFetchResponsePartitions_8,
+}
+
+
+def _r_OffsetFetchResponseTopics_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopics)
+    o.name = ''
+    o.topic_id = ZERO_UUID
+    o.partitions = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopics)
+    o.name = ''
+    o.topic_id = ZERO_UUID
+    o.partitions = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopics)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetFetchResponsePartitions_8(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponseTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseTopics)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponsePartitions_8(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponseTopics = {
+    1: _r_OffsetFetchResponseTopics_1,
+    2: _r_OffsetFetchResponseTopics_1,
+    3: _r_OffsetFetchResponseTopics_1,
+    4: _r_OffsetFetchResponseTopics_1,
+    5: _r_OffsetFetchResponseTopics_1,
+    6: _r_OffsetFetchResponseTopics_6,
+    7: _r_OffsetFetchResponseTopics_6,
+    8: _r_OffsetFetchResponseTopics_8,
+    9: _r_OffsetFetchResponseTopics_8,
+    10: _r_OffsetFetchResponseTopics_10,
+}
+
+
+def _w_OffsetFetchResponseTopics_1(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseTopics_2(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseTopics_3(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseTopics_4(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseTopics_5(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseTopics_6(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 6')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopics_7(o: Any, w: Writer) -> None:
+    if not (o.partitions == []):
+        raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 7')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopics_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.groups != []:
-                raise UnsupportedFieldError(f'OffsetFetchResponse.groups cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchResponsePartitions_8(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseTopics_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponsePartitions_8(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponseTopics = {
+    1: _w_OffsetFetchResponseTopics_1,
+    2: _w_OffsetFetchResponseTopics_2,
+    3: _w_OffsetFetchResponseTopics_3,
+    4: _w_OffsetFetchResponseTopics_4,
+    5: _w_OffsetFetchResponseTopics_5,
+    6: _w_OffsetFetchResponseTopics_6,
+    7: _w_OffsetFetchResponseTopics_7,
+    8: _w_OffsetFetchResponseTopics_8,
+    9: _w_OffsetFetchResponseTopics_8,
+    10: _w_OffsetFetchResponseTopics_10,
+}
+
+
+def _r_OffsetFetchResponseGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseGroup)
+    o.group_id = ''
+    o.topics = []
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponseGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseGroup)
+    o.group_id = ''
+    o.topics = []
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetFetchResponseTopics_8(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponseGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetFetchResponseTopics_10(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponseGroup = {
+    1: _r_OffsetFetchResponseGroup_1,
+    2: _r_OffsetFetchResponseGroup_1,
+    3: _r_OffsetFetchResponseGroup_1,
+    4: _r_OffsetFetchResponseGroup_1,
+    5: _r_OffsetFetchResponseGroup_1,
+    6: _r_OffsetFetchResponseGroup_6,
+    7: _r_OffsetFetchResponseGroup_6,
+    8: _r_OffsetFetchResponseGroup_8,
+    9: _r_OffsetFetchResponseGroup_8,
+    10: _r_OffsetFetchResponseGroup_10,
+}
+
+
+def _w_OffsetFetchResponseGroup_1(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 1')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 1')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 1')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseGroup_2(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 2')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 2')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 2')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseGroup_3(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 3')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 3')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseGroup_4(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 4')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 4')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseGroup_5(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 5')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 5')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_OffsetFetchResponseGroup_6(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 6')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 6')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 6')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseGroup_7(o: Any, w: Writer) -> None:
+    if not (o.group_id == ''):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 7')
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 7')
+    if not (o.error_code == 0):
+        raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 7')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseGroup_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchResponseTopics_8(e5, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponseGroup_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetFetchResponseTopics_10(e5, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponseGroup = {
+    1: _w_OffsetFetchResponseGroup_1,
+    2: _w_OffsetFetchResponseGroup_2,
+    3: _w_OffsetFetchResponseGroup_3,
+    4: _w_OffsetFetchResponseGroup_4,
+    5: _w_OffsetFetchResponseGroup_5,
+    6: _w_OffsetFetchResponseGroup_6,
+    7: _w_OffsetFetchResponseGroup_7,
+    8: _w_OffsetFetchResponseGroup_8,
+    9: _w_OffsetFetchResponseGroup_8,
+    10: _w_OffsetFetchResponseGroup_10,
+}
+
+
+def _r_OffsetFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.throttle_time_ms = 0
+    o.error_code = 0
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.throttle_time_ms = 0
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseTopic_5(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseTopic_6(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P1.unpack_from(buf, pos)
+    pos += 2
+    o.groups = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseGroup_8(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.topics = []
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_OffsetFetchResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetFetchResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P3.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetFetchResponseGroup_10(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.topics = []
+    o.error_code = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetFetchResponse = {
+    1: _r_OffsetFetchResponse_1,
+    2: _r_OffsetFetchResponse_2,
+    3: _r_OffsetFetchResponse_3,
+    4: _r_OffsetFetchResponse_3,
+    5: _r_OffsetFetchResponse_5,
+    6: _r_OffsetFetchResponse_6,
+    7: _r_OffsetFetchResponse_6,
+    8: _r_OffsetFetchResponse_8,
+    9: _r_OffsetFetchResponse_8,
+    10: _r_OffsetFetchResponse_10,
+}
+
+
+def _w_OffsetFetchResponse_1(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 1')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetFetchResponseTopic_1(e2, w)
+        buf = w.buf
+
+
+def _w_OffsetFetchResponse_2(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 2')
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetFetchResponseTopic_1(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponse_3(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 3')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetFetchResponseTopic_1(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponse_4(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 4')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetFetchResponseTopic_1(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponse_5(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 5')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetFetchResponseTopic_5(e2, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+
+
+def _w_OffsetFetchResponse_6(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 6')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponseTopic_6(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponse_7(o: Any, w: Writer) -> None:
+    if not (o.groups == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 7')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponseTopic_6(e3, w)
+        buf = w.buf
+    buf += _P1.pack(o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponse_8(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 8')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponseGroup_8(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponse_9(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 9')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponseGroup_8(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_OffsetFetchResponse_10(o: Any, w: Writer) -> None:
+    if not (o.topics == []):
+        raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 10')
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetFetchResponseGroup_10(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetFetchResponse = {
+    1: _w_OffsetFetchResponse_1,
+    2: _w_OffsetFetchResponse_2,
+    3: _w_OffsetFetchResponse_3,
+    4: _w_OffsetFetchResponse_4,
+    5: _w_OffsetFetchResponse_5,
+    6: _w_OffsetFetchResponse_6,
+    7: _w_OffsetFetchResponse_7,
+    8: _w_OffsetFetchResponse_8,
+    9: _w_OffsetFetchResponse_9,
+    10: _w_OffsetFetchResponse_10,
+}

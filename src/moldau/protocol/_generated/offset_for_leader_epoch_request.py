@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iii')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -25,25 +46,20 @@ class OffsetForLeaderPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderPartition:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetForLeaderPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetForLeaderPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.buf += _P0.pack(self.partition, self.current_leader_epoch, self.leader_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetForLeaderPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -54,33 +70,20 @@ class OffsetForLeaderTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderTopic:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [OffsetForLeaderPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_OffsetForLeaderTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetForLeaderTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_OffsetForLeaderTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -97,38 +100,302 @@ class OffsetForLeaderEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderEpochRequest:
-        if not 2 <= v <= 4:
+        fn = _R_OffsetForLeaderEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 3:
-            o.replica_id = r.int32()
-        else:
-            o.replica_id = -2
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [OffsetForLeaderTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetForLeaderEpochRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 2 <= v <= 4:
+        fn = _W_OffsetForLeaderEpochRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v)
-        flex = v >= 4
-        if v >= 3:
-            w.int32(self.replica_id)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_OffsetForLeaderPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetForLeaderPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetForLeaderPartition = {
+    2: _r_OffsetForLeaderPartition_2,
+    3: _r_OffsetForLeaderPartition_2,
+    4: _r_OffsetForLeaderPartition_4,
+}
+
+
+def _w_OffsetForLeaderPartition_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition, o.current_leader_epoch, o.leader_epoch)
+
+
+def _w_OffsetForLeaderPartition_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition, o.current_leader_epoch, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetForLeaderPartition = {
+    2: _w_OffsetForLeaderPartition_2,
+    3: _w_OffsetForLeaderPartition_2,
+    4: _w_OffsetForLeaderPartition_4,
+}
+
+
+def _r_OffsetForLeaderTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderTopic)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetForLeaderPartition_2(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetForLeaderTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_OffsetForLeaderPartition_4(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetForLeaderTopic = {
+    2: _r_OffsetForLeaderTopic_2,
+    3: _r_OffsetForLeaderTopic_2,
+    4: _r_OffsetForLeaderTopic_4,
+}
+
+
+def _w_OffsetForLeaderTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_OffsetForLeaderPartition_2(e4, w)
+        buf = w.buf
+
+
+def _w_OffsetForLeaderTopic_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_OffsetForLeaderPartition_4(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetForLeaderTopic = {
+    2: _w_OffsetForLeaderTopic_2,
+    3: _w_OffsetForLeaderTopic_2,
+    4: _w_OffsetForLeaderTopic_4,
+}
+
+
+def _r_OffsetForLeaderEpochRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderEpochRequest)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetForLeaderTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.replica_id = -2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetForLeaderEpochRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderEpochRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.replica_id, = _P1.unpack_from(buf, pos)
+    pos += 4
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetForLeaderTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetForLeaderEpochRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetForLeaderEpochRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.replica_id, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_OffsetForLeaderTopic_4(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetForLeaderEpochRequest = {
+    2: _r_OffsetForLeaderEpochRequest_2,
+    3: _r_OffsetForLeaderEpochRequest_3,
+    4: _r_OffsetForLeaderEpochRequest_4,
+}
+
+
+def _w_OffsetForLeaderEpochRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetForLeaderTopic_2(e2, w)
+        buf = w.buf
+
+
+def _w_OffsetForLeaderEpochRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.replica_id)
+    if (a1 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_OffsetForLeaderTopic_2(e2, w)
+        buf = w.buf
+
+
+def _w_OffsetForLeaderEpochRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.replica_id)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_OffsetForLeaderTopic_4(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_OffsetForLeaderEpochRequest = {
+    2: _w_OffsetForLeaderEpochRequest_2,
+    3: _w_OffsetForLeaderEpochRequest_3,
+    4: _w_OffsetForLeaderEpochRequest_4,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>hi')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>hi')
 
 
 @dataclass(slots=True)
@@ -24,27 +45,20 @@ class PartitionProduceData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionProduceData:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.index = r.int32()
-        o.records = r.bytes(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionProduceData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionProduceData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        w.int32(self.index)
-        w.bytes(self.records, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionProduceData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,43 +70,20 @@ class TopicProduceData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicProduceData:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v <= 12:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 13:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        n = r.array_len(flex, False, 1)
-        o.partition_data = None if n is None else [PartitionProduceData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicProduceData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicProduceData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v <= 12:
-            w.string(self.name, flex, False)
-        if v >= 13:
-            w.uuid(self.topic_id)
-        if self.partition_data is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partition_data), flex, False)
-            for e in self.partition_data:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicProduceData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -111,36 +102,469 @@ class ProduceRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProduceRequest:
-        if not 3 <= v <= 13:
+        fn = _R_ProduceRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v)
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.transactional_id = r.string(flex, True)
-        o.acks, o.timeout_ms = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.topic_data = None if n is None else [TopicProduceData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ProduceRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 3 <= v <= 13:
+        fn = _W_ProduceRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v)
-        flex = v >= 9
-        w.string(self.transactional_id, flex, True)
-        w.buf += _P0.pack(self.acks, self.timeout_ms)
-        if self.topic_data is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_PartitionProduceData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceData)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.records, pos = _rb32(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionProduceData_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceData)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.records, pos = _rcb(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionProduceData = {
+    3: _r_PartitionProduceData_3,
+    4: _r_PartitionProduceData_3,
+    5: _r_PartitionProduceData_3,
+    6: _r_PartitionProduceData_3,
+    7: _r_PartitionProduceData_3,
+    8: _r_PartitionProduceData_3,
+    9: _r_PartitionProduceData_9,
+    10: _r_PartitionProduceData_9,
+    11: _r_PartitionProduceData_9,
+    12: _r_PartitionProduceData_9,
+    13: _r_PartitionProduceData_9,
+}
+
+
+def _w_PartitionProduceData_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.index)
+    w.bytes(o.records, False, True)
+    buf = w.buf
+
+
+def _w_PartitionProduceData_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.index)
+    w.bytes(o.records, True, True)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionProduceData = {
+    3: _w_PartitionProduceData_3,
+    4: _w_PartitionProduceData_3,
+    5: _w_PartitionProduceData_3,
+    6: _w_PartitionProduceData_3,
+    7: _w_PartitionProduceData_3,
+    8: _w_PartitionProduceData_3,
+    9: _w_PartitionProduceData_9,
+    10: _w_PartitionProduceData_9,
+    11: _w_PartitionProduceData_9,
+    12: _w_PartitionProduceData_9,
+    13: _w_PartitionProduceData_9,
+}
+
+
+def _r_TopicProduceData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceData)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceData_3(buf, pos, end)
+        a2.append(e3)
+    o.partition_data = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicProduceData_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceData)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionProduceData_9(buf, pos, end)
+        a3.append(e4)
+    o.partition_data = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicProduceData_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceData)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceData_9(buf, pos, end)
+        a2.append(e3)
+    o.partition_data = a2
+    o.name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicProduceData = {
+    3: _r_TopicProduceData_3,
+    4: _r_TopicProduceData_3,
+    5: _r_TopicProduceData_3,
+    6: _r_TopicProduceData_3,
+    7: _r_TopicProduceData_3,
+    8: _r_TopicProduceData_3,
+    9: _r_TopicProduceData_9,
+    10: _r_TopicProduceData_9,
+    11: _r_TopicProduceData_9,
+    12: _r_TopicProduceData_9,
+    13: _r_TopicProduceData_13,
+}
+
+
+def _w_TopicProduceData_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partition_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionProduceData_3(e4, w)
+        buf = w.buf
+
+
+def _w_TopicProduceData_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.topic_data), flex, False)
-            for e in self.topic_data:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionProduceData_9(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicProduceData_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partition_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionProduceData_9(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicProduceData = {
+    3: _w_TopicProduceData_3,
+    4: _w_TopicProduceData_3,
+    5: _w_TopicProduceData_3,
+    6: _w_TopicProduceData_3,
+    7: _w_TopicProduceData_3,
+    8: _w_TopicProduceData_3,
+    9: _w_TopicProduceData_9,
+    10: _w_TopicProduceData_9,
+    11: _w_TopicProduceData_9,
+    12: _w_TopicProduceData_9,
+    13: _w_TopicProduceData_13,
+}
+
+
+def _r_ProduceRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceRequest)
+    o.transactional_id, pos = _rs16(buf, pos, end, True)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.acks, o.timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 6
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceData_3(buf, pos, end)
+        a2.append(e3)
+    o.topic_data = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, True)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.acks, o.timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TopicProduceData_9(buf, pos, end)
+        a3.append(e4)
+    o.topic_data = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ProduceRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, True)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.acks, o.timeout_ms = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TopicProduceData_13(buf, pos, end)
+        a3.append(e4)
+    o.topic_data = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ProduceRequest = {
+    3: _r_ProduceRequest_3,
+    4: _r_ProduceRequest_3,
+    5: _r_ProduceRequest_3,
+    6: _r_ProduceRequest_3,
+    7: _r_ProduceRequest_3,
+    8: _r_ProduceRequest_3,
+    9: _r_ProduceRequest_9,
+    10: _r_ProduceRequest_9,
+    11: _r_ProduceRequest_9,
+    12: _r_ProduceRequest_9,
+    13: _r_ProduceRequest_13,
+}
+
+
+def _w_ProduceRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.transactional_id, True)
+    buf += _P1.pack(o.acks, o.timeout_ms)
+    if (a3 := o.topic_data) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_TopicProduceData_3(e4, w)
+        buf = w.buf
+
+
+def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.acks, o.timeout_ms)
+    if (a3 := o.topic_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TopicProduceData_9(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ProduceRequest_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P1.pack(o.acks, o.timeout_ms)
+    if (a3 := o.topic_data) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TopicProduceData_13(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ProduceRequest = {
+    3: _w_ProduceRequest_3,
+    4: _w_ProduceRequest_3,
+    5: _w_ProduceRequest_3,
+    6: _w_ProduceRequest_3,
+    7: _w_ProduceRequest_3,
+    8: _w_ProduceRequest_3,
+    9: _w_ProduceRequest_9,
+    10: _w_ProduceRequest_9,
+    11: _w_ProduceRequest_9,
+    12: _w_ProduceRequest_9,
+    13: _w_ProduceRequest_13,
+}

@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ii')
-_P1 = struct.Struct('>ihqq')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>ihqq')
+_P3 = struct.Struct('>ihqqq')
 
 
 @dataclass(slots=True)
@@ -25,41 +47,20 @@ class BatchIndexAndErrorMessage:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BatchIndexAndErrorMessage:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v >= 8:
-            o.batch_index = r.int32()
-        else:
-            o.batch_index = 0
-        if v >= 8:
-            o.batch_index_error_message = r.string(flex, v >= 8)
-        else:
-            o.batch_index_error_message = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_BatchIndexAndErrorMessage.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BatchIndexAndErrorMessage: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v >= 8:
-            w.int32(self.batch_index)
-        else:
-            if self.batch_index != 0:
-                raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index cannot be written at version {v}')
-        if v >= 8:
-            w.string(self.batch_index_error_message, flex, v >= 8)
-        else:
-            if self.batch_index_error_message != None:
-                raise UnsupportedFieldError(f'BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_BatchIndexAndErrorMessage.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -70,35 +71,20 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v >= 10:
-            o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
-        else:
-            o.leader_id = -1
-            o.leader_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderIdAndEpoch: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v >= 10:
-            w.buf += _P0.pack(self.leader_id, self.leader_epoch)
-        else:
-            if self.leader_id != -1:
-                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_id cannot be written at version {v}')
-            if self.leader_epoch != -1:
-                raise UnsupportedFieldError(f'LeaderIdAndEpoch.leader_epoch cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -115,55 +101,20 @@ class PartitionProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionProduceResponse:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        o.index, o.error_code, o.base_offset, o.log_append_time_ms = _P1.unpack_from(r.buf, r._take(22))
-        if v >= 5:
-            o.log_start_offset = r.int64()
-        else:
-            o.log_start_offset = -1
-        if v >= 8:
-            n = r.array_len(flex, False, 1)
-            o.record_errors = None if n is None else [BatchIndexAndErrorMessage.read(r, v) for _ in range(n)]
-        else:
-            o.record_errors = []
-        if v >= 8:
-            o.error_message = r.string(flex, v >= 8)
-        else:
-            o.error_message = None
-        o.current_leader = LeaderIdAndEpoch()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 10:
-                    o.current_leader = LeaderIdAndEpoch.read(sub, v)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionProduceResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionProduceResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        w.buf += _P1.pack(self.index, self.error_code, self.base_offset, self.log_append_time_ms)
-        if v >= 5:
-            w.int64(self.log_start_offset)
-        if v >= 8:
-            if self.record_errors is None:
-                w.array_len(None, flex, False)
-            else:
-                w.array_len(len(self.record_errors), flex, False)
-                for e in self.record_errors:
-                    e.write(w, v)
-        if v >= 8:
-            w.string(self.error_message, flex, v >= 8)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 10 and self.current_leader != _DEFAULT_LeaderIdAndEpoch:
-                sw = Writer()
-                self.current_leader.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_PartitionProduceResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -175,43 +126,20 @@ class TopicProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicProduceResponse:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v <= 12:
-            o.name = r.string(flex, False)
-        else:
-            o.name = ''
-        if v >= 13:
-            o.topic_id = r.uuid()
-        else:
-            o.topic_id = ZERO_UUID
-        n = r.array_len(flex, False, 1)
-        o.partition_responses = None if n is None else [PartitionProduceResponse.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicProduceResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicProduceResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v <= 12:
-            w.string(self.name, flex, False)
-        if v >= 13:
-            w.uuid(self.topic_id)
-        if self.partition_responses is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partition_responses), flex, False)
-            for e in self.partition_responses:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicProduceResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -224,59 +152,20 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        flex = v >= 9
-        o = cls.__new__(cls)
-        if v >= 10:
-            o.node_id = r.int32()
-        else:
-            o.node_id = 0
-        if v >= 10:
-            o.host = r.string(flex, False)
-        else:
-            o.host = ''
-        if v >= 10:
-            o.port = r.int32()
-        else:
-            o.port = 0
-        if v >= 10:
-            o.rack = r.string(flex, v >= 10)
-        else:
-            o.rack = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('NodeEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 9
-        if v >= 10:
-            w.int32(self.node_id)
-        else:
-            if self.node_id != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.node_id cannot be written at version {v}')
-        if v >= 10:
-            w.string(self.host, flex, False)
-        else:
-            if self.host != '':
-                raise UnsupportedFieldError(f'NodeEndpoint.host cannot be written at version {v}')
-        if v >= 10:
-            w.int32(self.port)
-        else:
-            if self.port != 0:
-                raise UnsupportedFieldError(f'NodeEndpoint.port cannot be written at version {v}')
-        if v >= 10:
-            w.string(self.rack, flex, v >= 10)
-        else:
-            if self.rack != None:
-                raise UnsupportedFieldError(f'NodeEndpoint.rack cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -294,48 +183,1415 @@ class ProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProduceResponse:
-        if not 3 <= v <= 13:
+        fn = _R_ProduceResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v)
-        flex = v >= 9
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.responses = None if n is None else [TopicProduceResponse.read(r, v) for _ in range(n)]
-        o.throttle_time_ms = r.int32()
-        o.node_endpoints = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 10:
-                    n = sub.array_len(True, False, 1)
-                    o.node_endpoints = None if n is None else [NodeEndpoint.read(sub, v) for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ProduceResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 3 <= v <= 13:
+        fn = _W_ProduceResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v)
-        flex = v >= 9
-        if self.responses is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.responses), flex, False)
-            for e in self.responses:
-                e.write(w, v)
-        w.int32(self.throttle_time_ms)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 10 and self.node_endpoints != []:
-                sw = Writer()
-                if self.node_endpoints is None:
-                    sw.array_len(None, True, False)
-                else:
-                    sw.array_len(len(self.node_endpoints), True, False)
-                    for e in self.node_endpoints:
-                        e.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn(self, w)
 
-_DEFAULT_LeaderIdAndEpoch = LeaderIdAndEpoch()
+
+def _r_BatchIndexAndErrorMessage_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BatchIndexAndErrorMessage)
+    o.batch_index = 0
+    o.batch_index_error_message = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_BatchIndexAndErrorMessage_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BatchIndexAndErrorMessage)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.batch_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.batch_index_error_message, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_BatchIndexAndErrorMessage_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(BatchIndexAndErrorMessage)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.batch_index, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.batch_index_error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.batch_index_error_message, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_BatchIndexAndErrorMessage = {
+    3: _r_BatchIndexAndErrorMessage_3,
+    4: _r_BatchIndexAndErrorMessage_3,
+    5: _r_BatchIndexAndErrorMessage_3,
+    6: _r_BatchIndexAndErrorMessage_3,
+    7: _r_BatchIndexAndErrorMessage_3,
+    8: _r_BatchIndexAndErrorMessage_8,
+    9: _r_BatchIndexAndErrorMessage_9,
+    10: _r_BatchIndexAndErrorMessage_9,
+    11: _r_BatchIndexAndErrorMessage_9,
+    12: _r_BatchIndexAndErrorMessage_9,
+    13: _r_BatchIndexAndErrorMessage_9,
+}
+
+
+def _w_BatchIndexAndErrorMessage_3(o: Any, w: Writer) -> None:
+    if not (o.batch_index == 0):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 3')
+    if not (o.batch_index_error_message is None):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_BatchIndexAndErrorMessage_4(o: Any, w: Writer) -> None:
+    if not (o.batch_index == 0):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 4')
+    if not (o.batch_index_error_message is None):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_BatchIndexAndErrorMessage_5(o: Any, w: Writer) -> None:
+    if not (o.batch_index == 0):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 5')
+    if not (o.batch_index_error_message is None):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_BatchIndexAndErrorMessage_6(o: Any, w: Writer) -> None:
+    if not (o.batch_index == 0):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 6')
+    if not (o.batch_index_error_message is None):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_BatchIndexAndErrorMessage_7(o: Any, w: Writer) -> None:
+    if not (o.batch_index == 0):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 7')
+    if not (o.batch_index_error_message is None):
+        raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_BatchIndexAndErrorMessage_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.batch_index)
+    _ws16(buf, o.batch_index_error_message, True)
+
+
+def _w_BatchIndexAndErrorMessage_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.batch_index)
+    if (s1 := o.batch_index_error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_BatchIndexAndErrorMessage = {
+    3: _w_BatchIndexAndErrorMessage_3,
+    4: _w_BatchIndexAndErrorMessage_4,
+    5: _w_BatchIndexAndErrorMessage_5,
+    6: _w_BatchIndexAndErrorMessage_6,
+    7: _w_BatchIndexAndErrorMessage_7,
+    8: _w_BatchIndexAndErrorMessage_8,
+    9: _w_BatchIndexAndErrorMessage_9,
+    10: _w_BatchIndexAndErrorMessage_9,
+    11: _w_BatchIndexAndErrorMessage_9,
+    12: _w_BatchIndexAndErrorMessage_9,
+    13: _w_BatchIndexAndErrorMessage_9,
+}
+
+
+def _r_LeaderIdAndEpoch_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_LeaderIdAndEpoch_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_LeaderIdAndEpoch_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderIdAndEpoch = {
+    3: _r_LeaderIdAndEpoch_3,
+    4: _r_LeaderIdAndEpoch_3,
+    5: _r_LeaderIdAndEpoch_3,
+    6: _r_LeaderIdAndEpoch_3,
+    7: _r_LeaderIdAndEpoch_3,
+    8: _r_LeaderIdAndEpoch_3,
+    9: _r_LeaderIdAndEpoch_9,
+    10: _r_LeaderIdAndEpoch_10,
+    11: _r_LeaderIdAndEpoch_10,
+    12: _r_LeaderIdAndEpoch_10,
+    13: _r_LeaderIdAndEpoch_10,
+}
+
+
+def _w_LeaderIdAndEpoch_3(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 3')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_4(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 4')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_5(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 5')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_6(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 6')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_7(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 7')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_8(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 8')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_LeaderIdAndEpoch_9(o: Any, w: Writer) -> None:
+    if not (o.leader_id == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 9')
+    if not (o.leader_epoch == -1):
+        raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 9')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_LeaderIdAndEpoch_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.leader_id, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderIdAndEpoch = {
+    3: _w_LeaderIdAndEpoch_3,
+    4: _w_LeaderIdAndEpoch_4,
+    5: _w_LeaderIdAndEpoch_5,
+    6: _w_LeaderIdAndEpoch_6,
+    7: _w_LeaderIdAndEpoch_7,
+    8: _w_LeaderIdAndEpoch_8,
+    9: _w_LeaderIdAndEpoch_9,
+    10: _w_LeaderIdAndEpoch_10,
+    11: _w_LeaderIdAndEpoch_10,
+    12: _w_LeaderIdAndEpoch_10,
+    13: _w_LeaderIdAndEpoch_10,
+}
+
+
+def _r_PartitionProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceResponse)
+    if pos + 22 > end:
+        _trunc(pos, 22, end)
+    o.index, o.error_code, o.base_offset, o.log_append_time_ms = _P2.unpack_from(buf, pos)
+    pos += 22
+    o.log_start_offset = -1
+    o.record_errors = []
+    o.error_message = None
+    o.current_leader = LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceResponse)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = _P3.unpack_from(buf, pos)
+    pos += 30
+    o.record_errors = []
+    o.error_message = None
+    o.current_leader = LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceResponse)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = _P3.unpack_from(buf, pos)
+    pos += 30
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_BatchIndexAndErrorMessage_8(buf, pos, end)
+        a2.append(e3)
+    o.record_errors = a2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    o.current_leader = LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceResponse)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = _P3.unpack_from(buf, pos)
+    pos += 30
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
+        a2.append(e3)
+    o.record_errors = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.current_leader = LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_PartitionProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionProduceResponse)
+    if pos + 30 > end:
+        _trunc(pos, 30, end)
+    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = _P3.unpack_from(buf, pos)
+    pos += 30
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
+        a2.append(e3)
+    o.record_errors = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.current_leader = LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                o.current_leader, pos = _r_LeaderIdAndEpoch_10(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionProduceResponse = {
+    3: _r_PartitionProduceResponse_3,
+    4: _r_PartitionProduceResponse_3,
+    5: _r_PartitionProduceResponse_5,
+    6: _r_PartitionProduceResponse_5,
+    7: _r_PartitionProduceResponse_5,
+    8: _r_PartitionProduceResponse_8,
+    9: _r_PartitionProduceResponse_9,
+    10: _r_PartitionProduceResponse_10,
+    11: _r_PartitionProduceResponse_10,
+    12: _r_PartitionProduceResponse_10,
+    13: _r_PartitionProduceResponse_10,
+}
+
+
+def _w_PartitionProduceResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms)
+
+
+def _w_PartitionProduceResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset)
+
+
+def _w_PartitionProduceResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset)
+    if (a1 := o.record_errors) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_BatchIndexAndErrorMessage_8(e2, w)
+        buf = w.buf
+    _ws16(buf, o.error_message, True)
+
+
+def _w_PartitionProduceResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset)
+    if (a1 := o.record_errors) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_BatchIndexAndErrorMessage_9(e3, w)
+        buf = w.buf
+    if (s4 := o.error_message) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_PartitionProduceResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset)
+    if (a1 := o.record_errors) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_BatchIndexAndErrorMessage_9(e3, w)
+        buf = w.buf
+    if (s4 := o.error_message) is not None and len(d5 := s4.encode()) < 0x7F:
+        buf.append(len(d5) + 1)
+        buf += d5
+    else:
+        _wcs(buf, s4, True)
+    tf = o.unknown_tagged_fields
+    if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+        tf = list(tf)
+        if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+            sw = Writer()
+            sb = sw.buf
+            _w_LeaderIdAndEpoch_10(o.current_leader, sw)
+            sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_PartitionProduceResponse = {
+    3: _w_PartitionProduceResponse_3,
+    4: _w_PartitionProduceResponse_3,
+    5: _w_PartitionProduceResponse_5,
+    6: _w_PartitionProduceResponse_5,
+    7: _w_PartitionProduceResponse_5,
+    8: _w_PartitionProduceResponse_8,
+    9: _w_PartitionProduceResponse_9,
+    10: _w_PartitionProduceResponse_10,
+    11: _w_PartitionProduceResponse_10,
+    12: _w_PartitionProduceResponse_10,
+    13: _w_PartitionProduceResponse_10,
+}
+
+
+def _r_TopicProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceResponse_3(buf, pos, end)
+        a2.append(e3)
+    o.partition_responses = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceResponse_5(buf, pos, end)
+        a2.append(e3)
+    o.partition_responses = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceResponse_8(buf, pos, end)
+        a2.append(e3)
+    o.partition_responses = a2
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TopicProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionProduceResponse_9(buf, pos, end)
+        a3.append(e4)
+    o.partition_responses = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionProduceResponse_10(buf, pos, end)
+        a3.append(e4)
+    o.partition_responses = a3
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_TopicProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicProduceResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionProduceResponse_10(buf, pos, end)
+        a2.append(e3)
+    o.partition_responses = a2
+    o.name = ''
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicProduceResponse = {
+    3: _r_TopicProduceResponse_3,
+    4: _r_TopicProduceResponse_3,
+    5: _r_TopicProduceResponse_5,
+    6: _r_TopicProduceResponse_5,
+    7: _r_TopicProduceResponse_5,
+    8: _r_TopicProduceResponse_8,
+    9: _r_TopicProduceResponse_9,
+    10: _r_TopicProduceResponse_10,
+    11: _r_TopicProduceResponse_10,
+    12: _r_TopicProduceResponse_10,
+    13: _r_TopicProduceResponse_13,
+}
+
+
+def _w_TopicProduceResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partition_responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionProduceResponse_3(e4, w)
+        buf = w.buf
+
+
+def _w_TopicProduceResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partition_responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionProduceResponse_5(e4, w)
+        buf = w.buf
+
+
+def _w_TopicProduceResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partition_responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_PartitionProduceResponse_8(e4, w)
+        buf = w.buf
+
+
+def _w_TopicProduceResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionProduceResponse_9(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicProduceResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionProduceResponse_10(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_TopicProduceResponse_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partition_responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionProduceResponse_10(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicProduceResponse = {
+    3: _w_TopicProduceResponse_3,
+    4: _w_TopicProduceResponse_3,
+    5: _w_TopicProduceResponse_5,
+    6: _w_TopicProduceResponse_5,
+    7: _w_TopicProduceResponse_5,
+    8: _w_TopicProduceResponse_8,
+    9: _w_TopicProduceResponse_9,
+    10: _w_TopicProduceResponse_10,
+    11: _w_TopicProduceResponse_10,
+    12: _w_TopicProduceResponse_10,
+    13: _w_TopicProduceResponse_13,
+}
+
+
+def _r_NodeEndpoint_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.rack = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_NodeEndpoint_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    o.node_id = 0
+    o.host = ''
+    o.port = 0
+    o.rack = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_NodeEndpoint_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_NodeEndpoint = {
+    3: _r_NodeEndpoint_3,
+    4: _r_NodeEndpoint_3,
+    5: _r_NodeEndpoint_3,
+    6: _r_NodeEndpoint_3,
+    7: _r_NodeEndpoint_3,
+    8: _r_NodeEndpoint_3,
+    9: _r_NodeEndpoint_9,
+    10: _r_NodeEndpoint_10,
+    11: _r_NodeEndpoint_10,
+    12: _r_NodeEndpoint_10,
+    13: _r_NodeEndpoint_10,
+}
+
+
+def _w_NodeEndpoint_3(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 3')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 3')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 3')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 3')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 4')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 4')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 4')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 4')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 5')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 5')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 5')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 5')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 6')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 6')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 6')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 6')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 7')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 7')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 7')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 7')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 8')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 8')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 8')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 8')
+    buf = w.buf
+
+
+def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
+    if not (o.node_id == 0):
+        raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 9')
+    if not (o.host == ''):
+        raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 9')
+    if not (o.port == 0):
+        raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 9')
+    if not (o.rack is None):
+        raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 9')
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_NodeEndpoint_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.node_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_NodeEndpoint = {
+    3: _w_NodeEndpoint_3,
+    4: _w_NodeEndpoint_4,
+    5: _w_NodeEndpoint_5,
+    6: _w_NodeEndpoint_6,
+    7: _w_NodeEndpoint_7,
+    8: _w_NodeEndpoint_8,
+    9: _w_NodeEndpoint_9,
+    10: _w_NodeEndpoint_10,
+    11: _w_NodeEndpoint_10,
+    12: _w_NodeEndpoint_10,
+    13: _w_NodeEndpoint_10,
+}
+
+
+def _r_ProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_3(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_5(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_8(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_ProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_9(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_10(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 1 > se - pos:
+                        _toolong(n4, se - pos)
+                else:
+                    n4, pos = _rcc(buf, pos, se, False, 1)
+                a5 = []
+                for _ in range(n4):
+                    e6, pos = _r_NodeEndpoint_10(buf, pos, se)
+                    a5.append(e6)
+                o.node_endpoints = a5
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ProduceResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicProduceResponse_13(buf, pos, end)
+        a2.append(e3)
+    o.responses = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.node_endpoints = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 1 > se - pos:
+                        _toolong(n4, se - pos)
+                else:
+                    n4, pos = _rcc(buf, pos, se, False, 1)
+                a5 = []
+                for _ in range(n4):
+                    e6, pos = _r_NodeEndpoint_10(buf, pos, se)
+                    a5.append(e6)
+                o.node_endpoints = a5
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ProduceResponse = {
+    3: _r_ProduceResponse_3,
+    4: _r_ProduceResponse_3,
+    5: _r_ProduceResponse_5,
+    6: _r_ProduceResponse_5,
+    7: _r_ProduceResponse_5,
+    8: _r_ProduceResponse_8,
+    9: _r_ProduceResponse_9,
+    10: _r_ProduceResponse_10,
+    11: _r_ProduceResponse_10,
+    12: _r_ProduceResponse_10,
+    13: _r_ProduceResponse_13,
+}
+
+
+def _w_ProduceResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicProduceResponse_3(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+
+
+def _w_ProduceResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicProduceResponse_5(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+
+
+def _w_ProduceResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_TopicProduceResponse_8(e2, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+
+
+def _w_ProduceResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicProduceResponse_9(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ProduceResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicProduceResponse_10(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    tf = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf = list(tf)
+        if not (o.node_endpoints == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.node_endpoints) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    _w_NodeEndpoint_10(e6, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+def _w_ProduceResponse_13(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicProduceResponse_13(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.throttle_time_ms)
+    tf = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf = list(tf)
+        if not (o.node_endpoints == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.node_endpoints) is None:
+                _wnull(sb, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    _w_NodeEndpoint_10(e6, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_ProduceResponse = {
+    3: _w_ProduceResponse_3,
+    4: _w_ProduceResponse_3,
+    5: _w_ProduceResponse_5,
+    6: _w_ProduceResponse_5,
+    7: _w_ProduceResponse_5,
+    8: _w_ProduceResponse_8,
+    9: _w_ProduceResponse_9,
+    10: _w_ProduceResponse_10,
+    11: _w_ProduceResponse_10,
+    12: _w_ProduceResponse_10,
+    13: _w_ProduceResponse_13,
+}
+
+
+def _isdef_LeaderIdAndEpoch(o: Any) -> bool:
+    return (
+        type(o) is LeaderIdAndEpoch and
+        o.leader_id == -1 and
+        o.leader_epoch == -1 and
+        not o.unknown_tagged_fields
+    )

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>i?b')
@@ -33,30 +53,69 @@ class PushTelemetryRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PushTelemetryRequest:
-        if not 0 <= v <= 0:
+        fn = _R_PushTelemetryRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.client_instance_id = r.uuid()
-        o.subscription_id, o.terminating, o.compression_type = _P0.unpack_from(r.buf, r._take(6))
-        o.metrics = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PushTelemetryRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_PushTelemetryRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v)
-        flex = True
-        w.uuid(self.client_instance_id)
-        w.buf += _P0.pack(self.subscription_id, self.terminating, self.compression_type)
-        w.bytes(self.metrics, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_PushTelemetryRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PushTelemetryRequest)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.client_instance_id = _ruuid(buf, pos)
+    pos += 16
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.subscription_id, o.terminating, o.compression_type = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.metrics, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PushTelemetryRequest = {
+    0: _r_PushTelemetryRequest_0,
+}
+
+
+def _w_PushTelemetryRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.client_instance_id.bytes
+    buf += _P0.pack(o.subscription_id, o.terminating, o.compression_type)
+    w.bytes(o.metrics, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PushTelemetryRequest = {
+    0: _w_PushTelemetryRequest_0,
+}

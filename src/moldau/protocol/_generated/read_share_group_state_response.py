@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>qqbh')
@@ -28,25 +48,20 @@ class StateBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StateBatch:
-        flex = True
-        o = cls.__new__(cls)
-        o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _P0.unpack_from(r.buf, r._take(19))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_StateBatch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StateBatch: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.first_offset, self.last_offset, self.delivery_state, self.delivery_count)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_StateBatch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,37 +76,20 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition, o.error_code = _P1.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.state_epoch, o.start_offset = _P2.unpack_from(r.buf, r._take(12))
-        n = r.array_len(flex, False, 1)
-        o.state_batches = None if n is None else [StateBatch.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P1.pack(self.partition, self.error_code)
-        w.string(self.error_message, flex, True)
-        w.buf += _P2.pack(self.state_epoch, self.start_offset)
-        if self.state_batches is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.state_batches), flex, False)
-            for e in self.state_batches:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -102,33 +100,20 @@ class ReadStateResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateResult:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReadStateResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReadStateResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReadStateResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -144,32 +129,269 @@ class ReadShareGroupStateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateResponse:
-        if not 0 <= v <= 0:
+        fn = _R_ReadShareGroupStateResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.results = None if n is None else [ReadStateResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReadShareGroupStateResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ReadShareGroupStateResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v)
-        flex = True
-        if self.results is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_StateBatch_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StateBatch)
+    if pos + 19 > end:
+        _trunc(pos, 19, end)
+    o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _P0.unpack_from(buf, pos)
+    pos += 19
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StateBatch = {
+    0: _r_StateBatch_0,
+}
+
+
+def _w_StateBatch_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.first_offset, o.last_offset, o.delivery_state, o.delivery_count)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StateBatch = {
+    0: _w_StateBatch_0,
+}
+
+
+def _r_PartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionResult)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.state_epoch, o.start_offset = _P2.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_StateBatch_0(buf, pos, end)
+        a3.append(e4)
+    o.state_batches = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionResult = {
+    0: _r_PartitionResult_0,
+}
+
+
+def _w_PartitionResult_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P2.pack(o.state_epoch, o.start_offset)
+    if (a3 := o.state_batches) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.results), flex, False)
-            for e in self.results:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_StateBatch_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionResult = {
+    0: _w_PartitionResult_0,
+}
+
+
+def _r_ReadStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReadStateResult)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionResult_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReadStateResult = {
+    0: _r_ReadStateResult_0,
+}
+
+
+def _w_ReadStateResult_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionResult_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReadStateResult = {
+    0: _w_ReadStateResult_0,
+}
+
+
+def _r_ReadShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReadShareGroupStateResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ReadStateResult_0(buf, pos, end)
+        a2.append(e3)
+    o.results = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReadShareGroupStateResponse = {
+    0: _r_ReadShareGroupStateResponse_0,
+}
+
+
+def _w_ReadShareGroupStateResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.results) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ReadStateResult_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReadShareGroupStateResponse = {
+    0: _w_ReadShareGroupStateResponse_0,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ii')
@@ -24,25 +44,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.partition, self.leader_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -53,33 +68,20 @@ class ReadStateSummaryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateSummaryData:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ReadStateSummaryData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReadStateSummaryData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ReadStateSummaryData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -96,34 +98,204 @@ class ReadShareGroupStateSummaryRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateSummaryRequest:
-        if not 0 <= v <= 1:
+        fn = _R_ReadShareGroupStateSummaryRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [ReadStateSummaryData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReadShareGroupStateSummaryRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_ReadShareGroupStateSummaryRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v)
-        flex = True
-        w.string(self.group_id, flex, False)
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.partition, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    0: _r_PartitionData_0,
+    1: _r_PartitionData_0,
+}
+
+
+def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    0: _w_PartitionData_0,
+    1: _w_PartitionData_0,
+}
+
+
+def _r_ReadStateSummaryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReadStateSummaryData)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReadStateSummaryData = {
+    0: _r_ReadStateSummaryData_0,
+    1: _r_ReadStateSummaryData_0,
+}
+
+
+def _w_ReadStateSummaryData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionData_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReadStateSummaryData = {
+    0: _w_ReadStateSummaryData_0,
+    1: _w_ReadStateSummaryData_0,
+}
+
+
+def _r_ReadShareGroupStateSummaryRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ReadShareGroupStateSummaryRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_ReadStateSummaryData_0(buf, pos, end)
+        a3.append(e4)
+    o.topics = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ReadShareGroupStateSummaryRequest = {
+    0: _r_ReadShareGroupStateSummaryRequest_0,
+    1: _r_ReadShareGroupStateSummaryRequest_0,
+}
+
+
+def _w_ReadShareGroupStateSummaryRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_ReadStateSummaryData_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ReadShareGroupStateSummaryRequest = {
+    0: _w_ReadShareGroupStateSummaryRequest_0,
+    1: _w_ReadShareGroupStateSummaryRequest_0,
+}

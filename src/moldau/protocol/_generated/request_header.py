@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>hhi')
@@ -32,28 +52,82 @@ class RequestHeader:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RequestHeader:
-        if not 1 <= v <= 2:
+        fn = _R_RequestHeader.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.request_api_key, o.request_api_version, o.correlation_id = _P0.unpack_from(r.buf, r._take(8))
-        o.client_id = r.string(False, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('RequestHeader: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_RequestHeader.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
-        flex = v >= 2
-        w.buf += _P0.pack(self.request_api_key, self.request_api_version, self.correlation_id)
-        w.string(self.client_id, False, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_RequestHeader_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(RequestHeader)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.request_api_key, o.request_api_version, o.correlation_id = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.client_id, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_RequestHeader_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(RequestHeader)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.request_api_key, o.request_api_version, o.correlation_id = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.client_id, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_RequestHeader = {
+    1: _r_RequestHeader_1,
+    2: _r_RequestHeader_2,
+}
+
+
+def _w_RequestHeader_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.request_api_key, o.request_api_version, o.correlation_id)
+    _ws16(buf, o.client_id, True)
+
+
+def _w_RequestHeader_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.request_api_key, o.request_api_version, o.correlation_id)
+    _ws16(buf, o.client_id, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_RequestHeader = {
+    1: _w_RequestHeader_1,
+    2: _w_RequestHeader_2,
+}

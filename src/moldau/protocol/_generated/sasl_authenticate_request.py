@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -27,26 +47,76 @@ class SaslAuthenticateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateRequest:
-        if not 0 <= v <= 2:
+        fn = _R_SaslAuthenticateRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.auth_bytes = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SaslAuthenticateRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_SaslAuthenticateRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v)
-        flex = v >= 2
-        w.bytes(self.auth_bytes, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_SaslAuthenticateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslAuthenticateRequest)
+    o.auth_bytes, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SaslAuthenticateRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslAuthenticateRequest)
+    o.auth_bytes, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SaslAuthenticateRequest = {
+    0: _r_SaslAuthenticateRequest_0,
+    1: _r_SaslAuthenticateRequest_0,
+    2: _r_SaslAuthenticateRequest_2,
+}
+
+
+def _w_SaslAuthenticateRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    w.bytes(o.auth_bytes, False, False)
+    buf = w.buf
+
+
+def _w_SaslAuthenticateRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    w.bytes(o.auth_bytes, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SaslAuthenticateRequest = {
+    0: _w_SaslAuthenticateRequest_0,
+    1: _w_SaslAuthenticateRequest_0,
+    2: _w_SaslAuthenticateRequest_2,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -30,36 +53,129 @@ class SaslAuthenticateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateResponse:
-        if not 0 <= v <= 2:
+        fn = _R_SaslAuthenticateResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v)
-        flex = v >= 2
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.auth_bytes = r.bytes(flex, False)
-        if v >= 1:
-            o.session_lifetime_ms = r.int64()
-        else:
-            o.session_lifetime_ms = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SaslAuthenticateResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_SaslAuthenticateResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v)
-        flex = v >= 2
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        w.bytes(self.auth_bytes, flex, False)
-        if v >= 1:
-            w.int64(self.session_lifetime_ms)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_SaslAuthenticateResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslAuthenticateResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    o.auth_bytes, pos = _rb32(buf, pos, end, False)
+    o.session_lifetime_ms = 0
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SaslAuthenticateResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslAuthenticateResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.error_message, pos = _rs16(buf, pos, end, True)
+    o.auth_bytes, pos = _rb32(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_lifetime_ms, = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SaslAuthenticateResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslAuthenticateResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    o.auth_bytes, pos = _rcb(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.session_lifetime_ms, = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SaslAuthenticateResponse = {
+    0: _r_SaslAuthenticateResponse_0,
+    1: _r_SaslAuthenticateResponse_1,
+    2: _r_SaslAuthenticateResponse_2,
+}
+
+
+def _w_SaslAuthenticateResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    w.bytes(o.auth_bytes, False, False)
+    buf = w.buf
+
+
+def _w_SaslAuthenticateResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    _ws16(buf, o.error_message, True)
+    w.bytes(o.auth_bytes, False, False)
+    buf = w.buf
+    buf += _P1.pack(o.session_lifetime_ms)
+
+
+def _w_SaslAuthenticateResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    w.bytes(o.auth_bytes, True, False)
+    buf = w.buf
+    buf += _P1.pack(o.session_lifetime_ms)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SaslAuthenticateResponse = {
+    0: _w_SaslAuthenticateResponse_0,
+    1: _w_SaslAuthenticateResponse_1,
+    2: _w_SaslAuthenticateResponse_2,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
 
 
 @dataclass(slots=True)
@@ -28,24 +50,56 @@ class SaslHandshakeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslHandshakeResponse:
-        if not 0 <= v <= 1:
+        fn = _R_SaslHandshakeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        n = r.array_len(flex, False, 1)
-        o.mechanisms = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SaslHandshakeResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_SaslHandshakeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v)
-        flex = False
-        w.int16(self.error_code)
-        if self.mechanisms is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.mechanisms), flex, False)
-            for e in self.mechanisms:
-                w.string(e, flex, False)
+        fn(self, w)
+
+
+def _r_SaslHandshakeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SaslHandshakeResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _rs16(buf, pos, end, False)
+        a2.append(e3)
+    o.mechanisms = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_SaslHandshakeResponse = {
+    0: _r_SaslHandshakeResponse_0,
+    1: _r_SaslHandshakeResponse_0,
+}
+
+
+def _w_SaslHandshakeResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    if (a1 := o.mechanisms) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _ws16(buf, e2, False)
+
+
+_W_SaslHandshakeResponse = {
+    0: _w_SaslHandshakeResponse_0,
+    1: _w_SaslHandshakeResponse_0,
+}

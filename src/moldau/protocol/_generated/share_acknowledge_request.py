@@ -9,11 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>qq')
+_P1 = struct.Struct('>b')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>i?')
 
 
 @dataclass(slots=True)
@@ -25,33 +48,20 @@ class AcknowledgementBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgementBatch:
-        flex = True
-        o = cls.__new__(cls)
-        o.first_offset, o.last_offset = _P0.unpack_from(r.buf, r._take(16))
-        n = r.array_len(flex, False, 1)
-        o.acknowledge_types = None if n is None else [r.int8() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AcknowledgementBatch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AcknowledgementBatch: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.first_offset, self.last_offset)
-        if self.acknowledge_types is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.acknowledge_types), flex, False)
-            for e in self.acknowledge_types:
-                w.int8(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AcknowledgementBatch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -62,33 +72,20 @@ class AcknowledgePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgePartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.acknowledgement_batches = None if n is None else [AcknowledgementBatch.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AcknowledgePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AcknowledgePartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.partition_index)
-        if self.acknowledgement_batches is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.acknowledgement_batches), flex, False)
-            for e in self.acknowledgement_batches:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AcknowledgePartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -99,33 +96,20 @@ class AcknowledgeTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgeTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [AcknowledgePartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AcknowledgeTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AcknowledgeTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AcknowledgeTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -145,47 +129,384 @@ class ShareAcknowledgeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareAcknowledgeRequest:
-        if not 1 <= v <= 2:
+        fn = _R_ShareAcknowledgeRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, True)
-        o.member_id = r.string(flex, True)
-        o.share_session_epoch = r.int32()
-        if v >= 2:
-            o.is_renew_ack = r.bool()
-        else:
-            o.is_renew_ack = False
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [AcknowledgeTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareAcknowledgeRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_ShareAcknowledgeRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v)
-        flex = True
-        w.string(self.group_id, flex, True)
-        w.string(self.member_id, flex, True)
-        w.int32(self.share_session_epoch)
-        if v >= 2:
-            w.bool(self.is_renew_ack)
+        fn(self, w)
+
+
+def _r_AcknowledgementBatch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AcknowledgementBatch)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.first_offset, o.last_offset = _P0.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    o.acknowledge_types = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n1 * 1])]
+    pos += n1 * 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AcknowledgementBatch = {
+    1: _r_AcknowledgementBatch_1,
+    2: _r_AcknowledgementBatch_1,
+}
+
+
+def _w_AcknowledgementBatch_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.first_offset, o.last_offset)
+    if (a1 := o.acknowledge_types) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.is_renew_ack != False:
-                raise UnsupportedFieldError(f'ShareAcknowledgeRequest.is_renew_ack cannot be written at version {v}')
-        if self.topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P1.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AcknowledgementBatch = {
+    1: _w_AcknowledgementBatch_1,
+    2: _w_AcknowledgementBatch_1,
+}
+
+
+def _r_AcknowledgePartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AcknowledgePartition)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition_index, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AcknowledgementBatch_1(buf, pos, end)
+        a2.append(e3)
+    o.acknowledgement_batches = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AcknowledgePartition = {
+    1: _r_AcknowledgePartition_1,
+    2: _r_AcknowledgePartition_1,
+}
+
+
+def _w_AcknowledgePartition_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.partition_index)
+    if (a1 := o.acknowledgement_batches) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AcknowledgementBatch_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AcknowledgePartition = {
+    1: _w_AcknowledgePartition_1,
+    2: _w_AcknowledgePartition_1,
+}
+
+
+def _r_AcknowledgeTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AcknowledgeTopic)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_AcknowledgePartition_1(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AcknowledgeTopic = {
+    1: _r_AcknowledgeTopic_1,
+    2: _r_AcknowledgeTopic_1,
+}
+
+
+def _w_AcknowledgeTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_AcknowledgePartition_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AcknowledgeTopic = {
+    1: _w_AcknowledgeTopic_1,
+    2: _w_AcknowledgeTopic_1,
+}
+
+
+def _r_ShareAcknowledgeRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareAcknowledgeRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.share_session_epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_AcknowledgeTopic_1(buf, pos, end)
+        a4.append(e5)
+    o.topics = a4
+    o.is_renew_ack = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_ShareAcknowledgeRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareAcknowledgeRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, True)
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.share_session_epoch, o.is_renew_ack = _P3.unpack_from(buf, pos)
+    pos += 5
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_AcknowledgeTopic_1(buf, pos, end)
+        a4.append(e5)
+    o.topics = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareAcknowledgeRequest = {
+    1: _r_ShareAcknowledgeRequest_1,
+    2: _r_ShareAcknowledgeRequest_2,
+}
+
+
+def _w_ShareAcknowledgeRequest_1(o: Any, w: Writer) -> None:
+    if not (o.is_renew_ack == False):
+        raise UnsupportedFieldError('ShareAcknowledgeRequest.is_renew_ack cannot be written at version 1')
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P2.pack(o.share_session_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_AcknowledgeTopic_1(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_ShareAcknowledgeRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    buf += _P3.pack(o.share_session_epoch, o.is_renew_ack)
+    if (a5 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
+        else:
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_AcknowledgeTopic_1(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ShareAcknowledgeRequest = {
+    1: _w_ShareAcknowledgeRequest_1,
+    2: _w_ShareAcknowledgeRequest_2,
+}

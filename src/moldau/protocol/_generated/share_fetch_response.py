@@ -9,13 +9,35 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ii')
 _P1 = struct.Struct('>qqh')
 _P2 = struct.Struct('>ih')
+_P3 = struct.Struct('>h')
+_P4 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -26,25 +48,20 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        flex = True
-        o = cls.__new__(cls)
-        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderIdAndEpoch: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LeaderIdAndEpoch.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,25 +73,20 @@ class AcquiredRecords:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcquiredRecords:
-        flex = True
-        o = cls.__new__(cls)
-        o.first_offset, o.last_offset, o.delivery_count = _P1.unpack_from(r.buf, r._take(18))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_AcquiredRecords.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AcquiredRecords: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P1.pack(self.first_offset, self.last_offset, self.delivery_count)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_AcquiredRecords.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -91,43 +103,20 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code = _P2.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.acknowledge_error_code = r.int16()
-        o.acknowledge_error_message = r.string(flex, True)
-        o.current_leader = LeaderIdAndEpoch.read(r, v)
-        o.records = r.bytes(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.acquired_records = None if n is None else [AcquiredRecords.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionData: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P2.pack(self.partition_index, self.error_code)
-        w.string(self.error_message, flex, True)
-        w.int16(self.acknowledge_error_code)
-        w.string(self.acknowledge_error_message, flex, True)
-        self.current_leader.write(w, v)
-        w.bytes(self.records, flex, False)
-        if self.acquired_records is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.acquired_records), flex, False)
-            for e in self.acquired_records:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionData.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -138,33 +127,20 @@ class ShareFetchableTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareFetchableTopicResponse:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [PartitionData.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ShareFetchableTopicResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareFetchableTopicResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ShareFetchableTopicResponse.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -177,31 +153,20 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        flex = True
-        o = cls.__new__(cls)
-        o.node_id = r.int32()
-        o.host = r.string(flex, False)
-        o.port = r.int32()
-        o.rack = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('NodeEndpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.node_id)
-        w.string(self.host, flex, False)
-        w.int32(self.port)
-        w.string(self.rack, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_NodeEndpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -222,46 +187,452 @@ class ShareFetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareFetchResponse:
-        if not 1 <= v <= 2:
+        fn = _R_ShareFetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P2.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.acquisition_lock_timeout_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.responses = None if n is None else [ShareFetchableTopicResponse.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.node_endpoints = None if n is None else [NodeEndpoint.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareFetchResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_ShareFetchResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
-        flex = True
-        w.buf += _P2.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        w.int32(self.acquisition_lock_timeout_ms)
-        if self.responses is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_LeaderIdAndEpoch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LeaderIdAndEpoch)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LeaderIdAndEpoch = {
+    1: _r_LeaderIdAndEpoch_1,
+    2: _r_LeaderIdAndEpoch_1,
+}
+
+
+def _w_LeaderIdAndEpoch_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.leader_id, o.leader_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LeaderIdAndEpoch = {
+    1: _w_LeaderIdAndEpoch_1,
+    2: _w_LeaderIdAndEpoch_1,
+}
+
+
+def _r_AcquiredRecords_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(AcquiredRecords)
+    if pos + 18 > end:
+        _trunc(pos, 18, end)
+    o.first_offset, o.last_offset, o.delivery_count = _P1.unpack_from(buf, pos)
+    pos += 18
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_AcquiredRecords = {
+    1: _r_AcquiredRecords_1,
+    2: _r_AcquiredRecords_1,
+}
+
+
+def _w_AcquiredRecords_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.first_offset, o.last_offset, o.delivery_count)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_AcquiredRecords = {
+    1: _w_AcquiredRecords_1,
+    2: _w_AcquiredRecords_1,
+}
+
+
+def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionData)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.acknowledge_error_code, = _P3.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.acknowledge_error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.acknowledge_error_message, pos = _rcs(buf, pos, end, True)
+    o.current_leader, pos = _r_LeaderIdAndEpoch_1(buf, pos, end)
+    o.records, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5, pos = _r_AcquiredRecords_1(buf, pos, end)
+        a4.append(e5)
+    o.acquired_records = a4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionData = {
+    1: _r_PartitionData_1,
+    2: _r_PartitionData_1,
+}
+
+
+def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.partition_index, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P3.pack(o.acknowledge_error_code)
+    if (s3 := o.acknowledge_error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    _w_LeaderIdAndEpoch_1(o.current_leader, w)
+    buf = w.buf
+    w.bytes(o.records, True, False)
+    buf = w.buf
+    if (a5 := o.acquired_records) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            w.array_len(len(self.responses), flex, False)
-            for e in self.responses:
-                e.write(w, v)
-        if self.node_endpoints is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_AcquiredRecords_1(e7, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionData = {
+    1: _w_PartitionData_1,
+    2: _w_PartitionData_1,
+}
+
+
+def _r_ShareFetchableTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareFetchableTopicResponse)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_PartitionData_1(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareFetchableTopicResponse = {
+    1: _r_ShareFetchableTopicResponse_1,
+    2: _r_ShareFetchableTopicResponse_1,
+}
+
+
+def _w_ShareFetchableTopicResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.node_endpoints), flex, False)
-            for e in self.node_endpoints:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionData_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ShareFetchableTopicResponse = {
+    1: _w_ShareFetchableTopicResponse_1,
+    2: _w_ShareFetchableTopicResponse_1,
+}
+
+
+def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(NodeEndpoint)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.node_id, = _P4.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P4.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_NodeEndpoint = {
+    1: _r_NodeEndpoint_1,
+    2: _r_NodeEndpoint_1,
+}
+
+
+def _w_NodeEndpoint_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P4.pack(o.node_id)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P4.pack(o.port)
+    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_NodeEndpoint = {
+    1: _w_NodeEndpoint_1,
+    2: _w_NodeEndpoint_1,
+}
+
+
+def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareFetchResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.acquisition_lock_timeout_ms, = _P4.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_ShareFetchableTopicResponse_1(buf, pos, end)
+        a3.append(e4)
+    o.responses = a3
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_NodeEndpoint_1(buf, pos, end)
+        a6.append(e7)
+    o.node_endpoints = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareFetchResponse = {
+    1: _r_ShareFetchResponse_1,
+    2: _r_ShareFetchResponse_1,
+}
+
+
+def _w_ShareFetchResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P4.pack(o.acquisition_lock_timeout_ms)
+    if (a3 := o.responses) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_ShareFetchableTopicResponse_1(e5, w)
+        buf = w.buf
+    if (a6 := o.node_endpoints) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
+        else:
+            _wuv(buf, n7)
+        for e8 in a6:
+            _w_NodeEndpoint_1(e8, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ShareFetchResponse = {
+    1: _w_ShareFetchResponse_1,
+    2: _w_ShareFetchResponse_1,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -31,40 +53,123 @@ class ShareGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupHeartbeatRequest:
-        if not 1 <= v <= 1:
+        fn = _R_ShareGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.member_id = r.string(flex, False)
-        o.member_epoch = r.int32()
-        o.rack_id = r.string(flex, True)
-        n = r.array_len(flex, True, 1)
-        o.subscribed_topic_names = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupHeartbeatRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 1:
+        fn = _W_ShareGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v)
-        flex = True
-        w.string(self.group_id, flex, False)
-        w.string(self.member_id, flex, False)
-        w.int32(self.member_epoch)
-        w.string(self.rack_id, flex, True)
-        if self.subscribed_topic_names is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.subscribed_topic_names), flex, True)
-            for e in self.subscribed_topic_names:
-                w.string(e, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+        fn(self, w)
+
+
+def _r_ShareGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareGroupHeartbeatRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, True, 1)
+    if n4 is None:
+        o.subscribed_topic_names = None
+    else:
+        a5 = []
+        for _ in range(n4):
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                e6 = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
             else:
-                w.buf.append(0)
+                e6, pos = _rcs(buf, pos, end, False)
+            a5.append(e6)
+        o.subscribed_topic_names = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareGroupHeartbeatRequest = {
+    1: _r_ShareGroupHeartbeatRequest_1,
+}
+
+
+def _w_ShareGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.member_epoch)
+    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (a7 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            if (s10 := e9) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ShareGroupHeartbeatRequest = {
+    1: _w_ShareGroupHeartbeatRequest_1,
+}

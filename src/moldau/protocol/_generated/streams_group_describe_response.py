@@ -9,13 +9,37 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>iq')
-_P2 = struct.Struct('>ii')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>H')
+_P3 = struct.Struct('>iq')
+_P4 = struct.Struct('>?')
+_P5 = struct.Struct('>h')
+_P6 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -26,27 +50,20 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        flex = True
-        o = cls.__new__(cls)
-        o.key = r.string(flex, False)
-        o.value = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('KeyValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.key, flex, False)
-        w.string(self.value, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -59,35 +76,20 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.topic_configs = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicInfo: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.buf += _P0.pack(self.partitions, self.replication_factor)
-        if self.topic_configs is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topic_configs), flex, False)
-            for e in self.topic_configs:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -101,57 +103,20 @@ class Subtopology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.source_topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.repartition_sink_topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.state_changelog_topics = None if n is None else [TopicInfo.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.repartition_source_topics = None if n is None else [TopicInfo.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Subtopology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Subtopology: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.source_topics), flex, False)
-            for e in self.source_topics:
-                w.string(e, flex, False)
-        if self.repartition_sink_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.repartition_sink_topics), flex, False)
-            for e in self.repartition_sink_topics:
-                w.string(e, flex, False)
-        if self.state_changelog_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.state_changelog_topics), flex, False)
-            for e in self.state_changelog_topics:
-                e.write(w, v)
-        if self.repartition_source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.repartition_source_topics), flex, False)
-            for e in self.repartition_source_topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Subtopology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -162,33 +127,20 @@ class Topology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Topology:
-        flex = True
-        o = cls.__new__(cls)
-        o.epoch = r.int32()
-        n = r.array_len(flex, True, 1)
-        o.subtopologies = None if n is None else [Subtopology.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Topology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Topology: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.epoch)
-        if self.subtopologies is None:
-            w.array_len(None, flex, True)
-        else:
-            w.array_len(len(self.subtopologies), flex, True)
-            for e in self.subtopologies:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Topology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -199,27 +151,20 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        flex = True
-        o = cls.__new__(cls)
-        o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Endpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.host, flex, False)
-        w.uint16(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -231,27 +176,20 @@ class TaskOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskOffset:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        o.partition, o.offset = _P1.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskOffset: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        w.buf += _P1.pack(self.partition, self.offset)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TaskOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -262,33 +200,20 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskIds: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -300,47 +225,20 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.active_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.standby_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.warmup_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Assignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if self.active_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.active_tasks), flex, False)
-            for e in self.active_tasks:
-                e.write(w, v)
-        if self.standby_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.standby_tasks), flex, False)
-            for e in self.standby_tasks:
-                e.write(w, v)
-        if self.warmup_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.warmup_tasks), flex, False)
-            for e in self.warmup_tasks:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Assignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -364,76 +262,20 @@ class Member:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
-        flex = True
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        o.member_epoch = r.int32()
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        o.topology_epoch = r.int32()
-        o.process_id = r.string(flex, False)
-        o.user_endpoint = None if (True) and r.int8() < 0 else Endpoint.read(r, v)
-        n = r.array_len(flex, False, 1)
-        o.client_tags = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.task_offsets = None if n is None else [TaskOffset.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.task_end_offsets = None if n is None else [TaskOffset.read(r, v) for _ in range(n)]
-        o.assignment = Assignment.read(r, v)
-        o.target_assignment = Assignment.read(r, v)
-        o.is_classic = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Member.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Member: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.member_id, flex, False)
-        w.int32(self.member_epoch)
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        w.int32(self.topology_epoch)
-        w.string(self.process_id, flex, False)
-        if self.user_endpoint is None:
-            w.int8(-1)
-        else:
-            if True:
-                w.int8(1)
-            self.user_endpoint.write(w, v)
-        if self.client_tags is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.client_tags), flex, False)
-            for e in self.client_tags:
-                e.write(w, v)
-        if self.task_offsets is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.task_offsets), flex, False)
-            for e in self.task_offsets:
-                e.write(w, v)
-        if self.task_end_offsets is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.task_end_offsets), flex, False)
-            for e in self.task_end_offsets:
-                e.write(w, v)
-        self.assignment.write(w, v)
-        self.target_assignment.write(w, v)
-        w.bool(self.is_classic)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Member.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -451,50 +293,20 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        flex = True
-        o = cls.__new__(cls)
-        o.error_code = r.int16()
-        o.error_message = r.string(flex, True)
-        o.group_id = r.string(flex, False)
-        o.group_state = r.string(flex, False)
-        o.group_epoch, o.assignment_epoch = _P2.unpack_from(r.buf, r._take(8))
-        o.topology = None if (True) and r.int8() < 0 else Topology.read(r, v)
-        n = r.array_len(flex, False, 1)
-        o.members = None if n is None else [Member.read(r, v) for _ in range(n)]
-        o.authorized_operations = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribedGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int16(self.error_code)
-        w.string(self.error_message, flex, True)
-        w.string(self.group_id, flex, False)
-        w.string(self.group_state, flex, False)
-        w.buf += _P2.pack(self.group_epoch, self.assignment_epoch)
-        if self.topology is None:
-            w.int8(-1)
-        else:
-            if True:
-                w.int8(1)
-            self.topology.write(w, v)
-        if self.members is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.members), flex, False)
-            for e in self.members:
-                e.write(w, v)
-        w.int32(self.authorized_operations)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_DescribedGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -511,34 +323,1036 @@ class StreamsGroupDescribeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupDescribeResponse:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupDescribeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.groups = None if n is None else [DescribedGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupDescribeResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupDescribeResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v)
-        flex = True
-        w.int32(self.throttle_time_ms)
-        if self.groups is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(KeyValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_KeyValue = {
+    0: _r_KeyValue_0,
+}
+
+
+def _w_KeyValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_KeyValue = {
+    0: _w_KeyValue_0,
+}
+
+
+def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicInfo)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partitions, o.replication_factor = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_KeyValue_0(buf, pos, end)
+        a3.append(e4)
+    o.topic_configs = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicInfo = {
+    0: _r_TopicInfo_0,
+}
+
+
+def _w_TopicInfo_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.partitions, o.replication_factor)
+    if (a3 := o.topic_configs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.groups), flex, False)
-            for e in self.groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_KeyValue_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicInfo = {
+    0: _w_TopicInfo_0,
+}
+
+
+def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Subtopology)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4 = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4, pos = _rcs(buf, pos, end, False)
+        a3.append(e4)
+    o.source_topics = a3
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8 = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8, pos = _rcs(buf, pos, end, False)
+        a7.append(e8)
+    o.repartition_sink_topics = a7
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12, pos = _r_TopicInfo_0(buf, pos, end)
+        a11.append(e12)
+    o.state_changelog_topics = a11
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15, pos = _r_TopicInfo_0(buf, pos, end)
+        a14.append(e15)
+    o.repartition_source_topics = a14
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Subtopology = {
+    0: _r_Subtopology_0,
+}
+
+
+def _w_Subtopology_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            if (s6 := e5) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
             else:
-                w.buf.append(0)
+                _wcs(buf, s6, False)
+    if (a8 := o.repartition_sink_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
+        else:
+            _wuv(buf, n9)
+        for e10 in a8:
+            if (s11 := e10) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+    if (a13 := o.state_changelog_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
+        else:
+            _wuv(buf, n14)
+        for e15 in a13:
+            _w_TopicInfo_0(e15, w)
+        buf = w.buf
+    if (a16 := o.repartition_source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
+        else:
+            _wuv(buf, n17)
+        for e18 in a16:
+            _w_TopicInfo_0(e18, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Subtopology = {
+    0: _w_Subtopology_0,
+}
+
+
+def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Topology)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.epoch, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.subtopologies = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_Subtopology_0(buf, pos, end)
+            a2.append(e3)
+        o.subtopologies = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Topology = {
+    0: _r_Topology_0,
+}
+
+
+def _w_Topology_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.epoch)
+    if (a1 := o.subtopologies) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Subtopology_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Topology = {
+    0: _w_Topology_0,
+}
+
+
+def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Endpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Endpoint = {
+    0: _r_Endpoint_0,
+}
+
+
+def _w_Endpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Endpoint = {
+    0: _w_Endpoint_0,
+}
+
+
+def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskOffset)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition, o.offset = _P3.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskOffset = {
+    0: _r_TaskOffset_0,
+}
+
+
+def _w_TaskOffset_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P3.pack(o.partition, o.offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TaskOffset = {
+    0: _w_TaskOffset_0,
+}
+
+
+def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskIds)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskIds = {
+    0: _r_TaskIds_0,
+}
+
+
+def _w_TaskIds_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P1.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TaskIds = {
+    0: _w_TaskIds_0,
+}
+
+
+def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Assignment)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TaskIds_0(buf, pos, end)
+        a2.append(e3)
+    o.active_tasks = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TaskIds_0(buf, pos, end)
+        a5.append(e6)
+    o.standby_tasks = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        pos += 1
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
+    else:
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_TaskIds_0(buf, pos, end)
+        a8.append(e9)
+    o.warmup_tasks = a8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Assignment = {
+    0: _r_Assignment_0,
+}
+
+
+def _w_Assignment_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.active_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TaskIds_0(e3, w)
+        buf = w.buf
+    if (a4 := o.standby_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_TaskIds_0(e6, w)
+        buf = w.buf
+    if (a7 := o.warmup_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_TaskIds_0(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Assignment = {
+    0: _w_Assignment_0,
+}
+
+
+def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Member)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.member_epoch, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.client_host = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.topology_epoch, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        o.process_id = str(buf[pos + 1:pos + n6], 'utf-8')
+        pos += n6
+    else:
+        o.process_id, pos = _rcs(buf, pos, end, False)
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.user_endpoint = None
+    else:
+        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        pos += 1
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
+    else:
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_KeyValue_0(buf, pos, end)
+        a8.append(e9)
+    o.client_tags = a8
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12, pos = _r_TaskOffset_0(buf, pos, end)
+        a11.append(e12)
+    o.task_offsets = a11
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15, pos = _r_TaskOffset_0(buf, pos, end)
+        a14.append(e15)
+    o.task_end_offsets = a14
+    o.assignment, pos = _r_Assignment_0(buf, pos, end)
+    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.is_classic, = _P4.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Member = {
+    0: _r_Member_0,
+}
+
+
+def _w_Member_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.member_epoch)
+    if (s3 := o.instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.client_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (s9 := o.client_host) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    buf += _P1.pack(o.topology_epoch)
+    if (s11 := o.process_id) is not None and len(d12 := s11.encode()) < 0x7F:
+        buf.append(len(d12) + 1)
+        buf += d12
+    else:
+        _wcs(buf, s11, False)
+    if (x13 := o.user_endpoint) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Endpoint_0(x13, w)
+        buf = w.buf
+    if (a14 := o.client_tags) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n15 := len(a14) + 1) < 0x80:
+            buf.append(n15)
+        else:
+            _wuv(buf, n15)
+        for e16 in a14:
+            _w_KeyValue_0(e16, w)
+        buf = w.buf
+    if (a17 := o.task_offsets) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
+        else:
+            _wuv(buf, n18)
+        for e19 in a17:
+            _w_TaskOffset_0(e19, w)
+        buf = w.buf
+    if (a20 := o.task_end_offsets) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n21 := len(a20) + 1) < 0x80:
+            buf.append(n21)
+        else:
+            _wuv(buf, n21)
+        for e22 in a20:
+            _w_TaskOffset_0(e22, w)
+        buf = w.buf
+    _w_Assignment_0(o.assignment, w)
+    buf = w.buf
+    _w_Assignment_0(o.target_assignment, w)
+    buf = w.buf
+    buf += _P4.pack(o.is_classic)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Member = {
+    0: _w_Member_0,
+}
+
+
+def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(DescribedGroup)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P5.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_state = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_state, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.group_epoch, o.assignment_epoch = _P6.unpack_from(buf, pos)
+    pos += 8
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.topology = None
+    else:
+        o.topology, pos = _r_Topology_0(buf, pos, end)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_Member_0(buf, pos, end)
+        a5.append(e6)
+    o.members = a5
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.authorized_operations, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_DescribedGroup = {
+    0: _r_DescribedGroup_0,
+}
+
+
+def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P5.pack(o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.group_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_state) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    buf += _P6.pack(o.group_epoch, o.assignment_epoch)
+    if (x7 := o.topology) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Topology_0(x7, w)
+        buf = w.buf
+    if (a8 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
+        else:
+            _wuv(buf, n9)
+        for e10 in a8:
+            _w_Member_0(e10, w)
+        buf = w.buf
+    buf += _P1.pack(o.authorized_operations)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_DescribedGroup = {
+    0: _w_DescribedGroup_0,
+}
+
+
+def _r_StreamsGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupDescribeResponse)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.throttle_time_ms, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        a2.append(e3)
+    o.groups = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupDescribeResponse = {
+    0: _r_StreamsGroupDescribeResponse_0,
+}
+
+
+def _w_StreamsGroupDescribeResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms)
+    if (a1 := o.groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_DescribedGroup_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupDescribeResponse = {
+    0: _w_StreamsGroupDescribeResponse_0,
+}

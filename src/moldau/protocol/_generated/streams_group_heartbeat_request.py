@@ -9,13 +9,37 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>iq')
-_P2 = struct.Struct('>ii')
+_P1 = struct.Struct('>h')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>H')
+_P4 = struct.Struct('>iq')
+_P5 = struct.Struct('>ii')
+_P6 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -26,27 +50,20 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        flex = True
-        o = cls.__new__(cls)
-        o.key = r.string(flex, False)
-        o.value = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('KeyValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.key, flex, False)
-        w.string(self.value, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -59,35 +76,20 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.partitions, o.replication_factor = _P0.unpack_from(r.buf, r._take(6))
-        n = r.array_len(flex, False, 1)
-        o.topic_configs = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicInfo: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.buf += _P0.pack(self.partitions, self.replication_factor)
-        if self.topic_configs is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topic_configs), flex, False)
-            for e in self.topic_configs:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -99,47 +101,20 @@ class CopartitionGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CopartitionGroup:
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 2)
-        o.source_topics = None if n is None else [r.int16() for _ in range(n)]
-        n = r.array_len(flex, False, 2)
-        o.source_topic_regex = None if n is None else [r.int16() for _ in range(n)]
-        n = r.array_len(flex, False, 2)
-        o.repartition_source_topics = None if n is None else [r.int16() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CopartitionGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CopartitionGroup: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        if self.source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.source_topics), flex, False)
-            for e in self.source_topics:
-                w.int16(e)
-        if self.source_topic_regex is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.source_topic_regex), flex, False)
-            for e in self.source_topic_regex:
-                w.int16(e)
-        if self.repartition_source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.repartition_source_topics), flex, False)
-            for e in self.repartition_source_topics:
-                w.int16(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CopartitionGroup.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -155,73 +130,20 @@ class Subtopology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.source_topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.source_topic_regex = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.state_changelog_topics = None if n is None else [TopicInfo.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.repartition_sink_topics = None if n is None else [r.string(flex, False) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.repartition_source_topics = None if n is None else [TopicInfo.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.copartition_groups = None if n is None else [CopartitionGroup.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Subtopology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Subtopology: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.source_topics), flex, False)
-            for e in self.source_topics:
-                w.string(e, flex, False)
-        if self.source_topic_regex is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.source_topic_regex), flex, False)
-            for e in self.source_topic_regex:
-                w.string(e, flex, False)
-        if self.state_changelog_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.state_changelog_topics), flex, False)
-            for e in self.state_changelog_topics:
-                e.write(w, v)
-        if self.repartition_sink_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.repartition_sink_topics), flex, False)
-            for e in self.repartition_sink_topics:
-                w.string(e, flex, False)
-        if self.repartition_source_topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.repartition_source_topics), flex, False)
-            for e in self.repartition_source_topics:
-                e.write(w, v)
-        if self.copartition_groups is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.copartition_groups), flex, False)
-            for e in self.copartition_groups:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Subtopology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -232,33 +154,20 @@ class Topology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Topology:
-        flex = True
-        o = cls.__new__(cls)
-        o.epoch = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.subtopologies = None if n is None else [Subtopology.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Topology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Topology: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.epoch)
-        if self.subtopologies is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.subtopologies), flex, False)
-            for e in self.subtopologies:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Topology.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -269,33 +178,20 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskIds: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -306,27 +202,20 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        flex = True
-        o = cls.__new__(cls)
-        o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Endpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.host, flex, False)
-        w.uint16(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -338,27 +227,20 @@ class TaskOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskOffset:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        o.partition, o.offset = _P1.unpack_from(r.buf, r._take(12))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskOffset: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        w.buf += _P1.pack(self.partition, self.offset)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TaskOffset.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -390,102 +272,968 @@ class StreamsGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupHeartbeatRequest:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.member_id = r.string(flex, False)
-        o.member_epoch, o.endpoint_information_epoch = _P2.unpack_from(r.buf, r._take(8))
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.rebalance_timeout_ms = r.int32()
-        o.topology = None if (True) and r.int8() < 0 else Topology.read(r, v)
-        n = r.array_len(flex, True, 1)
-        o.active_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.standby_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.warmup_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        o.process_id = r.string(flex, True)
-        o.user_endpoint = None if (True) and r.int8() < 0 else Endpoint.read(r, v)
-        n = r.array_len(flex, True, 1)
-        o.client_tags = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.task_offsets = None if n is None else [TaskOffset.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.task_end_offsets = None if n is None else [TaskOffset.read(r, v) for _ in range(n)]
-        o.shutdown_application = r.bool()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupHeartbeatRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupHeartbeatRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v)
-        flex = True
-        w.string(self.group_id, flex, False)
-        w.string(self.member_id, flex, False)
-        w.buf += _P2.pack(self.member_epoch, self.endpoint_information_epoch)
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.int32(self.rebalance_timeout_ms)
-        if self.topology is None:
-            w.int8(-1)
+        fn(self, w)
+
+
+def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(KeyValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_KeyValue = {
+    0: _r_KeyValue_0,
+}
+
+
+def _w_KeyValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_KeyValue = {
+    0: _w_KeyValue_0,
+}
+
+
+def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicInfo)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partitions, o.replication_factor = _P0.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_KeyValue_0(buf, pos, end)
+        a3.append(e4)
+    o.topic_configs = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicInfo = {
+    0: _r_TopicInfo_0,
+}
+
+
+def _w_TopicInfo_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.partitions, o.replication_factor)
+    if (a3 := o.topic_configs) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if True:
-                w.int8(1)
-            self.topology.write(w, v)
-        if self.active_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_KeyValue_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicInfo = {
+    0: _w_TopicInfo_0,
+}
+
+
+def _r_CopartitionGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CopartitionGroup)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 2 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 2)
+    o.source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n1 * 2])]
+    pos += n1 * 2
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 2 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 2)
+    o.source_topic_regex = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n3 * 2])]
+    pos += n3 * 2
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 2 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 2)
+    o.repartition_source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n5 * 2])]
+    pos += n5 * 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CopartitionGroup = {
+    0: _r_CopartitionGroup_0,
+}
+
+
+def _w_CopartitionGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.active_tasks), flex, True)
-            for e in self.active_tasks:
-                e.write(w, v)
-        if self.standby_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P1.pack(e3)
+    if (a4 := o.source_topic_regex) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.standby_tasks), flex, True)
-            for e in self.standby_tasks:
-                e.write(w, v)
-        if self.warmup_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n5)
+        for e6 in a4:
+            buf += _P1.pack(e6)
+    if (a7 := o.repartition_source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            w.array_len(len(self.warmup_tasks), flex, True)
-            for e in self.warmup_tasks:
-                e.write(w, v)
-        w.string(self.process_id, flex, True)
-        if self.user_endpoint is None:
-            w.int8(-1)
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += _P1.pack(e9)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CopartitionGroup = {
+    0: _w_CopartitionGroup_0,
+}
+
+
+def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Subtopology)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4 = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
         else:
-            if True:
-                w.int8(1)
-            self.user_endpoint.write(w, v)
-        if self.client_tags is None:
-            w.array_len(None, flex, True)
+            e4, pos = _rcs(buf, pos, end, False)
+        a3.append(e4)
+    o.source_topics = a3
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8 = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
         else:
-            w.array_len(len(self.client_tags), flex, True)
-            for e in self.client_tags:
-                e.write(w, v)
-        if self.task_offsets is None:
-            w.array_len(None, flex, True)
+            e8, pos = _rcs(buf, pos, end, False)
+        a7.append(e8)
+    o.source_topic_regex = a7
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12, pos = _r_TopicInfo_0(buf, pos, end)
+        a11.append(e12)
+    o.state_changelog_topics = a11
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+            e15 = str(buf[pos + 1:pos + n16], 'utf-8')
+            pos += n16
         else:
-            w.array_len(len(self.task_offsets), flex, True)
-            for e in self.task_offsets:
-                e.write(w, v)
-        if self.task_end_offsets is None:
-            w.array_len(None, flex, True)
+            e15, pos = _rcs(buf, pos, end, False)
+        a14.append(e15)
+    o.repartition_sink_topics = a14
+    if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+        pos += 1
+        n17 -= 1
+        if n17 * 1 > end - pos:
+            _toolong(n17, end - pos)
+    else:
+        n17, pos = _rcc(buf, pos, end, False, 1)
+    a18 = []
+    for _ in range(n17):
+        e19, pos = _r_TopicInfo_0(buf, pos, end)
+        a18.append(e19)
+    o.repartition_source_topics = a18
+    if pos < end and 0 < (n20 := buf[pos]) < 0x80:
+        pos += 1
+        n20 -= 1
+        if n20 * 1 > end - pos:
+            _toolong(n20, end - pos)
+    else:
+        n20, pos = _rcc(buf, pos, end, False, 1)
+    a21 = []
+    for _ in range(n20):
+        e22, pos = _r_CopartitionGroup_0(buf, pos, end)
+        a21.append(e22)
+    o.copartition_groups = a21
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Subtopology = {
+    0: _r_Subtopology_0,
+}
+
+
+def _w_Subtopology_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.task_end_offsets), flex, True)
-            for e in self.task_end_offsets:
-                e.write(w, v)
-        w.bool(self.shutdown_application)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            _wuv(buf, n4)
+        for e5 in a3:
+            if (s6 := e5) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
             else:
-                w.buf.append(0)
+                _wcs(buf, s6, False)
+    if (a8 := o.source_topic_regex) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
+        else:
+            _wuv(buf, n9)
+        for e10 in a8:
+            if (s11 := e10) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+    if (a13 := o.state_changelog_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
+        else:
+            _wuv(buf, n14)
+        for e15 in a13:
+            _w_TopicInfo_0(e15, w)
+        buf = w.buf
+    if (a16 := o.repartition_sink_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
+        else:
+            _wuv(buf, n17)
+        for e18 in a16:
+            if (s19 := e18) is not None and len(d20 := s19.encode()) < 0x7F:
+                buf.append(len(d20) + 1)
+                buf += d20
+            else:
+                _wcs(buf, s19, False)
+    if (a21 := o.repartition_source_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n22 := len(a21) + 1) < 0x80:
+            buf.append(n22)
+        else:
+            _wuv(buf, n22)
+        for e23 in a21:
+            _w_TopicInfo_0(e23, w)
+        buf = w.buf
+    if (a24 := o.copartition_groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n25 := len(a24) + 1) < 0x80:
+            buf.append(n25)
+        else:
+            _wuv(buf, n25)
+        for e26 in a24:
+            _w_CopartitionGroup_0(e26, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Subtopology = {
+    0: _w_Subtopology_0,
+}
+
+
+def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Topology)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.epoch, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_Subtopology_0(buf, pos, end)
+        a2.append(e3)
+    o.subtopologies = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Topology = {
+    0: _r_Topology_0,
+}
+
+
+def _w_Topology_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.epoch)
+    if (a1 := o.subtopologies) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_Subtopology_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Topology = {
+    0: _w_Topology_0,
+}
+
+
+def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskIds)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskIds = {
+    0: _r_TaskIds_0,
+}
+
+
+def _w_TaskIds_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P2.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TaskIds = {
+    0: _w_TaskIds_0,
+}
+
+
+def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Endpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P3.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Endpoint = {
+    0: _r_Endpoint_0,
+}
+
+
+def _w_Endpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P3.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Endpoint = {
+    0: _w_Endpoint_0,
+}
+
+
+def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskOffset)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition, o.offset = _P4.unpack_from(buf, pos)
+    pos += 12
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskOffset = {
+    0: _r_TaskOffset_0,
+}
+
+
+def _w_TaskOffset_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P4.pack(o.partition, o.offset)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TaskOffset = {
+    0: _w_TaskOffset_0,
+}
+
+
+def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupHeartbeatRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.member_epoch, o.endpoint_information_epoch = _P5.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.rebalance_timeout_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.topology = None
+    else:
+        o.topology, pos = _r_Topology_0(buf, pos, end)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, True, 1)
+    if n5 is None:
+        o.active_tasks = None
+    else:
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_TaskIds_0(buf, pos, end)
+            a6.append(e7)
+        o.active_tasks = a6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+        pos += 1
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
+    else:
+        n8, pos = _rcc(buf, pos, end, True, 1)
+    if n8 is None:
+        o.standby_tasks = None
+    else:
+        a9 = []
+        for _ in range(n8):
+            e10, pos = _r_TaskIds_0(buf, pos, end)
+            a9.append(e10)
+        o.standby_tasks = a9
+    if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+        pos += 1
+        n11 -= 1
+        if n11 * 1 > end - pos:
+            _toolong(n11, end - pos)
+    else:
+        n11, pos = _rcc(buf, pos, end, True, 1)
+    if n11 is None:
+        o.warmup_tasks = None
+    else:
+        a12 = []
+        for _ in range(n11):
+            e13, pos = _r_TaskIds_0(buf, pos, end)
+            a12.append(e13)
+        o.warmup_tasks = a12
+    if pos < end and 0 < (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+        o.process_id = str(buf[pos + 1:pos + n14], 'utf-8')
+        pos += n14
+    else:
+        o.process_id, pos = _rcs(buf, pos, end, True)
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.user_endpoint = None
+    else:
+        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
+    if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+        pos += 1
+        n15 -= 1
+        if n15 * 1 > end - pos:
+            _toolong(n15, end - pos)
+    else:
+        n15, pos = _rcc(buf, pos, end, True, 1)
+    if n15 is None:
+        o.client_tags = None
+    else:
+        a16 = []
+        for _ in range(n15):
+            e17, pos = _r_KeyValue_0(buf, pos, end)
+            a16.append(e17)
+        o.client_tags = a16
+    if pos < end and 0 < (n18 := buf[pos]) < 0x80:
+        pos += 1
+        n18 -= 1
+        if n18 * 1 > end - pos:
+            _toolong(n18, end - pos)
+    else:
+        n18, pos = _rcc(buf, pos, end, True, 1)
+    if n18 is None:
+        o.task_offsets = None
+    else:
+        a19 = []
+        for _ in range(n18):
+            e20, pos = _r_TaskOffset_0(buf, pos, end)
+            a19.append(e20)
+        o.task_offsets = a19
+    if pos < end and 0 < (n21 := buf[pos]) < 0x80:
+        pos += 1
+        n21 -= 1
+        if n21 * 1 > end - pos:
+            _toolong(n21, end - pos)
+    else:
+        n21, pos = _rcc(buf, pos, end, True, 1)
+    if n21 is None:
+        o.task_end_offsets = None
+    else:
+        a22 = []
+        for _ in range(n21):
+            e23, pos = _r_TaskOffset_0(buf, pos, end)
+            a22.append(e23)
+        o.task_end_offsets = a22
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.shutdown_application, = _P6.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupHeartbeatRequest = {
+    0: _r_StreamsGroupHeartbeatRequest_0,
+}
+
+
+def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P5.pack(o.member_epoch, o.endpoint_information_epoch)
+    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, True)
+    buf += _P2.pack(o.rebalance_timeout_ms)
+    if (x9 := o.topology) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Topology_0(x9, w)
+        buf = w.buf
+    if (a10 := o.active_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
+        else:
+            _wuv(buf, n11)
+        for e12 in a10:
+            _w_TaskIds_0(e12, w)
+        buf = w.buf
+    if (a13 := o.standby_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
+        else:
+            _wuv(buf, n14)
+        for e15 in a13:
+            _w_TaskIds_0(e15, w)
+        buf = w.buf
+    if (a16 := o.warmup_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
+        else:
+            _wuv(buf, n17)
+        for e18 in a16:
+            _w_TaskIds_0(e18, w)
+        buf = w.buf
+    if (s19 := o.process_id) is not None and len(d20 := s19.encode()) < 0x7F:
+        buf.append(len(d20) + 1)
+        buf += d20
+    else:
+        _wcs(buf, s19, True)
+    if (x21 := o.user_endpoint) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Endpoint_0(x21, w)
+        buf = w.buf
+    if (a22 := o.client_tags) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n23 := len(a22) + 1) < 0x80:
+            buf.append(n23)
+        else:
+            _wuv(buf, n23)
+        for e24 in a22:
+            _w_KeyValue_0(e24, w)
+        buf = w.buf
+    if (a25 := o.task_offsets) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n26 := len(a25) + 1) < 0x80:
+            buf.append(n26)
+        else:
+            _wuv(buf, n26)
+        for e27 in a25:
+            _w_TaskOffset_0(e27, w)
+        buf = w.buf
+    if (a28 := o.task_end_offsets) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n29 := len(a28) + 1) < 0x80:
+            buf.append(n29)
+        else:
+            _wuv(buf, n29)
+        for e30 in a28:
+            _w_TaskOffset_0(e30, w)
+        buf = w.buf
+    buf += _P6.pack(o.shutdown_application)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupHeartbeatRequest = {
+    0: _w_StreamsGroupHeartbeatRequest_0,
+}

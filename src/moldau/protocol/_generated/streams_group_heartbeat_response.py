@@ -9,12 +9,35 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ih')
-_P1 = struct.Struct('>iiii')
+_P0 = struct.Struct('>b')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>H')
+_P3 = struct.Struct('>ih')
+_P4 = struct.Struct('>iiii')
 
 
 @dataclass(slots=True)
@@ -25,27 +48,20 @@ class Status:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Status:
-        flex = True
-        o = cls.__new__(cls)
-        o.status_code = r.int8()
-        o.status_detail = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Status.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Status: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int8(self.status_code)
-        w.string(self.status_detail, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Status.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -56,33 +72,20 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskIds: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -93,27 +96,20 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        flex = True
-        o = cls.__new__(cls)
-        o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Endpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.host, flex, False)
-        w.uint16(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -124,33 +120,20 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.topic, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -162,41 +145,20 @@ class EndpointToPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndpointToPartitions:
-        flex = True
-        o = cls.__new__(cls)
-        o.user_endpoint = Endpoint.read(r, v)
-        n = r.array_len(flex, False, 1)
-        o.active_partitions = None if n is None else [TopicPartition.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.standby_partitions = None if n is None else [TopicPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_EndpointToPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndpointToPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        self.user_endpoint.write(w, v)
-        if self.active_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.active_partitions), flex, False)
-            for e in self.active_partitions:
-                e.write(w, v)
-        if self.standby_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.standby_partitions), flex, False)
-            for e in self.standby_partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_EndpointToPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -225,74 +187,544 @@ class StreamsGroupHeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupHeartbeatResponse:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupHeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.error_message = r.string(flex, True)
-        o.member_id = r.string(flex, False)
-        o.member_epoch, o.heartbeat_interval_ms, o.acceptable_recovery_lag, o.task_offset_interval_ms = _P1.unpack_from(r.buf, r._take(16))
-        n = r.array_len(flex, True, 1)
-        o.status = None if n is None else [Status.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.active_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.standby_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, True, 1)
-        o.warmup_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        o.endpoint_information_epoch = r.int32()
-        n = r.array_len(flex, True, 1)
-        o.partitions_by_user_endpoint = None if n is None else [EndpointToPartitions.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupHeartbeatResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupHeartbeatResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
-        flex = True
-        w.buf += _P0.pack(self.throttle_time_ms, self.error_code)
-        w.string(self.error_message, flex, True)
-        w.string(self.member_id, flex, False)
-        w.buf += _P1.pack(self.member_epoch, self.heartbeat_interval_ms, self.acceptable_recovery_lag, self.task_offset_interval_ms)
-        if self.status is None:
-            w.array_len(None, flex, True)
+        fn(self, w)
+
+
+def _r_Status_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Status)
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.status_code, = _P0.unpack_from(buf, pos)
+    pos += 1
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.status_detail = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.status_detail, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Status = {
+    0: _r_Status_0,
+}
+
+
+def _w_Status_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.status_code)
+    if (s1 := o.status_detail) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Status = {
+    0: _w_Status_0,
+}
+
+
+def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskIds)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskIds = {
+    0: _r_TaskIds_0,
+}
+
+
+def _w_TaskIds_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.status), flex, True)
-            for e in self.status:
-                e.write(w, v)
-        if self.active_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P1.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TaskIds = {
+    0: _w_TaskIds_0,
+}
+
+
+def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Endpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P2.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Endpoint = {
+    0: _r_Endpoint_0,
+}
+
+
+def _w_Endpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P2.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Endpoint = {
+    0: _w_Endpoint_0,
+}
+
+
+def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartition)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartition = {
+    0: _r_TopicPartition_0,
+}
+
+
+def _w_TopicPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.active_tasks), flex, True)
-            for e in self.active_tasks:
-                e.write(w, v)
-        if self.standby_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P1.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartition = {
+    0: _w_TopicPartition_0,
+}
+
+
+def _r_EndpointToPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(EndpointToPartitions)
+    o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.active_partitions = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartition_0(buf, pos, end)
+        a5.append(e6)
+    o.standby_partitions = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_EndpointToPartitions = {
+    0: _r_EndpointToPartitions_0,
+}
+
+
+def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _w_Endpoint_0(o.user_endpoint, w)
+    buf = w.buf
+    if (a1 := o.active_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.standby_tasks), flex, True)
-            for e in self.standby_tasks:
-                e.write(w, v)
-        if self.warmup_tasks is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartition_0(e3, w)
+        buf = w.buf
+    if (a4 := o.standby_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.warmup_tasks), flex, True)
-            for e in self.warmup_tasks:
-                e.write(w, v)
-        w.int32(self.endpoint_information_epoch)
-        if self.partitions_by_user_endpoint is None:
-            w.array_len(None, flex, True)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_TopicPartition_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_EndpointToPartitions = {
+    0: _w_EndpointToPartitions_0,
+}
+
+
+def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupHeartbeatResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P3.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.error_message, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.member_epoch, o.heartbeat_interval_ms, o.acceptable_recovery_lag, o.task_offset_interval_ms = _P4.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, True, 1)
+    if n3 is None:
+        o.status = None
+    else:
+        a4 = []
+        for _ in range(n3):
+            e5, pos = _r_Status_0(buf, pos, end)
+            a4.append(e5)
+        o.status = a4
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, True, 1)
+    if n6 is None:
+        o.active_tasks = None
+    else:
+        a7 = []
+        for _ in range(n6):
+            e8, pos = _r_TaskIds_0(buf, pos, end)
+            a7.append(e8)
+        o.active_tasks = a7
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        pos += 1
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
+    else:
+        n9, pos = _rcc(buf, pos, end, True, 1)
+    if n9 is None:
+        o.standby_tasks = None
+    else:
+        a10 = []
+        for _ in range(n9):
+            e11, pos = _r_TaskIds_0(buf, pos, end)
+            a10.append(e11)
+        o.standby_tasks = a10
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+        pos += 1
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
+    else:
+        n12, pos = _rcc(buf, pos, end, True, 1)
+    if n12 is None:
+        o.warmup_tasks = None
+    else:
+        a13 = []
+        for _ in range(n12):
+            e14, pos = _r_TaskIds_0(buf, pos, end)
+            a13.append(e14)
+        o.warmup_tasks = a13
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.endpoint_information_epoch, = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+        pos += 1
+        n15 -= 1
+        if n15 * 1 > end - pos:
+            _toolong(n15, end - pos)
+    else:
+        n15, pos = _rcc(buf, pos, end, True, 1)
+    if n15 is None:
+        o.partitions_by_user_endpoint = None
+    else:
+        a16 = []
+        for _ in range(n15):
+            e17, pos = _r_EndpointToPartitions_0(buf, pos, end)
+            a16.append(e17)
+        o.partitions_by_user_endpoint = a16
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupHeartbeatResponse = {
+    0: _r_StreamsGroupHeartbeatResponse_0,
+}
+
+
+def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P3.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P4.pack(o.member_epoch, o.heartbeat_interval_ms, o.acceptable_recovery_lag, o.task_offset_interval_ms)
+    if (a5 := o.status) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n6 := len(a5) + 1) < 0x80:
+            buf.append(n6)
         else:
-            w.array_len(len(self.partitions_by_user_endpoint), flex, True)
-            for e in self.partitions_by_user_endpoint:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n6)
+        for e7 in a5:
+            _w_Status_0(e7, w)
+        buf = w.buf
+    if (a8 := o.active_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
+        else:
+            _wuv(buf, n9)
+        for e10 in a8:
+            _w_TaskIds_0(e10, w)
+        buf = w.buf
+    if (a11 := o.standby_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
+        else:
+            _wuv(buf, n12)
+        for e13 in a11:
+            _w_TaskIds_0(e13, w)
+        buf = w.buf
+    if (a14 := o.warmup_tasks) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n15 := len(a14) + 1) < 0x80:
+            buf.append(n15)
+        else:
+            _wuv(buf, n15)
+        for e16 in a14:
+            _w_TaskIds_0(e16, w)
+        buf = w.buf
+    buf += _P1.pack(o.endpoint_information_epoch)
+    if (a17 := o.partitions_by_user_endpoint) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
+        else:
+            _wuv(buf, n18)
+        for e19 in a17:
+            _w_EndpointToPartitions_0(e19, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupHeartbeatResponse = {
+    0: _w_StreamsGroupHeartbeatResponse_0,
+}

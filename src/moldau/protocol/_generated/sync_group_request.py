@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,27 +44,20 @@ class SyncGroupRequestAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequestAssignment:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        o.assignment = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_SyncGroupRequestAssignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SyncGroupRequestAssignment: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.string(self.member_id, flex, False)
-        w.bytes(self.assignment, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_SyncGroupRequestAssignment.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,59 +79,413 @@ class SyncGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequest:
-        if not 0 <= v <= 5:
+        fn = _R_SyncGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.generation_id = r.int32()
-        o.member_id = r.string(flex, False)
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = None
-        if v >= 5:
-            o.protocol_type = r.string(flex, v >= 5)
-        else:
-            o.protocol_type = None
-        if v >= 5:
-            o.protocol_name = r.string(flex, v >= 5)
-        else:
-            o.protocol_name = None
-        n = r.array_len(flex, False, 1)
-        o.assignments = None if n is None else [SyncGroupRequestAssignment.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SyncGroupRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_SyncGroupRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v)
-        flex = v >= 4
-        w.string(self.group_id, flex, False)
-        w.int32(self.generation_id)
-        w.string(self.member_id, flex, False)
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
+        fn(self, w)
+
+
+def _r_SyncGroupRequestAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequestAssignment)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SyncGroupRequestAssignment_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequestAssignment)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    o.assignment, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SyncGroupRequestAssignment = {
+    0: _r_SyncGroupRequestAssignment_0,
+    1: _r_SyncGroupRequestAssignment_0,
+    2: _r_SyncGroupRequestAssignment_0,
+    3: _r_SyncGroupRequestAssignment_0,
+    4: _r_SyncGroupRequestAssignment_4,
+    5: _r_SyncGroupRequestAssignment_4,
+}
+
+
+def _w_SyncGroupRequestAssignment_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_SyncGroupRequestAssignment_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    w.bytes(o.assignment, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SyncGroupRequestAssignment = {
+    0: _w_SyncGroupRequestAssignment_0,
+    1: _w_SyncGroupRequestAssignment_0,
+    2: _w_SyncGroupRequestAssignment_0,
+    3: _w_SyncGroupRequestAssignment_0,
+    4: _w_SyncGroupRequestAssignment_4,
+    5: _w_SyncGroupRequestAssignment_4,
+}
+
+
+def _r_SyncGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_SyncGroupRequestAssignment_0(buf, pos, end)
+        a2.append(e3)
+    o.assignments = a2
+    o.group_instance_id = None
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SyncGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequest)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_SyncGroupRequestAssignment_0(buf, pos, end)
+        a2.append(e3)
+    o.assignments = a2
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SyncGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_SyncGroupRequestAssignment_4(buf, pos, end)
+        a5.append(e6)
+    o.assignments = a5
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_SyncGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation_id, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.protocol_name = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.protocol_name, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8, pos = _r_SyncGroupRequestAssignment_4(buf, pos, end)
+        a7.append(e8)
+    o.assignments = a7
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SyncGroupRequest = {
+    0: _r_SyncGroupRequest_0,
+    1: _r_SyncGroupRequest_0,
+    2: _r_SyncGroupRequest_0,
+    3: _r_SyncGroupRequest_3,
+    4: _r_SyncGroupRequest_4,
+    5: _r_SyncGroupRequest_5,
+}
+
+
+def _w_SyncGroupRequest_0(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+    if (a5 := o.assignments) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_SyncGroupRequestAssignment_0(e6, w)
+        buf = w.buf
+
+
+def _w_SyncGroupRequest_1(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+    if (a5 := o.assignments) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_SyncGroupRequestAssignment_0(e6, w)
+        buf = w.buf
+
+
+def _w_SyncGroupRequest_2(o: Any, w: Writer) -> None:
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+    if (a5 := o.assignments) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_SyncGroupRequestAssignment_0(e6, w)
+        buf = w.buf
+
+
+def _w_SyncGroupRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    buf += _P0.pack(o.generation_id)
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    if (a7 := o.assignments) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_SyncGroupRequestAssignment_0(e8, w)
+        buf = w.buf
+
+
+def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.generation_id)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (a7 := o.assignments) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'SyncGroupRequest.group_instance_id cannot be written at version {v}')
-        if v >= 5:
-            w.string(self.protocol_type, flex, v >= 5)
-        if v >= 5:
-            w.string(self.protocol_name, flex, v >= 5)
-        if self.assignments is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_SyncGroupRequestAssignment_4(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_SyncGroupRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.generation_id)
+    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    if (s7 := o.protocol_type) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, True)
+    if (s9 := o.protocol_name) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, True)
+    if (a11 := o.assignments) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
         else:
-            w.array_len(len(self.assignments), flex, False)
-            for e in self.assignments:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n12)
+        for e13 in a11:
+            _w_SyncGroupRequestAssignment_4(e13, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SyncGroupRequest = {
+    0: _w_SyncGroupRequest_0,
+    1: _w_SyncGroupRequest_1,
+    2: _w_SyncGroupRequest_2,
+    3: _w_SyncGroupRequest_3,
+    4: _w_SyncGroupRequest_4,
+    5: _w_SyncGroupRequest_5,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h')
+_P1 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -31,46 +54,174 @@ class SyncGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupResponse:
-        if not 0 <= v <= 5:
+        fn = _R_SyncGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        if v >= 1:
-            o.throttle_time_ms = r.int32()
-        else:
-            o.throttle_time_ms = 0
-        o.error_code = r.int16()
-        if v >= 5:
-            o.protocol_type = r.string(flex, v >= 5)
-        else:
-            o.protocol_type = None
-        if v >= 5:
-            o.protocol_name = r.string(flex, v >= 5)
-        else:
-            o.protocol_name = None
-        o.assignment = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SyncGroupResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_SyncGroupResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v)
-        flex = v >= 4
-        if v >= 1:
-            w.int32(self.throttle_time_ms)
-        w.int16(self.error_code)
-        if v >= 5:
-            w.string(self.protocol_type, flex, v >= 5)
-        if v >= 5:
-            w.string(self.protocol_name, flex, v >= 5)
-        w.bytes(self.assignment, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn(self, w)
+
+
+def _r_SyncGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupResponse)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.error_code, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.throttle_time_ms = 0
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SyncGroupResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_SyncGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    o.assignment, pos = _rcb(buf, pos, end, False)
+    o.protocol_type = None
+    o.protocol_name = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_SyncGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(SyncGroupResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
+    pos += 6
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol_name, pos = _rcs(buf, pos, end, True)
+    o.assignment, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_SyncGroupResponse = {
+    0: _r_SyncGroupResponse_0,
+    1: _r_SyncGroupResponse_1,
+    2: _r_SyncGroupResponse_1,
+    3: _r_SyncGroupResponse_1,
+    4: _r_SyncGroupResponse_4,
+    5: _r_SyncGroupResponse_5,
+}
+
+
+def _w_SyncGroupResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.error_code)
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_SyncGroupResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_SyncGroupResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    w.bytes(o.assignment, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_SyncGroupResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.throttle_time_ms, o.error_code)
+    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    w.bytes(o.assignment, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_SyncGroupResponse = {
+    0: _w_SyncGroupResponse_0,
+    1: _w_SyncGroupResponse_1,
+    2: _w_SyncGroupResponse_1,
+    3: _w_SyncGroupResponse_1,
+    4: _w_SyncGroupResponse_4,
+    5: _w_SyncGroupResponse_5,
+}

@@ -9,12 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
-_P1 = struct.Struct('>qh')
+_P1 = struct.Struct('>iqi')
+_P2 = struct.Struct('>qh')
+_P3 = struct.Struct('>qhi')
 
 
 @dataclass(slots=True)
@@ -27,33 +49,20 @@ class TxnOffsetCommitRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequestPartition:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.partition_index, o.committed_offset = _P0.unpack_from(r.buf, r._take(12))
-        if v >= 2:
-            o.committed_leader_epoch = r.int32()
-        else:
-            o.committed_leader_epoch = -1
-        o.committed_metadata = r.string(flex, True)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TxnOffsetCommitRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TxnOffsetCommitRequestPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.buf += _P0.pack(self.partition_index, self.committed_offset)
-        if v >= 2:
-            w.int32(self.committed_leader_epoch)
-        w.string(self.committed_metadata, flex, True)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TxnOffsetCommitRequestPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,33 +73,20 @@ class TxnOffsetCommitRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequestTopic:
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [TxnOffsetCommitRequestPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TxnOffsetCommitRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TxnOffsetCommitRequestTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 3
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TxnOffsetCommitRequestTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -113,65 +109,465 @@ class TxnOffsetCommitRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequest:
-        if not 0 <= v <= 5:
+        fn = _R_TxnOffsetCommitRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v)
-        flex = v >= 3
-        o = cls.__new__(cls)
-        o.transactional_id = r.string(flex, False)
-        o.group_id = r.string(flex, False)
-        o.producer_id, o.producer_epoch = _P1.unpack_from(r.buf, r._take(10))
-        if v >= 3:
-            o.generation_id = r.int32()
-        else:
-            o.generation_id = -1
-        if v >= 3:
-            o.member_id = r.string(flex, False)
-        else:
-            o.member_id = ''
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = None
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TxnOffsetCommitRequestTopic.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TxnOffsetCommitRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 5:
+        fn = _W_TxnOffsetCommitRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v)
-        flex = v >= 3
-        w.string(self.transactional_id, flex, False)
-        w.string(self.group_id, flex, False)
-        w.buf += _P1.pack(self.producer_id, self.producer_epoch)
-        if v >= 3:
-            w.int32(self.generation_id)
+        fn(self, w)
+
+
+def _r_TxnOffsetCommitRequestPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestPartition)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.partition_index, o.committed_offset = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.committed_metadata, pos = _rs16(buf, pos, end, True)
+    o.committed_leader_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequestPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.committed_metadata, pos = _rs16(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequestPartition_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.committed_metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.committed_metadata, pos = _rcs(buf, pos, end, True)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TxnOffsetCommitRequestPartition = {
+    0: _r_TxnOffsetCommitRequestPartition_0,
+    1: _r_TxnOffsetCommitRequestPartition_0,
+    2: _r_TxnOffsetCommitRequestPartition_2,
+    3: _r_TxnOffsetCommitRequestPartition_3,
+    4: _r_TxnOffsetCommitRequestPartition_3,
+    5: _r_TxnOffsetCommitRequestPartition_3,
+}
+
+
+def _w_TxnOffsetCommitRequestPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.committed_offset)
+    _ws16(buf, o.committed_metadata, True)
+
+
+def _w_TxnOffsetCommitRequestPartition_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    _ws16(buf, o.committed_metadata, True)
+
+
+def _w_TxnOffsetCommitRequestPartition_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
+    if (s1 := o.committed_metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TxnOffsetCommitRequestPartition = {
+    0: _w_TxnOffsetCommitRequestPartition_0,
+    1: _w_TxnOffsetCommitRequestPartition_0,
+    2: _w_TxnOffsetCommitRequestPartition_2,
+    3: _w_TxnOffsetCommitRequestPartition_3,
+    4: _w_TxnOffsetCommitRequestPartition_3,
+    5: _w_TxnOffsetCommitRequestPartition_3,
+}
+
+
+def _r_TxnOffsetCommitRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TxnOffsetCommitRequestPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestTopic)
+    o.name, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TxnOffsetCommitRequestPartition_2(buf, pos, end)
+        a2.append(e3)
+    o.partitions = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequestTopic_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequestTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_TxnOffsetCommitRequestPartition_3(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TxnOffsetCommitRequestTopic = {
+    0: _r_TxnOffsetCommitRequestTopic_0,
+    1: _r_TxnOffsetCommitRequestTopic_0,
+    2: _r_TxnOffsetCommitRequestTopic_2,
+    3: _r_TxnOffsetCommitRequestTopic_3,
+    4: _r_TxnOffsetCommitRequestTopic_3,
+    5: _r_TxnOffsetCommitRequestTopic_3,
+}
+
+
+def _w_TxnOffsetCommitRequestTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_TxnOffsetCommitRequestPartition_0(e4, w)
+        buf = w.buf
+
+
+def _w_TxnOffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.name, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            _w_TxnOffsetCommitRequestPartition_2(e4, w)
+        buf = w.buf
+
+
+def _w_TxnOffsetCommitRequestTopic_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            if self.generation_id != -1:
-                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.generation_id cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.member_id, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_TxnOffsetCommitRequestPartition_3(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TxnOffsetCommitRequestTopic = {
+    0: _w_TxnOffsetCommitRequestTopic_0,
+    1: _w_TxnOffsetCommitRequestTopic_0,
+    2: _w_TxnOffsetCommitRequestTopic_2,
+    3: _w_TxnOffsetCommitRequestTopic_3,
+    4: _w_TxnOffsetCommitRequestTopic_3,
+    5: _w_TxnOffsetCommitRequestTopic_3,
+}
+
+
+def _r_TxnOffsetCommitRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequest)
+    o.transactional_id, pos = _rs16(buf, pos, end, False)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.producer_id, o.producer_epoch = _P2.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TxnOffsetCommitRequestTopic_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.generation_id = -1
+    o.member_id = ''
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequest)
+    o.transactional_id, pos = _rs16(buf, pos, end, False)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    if pos + 10 > end:
+        _trunc(pos, 10, end)
+    o.producer_id, o.producer_epoch = _P2.unpack_from(buf, pos)
+    pos += 10
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TxnOffsetCommitRequestTopic_2(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.generation_id = -1
+    o.member_id = ''
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TxnOffsetCommitRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TxnOffsetCommitRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.transactional_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_id, pos = _rcs(buf, pos, end, False)
+    if pos + 14 > end:
+        _trunc(pos, 14, end)
+    o.producer_id, o.producer_epoch, o.generation_id = _P3.unpack_from(buf, pos)
+    pos += 14
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.member_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7, pos = _r_TxnOffsetCommitRequestTopic_3(buf, pos, end)
+        a6.append(e7)
+    o.topics = a6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TxnOffsetCommitRequest = {
+    0: _r_TxnOffsetCommitRequest_0,
+    1: _r_TxnOffsetCommitRequest_0,
+    2: _r_TxnOffsetCommitRequest_2,
+    3: _r_TxnOffsetCommitRequest_3,
+    4: _r_TxnOffsetCommitRequest_3,
+    5: _r_TxnOffsetCommitRequest_3,
+}
+
+
+def _w_TxnOffsetCommitRequest_0(o: Any, w: Writer) -> None:
+    if not (o.generation_id == -1):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 0')
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 0')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 0')
+    buf = w.buf
+    _ws16(buf, o.transactional_id, False)
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.producer_id, o.producer_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TxnOffsetCommitRequestTopic_0(e6, w)
+        buf = w.buf
+
+
+def _w_TxnOffsetCommitRequest_1(o: Any, w: Writer) -> None:
+    if not (o.generation_id == -1):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 1')
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 1')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 1')
+    buf = w.buf
+    _ws16(buf, o.transactional_id, False)
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.producer_id, o.producer_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TxnOffsetCommitRequestTopic_0(e6, w)
+        buf = w.buf
+
+
+def _w_TxnOffsetCommitRequest_2(o: Any, w: Writer) -> None:
+    if not (o.generation_id == -1):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 2')
+    if not (o.member_id == ''):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 2')
+    if not (o.group_instance_id is None):
+        raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 2')
+    buf = w.buf
+    _ws16(buf, o.transactional_id, False)
+    _ws16(buf, o.group_id, False)
+    buf += _P2.pack(o.producer_id, o.producer_epoch)
+    if (a5 := o.topics) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            _w_TxnOffsetCommitRequestTopic_2(e6, w)
+        buf = w.buf
+
+
+def _w_TxnOffsetCommitRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P3.pack(o.producer_id, o.producer_epoch, o.generation_id)
+    if (s5 := o.member_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.group_instance_id) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, True)
+    if (a9 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            if self.member_id != '':
-                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.member_id cannot be written at version {v}')
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
-        else:
-            if self.group_instance_id != None:
-                raise UnsupportedFieldError(f'TxnOffsetCommitRequest.group_instance_id cannot be written at version {v}')
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_TxnOffsetCommitRequestTopic_3(e11, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TxnOffsetCommitRequest = {
+    0: _w_TxnOffsetCommitRequest_0,
+    1: _w_TxnOffsetCommitRequest_1,
+    2: _w_TxnOffsetCommitRequest_2,
+    3: _w_TxnOffsetCommitRequest_3,
+    4: _w_TxnOffsetCommitRequest_3,
+    5: _w_TxnOffsetCommitRequest_3,
+}

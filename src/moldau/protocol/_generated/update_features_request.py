@@ -9,9 +9,34 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>h?')
+_P1 = struct.Struct('>hb')
+_P2 = struct.Struct('>i')
+_P3 = struct.Struct('>?')
 
 
 @dataclass(slots=True)
@@ -24,45 +49,20 @@ class FeatureUpdateKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FeatureUpdateKey:
-        flex = True
-        o = cls.__new__(cls)
-        o.feature = r.string(flex, False)
-        o.max_version_level = r.int16()
-        if v <= 0:
-            o.allow_downgrade = r.bool()
-        else:
-            o.allow_downgrade = False
-        if v >= 1:
-            o.upgrade_type = r.int8()
-        else:
-            o.upgrade_type = 1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_FeatureUpdateKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FeatureUpdateKey: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.feature, flex, False)
-        w.int16(self.max_version_level)
-        if v <= 0:
-            w.bool(self.allow_downgrade)
-        else:
-            if self.allow_downgrade != False:
-                raise UnsupportedFieldError(f'FeatureUpdateKey.allow_downgrade cannot be written at version {v}')
-        if v >= 1:
-            w.int8(self.upgrade_type)
-        else:
-            if self.upgrade_type != 1:
-                raise UnsupportedFieldError(f'FeatureUpdateKey.upgrade_type cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_FeatureUpdateKey.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -80,43 +80,295 @@ class UpdateFeaturesRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateFeaturesRequest:
-        if not 0 <= v <= 2:
+        fn = _R_UpdateFeaturesRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.timeout_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.feature_updates = None if n is None else [FeatureUpdateKey.read(r, v) for _ in range(n)]
-        if v >= 1:
-            o.validate_only = r.bool()
-        else:
-            o.validate_only = False
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateFeaturesRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 2:
+        fn = _W_UpdateFeaturesRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v)
-        flex = True
-        w.int32(self.timeout_ms)
-        if self.feature_updates is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_FeatureUpdateKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FeatureUpdateKey)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.feature = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.feature, pos = _rcs(buf, pos, end, False)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.max_version_level, o.allow_downgrade = _P0.unpack_from(buf, pos)
+    pos += 3
+    o.upgrade_type = 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_FeatureUpdateKey_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(FeatureUpdateKey)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.feature = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.feature, pos = _rcs(buf, pos, end, False)
+    if pos + 3 > end:
+        _trunc(pos, 3, end)
+    o.max_version_level, o.upgrade_type = _P1.unpack_from(buf, pos)
+    pos += 3
+    o.allow_downgrade = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_FeatureUpdateKey = {
+    0: _r_FeatureUpdateKey_0,
+    1: _r_FeatureUpdateKey_1,
+    2: _r_FeatureUpdateKey_1,
+}
+
+
+def _w_FeatureUpdateKey_0(o: Any, w: Writer) -> None:
+    if not (o.upgrade_type == 1):
+        raise UnsupportedFieldError('FeatureUpdateKey.upgrade_type cannot be written at version 0')
+    buf = w.buf
+    if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.max_version_level, o.allow_downgrade)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FeatureUpdateKey_1(o: Any, w: Writer) -> None:
+    if not (o.allow_downgrade == False):
+        raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 1')
+    buf = w.buf
+    if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.max_version_level, o.upgrade_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_FeatureUpdateKey_2(o: Any, w: Writer) -> None:
+    if not (o.allow_downgrade == False):
+        raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 2')
+    buf = w.buf
+    if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.max_version_level, o.upgrade_type)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_FeatureUpdateKey = {
+    0: _w_FeatureUpdateKey_0,
+    1: _w_FeatureUpdateKey_1,
+    2: _w_FeatureUpdateKey_2,
+}
+
+
+def _r_UpdateFeaturesRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(UpdateFeaturesRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FeatureUpdateKey_0(buf, pos, end)
+        a2.append(e3)
+    o.feature_updates = a2
+    o.validate_only = False
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_UpdateFeaturesRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(UpdateFeaturesRequest)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.timeout_ms, = _P2.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_FeatureUpdateKey_1(buf, pos, end)
+        a2.append(e3)
+    o.feature_updates = a2
+    if pos + 1 > end:
+        _trunc(pos, 1, end)
+    o.validate_only, = _P3.unpack_from(buf, pos)
+    pos += 1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_UpdateFeaturesRequest = {
+    0: _r_UpdateFeaturesRequest_0,
+    1: _r_UpdateFeaturesRequest_1,
+    2: _r_UpdateFeaturesRequest_1,
+}
+
+
+def _w_UpdateFeaturesRequest_0(o: Any, w: Writer) -> None:
+    if not (o.validate_only == False):
+        raise UnsupportedFieldError('UpdateFeaturesRequest.validate_only cannot be written at version 0')
+    buf = w.buf
+    buf += _P2.pack(o.timeout_ms)
+    if (a1 := o.feature_updates) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.feature_updates), flex, False)
-            for e in self.feature_updates:
-                e.write(w, v)
-        if v >= 1:
-            w.bool(self.validate_only)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FeatureUpdateKey_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_UpdateFeaturesRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.timeout_ms)
+    if (a1 := o.feature_updates) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            if self.validate_only != False:
-                raise UnsupportedFieldError(f'UpdateFeaturesRequest.validate_only cannot be written at version {v}')
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FeatureUpdateKey_1(e3, w)
+        buf = w.buf
+    buf += _P3.pack(o.validate_only)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_UpdateFeaturesRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.timeout_ms)
+    if (a1 := o.feature_updates) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_FeatureUpdateKey_2(e3, w)
+        buf = w.buf
+    buf += _P3.pack(o.validate_only)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_UpdateFeaturesRequest = {
+    0: _w_UpdateFeaturesRequest_0,
+    1: _w_UpdateFeaturesRequest_1,
+    2: _w_UpdateFeaturesRequest_2,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -26,14 +46,25 @@ class UpdateMetadataResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateMetadataResponse:
-        if not 1 <= v <= 0:
+        fn = _R_UpdateMetadataResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateMetadataResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 0:
+        fn = _W_UpdateMetadataResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v)
-        flex = False
+        fn(self, w)
+
+
+_R_UpdateMetadataResponse = {
+}
+
+
+_W_UpdateMetadataResponse = {
+}

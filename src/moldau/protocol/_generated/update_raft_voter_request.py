@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>hh')
-_P1 = struct.Struct('>ii')
+_P0 = struct.Struct('>H')
+_P1 = struct.Struct('>hh')
+_P2 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -26,29 +47,20 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Listener: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.string(self.host, flex, False)
-        w.uint16(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Listener.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -59,25 +71,20 @@ class KRaftVersionFeature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
-        flex = True
-        o = cls.__new__(cls)
-        o.min_supported_version, o.max_supported_version = _P0.unpack_from(r.buf, r._take(4))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_KRaftVersionFeature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('KRaftVersionFeature: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.min_supported_version, self.max_supported_version)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_KRaftVersionFeature.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -98,40 +105,209 @@ class UpdateRaftVoterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateRaftVoterRequest:
-        if not 0 <= v <= 0:
+        fn = _R_UpdateRaftVoterRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.cluster_id = r.string(flex, True)
-        o.current_leader_epoch, o.voter_id = _P1.unpack_from(r.buf, r._take(8))
-        o.voter_directory_id = r.uuid()
-        n = r.array_len(flex, False, 1)
-        o.listeners = None if n is None else [Listener.read(r, v) for _ in range(n)]
-        o.k_raft_version_feature = KRaftVersionFeature.read(r, v)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateRaftVoterRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_UpdateRaftVoterRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v)
-        flex = True
-        w.string(self.cluster_id, flex, True)
-        w.buf += _P1.pack(self.current_leader_epoch, self.voter_id)
-        w.uuid(self.voter_directory_id)
-        if self.listeners is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Listener)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Listener = {
+    0: _r_Listener_0,
+}
+
+
+def _w_Listener_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.host) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    buf += _P0.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Listener = {
+    0: _w_Listener_0,
+}
+
+
+def _r_KRaftVersionFeature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(KRaftVersionFeature)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.min_supported_version, o.max_supported_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_KRaftVersionFeature = {
+    0: _r_KRaftVersionFeature_0,
+}
+
+
+def _w_KRaftVersionFeature_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.min_supported_version, o.max_supported_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_KRaftVersionFeature = {
+    0: _w_KRaftVersionFeature_0,
+}
+
+
+def _r_UpdateRaftVoterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(UpdateRaftVoterRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.cluster_id, pos = _rcs(buf, pos, end, True)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.current_leader_epoch, o.voter_id = _P2.unpack_from(buf, pos)
+    pos += 8
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.voter_directory_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_Listener_0(buf, pos, end)
+        a3.append(e4)
+    o.listeners = a3
+    o.k_raft_version_feature, pos = _r_KRaftVersionFeature_0(buf, pos, end)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_UpdateRaftVoterRequest = {
+    0: _r_UpdateRaftVoterRequest_0,
+}
+
+
+def _w_UpdateRaftVoterRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    buf += _P2.pack(o.current_leader_epoch, o.voter_id)
+    buf += o.voter_directory_id.bytes
+    if (a3 := o.listeners) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.listeners), flex, False)
-            for e in self.listeners:
-                e.write(w, v)
-        self.k_raft_version_feature.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_Listener_0(e5, w)
+        buf = w.buf
+    _w_KRaftVersionFeature_0(o.k_raft_version_feature, w)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_UpdateRaftVoterRequest = {
+    0: _w_UpdateRaftVoterRequest_0,
+}

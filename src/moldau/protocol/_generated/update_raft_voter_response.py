@@ -9,12 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ii')
-_P1 = struct.Struct('>ih')
+_P1 = struct.Struct('>i')
+_P2 = struct.Struct('>ih')
 
 
 @dataclass(slots=True)
@@ -27,29 +48,20 @@ class CurrentLeader:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CurrentLeader:
-        flex = True
-        o = cls.__new__(cls)
-        o.leader_id, o.leader_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.host = r.string(flex, False)
-        o.port = r.int32()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_CurrentLeader.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CurrentLeader: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.leader_id, self.leader_epoch)
-        w.string(self.host, flex, False)
-        w.int32(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_CurrentLeader.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -67,34 +79,144 @@ class UpdateRaftVoterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateRaftVoterResponse:
-        if not 0 <= v <= 0:
+        fn = _R_UpdateRaftVoterResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.throttle_time_ms, o.error_code = _P1.unpack_from(r.buf, r._take(6))
-        o.current_leader = CurrentLeader()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    o.current_leader = CurrentLeader.read(sub, v)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateRaftVoterResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_UpdateRaftVoterResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
-        flex = True
-        w.buf += _P1.pack(self.throttle_time_ms, self.error_code)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.current_leader != _DEFAULT_CurrentLeader:
-                sw = Writer()
-                self.current_leader.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn(self, w)
 
-_DEFAULT_CurrentLeader = CurrentLeader()
+
+def _r_CurrentLeader_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(CurrentLeader)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.port, = _P1.unpack_from(buf, pos)
+    pos += 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_CurrentLeader = {
+    0: _r_CurrentLeader_0,
+}
+
+
+def _w_CurrentLeader_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.leader_id, o.leader_epoch)
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P1.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_CurrentLeader = {
+    0: _w_CurrentLeader_0,
+}
+
+
+def _r_UpdateRaftVoterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(UpdateRaftVoterResponse)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
+    pos += 6
+    o.current_leader = CurrentLeader()
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                o.current_leader, pos = _r_CurrentLeader_0(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_UpdateRaftVoterResponse = {
+    0: _r_UpdateRaftVoterResponse_0,
+}
+
+
+def _w_UpdateRaftVoterResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.throttle_time_ms, o.error_code)
+    tf = o.unknown_tagged_fields
+    if not (_isdef_CurrentLeader(o.current_leader)):
+        tf = list(tf)
+        if not (_isdef_CurrentLeader(o.current_leader)):
+            sw = Writer()
+            sb = sw.buf
+            _w_CurrentLeader_0(o.current_leader, sw)
+            sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_UpdateRaftVoterResponse = {
+    0: _w_UpdateRaftVoterResponse_0,
+}
+
+
+def _isdef_CurrentLeader(o: Any) -> bool:
+    return (
+        type(o) is CurrentLeader and
+        o.leader_id == -1 and
+        o.leader_epoch == -1 and
+        o.host == '' and
+        o.port == 0 and
+        not o.unknown_tagged_fields
+    )

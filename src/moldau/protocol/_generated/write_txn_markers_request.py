@@ -9,11 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qh?')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>qh?')
+_P2 = struct.Struct('>ib')
 
 
 @dataclass(slots=True)
@@ -24,33 +46,20 @@ class WritableTxnMarkerTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopic:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partition_indexes = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_WritableTxnMarkerTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WritableTxnMarkerTopic: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        if self.partition_indexes is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partition_indexes), flex, False)
-            for e in self.partition_indexes:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_WritableTxnMarkerTopic.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -65,41 +74,20 @@ class WritableTxnMarker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarker:
-        flex = True
-        o = cls.__new__(cls)
-        o.producer_id, o.producer_epoch, o.transaction_result = _P0.unpack_from(r.buf, r._take(11))
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [WritableTxnMarkerTopic.read(r, v) for _ in range(n)]
-        o.coordinator_epoch = r.int32()
-        if v >= 2:
-            o.transaction_version = r.int8()
-        else:
-            o.transaction_version = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_WritableTxnMarker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WritableTxnMarker: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.transaction_result)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        w.int32(self.coordinator_epoch)
-        if v >= 2:
-            w.int8(self.transaction_version)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_WritableTxnMarker.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -115,32 +103,335 @@ class WriteTxnMarkersRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersRequest:
-        if not 1 <= v <= 2:
+        fn = _R_WriteTxnMarkersRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.markers = None if n is None else [WritableTxnMarker.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WriteTxnMarkersRequest: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_WriteTxnMarkersRequest.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v)
-        flex = True
-        if self.markers is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_WritableTxnMarkerTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarkerTopic)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WritableTxnMarkerTopic = {
+    1: _r_WritableTxnMarkerTopic_1,
+    2: _r_WritableTxnMarkerTopic_1,
+}
+
+
+def _w_WritableTxnMarkerTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_indexes) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.markers), flex, False)
-            for e in self.markers:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WritableTxnMarkerTopic = {
+    1: _w_WritableTxnMarkerTopic_1,
+    2: _w_WritableTxnMarkerTopic_1,
+}
+
+
+def _r_WritableTxnMarker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarker)
+    if pos + 11 > end:
+        _trunc(pos, 11, end)
+    o.producer_id, o.producer_epoch, o.transaction_result = _P1.unpack_from(buf, pos)
+    pos += 11
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarkerTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.coordinator_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.transaction_version = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_WritableTxnMarker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarker)
+    if pos + 11 > end:
+        _trunc(pos, 11, end)
+    o.producer_id, o.producer_epoch, o.transaction_result = _P1.unpack_from(buf, pos)
+    pos += 11
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarkerTopic_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    if pos + 5 > end:
+        _trunc(pos, 5, end)
+    o.coordinator_epoch, o.transaction_version = _P2.unpack_from(buf, pos)
+    pos += 5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WritableTxnMarker = {
+    1: _r_WritableTxnMarker_1,
+    2: _r_WritableTxnMarker_2,
+}
+
+
+def _w_WritableTxnMarker_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.producer_id, o.producer_epoch, o.transaction_result)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarkerTopic_1(e3, w)
+        buf = w.buf
+    buf += _P0.pack(o.coordinator_epoch)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_WritableTxnMarker_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.producer_id, o.producer_epoch, o.transaction_result)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarkerTopic_1(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.coordinator_epoch, o.transaction_version)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WritableTxnMarker = {
+    1: _w_WritableTxnMarker_1,
+    2: _w_WritableTxnMarker_2,
+}
+
+
+def _r_WriteTxnMarkersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WriteTxnMarkersRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarker_1(buf, pos, end)
+        a2.append(e3)
+    o.markers = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+def _r_WriteTxnMarkersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WriteTxnMarkersRequest)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarker_2(buf, pos, end)
+        a2.append(e3)
+    o.markers = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WriteTxnMarkersRequest = {
+    1: _r_WriteTxnMarkersRequest_1,
+    2: _r_WriteTxnMarkersRequest_2,
+}
+
+
+def _w_WriteTxnMarkersRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.markers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarker_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+def _w_WriteTxnMarkersRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.markers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarker_2(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WriteTxnMarkersRequest = {
+    1: _w_WriteTxnMarkersRequest_1,
+    2: _w_WriteTxnMarkersRequest_2,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>ih')
+_P1 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -24,25 +45,20 @@ class WritableTxnMarkerPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerPartitionResult:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition_index, o.error_code = _P0.unpack_from(r.buf, r._take(6))
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_WritableTxnMarkerPartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WritableTxnMarkerPartitionResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.buf += _P0.pack(self.partition_index, self.error_code)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_WritableTxnMarkerPartitionResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -53,33 +69,20 @@ class WritableTxnMarkerTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopicResult:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.partitions = None if n is None else [WritableTxnMarkerPartitionResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_WritableTxnMarkerTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WritableTxnMarkerTopicResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_WritableTxnMarkerTopicResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -90,33 +93,20 @@ class WritableTxnMarkerResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerResult:
-        flex = True
-        o = cls.__new__(cls)
-        o.producer_id = r.int64()
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [WritableTxnMarkerTopicResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_WritableTxnMarkerResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WritableTxnMarkerResult: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int64(self.producer_id)
-        if self.topics is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_WritableTxnMarkerResult.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -132,32 +122,267 @@ class WriteTxnMarkersResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersResponse:
-        if not 1 <= v <= 2:
+        fn = _R_WriteTxnMarkersResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.markers = None if n is None else [WritableTxnMarkerResult.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WriteTxnMarkersResponse: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 1 <= v <= 2:
+        fn = _W_WriteTxnMarkersResponse.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v)
-        flex = True
-        if self.markers is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_WritableTxnMarkerPartitionResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarkerPartitionResult)
+    if pos + 6 > end:
+        _trunc(pos, 6, end)
+    o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
+    pos += 6
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WritableTxnMarkerPartitionResult = {
+    1: _r_WritableTxnMarkerPartitionResult_1,
+    2: _r_WritableTxnMarkerPartitionResult_1,
+}
+
+
+def _w_WritableTxnMarkerPartitionResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition_index, o.error_code)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WritableTxnMarkerPartitionResult = {
+    1: _w_WritableTxnMarkerPartitionResult_1,
+    2: _w_WritableTxnMarkerPartitionResult_1,
+}
+
+
+def _r_WritableTxnMarkerTopicResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarkerTopicResult)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_WritableTxnMarkerPartitionResult_1(buf, pos, end)
+        a3.append(e4)
+    o.partitions = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WritableTxnMarkerTopicResult = {
+    1: _r_WritableTxnMarkerTopicResult_1,
+    2: _r_WritableTxnMarkerTopicResult_1,
+}
+
+
+def _w_WritableTxnMarkerTopicResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.markers), flex, False)
-            for e in self.markers:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_WritableTxnMarkerPartitionResult_1(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WritableTxnMarkerTopicResult = {
+    1: _w_WritableTxnMarkerTopicResult_1,
+    2: _w_WritableTxnMarkerTopicResult_1,
+}
+
+
+def _r_WritableTxnMarkerResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WritableTxnMarkerResult)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.producer_id, = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarkerTopicResult_1(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WritableTxnMarkerResult = {
+    1: _r_WritableTxnMarkerResult_1,
+    2: _r_WritableTxnMarkerResult_1,
+}
+
+
+def _w_WritableTxnMarkerResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.producer_id)
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarkerTopicResult_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WritableTxnMarkerResult = {
+    1: _w_WritableTxnMarkerResult_1,
+    2: _w_WritableTxnMarkerResult_1,
+}
+
+
+def _r_WriteTxnMarkersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(WriteTxnMarkersResponse)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_WritableTxnMarkerResult_1(buf, pos, end)
+        a2.append(e3)
+    o.markers = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_WriteTxnMarkersResponse = {
+    1: _r_WriteTxnMarkersResponse_1,
+    2: _r_WriteTxnMarkersResponse_1,
+}
+
+
+def _w_WriteTxnMarkersResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.markers) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_WritableTxnMarkerResult_1(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_WriteTxnMarkersResponse = {
+    1: _w_WriteTxnMarkersResponse_1,
+    2: _w_WriteTxnMarkersResponse_1,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>iib')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>iib')
 
 
 @dataclass(slots=True)
@@ -25,45 +46,20 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.assignment_epochs = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    n = sub.array_len(True, True, 4)
-                    o.assignment_epochs = None if n is None else [sub.int32() for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitions: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.assignment_epochs != []:
-                sw = Writer()
-                if self.assignment_epochs is None:
-                    sw.array_len(None, True, True)
-                else:
-                    sw.array_len(len(self.assignment_epochs), True, True)
-                    for e in self.assignment_epochs:
-                        sw.int32(e)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_TopicPartitions.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -83,42 +79,198 @@ class ConsumerGroupCurrentMemberAssignmentValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupCurrentMemberAssignmentValue:
-        if not 0 <= v <= 0:
+        fn = _R_ConsumerGroupCurrentMemberAssignmentValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.member_epoch, o.previous_member_epoch, o.state = _P0.unpack_from(r.buf, r._take(9))
-        n = r.array_len(flex, False, 1)
-        o.assigned_partitions = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.partitions_pending_revocation = None if n is None else [TopicPartitions.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ConsumerGroupCurrentMemberAssignmentValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v)
-        flex = True
-        w.buf += _P0.pack(self.member_epoch, self.previous_member_epoch, self.state)
-        if self.assigned_partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.assigned_partitions), flex, False)
-            for e in self.assigned_partitions:
-                e.write(w, v)
-        if self.partitions_pending_revocation is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions_pending_revocation), flex, False)
-            for e in self.partitions_pending_revocation:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+        fn(self, w)
+
+
+def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitions)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.assignment_epochs = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n3 := buf[pos]) < 0x80:
+                    pos += 1
+                    n3 -= 1
+                    if n3 * 4 > se - pos:
+                        _toolong(n3, se - pos)
+                else:
+                    n3, pos = _rcc(buf, pos, se, True, 4)
+                if n3 is None:
+                    o.assignment_epochs = None
+                else:
+                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
+                    pos += n3 * 4
             else:
-                w.buf.append(0)
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitions = {
+    0: _r_TopicPartitions_0,
+}
+
+
+def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    tf = o.unknown_tagged_fields
+    if not (o.assignment_epochs == []):
+        tf = list(tf)
+        if not (o.assignment_epochs == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a4 := o.assignment_epochs) is None:
+                _wnull(sb, True, True)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb.append(n5)
+                else:
+                    _wuv(sb, n5)
+                for e6 in a4:
+                    sb += _P0.pack(e6)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitions = {
+    0: _w_TopicPartitions_0,
+}
+
+
+def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupCurrentMemberAssignmentValue)
+    if pos + 9 > end:
+        _trunc(pos, 9, end)
+    o.member_epoch, o.previous_member_epoch, o.state = _P1.unpack_from(buf, pos)
+    pos += 9
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartitions_0(buf, pos, end)
+        a2.append(e3)
+    o.assigned_partitions = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartitions_0(buf, pos, end)
+        a5.append(e6)
+    o.partitions_pending_revocation = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupCurrentMemberAssignmentValue = {
+    0: _r_ConsumerGroupCurrentMemberAssignmentValue_0,
+}
+
+
+def _w_ConsumerGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.member_epoch, o.previous_member_epoch, o.state)
+    if (a1 := o.assigned_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartitions_0(e3, w)
+        buf = w.buf
+    if (a4 := o.partitions_pending_revocation) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_TopicPartitions_0(e6, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupCurrentMemberAssignmentValue = {
+    0: _w_ConsumerGroupCurrentMemberAssignmentValue_0,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,27 +44,20 @@ class ClassicProtocol:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicProtocol:
-        flex = True
-        o = cls.__new__(cls)
-        o.name = r.string(flex, False)
-        o.metadata = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ClassicProtocol.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ClassicProtocol: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.name, flex, False)
-        w.bytes(self.metadata, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ClassicProtocol.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -53,33 +68,20 @@ class ClassicMemberMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicMemberMetadata:
-        flex = True
-        o = cls.__new__(cls)
-        o.session_timeout_ms = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.supported_protocols = None if n is None else [ClassicProtocol.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_ClassicMemberMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ClassicMemberMetadata: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.session_timeout_ms)
-        if self.supported_protocols is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.supported_protocols), flex, False)
-            for e in self.supported_protocols:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_ClassicMemberMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -103,57 +105,291 @@ class ConsumerGroupMemberMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMemberMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_ConsumerGroupMemberMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        n = r.array_len(flex, False, 1)
-        o.subscribed_topic_names = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.subscribed_topic_regex = r.string(flex, True)
-        o.rebalance_timeout_ms = r.int32()
-        o.server_assignor = r.string(flex, True)
-        o.classic_member_metadata = None
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    o.classic_member_metadata = None if (True) and sub.int8() < 0 else ClassicMemberMetadata.read(sub, v)
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupMemberMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ConsumerGroupMemberMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v)
-        flex = True
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        if self.subscribed_topic_names is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_ClassicProtocol_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ClassicProtocol)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.name, pos = _rcs(buf, pos, end, False)
+    o.metadata, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ClassicProtocol = {
+    0: _r_ClassicProtocol_0,
+}
+
+
+def _w_ClassicProtocol_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    w.bytes(o.metadata, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ClassicProtocol = {
+    0: _w_ClassicProtocol_0,
+}
+
+
+def _r_ClassicMemberMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ClassicMemberMetadata)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.session_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_ClassicProtocol_0(buf, pos, end)
+        a2.append(e3)
+    o.supported_protocols = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ClassicMemberMetadata = {
+    0: _r_ClassicMemberMetadata_0,
+}
+
+
+def _w_ClassicMemberMetadata_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.session_timeout_ms)
+    if (a1 := o.supported_protocols) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.subscribed_topic_names), flex, False)
-            for e in self.subscribed_topic_names:
-                w.string(e, flex, False)
-        w.string(self.subscribed_topic_regex, flex, True)
-        w.int32(self.rebalance_timeout_ms)
-        w.string(self.server_assignor, flex, True)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.classic_member_metadata != None:
-                sw = Writer()
-                if self.classic_member_metadata is None:
-                    sw.int8(-1)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_ClassicProtocol_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ClassicMemberMetadata = {
+    0: _w_ClassicMemberMetadata_0,
+}
+
+
+def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupMemberMetadataValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.client_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_host = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        pos += 1
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
+    else:
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7, pos = _rcs(buf, pos, end, False)
+        a6.append(e7)
+    o.subscribed_topic_names = a6
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
+        pos += n9
+    else:
+        o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.rebalance_timeout_ms, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
+        pos += n10
+    else:
+        o.server_assignor, pos = _rcs(buf, pos, end, True)
+    o.classic_member_metadata = None
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos >= se:
+                    _trunc(pos, 1, se)
+                pos += 1
+                if buf[pos - 1] >= 0x80:
+                    o.classic_member_metadata = None
                 else:
-                    if True:
-                        sw.int8(1)
-                    self.classic_member_metadata.write(sw, v)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    o.classic_member_metadata, pos = _r_ClassicMemberMetadata_0(buf, pos, se)
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupMemberMetadataValue = {
+    0: _r_ConsumerGroupMemberMetadataValue_0,
+}
+
+
+def _w_ConsumerGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.instance_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.rack_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.client_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.client_host) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    if (a9 := o.subscribed_topic_names) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
+        else:
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+    if (s14 := o.subscribed_topic_regex) is not None and len(d15 := s14.encode()) < 0x7F:
+        buf.append(len(d15) + 1)
+        buf += d15
+    else:
+        _wcs(buf, s14, True)
+    buf += _P0.pack(o.rebalance_timeout_ms)
+    if (s16 := o.server_assignor) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, True)
+    tf = o.unknown_tagged_fields
+    if not (o.classic_member_metadata is None):
+        tf = list(tf)
+        if not (o.classic_member_metadata is None):
+            sw = Writer()
+            sb = sw.buf
+            if (x18 := o.classic_member_metadata) is None:
+                sb.append(0xFF)
+            else:
+                sb.append(1)
+                _w_ClassicMemberMetadata_0(x18, sw)
+                sb = sw.buf
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupMemberMetadataValue = {
+    0: _w_ConsumerGroupMemberMetadataValue_0,
+}

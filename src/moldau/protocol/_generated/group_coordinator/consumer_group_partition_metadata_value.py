@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,33 +44,20 @@ class PartitionMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionMetadata:
-        flex = True
-        o = cls.__new__(cls)
-        o.partition = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.racks = None if n is None else [r.string(flex, False) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionMetadata: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.int32(self.partition)
-        if self.racks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.racks), flex, False)
-            for e in self.racks:
-                w.string(e, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -61,37 +70,20 @@ class TopicMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicMetadata:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        o.topic_name = r.string(flex, False)
-        o.num_partitions = r.int32()
-        n = r.array_len(flex, False, 1)
-        o.partition_metadata = None if n is None else [PartitionMetadata.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicMetadata: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        w.string(self.topic_name, flex, False)
-        w.int32(self.num_partitions)
-        if self.partition_metadata is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partition_metadata), flex, False)
-            for e in self.partition_metadata:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -107,32 +99,232 @@ class ConsumerGroupPartitionMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupPartitionMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_ConsumerGroupPartitionMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topics = None if n is None else [TopicMetadata.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupPartitionMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ConsumerGroupPartitionMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v)
-        flex = True
-        if self.topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_PartitionMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionMetadata)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.partition, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3 = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
         else:
-            w.array_len(len(self.topics), flex, False)
-            for e in self.topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+            e3, pos = _rcs(buf, pos, end, False)
+        a2.append(e3)
+    o.racks = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionMetadata = {
+    0: _r_PartitionMetadata_0,
+}
+
+
+def _w_PartitionMetadata_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.partition)
+    if (a1 := o.racks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            if (s4 := e3) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                w.buf.append(0)
+                _wcs(buf, s4, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionMetadata = {
+    0: _w_PartitionMetadata_0,
+}
+
+
+def _r_TopicMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicMetadata)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.num_partitions, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 1 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 1)
+    a3 = []
+    for _ in range(n2):
+        e4, pos = _r_PartitionMetadata_0(buf, pos, end)
+        a3.append(e4)
+    o.partition_metadata = a3
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicMetadata = {
+    0: _r_TopicMetadata_0,
+}
+
+
+def _w_TopicMetadata_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.num_partitions)
+    if (a3 := o.partition_metadata) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            _w_PartitionMetadata_0(e5, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicMetadata = {
+    0: _w_TopicMetadata_0,
+}
+
+
+def _r_ConsumerGroupPartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupPartitionMetadataValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicMetadata_0(buf, pos, end)
+        a2.append(e3)
+    o.topics = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupPartitionMetadataValue = {
+    0: _r_ConsumerGroupPartitionMetadataValue_0,
+}
+
+
+def _w_ConsumerGroupPartitionMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicMetadata_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupPartitionMetadataValue = {
+    0: _w_ConsumerGroupPartitionMetadataValue_0,
+}

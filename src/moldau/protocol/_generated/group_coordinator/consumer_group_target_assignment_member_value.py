@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -22,33 +44,20 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartition: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartition.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -64,32 +73,140 @@ class ConsumerGroupTargetAssignmentMemberValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupTargetAssignmentMemberValue:
-        if not 0 <= v <= 0:
+        fn = _R_ConsumerGroupTargetAssignmentMemberValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.topic_partitions = None if n is None else [TopicPartition.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupTargetAssignmentMemberValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ConsumerGroupTargetAssignmentMemberValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v)
-        flex = True
-        if self.topic_partitions is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartition)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 4 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartition = {
+    0: _r_TopicPartition_0,
+}
+
+
+def _w_TopicPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (a1 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.topic_partitions), flex, False)
-            for e in self.topic_partitions:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n2)
+        for e3 in a1:
+            buf += _P0.pack(e3)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartition = {
+    0: _w_TopicPartition_0,
+}
+
+
+def _r_ConsumerGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ConsumerGroupTargetAssignmentMemberValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartition_0(buf, pos, end)
+        a2.append(e3)
+    o.topic_partitions = a2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ConsumerGroupTargetAssignmentMemberValue = {
+    0: _r_ConsumerGroupTargetAssignmentMemberValue_0,
+}
+
+
+def _w_ConsumerGroupTargetAssignmentMemberValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartition_0(e3, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ConsumerGroupTargetAssignmentMemberValue = {
+    0: _w_ConsumerGroupTargetAssignmentMemberValue_0,
+}

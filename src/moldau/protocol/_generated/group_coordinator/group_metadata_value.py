@@ -9,9 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>ii')
+_P2 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -28,47 +52,20 @@ class MemberMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberMetadata:
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.member_id = r.string(flex, False)
-        if v >= 3:
-            o.group_instance_id = r.string(flex, v >= 3)
-        else:
-            o.group_instance_id = None
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        if v >= 1:
-            o.rebalance_timeout = r.int32()
-        else:
-            o.rebalance_timeout = -1
-        o.session_timeout = r.int32()
-        o.subscription = r.bytes(flex, False)
-        o.assignment = r.bytes(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_MemberMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MemberMetadata: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 4
-        w.string(self.member_id, flex, False)
-        if v >= 3:
-            w.string(self.group_instance_id, flex, v >= 3)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        if v >= 1:
-            w.int32(self.rebalance_timeout)
-        w.int32(self.session_timeout)
-        w.bytes(self.subscription, flex, False)
-        w.bytes(self.assignment, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_MemberMetadata.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -89,46 +86,458 @@ class GroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GroupMetadataValue:
-        if not 0 <= v <= 4:
+        fn = _R_GroupMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.protocol_type = r.string(flex, False)
-        o.generation = r.int32()
-        o.protocol = r.string(flex, True)
-        o.leader = r.string(flex, True)
-        if v >= 2:
-            o.current_state_timestamp = r.int64()
-        else:
-            o.current_state_timestamp = -1
-        n = r.array_len(flex, False, 1)
-        o.members = None if n is None else [MemberMetadata.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('GroupMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_GroupMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v)
-        flex = v >= 4
-        w.string(self.protocol_type, flex, False)
-        w.int32(self.generation)
-        w.string(self.protocol, flex, True)
-        w.string(self.leader, flex, True)
-        if v >= 2:
-            w.int64(self.current_state_timestamp)
-        if self.members is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_MemberMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberMetadata)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.client_id, pos = _rs16(buf, pos, end, False)
+    o.client_host, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.session_timeout, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.subscription, pos = _rb32(buf, pos, end, False)
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.group_instance_id = None
+    o.rebalance_timeout = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberMetadata_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberMetadata)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.client_id, pos = _rs16(buf, pos, end, False)
+    o.client_host, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.rebalance_timeout, o.session_timeout = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.subscription, pos = _rb32(buf, pos, end, False)
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.group_instance_id = None
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberMetadata_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberMetadata)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.group_instance_id, pos = _rs16(buf, pos, end, True)
+    o.client_id, pos = _rs16(buf, pos, end, False)
+    o.client_host, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.rebalance_timeout, o.session_timeout = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.subscription, pos = _rb32(buf, pos, end, False)
+    o.assignment, pos = _rb32(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_MemberMetadata_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(MemberMetadata)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.member_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.member_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.group_instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.client_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_host = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.rebalance_timeout, o.session_timeout = _P1.unpack_from(buf, pos)
+    pos += 8
+    o.subscription, pos = _rcb(buf, pos, end, False)
+    o.assignment, pos = _rcb(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_MemberMetadata = {
+    0: _r_MemberMetadata_0,
+    1: _r_MemberMetadata_1,
+    2: _r_MemberMetadata_1,
+    3: _r_MemberMetadata_3,
+    4: _r_MemberMetadata_4,
+}
+
+
+def _w_MemberMetadata_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.client_id, False)
+    _ws16(buf, o.client_host, False)
+    buf += _P0.pack(o.session_timeout)
+    w.bytes(o.subscription, False, False)
+    buf = w.buf
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.client_id, False)
+    _ws16(buf, o.client_host, False)
+    buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
+    w.bytes(o.subscription, False, False)
+    buf = w.buf
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.member_id, False)
+    _ws16(buf, o.group_instance_id, True)
+    _ws16(buf, o.client_id, False)
+    _ws16(buf, o.client_host, False)
+    buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
+    w.bytes(o.subscription, False, False)
+    buf = w.buf
+    w.bytes(o.assignment, False, False)
+    buf = w.buf
+
+
+def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.member_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.client_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.client_host) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
+    w.bytes(o.subscription, True, False)
+    buf = w.buf
+    w.bytes(o.assignment, True, False)
+    buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_MemberMetadata = {
+    0: _w_MemberMetadata_0,
+    1: _w_MemberMetadata_1,
+    2: _w_MemberMetadata_1,
+    3: _w_MemberMetadata_3,
+    4: _w_MemberMetadata_4,
+}
+
+
+def _r_GroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GroupMetadataValue)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.protocol, pos = _rs16(buf, pos, end, True)
+    o.leader, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberMetadata_0(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.current_state_timestamp = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_GroupMetadataValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GroupMetadataValue)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.protocol, pos = _rs16(buf, pos, end, True)
+    o.leader, pos = _rs16(buf, pos, end, True)
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberMetadata_1(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.current_state_timestamp = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_GroupMetadataValue_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GroupMetadataValue)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.protocol, pos = _rs16(buf, pos, end, True)
+    o.leader, pos = _rs16(buf, pos, end, True)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.current_state_timestamp, = _P2.unpack_from(buf, pos)
+    pos += 8
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberMetadata_1(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_GroupMetadataValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GroupMetadataValue)
+    o.protocol_type, pos = _rs16(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.protocol, pos = _rs16(buf, pos, end, True)
+    o.leader, pos = _rs16(buf, pos, end, True)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.current_state_timestamp, = _P2.unpack_from(buf, pos)
+    pos += 8
+    n1, pos = _rc32(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_MemberMetadata_3(buf, pos, end)
+        a2.append(e3)
+    o.members = a2
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_GroupMetadataValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(GroupMetadataValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.protocol_type, pos = _rcs(buf, pos, end, False)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.generation, = _P0.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.protocol = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.protocol, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.leader = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.leader, pos = _rcs(buf, pos, end, True)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.current_state_timestamp, = _P2.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_MemberMetadata_4(buf, pos, end)
+        a5.append(e6)
+    o.members = a5
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_GroupMetadataValue = {
+    0: _r_GroupMetadataValue_0,
+    1: _r_GroupMetadataValue_1,
+    2: _r_GroupMetadataValue_2,
+    3: _r_GroupMetadataValue_3,
+    4: _r_GroupMetadataValue_4,
+}
+
+
+def _w_GroupMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.protocol_type, False)
+    buf += _P0.pack(o.generation)
+    _ws16(buf, o.protocol, True)
+    _ws16(buf, o.leader, True)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_MemberMetadata_0(e8, w)
+        buf = w.buf
+
+
+def _w_GroupMetadataValue_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.protocol_type, False)
+    buf += _P0.pack(o.generation)
+    _ws16(buf, o.protocol, True)
+    _ws16(buf, o.leader, True)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_MemberMetadata_1(e8, w)
+        buf = w.buf
+
+
+def _w_GroupMetadataValue_2(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.protocol_type, False)
+    buf += _P0.pack(o.generation)
+    _ws16(buf, o.protocol, True)
+    _ws16(buf, o.leader, True)
+    buf += _P2.pack(o.current_state_timestamp)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_MemberMetadata_1(e8, w)
+        buf = w.buf
+
+
+def _w_GroupMetadataValue_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.protocol_type, False)
+    buf += _P0.pack(o.generation)
+    _ws16(buf, o.protocol, True)
+    _ws16(buf, o.leader, True)
+    buf += _P2.pack(o.current_state_timestamp)
+    if (a7 := o.members) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_MemberMetadata_3(e8, w)
+        buf = w.buf
+
+
+def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.generation)
+    if (s3 := o.protocol) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.leader) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, True)
+    buf += _P2.pack(o.current_state_timestamp)
+    if (a7 := o.members) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            w.array_len(len(self.members), flex, False)
-            for e in self.members:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_MemberMetadata_4(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_GroupMetadataValue = {
+    0: _w_GroupMetadataValue_0,
+    1: _w_GroupMetadataValue_1,
+    2: _w_GroupMetadataValue_2,
+    3: _w_GroupMetadataValue_3,
+    4: _w_GroupMetadataValue_4,
+}

@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -29,20 +51,49 @@ class LegacyOffsetCommitValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LegacyOffsetCommitValue:
-        if not 0 <= v <= 0:
+        fn = _R_LegacyOffsetCommitValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.offset = r.int64()
-        o.metadata = r.string(flex, False)
-        o.commit_timestamp = r.int64()
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LegacyOffsetCommitValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_LegacyOffsetCommitValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v)
-        flex = False
-        w.int64(self.offset)
-        w.string(self.metadata, flex, False)
-        w.int64(self.commit_timestamp)
+        fn(self, w)
+
+
+def _r_LegacyOffsetCommitValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LegacyOffsetCommitValue)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.offset, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.metadata, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.commit_timestamp, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_LegacyOffsetCommitValue = {
+    0: _r_LegacyOffsetCommitValue_0,
+}
+
+
+def _w_LegacyOffsetCommitValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.offset)
+    _ws16(buf, o.metadata, False)
+    buf += _P0.pack(o.commit_timestamp)
+
+
+_W_LegacyOffsetCommitValue = {
+    0: _w_LegacyOffsetCommitValue_0,
+}

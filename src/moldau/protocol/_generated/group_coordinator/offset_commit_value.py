@@ -9,9 +9,33 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>q')
+_P1 = struct.Struct('>qq')
+_P2 = struct.Struct('>qi')
 
 
 @dataclass(slots=True)
@@ -32,48 +56,173 @@ class OffsetCommitValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitValue:
-        if not 0 <= v <= 4:
+        fn = _R_OffsetCommitValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v)
-        flex = v >= 4
-        o = cls.__new__(cls)
-        o.offset = r.int64()
-        if v >= 3:
-            o.leader_epoch = r.int32()
-        else:
-            o.leader_epoch = -1
-        o.metadata = r.string(flex, False)
-        o.commit_timestamp = r.int64()
-        if 1 <= v <= 1:
-            o.expire_timestamp = r.int64()
-        else:
-            o.expire_timestamp = -1
-        o.topic_id = ZERO_UUID
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 4:
-                    o.topic_id = sub.uuid()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 4:
+        fn = _W_OffsetCommitValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v)
-        flex = v >= 4
-        w.int64(self.offset)
-        if v >= 3:
-            w.int32(self.leader_epoch)
-        w.string(self.metadata, flex, False)
-        w.int64(self.commit_timestamp)
-        if 1 <= v <= 1:
-            w.int64(self.expire_timestamp)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 4 and self.topic_id != ZERO_UUID:
-                sw = Writer()
-                sw.uuid(self.topic_id)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn(self, w)
+
+
+def _r_OffsetCommitValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitValue)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.offset, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.metadata, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.commit_timestamp, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.leader_epoch = -1
+    o.expire_timestamp = -1
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitValue)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.offset, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.metadata, pos = _rs16(buf, pos, end, False)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.commit_timestamp, o.expire_timestamp = _P1.unpack_from(buf, pos)
+    pos += 16
+    o.leader_epoch = -1
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitValue)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.offset, o.leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 12
+    o.metadata, pos = _rs16(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.commit_timestamp, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.expire_timestamp = -1
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_OffsetCommitValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(OffsetCommitValue)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.offset, o.leader_epoch = _P2.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.metadata, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.commit_timestamp, = _P0.unpack_from(buf, pos)
+    pos += 8
+    o.expire_timestamp = -1
+    o.topic_id = ZERO_UUID
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 16 > se:
+                    _trunc(pos, 16, se)
+                o.topic_id = _ruuid(buf, pos)
+                pos += 16
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_OffsetCommitValue = {
+    0: _r_OffsetCommitValue_0,
+    1: _r_OffsetCommitValue_1,
+    2: _r_OffsetCommitValue_0,
+    3: _r_OffsetCommitValue_3,
+    4: _r_OffsetCommitValue_4,
+}
+
+
+def _w_OffsetCommitValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.offset)
+    _ws16(buf, o.metadata, False)
+    buf += _P0.pack(o.commit_timestamp)
+
+
+def _w_OffsetCommitValue_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.offset)
+    _ws16(buf, o.metadata, False)
+    buf += _P1.pack(o.commit_timestamp, o.expire_timestamp)
+
+
+def _w_OffsetCommitValue_3(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.offset, o.leader_epoch)
+    _ws16(buf, o.metadata, False)
+    buf += _P0.pack(o.commit_timestamp)
+
+
+def _w_OffsetCommitValue_4(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P2.pack(o.offset, o.leader_epoch)
+    if (s1 := o.metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.commit_timestamp)
+    tf = o.unknown_tagged_fields
+    if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+        tf = list(tf)
+        if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
+            sw = Writer()
+            sb = sw.buf
+            sb += o.topic_id.bytes
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_OffsetCommitValue = {
+    0: _w_OffsetCommitValue_0,
+    1: _w_OffsetCommitValue_1,
+    2: _w_OffsetCommitValue_0,
+    3: _w_OffsetCommitValue_3,
+    4: _w_OffsetCommitValue_4,
+}

@@ -9,8 +9,28 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 
@@ -28,18 +48,41 @@ class ShareGroupCurrentMemberAssignmentKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupCurrentMemberAssignmentKey:
-        if not 0 <= v <= 0:
+        fn = _R_ShareGroupCurrentMemberAssignmentKey.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v)
-        flex = False
-        o = cls.__new__(cls)
-        o.group_id = r.string(flex, False)
-        o.member_id = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupCurrentMemberAssignmentKey: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ShareGroupCurrentMemberAssignmentKey.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v)
-        flex = False
-        w.string(self.group_id, flex, False)
-        w.string(self.member_id, flex, False)
+        fn(self, w)
+
+
+def _r_ShareGroupCurrentMemberAssignmentKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareGroupCurrentMemberAssignmentKey)
+    o.group_id, pos = _rs16(buf, pos, end, False)
+    o.member_id, pos = _rs16(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+_R_ShareGroupCurrentMemberAssignmentKey = {
+    0: _r_ShareGroupCurrentMemberAssignmentKey_0,
+}
+
+
+def _w_ShareGroupCurrentMemberAssignmentKey_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.group_id, False)
+    _ws16(buf, o.member_id, False)
+
+
+_W_ShareGroupCurrentMemberAssignmentKey = {
+    0: _w_ShareGroupCurrentMemberAssignmentKey_0,
+}

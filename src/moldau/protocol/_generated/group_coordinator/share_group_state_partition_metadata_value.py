@@ -9,9 +9,31 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -23,35 +45,20 @@ class TopicPartitionsInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitionsInfo:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        o.topic_name = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicPartitionsInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicPartitionsInfo: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        w.string(self.topic_name, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicPartitionsInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -62,27 +69,20 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        flex = True
-        o = cls.__new__(cls)
-        o.topic_id = r.uuid()
-        o.topic_name = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TopicInfo: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.uuid(self.topic_id)
-        w.string(self.topic_name, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_TopicInfo.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -100,48 +100,248 @@ class ShareGroupStatePartitionMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupStatePartitionMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_ShareGroupStatePartitionMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v)
-        flex = True
-        o = cls.__new__(cls)
-        n = r.array_len(flex, False, 1)
-        o.initializing_topics = None if n is None else [TopicPartitionsInfo.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.initialized_topics = None if n is None else [TopicPartitionsInfo.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.deleting_topics = None if n is None else [TopicInfo.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupStatePartitionMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ShareGroupStatePartitionMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v)
-        flex = True
-        if self.initializing_topics is None:
-            w.array_len(None, flex, False)
+        fn(self, w)
+
+
+def _r_TopicPartitionsInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicPartitionsInfo)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicPartitionsInfo = {
+    0: _r_TopicPartitionsInfo_0,
+}
+
+
+def _w_TopicPartitionsInfo_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.initializing_topics), flex, False)
-            for e in self.initializing_topics:
-                e.write(w, v)
-        if self.initialized_topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicPartitionsInfo = {
+    0: _w_TopicPartitionsInfo_0,
+}
+
+
+def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TopicInfo)
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.topic_id = _ruuid(buf, pos)
+    pos += 16
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic_name = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic_name, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TopicInfo = {
+    0: _r_TopicInfo_0,
+}
+
+
+def _w_TopicInfo_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += o.topic_id.bytes
+    if (s1 := o.topic_name) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_TopicInfo = {
+    0: _w_TopicInfo_0,
+}
+
+
+def _r_ShareGroupStatePartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareGroupStatePartitionMetadataValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TopicPartitionsInfo_0(buf, pos, end)
+        a2.append(e3)
+    o.initializing_topics = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TopicPartitionsInfo_0(buf, pos, end)
+        a5.append(e6)
+    o.initialized_topics = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        pos += 1
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
+    else:
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_TopicInfo_0(buf, pos, end)
+        a8.append(e9)
+    o.deleting_topics = a8
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareGroupStatePartitionMetadataValue = {
+    0: _r_ShareGroupStatePartitionMetadataValue_0,
+}
+
+
+def _w_ShareGroupStatePartitionMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (a1 := o.initializing_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
         else:
-            w.array_len(len(self.initialized_topics), flex, False)
-            for e in self.initialized_topics:
-                e.write(w, v)
-        if self.deleting_topics is None:
-            w.array_len(None, flex, False)
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TopicPartitionsInfo_0(e3, w)
+        buf = w.buf
+    if (a4 := o.initialized_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
         else:
-            w.array_len(len(self.deleting_topics), flex, False)
-            for e in self.deleting_topics:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_TopicPartitionsInfo_0(e6, w)
+        buf = w.buf
+    if (a7 := o.deleting_topics) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_TopicInfo_0(e9, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_ShareGroupStatePartitionMetadataValue = {
+    0: _w_ShareGroupStatePartitionMetadataValue_0,
+}

@@ -9,9 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
 
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
+
+
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>q')
 
 
 @dataclass(slots=True)
@@ -28,32 +51,76 @@ class ShareGroupTargetAssignmentMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupTargetAssignmentMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_ShareGroupTargetAssignmentMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.assignment_epoch = r.int32()
-        o.assignment_timestamp = 0
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    o.assignment_timestamp = sub.int64()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupTargetAssignmentMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_ShareGroupTargetAssignmentMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v)
-        flex = True
-        w.int32(self.assignment_epoch)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.assignment_timestamp != 0:
-                sw = Writer()
-                sw.int64(self.assignment_timestamp)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn(self, w)
+
+
+def _r_ShareGroupTargetAssignmentMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(ShareGroupTargetAssignmentMetadataValue)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    o.assignment_epoch, = _P0.unpack_from(buf, pos)
+    pos += 4
+    o.assignment_timestamp = 0
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 8 > se:
+                    _trunc(pos, 8, se)
+                o.assignment_timestamp = _P1.unpack_from(buf, pos)[0]
+                pos += 8
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_ShareGroupTargetAssignmentMetadataValue = {
+    0: _r_ShareGroupTargetAssignmentMetadataValue_0,
+}
+
+
+def _w_ShareGroupTargetAssignmentMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.assignment_epoch)
+    tf = o.unknown_tagged_fields
+    if not (o.assignment_timestamp == 0):
+        tf = list(tf)
+        if not (o.assignment_timestamp == 0):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P1.pack(o.assignment_timestamp)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_ShareGroupTargetAssignmentMetadataValue = {
+    0: _w_ShareGroupTargetAssignmentMetadataValue_0,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>iib')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>iib')
 
 
 @dataclass(slots=True)
@@ -25,45 +46,20 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        flex = True
-        o = cls.__new__(cls)
-        o.subtopology_id = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partitions = None if n is None else [r.int32() for _ in range(n)]
-        o.assignment_epochs = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    n = sub.array_len(True, True, 4)
-                    o.assignment_epochs = None if n is None else [sub.int32() for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TaskIds: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.subtopology_id, flex, False)
-        if self.partitions is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partitions), flex, False)
-            for e in self.partitions:
-                w.int32(e)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.assignment_epochs != []:
-                sw = Writer()
-                if self.assignment_epochs is None:
-                    sw.array_len(None, True, True)
-                else:
-                    sw.array_len(len(self.assignment_epochs), True, True)
-                    for e in self.assignment_epochs:
-                        sw.int32(e)
-                tf.append((0, sw.getvalue()))
-            write_tagged_fields(w, tf)
+        fn = _W_TaskIds.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -87,74 +83,291 @@ class StreamsGroupCurrentMemberAssignmentValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupCurrentMemberAssignmentValue:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupCurrentMemberAssignmentValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.member_epoch, o.previous_member_epoch, o.state = _P0.unpack_from(r.buf, r._take(9))
-        n = r.array_len(flex, False, 1)
-        o.active_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.standby_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.warmup_tasks = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.active_tasks_pending_revocation = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.standby_tasks_pending_revocation = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        n = r.array_len(flex, False, 1)
-        o.warmup_tasks_pending_revocation = None if n is None else [TaskIds.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupCurrentMemberAssignmentValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
-        flex = True
-        w.buf += _P0.pack(self.member_epoch, self.previous_member_epoch, self.state)
-        if self.active_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.active_tasks), flex, False)
-            for e in self.active_tasks:
-                e.write(w, v)
-        if self.standby_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.standby_tasks), flex, False)
-            for e in self.standby_tasks:
-                e.write(w, v)
-        if self.warmup_tasks is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.warmup_tasks), flex, False)
-            for e in self.warmup_tasks:
-                e.write(w, v)
-        if self.active_tasks_pending_revocation is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.active_tasks_pending_revocation), flex, False)
-            for e in self.active_tasks_pending_revocation:
-                e.write(w, v)
-        if self.standby_tasks_pending_revocation is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.standby_tasks_pending_revocation), flex, False)
-            for e in self.standby_tasks_pending_revocation:
-                e.write(w, v)
-        if self.warmup_tasks_pending_revocation is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.warmup_tasks_pending_revocation), flex, False)
-            for e in self.warmup_tasks_pending_revocation:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
+        fn(self, w)
+
+
+def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TaskIds)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.subtopology_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.subtopology_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.assignment_epochs = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    pos += 1
+                    n4 -= 1
+                    if n4 * 4 > se - pos:
+                        _toolong(n4, se - pos)
+                else:
+                    n4, pos = _rcc(buf, pos, se, True, 4)
+                if n4 is None:
+                    o.assignment_epochs = None
+                else:
+                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+                    pos += n4 * 4
             else:
-                w.buf.append(0)
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TaskIds = {
+    0: _r_TaskIds_0,
+}
+
+
+def _w_TaskIds_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.subtopology_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
+        else:
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    tf = o.unknown_tagged_fields
+    if not (o.assignment_epochs == []):
+        tf = list(tf)
+        if not (o.assignment_epochs == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a6 := o.assignment_epochs) is None:
+                _wnull(sb, True, True)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    sb.append(n7)
+                else:
+                    _wuv(sb, n7)
+                for e8 in a6:
+                    sb += _P0.pack(e8)
+            tf.append((0, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_TaskIds = {
+    0: _w_TaskIds_0,
+}
+
+
+def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupCurrentMemberAssignmentValue)
+    if pos + 9 > end:
+        _trunc(pos, 9, end)
+    o.member_epoch, o.previous_member_epoch, o.state = _P1.unpack_from(buf, pos)
+    pos += 9
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, False, 1)
+    a2 = []
+    for _ in range(n1):
+        e3, pos = _r_TaskIds_0(buf, pos, end)
+        a2.append(e3)
+    o.active_tasks = a2
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        pos += 1
+        n4 -= 1
+        if n4 * 1 > end - pos:
+            _toolong(n4, end - pos)
+    else:
+        n4, pos = _rcc(buf, pos, end, False, 1)
+    a5 = []
+    for _ in range(n4):
+        e6, pos = _r_TaskIds_0(buf, pos, end)
+        a5.append(e6)
+    o.standby_tasks = a5
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        pos += 1
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
+    else:
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_TaskIds_0(buf, pos, end)
+        a8.append(e9)
+    o.warmup_tasks = a8
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12, pos = _r_TaskIds_0(buf, pos, end)
+        a11.append(e12)
+    o.active_tasks_pending_revocation = a11
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15, pos = _r_TaskIds_0(buf, pos, end)
+        a14.append(e15)
+    o.standby_tasks_pending_revocation = a14
+    if pos < end and 0 < (n16 := buf[pos]) < 0x80:
+        pos += 1
+        n16 -= 1
+        if n16 * 1 > end - pos:
+            _toolong(n16, end - pos)
+    else:
+        n16, pos = _rcc(buf, pos, end, False, 1)
+    a17 = []
+    for _ in range(n16):
+        e18, pos = _r_TaskIds_0(buf, pos, end)
+        a17.append(e18)
+    o.warmup_tasks_pending_revocation = a17
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupCurrentMemberAssignmentValue = {
+    0: _r_StreamsGroupCurrentMemberAssignmentValue_0,
+}
+
+
+def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.member_epoch, o.previous_member_epoch, o.state)
+    if (a1 := o.active_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_TaskIds_0(e3, w)
+        buf = w.buf
+    if (a4 := o.standby_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n5 := len(a4) + 1) < 0x80:
+            buf.append(n5)
+        else:
+            _wuv(buf, n5)
+        for e6 in a4:
+            _w_TaskIds_0(e6, w)
+        buf = w.buf
+    if (a7 := o.warmup_tasks) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
+        else:
+            _wuv(buf, n8)
+        for e9 in a7:
+            _w_TaskIds_0(e9, w)
+        buf = w.buf
+    if (a10 := o.active_tasks_pending_revocation) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
+        else:
+            _wuv(buf, n11)
+        for e12 in a10:
+            _w_TaskIds_0(e12, w)
+        buf = w.buf
+    if (a13 := o.standby_tasks_pending_revocation) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
+        else:
+            _wuv(buf, n14)
+        for e15 in a13:
+            _w_TaskIds_0(e15, w)
+        buf = w.buf
+    if (a16 := o.warmup_tasks_pending_revocation) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
+        else:
+            _wuv(buf, n17)
+        for e18 in a16:
+            _w_TaskIds_0(e18, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupCurrentMemberAssignmentValue = {
+    0: _w_StreamsGroupCurrentMemberAssignmentValue_0,
+}

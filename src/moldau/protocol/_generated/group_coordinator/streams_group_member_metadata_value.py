@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>ii')
+_P0 = struct.Struct('>H')
+_P1 = struct.Struct('>ii')
 
 
 @dataclass(slots=True)
@@ -24,27 +45,20 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        flex = True
-        o = cls.__new__(cls)
-        o.host = r.string(flex, False)
-        o.port = r.uint16()
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('Endpoint: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.host, flex, False)
-        w.uint16(self.port)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_Endpoint.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -55,27 +69,20 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        flex = True
-        o = cls.__new__(cls)
-        o.key = r.string(flex, False)
-        o.value = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('KeyValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.key, flex, False)
-        w.string(self.value, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_KeyValue.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -99,51 +106,259 @@ class StreamsGroupMemberMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMemberMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupMemberMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.instance_id = r.string(flex, True)
-        o.rack_id = r.string(flex, True)
-        o.client_id = r.string(flex, False)
-        o.client_host = r.string(flex, False)
-        o.rebalance_timeout_ms, o.topology_epoch = _P0.unpack_from(r.buf, r._take(8))
-        o.process_id = r.string(flex, False)
-        o.user_endpoint = None if (True) and r.int8() < 0 else Endpoint.read(r, v)
-        n = r.array_len(flex, False, 1)
-        o.client_tags = None if n is None else [KeyValue.read(r, v) for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupMemberMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupMemberMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v)
-        flex = True
-        w.string(self.instance_id, flex, True)
-        w.string(self.rack_id, flex, True)
-        w.string(self.client_id, flex, False)
-        w.string(self.client_host, flex, False)
-        w.buf += _P0.pack(self.rebalance_timeout_ms, self.topology_epoch)
-        w.string(self.process_id, flex, False)
-        if self.user_endpoint is None:
-            w.int8(-1)
+        fn(self, w)
+
+
+def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(Endpoint)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.host = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    o.port, = _P0.unpack_from(buf, pos)
+    pos += 2
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_Endpoint = {
+    0: _r_Endpoint_0,
+}
+
+
+def _w_Endpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    buf += _P0.pack(o.port)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_Endpoint = {
+    0: _w_Endpoint_0,
+}
+
+
+def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(KeyValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_KeyValue = {
+    0: _r_KeyValue_0,
+}
+
+
+def _w_KeyValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_KeyValue = {
+    0: _w_KeyValue_0,
+}
+
+
+def _r_StreamsGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupMemberMetadataValue)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.instance_id = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.instance_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.rack_id, pos = _rcs(buf, pos, end, True)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.client_id = str(buf[pos + 1:pos + n3], 'utf-8')
+        pos += n3
+    else:
+        o.client_id, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.client_host = str(buf[pos + 1:pos + n4], 'utf-8')
+        pos += n4
+    else:
+        o.client_host, pos = _rcs(buf, pos, end, False)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    o.rebalance_timeout_ms, o.topology_epoch = _P1.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.process_id = str(buf[pos + 1:pos + n5], 'utf-8')
+        pos += n5
+    else:
+        o.process_id, pos = _rcs(buf, pos, end, False)
+    if pos >= end:
+        _trunc(pos, 1, end)
+    pos += 1
+    if buf[pos - 1] >= 0x80:
+        o.user_endpoint = None
+    else:
+        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8, pos = _r_KeyValue_0(buf, pos, end)
+        a7.append(e8)
+    o.client_tags = a7
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupMemberMetadataValue = {
+    0: _r_StreamsGroupMemberMetadataValue_0,
+}
+
+
+def _w_StreamsGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.instance_id) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, True)
+    if (s3 := o.rack_id) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, True)
+    if (s5 := o.client_id) is not None and len(d6 := s5.encode()) < 0x7F:
+        buf.append(len(d6) + 1)
+        buf += d6
+    else:
+        _wcs(buf, s5, False)
+    if (s7 := o.client_host) is not None and len(d8 := s7.encode()) < 0x7F:
+        buf.append(len(d8) + 1)
+        buf += d8
+    else:
+        _wcs(buf, s7, False)
+    buf += _P1.pack(o.rebalance_timeout_ms, o.topology_epoch)
+    if (s9 := o.process_id) is not None and len(d10 := s9.encode()) < 0x7F:
+        buf.append(len(d10) + 1)
+        buf += d10
+    else:
+        _wcs(buf, s9, False)
+    if (x11 := o.user_endpoint) is None:
+        buf.append(0xFF)
+    else:
+        buf.append(1)
+        _w_Endpoint_0(x11, w)
+        buf = w.buf
+    if (a12 := o.client_tags) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n13 := len(a12) + 1) < 0x80:
+            buf.append(n13)
         else:
-            if True:
-                w.int8(1)
-            self.user_endpoint.write(w, v)
-        if self.client_tags is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.client_tags), flex, False)
-            for e in self.client_tags:
-                e.write(w, v)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+            _wuv(buf, n13)
+        for e14 in a12:
+            _w_KeyValue_0(e14, w)
+        buf = w.buf
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupMemberMetadataValue = {
+    0: _w_StreamsGroupMemberMetadataValue_0,
+}

@@ -9,11 +9,32 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
 _P0 = struct.Struct('>iq')
+_P1 = struct.Struct('>i')
 
 
 @dataclass(slots=True)
@@ -24,27 +45,20 @@ class LastAssignmentConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LastAssignmentConfig:
-        flex = True
-        o = cls.__new__(cls)
-        o.key = r.string(flex, False)
-        o.value = r.string(flex, False)
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_LastAssignmentConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LastAssignmentConfig: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = True
-        w.string(self.key, flex, False)
-        w.string(self.value, flex, False)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_LastAssignmentConfig.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -63,45 +77,166 @@ class StreamsGroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMetadataValue:
-        if not 0 <= v <= 0:
+        fn = _R_StreamsGroupMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v)
-        flex = True
-        o = cls.__new__(cls)
-        o.epoch, o.metadata_hash = _P0.unpack_from(r.buf, r._take(12))
-        o.validated_topology_epoch = -1
-        o.last_assignment_configs = []
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and True:
-                    o.validated_topology_epoch = sub.int32()
-                elif tag == 1 and True:
-                    n = sub.array_len(True, True, 1)
-                    o.last_assignment_configs = None if n is None else [LastAssignmentConfig.read(sub, v) for _ in range(n)]
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupMetadataValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 0:
+        fn = _W_StreamsGroupMetadataValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v)
-        flex = True
-        w.buf += _P0.pack(self.epoch, self.metadata_hash)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if True and self.validated_topology_epoch != -1:
-                sw = Writer()
-                sw.int32(self.validated_topology_epoch)
-                tf.append((0, sw.getvalue()))
-            if True and self.last_assignment_configs != []:
-                sw = Writer()
-                if self.last_assignment_configs is None:
-                    sw.array_len(None, True, True)
+        fn(self, w)
+
+
+def _r_LastAssignmentConfig_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(LastAssignmentConfig)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.key = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.key, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
+    else:
+        o.value, pos = _rcs(buf, pos, end, False)
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_LastAssignmentConfig = {
+    0: _r_LastAssignmentConfig_0,
+}
+
+
+def _w_LastAssignmentConfig_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+        buf.append(len(d4) + 1)
+        buf += d4
+    else:
+        _wcs(buf, s3, False)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_LastAssignmentConfig = {
+    0: _w_LastAssignmentConfig_0,
+}
+
+
+def _r_StreamsGroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(StreamsGroupMetadataValue)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    o.epoch, o.metadata_hash = _P0.unpack_from(buf, pos)
+    pos += 12
+    o.validated_topology_epoch = -1
+    o.last_assignment_configs = []
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 4 > se:
+                    _trunc(pos, 4, se)
+                o.validated_topology_epoch = _P1.unpack_from(buf, pos)[0]
+                pos += 4
+            elif tag == 1:
+                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+                    pos += 1
+                    n1 -= 1
+                    if n1 * 1 > se - pos:
+                        _toolong(n1, se - pos)
                 else:
-                    sw.array_len(len(self.last_assignment_configs), True, True)
-                    for e in self.last_assignment_configs:
-                        e.write(sw, v)
-                tf.append((1, sw.getvalue()))
-            write_tagged_fields(w, tf)
+                    n1, pos = _rcc(buf, pos, se, True, 1)
+                if n1 is None:
+                    o.last_assignment_configs = None
+                else:
+                    a2 = []
+                    for _ in range(n1):
+                        e3, pos = _r_LastAssignmentConfig_0(buf, pos, se)
+                        a2.append(e3)
+                    o.last_assignment_configs = a2
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_StreamsGroupMetadataValue = {
+    0: _r_StreamsGroupMetadataValue_0,
+}
+
+
+def _w_StreamsGroupMetadataValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P0.pack(o.epoch, o.metadata_hash)
+    tf = o.unknown_tagged_fields
+    if not (o.validated_topology_epoch == -1 and o.last_assignment_configs == []):
+        tf = list(tf)
+        if not (o.validated_topology_epoch == -1):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P1.pack(o.validated_topology_epoch)
+            tf.append((0, sw.getvalue()))
+        if not (o.last_assignment_configs == []):
+            sw = Writer()
+            sb = sw.buf
+            if (a1 := o.last_assignment_configs) is None:
+                _wnull(sb, True, True)
+            else:
+                if (n2 := len(a1) + 1) < 0x80:
+                    sb.append(n2)
+                else:
+                    _wuv(sb, n2)
+                for e3 in a1:
+                    _w_LastAssignmentConfig_0(e3, sw)
+                sb = sw.buf
+            tf.append((1, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_StreamsGroupMetadataValue = {
+    0: _w_StreamsGroupMetadataValue_0,
+}

@@ -9,12 +9,35 @@ from typing import Any, ClassVar
 
 import struct
 
-from moldau.protocol.errors import UnsupportedFieldError, UnsupportedVersionError
+from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
+from moldau.protocol.primitives import (
+    read_bytes32 as _rb32,
+    read_compact_bytes as _rcb,
+    read_compact_count as _rcc,
+    read_compact_string as _rcs,
+    read_count32 as _rc32,
+    read_string16 as _rs16,
+    read_uuid as _ruuid,
+    read_uvarint as _ruv,
+    too_long as _toolong,
+    truncated as _trunc,
+    write_compact_string as _wcs,
+    write_null_array as _wnull,
+    write_string16 as _ws16,
+    write_uvarint as _wuv,
+)
+
+_new = object.__new__
+_I16 = struct.Struct('>h')
+_I32 = struct.Struct('>i')
 
 
-_P0 = struct.Struct('>qhib')
-_P1 = struct.Struct('>qq')
+_P0 = struct.Struct('>i')
+_P1 = struct.Struct('>qhib')
+_P2 = struct.Struct('>qq')
+_P3 = struct.Struct('>q')
+_P4 = struct.Struct('>h')
 
 
 @dataclass(slots=True)
@@ -25,33 +48,20 @@ class PartitionsSchema:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionsSchema:
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.topic = r.string(flex, False)
-        n = r.array_len(flex, False, 4)
-        o.partition_ids = None if n is None else [r.int32() for _ in range(n)]
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        fn = _R_PartitionsSchema.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v)
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PartitionsSchema: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        flex = v >= 1
-        w.string(self.topic, flex, False)
-        if self.partition_ids is None:
-            w.array_len(None, flex, False)
-        else:
-            w.array_len(len(self.partition_ids), flex, False)
-            for e in self.partition_ids:
-                w.int32(e)
-        if flex:
-            if self.unknown_tagged_fields:
-                write_tagged_fields(w, self.unknown_tagged_fields)
-            else:
-                w.buf.append(0)
+        fn = _W_PartitionsSchema.get(v)
+        if fn is None:
+            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v)
+        fn(self, w)
 
 
 @dataclass(slots=True)
@@ -77,63 +87,271 @@ class TransactionLogValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionLogValue:
-        if not 0 <= v <= 1:
+        fn = _R_TransactionLogValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
-        flex = v >= 1
-        o = cls.__new__(cls)
-        o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status = _P0.unpack_from(r.buf, r._take(15))
-        n = r.array_len(flex, True, 1)
-        o.transaction_partitions = None if n is None else [PartitionsSchema.read(r, v) for _ in range(n)]
-        o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms = _P1.unpack_from(r.buf, r._take(16))
-        o.previous_producer_id = -1
-        o.next_producer_id = -1
-        o.client_transaction_version = 0
-        o.next_producer_epoch = -1
-        o.unknown_tagged_fields = []
-        if flex:
-            for _ in range(r.uvarint()):
-                tag = r.uvarint()
-                sub = r.sub(r.uvarint())
-                if tag == 0 and v >= 1:
-                    o.previous_producer_id = sub.int64()
-                elif tag == 1 and v >= 1:
-                    o.next_producer_id = sub.int64()
-                elif tag == 2 and v >= 1:
-                    o.client_transaction_version = sub.int16()
-                elif tag == 3 and v >= 1:
-                    o.next_producer_epoch = sub.int16()
-                else:
-                    o.unknown_tagged_fields.append((tag, bytes(sub.buf[sub.pos:sub.end])))
-        return o
+        try:
+            o, r.pos = fn(r.buf, r.pos, r.end)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TransactionLogValue: a string is not valid UTF-8') from exc
+        return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        if not 0 <= v <= 1:
+        fn = _W_TransactionLogValue.get(v)
+        if fn is None:
             raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
-        flex = v >= 1
-        w.buf += _P0.pack(self.producer_id, self.producer_epoch, self.transaction_timeout_ms, self.transaction_status)
-        if self.transaction_partitions is None:
-            w.array_len(None, flex, True)
+        fn(self, w)
+
+
+def _r_PartitionsSchema_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionsSchema)
+    o.topic, pos = _rs16(buf, pos, end, False)
+    n1, pos = _rc32(buf, pos, end, False, 4)
+    o.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
+    pos += n1 * 4
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_PartitionsSchema_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(PartitionsSchema)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.topic = str(buf[pos + 1:pos + n1], 'utf-8')
+        pos += n1
+    else:
+        o.topic, pos = _rcs(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80:
+        pos += 1
+        n2 -= 1
+        if n2 * 4 > end - pos:
+            _toolong(n2, end - pos)
+    else:
+        n2, pos = _rcc(buf, pos, end, False, 4)
+    o.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
+    pos += n2 * 4
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_PartitionsSchema = {
+    0: _r_PartitionsSchema_0,
+    1: _r_PartitionsSchema_1,
+}
+
+
+def _w_PartitionsSchema_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    _ws16(buf, o.topic, False)
+    if (a3 := o.partition_ids) is None:
+        _wnull(buf, False, False)
+    else:
+        buf += _I32.pack(len(a3))
+        for e4 in a3:
+            buf += _P0.pack(e4)
+
+
+def _w_PartitionsSchema_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    if (s1 := o.topic) is not None and len(d2 := s1.encode()) < 0x7F:
+        buf.append(len(d2) + 1)
+        buf += d2
+    else:
+        _wcs(buf, s1, False)
+    if (a3 := o.partition_ids) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n4 := len(a3) + 1) < 0x80:
+            buf.append(n4)
         else:
-            w.array_len(len(self.transaction_partitions), flex, True)
-            for e in self.transaction_partitions:
-                e.write(w, v)
-        w.buf += _P1.pack(self.transaction_last_update_timestamp_ms, self.transaction_start_timestamp_ms)
-        if flex:
-            tf: list[tuple[int, Any]] = list(self.unknown_tagged_fields)
-            if v >= 1 and self.previous_producer_id != -1:
-                sw = Writer()
-                sw.int64(self.previous_producer_id)
-                tf.append((0, sw.getvalue()))
-            if v >= 1 and self.next_producer_id != -1:
-                sw = Writer()
-                sw.int64(self.next_producer_id)
-                tf.append((1, sw.getvalue()))
-            if v >= 1 and self.client_transaction_version != 0:
-                sw = Writer()
-                sw.int16(self.client_transaction_version)
-                tf.append((2, sw.getvalue()))
-            if v >= 1 and self.next_producer_epoch != -1:
-                sw = Writer()
-                sw.int16(self.next_producer_epoch)
-                tf.append((3, sw.getvalue()))
-            write_tagged_fields(w, tf)
+            _wuv(buf, n4)
+        for e5 in a3:
+            buf += _P0.pack(e5)
+    if o.unknown_tagged_fields:
+        write_tagged_fields(w, o.unknown_tagged_fields)
+    else:
+        buf.append(0)
+
+
+_W_PartitionsSchema = {
+    0: _w_PartitionsSchema_0,
+    1: _w_PartitionsSchema_1,
+}
+
+
+def _r_TransactionLogValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TransactionLogValue)
+    if pos + 15 > end:
+        _trunc(pos, 15, end)
+    o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status = _P1.unpack_from(buf, pos)
+    pos += 15
+    n1, pos = _rc32(buf, pos, end, True, 1)
+    if n1 is None:
+        o.transaction_partitions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_PartitionsSchema_0(buf, pos, end)
+            a2.append(e3)
+        o.transaction_partitions = a2
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms = _P2.unpack_from(buf, pos)
+    pos += 16
+    o.previous_producer_id = -1
+    o.next_producer_id = -1
+    o.client_transaction_version = 0
+    o.next_producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    return o, pos
+
+
+def _r_TransactionLogValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
+    o = _new(TransactionLogValue)
+    if pos + 15 > end:
+        _trunc(pos, 15, end)
+    o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status = _P1.unpack_from(buf, pos)
+    pos += 15
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
+        pos += 1
+        n1 -= 1
+        if n1 * 1 > end - pos:
+            _toolong(n1, end - pos)
+    else:
+        n1, pos = _rcc(buf, pos, end, True, 1)
+    if n1 is None:
+        o.transaction_partitions = None
+    else:
+        a2 = []
+        for _ in range(n1):
+            e3, pos = _r_PartitionsSchema_1(buf, pos, end)
+            a2.append(e3)
+        o.transaction_partitions = a2
+    if pos + 16 > end:
+        _trunc(pos, 16, end)
+    o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms = _P2.unpack_from(buf, pos)
+    pos += 16
+    o.previous_producer_id = -1
+    o.next_producer_id = -1
+    o.client_transaction_version = 0
+    o.next_producer_epoch = -1
+    o.unknown_tagged_fields = uk = []
+    if pos >= end:
+        _trunc(pos, 1, end)
+    nt = buf[pos]
+    pos += 1
+    if nt:
+        if nt >= 0x80:
+            nt, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt):
+            tag, pos = _ruv(buf, pos, end)
+            sz, pos = _ruv(buf, pos, end)
+            se = pos + sz
+            if se > end:
+                _trunc(pos, sz, end)
+            if tag == 0:
+                if pos + 8 > se:
+                    _trunc(pos, 8, se)
+                o.previous_producer_id = _P3.unpack_from(buf, pos)[0]
+                pos += 8
+            elif tag == 1:
+                if pos + 8 > se:
+                    _trunc(pos, 8, se)
+                o.next_producer_id = _P3.unpack_from(buf, pos)[0]
+                pos += 8
+            elif tag == 2:
+                if pos + 2 > se:
+                    _trunc(pos, 2, se)
+                o.client_transaction_version = _P4.unpack_from(buf, pos)[0]
+                pos += 2
+            elif tag == 3:
+                if pos + 2 > se:
+                    _trunc(pos, 2, se)
+                o.next_producer_epoch = _P4.unpack_from(buf, pos)[0]
+                pos += 2
+            else:
+                uk.append((tag, bytes(buf[pos:se])))
+            pos = se
+    return o, pos
+
+
+_R_TransactionLogValue = {
+    0: _r_TransactionLogValue_0,
+    1: _r_TransactionLogValue_1,
+}
+
+
+def _w_TransactionLogValue_0(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status)
+    if (a1 := o.transaction_partitions) is None:
+        _wnull(buf, False, True)
+    else:
+        buf += _I32.pack(len(a1))
+        for e2 in a1:
+            _w_PartitionsSchema_0(e2, w)
+        buf = w.buf
+    buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
+
+
+def _w_TransactionLogValue_1(o: Any, w: Writer) -> None:
+    buf = w.buf
+    buf += _P1.pack(o.producer_id, o.producer_epoch, o.transaction_timeout_ms, o.transaction_status)
+    if (a1 := o.transaction_partitions) is None:
+        _wnull(buf, True, True)
+    else:
+        if (n2 := len(a1) + 1) < 0x80:
+            buf.append(n2)
+        else:
+            _wuv(buf, n2)
+        for e3 in a1:
+            _w_PartitionsSchema_1(e3, w)
+        buf = w.buf
+    buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
+    tf = o.unknown_tagged_fields
+    if not (o.previous_producer_id == -1 and o.next_producer_id == -1 and o.client_transaction_version == 0 and o.next_producer_epoch == -1):
+        tf = list(tf)
+        if not (o.previous_producer_id == -1):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P3.pack(o.previous_producer_id)
+            tf.append((0, sw.getvalue()))
+        if not (o.next_producer_id == -1):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P3.pack(o.next_producer_id)
+            tf.append((1, sw.getvalue()))
+        if not (o.client_transaction_version == 0):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P4.pack(o.client_transaction_version)
+            tf.append((2, sw.getvalue()))
+        if not (o.next_producer_epoch == -1):
+            sw = Writer()
+            sb = sw.buf
+            sb += _P4.pack(o.next_producer_epoch)
+            tf.append((3, sw.getvalue()))
+    if tf:
+        write_tagged_fields(w, tf)
+    else:
+        buf.append(0)
+
+
+_W_TransactionLogValue = {
+    0: _w_TransactionLogValue_0,
+    1: _w_TransactionLogValue_1,
+}
