@@ -5,7 +5,8 @@ A confluent-kafka Producer (linger.ms=0, acks as given) sends ``--rate`` msg/s o
 with the send time (CLOCK_MONOTONIC ns, one machine so one clock). A Consumer assigned to
 the partition at its end (no group needed), fetch.wait.max.ms=5, receives them in a thread
 (librdkafka's poll releases the GIL) and records receive - send. The first ``--warmup``
-seconds are dropped. p50/p99/p99.9 are over the remaining samples; ``received`` vs
+seconds are dropped, and the clock starts only after a probe message has made the round
+trip. p50/p99/p99.9 are over the remaining samples; ``received`` vs
 ``sent`` shows losses.
 
 Pacing: message i is due at t0 + i/rate; the loop sleeps while ahead and never bursts to
@@ -74,8 +75,19 @@ def main_fn(args: argparse.Namespace) -> dict[str, Any]:
             "delivery.report.only.error": True,
         }
     )
-    # make sure the consumer has resolved its start offset before the clock starts
-    consumer.consume(num_messages=1, timeout=1.0)
+    # The clock starts only once the whole path is live: probes are produced until the
+    # consumer has received one (its start offset, leader and fetch loop are all settled).
+    # Without this a broker that is slow to serve a brand-new topic would be charged
+    # seconds of start-up as "latency".
+    ready_by = time.monotonic() + 60
+    while True:
+        producer.produce(args.topic, _TS.pack(0), partition=0)
+        producer.flush(10)
+        m = consumer.poll(1.0)
+        if m is not None and m.error() is None:
+            break
+        if time.monotonic() > ready_by:
+            raise RuntimeError("the consumer received no probe message within 60 s")
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
     pad = bytes(max(0, args.record_size - 8))
