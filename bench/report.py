@@ -282,6 +282,7 @@ def to_json(res: Results) -> dict[str, Any]:
         "figures": figures,
         "targets": targets(res),
         "errors": res.errors,
+        "load": res.load,
         "raw": res.raw,
     }
 
