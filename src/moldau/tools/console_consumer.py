@@ -228,6 +228,7 @@ def _main(argv: Sequence[str]) -> int:
     # Ctrl-C must work even when started from a shell that ignores SIGINT for background jobs.
     signal.signal(signal.SIGINT, on_signal)
     out = sys.stdout.buffer
+    starts = StartOffsets(str(conf.get("auto.offset.reset", "latest")))
     try:
         if args.partition is not None:
             if args.offset in (None, "latest"):
@@ -238,10 +239,10 @@ def _main(argv: Sequence[str]) -> int:
                 start = int(args.offset)
             consumer.assign([TopicPartition(args.topic, args.partition, start)])
         elif args.topic:
-            consumer.subscribe([args.topic])
+            consumer.subscribe([args.topic], on_assign=starts.on_assign)
         else:
             pattern = args.include if args.include.startswith("^") else "^" + args.include
-            consumer.subscribe([pattern])
+            consumer.subscribe([pattern], on_assign=starts.on_assign)
 
         last = time.monotonic()
         while (args.max_messages is None or processed < args.max_messages) and not stop_signal:
@@ -263,12 +264,67 @@ def _main(argv: Sequence[str]) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
+            if args.group and str(conf.get("enable.auto.commit", "true")).lower() != "false":
+                commit_positions(consumer, starts)
             consumer.close()
         finally:
             print(f"Processed a total of {processed} messages", file=sys.stderr)
     if stop_signal:
         return 128 + stop_signal[0]  # 130 for Ctrl-C, 143 for SIGTERM, as Kafka's JVM exits
     return 0
+
+
+class StartOffsets:
+    """Where this consumer started in each assigned partition that had no committed offset,
+    so that close() can commit it even if no record was read there (see commit_positions)."""
+
+    def __init__(self, reset: str) -> None:
+        self.reset = reset
+        self.latest: dict[tuple[str, int], int] = {}
+
+    def on_assign(self, consumer: Any, partitions: Any) -> None:
+        if self.reset != "latest":
+            return
+        for tp in partitions:
+            try:
+                _low, high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
+            except Exception:  # noqa: BLE001 - only a missed commit later, never fatal
+                continue
+            self.latest[(tp.topic, tp.partition)] = high
+
+    def start_of(self, consumer: Any, tp: Any) -> int:
+        if self.reset == "latest":
+            return self.latest.get((tp.topic, tp.partition), -1)
+        low, _high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
+        return int(low)
+
+
+def commit_positions(consumer: Any, starts: StartOffsets) -> None:
+    """Commit a position for every assigned partition, as the Java consumer's auto-commit does
+    on close. librdkafka commits only partitions a record was read from, which would leave an
+    empty partition without a committed offset: records produced there while the group is
+    away would then be skipped (auto.offset.reset=latest) and never shown as lag."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    try:
+        assigned = consumer.assignment()
+        if not assigned:
+            return
+        read = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(assigned)}
+        committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(assigned, timeout=10)}
+        offsets = []
+        for tp in assigned:
+            key = (tp.topic, tp.partition)
+            if read.get(key, -1) >= 0:
+                offsets.append(TopicPartition(tp.topic, tp.partition, read[key]))
+            elif committed.get(key, -1) < 0:
+                start = starts.start_of(consumer, tp)
+                if start >= 0:
+                    offsets.append(TopicPartition(tp.topic, tp.partition, start))
+        if offsets:
+            consumer.commit(offsets=offsets, asynchronous=False)
+    except KafkaException as e:
+        print(f"WARN could not commit the group's positions: {kafka_error_text(e)}", file=sys.stderr)
 
 
 def _check_topic(consumer: Any, topic: str, partition: int | None) -> None:
