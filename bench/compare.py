@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import procs
 from bench.brokers import DRIVERS
-from bench.brokers.base import HOST, Broker, BrokerMissing, BrokerStartFailed
+from bench.brokers.base import HOST, Broker, BrokerMissing, BrokerStartFailed, tail
 from bench.loadgen import wire
 from bench.scenarios import SCENARIOS, Scenario
 
@@ -184,8 +184,23 @@ def run_broker_round(broker: Broker, res: Results, opts: Options, work: Path, rn
                     for a in merged_args(sc, opts.quick)
                 ]
             if broker.proc is None or broker.proc.poll() is not None:
-                res.error(name, f"round {rnd}: {sc.name} skipped: broker process has exited")
-                continue
+                code = broker.proc.poll() if broker.proc is not None else None
+                res.error(
+                    name,
+                    f"round {rnd}: broker exited (code {code}) before {sc.name}; log: "
+                    f"{tail(broker.log_path)}; restarting it with an empty data dir",
+                )
+                broker.stop()
+                data = work / f"{name}-r{rnd}-after-exit-{sc.name}"
+                try:
+                    broker.start(free_port(), data)
+                except BrokerStartFailed as exc:
+                    res.error(name, f"round {rnd}: restart failed: {exc}")
+                    break
+                args = [
+                    a.format(boot=f"{HOST}:{broker.port}", pid=broker.pid, expect=expect)
+                    for a in merged_args(sc, opts.quick)
+                ]
             cpu0 = procs.cpu_seconds(broker.pid)
             t0 = time.monotonic()
             try:
