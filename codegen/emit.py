@@ -48,6 +48,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -174,11 +175,26 @@ class Emitter:
         if d == "None":
             return f"{val} is None"
         if f.is_struct and not f.is_array:
-            self.need_isdef(f.struct)  # type: ignore[arg-type]
+            assert f.struct is not None
+            inline = self.inline_isdef(f.struct, val)
+            if inline is not None:
+                return inline
+            self.need_isdef(f.struct)
             return f"_isdef_{f.type}({val})"
         if d == "ZERO_UUID":
             return f"({val} is ZERO_UUID or {val} == ZERO_UUID)"
         return f"{val} == {d}"
+
+    def inline_isdef(self, st: Struct, val: str) -> str | None:
+        """The default check of a small struct of scalars, inline (no call); else None."""
+        fields = [f for f in st.fields if not f.versions.intersect(self.valid).empty]
+        if len(fields) > 4 or any(f.is_struct or f.is_array for f in fields):
+            return None
+        x = self.var("x")
+        terms = [f"({x} := {val}).__class__ is {st.name}"]
+        terms += [self.is_default(f, f"{x}.{f.py}") for f in fields]
+        terms.append(f"not {x}.unknown_tagged_fields")
+        return "(" + " and ".join(terms) + ")"
 
     def need_isdef(self, st: Struct) -> None:
         """A function telling whether a struct equals its default instance, field by field.
@@ -240,12 +256,25 @@ class Emitter:
             if not flex:
                 return [f"{ind}{tgt}, pos = _rs16(buf, pos, {E}, {nullable})"]
             n = self.var("n")
+            if nullable:
+                # a one-byte length: 0 is null, else length + 1
+                return [
+                    f"{ind}if pos < {E} and ({n} := buf[pos]) < 0x80 and pos + {n} <= {E}:",
+                    f"{ind}    if {n}:",
+                    f"{ind}        {tgt} = str(buf[pos + 1:pos + {n}], 'utf-8')",
+                    f"{ind}        pos += {n}",
+                    f"{ind}    else:",
+                    f"{ind}        {tgt} = None",
+                    f"{ind}        pos += 1",
+                    f"{ind}else:",
+                    f"{ind}    {tgt}, pos = _rcs(buf, pos, {E}, True)",
+                ]
             return [
                 f"{ind}if pos < {E} and 0 < ({n} := buf[pos]) < 0x80 and pos + {n} <= {E}:",
                 f"{ind}    {tgt} = str(buf[pos + 1:pos + {n}], 'utf-8')",
                 f"{ind}    pos += {n}",
                 f"{ind}else:",
-                f"{ind}    {tgt}, pos = _rcs(buf, pos, {E}, {nullable})",
+                f"{ind}    {tgt}, pos = _rcs(buf, pos, {E}, False)",
             ]
         if t in ("bytes", "records"):
             fn = "_rcb" if flex else "_rb32"
@@ -393,8 +422,19 @@ class Emitter:
         if t == "string":
             s, d = self.var("s"), self.var("d")
             if flex:
-                return [
-                    f"{ind}if ({s} := {val}) is not None and len({d} := {s}.encode()) < 0x7F:",
+                out = []
+                if nullable:
+                    out = [
+                        f"{ind}if ({s} := {val}) is None:",
+                        f"{ind}    {B}.append(0)",
+                        f"{ind}el",
+                    ]
+                    out[-1] += f"if len({d} := {s}.encode()) < 0x7F:"
+                else:
+                    out = [
+                        f"{ind}if ({s} := {val}) is not None and len({d} := {s}.encode()) < 0x7F:"
+                    ]
+                return out + [
                     f"{ind}    {B}.append(len({d}) + 1)",
                     f"{ind}    {B} += {d}",
                     f"{ind}else:",
@@ -402,7 +442,7 @@ class Emitter:
                 ]
             return [f"{ind}_ws16({B}, {val}, {nullable})"]
         if t in ("bytes", "records"):
-            return [f"{ind}{W}.bytes({val}, {flex}, {nullable})", f"{ind}{B} = {W}.buf"]
+            return [f"{ind}_wbf({W}, {val}, {flex}, {nullable})", f"{ind}{B} = {W}.buf"]
         raise ValueError(t)
 
     def wr_field(

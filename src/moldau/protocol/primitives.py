@@ -428,10 +428,24 @@ def read_string16(
 def read_compact_bytes(
     buf: memoryview, pos: int, end: int, nullable: builtins.bool
 ) -> tuple[memoryview | None, int]:
-    u, pos = read_uvarint(buf, pos, end)
-    n = _checked_length(u - 1, pos, end, nullable)
-    if n is None:
-        return None, pos
+    """Compact bytes/records at `pos` as a memoryview slice (no copy): (value, new pos).
+
+    One- and two-byte length varints (values below 16 KiB) are decoded inline.
+    """
+    if pos >= end:
+        truncated(pos, 1, end)
+    b = buf[pos]
+    if b < 0x80:
+        n = b - 1
+        pos += 1
+    elif pos + 1 < end and buf[pos + 1] < 0x80:
+        n = ((b & 0x7F) | (buf[pos + 1] << 7)) - 1
+        pos += 2
+    else:
+        u, pos = read_uvarint(buf, pos, end)
+        n = u - 1
+    if (n < 0 or n > end - pos) and _checked_length(n, pos, end, nullable) is None:
+        return None, pos  # null; any other bad length raised in _checked_length
     return buf[pos : pos + n], pos + n
 
 
@@ -509,6 +523,40 @@ def write_string16(buf: bytearray, v: str | None, nullable: builtins.bool) -> No
         raise ProtocolError(f"string of {len(data)} bytes does not fit an int16 length")
     buf += _I16.pack(len(data))
     buf += data
+
+
+def write_bytes_field(w: Writer, v: Any, flex: builtins.bool, nullable: builtins.bool) -> None:
+    """A bytes/records value with its length prefix; big buffers become their own chunk."""
+    buf = w.buf
+    if v is None:
+        _null(nullable)
+        if flex:
+            buf.append(0)
+        else:
+            buf += b"\xff\xff\xff\xff"
+        return
+    n = v.nbytes if isinstance(v, memoryview) else len(v)
+    if flex:
+        u = n + 1
+        if u < 0x80:
+            buf.append(u)
+        elif u < 0x4000:
+            buf.append((u & 0x7F) | 0x80)
+            buf.append(u >> 7)
+        else:
+            write_uvarint(buf, u)
+    else:
+        buf += _I32.pack(n)
+    if n >= ZERO_COPY_THRESHOLD:
+        chunks = w._chunks
+        if buf:
+            chunks.append(buf)
+            w._size_done += len(buf)
+            w.buf = bytearray()
+        chunks.append(v)
+        w._size_done += n
+    else:
+        buf += v
 
 
 def write_null_array(buf: bytearray, flex: builtins.bool, nullable: builtins.bool) -> None:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -165,9 +166,13 @@ _W_Listener = {
 
 def _r_AddRaftVoterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(AddRaftVoterRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 8 > end:
@@ -212,9 +217,13 @@ def _r_AddRaftVoterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_AddRaftVoterRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(AddRaftVoterRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 8 > end:
@@ -270,7 +279,9 @@ def _w_AddRaftVoterRequest_0(o: Any, w: Writer) -> None:
     if not (o.ack_when_committed == True):
         raise UnsupportedFieldError('AddRaftVoterRequest.ack_when_committed cannot be written at version 0')
     buf = w.buf
-    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -295,7 +306,9 @@ def _w_AddRaftVoterRequest_0(o: Any, w: Writer) -> None:
 
 def _w_AddRaftVoterRequest_1(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

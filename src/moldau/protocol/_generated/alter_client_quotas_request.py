@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -155,9 +156,13 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.entity_type, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.entity_name = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.entity_name = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.entity_name = None
+            pos += 1
     else:
         o.entity_name, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -198,7 +203,9 @@ def _w_EntityData_1(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.entity_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.entity_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

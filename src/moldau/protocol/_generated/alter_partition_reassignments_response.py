@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -125,9 +126,13 @@ def _r_ReassignablePartitionResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -158,7 +163,9 @@ _R_ReassignablePartitionResponse = {
 def _w_ReassignablePartitionResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.partition_index, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -254,9 +261,13 @@ def _r_AlterPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tu
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80:
@@ -297,9 +308,13 @@ def _r_AlterPartitionReassignmentsResponse_1(buf: Any, pos: int, end: int) -> tu
         _trunc(pos, 7, end)
     o.throttle_time_ms, o.allow_replication_factor_change, o.error_code = _P1.unpack_from(buf, pos)
     pos += 7
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80:
@@ -342,7 +357,9 @@ _R_AlterPartitionReassignmentsResponse = {
 def _w_AlterPartitionReassignmentsResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -366,7 +383,9 @@ def _w_AlterPartitionReassignmentsResponse_0(o: Any, w: Writer) -> None:
 def _w_AlterPartitionReassignmentsResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.allow_replication_factor_change, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

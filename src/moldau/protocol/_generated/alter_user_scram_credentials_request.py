@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -217,9 +218,9 @@ def _w_ScramCredentialUpsertion_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P1.pack(o.mechanism, o.iterations)
-    w.bytes(o.salt, True, False)
+    _wbf(w, o.salt, True, False)
     buf = w.buf
-    w.bytes(o.salted_password, True, False)
+    _wbf(w, o.salted_password, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

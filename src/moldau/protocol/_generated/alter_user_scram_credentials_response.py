@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -103,9 +104,13 @@ def _r_AlterUserScramCredentialsResult_0(buf: Any, pos: int, end: int) -> tuple[
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -140,7 +145,9 @@ def _w_AlterUserScramCredentialsResult_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.error_code)
-    if (s3 := o.error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.error_message) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

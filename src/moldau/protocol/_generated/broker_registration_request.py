@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -301,9 +302,13 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         e7, pos = _r_Feature_0(buf, pos, end)
         a6.append(e7)
     o.features = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-        pos += n8
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.is_migrating_zk_broker = False
@@ -367,9 +372,13 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
         e7, pos = _r_Feature_0(buf, pos, end)
         a6.append(e7)
     o.features = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-        pos += n8
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -436,9 +445,13 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
         e7, pos = _r_Feature_0(buf, pos, end)
         a6.append(e7)
     o.features = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-        pos += n8
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -519,9 +532,13 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         e7, pos = _r_Feature_0(buf, pos, end)
         a6.append(e7)
     o.features = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-        pos += n8
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -606,7 +623,9 @@ def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
         for e8 in a6:
             _w_Feature_0(e8, w)
         buf = w.buf
-    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.rack) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:
@@ -646,7 +665,9 @@ def _w_BrokerRegistrationRequest_1(o: Any, w: Writer) -> None:
         for e8 in a6:
             _w_Feature_0(e8, w)
         buf = w.buf
-    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.rack) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:
@@ -687,7 +708,9 @@ def _w_BrokerRegistrationRequest_2(o: Any, w: Writer) -> None:
         for e8 in a6:
             _w_Feature_0(e8, w)
         buf = w.buf
-    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.rack) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:
@@ -737,7 +760,9 @@ def _w_BrokerRegistrationRequest_3(o: Any, w: Writer) -> None:
         for e8 in a6:
             _w_Feature_0(e8, w)
         buf = w.buf
-    if (s9 := o.rack) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.rack) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -325,14 +326,22 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -365,9 +374,13 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e8, pos = _rcs(buf, pos, end, False)
         a7.append(e8)
     o.subscribed_topic_names = a7
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
-        o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
-        pos += n10
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            o.subscribed_topic_regex = None
+            pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
     o.assignment, pos = _r_Assignment_0(buf, pos, end)
@@ -399,14 +412,22 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -439,9 +460,13 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e8, pos = _rcs(buf, pos, end, False)
         a7.append(e8)
     o.subscribed_topic_names = a7
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
-        o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
-        pos += n10
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.subscribed_topic_regex = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            o.subscribed_topic_regex = None
+            pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
     o.assignment, pos = _r_Assignment_0(buf, pos, end)
@@ -482,12 +507,16 @@ def _w_Member_0(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -516,7 +545,9 @@ def _w_Member_0(o: Any, w: Writer) -> None:
                 buf += d15
             else:
                 _wcs(buf, s14, False)
-    if (s16 := o.subscribed_topic_regex) is not None and len(d17 := s16.encode()) < 0x7F:
+    if (s16 := o.subscribed_topic_regex) is None:
+        buf.append(0)
+    elif len(d17 := s16.encode()) < 0x7F:
         buf.append(len(d17) + 1)
         buf += d17
     else:
@@ -538,12 +569,16 @@ def _w_Member_1(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -572,7 +607,9 @@ def _w_Member_1(o: Any, w: Writer) -> None:
                 buf += d15
             else:
                 _wcs(buf, s14, False)
-    if (s16 := o.subscribed_topic_regex) is not None and len(d17 := s16.encode()) < 0x7F:
+    if (s16 := o.subscribed_topic_regex) is None:
+        buf.append(0)
+    elif len(d17 := s16.encode()) < 0x7F:
         buf.append(len(d17) + 1)
         buf += d17
     else:
@@ -600,9 +637,13 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
@@ -665,9 +706,13 @@ def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
@@ -733,7 +778,9 @@ _R_DescribedGroup = {
 def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -774,7 +821,9 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
 def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

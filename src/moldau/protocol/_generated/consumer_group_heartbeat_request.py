@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -178,14 +179,22 @@ def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 4, end)
     o.member_epoch, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -211,9 +220,13 @@ def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[An
                 e7, pos = _rcs(buf, pos, end, False)
             a6.append(e7)
         o.subscribed_topic_names = a6
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
-        o.server_assignor = str(buf[pos + 1:pos + n9], 'utf-8')
-        pos += n9
+    if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        if n9:
+            o.server_assignor = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            o.server_assignor = None
+            pos += 1
     else:
         o.server_assignor, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n10 := buf[pos]) < 0x80:
@@ -267,14 +280,22 @@ def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 4, end)
     o.member_epoch, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -300,14 +321,22 @@ def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[An
                 e7, pos = _rcs(buf, pos, end, False)
             a6.append(e7)
         o.subscribed_topic_names = a6
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
-        o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
-        pos += n9
+    if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        if n9:
+            o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            o.subscribed_topic_regex = None
+            pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
-        o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
-        pos += n10
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            o.server_assignor = None
+            pos += 1
     else:
         o.server_assignor, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n11 := buf[pos]) < 0x80:
@@ -365,12 +394,16 @@ def _w_ConsumerGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s3, False)
     buf += _P0.pack(o.member_epoch)
-    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
         _wcs(buf, s5, True)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+    if (s7 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
     else:
@@ -389,7 +422,9 @@ def _w_ConsumerGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
                 buf += d13
             else:
                 _wcs(buf, s12, False)
-    if (s14 := o.server_assignor) is not None and len(d15 := s14.encode()) < 0x7F:
+    if (s14 := o.server_assignor) is None:
+        buf.append(0)
+    elif len(d15 := s14.encode()) < 0x7F:
         buf.append(len(d15) + 1)
         buf += d15
     else:
@@ -423,12 +458,16 @@ def _w_ConsumerGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s3, False)
     buf += _P0.pack(o.member_epoch)
-    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
         _wcs(buf, s5, True)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+    if (s7 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
     else:
@@ -447,12 +486,16 @@ def _w_ConsumerGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
                 buf += d13
             else:
                 _wcs(buf, s12, False)
-    if (s14 := o.subscribed_topic_regex) is not None and len(d15 := s14.encode()) < 0x7F:
+    if (s14 := o.subscribed_topic_regex) is None:
+        buf.append(0)
+    elif len(d15 := s14.encode()) < 0x7F:
         buf.append(len(d15) + 1)
         buf += d15
     else:
         _wcs(buf, s14, True)
-    if (s16 := o.server_assignor) is not None and len(d17 := s16.encode()) < 0x7F:
+    if (s16 := o.server_assignor) is None:
+        buf.append(0)
+    elif len(d17 := s16.encode()) < 0x7F:
         buf.append(len(d17) + 1)
         buf += d17
     else:

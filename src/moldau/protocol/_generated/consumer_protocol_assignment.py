@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -157,7 +158,7 @@ def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_TopicPartition_0(e2, w)
         buf = w.buf
-    w.bytes(o.user_data, False, True)
+    _wbf(w, o.user_data, False, True)
     buf = w.buf
 
 

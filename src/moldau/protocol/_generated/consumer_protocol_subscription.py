@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -247,7 +248,7 @@ def _w_ConsumerProtocolSubscription_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    w.bytes(o.user_data, False, True)
+    _wbf(w, o.user_data, False, True)
     buf = w.buf
 
 
@@ -259,7 +260,7 @@ def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    w.bytes(o.user_data, False, True)
+    _wbf(w, o.user_data, False, True)
     buf = w.buf
     if (a5 := o.owned_partitions) is None:
         _wnull(buf, False, False)
@@ -278,7 +279,7 @@ def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    w.bytes(o.user_data, False, True)
+    _wbf(w, o.user_data, False, True)
     buf = w.buf
     if (a5 := o.owned_partitions) is None:
         _wnull(buf, False, False)
@@ -298,7 +299,7 @@ def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    w.bytes(o.user_data, False, True)
+    _wbf(w, o.user_data, False, True)
     buf = w.buf
     if (a5 := o.owned_partitions) is None:
         _wnull(buf, False, False)

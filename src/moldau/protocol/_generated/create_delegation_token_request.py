@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -228,14 +229,22 @@ def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any
 
 def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(CreateDelegationTokenRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.owner_principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.owner_principal_type = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.owner_principal_type = None
+            pos += 1
     else:
         o.owner_principal_type, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.owner_principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.owner_principal_name = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.owner_principal_name = None
+            pos += 1
     else:
         o.owner_principal_name, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80:
@@ -321,12 +330,16 @@ def _w_CreateDelegationTokenRequest_2(o: Any, w: Writer) -> None:
 
 def _w_CreateDelegationTokenRequest_3(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.owner_principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.owner_principal_type) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.owner_principal_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.owner_principal_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -229,7 +230,7 @@ def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.principal_name, False)
     buf += _P1.pack(o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms)
     _ws16(buf, o.token_id, False)
-    w.bytes(o.hmac, False, False)
+    _wbf(w, o.hmac, False, False)
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
 
@@ -257,7 +258,7 @@ def _w_CreateDelegationTokenResponse_2(o: Any, w: Writer) -> None:
         buf += d6
     else:
         _wcs(buf, s5, False)
-    w.bytes(o.hmac, True, False)
+    _wbf(w, o.hmac, True, False)
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
@@ -295,7 +296,7 @@ def _w_CreateDelegationTokenResponse_3(o: Any, w: Writer) -> None:
         buf += d10
     else:
         _wcs(buf, s9, False)
-    w.bytes(o.hmac, True, False)
+    _wbf(w, o.hmac, True, False)
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:

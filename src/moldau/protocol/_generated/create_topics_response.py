@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -144,9 +145,13 @@ def _r_CreatableTopicConfigs_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.name, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.value = None
+            pos += 1
     else:
         o.value, pos = _rcs(buf, pos, end, True)
     if pos + 3 > end:
@@ -225,7 +230,9 @@ def _w_CreatableTopicConfigs_5(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.value) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -275,9 +282,13 @@ def _r_CreatableTopicResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 6 > end:
@@ -341,9 +352,13 @@ def _r_CreatableTopicResult_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 6 > end:
@@ -416,7 +431,9 @@ def _w_CreatableTopicResult_5(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P1.pack(o.error_code)
-    if (s3 := o.error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.error_message) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -455,7 +472,9 @@ def _w_CreatableTopicResult_7(o: Any, w: Writer) -> None:
         _wcs(buf, s1, False)
     buf += o.topic_id.bytes
     buf += _P1.pack(o.error_code)
-    if (s3 := o.error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.error_message) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

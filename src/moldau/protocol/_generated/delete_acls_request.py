@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -122,23 +123,35 @@ def _r_DeleteAclsFilter_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 1, end)
     o.resource_type_filter, = _P0.unpack_from(buf, pos)
     pos += 1
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.resource_name_filter = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.resource_name_filter = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.resource_name_filter = None
+            pos += 1
     else:
         o.resource_name_filter, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
         _trunc(pos, 1, end)
     o.pattern_type_filter, = _P0.unpack_from(buf, pos)
     pos += 1
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.principal_filter = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.principal_filter = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.principal_filter = None
+            pos += 1
     else:
         o.principal_filter, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.host_filter = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.host_filter = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.host_filter = None
+            pos += 1
     else:
         o.host_filter, pos = _rcs(buf, pos, end, True)
     if pos + 2 > end:
@@ -184,18 +197,24 @@ def _w_DeleteAclsFilter_1(o: Any, w: Writer) -> None:
 def _w_DeleteAclsFilter_2(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.resource_type_filter)
-    if (s1 := o.resource_name_filter) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.resource_name_filter) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
     buf += _P0.pack(o.pattern_type_filter)
-    if (s3 := o.principal_filter) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.principal_filter) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    if (s5 := o.host_filter) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.host_filter) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

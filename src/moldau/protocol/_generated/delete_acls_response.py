@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -157,9 +158,13 @@ def _r_DeleteAclsMatchingAcl_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -230,7 +235,9 @@ def _w_DeleteAclsMatchingAcl_1(o: Any, w: Writer) -> None:
 def _w_DeleteAclsMatchingAcl_2(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -289,9 +296,13 @@ def _r_DeleteAclsFilterResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80:
@@ -348,7 +359,9 @@ def _w_DeleteAclsFilterResult_1(o: Any, w: Writer) -> None:
 def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

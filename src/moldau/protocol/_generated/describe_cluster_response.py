@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -117,9 +118,13 @@ def _r_DescribeClusterBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.is_fenced = False
@@ -157,9 +162,13 @@ def _r_DescribeClusterBroker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -203,7 +212,9 @@ def _w_DescribeClusterBroker_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -225,7 +236,9 @@ def _w_DescribeClusterBroker_1(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -245,7 +258,9 @@ def _w_DescribeClusterBroker_2(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -270,9 +285,13 @@ def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
@@ -326,9 +345,13 @@ def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -385,9 +408,13 @@ def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -450,7 +477,9 @@ def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('DescribeClusterResponse.endpoint_type cannot be written at version 0')
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -481,7 +510,9 @@ def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
 def _w_DescribeClusterResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -513,7 +544,9 @@ def _w_DescribeClusterResponse_1(o: Any, w: Writer) -> None:
 def _w_DescribeClusterResponse_2(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

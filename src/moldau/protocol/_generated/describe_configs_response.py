@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -170,9 +171,13 @@ def _r_DescribeConfigsSynonym_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         pos += n1
     else:
         o.name, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.value = None
+            pos += 1
     else:
         o.value, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -220,7 +225,9 @@ def _w_DescribeConfigsSynonym_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.value) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -290,9 +297,13 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
         pos += n1
     else:
         o.name, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.value = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.value = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.value = None
+            pos += 1
     else:
         o.value, pos = _rcs(buf, pos, end, True)
     if pos + 3 > end:
@@ -315,9 +326,13 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 1, end)
     o.config_type, = _P0.unpack_from(buf, pos)
     pos += 1
-    if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
-        o.documentation = str(buf[pos + 1:pos + n6], 'utf-8')
-        pos += n6
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.documentation = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            o.documentation = None
+            pos += 1
     else:
         o.documentation, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -384,7 +399,9 @@ def _w_DescribeConfigsResourceResult_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.value) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.value) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -401,7 +418,9 @@ def _w_DescribeConfigsResourceResult_4(o: Any, w: Writer) -> None:
             _w_DescribeConfigsSynonym_4(e7, w)
         buf = w.buf
     buf += _P0.pack(o.config_type)
-    if (s8 := o.documentation) is not None and len(d9 := s8.encode()) < 0x7F:
+    if (s8 := o.documentation) is None:
+        buf.append(0)
+    elif len(d9 := s8.encode()) < 0x7F:
         buf.append(len(d9) + 1)
         buf += d9
     else:
@@ -470,9 +489,13 @@ def _r_DescribeConfigsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 1 > end:
@@ -556,7 +579,9 @@ def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
 def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -359,7 +360,7 @@ def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.principal_name, False)
     buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
     _ws16(buf, o.token_id, False)
-    w.bytes(o.hmac, False, False)
+    _wbf(w, o.hmac, False, False)
     buf = w.buf
     if (a7 := o.renewers) is None:
         _wnull(buf, False, False)
@@ -392,7 +393,7 @@ def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
         buf += d6
     else:
         _wcs(buf, s5, False)
-    w.bytes(o.hmac, True, False)
+    _wbf(w, o.hmac, True, False)
     buf = w.buf
     if (a7 := o.renewers) is None:
         _wnull(buf, True, False)
@@ -438,7 +439,7 @@ def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
         buf += d10
     else:
         _wcs(buf, s9, False)
-    w.bytes(o.hmac, True, False)
+    _wbf(w, o.hmac, True, False)
     buf = w.buf
     if (a11 := o.renewers) is None:
         _wnull(buf, True, False)

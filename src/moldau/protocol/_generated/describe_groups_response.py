@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -156,9 +157,13 @@ def _r_DescribedGroupMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
@@ -208,9 +213,9 @@ def _w_DescribedGroupMember_0(o: Any, w: Writer) -> None:
     _ws16(buf, o.member_id, False)
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
-    w.bytes(o.member_metadata, False, False)
+    _wbf(w, o.member_metadata, False, False)
     buf = w.buf
-    w.bytes(o.member_assignment, False, False)
+    _wbf(w, o.member_assignment, False, False)
     buf = w.buf
 
 
@@ -220,9 +225,9 @@ def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
     _ws16(buf, o.group_instance_id, True)
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
-    w.bytes(o.member_metadata, False, False)
+    _wbf(w, o.member_metadata, False, False)
     buf = w.buf
-    w.bytes(o.member_assignment, False, False)
+    _wbf(w, o.member_assignment, False, False)
     buf = w.buf
 
 
@@ -233,7 +238,9 @@ def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -248,9 +255,9 @@ def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
         buf += d8
     else:
         _wcs(buf, s7, False)
-    w.bytes(o.member_metadata, True, False)
+    _wbf(w, o.member_metadata, True, False)
     buf = w.buf
-    w.bytes(o.member_assignment, True, False)
+    _wbf(w, o.member_assignment, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -409,9 +416,13 @@ def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
@@ -623,7 +634,9 @@ def _w_DescribedGroup_5(o: Any, w: Writer) -> None:
 def _w_DescribedGroup_6(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

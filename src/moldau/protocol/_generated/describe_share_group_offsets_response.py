@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -154,9 +155,13 @@ def _r_DescribeShareGroupOffsetsResponsePartition_0(buf: Any, pos: int, end: int
         _trunc(pos, 18, end)
     o.partition_index, o.start_offset, o.leader_epoch, o.error_code = _P0.unpack_from(buf, pos)
     pos += 18
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.lag = -1
@@ -185,9 +190,13 @@ def _r_DescribeShareGroupOffsetsResponsePartition_1(buf: Any, pos: int, end: int
         _trunc(pos, 26, end)
     o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code = _P1.unpack_from(buf, pos)
     pos += 26
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -218,7 +227,9 @@ _R_DescribeShareGroupOffsetsResponsePartition = {
 def _w_DescribeShareGroupOffsetsResponsePartition_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.partition_index, o.start_offset, o.leader_epoch, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -232,7 +243,9 @@ def _w_DescribeShareGroupOffsetsResponsePartition_0(o: Any, w: Writer) -> None:
 def _w_DescribeShareGroupOffsetsResponsePartition_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -416,9 +429,13 @@ def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) ->
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
-        o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
-        pos += n5
+    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        if n5:
+            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -463,9 +480,13 @@ def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) ->
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
-        o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
-        pos += n5
+    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        if n5:
+            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -511,7 +532,9 @@ def _w_DescribeShareGroupOffsetsResponseGroup_0(o: Any, w: Writer) -> None:
             _w_DescribeShareGroupOffsetsResponseTopic_0(e5, w)
         buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s6 := o.error_message) is not None and len(d7 := s6.encode()) < 0x7F:
+    if (s6 := o.error_message) is None:
+        buf.append(0)
+    elif len(d7 := s6.encode()) < 0x7F:
         buf.append(len(d7) + 1)
         buf += d7
     else:
@@ -540,7 +563,9 @@ def _w_DescribeShareGroupOffsetsResponseGroup_1(o: Any, w: Writer) -> None:
             _w_DescribeShareGroupOffsetsResponseTopic_1(e5, w)
         buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s6 := o.error_message) is not None and len(d7 := s6.encode()) < 0x7F:
+    if (s6 := o.error_message) is None:
+        buf.append(0)
+    elif len(d7 := s6.encode()) < 0x7F:
         buf.append(len(d7) + 1)
         buf += d7
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -299,9 +300,13 @@ def _r_DescribeTopicPartitionsResponseTopic_0(buf: Any, pos: int, end: int) -> t
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.name = None
+            pos += 1
     else:
         o.name, pos = _rcs(buf, pos, end, True)
     if pos + 16 > end:
@@ -355,7 +360,9 @@ _R_DescribeTopicPartitionsResponseTopic = {
 def _w_DescribeTopicPartitionsResponseTopic_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.error_code)
-    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.name) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -529,9 +530,13 @@ def _r_EndQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EndQuorumEpochRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.cluster_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80:
@@ -597,7 +602,9 @@ def _w_EndQuorumEpochRequest_0(o: Any, w: Writer) -> None:
 
 def _w_EndQuorumEpochRequest_1(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

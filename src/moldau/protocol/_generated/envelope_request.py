@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -96,11 +97,11 @@ _R_EnvelopeRequest = {
 
 def _w_EnvelopeRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.request_data, True, False)
+    _wbf(w, o.request_data, True, False)
     buf = w.buf
-    w.bytes(o.request_principal, True, True)
+    _wbf(w, o.request_principal, True, True)
     buf = w.buf
-    w.bytes(o.client_host_address, True, False)
+    _wbf(w, o.client_host_address, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -99,7 +100,7 @@ _R_EnvelopeResponse = {
 
 def _w_EnvelopeResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.response_data, True, True)
+    _wbf(w, o.response_data, True, True)
     buf = w.buf
     buf += _P0.pack(o.error_code)
     if o.unknown_tagged_fields:

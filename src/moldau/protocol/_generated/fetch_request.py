@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -1452,9 +1453,13 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                    pos += n8
+                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    if n8:
+                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                        pos += n8
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             else:
@@ -1515,9 +1520,13 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                    pos += n8
+                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    if n8:
+                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                        pos += n8
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             else:
@@ -1579,9 +1588,13 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                    pos += n8
+                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    if n8:
+                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                        pos += n8
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             elif tag == 1:
@@ -1645,9 +1658,13 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                    pos += n8
+                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    if n8:
+                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                        pos += n8
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             elif tag == 1:
@@ -1711,9 +1728,13 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                    pos += n8
+                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
+                    if n8:
+                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                        pos += n8
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             elif tag == 1:
@@ -1915,7 +1936,9 @@ def _w_FetchRequest_12(o: Any, w: Writer) -> None:
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+            if (s9 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d10 := s9.encode()) < 0x7F:
                 sb.append(len(d10) + 1)
                 sb += d10
             else:
@@ -1961,7 +1984,9 @@ def _w_FetchRequest_13(o: Any, w: Writer) -> None:
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
+            if (s9 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d10 := s9.encode()) < 0x7F:
                 sb.append(len(d10) + 1)
                 sb += d10
             else:
@@ -2004,18 +2029,20 @@ def _w_FetchRequest_15(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
         tf = list(tf)
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            if (s10 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                sb.append(len(d11) + 1)
+                sb += d11
             else:
-                _wcs(sb, s9, True)
+                _wcs(sb, s10, True)
             tf.append((0, sw.getvalue()))
-        if not (_isdef_ReplicaState(o.replica_state)):
+        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
@@ -2058,18 +2085,20 @@ def _w_FetchRequest_16(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
         tf = list(tf)
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            if (s10 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                sb.append(len(d11) + 1)
+                sb += d11
             else:
-                _wcs(sb, s9, True)
+                _wcs(sb, s10, True)
             tf.append((0, sw.getvalue()))
-        if not (_isdef_ReplicaState(o.replica_state)):
+        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
@@ -2112,18 +2141,20 @@ def _w_FetchRequest_17(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
         tf = list(tf)
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            if (s10 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                sb.append(len(d11) + 1)
+                sb += d11
             else:
-                _wcs(sb, s9, True)
+                _wcs(sb, s10, True)
             tf.append((0, sw.getvalue()))
-        if not (_isdef_ReplicaState(o.replica_state)):
+        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
@@ -2166,18 +2197,20 @@ def _w_FetchRequest_18(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and _isdef_ReplicaState(o.replica_state)):
+    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
         tf = list(tf)
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s9 := o.cluster_id) is not None and len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            if (s10 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                sb.append(len(d11) + 1)
+                sb += d11
             else:
-                _wcs(sb, s9, True)
+                _wcs(sb, s10, True)
             tf.append((0, sw.getvalue()))
-        if not (_isdef_ReplicaState(o.replica_state)):
+        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
@@ -2206,12 +2239,3 @@ _W_FetchRequest = {
     17: _w_FetchRequest_17,
     18: _w_FetchRequest_18,
 }
-
-
-def _isdef_ReplicaState(o: Any) -> bool:
-    return (
-        type(o) is ReplicaState and
-        o.replica_id == -1 and
-        o.replica_epoch == -1 and
-        not o.unknown_tagged_fields
-    )

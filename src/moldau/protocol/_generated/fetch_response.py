@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -880,7 +881,7 @@ def _w_PartitionData_4(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -896,7 +897,7 @@ def _w_PartitionData_5(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -912,7 +913,7 @@ def _w_PartitionData_6(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -928,7 +929,7 @@ def _w_PartitionData_7(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -944,7 +945,7 @@ def _w_PartitionData_8(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -960,7 +961,7 @@ def _w_PartitionData_9(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -976,7 +977,7 @@ def _w_PartitionData_10(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -991,7 +992,7 @@ def _w_PartitionData_11(o: Any, w: Writer) -> None:
             _w_AbortedTransaction_4(e2, w)
         buf = w.buf
     buf += _P6.pack(o.preferred_read_replica)
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
@@ -1009,24 +1010,24 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
             _w_AbortedTransaction_12(e3, w)
         buf = w.buf
     buf += _P6.pack(o.preferred_read_replica)
-    w.bytes(o.records, True, True)
+    _wbf(w, o.records, True, True)
     buf = w.buf
     tf = o.unknown_tagged_fields
-    if not (_isdef_EpochEndOffset(o.diverging_epoch) and _isdef_LeaderIdAndEpoch(o.current_leader) and _isdef_SnapshotId(o.snapshot_id)):
+    if not (((x4 := o.diverging_epoch).__class__ is EpochEndOffset and x4.epoch == -1 and x4.end_offset == -1 and not x4.unknown_tagged_fields) and ((x5 := o.current_leader).__class__ is LeaderIdAndEpoch and x5.leader_id == -1 and x5.leader_epoch == -1 and not x5.unknown_tagged_fields) and ((x6 := o.snapshot_id).__class__ is SnapshotId and x6.end_offset == -1 and x6.epoch == -1 and not x6.unknown_tagged_fields)):
         tf = list(tf)
-        if not (_isdef_EpochEndOffset(o.diverging_epoch)):
+        if not (((x4 := o.diverging_epoch).__class__ is EpochEndOffset and x4.epoch == -1 and x4.end_offset == -1 and not x4.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_EpochEndOffset_12(o.diverging_epoch, sw)
             sb = sw.buf
             tf.append((0, sw.getvalue()))
-        if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+        if not (((x5 := o.current_leader).__class__ is LeaderIdAndEpoch and x5.leader_id == -1 and x5.leader_epoch == -1 and not x5.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_12(o.current_leader, sw)
             sb = sw.buf
             tf.append((1, sw.getvalue()))
-        if not (_isdef_SnapshotId(o.snapshot_id)):
+        if not (((x6 := o.snapshot_id).__class__ is SnapshotId and x6.end_offset == -1 and x6.epoch == -1 and not x6.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_SnapshotId_12(o.snapshot_id, sw)
@@ -1402,9 +1403,13 @@ def _r_NodeEndpoint_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, = _P6.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -1614,7 +1619,9 @@ def _w_NodeEndpoint_16(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P6.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -2056,30 +2063,3 @@ _W_FetchResponse = {
     17: _w_FetchResponse_16,
     18: _w_FetchResponse_16,
 }
-
-
-def _isdef_EpochEndOffset(o: Any) -> bool:
-    return (
-        type(o) is EpochEndOffset and
-        o.epoch == -1 and
-        o.end_offset == -1 and
-        not o.unknown_tagged_fields
-    )
-
-
-def _isdef_LeaderIdAndEpoch(o: Any) -> bool:
-    return (
-        type(o) is LeaderIdAndEpoch and
-        o.leader_id == -1 and
-        o.leader_epoch == -1 and
-        not o.unknown_tagged_fields
-    )
-
-
-def _isdef_SnapshotId(o: Any) -> bool:
-    return (
-        type(o) is SnapshotId and
-        o.end_offset == -1 and
-        o.epoch == -1 and
-        not o.unknown_tagged_fields
-    )

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -471,9 +472,13 @@ def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-                    pos += n4
+                if pos < se and (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
+                    if n4:
+                        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+                        pos += n4
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             else:
@@ -516,9 +521,13 @@ def _r_FetchSnapshotRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if se > end:
                 _trunc(pos, sz, end)
             if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
-                    o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-                    pos += n4
+                if pos < se and (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
+                    if n4:
+                        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+                        pos += n4
+                    else:
+                        o.cluster_id = None
+                        pos += 1
                 else:
                     o.cluster_id, pos = _rcs(buf, pos, se, True)
             else:
@@ -552,7 +561,9 @@ def _w_FetchSnapshotRequest_0(o: Any, w: Writer) -> None:
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+            if (s4 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
                 sb.append(len(d5) + 1)
                 sb += d5
             else:
@@ -583,7 +594,9 @@ def _w_FetchSnapshotRequest_1(o: Any, w: Writer) -> None:
         if not (o.cluster_id is None):
             sw = Writer()
             sb = sw.buf
-            if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+            if (s4 := o.cluster_id) is None:
+                sb.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
                 sb.append(len(d5) + 1)
                 sb += d5
             else:

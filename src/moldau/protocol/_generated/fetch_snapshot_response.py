@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -338,12 +339,12 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     _w_SnapshotId_0(o.snapshot_id, w)
     buf = w.buf
     buf += _P3.pack(o.size, o.position)
-    w.bytes(o.unaligned_records, True, False)
+    _wbf(w, o.unaligned_records, True, False)
     buf = w.buf
     tf = o.unknown_tagged_fields
-    if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+    if not (((x1 := o.current_leader).__class__ is LeaderIdAndEpoch and x1.leader_id == 0 and x1.leader_epoch == 0 and not x1.unknown_tagged_fields)):
         tf = list(tf)
-        if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+        if not (((x1 := o.current_leader).__class__ is LeaderIdAndEpoch and x1.leader_id == 0 and x1.leader_epoch == 0 and not x1.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_0(o.current_leader, sw)
@@ -688,12 +689,3 @@ _W_FetchSnapshotResponse = {
     0: _w_FetchSnapshotResponse_0,
     1: _w_FetchSnapshotResponse_1,
 }
-
-
-def _isdef_LeaderIdAndEpoch(o: Any) -> bool:
-    return (
-        type(o) is LeaderIdAndEpoch and
-        o.leader_id == 0 and
-        o.leader_epoch == 0 and
-        not o.unknown_tagged_fields
-    )

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -160,9 +161,13 @@ def _r_Coordinator_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.port, o.error_code = _P1.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.error_message = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.error_message = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -269,7 +274,9 @@ def _w_Coordinator_4(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s3, False)
     buf += _P1.pack(o.port, o.error_code)
-    if (s5 := o.error_message) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.error_message) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -336,9 +343,13 @@ def _r_FindCoordinatorResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -463,7 +474,9 @@ def _w_FindCoordinatorResponse_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 3')
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -110,9 +111,13 @@ def _r_HeartbeatRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -191,7 +196,9 @@ def _w_HeartbeatRequest_4(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

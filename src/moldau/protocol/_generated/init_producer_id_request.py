@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -89,9 +90,13 @@ def _r_InitProducerIdRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_InitProducerIdRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(InitProducerIdRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.transactional_id = None
+            pos += 1
     else:
         o.transactional_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -123,9 +128,13 @@ def _r_InitProducerIdRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_InitProducerIdRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(InitProducerIdRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.transactional_id = None
+            pos += 1
     else:
         o.transactional_id, pos = _rcs(buf, pos, end, True)
     if pos + 14 > end:
@@ -155,9 +164,13 @@ def _r_InitProducerIdRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_InitProducerIdRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(InitProducerIdRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.transactional_id = None
+            pos += 1
     else:
         o.transactional_id, pos = _rcs(buf, pos, end, True)
     if pos + 16 > end:
@@ -232,7 +245,9 @@ def _w_InitProducerIdRequest_2(o: Any, w: Writer) -> None:
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 2')
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -250,7 +265,9 @@ def _w_InitProducerIdRequest_3(o: Any, w: Writer) -> None:
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 3')
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -268,7 +285,9 @@ def _w_InitProducerIdRequest_4(o: Any, w: Writer) -> None:
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 4')
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -286,7 +305,9 @@ def _w_InitProducerIdRequest_5(o: Any, w: Writer) -> None:
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 5')
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -300,7 +321,9 @@ def _w_InitProducerIdRequest_5(o: Any, w: Writer) -> None:
 
 def _w_InitProducerIdRequest_6(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -149,7 +150,7 @@ _R_JoinGroupRequestProtocol = {
 def _w_JoinGroupRequestProtocol_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.name, False)
-    w.bytes(o.metadata, False, False)
+    _wbf(w, o.metadata, False, False)
     buf = w.buf
 
 
@@ -160,7 +161,7 @@ def _w_JoinGroupRequestProtocol_6(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    w.bytes(o.metadata, True, False)
+    _wbf(w, o.metadata, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -262,9 +263,13 @@ def _r_JoinGroupRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
@@ -320,9 +325,13 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
@@ -342,9 +351,13 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e7, pos = _r_JoinGroupRequestProtocol_6(buf, pos, end)
         a6.append(e7)
     o.protocols = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        o.reason = str(buf[pos + 1:pos + n8], 'utf-8')
-        pos += n8
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.reason = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            o.reason = None
+            pos += 1
     else:
         o.reason, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -494,7 +507,9 @@ def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -533,7 +548,9 @@ def _w_JoinGroupRequest_8(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -553,7 +570,9 @@ def _w_JoinGroupRequest_8(o: Any, w: Writer) -> None:
         for e11 in a9:
             _w_JoinGroupRequestProtocol_6(e11, w)
         buf = w.buf
-    if (s12 := o.reason) is not None and len(d13 := s12.encode()) < 0x7F:
+    if (s12 := o.reason) is None:
+        buf.append(0)
+    elif len(d13 := s12.encode()) < 0x7F:
         buf.append(len(d13) + 1)
         buf += d13
     else:

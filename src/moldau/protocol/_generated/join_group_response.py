@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -125,9 +126,13 @@ def _r_JoinGroupResponseMember_6(buf: Any, pos: int, end: int) -> tuple[Any, int
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     o.metadata, pos = _rcb(buf, pos, end, False)
@@ -167,7 +172,7 @@ _R_JoinGroupResponseMember = {
 def _w_JoinGroupResponseMember_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
-    w.bytes(o.metadata, False, False)
+    _wbf(w, o.metadata, False, False)
     buf = w.buf
 
 
@@ -175,7 +180,7 @@ def _w_JoinGroupResponseMember_5(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
     _ws16(buf, o.group_instance_id, True)
-    w.bytes(o.metadata, False, False)
+    _wbf(w, o.metadata, False, False)
     buf = w.buf
 
 
@@ -186,12 +191,14 @@ def _w_JoinGroupResponseMember_6(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    w.bytes(o.metadata, True, False)
+    _wbf(w, o.metadata, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -337,14 +344,22 @@ def _r_JoinGroupResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 10, end)
     o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
     pos += 10
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.protocol_type = None
+            pos += 1
     else:
         o.protocol_type, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.protocol_name = None
+            pos += 1
     else:
         o.protocol_name, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
@@ -395,14 +410,22 @@ def _r_JoinGroupResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 10, end)
     o.throttle_time_ms, o.error_code, o.generation_id = _P1.unpack_from(buf, pos)
     pos += 10
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.protocol_type = None
+            pos += 1
     else:
         o.protocol_type, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.protocol_name = None
+            pos += 1
     else:
         o.protocol_name, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
@@ -607,12 +630,16 @@ def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 7')
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
-    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.protocol_type) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.protocol_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -648,12 +675,16 @@ def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 8')
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
-    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.protocol_type) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.protocol_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -687,12 +718,16 @@ def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
 def _w_JoinGroupResponse_9(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
-    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.protocol_type) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.protocol_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

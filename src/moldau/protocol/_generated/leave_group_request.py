@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -115,9 +116,13 @@ def _r_MemberIdentity_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     o.reason = None
@@ -147,14 +152,22 @@ def _r_MemberIdentity_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.reason = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.reason = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.reason = None
+            pos += 1
     else:
         o.reason, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -223,7 +236,9 @@ def _w_MemberIdentity_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -241,12 +256,16 @@ def _w_MemberIdentity_5(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    if (s5 := o.reason) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.reason) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

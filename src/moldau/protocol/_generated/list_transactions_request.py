@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -198,9 +199,13 @@ def _r_ListTransactionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 8, end)
     o.duration_filter, = _P0.unpack_from(buf, pos)
     pos += 8
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.transactional_id_pattern = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+    if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        if n7:
+            o.transactional_id_pattern = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            o.transactional_id_pattern = None
+            pos += 1
     else:
         o.transactional_id_pattern, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -321,7 +326,9 @@ def _w_ListTransactionsRequest_2(o: Any, w: Writer) -> None:
         for e8 in a6:
             buf += _P0.pack(e8)
     buf += _P0.pack(o.duration_filter)
-    if (s9 := o.transactional_id_pattern) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.transactional_id_pattern) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:

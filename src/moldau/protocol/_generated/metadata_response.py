@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -205,9 +206,13 @@ def _r_MetadataResponseBroker_9(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 4, end)
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -271,7 +276,9 @@ def _w_MetadataResponseBroker_9(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -770,9 +777,13 @@ def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 2, end)
     o.error_code, = _P3.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.name = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.name = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.name = None
+            pos += 1
     else:
         o.name, pos = _rcs(buf, pos, end, True)
     if pos + 16 > end:
@@ -1034,7 +1045,9 @@ def _w_MetadataResponseTopic_10(o: Any, w: Writer) -> None:
 def _w_MetadataResponseTopic_12(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P3.pack(o.error_code)
-    if (s1 := o.name) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.name) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -1288,9 +1301,13 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1351,9 +1368,13 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1414,9 +1435,13 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1474,9 +1499,13 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1534,9 +1563,13 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.cluster_id = None
+            pos += 1
     else:
         o.cluster_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1810,7 +1843,9 @@ def _w_MetadataResponse_9(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
         buf = w.buf
-    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
@@ -1846,7 +1881,9 @@ def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
         buf = w.buf
-    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
@@ -1884,7 +1921,9 @@ def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
         buf = w.buf
-    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
@@ -1921,7 +1960,9 @@ def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
         buf = w.buf
-    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
@@ -1958,7 +1999,9 @@ def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
         buf = w.buf
-    if (s4 := o.cluster_id) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.cluster_id) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -153,9 +154,13 @@ def _r_OffsetCommitRequestPartition_8(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 16, end)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
     pos += 16
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.committed_metadata = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.committed_metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.committed_metadata = None
+            pos += 1
     else:
         o.committed_metadata, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -205,7 +210,9 @@ def _w_OffsetCommitRequestPartition_6(o: Any, w: Writer) -> None:
 def _w_OffsetCommitRequestPartition_8(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
-    if (s1 := o.committed_metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.committed_metadata) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -525,9 +532,13 @@ def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -578,9 +589,13 @@ def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -739,7 +754,9 @@ def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -773,7 +790,9 @@ def _w_OffsetCommitRequest_10(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

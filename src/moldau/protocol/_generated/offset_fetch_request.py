@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -616,9 +617,13 @@ def _r_OffsetFetchRequestGroup_9(buf: Any, pos: int, end: int) -> tuple[Any, int
         pos += n1
     else:
         o.group_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.member_id = None
+            pos += 1
     else:
         o.member_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -666,9 +671,13 @@ def _r_OffsetFetchRequestGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, in
         pos += n1
     else:
         o.group_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.member_id = None
+            pos += 1
     else:
         o.member_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -817,7 +826,9 @@ def _w_OffsetFetchRequestGroup_9(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.member_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -846,7 +857,9 @@ def _w_OffsetFetchRequestGroup_10(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.member_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

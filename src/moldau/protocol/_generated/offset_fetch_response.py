@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -236,9 +237,13 @@ def _r_OffsetFetchResponsePartition_6(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 16, end)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _P2.unpack_from(buf, pos)
     pos += 16
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.metadata = None
+            pos += 1
     else:
         o.metadata, pos = _rcs(buf, pos, end, True)
     if pos + 2 > end:
@@ -321,7 +326,9 @@ def _w_OffsetFetchResponsePartition_5(o: Any, w: Writer) -> None:
 def _w_OffsetFetchResponsePartition_6(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
-    if (s1 := o.metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.metadata) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -636,9 +643,13 @@ def _r_OffsetFetchResponsePartitions_8(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 16, end)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _P2.unpack_from(buf, pos)
     pos += 16
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.metadata = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.metadata = None
+            pos += 1
     else:
         o.metadata, pos = _rcs(buf, pos, end, True)
     if pos + 2 > end:
@@ -773,7 +784,9 @@ def _w_OffsetFetchResponsePartitions_7(o: Any, w: Writer) -> None:
 def _w_OffsetFetchResponsePartitions_8(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
-    if (s1 := o.metadata) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.metadata) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -173,14 +174,14 @@ _R_PartitionProduceData = {
 def _w_PartitionProduceData_3(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.index)
-    w.bytes(o.records, False, True)
+    _wbf(w, o.records, False, True)
     buf = w.buf
 
 
 def _w_PartitionProduceData_9(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.index)
-    w.bytes(o.records, True, True)
+    _wbf(w, o.records, True, True)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -397,9 +398,13 @@ def _r_ProduceRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ProduceRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.transactional_id = None
+            pos += 1
     else:
         o.transactional_id, pos = _rcs(buf, pos, end, True)
     if pos + 6 > end:
@@ -439,9 +444,13 @@ def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_ProduceRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ProduceRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.transactional_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.transactional_id = None
+            pos += 1
     else:
         o.transactional_id, pos = _rcs(buf, pos, end, True)
     if pos + 6 > end:
@@ -509,7 +518,9 @@ def _w_ProduceRequest_3(o: Any, w: Writer) -> None:
 
 def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -533,7 +544,9 @@ def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
 
 def _w_ProduceRequest_13(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.transactional_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

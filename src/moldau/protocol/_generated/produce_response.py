@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -224,9 +225,13 @@ def _r_BatchIndexAndErrorMessage_9(buf: Any, pos: int, end: int) -> tuple[Any, i
         _trunc(pos, 4, end)
     o.batch_index, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.batch_index_error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.batch_index_error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.batch_index_error_message = None
+            pos += 1
     else:
         o.batch_index_error_message, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -312,7 +317,9 @@ def _w_BatchIndexAndErrorMessage_8(o: Any, w: Writer) -> None:
 def _w_BatchIndexAndErrorMessage_9(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.batch_index)
-    if (s1 := o.batch_index_error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.batch_index_error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
@@ -556,9 +563,13 @@ def _r_PartitionProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
         a2.append(e3)
     o.record_errors = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.current_leader = LeaderIdAndEpoch()
@@ -599,9 +610,13 @@ def _r_PartitionProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
         a2.append(e3)
     o.record_errors = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.current_leader = LeaderIdAndEpoch()
@@ -678,7 +693,9 @@ def _w_PartitionProduceResponse_9(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_BatchIndexAndErrorMessage_9(e3, w)
         buf = w.buf
-    if (s4 := o.error_message) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.error_message) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
@@ -702,15 +719,17 @@ def _w_PartitionProduceResponse_10(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_BatchIndexAndErrorMessage_9(e3, w)
         buf = w.buf
-    if (s4 := o.error_message) is not None and len(d5 := s4.encode()) < 0x7F:
+    if (s4 := o.error_message) is None:
+        buf.append(0)
+    elif len(d5 := s4.encode()) < 0x7F:
         buf.append(len(d5) + 1)
         buf += d5
     else:
         _wcs(buf, s4, True)
     tf = o.unknown_tagged_fields
-    if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+    if not (((x6 := o.current_leader).__class__ is LeaderIdAndEpoch and x6.leader_id == -1 and x6.leader_epoch == -1 and not x6.unknown_tagged_fields)):
         tf = list(tf)
-        if not (_isdef_LeaderIdAndEpoch(o.current_leader)):
+        if not (((x6 := o.current_leader).__class__ is LeaderIdAndEpoch and x6.leader_id == -1 and x6.leader_epoch == -1 and not x6.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_10(o.current_leader, sw)
@@ -1076,9 +1095,13 @@ def _r_NodeEndpoint_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -1212,7 +1235,9 @@ def _w_NodeEndpoint_10(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -1586,12 +1611,3 @@ _W_ProduceResponse = {
     12: _w_ProduceResponse_10,
     13: _w_ProduceResponse_13,
 }
-
-
-def _isdef_LeaderIdAndEpoch(o: Any) -> bool:
-    return (
-        type(o) is LeaderIdAndEpoch and
-        o.leader_id == -1 and
-        o.leader_epoch == -1 and
-        not o.unknown_tagged_fields
-    )

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -108,7 +109,7 @@ def _w_PushTelemetryRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += o.client_instance_id.bytes
     buf += _P0.pack(o.subscription_id, o.terminating, o.compression_type)
-    w.bytes(o.metrics, True, False)
+    _wbf(w, o.metrics, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

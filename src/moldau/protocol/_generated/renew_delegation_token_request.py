@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -111,14 +112,14 @@ _R_RenewDelegationTokenRequest = {
 
 def _w_RenewDelegationTokenRequest_1(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.hmac, False, False)
+    _wbf(w, o.hmac, False, False)
     buf = w.buf
     buf += _P0.pack(o.renew_period_ms)
 
 
 def _w_RenewDelegationTokenRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.hmac, True, False)
+    _wbf(w, o.hmac, True, False)
     buf = w.buf
     buf += _P0.pack(o.renew_period_ms)
     if o.unknown_tagged_fields:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -101,13 +102,13 @@ _R_SaslAuthenticateRequest = {
 
 def _w_SaslAuthenticateRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.auth_bytes, False, False)
+    _wbf(w, o.auth_bytes, False, False)
     buf = w.buf
 
 
 def _w_SaslAuthenticateRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
-    w.bytes(o.auth_bytes, True, False)
+    _wbf(w, o.auth_bytes, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

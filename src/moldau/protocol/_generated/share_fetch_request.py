@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -443,14 +444,22 @@ _W_ForgottenTopic = {
 
 def _r_ShareFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ShareFetchRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.group_id = None
+            pos += 1
     else:
         o.group_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.member_id = None
+            pos += 1
     else:
         o.member_id, pos = _rcs(buf, pos, end, True)
     if pos + 24 > end:
@@ -504,14 +513,22 @@ def _r_ShareFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
 
 def _r_ShareFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ShareFetchRequest)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.group_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.group_id = None
+            pos += 1
     else:
         o.group_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.member_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.member_id = None
+            pos += 1
     else:
         o.member_id, pos = _rcs(buf, pos, end, True)
     if pos + 26 > end:
@@ -571,12 +588,16 @@ def _w_ShareFetchRequest_1(o: Any, w: Writer) -> None:
     if not (o.is_renew_ack == False):
         raise UnsupportedFieldError('ShareFetchRequest.is_renew_ack cannot be written at version 1')
     buf = w.buf
-    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.group_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.member_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -610,12 +631,16 @@ def _w_ShareFetchRequest_1(o: Any, w: Writer) -> None:
 
 def _w_ShareFetchRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.group_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.member_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.member_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:

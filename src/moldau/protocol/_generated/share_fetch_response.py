@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -301,18 +302,26 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 2 > end:
         _trunc(pos, 2, end)
     o.acknowledge_error_code, = _P3.unpack_from(buf, pos)
     pos += 2
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.acknowledge_error_message = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.acknowledge_error_message = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.acknowledge_error_message = None
+            pos += 1
     else:
         o.acknowledge_error_message, pos = _rcs(buf, pos, end, True)
     o.current_leader, pos = _r_LeaderIdAndEpoch_1(buf, pos, end)
@@ -357,20 +366,24 @@ _R_PartitionData = {
 def _w_PartitionData_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.partition_index, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
     buf += _P3.pack(o.acknowledge_error_code)
-    if (s3 := o.acknowledge_error_message) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.acknowledge_error_message) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
     _w_LeaderIdAndEpoch_1(o.current_leader, w)
     buf = w.buf
-    w.bytes(o.records, True, False)
+    _wbf(w, o.records, True, False)
     buf = w.buf
     if (a5 := o.acquired_records) is None:
         _wnull(buf, True, False)
@@ -477,9 +490,13 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, = _P4.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack = None
+            pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.unknown_tagged_fields = uk = []
@@ -516,7 +533,9 @@ def _w_NodeEndpoint_1(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P4.pack(o.port)
-    if (s3 := o.rack) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -539,9 +558,13 @@ def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.error_message = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.error_message = None
+            pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -600,7 +623,9 @@ _R_ShareFetchResponse = {
 def _w_ShareFetchResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.error_message) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.error_message) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:

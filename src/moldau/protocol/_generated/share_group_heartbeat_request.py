@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -85,9 +86,13 @@ def _r_ShareGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, 
         _trunc(pos, 4, end)
     o.member_epoch, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.rack_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -146,7 +151,9 @@ def _w_ShareGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s3, False)
     buf += _P0.pack(o.member_epoch)
-    if (s5 := o.rack_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

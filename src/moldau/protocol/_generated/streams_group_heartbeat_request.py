@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -975,14 +976,22 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 8, end)
     o.member_epoch, o.endpoint_information_epoch = _P5.unpack_from(buf, pos)
     pos += 8
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.rack_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
@@ -1041,9 +1050,13 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
             e13, pos = _r_TaskIds_0(buf, pos, end)
             a12.append(e13)
         o.warmup_tasks = a12
-    if pos < end and 0 < (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
-        o.process_id = str(buf[pos + 1:pos + n14], 'utf-8')
-        pos += n14
+    if pos < end and (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+        if n14:
+            o.process_id = str(buf[pos + 1:pos + n14], 'utf-8')
+            pos += n14
+        else:
+            o.process_id = None
+            pos += 1
     else:
         o.process_id, pos = _rcs(buf, pos, end, True)
     if pos >= end:
@@ -1139,12 +1152,16 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s3, False)
     buf += _P5.pack(o.member_epoch, o.endpoint_information_epoch)
-    if (s5 := o.instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
         _wcs(buf, s5, True)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
+    if (s7 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
     else:
@@ -1186,7 +1203,9 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
         for e18 in a16:
             _w_TaskIds_0(e18, w)
         buf = w.buf
-    if (s19 := o.process_id) is not None and len(d20 := s19.encode()) < 0x7F:
+    if (s19 := o.process_id) is None:
+        buf.append(0)
+    elif len(d20 := s19.encode()) < 0x7F:
         buf.append(len(d20) + 1)
         buf += d20
     else:

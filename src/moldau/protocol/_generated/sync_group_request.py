@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -143,7 +144,7 @@ _R_SyncGroupRequestAssignment = {
 def _w_SyncGroupRequestAssignment_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
@@ -154,7 +155,7 @@ def _w_SyncGroupRequestAssignment_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    w.bytes(o.assignment, True, False)
+    _wbf(w, o.assignment, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -230,9 +231,13 @@ def _r_SyncGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -284,19 +289,31 @@ def _r_SyncGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.group_instance_id = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
-        pos += n4
+    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        if n4:
+            o.protocol_type = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            o.protocol_type = None
+            pos += 1
     else:
         o.protocol_type, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
-        o.protocol_name = str(buf[pos + 1:pos + n5], 'utf-8')
-        pos += n5
+    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        if n5:
+            o.protocol_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            o.protocol_name = None
+            pos += 1
     else:
         o.protocol_name, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n6 := buf[pos]) < 0x80:
@@ -416,7 +433,9 @@ def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
@@ -450,17 +469,23 @@ def _w_SyncGroupRequest_5(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, False)
-    if (s5 := o.group_instance_id) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:
         _wcs(buf, s5, True)
-    if (s7 := o.protocol_type) is not None and len(d8 := s7.encode()) < 0x7F:
+    if (s7 := o.protocol_type) is None:
+        buf.append(0)
+    elif len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
     else:
         _wcs(buf, s7, True)
-    if (s9 := o.protocol_name) is not None and len(d10 := s9.encode()) < 0x7F:
+    if (s9 := o.protocol_name) is None:
+        buf.append(0)
+    elif len(d10 := s9.encode()) < 0x7F:
         buf.append(len(d10) + 1)
         buf += d10
     else:

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -131,14 +132,22 @@ def _r_SyncGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
     pos += 6
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.protocol_type = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.protocol_type = None
+            pos += 1
     else:
         o.protocol_type, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.protocol_name = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.protocol_name = None
+            pos += 1
     else:
         o.protocol_name, pos = _rcs(buf, pos, end, True)
     o.assignment, pos = _rcb(buf, pos, end, False)
@@ -174,21 +183,21 @@ _R_SyncGroupResponse = {
 def _w_SyncGroupResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
 def _w_SyncGroupResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
 def _w_SyncGroupResponse_4(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    w.bytes(o.assignment, True, False)
+    _wbf(w, o.assignment, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -199,17 +208,21 @@ def _w_SyncGroupResponse_4(o: Any, w: Writer) -> None:
 def _w_SyncGroupResponse_5(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    if (s1 := o.protocol_type) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.protocol_type) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.protocol_name) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.protocol_name) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    w.bytes(o.assignment, True, False)
+    _wbf(w, o.assignment, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -192,9 +193,9 @@ def _w_UpdateRaftVoterResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
     tf = o.unknown_tagged_fields
-    if not (_isdef_CurrentLeader(o.current_leader)):
+    if not (((x1 := o.current_leader).__class__ is CurrentLeader and x1.leader_id == -1 and x1.leader_epoch == -1 and x1.host == '' and x1.port == 0 and not x1.unknown_tagged_fields)):
         tf = list(tf)
-        if not (_isdef_CurrentLeader(o.current_leader)):
+        if not (((x1 := o.current_leader).__class__ is CurrentLeader and x1.leader_id == -1 and x1.leader_epoch == -1 and x1.host == '' and x1.port == 0 and not x1.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_CurrentLeader_0(o.current_leader, sw)
@@ -209,14 +210,3 @@ def _w_UpdateRaftVoterResponse_0(o: Any, w: Writer) -> None:
 _W_UpdateRaftVoterResponse = {
     0: _w_UpdateRaftVoterResponse_0,
 }
-
-
-def _isdef_CurrentLeader(o: Any) -> bool:
-    return (
-        type(o) is CurrentLeader and
-        o.leader_id == -1 and
-        o.leader_epoch == -1 and
-        o.host == '' and
-        o.port == 0 and
-        not o.unknown_tagged_fields
-    )

@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -160,7 +161,7 @@ def _w_ClassicProtocol_0(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    w.bytes(o.metadata, True, False)
+    _wbf(w, o.metadata, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -241,14 +242,22 @@ _W_ClassicMemberMetadata = {
 
 def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ConsumerGroupMemberMetadataValue)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.instance_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.instance_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.instance_id = None
+            pos += 1
     else:
         o.instance_id, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.rack_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
@@ -277,18 +286,26 @@ def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple
             e7, pos = _rcs(buf, pos, end, False)
         a6.append(e7)
     o.subscribed_topic_names = a6
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
-        o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
-        pos += n9
+    if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+        if n9:
+            o.subscribed_topic_regex = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            o.subscribed_topic_regex = None
+            pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.rebalance_timeout_ms, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
-        o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
-        pos += n10
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.server_assignor = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            o.server_assignor = None
+            pos += 1
     else:
         o.server_assignor, pos = _rcs(buf, pos, end, True)
     o.classic_member_metadata = None
@@ -327,12 +344,16 @@ _R_ConsumerGroupMemberMetadataValue = {
 
 def _w_ConsumerGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.instance_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.instance_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
         _wcs(buf, s1, True)
-    if (s3 := o.rack_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -360,13 +381,17 @@ def _w_ConsumerGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
                 buf += d13
             else:
                 _wcs(buf, s12, False)
-    if (s14 := o.subscribed_topic_regex) is not None and len(d15 := s14.encode()) < 0x7F:
+    if (s14 := o.subscribed_topic_regex) is None:
+        buf.append(0)
+    elif len(d15 := s14.encode()) < 0x7F:
         buf.append(len(d15) + 1)
         buf += d15
     else:
         _wcs(buf, s14, True)
     buf += _P0.pack(o.rebalance_timeout_ms)
-    if (s16 := o.server_assignor) is not None and len(d17 := s16.encode()) < 0x7F:
+    if (s16 := o.server_assignor) is None:
+        buf.append(0)
+    elif len(d17 := s16.encode()) < 0x7F:
         buf.append(len(d17) + 1)
         buf += d17
     else:

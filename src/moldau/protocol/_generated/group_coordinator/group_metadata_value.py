@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -158,9 +159,13 @@ def _r_MemberMetadata_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.group_instance_id = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.group_instance_id = None
+            pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
@@ -213,9 +218,9 @@ def _w_MemberMetadata_0(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P0.pack(o.session_timeout)
-    w.bytes(o.subscription, False, False)
+    _wbf(w, o.subscription, False, False)
     buf = w.buf
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
@@ -225,9 +230,9 @@ def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    w.bytes(o.subscription, False, False)
+    _wbf(w, o.subscription, False, False)
     buf = w.buf
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
@@ -238,9 +243,9 @@ def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    w.bytes(o.subscription, False, False)
+    _wbf(w, o.subscription, False, False)
     buf = w.buf
-    w.bytes(o.assignment, False, False)
+    _wbf(w, o.assignment, False, False)
     buf = w.buf
 
 
@@ -251,7 +256,9 @@ def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    if (s3 := o.group_instance_id) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.group_instance_id) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
@@ -267,9 +274,9 @@ def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    w.bytes(o.subscription, True, False)
+    _wbf(w, o.subscription, True, False)
     buf = w.buf
-    w.bytes(o.assignment, True, False)
+    _wbf(w, o.assignment, True, False)
     buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -383,14 +390,22 @@ def _r_GroupMetadataValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.generation, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
-        o.protocol = str(buf[pos + 1:pos + n2], 'utf-8')
-        pos += n2
+    if pos < end and (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        if n2:
+            o.protocol = str(buf[pos + 1:pos + n2], 'utf-8')
+            pos += n2
+        else:
+            o.protocol = None
+            pos += 1
     else:
         o.protocol, pos = _rcs(buf, pos, end, True)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
-        o.leader = str(buf[pos + 1:pos + n3], 'utf-8')
-        pos += n3
+    if pos < end and (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        if n3:
+            o.leader = str(buf[pos + 1:pos + n3], 'utf-8')
+            pos += n3
+        else:
+            o.leader = None
+            pos += 1
     else:
         o.leader, pos = _rcs(buf, pos, end, True)
     if pos + 8 > end:
@@ -507,12 +522,16 @@ def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.generation)
-    if (s3 := o.protocol) is not None and len(d4 := s3.encode()) < 0x7F:
+    if (s3 := o.protocol) is None:
+        buf.append(0)
+    elif len(d4 := s3.encode()) < 0x7F:
         buf.append(len(d4) + 1)
         buf += d4
     else:
         _wcs(buf, s3, True)
-    if (s5 := o.leader) is not None and len(d6 := s5.encode()) < 0x7F:
+    if (s5 := o.leader) is None:
+        buf.append(0)
+    elif len(d6 := s5.encode()) < 0x7F:
         buf.append(len(d6) + 1)
         buf += d6
     else:

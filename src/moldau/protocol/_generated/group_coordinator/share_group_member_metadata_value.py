@@ -22,6 +22,7 @@ from moldau.protocol.primitives import (
     read_uvarint as _ruv,
     too_long as _toolong,
     truncated as _trunc,
+    write_bytes_field as _wbf,
     write_compact_string as _wcs,
     write_null_array as _wnull,
     write_string16 as _ws16,
@@ -68,9 +69,13 @@ class ShareGroupMemberMetadataValue:
 
 def _r_ShareGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ShareGroupMemberMetadataValue)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n1], 'utf-8')
-        pos += n1
+    if pos < end and (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        if n1:
+            o.rack_id = str(buf[pos + 1:pos + n1], 'utf-8')
+            pos += n1
+        else:
+            o.rack_id = None
+            pos += 1
     else:
         o.rack_id, pos = _rcs(buf, pos, end, True)
     if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
@@ -125,7 +130,9 @@ _R_ShareGroupMemberMetadataValue = {
 
 def _w_ShareGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    if (s1 := o.rack_id) is not None and len(d2 := s1.encode()) < 0x7F:
+    if (s1 := o.rack_id) is None:
+        buf.append(0)
+    elif len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
     else:
