@@ -166,7 +166,8 @@ def validate(args: argparse.Namespace) -> None:
         raise ToolError("--max-messages must not be negative")
 
 
-def consumer_config(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
+def consumer_config(args: argparse.Namespace, bootstrap: str) -> tuple[dict[str, Any], bool]:
+    """The librdkafka configuration, and whether the group is the user's (not made up)."""
     props = load_properties(args.consumer_config)
     props.update(parse_key_values(args.consumer_property, "--consumer-property"))
     if args.group:
@@ -176,7 +177,8 @@ def consumer_config(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
                 f"via '--consumer-property': {props['group.id']}) do not match."
             )
         props["group.id"] = args.group
-    elif "group.id" not in props:
+    own_group = "group.id" in props
+    if not own_group:
         props["group.id"] = f"console-consumer-{random.randint(0, 99999):05d}"
         # A group made up for this run is never used again: do not fill the broker with
         # its offsets (Kafka's console consumer does the same).
@@ -189,7 +191,7 @@ def consumer_config(args: argparse.Namespace, bootstrap: str) -> dict[str, Any]:
         props["isolation.level"] = args.isolation_level
     conf = _clientconf.translate(props)
     conf.update({"bootstrap.servers": bootstrap, "log_level": 0})
-    return conf
+    return conf, own_group
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +207,7 @@ def _main(argv: Sequence[str]) -> int:
     fmt_props = load_properties(args.formatter_config)
     fmt_props.update(parse_key_values(args.property, "--property"))
     formatter = Formatter.from_properties(fmt_props)
-    conf = consumer_config(args, bootstrap)
+    conf, own_group = consumer_config(args, bootstrap)
     ensure_reachable(bootstrap)
     consumer = _clientconf.build(Consumer, conf)
 
@@ -264,7 +266,7 @@ def _main(argv: Sequence[str]) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            if args.group and str(conf.get("enable.auto.commit", "true")).lower() != "false":
+            if own_group and str(conf.get("enable.auto.commit", "true")).lower() != "false":
                 commit_positions(consumer, starts)
             consumer.close()
         finally:

@@ -233,3 +233,23 @@ def test_consumer_stops_cleanly_on_signal(broker, topic_name, sig, code):
     assert p.returncode == code
     assert "Processed a total of 1 messages" in err
     assert "Traceback" not in err
+
+
+def test_shipped_client_configs(broker, topic_name):
+    """config/producer.properties and config/consumer.properties work as given (the flag's
+    bootstrap server wins over the file's localhost:9092)."""
+    from tests.support.broker import REPO
+
+    create(broker, topic_name)
+    r = produce(broker, topic_name, "from file\n", "--producer.config", str(REPO / "config" / "producer.properties"))
+    assert r.code == 0, r.err
+    r = consume(broker, topic_name, "--consumer.config", str(REPO / "config" / "consumer.properties"),
+                "--from-beginning", "--max-messages", "1")
+    assert r.code == 0 and r.lines == ["from file"], r.err
+    r = consume(broker, topic_name, "--consumer.config", str(REPO / "config" / "consumer.properties"),
+                "--group", "another-group", "--max-messages", "1")
+    assert r.code == 1 and "do not match" in r.err
+    r = run("kafka-consumer-groups", "--bootstrap-server", broker.bootstrap, "--describe", "--group",
+            "test-consumer-group")
+    rows = [line.split() for line in r.lines if line.startswith("test-consumer-group ")]
+    assert [row[1:4] for row in rows if row[1] == topic_name] == [[topic_name, "0", "1"]]

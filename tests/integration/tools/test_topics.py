@@ -173,3 +173,12 @@ def test_unreachable_broker_fails_fast_with_one_line():
     assert r.out == ""
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and "127.0.0.1:1" in lines[0], r.err
+
+
+def test_command_config_file(broker, topic_name, tmp_path):
+    cfg = tmp_path / "admin.properties"
+    cfg.write_text("client.id=topics-admin\nrequest.timeout.ms=20000\n")
+    r = topics(broker, "--command-config", str(cfg), "--create", "--topic", topic_name)
+    assert r.code == 0, r.err
+    r = topics(broker, "--command-config", str(tmp_path / "missing.properties"), "--list")
+    assert r.code == 1 and "missing.properties" in r.err
