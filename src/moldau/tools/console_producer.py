@@ -168,15 +168,24 @@ def _show(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
+# The longest line read: far above any record size a broker accepts (message.max.bytes is
+# about 1 MiB by default), and a bound on memory when stdin is not line-structured at all.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
 def read_lines(stream: BinaryIO, prompt: bool) -> Iterator[bytes]:
     """Lines without their line ending; a prompt '>' before each when talking to a terminal."""
+    number = 0
     while True:
         if prompt:
             sys.stdout.write(">")
             sys.stdout.flush()
-        raw = stream.readline()
+        raw = stream.readline(MAX_LINE_BYTES + 1)
         if not raw:
             return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise ToolError(f"line number {number} is longer than {MAX_LINE_BYTES} bytes")
         yield raw.rstrip(b"\n").rstrip(b"\r")
 
 
@@ -230,7 +239,8 @@ def _main(argv: Sequence[str]) -> int:
         lines = read_lines(sys.stdin.buffer, prompt=sys.stdin.isatty())
         for number, line in enumerate(lines, start=1):
             key, value, headers = fmt.parse(line, number)
-            _send(producer, args.topic, key, value, headers, on_delivery)
+            if not _send(producer, args.topic, key, value, headers, on_delivery):
+                failures += 1
             if args.sync:
                 producer.flush()
             else:
@@ -251,17 +261,25 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _send(producer: Any, topic: str, key: bytes | None, value: bytes | None,
-          headers: list[tuple[str, bytes | None]], on_delivery: Any) -> None:
-    """Produce one record, waiting for room when the local queue is full."""
-    from confluent_kafka import KafkaException
+          headers: list[tuple[str, bytes | None]], on_delivery: Any) -> bool:
+    """Produce one record, waiting for room when the local queue is full. A record the client
+    refuses (too large) is reported like a failed delivery and the tool goes on, as Kafka's."""
+    from confluent_kafka import KafkaError, KafkaException
 
     while True:
         try:
             producer.produce(topic, value=value, key=key, headers=headers or None, on_delivery=on_delivery)
-            return
+            return True
         except BufferError:
             producer.poll(0.1)
         except KafkaException as e:
+            err = e.args[0] if e.args else None
+            if isinstance(err, KafkaError) and err.code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                print(f"ERROR Error when sending message to topic {topic} with key: "
+                      f"{'null' if key is None else f'{len(key)} bytes'}, value: "
+                      f"{0 if value is None else len(value)} bytes with error: {kafka_error_text(e)}",
+                      file=sys.stderr)
+                return False
             raise ToolError(kafka_error_text(e)) from None
 
 

@@ -253,3 +253,36 @@ def test_shipped_client_configs(broker, topic_name):
             "test-consumer-group")
     rows = [line.split() for line in r.lines if line.startswith("test-consumer-group ")]
     assert [row[1:4] for row in rows if row[1] == topic_name] == [[topic_name, "0", "1"]]
+
+
+def test_prompt_on_a_terminal(broker, topic_name):
+    """Typed at a terminal, the producer prompts with '>' before each line (the notes show it)."""
+    import os
+    import pty
+
+    create(broker, topic_name)
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "moldau.tools.cli", "kafka-console-producer", "--bootstrap-server",
+           broker.bootstrap, "--topic", topic_name]
+    p = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(slave)
+    try:
+        os.write(master, b"typed line\n\x04")  # a line, then Ctrl-D at the start of the next
+        out, err = p.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    assert out == b">>"
+    assert consume(broker, topic_name, "--from-beginning", "--max-messages", "1").lines == ["typed line"]
+
+
+def test_record_too_large_is_reported_and_others_sent(broker, topic_name):
+    create(broker, topic_name)
+    r = produce(broker, topic_name, "small\n" + "x" * 2_000_000 + "\nafter\n")
+    assert r.code == 1
+    assert "value: 2000000 bytes with error" in r.err
+    r = consume(broker, topic_name, "--from-beginning", "--max-messages", "2")
+    assert r.lines == ["small", "after"]
