@@ -157,18 +157,16 @@ def coordinator_of(broker: Broker) -> GroupCoordinatorService:
         _SERVICES[broker] = svc
 
         def on_change(event: str, topic: TopicInfo) -> None:
-            if topic.name == OFFSETS_TOPIC:
-                if event == TOPIC_CREATED:
-                    svc.load(p.index for p in topic.partitions)
-            elif event == TOPIC_DELETED:
-                task = broker.loop.create_task(svc.on_topics_deleted([topic.name]))
-                _background.add(task)
-                task.add_done_callback(_background.discard)
+            # Metadata stores may notify from another thread (ZooKeeper watches): hop onto
+            # the event loop before touching the coordinator.
+            if topic.name == OFFSETS_TOPIC and event == TOPIC_CREATED:
+                indexes = [p.index for p in topic.partitions]
+                broker.loop.call_soon_threadsafe(lambda: svc.load(indexes))
+            elif topic.name != OFFSETS_TOPIC and event == TOPIC_DELETED:
+                broker.loop.call_soon_threadsafe(_spawn, svc.on_topics_deleted([topic.name]))
 
         broker.metadata.add_listener(on_change)
-        task = broker.loop.create_task(_unload_at_shutdown(broker, svc))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        _spawn(_unload_at_shutdown(broker, svc))
         existing = broker.metadata.topic(OFFSETS_TOPIC)
         if existing is not None:
             svc.load(p.index for p in existing.partitions)
@@ -176,6 +174,14 @@ def coordinator_of(broker: Broker) -> GroupCoordinatorService:
 
 
 _background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Any) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
 _SHUTDOWN_KEY = ("moldau.groups", "shutdown")
 
 
