@@ -298,3 +298,44 @@ def test_group_max_size() -> None:
     h = Harness(group_max_size=1)
     h.stable_group("g", n=1)
     assert h.join("g", version=3).last.error_code == E.GROUP_MAX_SIZE_REACHED
+
+
+def test_a_second_join_while_parked_answers_the_first() -> None:
+    h = Harness()
+    leader, follower = h.stable_group("g")
+    first = h.join("g", follower.member_id, protocols=[("range", subscription("t", "u"))])
+    assert not first.done
+    second = h.join("g", follower.member_id, protocols=[("range", subscription("t", "u"))])
+    # the superseded request is answered so the connection's later responses are not stuck
+    assert first.last.error_code == E.REBALANCE_IN_PROGRESS and not second.done
+    h.join("g", leader.member_id)
+    assert second.last.error_code == 0 and second.last.generation_id == 2
+
+
+def test_lost_join_response_in_completing_rebalance_is_answered_again() -> None:
+    h = Harness()
+    a = h.join_new("g")
+    b = h.join_new("g")
+    h.advance(0)
+    r = a.last
+    again = h.join("g", r.member_id)
+    assert again.last.generation_id == r.generation_id and again.last.error_code == 0
+    assert (len(again.last.members) > 0) == (r.leader == r.member_id)
+    assert h.state("g") == "CompletingRebalance"
+    del b
+
+
+def test_leader_rejoin_in_stable_starts_a_rebalance() -> None:
+    h = Harness()
+    leader, follower = h.stable_group("g")
+    lj = h.join("g", leader.member_id)
+    assert not lj.done and h.state("g") == "PreparingRebalance"
+    assert h.heartbeat("g", 1, follower.member_id) == E.REBALANCE_IN_PROGRESS
+
+
+def test_unload_answers_parked_requests() -> None:
+    h = Harness()
+    leader, follower = h.stable_group("g")
+    parked = h.join("g", leader.member_id, protocols=[("range", subscription("x"))])
+    h.shard.unload(E.NOT_COORDINATOR)
+    assert parked.last.error_code == E.NOT_COORDINATOR

@@ -191,3 +191,19 @@ def test_delete_groups_across_partitions() -> None:
         await svc.shutdown()
 
     asyncio.run(run())
+
+
+def test_undecodable_records_are_skipped_when_loading() -> None:
+    async def run() -> None:
+        log = MemoryLog()
+        svc = await _started(log)
+        await svc.commit_offsets(CommitParams("g", -1, "", None, [("t", 0, 3, -1, None)]))
+        await svc.shutdown()
+        p = svc.partition_for("g")
+        log.parts[p].insert(0, CoordinatorRecord(b"\x00\x01\x00", b"junk"))  # truncated key
+        again = await _started(log)
+        _, fetched = await again.fetch_offsets("g", [("t", [0])], require_stable=False)
+        assert fetched[0][2] is not None and fetched[0][2].offset == 3
+        await again.shutdown()
+
+    asyncio.run(run())
