@@ -86,7 +86,9 @@ def test_missing_key_separator_stops_after_earlier_lines(broker, topic_name):
                 "--property", "parse.key=true", "--property", "key.separator=,")
     assert r.code == 1
     assert "No key separator found on line number 2: 'no separator here'" in r.err
-    r = consume(broker, topic_name, "--from-beginning", "--timeout-ms", "3000")
+    offsets = run("kafka-get-offsets", "--bootstrap-server", broker.bootstrap, "--topic", topic_name)
+    assert offsets.lines == [f"{topic_name}:0:1"]  # exactly one record was sent
+    r = consume(broker, topic_name, "--from-beginning", "--max-messages", "1")
     assert r.lines == ["1"]
 
 
@@ -177,11 +179,11 @@ def test_partition_and_offset(broker, topic_name):
     assert produce(broker, topic_name, "".join(f"0\tv{i}\n" for i in range(5)),
                    "--property", "parse.key=true").code == 0
     # all records have one key, so one partition holds them all: find which
-    r = consume(broker, topic_name, "--partition", "0", "--offset", "earliest", "--timeout-ms", "3000")
-    r1 = consume(broker, topic_name, "--partition", "1", "--offset", "earliest", "--timeout-ms", "3000")
-    full = r if r.lines else r1
-    partition = "0" if r.lines else "1"
-    assert full.lines == [f"v{i}" for i in range(5)]
+    ends = run("kafka-get-offsets", "--bootstrap-server", broker.bootstrap, "--topic", topic_name).lines
+    assert sorted(line.rsplit(":", 1)[1] for line in ends) == ["0", "5"]
+    partition = next(line.split(":")[1] for line in ends if line.endswith(":5"))
+    r = consume(broker, topic_name, "--partition", partition, "--offset", "earliest", "--max-messages", "5")
+    assert r.lines == [f"v{i}" for i in range(5)]
     r = consume(broker, topic_name, "--partition", partition, "--offset", "3", "--max-messages", "2")
     assert r.lines == ["v3", "v4"]
 
