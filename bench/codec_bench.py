@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 from collections.abc import Callable
 
@@ -27,16 +28,34 @@ from moldau.protocol.records.builder import build_batch
 
 
 def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls per second of the best short round within `seconds` (like timeit's min).
+
+    The machine is shared (2 cores, other jobs running), so a plain average mostly measures
+    how often we were descheduled. The best round (a few ms) is what one uncontended core does,
+    which is what the targets are about; `--mean` prints the plain average instead.
+    """
     n = 0
-    batch = 200
+    calls = 100
+    best = 0.0
     start = time.perf_counter()
     while True:
-        for _ in range(batch):
+        t0 = time.perf_counter()
+        for _ in range(calls):
             fn()
-        n += batch
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
+        t1 = time.perf_counter()
+        n += calls
+        if t1 - t0 < 0.002:
+            calls *= 2  # rounds too short to time well: make them longer
+            continue
+        if MEAN:
+            best = n / (t1 - start)
+        else:
+            best = max(best, calls / (t1 - t0))
+        if t1 - start >= seconds:
+            return best
+
+
+MEAN = False
 
 
 def encode(obj: object, v: int) -> bytes:
@@ -50,8 +69,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--mean", action="store_true", help="average rate instead of best round")
     args = ap.parse_args()
     s = args.seconds
+    global MEAN
+    MEAN = args.mean
 
     batch = build_batch([(1_700_000_000_000, None, b"x" * 1000, [])])
     produce = preq.ProduceRequest(
@@ -141,7 +163,10 @@ def main() -> None:
     ]
     crc_rate = rate(crc, s) * len(mib) / 1e9
 
-    kio_rows = kio_figures(produce_bytes, metadata_bytes, s)
+    kio_rows = kio_figures(produce_bytes, chunk, metadata_bytes, s)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    how = "mean over the run" if MEAN else "best round of a few ms"
+    print(f"per second, {how}; load average {load} on {os.cpu_count()} cores")
     print(f"{'figure':55} {'moldau':>12} {'kio':>12} {'target':>10}")
     for (name, value, target), kio_value in zip(rows, kio_rows):
         kv = f"{kio_value:12,.0f}" if kio_value else f"{'n/a':>12}"
@@ -149,26 +174,81 @@ def main() -> None:
     print(f"{'CRC32C of 1 MiB (GB/s)':55} {crc_rate:12.1f} {'':>12} {'5':>10}")
 
 
-def kio_figures(produce_bytes: bytes, metadata_bytes: bytes, s: float) -> list[float | None]:
+def kio_figures(
+    produce_bytes: bytes, chunk: memoryview, metadata_bytes: bytes, s: float
+) -> list[float | None]:
+    """The same three figures with kio (its entities are immutable; it writes to a BytesIO)."""
     try:
+        import datetime
+
+        from kio.schema.errors import ErrorCode
+        from kio.schema.fetch.v12 import response as kf
         from kio.schema.metadata.v12.response import MetadataResponse as KMeta
+        from kio.schema.produce.v9 import response as kp
         from kio.schema.produce.v9.request import ProduceRequest as KProduce
+        from kio.schema.types import TopicName
         from kio.serial import entity_reader, entity_writer
+        from kio.static.primitive import Records, i32, i32Timedelta, i64
     except ImportError:
         return [None, None, None]
     read_p = entity_reader(KProduce)
+    write_presp = entity_writer(kp.ProduceResponse)
     read_m = entity_reader(KMeta)
     write_m = entity_writer(KMeta)
+    write_f = entity_writer(kf.FetchResponse)
 
     def kio_produce() -> None:
-        read_p(produce_bytes, 0)
+        req, _ = read_p(produce_bytes, 0)
+        t = req.topic_data[0]
+        resp = kp.ProduceResponse(
+            responses=(
+                kp.TopicProduceResponse(
+                    name=t.name,
+                    partition_responses=tuple(
+                        kp.PartitionProduceResponse(
+                            index=p.index,
+                            error_code=ErrorCode.none,
+                            base_offset=i64(42),
+                            record_errors=(),
+                        )
+                        for p in t.partition_data
+                    ),
+                ),
+            )
+        )
+        write_presp(io.BytesIO(), resp)
+
+    records = Records.parse(bytes(chunk))
+    fetch = kf.FetchResponse(
+        throttle_time=i32Timedelta.parse(datetime.timedelta(0)),
+        error_code=ErrorCode.none,
+        responses=(
+            kf.FetchableTopicResponse(
+                topic=TopicName("bench"),
+                partitions=tuple(
+                    kf.PartitionData(
+                        partition_index=i32(i),
+                        error_code=ErrorCode.none,
+                        high_watermark=i64(1000),
+                        last_stable_offset=i64(1000),
+                        log_start_offset=i64(0),
+                        aborted_transactions=(),
+                        records=records,
+                    )
+                    for i in range(10)
+                ),
+            ),
+        ),
+    )
+
+    def kio_fetch() -> None:
+        write_f(io.BytesIO(), fetch)
 
     def kio_meta() -> None:
         value, _ = read_m(metadata_bytes, 0)
         write_m(io.BytesIO(), value)
 
-    # kio decode of Produce only (its response encode is not included: a lower bound for kio).
-    return [rate(kio_produce, s), None, rate(kio_meta, s)]
+    return [rate(kio_produce, s), rate(kio_fetch, s), rate(kio_meta, s)]
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -123,6 +124,17 @@ class Emitter:
         fmt = ">" + codes
         name = self.packers.setdefault(fmt, f"_P{len(self.packers)}")
         return name, struct_size(fmt)
+
+    def may_swap(self, st: Struct | None, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether writing `st` can start a new Writer chunk (it holds bytes/records)."""
+        if st is None or st.name in seen:
+            return False
+        for f in st.fields:
+            if f.type in ("bytes", "records"):
+                return True
+            if f.is_struct and self.may_swap(f.struct, seen | {st.name}):
+                return True
+        return False
 
     def var(self, base: str) -> str:
         self.tmp += 1
@@ -379,9 +391,18 @@ class Emitter:
         tagged = sorted((f for f in fields if f.tag is not None), key=lambda f: f.tag or 0)
         for f in tagged:
             out.append(f"    o.{f.py} = {self.default_expr(f)}")
-        out.append("    o.unknown_tagged_fields = uk = []")
-        if flex:
-            known = [f for f in tagged if f.tagged.contains(v)]
+        known = [f for f in tagged if f.tagged.contains(v)] if flex else []
+        if not flex:
+            out.append("    o.unknown_tagged_fields = []")
+        elif not known:
+            out += [
+                "    if pos < end and not buf[pos]:",
+                "        o.unknown_tagged_fields = []",
+                "        return o, pos + 1",
+                "    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)",
+            ]
+        else:
+            out.append("    o.unknown_tagged_fields = uk = []")
             out += [
                 "    if pos >= end:",
                 "        _trunc(pos, 1, end)",
@@ -470,7 +491,9 @@ class Emitter:
             e = self.var("e")
             if f.is_struct:
                 fn = self.writers[(f.type, v)]
-                out += [f"{b}for {e} in {a}:", f"{b}    {fn}({e}, {W})", f"{b}{B} = {W}.buf"]
+                out += [f"{b}for {e} in {a}:", f"{b}    {fn}({e}, {W})"]
+                if self.may_swap(f.struct):
+                    out.append(f"{b}{B} = {W}.buf")
             else:
                 out.append(f"{b}for {e} in {a}:")
                 out += self.wr_scalar(f.type, e, b + "    ", W, B, flex, False)
@@ -486,8 +509,13 @@ class Emitter:
                 ]
                 if nullable:
                     out.append(f"{ind}    {B}.append(1)")
-                return out + [f"{ind}    {fn}({x}, {W})", f"{ind}    {B} = {W}.buf"]
-            return [f"{ind}{fn}({val}, {W})", f"{ind}{B} = {W}.buf"]
+                out.append(f"{ind}    {fn}({x}, {W})")
+                if self.may_swap(f.struct):
+                    out.append(f"{ind}    {B} = {W}.buf")
+                return out
+            if self.may_swap(f.struct):
+                return [f"{ind}{fn}({val}, {W})", f"{ind}{B} = {W}.buf"]
+            return [f"{ind}{fn}({val}, {W})"]
         return self.wr_scalar(f.type, val, ind, W, B, flex, nullable)
 
     def gen_write(self, st: Struct, v: int, fields: list[Field]) -> list[str]:

@@ -490,6 +490,22 @@ def read_count32(
     return _checked_count(_I32.unpack_from(buf, pos)[0], pos + 4, end, nullable, min_size), pos + 4
 
 
+def read_tagged_fields(
+    buf: memoryview, pos: int, end: int
+) -> tuple[list[tuple[int, builtins.bytes]], int]:
+    """A tagged-field section none of whose tags is known here: [(tag, payload)], new pos."""
+    count, pos = read_uvarint(buf, pos, end)
+    out = []
+    for _ in range(count):
+        tag, pos = read_uvarint(buf, pos, end)
+        size, pos = read_uvarint(buf, pos, end)
+        if pos + size > end:
+            truncated(pos, size, end)
+        out.append((tag, builtins.bytes(buf[pos : pos + size])))
+        pos += size
+    return out, pos
+
+
 def write_uvarint(buf: bytearray, v: int) -> None:
     v &= 0xFFFFFFFF
     while v >= 0x80:

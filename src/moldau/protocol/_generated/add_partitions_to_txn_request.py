@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -129,7 +130,7 @@ def _r_AddPartitionsToTxnTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -149,22 +150,10 @@ def _r_AddPartitionsToTxnTopic_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -228,7 +217,7 @@ def _r_AddPartitionsToTxnTransaction_0(buf: Any, pos: int, end: int) -> tuple[An
     o.producer_epoch = 0
     o.verify_only = False
     o.topics = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -239,22 +228,10 @@ def _r_AddPartitionsToTxnTransaction_3(buf: Any, pos: int, end: int) -> tuple[An
     o.producer_epoch = 0
     o.verify_only = False
     o.topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -281,22 +258,10 @@ def _r_AddPartitionsToTxnTransaction_4(buf: Any, pos: int, end: int) -> tuple[An
         e4, pos = _r_AddPartitionsToTxnTopic_3(buf, pos, end)
         a3.append(e4)
     o.topics = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -387,7 +352,6 @@ def _w_AddPartitionsToTxnTransaction_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AddPartitionsToTxnTopic_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -418,7 +382,7 @@ def _r_AddPartitionsToTxnRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         a2.append(e3)
     o.v3_and_below_topics = a2
     o.transactions = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -446,22 +410,10 @@ def _r_AddPartitionsToTxnRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         a3.append(e4)
     o.v3_and_below_topics = a3
     o.transactions = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -483,22 +435,10 @@ def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.v3_and_below_producer_id = 0
     o.v3_and_below_producer_epoch = 0
     o.v3_and_below_topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -524,7 +464,6 @@ def _w_AddPartitionsToTxnRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AddPartitionsToTxnTopic_0(e4, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnRequest_1(o: Any, w: Writer) -> None:
@@ -539,7 +478,6 @@ def _w_AddPartitionsToTxnRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AddPartitionsToTxnTopic_0(e4, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnRequest_2(o: Any, w: Writer) -> None:
@@ -554,7 +492,6 @@ def _w_AddPartitionsToTxnRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AddPartitionsToTxnTopic_0(e4, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
@@ -576,7 +513,6 @@ def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AddPartitionsToTxnTopic_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -602,7 +538,6 @@ def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AddPartitionsToTxnTransaction_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -628,7 +563,6 @@ def _w_AddPartitionsToTxnRequest_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AddPartitionsToTxnTransaction_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -148,7 +149,7 @@ def _r_AddPartitionsToTxnPartitionResult_0(buf: Any, pos: int, end: int) -> tupl
         _trunc(pos, 6, end)
     o.partition_index, o.partition_error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -158,22 +159,10 @@ def _r_AddPartitionsToTxnPartitionResult_3(buf: Any, pos: int, end: int) -> tupl
         _trunc(pos, 6, end)
     o.partition_index, o.partition_error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,7 +209,7 @@ def _r_AddPartitionsToTxnTopicResult_0(buf: Any, pos: int, end: int) -> tuple[An
         e3, pos = _r_AddPartitionsToTxnPartitionResult_0(buf, pos, end)
         a2.append(e3)
     o.results_by_partition = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -243,22 +232,10 @@ def _r_AddPartitionsToTxnTopicResult_3(buf: Any, pos: int, end: int) -> tuple[An
         e4, pos = _r_AddPartitionsToTxnPartitionResult_3(buf, pos, end)
         a3.append(e4)
     o.results_by_partition = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -281,7 +258,6 @@ def _w_AddPartitionsToTxnTopicResult_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AddPartitionsToTxnPartitionResult_0(e4, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnTopicResult_3(o: Any, w: Writer) -> None:
@@ -300,7 +276,6 @@ def _w_AddPartitionsToTxnTopicResult_3(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AddPartitionsToTxnPartitionResult_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -321,7 +296,7 @@ def _r_AddPartitionsToTxnResult_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o = _new(AddPartitionsToTxnResult)
     o.transactional_id = ''
     o.topic_results = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -329,22 +304,10 @@ def _r_AddPartitionsToTxnResult_3(buf: Any, pos: int, end: int) -> tuple[Any, in
     o = _new(AddPartitionsToTxnResult)
     o.transactional_id = ''
     o.topic_results = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -367,22 +330,10 @@ def _r_AddPartitionsToTxnResult_4(buf: Any, pos: int, end: int) -> tuple[Any, in
         e4, pos = _r_AddPartitionsToTxnTopicResult_3(buf, pos, end)
         a3.append(e4)
     o.topic_results = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -448,7 +399,6 @@ def _w_AddPartitionsToTxnResult_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AddPartitionsToTxnTopicResult_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -479,7 +429,7 @@ def _r_AddPartitionsToTxnResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     o.results_by_topic_v3_and_below = a2
     o.error_code = 0
     o.results_by_transaction = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -503,22 +453,10 @@ def _r_AddPartitionsToTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, 
     o.results_by_topic_v3_and_below = a2
     o.error_code = 0
     o.results_by_transaction = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -541,22 +479,10 @@ def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         a2.append(e3)
     o.results_by_transaction = a2
     o.results_by_topic_v3_and_below = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -581,7 +507,6 @@ def _w_AddPartitionsToTxnResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AddPartitionsToTxnTopicResult_0(e2, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnResponse_1(o: Any, w: Writer) -> None:
@@ -595,7 +520,6 @@ def _w_AddPartitionsToTxnResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AddPartitionsToTxnTopicResult_0(e2, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnResponse_2(o: Any, w: Writer) -> None:
@@ -609,7 +533,6 @@ def _w_AddPartitionsToTxnResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AddPartitionsToTxnTopicResult_0(e2, w)
-        buf = w.buf
 
 
 def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
@@ -626,7 +549,6 @@ def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AddPartitionsToTxnTopicResult_3(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -647,7 +569,6 @@ def _w_AddPartitionsToTxnResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AddPartitionsToTxnResult_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -668,7 +589,6 @@ def _w_AddPartitionsToTxnResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AddPartitionsToTxnResult_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -145,7 +146,7 @@ def _r_EntityData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EntityData)
     o.entity_type, pos = _rs16(buf, pos, end, False)
     o.entity_name, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -165,22 +166,10 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.entity_name, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -229,7 +218,7 @@ def _r_OpData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 9, end)
     o.value, o.remove = _P0.unpack_from(buf, pos)
     pos += 9
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -244,22 +233,10 @@ def _r_OpData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 9, end)
     o.value, o.remove = _P0.unpack_from(buf, pos)
     pos += 9
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -309,7 +286,7 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6, pos = _r_OpData_0(buf, pos, end)
         a5.append(e6)
     o.ops = a5
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -339,22 +316,10 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6, pos = _r_OpData_1(buf, pos, end)
         a5.append(e6)
     o.ops = a5
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -372,14 +337,12 @@ def _w_EntryData_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_EntityData_0(e2, w)
-        buf = w.buf
     if (a3 := o.ops) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OpData_0(e4, w)
-        buf = w.buf
 
 
 def _w_EntryData_1(o: Any, w: Writer) -> None:
@@ -393,7 +356,6 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_EntityData_1(e3, w)
-        buf = w.buf
     if (a4 := o.ops) is None:
         _wnull(buf, True, False)
     else:
@@ -403,7 +365,6 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_OpData_1(e6, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -428,7 +389,7 @@ def _r_AlterClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 1, end)
     o.validate_only, = _P1.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -450,22 +411,10 @@ def _r_AlterClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 1, end)
     o.validate_only, = _P1.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -483,7 +432,6 @@ def _w_AlterClientQuotasRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_EntryData_0(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.validate_only)
 
 
@@ -498,7 +446,6 @@ def _w_AlterClientQuotasRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_EntryData_1(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -121,7 +122,7 @@ def _r_EntityData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EntityData)
     o.entity_type, pos = _rs16(buf, pos, end, False)
     o.entity_name, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -141,22 +142,10 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.entity_name, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -211,7 +200,7 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_EntityData_0(buf, pos, end)
         a2.append(e3)
     o.entity = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -242,22 +231,10 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_EntityData_1(buf, pos, end)
         a3.append(e4)
     o.entity = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -277,7 +254,6 @@ def _w_EntryData_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_EntityData_0(e4, w)
-        buf = w.buf
 
 
 def _w_EntryData_1(o: Any, w: Writer) -> None:
@@ -299,7 +275,6 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_EntityData_1(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -324,7 +299,7 @@ def _r_AlterClientQuotasResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         e3, pos = _r_EntryData_0(buf, pos, end)
         a2.append(e3)
     o.entries = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -346,22 +321,10 @@ def _r_AlterClientQuotasResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, i
         e3, pos = _r_EntryData_1(buf, pos, end)
         a2.append(e3)
     o.entries = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -380,7 +343,6 @@ def _w_AlterClientQuotasResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_EntryData_0(e2, w)
-        buf = w.buf
 
 
 def _w_AlterClientQuotasResponse_1(o: Any, w: Writer) -> None:
@@ -395,7 +357,6 @@ def _w_AlterClientQuotasResponse_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_EntryData_1(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -120,7 +121,7 @@ def _r_AlterReplicaLogDirTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -140,22 +141,10 @@ def _r_AlterReplicaLogDirTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -213,7 +202,7 @@ def _r_AlterReplicaLogDir_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_AlterReplicaLogDirTopic_1(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -236,22 +225,10 @@ def _r_AlterReplicaLogDir_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_AlterReplicaLogDirTopic_2(buf, pos, end)
         a3.append(e4)
     o.topics = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -270,7 +247,6 @@ def _w_AlterReplicaLogDir_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AlterReplicaLogDirTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_AlterReplicaLogDir_2(o: Any, w: Writer) -> None:
@@ -289,7 +265,6 @@ def _w_AlterReplicaLogDir_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AlterReplicaLogDirTopic_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -310,7 +285,7 @@ def _r_AlterReplicaLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, 
         e3, pos = _r_AlterReplicaLogDir_1(buf, pos, end)
         a2.append(e3)
     o.dirs = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -328,22 +303,10 @@ def _r_AlterReplicaLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, 
         e3, pos = _r_AlterReplicaLogDir_2(buf, pos, end)
         a2.append(e3)
     o.dirs = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -361,7 +324,6 @@ def _w_AlterReplicaLogDirsRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AlterReplicaLogDir_1(e2, w)
-        buf = w.buf
 
 
 def _w_AlterReplicaLogDirsRequest_2(o: Any, w: Writer) -> None:
@@ -375,7 +337,6 @@ def _w_AlterReplicaLogDirsRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AlterReplicaLogDir_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -122,7 +123,7 @@ def _r_AlterReplicaLogDirPartitionResult_1(buf: Any, pos: int, end: int) -> tupl
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -132,22 +133,10 @@ def _r_AlterReplicaLogDirPartitionResult_2(buf: Any, pos: int, end: int) -> tupl
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -186,7 +175,7 @@ def _r_AlterReplicaLogDirTopicResult_1(buf: Any, pos: int, end: int) -> tuple[An
         e3, pos = _r_AlterReplicaLogDirPartitionResult_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -209,22 +198,10 @@ def _r_AlterReplicaLogDirTopicResult_2(buf: Any, pos: int, end: int) -> tuple[An
         e4, pos = _r_AlterReplicaLogDirPartitionResult_2(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -243,7 +220,6 @@ def _w_AlterReplicaLogDirTopicResult_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AlterReplicaLogDirPartitionResult_1(e4, w)
-        buf = w.buf
 
 
 def _w_AlterReplicaLogDirTopicResult_2(o: Any, w: Writer) -> None:
@@ -262,7 +238,6 @@ def _w_AlterReplicaLogDirTopicResult_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AlterReplicaLogDirPartitionResult_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -287,7 +262,7 @@ def _r_AlterReplicaLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_AlterReplicaLogDirTopicResult_1(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -309,22 +284,10 @@ def _r_AlterReplicaLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_AlterReplicaLogDirTopicResult_2(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -343,7 +306,6 @@ def _w_AlterReplicaLogDirsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AlterReplicaLogDirTopicResult_1(e2, w)
-        buf = w.buf
 
 
 def _w_AlterReplicaLogDirsResponse_2(o: Any, w: Writer) -> None:
@@ -358,7 +320,6 @@ def _w_AlterReplicaLogDirsResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AlterReplicaLogDirTopicResult_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -158,7 +159,7 @@ def _r_ApiVersion_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.api_key, o.min_version, o.max_version = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -168,22 +169,10 @@ def _r_ApiVersion_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.api_key, o.min_version, o.max_version = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -224,7 +213,7 @@ def _r_SupportedFeatureKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name = ''
     o.min_version = 0
     o.max_version = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -239,22 +228,10 @@ def _r_SupportedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.min_version, o.max_version = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -325,7 +302,7 @@ def _r_FinalizedFeatureKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name = ''
     o.max_version_level = 0
     o.min_version_level = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -340,22 +317,10 @@ def _r_FinalizedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.max_version_level, o.min_version_level = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -438,7 +403,7 @@ def _r_ApiVersionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.finalized_features_epoch = -1
     o.finalized_features = []
     o.zk_migration_ready = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -462,7 +427,7 @@ def _r_ApiVersionsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.finalized_features_epoch = -1
     o.finalized_features = []
     o.zk_migration_ready = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -566,7 +531,6 @@ def _w_ApiVersionsResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ApiVersion_0(e2, w)
-        buf = w.buf
 
 
 def _w_ApiVersionsResponse_1(o: Any, w: Writer) -> None:
@@ -578,7 +542,6 @@ def _w_ApiVersionsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ApiVersion_0(e2, w)
-        buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
 
 
@@ -594,7 +557,6 @@ def _w_ApiVersionsResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ApiVersion_3(e3, w)
-        buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     tf = o.unknown_tagged_fields
     if not (o.supported_features == [] and o.finalized_features_epoch == -1 and o.finalized_features == [] and o.zk_migration_ready == False):
@@ -611,7 +573,6 @@ def _w_ApiVersionsResponse_3(o: Any, w: Writer) -> None:
                     _wuv(sb, n5)
                 for e6 in a4:
                     _w_SupportedFeatureKey_3(e6, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
         if not (o.finalized_features_epoch == -1):
             sw = Writer()
@@ -630,7 +591,6 @@ def _w_ApiVersionsResponse_3(o: Any, w: Writer) -> None:
                     _wuv(sb, n8)
                 for e9 in a7:
                     _w_FinalizedFeatureKey_3(e9, sw)
-                sb = sw.buf
             tf.append((2, sw.getvalue()))
         if not (o.zk_migration_ready == False):
             sw = Writer()

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -154,7 +155,7 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partition_index, o.leader_id, o.leader_epoch = _P0.unpack_from(buf, pos)
     pos += 12
     o.voter_directory_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -172,22 +173,10 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.leader_id, o.leader_epoch = _P2.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -228,7 +217,7 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_PartitionData_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -251,22 +240,10 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_PartitionData_1(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -285,7 +262,6 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_0(e4, w)
-        buf = w.buf
 
 
 def _w_TopicData_1(o: Any, w: Writer) -> None:
@@ -304,7 +280,6 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionData_1(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -322,7 +297,7 @@ def _r_LeaderEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name = ''
     o.host = ''
     o.port = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -342,22 +317,10 @@ def _r_LeaderEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.port, = _P3.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -413,7 +376,7 @@ def _r_BeginQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topics = a2
     o.voter_id = -1
     o.leader_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -456,22 +419,10 @@ def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         e7, pos = _r_LeaderEndpoint_1(buf, pos, end)
         a6.append(e7)
     o.leader_endpoints = a6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -490,7 +441,6 @@ def _w_BeginQuorumEpochRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_TopicData_0(e4, w)
-        buf = w.buf
 
 
 def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
@@ -512,7 +462,6 @@ def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_TopicData_1(e5, w)
-        buf = w.buf
     if (a6 := o.leader_endpoints) is None:
         _wnull(buf, True, False)
     else:
@@ -522,7 +471,6 @@ def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_LeaderEndpoint_1(e8, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

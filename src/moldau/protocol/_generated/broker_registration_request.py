@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -145,22 +146,10 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.port, o.security_protocol = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -212,22 +201,10 @@ def _r_Feature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.min_supported_version, o.max_supported_version = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -314,22 +291,10 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.is_migrating_zk_broker = False
     o.log_dirs = []
     o.previous_broker_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -387,22 +352,10 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += 1
     o.log_dirs = []
     o.previous_broker_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -474,22 +427,10 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
         a10.append(e11)
     o.log_dirs = a10
     o.previous_broker_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -564,22 +505,10 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         _trunc(pos, 8, end)
     o.previous_broker_epoch, = _P4.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -612,7 +541,6 @@ def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_Listener_0(e5, w)
-        buf = w.buf
     if (a6 := o.features) is None:
         _wnull(buf, True, False)
     else:
@@ -622,7 +550,6 @@ def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_Feature_0(e8, w)
-        buf = w.buf
     if (s9 := o.rack) is None:
         buf.append(0)
     elif len(d10 := s9.encode()) < 0x7F:
@@ -654,7 +581,6 @@ def _w_BrokerRegistrationRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_Listener_0(e5, w)
-        buf = w.buf
     if (a6 := o.features) is None:
         _wnull(buf, True, False)
     else:
@@ -664,7 +590,6 @@ def _w_BrokerRegistrationRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_Feature_0(e8, w)
-        buf = w.buf
     if (s9 := o.rack) is None:
         buf.append(0)
     elif len(d10 := s9.encode()) < 0x7F:
@@ -697,7 +622,6 @@ def _w_BrokerRegistrationRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_Listener_0(e5, w)
-        buf = w.buf
     if (a6 := o.features) is None:
         _wnull(buf, True, False)
     else:
@@ -707,7 +631,6 @@ def _w_BrokerRegistrationRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_Feature_0(e8, w)
-        buf = w.buf
     if (s9 := o.rack) is None:
         buf.append(0)
     elif len(d10 := s9.encode()) < 0x7F:
@@ -749,7 +672,6 @@ def _w_BrokerRegistrationRequest_3(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_Listener_0(e5, w)
-        buf = w.buf
     if (a6 := o.features) is None:
         _wnull(buf, True, False)
     else:
@@ -759,7 +681,6 @@ def _w_BrokerRegistrationRequest_3(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_Feature_0(e8, w)
-        buf = w.buf
     if (s9 := o.rack) is None:
         buf.append(0)
     elif len(d10 := s9.encode()) < 0x7F:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -97,7 +98,7 @@ def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -137,7 +138,7 @@ def _r_ConsumerProtocolAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, 
         a2.append(e3)
     o.assigned_partitions = a2
     o.user_data, pos = _rb32(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -157,7 +158,6 @@ def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TopicPartition_0(e2, w)
-        buf = w.buf
     _wbf(w, o.user_data, False, True)
     buf = w.buf
 

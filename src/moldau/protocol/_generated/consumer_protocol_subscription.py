@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -98,7 +99,7 @@ def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(TopicPartition)
     o.topic = ''
     o.partitions = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -108,7 +109,7 @@ def _r_TopicPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -159,7 +160,7 @@ def _r_ConsumerProtocolSubscription_0(buf: Any, pos: int, end: int) -> tuple[Any
     o.owned_partitions = []
     o.generation_id = -1
     o.rack_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -180,7 +181,7 @@ def _r_ConsumerProtocolSubscription_1(buf: Any, pos: int, end: int) -> tuple[Any
     o.owned_partitions = a5
     o.generation_id = -1
     o.rack_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -204,7 +205,7 @@ def _r_ConsumerProtocolSubscription_2(buf: Any, pos: int, end: int) -> tuple[Any
     o.generation_id, = _P0.unpack_from(buf, pos)
     pos += 4
     o.rack_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -228,7 +229,7 @@ def _r_ConsumerProtocolSubscription_3(buf: Any, pos: int, end: int) -> tuple[Any
     o.generation_id, = _P0.unpack_from(buf, pos)
     pos += 4
     o.rack_id, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -268,7 +269,6 @@ def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TopicPartition_1(e6, w)
-        buf = w.buf
 
 
 def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
@@ -287,7 +287,6 @@ def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TopicPartition_1(e6, w)
-        buf = w.buf
     buf += _P0.pack(o.generation_id)
 
 
@@ -307,7 +306,6 @@ def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TopicPartition_1(e6, w)
-        buf = w.buf
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.rack_id, True)
 

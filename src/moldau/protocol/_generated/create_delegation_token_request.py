@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -97,7 +98,7 @@ def _r_CreatableRenewers_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(CreatableRenewers)
     o.principal_type, pos = _rs16(buf, pos, end, False)
     o.principal_name, pos = _rs16(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -113,22 +114,10 @@ def _r_CreatableRenewers_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.principal_name, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -184,7 +173,7 @@ def _r_CreateDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 8
     o.owner_principal_type = ''
     o.owner_principal_name = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -208,22 +197,10 @@ def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 8
     o.owner_principal_type = ''
     o.owner_principal_name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -263,22 +240,10 @@ def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 8, end)
     o.max_lifetime_ms, = _P0.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -301,7 +266,6 @@ def _w_CreateDelegationTokenRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_CreatableRenewers_1(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.max_lifetime_ms)
 
 
@@ -320,7 +284,6 @@ def _w_CreateDelegationTokenRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_CreatableRenewers_2(e3, w)
-        buf = w.buf
     buf += _P0.pack(o.max_lifetime_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -353,7 +316,6 @@ def _w_CreateDelegationTokenRequest_3(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_CreatableRenewers_2(e7, w)
-        buf = w.buf
     buf += _P0.pack(o.max_lifetime_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -122,7 +123,7 @@ def _r_CreatePartitionsAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -137,22 +138,10 @@ def _r_CreatePartitionsAssignment_2(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 4)
     o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -215,7 +204,7 @@ def _r_CreatePartitionsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e3, pos = _r_CreatePartitionsAssignment_0(buf, pos, end)
             a2.append(e3)
         o.assignments = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -245,22 +234,10 @@ def _r_CreatePartitionsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e4, pos = _r_CreatePartitionsAssignment_2(buf, pos, end)
             a3.append(e4)
         o.assignments = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -282,7 +259,6 @@ def _w_CreatePartitionsTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_CreatePartitionsAssignment_0(e4, w)
-        buf = w.buf
 
 
 def _w_CreatePartitionsTopic_2(o: Any, w: Writer) -> None:
@@ -302,7 +278,6 @@ def _w_CreatePartitionsTopic_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_CreatePartitionsAssignment_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -329,7 +304,7 @@ def _r_CreatePartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 5, end)
     o.timeout_ms, o.validate_only = _P1.unpack_from(buf, pos)
     pos += 5
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -351,22 +326,10 @@ def _r_CreatePartitionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 5, end)
     o.timeout_ms, o.validate_only = _P1.unpack_from(buf, pos)
     pos += 5
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -386,7 +349,6 @@ def _w_CreatePartitionsRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_CreatePartitionsTopic_0(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.timeout_ms, o.validate_only)
 
 
@@ -401,7 +363,6 @@ def _w_CreatePartitionsRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_CreatePartitionsTopic_2(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.timeout_ms, o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -154,7 +155,7 @@ def _r_CreatableReplicaAssignment_2(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -173,22 +174,10 @@ def _r_CreatableReplicaAssignment_5(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 4)
     o.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -245,7 +234,7 @@ def _r_CreatableTopicConfig_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(CreatableTopicConfig)
     o.name, pos = _rs16(buf, pos, end, False)
     o.value, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -265,22 +254,10 @@ def _r_CreatableTopicConfig_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.value, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -349,7 +326,7 @@ def _r_CreatableTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6, pos = _r_CreatableTopicConfig_2(buf, pos, end)
         a5.append(e6)
     o.configs = a5
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -388,22 +365,10 @@ def _r_CreatableTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e7, pos = _r_CreatableTopicConfig_5(buf, pos, end)
         a6.append(e7)
     o.configs = a6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -427,14 +392,12 @@ def _w_CreatableTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_CreatableReplicaAssignment_2(e4, w)
-        buf = w.buf
     if (a5 := o.configs) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_CreatableTopicConfig_2(e6, w)
-        buf = w.buf
 
 
 def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
@@ -454,7 +417,6 @@ def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_CreatableReplicaAssignment_5(e5, w)
-        buf = w.buf
     if (a6 := o.configs) is None:
         _wnull(buf, True, False)
     else:
@@ -464,7 +426,6 @@ def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_CreatableTopicConfig_5(e8, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -493,7 +454,7 @@ def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 5, end)
     o.timeout_ms, o.validate_only = _P2.unpack_from(buf, pos)
     pos += 5
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -515,22 +476,10 @@ def _r_CreateTopicsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 5, end)
     o.timeout_ms, o.validate_only = _P2.unpack_from(buf, pos)
     pos += 5
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -552,7 +501,6 @@ def _w_CreateTopicsRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_CreatableTopic_2(e2, w)
-        buf = w.buf
     buf += _P2.pack(o.timeout_ms, o.validate_only)
 
 
@@ -567,7 +515,6 @@ def _w_CreateTopicsRequest_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_CreatableTopic_5(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.timeout_ms, o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -134,7 +135,7 @@ def _r_CreatableTopicConfigs_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.read_only = False
     o.config_source = -1
     o.is_sensitive = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -158,22 +159,10 @@ def _r_CreatableTopicConfigs_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 3, end)
     o.read_only, o.config_source, o.is_sensitive = _P0.unpack_from(buf, pos)
     pos += 3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -267,7 +256,7 @@ def _r_CreatableTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.replication_factor = -1
     o.configs = []
     o.topic_config_error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -448,7 +437,6 @@ def _w_CreatableTopicResult_5(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_CreatableTopicConfigs_5(e7, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.topic_config_error_code == 0):
         tf = list(tf)
@@ -489,7 +477,6 @@ def _w_CreatableTopicResult_7(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_CreatableTopicConfigs_5(e7, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.topic_config_error_code == 0):
         tf = list(tf)
@@ -526,7 +513,7 @@ def _r_CreateTopicsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_CreatableTopicResult_2(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -548,22 +535,10 @@ def _r_CreateTopicsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_CreatableTopicResult_5(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -585,22 +560,10 @@ def _r_CreateTopicsResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_CreatableTopicResult_7(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -623,7 +586,6 @@ def _w_CreateTopicsResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_CreatableTopicResult_2(e2, w)
-        buf = w.buf
 
 
 def _w_CreateTopicsResponse_5(o: Any, w: Writer) -> None:
@@ -638,7 +600,6 @@ def _w_CreateTopicsResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_CreatableTopicResult_5(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -657,7 +618,6 @@ def _w_CreateTopicsResponse_7(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_CreatableTopicResult_7(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

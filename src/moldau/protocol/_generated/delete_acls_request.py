@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -113,7 +114,7 @@ def _r_DeleteAclsFilter_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -158,22 +159,10 @@ def _r_DeleteAclsFilter_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -241,7 +230,7 @@ def _r_DeleteAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DeleteAclsFilter_1(buf, pos, end)
         a2.append(e3)
     o.filters = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -259,22 +248,10 @@ def _r_DeleteAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DeleteAclsFilter_2(buf, pos, end)
         a2.append(e3)
     o.filters = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -293,7 +270,6 @@ def _w_DeleteAclsRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DeleteAclsFilter_1(e2, w)
-        buf = w.buf
 
 
 def _w_DeleteAclsRequest_2(o: Any, w: Writer) -> None:
@@ -307,7 +283,6 @@ def _w_DeleteAclsRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DeleteAclsFilter_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -148,7 +149,7 @@ def _r_DeleteAclsMatchingAcl_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -194,22 +195,10 @@ def _r_DeleteAclsMatchingAcl_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -286,7 +275,7 @@ def _r_DeleteAclsFilterResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DeleteAclsMatchingAcl_1(buf, pos, end)
         a2.append(e3)
     o.matching_acls = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -317,22 +306,10 @@ def _r_DeleteAclsFilterResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e4, pos = _r_DeleteAclsMatchingAcl_2(buf, pos, end)
         a3.append(e4)
     o.matching_acls = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -353,7 +330,6 @@ def _w_DeleteAclsFilterResult_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_DeleteAclsMatchingAcl_1(e4, w)
-        buf = w.buf
 
 
 def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
@@ -375,7 +351,6 @@ def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DeleteAclsMatchingAcl_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -401,7 +376,7 @@ def _r_DeleteAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DeleteAclsFilterResult_1(buf, pos, end)
         a2.append(e3)
     o.filter_results = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -423,22 +398,10 @@ def _r_DeleteAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DeleteAclsFilterResult_2(buf, pos, end)
         a2.append(e3)
     o.filter_results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -458,7 +421,6 @@ def _w_DeleteAclsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DeleteAclsFilterResult_1(e2, w)
-        buf = w.buf
 
 
 def _w_DeleteAclsResponse_2(o: Any, w: Writer) -> None:
@@ -473,7 +435,6 @@ def _w_DeleteAclsResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DeleteAclsFilterResult_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -122,7 +123,7 @@ def _r_DeleteRecordsPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 12, end)
     o.partition_index, o.offset = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -132,22 +133,10 @@ def _r_DeleteRecordsPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 12, end)
     o.partition_index, o.offset = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -188,7 +177,7 @@ def _r_DeleteRecordsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DeleteRecordsPartition_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -211,22 +200,10 @@ def _r_DeleteRecordsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_DeleteRecordsPartition_2(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -246,7 +223,6 @@ def _w_DeleteRecordsTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_DeleteRecordsPartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_DeleteRecordsTopic_2(o: Any, w: Writer) -> None:
@@ -265,7 +241,6 @@ def _w_DeleteRecordsTopic_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DeleteRecordsPartition_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -291,7 +266,7 @@ def _r_DeleteRecordsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.timeout_ms, = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -313,22 +288,10 @@ def _r_DeleteRecordsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.timeout_ms, = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -347,7 +310,6 @@ def _w_DeleteRecordsRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DeleteRecordsTopic_0(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.timeout_ms)
 
 
@@ -362,7 +324,6 @@ def _w_DeleteRecordsRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DeleteRecordsTopic_2(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.timeout_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

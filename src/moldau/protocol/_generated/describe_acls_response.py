@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -131,7 +132,7 @@ def _r_AclDescription_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P0.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -151,22 +152,10 @@ def _r_AclDescription_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.operation, o.permission_type = _P0.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -227,7 +216,7 @@ def _r_DescribeAclsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_AclDescription_1(buf, pos, end)
         a2.append(e3)
     o.acls = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -258,22 +247,10 @@ def _r_DescribeAclsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_AclDescription_2(buf, pos, end)
         a3.append(e4)
     o.acls = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -295,7 +272,6 @@ def _w_DescribeAclsResource_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_AclDescription_1(e4, w)
-        buf = w.buf
 
 
 def _w_DescribeAclsResource_2(o: Any, w: Writer) -> None:
@@ -316,7 +292,6 @@ def _w_DescribeAclsResource_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_AclDescription_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -343,7 +318,7 @@ def _r_DescribeAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DescribeAclsResource_1(buf, pos, end)
         a2.append(e3)
     o.resources = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -374,22 +349,10 @@ def _r_DescribeAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_DescribeAclsResource_2(buf, pos, end)
         a3.append(e4)
     o.resources = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -410,7 +373,6 @@ def _w_DescribeAclsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_DescribeAclsResource_1(e4, w)
-        buf = w.buf
 
 
 def _w_DescribeAclsResponse_2(o: Any, w: Writer) -> None:
@@ -432,7 +394,6 @@ def _w_DescribeAclsResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DescribeAclsResource_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

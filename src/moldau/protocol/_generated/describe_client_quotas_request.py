@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -101,7 +102,7 @@ def _r_ComponentData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.match_type, = _P0.unpack_from(buf, pos)
     pos += 1
     o.match, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -125,22 +126,10 @@ def _r_ComponentData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.match, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -196,7 +185,7 @@ def _r_DescribeClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
         _trunc(pos, 1, end)
     o.strict, = _P1.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -218,22 +207,10 @@ def _r_DescribeClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
         _trunc(pos, 1, end)
     o.strict, = _P1.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -251,7 +228,6 @@ def _w_DescribeClientQuotasRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ComponentData_0(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.strict)
 
 
@@ -266,7 +242,6 @@ def _w_DescribeClientQuotasRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ComponentData_1(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.strict)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

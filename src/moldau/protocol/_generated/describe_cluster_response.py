@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -128,22 +129,10 @@ def _r_DescribeClusterBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
     o.is_fenced = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -175,22 +164,10 @@ def _r_DescribeClusterBroker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 1, end)
     o.is_fenced, = _P1.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -320,22 +297,10 @@ def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.endpoint_type = 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -383,22 +348,10 @@ def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 4, end)
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -446,22 +399,10 @@ def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 4, end)
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -499,7 +440,6 @@ def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_DescribeClusterBroker_0(e7, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -533,7 +473,6 @@ def _w_DescribeClusterResponse_1(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_DescribeClusterBroker_1(e7, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -567,7 +506,6 @@ def _w_DescribeClusterResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_DescribeClusterBroker_2(e7, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

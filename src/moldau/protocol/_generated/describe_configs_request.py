@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -111,7 +112,7 @@ def _r_DescribeConfigsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int
             e3, pos = _rs16(buf, pos, end, False)
             a2.append(e3)
         o.configuration_keys = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -145,22 +146,10 @@ def _r_DescribeConfigsResource_4(buf: Any, pos: int, end: int) -> tuple[Any, int
                 e4, pos = _rcs(buf, pos, end, False)
             a3.append(e4)
         o.configuration_keys = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -232,7 +221,7 @@ def _r_DescribeConfigsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.include_synonyms, = _P1.unpack_from(buf, pos)
     pos += 1
     o.include_documentation = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -248,7 +237,7 @@ def _r_DescribeConfigsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 2, end)
     o.include_synonyms, o.include_documentation = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -270,22 +259,10 @@ def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 2, end)
     o.include_synonyms, o.include_documentation = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -307,7 +284,6 @@ def _w_DescribeConfigsRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeConfigsResource_1(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.include_synonyms)
 
 
@@ -321,7 +297,6 @@ def _w_DescribeConfigsRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeConfigsResource_1(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.include_synonyms)
 
 
@@ -333,7 +308,6 @@ def _w_DescribeConfigsRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeConfigsResource_1(e2, w)
-        buf = w.buf
     buf += _P2.pack(o.include_synonyms, o.include_documentation)
 
 
@@ -348,7 +322,6 @@ def _w_DescribeConfigsRequest_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeConfigsResource_4(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.include_synonyms, o.include_documentation)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

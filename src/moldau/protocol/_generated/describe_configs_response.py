@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -160,7 +161,7 @@ def _r_DescribeConfigsSynonym_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 1, end)
     o.source, = _P0.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -184,22 +185,10 @@ def _r_DescribeConfigsSynonym_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 1, end)
     o.source, = _P0.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -263,7 +252,7 @@ def _r_DescribeConfigsResourceResult_1(buf: Any, pos: int, end: int) -> tuple[An
     o.synonyms = a2
     o.config_type = 0
     o.documentation = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -286,7 +275,7 @@ def _r_DescribeConfigsResourceResult_3(buf: Any, pos: int, end: int) -> tuple[An
     o.config_type, = _P0.unpack_from(buf, pos)
     pos += 1
     o.documentation, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -335,22 +324,10 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
             pos += 1
     else:
         o.documentation, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,7 +350,6 @@ def _w_DescribeConfigsResourceResult_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_DescribeConfigsSynonym_1(e6, w)
-        buf = w.buf
 
 
 def _w_DescribeConfigsResourceResult_3(o: Any, w: Writer) -> None:
@@ -387,7 +363,6 @@ def _w_DescribeConfigsResourceResult_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_DescribeConfigsSynonym_1(e6, w)
-        buf = w.buf
     buf += _P0.pack(o.config_type)
     _ws16(buf, o.documentation, True)
 
@@ -416,7 +391,6 @@ def _w_DescribeConfigsResourceResult_4(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_DescribeConfigsSynonym_4(e7, w)
-        buf = w.buf
     buf += _P0.pack(o.config_type)
     if (s8 := o.documentation) is None:
         buf.append(0)
@@ -457,7 +431,7 @@ def _r_DescribeConfigsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DescribeConfigsResourceResult_1(buf, pos, end)
         a2.append(e3)
     o.configs = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -479,7 +453,7 @@ def _r_DescribeConfigsResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DescribeConfigsResourceResult_3(buf, pos, end)
         a2.append(e3)
     o.configs = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -519,22 +493,10 @@ def _r_DescribeConfigsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e5, pos = _r_DescribeConfigsResourceResult_4(buf, pos, end)
         a4.append(e5)
     o.configs = a4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -558,7 +520,6 @@ def _w_DescribeConfigsResult_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_DescribeConfigsResourceResult_1(e6, w)
-        buf = w.buf
 
 
 def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
@@ -573,7 +534,6 @@ def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_DescribeConfigsResourceResult_3(e6, w)
-        buf = w.buf
 
 
 def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
@@ -601,7 +561,6 @@ def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_DescribeConfigsResourceResult_4(e7, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -628,7 +587,7 @@ def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeConfigsResult_1(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -644,7 +603,7 @@ def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeConfigsResult_3(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -666,22 +625,10 @@ def _r_DescribeConfigsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeConfigsResult_4(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -702,7 +649,6 @@ def _w_DescribeConfigsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeConfigsResult_1(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeConfigsResponse_3(o: Any, w: Writer) -> None:
@@ -714,7 +660,6 @@ def _w_DescribeConfigsResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeConfigsResult_3(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeConfigsResponse_4(o: Any, w: Writer) -> None:
@@ -729,7 +674,6 @@ def _w_DescribeConfigsResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeConfigsResult_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -130,7 +131,7 @@ def _r_DescribedDelegationTokenRenewer_1(buf: Any, pos: int, end: int) -> tuple[
     o = _new(DescribedDelegationTokenRenewer)
     o.principal_type, pos = _rs16(buf, pos, end, False)
     o.principal_name, pos = _rs16(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -146,22 +147,10 @@ def _r_DescribedDelegationTokenRenewer_2(buf: Any, pos: int, end: int) -> tuple[
         pos += n2
     else:
         o.principal_name, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -221,7 +210,7 @@ def _r_DescribedDelegationToken_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.renewers = a2
     o.token_requester_principal_type = ''
     o.token_requester_principal_name = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -261,22 +250,10 @@ def _r_DescribedDelegationToken_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.renewers = a5
     o.token_requester_principal_type = ''
     o.token_requester_principal_name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -324,22 +301,10 @@ def _r_DescribedDelegationToken_3(buf: Any, pos: int, end: int) -> tuple[Any, in
         e8, pos = _r_DescribedDelegationTokenRenewer_2(buf, pos, end)
         a7.append(e8)
     o.renewers = a7
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -368,7 +333,6 @@ def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_DescribedDelegationTokenRenewer_1(e8, w)
-        buf = w.buf
 
 
 def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
@@ -404,7 +368,6 @@ def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_DescribedDelegationTokenRenewer_2(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -450,7 +413,6 @@ def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
             _wuv(buf, n12)
         for e13 in a11:
             _w_DescribedDelegationTokenRenewer_2(e13, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -480,7 +442,7 @@ def _r_DescribeDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[
         _trunc(pos, 4, end)
     o.throttle_time_ms, = _P2.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -506,22 +468,10 @@ def _r_DescribeDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[
         _trunc(pos, 4, end)
     o.throttle_time_ms, = _P2.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -547,22 +497,10 @@ def _r_DescribeDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[
         _trunc(pos, 4, end)
     o.throttle_time_ms, = _P2.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -134,7 +135,7 @@ def _r_DescribedGroupMember_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_metadata, pos = _rb32(buf, pos, end, False)
     o.member_assignment, pos = _rb32(buf, pos, end, False)
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -146,7 +147,7 @@ def _r_DescribedGroupMember_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.client_host, pos = _rs16(buf, pos, end, False)
     o.member_metadata, pos = _rb32(buf, pos, end, False)
     o.member_assignment, pos = _rb32(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -178,22 +179,10 @@ def _r_DescribedGroupMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.client_host, pos = _rcs(buf, pos, end, False)
     o.member_metadata, pos = _rcb(buf, pos, end, False)
     o.member_assignment, pos = _rcb(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -294,7 +283,7 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.members = a2
     o.error_message = None
     o.authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -319,7 +308,7 @@ def _r_DescribedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
     o.error_message = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -344,7 +333,7 @@ def _r_DescribedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
     o.error_message = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -391,22 +380,10 @@ def _r_DescribedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
     o.error_message = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -461,22 +438,10 @@ def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -698,7 +663,7 @@ def _r_DescribeGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         a2.append(e3)
     o.groups = a2
     o.throttle_time_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -714,7 +679,7 @@ def _r_DescribeGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DescribedGroup_0(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -730,7 +695,7 @@ def _r_DescribeGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DescribedGroup_3(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -746,7 +711,7 @@ def _r_DescribeGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DescribedGroup_4(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -768,22 +733,10 @@ def _r_DescribeGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DescribedGroup_5(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -805,22 +758,10 @@ def _r_DescribeGroupsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3, pos = _r_DescribedGroup_6(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

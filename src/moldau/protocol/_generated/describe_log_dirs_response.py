@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -157,7 +158,7 @@ def _r_DescribeLogDirsPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 21, end)
     o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(buf, pos)
     pos += 21
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -167,22 +168,10 @@ def _r_DescribeLogDirsPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 21, end)
     o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _P0.unpack_from(buf, pos)
     pos += 21
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -227,7 +216,7 @@ def _r_DescribeLogDirsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_DescribeLogDirsPartition_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -250,22 +239,10 @@ def _r_DescribeLogDirsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_DescribeLogDirsPartition_2(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -287,7 +264,6 @@ def _w_DescribeLogDirsTopic_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_DescribeLogDirsPartition_1(e4, w)
-        buf = w.buf
 
 
 def _w_DescribeLogDirsTopic_2(o: Any, w: Writer) -> None:
@@ -306,7 +282,6 @@ def _w_DescribeLogDirsTopic_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DescribeLogDirsPartition_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -338,7 +313,7 @@ def _r_DescribeLogDirsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -368,22 +343,10 @@ def _r_DescribeLogDirsResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -415,22 +378,10 @@ def _r_DescribeLogDirsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.total_bytes, o.usable_bytes = _P2.unpack_from(buf, pos)
     pos += 16
     o.is_cordoned = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -461,22 +412,10 @@ def _r_DescribeLogDirsResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 17, end)
     o.total_bytes, o.usable_bytes, o.is_cordoned = _P3.unpack_from(buf, pos)
     pos += 17
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -499,7 +438,6 @@ def _w_DescribeLogDirsResult_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_DescribeLogDirsTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_DescribeLogDirsResult_2(o: Any, w: Writer) -> None:
@@ -519,7 +457,6 @@ def _w_DescribeLogDirsResult_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DescribeLogDirsTopic_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -543,7 +480,6 @@ def _w_DescribeLogDirsResult_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DescribeLogDirsTopic_2(e5, w)
-        buf = w.buf
     buf += _P2.pack(o.total_bytes, o.usable_bytes)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -568,7 +504,6 @@ def _w_DescribeLogDirsResult_5(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_DescribeLogDirsTopic_2(e5, w)
-        buf = w.buf
     buf += _P3.pack(o.total_bytes, o.usable_bytes, o.is_cordoned)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -598,7 +533,7 @@ def _r_DescribeLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         a2.append(e3)
     o.results = a2
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -621,22 +556,10 @@ def _r_DescribeLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         a2.append(e3)
     o.results = a2
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -658,22 +581,10 @@ def _r_DescribeLogDirsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeLogDirsResult_2(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -695,22 +606,10 @@ def _r_DescribeLogDirsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeLogDirsResult_4(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -732,22 +631,10 @@ def _r_DescribeLogDirsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_DescribeLogDirsResult_5(buf, pos, end)
         a2.append(e3)
     o.results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -769,7 +656,6 @@ def _w_DescribeLogDirsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribeLogDirsResult_1(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeLogDirsResponse_2(o: Any, w: Writer) -> None:
@@ -784,7 +670,6 @@ def _w_DescribeLogDirsResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeLogDirsResult_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -803,7 +688,6 @@ def _w_DescribeLogDirsResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeLogDirsResult_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -822,7 +706,6 @@ def _w_DescribeLogDirsResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeLogDirsResult_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -841,7 +724,6 @@ def _w_DescribeLogDirsResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribeLogDirsResult_5(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -125,7 +126,7 @@ def _r_PartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partition_id, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -144,22 +145,10 @@ def _r_PartitionResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -208,7 +197,7 @@ def _r_ReplicaElectionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_PartitionResult_0(buf, pos, end)
         a2.append(e3)
     o.partition_result = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -231,22 +220,10 @@ def _r_ReplicaElectionResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_PartitionResult_2(buf, pos, end)
         a3.append(e4)
     o.partition_result = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -266,7 +243,6 @@ def _w_ReplicaElectionResult_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionResult_0(e4, w)
-        buf = w.buf
 
 
 def _w_ReplicaElectionResult_2(o: Any, w: Writer) -> None:
@@ -285,7 +261,6 @@ def _w_ReplicaElectionResult_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionResult_2(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -312,7 +287,7 @@ def _r_ElectLeadersResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.replica_election_results = a2
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -328,7 +303,7 @@ def _r_ElectLeadersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ReplicaElectionResult_0(buf, pos, end)
         a2.append(e3)
     o.replica_election_results = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -350,22 +325,10 @@ def _r_ElectLeadersResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ReplicaElectionResult_2(buf, pos, end)
         a2.append(e3)
     o.replica_election_results = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -387,7 +350,6 @@ def _w_ElectLeadersResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ReplicaElectionResult_0(e2, w)
-        buf = w.buf
 
 
 def _w_ElectLeadersResponse_1(o: Any, w: Writer) -> None:
@@ -399,7 +361,6 @@ def _w_ElectLeadersResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ReplicaElectionResult_0(e2, w)
-        buf = w.buf
 
 
 def _w_ElectLeadersResponse_2(o: Any, w: Writer) -> None:
@@ -414,7 +375,6 @@ def _w_ElectLeadersResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ReplicaElectionResult_2(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -194,7 +195,7 @@ def _r_ReplicaState_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ReplicaState)
     o.replica_id = -1
     o.replica_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -202,22 +203,10 @@ def _r_ReplicaState_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ReplicaState)
     o.replica_id = -1
     o.replica_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -227,22 +216,10 @@ def _r_ReplicaState_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.replica_id, o.replica_epoch = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -404,7 +381,7 @@ def _r_FetchPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.log_start_offset = -1
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -418,7 +395,7 @@ def _r_FetchPartition_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.last_fetched_epoch = -1
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -431,7 +408,7 @@ def _r_FetchPartition_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.last_fetched_epoch = -1
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -443,22 +420,10 @@ def _r_FetchPartition_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 32
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -685,7 +650,7 @@ def _r_FetchTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -699,7 +664,7 @@ def _r_FetchTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -713,7 +678,7 @@ def _r_FetchTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -737,22 +702,10 @@ def _r_FetchTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -775,22 +728,10 @@ def _r_FetchTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -813,22 +754,10 @@ def _r_FetchTopic_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -851,22 +780,10 @@ def _r_FetchTopic_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -898,7 +815,6 @@ def _w_FetchTopic_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_4(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_5(o: Any, w: Writer) -> None:
@@ -910,7 +826,6 @@ def _w_FetchTopic_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_5(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_6(o: Any, w: Writer) -> None:
@@ -922,7 +837,6 @@ def _w_FetchTopic_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_6(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_7(o: Any, w: Writer) -> None:
@@ -934,7 +848,6 @@ def _w_FetchTopic_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_8(o: Any, w: Writer) -> None:
@@ -946,7 +859,6 @@ def _w_FetchTopic_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_8(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_9(o: Any, w: Writer) -> None:
@@ -958,7 +870,6 @@ def _w_FetchTopic_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_9(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_10(o: Any, w: Writer) -> None:
@@ -970,7 +881,6 @@ def _w_FetchTopic_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_10(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_11(o: Any, w: Writer) -> None:
@@ -982,7 +892,6 @@ def _w_FetchTopic_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_FetchPartition_11(e4, w)
-        buf = w.buf
 
 
 def _w_FetchTopic_12(o: Any, w: Writer) -> None:
@@ -1001,7 +910,6 @@ def _w_FetchTopic_12(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_FetchPartition_12(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1020,7 +928,6 @@ def _w_FetchTopic_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchPartition_12(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1039,7 +946,6 @@ def _w_FetchTopic_17(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchPartition_17(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1058,7 +964,6 @@ def _w_FetchTopic_18(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchPartition_18(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1089,7 +994,7 @@ def _r_ForgottenTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic = ''
     o.topic_id = ZERO_UUID
     o.partitions = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1100,7 +1005,7 @@ def _r_ForgottenTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1121,22 +1026,10 @@ def _r_ForgottenTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1156,22 +1049,10 @@ def _r_ForgottenTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
     o.topic = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1300,7 +1181,7 @@ def _r_FetchRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack_id = ''
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1322,7 +1203,7 @@ def _r_FetchRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack_id = ''
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1347,7 +1228,7 @@ def _r_FetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack_id = ''
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1372,7 +1253,7 @@ def _r_FetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack_id = ''
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1397,7 +1278,7 @@ def _r_FetchRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack_id, pos = _rs16(buf, pos, end, False)
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1775,7 +1656,6 @@ def _w_FetchRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_4(e2, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_5(o: Any, w: Writer) -> None:
@@ -1789,7 +1669,6 @@ def _w_FetchRequest_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_5(e2, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_6(o: Any, w: Writer) -> None:
@@ -1803,7 +1682,6 @@ def _w_FetchRequest_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_6(e2, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_7(o: Any, w: Writer) -> None:
@@ -1815,14 +1693,12 @@ def _w_FetchRequest_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_7(e2, w)
-        buf = w.buf
     if (a3 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ForgottenTopic_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_8(o: Any, w: Writer) -> None:
@@ -1834,14 +1710,12 @@ def _w_FetchRequest_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_8(e2, w)
-        buf = w.buf
     if (a3 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ForgottenTopic_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_9(o: Any, w: Writer) -> None:
@@ -1853,14 +1727,12 @@ def _w_FetchRequest_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_9(e2, w)
-        buf = w.buf
     if (a3 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ForgottenTopic_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_10(o: Any, w: Writer) -> None:
@@ -1872,14 +1744,12 @@ def _w_FetchRequest_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_10(e2, w)
-        buf = w.buf
     if (a3 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ForgottenTopic_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchRequest_11(o: Any, w: Writer) -> None:
@@ -1891,14 +1761,12 @@ def _w_FetchRequest_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchTopic_11(e2, w)
-        buf = w.buf
     if (a3 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ForgottenTopic_7(e4, w)
-        buf = w.buf
     _ws16(buf, o.rack_id, False)
 
 
@@ -1914,7 +1782,6 @@ def _w_FetchRequest_12(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_12(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -1924,7 +1791,6 @@ def _w_FetchRequest_12(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_12(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -1962,7 +1828,6 @@ def _w_FetchRequest_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_13(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -1972,7 +1837,6 @@ def _w_FetchRequest_13(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_13(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -2012,7 +1876,6 @@ def _w_FetchRequest_15(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_13(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -2022,7 +1885,6 @@ def _w_FetchRequest_15(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_13(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -2046,7 +1908,6 @@ def _w_FetchRequest_15(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
-            sb = sw.buf
             tf.append((1, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -2068,7 +1929,6 @@ def _w_FetchRequest_16(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_13(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -2078,7 +1938,6 @@ def _w_FetchRequest_16(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_13(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -2102,7 +1961,6 @@ def _w_FetchRequest_16(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
-            sb = sw.buf
             tf.append((1, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -2124,7 +1982,6 @@ def _w_FetchRequest_17(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_17(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -2134,7 +1991,6 @@ def _w_FetchRequest_17(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_13(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -2158,7 +2014,6 @@ def _w_FetchRequest_17(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
-            sb = sw.buf
             tf.append((1, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -2180,7 +2035,6 @@ def _w_FetchRequest_18(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchTopic_18(e3, w)
-        buf = w.buf
     if (a4 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
@@ -2190,7 +2044,6 @@ def _w_FetchRequest_18(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ForgottenTopic_13(e6, w)
-        buf = w.buf
     if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
         buf.append(len(d8) + 1)
         buf += d8
@@ -2214,7 +2067,6 @@ def _w_FetchRequest_18(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_ReplicaState_15(o.replica_state, sw)
-            sb = sw.buf
             tf.append((1, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -261,7 +262,7 @@ def _r_EpochEndOffset_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EpochEndOffset)
     o.epoch = -1
     o.end_offset = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -271,22 +272,10 @@ def _r_EpochEndOffset_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.epoch, o.end_offset = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -405,7 +394,7 @@ def _r_LeaderIdAndEpoch_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(LeaderIdAndEpoch)
     o.leader_id = -1
     o.leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -415,22 +404,10 @@ def _r_LeaderIdAndEpoch_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -551,7 +528,7 @@ def _r_SnapshotId_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.end_offset, o.epoch = _P2.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -561,22 +538,10 @@ def _r_SnapshotId_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.end_offset, o.epoch = _P2.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -638,7 +603,7 @@ def _r_AbortedTransaction_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 16, end)
     o.producer_id, o.first_offset = _P3.unpack_from(buf, pos)
     pos += 16
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -648,22 +613,10 @@ def _r_AbortedTransaction_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 16, end)
     o.producer_id, o.first_offset = _P3.unpack_from(buf, pos)
     pos += 16
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -740,7 +693,7 @@ def _r_PartitionData_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -764,7 +717,7 @@ def _r_PartitionData_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -791,7 +744,7 @@ def _r_PartitionData_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -880,7 +833,6 @@ def _w_PartitionData_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -896,7 +848,6 @@ def _w_PartitionData_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -912,7 +863,6 @@ def _w_PartitionData_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -928,7 +878,6 @@ def _w_PartitionData_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -944,7 +893,6 @@ def _w_PartitionData_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -960,7 +908,6 @@ def _w_PartitionData_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -976,7 +923,6 @@ def _w_PartitionData_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     _wbf(w, o.records, False, True)
     buf = w.buf
 
@@ -990,7 +936,6 @@ def _w_PartitionData_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-        buf = w.buf
     buf += _P6.pack(o.preferred_read_replica)
     _wbf(w, o.records, False, True)
     buf = w.buf
@@ -1008,7 +953,6 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AbortedTransaction_12(e3, w)
-        buf = w.buf
     buf += _P6.pack(o.preferred_read_replica)
     _wbf(w, o.records, True, True)
     buf = w.buf
@@ -1019,19 +963,16 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_EpochEndOffset_12(o.diverging_epoch, sw)
-            sb = sw.buf
             tf.append((0, sw.getvalue()))
         if not (((x5 := o.current_leader).__class__ is LeaderIdAndEpoch and x5.leader_id == -1 and x5.leader_epoch == -1 and not x5.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_12(o.current_leader, sw)
-            sb = sw.buf
             tf.append((1, sw.getvalue()))
         if not (((x6 := o.snapshot_id).__class__ is SnapshotId and x6.end_offset == -1 and x6.epoch == -1 and not x6.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_SnapshotId_12(o.snapshot_id, sw)
-            sb = sw.buf
             tf.append((2, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -1068,7 +1009,7 @@ def _r_FetchableTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1082,7 +1023,7 @@ def _r_FetchableTopicResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1096,7 +1037,7 @@ def _r_FetchableTopicResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1120,22 +1061,10 @@ def _r_FetchableTopicResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1158,22 +1087,10 @@ def _r_FetchableTopicResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1359,7 +1276,7 @@ def _r_NodeEndpoint_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.host = ''
     o.port = 0
     o.rack = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1369,22 +1286,10 @@ def _r_NodeEndpoint_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.host = ''
     o.port = 0
     o.rack = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1412,22 +1317,10 @@ def _r_NodeEndpoint_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1666,7 +1559,7 @@ def _r_FetchResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1685,7 +1578,7 @@ def _r_FetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1702,7 +1595,7 @@ def _r_FetchResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1719,7 +1612,7 @@ def _r_FetchResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1742,22 +1635,10 @@ def _r_FetchResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1780,22 +1661,10 @@ def _r_FetchResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -2038,7 +1907,6 @@ def _w_FetchResponse_16(o: Any, w: Writer) -> None:
                     _wuv(sb, n5)
                 for e6 in a4:
                     _w_NodeEndpoint_16(e6, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -152,22 +153,10 @@ def _r_SnapshotId_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.end_offset, o.epoch = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -204,22 +193,10 @@ def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.position, = _P2.unpack_from(buf, pos)
     pos += 8
     o.replica_directory_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -270,7 +247,6 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition, o.current_leader_epoch)
     _w_SnapshotId_0(o.snapshot_id, w)
-    buf = w.buf
     buf += _P2.pack(o.position)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -282,7 +258,6 @@ def _w_PartitionSnapshot_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition, o.current_leader_epoch)
     _w_SnapshotId_0(o.snapshot_id, w)
-    buf = w.buf
     buf += _P2.pack(o.position)
     tf = o.unknown_tagged_fields
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
@@ -323,22 +298,10 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_PartitionSnapshot_0(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -361,22 +324,10 @@ def _r_TopicSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_PartitionSnapshot_1(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -402,7 +353,6 @@ def _w_TopicSnapshot_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionSnapshot_0(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -425,7 +375,6 @@ def _w_TopicSnapshot_1(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionSnapshot_1(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -554,7 +503,6 @@ def _w_FetchSnapshotRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicSnapshot_0(e3, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.cluster_id is None):
         tf = list(tf)
@@ -587,7 +535,6 @@ def _w_FetchSnapshotRequest_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicSnapshot_1(e3, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.cluster_id is None):
         tf = list(tf)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -206,22 +207,10 @@ def _r_SnapshotId_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.end_offset, o.epoch = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -252,22 +241,10 @@ def _r_LeaderIdAndEpoch_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -337,7 +314,6 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.index, o.error_code)
     _w_SnapshotId_0(o.snapshot_id, w)
-    buf = w.buf
     buf += _P3.pack(o.size, o.position)
     _wbf(w, o.unaligned_records, True, False)
     buf = w.buf
@@ -348,7 +324,6 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_0(o.current_leader, sw)
-            sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -381,22 +356,10 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_PartitionSnapshot_0(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -440,22 +403,10 @@ def _r_NodeEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.node_id = 0
     o.host = ''
     o.port = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -474,22 +425,10 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.port, = _P5.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -553,22 +492,10 @@ def _r_FetchSnapshotResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -677,7 +604,6 @@ def _w_FetchSnapshotResponse_1(o: Any, w: Writer) -> None:
                     _wuv(sb, n5)
                 for e6 in a4:
                     _w_NodeEndpoint_1(e6, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)

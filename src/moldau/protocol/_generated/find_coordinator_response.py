@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -110,7 +111,7 @@ def _r_Coordinator_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.port = 0
     o.error_code = 0
     o.error_message = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -122,22 +123,10 @@ def _r_Coordinator_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.port = 0
     o.error_code = 0
     o.error_message = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -170,22 +159,10 @@ def _r_Coordinator_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -312,7 +289,7 @@ def _r_FindCoordinatorResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.throttle_time_ms = 0
     o.error_message = ''
     o.coordinators = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -333,7 +310,7 @@ def _r_FindCoordinatorResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
     o.coordinators = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -366,22 +343,10 @@ def _r_FindCoordinatorResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
     o.coordinators = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -408,22 +373,10 @@ def _r_FindCoordinatorResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.node_id = 0
     o.host = ''
     o.port = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -514,7 +467,6 @@ def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_Coordinator_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -541,7 +493,6 @@ def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_Coordinator_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -568,7 +519,6 @@ def _w_FindCoordinatorResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_Coordinator_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -107,7 +108,7 @@ def _r_AlterConfigsResourceResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     o.resource_type, = _P1.unpack_from(buf, pos)
     pos += 1
     o.resource_name, pos = _rs16(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -135,22 +136,10 @@ def _r_AlterConfigsResourceResponse_1(buf: Any, pos: int, end: int) -> tuple[Any
         pos += n2
     else:
         o.resource_name, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -208,7 +197,7 @@ def _r_IncrementalAlterConfigsResponse_0(buf: Any, pos: int, end: int) -> tuple[
         e3, pos = _r_AlterConfigsResourceResponse_0(buf, pos, end)
         a2.append(e3)
     o.responses = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -230,22 +219,10 @@ def _r_IncrementalAlterConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[
         e3, pos = _r_AlterConfigsResourceResponse_1(buf, pos, end)
         a2.append(e3)
     o.responses = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -264,7 +241,6 @@ def _w_IncrementalAlterConfigsResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AlterConfigsResourceResponse_0(e2, w)
-        buf = w.buf
 
 
 def _w_IncrementalAlterConfigsResponse_1(o: Any, w: Writer) -> None:
@@ -279,7 +255,6 @@ def _w_IncrementalAlterConfigsResponse_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_AlterConfigsResourceResponse_1(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -102,7 +103,7 @@ def _r_JoinGroupRequestProtocol_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o = _new(JoinGroupRequestProtocol)
     o.name, pos = _rs16(buf, pos, end, False)
     o.metadata, pos = _rb32(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -114,22 +115,10 @@ def _r_JoinGroupRequestProtocol_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         o.name, pos = _rcs(buf, pos, end, False)
     o.metadata, pos = _rcb(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -201,7 +190,7 @@ def _r_JoinGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
     o.reason = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -222,7 +211,7 @@ def _r_JoinGroupRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocols = a2
     o.group_instance_id = None
     o.reason = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -243,7 +232,7 @@ def _r_JoinGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.protocols = a2
     o.reason = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -290,22 +279,10 @@ def _r_JoinGroupRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a6.append(e7)
     o.protocols = a6
     o.reason = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -360,22 +337,10 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.reason, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -106,7 +107,7 @@ def _r_JoinGroupResponseMember_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.member_id, pos = _rs16(buf, pos, end, False)
     o.metadata, pos = _rb32(buf, pos, end, False)
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -115,7 +116,7 @@ def _r_JoinGroupResponseMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.member_id, pos = _rs16(buf, pos, end, False)
     o.group_instance_id, pos = _rs16(buf, pos, end, True)
     o.metadata, pos = _rb32(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -136,22 +137,10 @@ def _r_JoinGroupResponseMember_6(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     o.metadata, pos = _rcb(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -238,7 +227,7 @@ def _r_JoinGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.skip_assignment = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -259,7 +248,7 @@ def _r_JoinGroupResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.members = a2
     o.protocol_type = None
     o.skip_assignment = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -280,7 +269,7 @@ def _r_JoinGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.members = a2
     o.protocol_type = None
     o.skip_assignment = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -319,22 +308,10 @@ def _r_JoinGroupResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.members = a5
     o.protocol_type = None
     o.skip_assignment = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -385,22 +362,10 @@ def _r_JoinGroupResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a6.append(e7)
     o.members = a6
     o.skip_assignment = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -454,22 +419,10 @@ def _r_JoinGroupResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e7, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
         a6.append(e7)
     o.members = a6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -96,7 +97,7 @@ def _r_MemberIdentity_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id = ''
     o.group_instance_id = None
     o.reason = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -105,7 +106,7 @@ def _r_MemberIdentity_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     o.group_instance_id, pos = _rs16(buf, pos, end, True)
     o.reason = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -126,22 +127,10 @@ def _r_MemberIdentity_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     o.reason = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -170,22 +159,10 @@ def _r_MemberIdentity_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.reason, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -291,7 +268,7 @@ def _r_LeaveGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_id, pos = _rs16(buf, pos, end, False)
     o.member_id, pos = _rs16(buf, pos, end, False)
     o.members = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -305,7 +282,7 @@ def _r_LeaveGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.members = a2
     o.member_id = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -329,22 +306,10 @@ def _r_LeaveGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a3.append(e4)
     o.members = a3
     o.member_id = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -368,22 +333,10 @@ def _r_LeaveGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a3.append(e4)
     o.members = a3
     o.member_id = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -432,7 +385,6 @@ def _w_LeaveGroupRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MemberIdentity_3(e4, w)
-        buf = w.buf
 
 
 def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
@@ -453,7 +405,6 @@ def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_MemberIdentity_4(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -478,7 +429,6 @@ def _w_LeaveGroupRequest_5(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_MemberIdentity_5(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -99,7 +100,7 @@ def _r_MemberResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id = ''
     o.group_instance_id = ''
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -111,7 +112,7 @@ def _r_MemberResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -135,22 +136,10 @@ def _r_MemberResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -240,7 +229,7 @@ def _r_LeaveGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     o.throttle_time_ms = 0
     o.members = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -251,7 +240,7 @@ def _r_LeaveGroupResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
     pos += 6
     o.members = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -267,7 +256,7 @@ def _r_LeaveGroupResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MemberResponse_3(buf, pos, end)
         a2.append(e3)
     o.members = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -289,22 +278,10 @@ def _r_LeaveGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MemberResponse_4(buf, pos, end)
         a2.append(e3)
     o.members = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -348,7 +325,6 @@ def _w_LeaveGroupResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MemberResponse_3(e2, w)
-        buf = w.buf
 
 
 def _w_LeaveGroupResponse_4(o: Any, w: Writer) -> None:
@@ -363,7 +339,6 @@ def _w_LeaveGroupResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MemberResponse_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

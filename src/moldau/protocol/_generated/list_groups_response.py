@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -101,7 +102,7 @@ def _r_ListedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_type, pos = _rs16(buf, pos, end, False)
     o.group_state = ''
     o.group_type = ''
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -119,22 +120,10 @@ def _r_ListedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.protocol_type, pos = _rcs(buf, pos, end, False)
     o.group_state = ''
     o.group_type = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -156,22 +145,10 @@ def _r_ListedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         o.group_state, pos = _rcs(buf, pos, end, False)
     o.group_type = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -197,22 +174,10 @@ def _r_ListedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n4
     else:
         o.group_type, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -324,7 +289,7 @@ def _r_ListGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.groups = a2
     o.throttle_time_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -340,7 +305,7 @@ def _r_ListGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListedGroup_0(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -362,22 +327,10 @@ def _r_ListGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListedGroup_3(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -399,22 +352,10 @@ def _r_ListGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListedGroup_4(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -436,22 +377,10 @@ def _r_ListGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListedGroup_5(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -474,7 +403,6 @@ def _w_ListGroupsResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListedGroup_0(e2, w)
-        buf = w.buf
 
 
 def _w_ListGroupsResponse_1(o: Any, w: Writer) -> None:
@@ -486,7 +414,6 @@ def _w_ListGroupsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListedGroup_0(e2, w)
-        buf = w.buf
 
 
 def _w_ListGroupsResponse_3(o: Any, w: Writer) -> None:
@@ -501,7 +428,6 @@ def _w_ListGroupsResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListedGroup_3(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -520,7 +446,6 @@ def _w_ListGroupsResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListedGroup_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -539,7 +464,6 @@ def _w_ListGroupsResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListedGroup_5(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -128,7 +129,7 @@ def _r_ListOffsetsPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partition_index, o.timestamp = _P0.unpack_from(buf, pos)
     pos += 12
     o.current_leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -138,7 +139,7 @@ def _r_ListOffsetsPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 16, end)
     o.partition_index, o.current_leader_epoch, o.timestamp = _P1.unpack_from(buf, pos)
     pos += 16
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -148,22 +149,10 @@ def _r_ListOffsetsPartition_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 16, end)
     o.partition_index, o.current_leader_epoch, o.timestamp = _P1.unpack_from(buf, pos)
     pos += 16
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -225,7 +214,7 @@ def _r_ListOffsetsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListOffsetsPartition_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -238,7 +227,7 @@ def _r_ListOffsetsTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListOffsetsPartition_4(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -261,22 +250,10 @@ def _r_ListOffsetsTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_ListOffsetsPartition_6(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -304,7 +281,6 @@ def _w_ListOffsetsTopic_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartition_1(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopic_4(o: Any, w: Writer) -> None:
@@ -316,7 +292,6 @@ def _w_ListOffsetsTopic_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartition_4(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopic_6(o: Any, w: Writer) -> None:
@@ -335,7 +310,6 @@ def _w_ListOffsetsTopic_6(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_ListOffsetsPartition_6(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -371,7 +345,7 @@ def _r_ListOffsetsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     o.isolation_level = 0
     o.timeout_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -388,7 +362,7 @@ def _r_ListOffsetsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.timeout_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -405,7 +379,7 @@ def _r_ListOffsetsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.timeout_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -428,22 +402,10 @@ def _r_ListOffsetsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.timeout_ms = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -469,22 +431,10 @@ def _r_ListOffsetsRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.timeout_ms, = _P2.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -514,7 +464,6 @@ def _w_ListOffsetsRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopic_1(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsRequest_2(o: Any, w: Writer) -> None:
@@ -526,7 +475,6 @@ def _w_ListOffsetsRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopic_1(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsRequest_4(o: Any, w: Writer) -> None:
@@ -538,7 +486,6 @@ def _w_ListOffsetsRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopic_4(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsRequest_6(o: Any, w: Writer) -> None:
@@ -553,7 +500,6 @@ def _w_ListOffsetsRequest_6(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListOffsetsTopic_6(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -572,7 +518,6 @@ def _w_ListOffsetsRequest_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListOffsetsTopic_6(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.timeout_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

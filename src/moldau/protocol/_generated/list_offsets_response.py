@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -127,7 +128,7 @@ def _r_ListOffsetsPartitionResponse_1(buf: Any, pos: int, end: int) -> tuple[Any
     o.partition_index, o.error_code, o.timestamp, o.offset = _P0.unpack_from(buf, pos)
     pos += 22
     o.leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -137,7 +138,7 @@ def _r_ListOffsetsPartitionResponse_4(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 26, end)
     o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _P1.unpack_from(buf, pos)
     pos += 26
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -147,22 +148,10 @@ def _r_ListOffsetsPartitionResponse_6(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 26, end)
     o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _P1.unpack_from(buf, pos)
     pos += 26
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -240,7 +229,7 @@ def _r_ListOffsetsTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_ListOffsetsPartitionResponse_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -253,7 +242,7 @@ def _r_ListOffsetsTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_ListOffsetsPartitionResponse_4(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -276,22 +265,10 @@ def _r_ListOffsetsTopicResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         e4, pos = _r_ListOffsetsPartitionResponse_6(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -319,7 +296,6 @@ def _w_ListOffsetsTopicResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartitionResponse_1(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopicResponse_2(o: Any, w: Writer) -> None:
@@ -331,7 +307,6 @@ def _w_ListOffsetsTopicResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartitionResponse_2(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopicResponse_3(o: Any, w: Writer) -> None:
@@ -343,7 +318,6 @@ def _w_ListOffsetsTopicResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartitionResponse_3(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopicResponse_4(o: Any, w: Writer) -> None:
@@ -355,7 +329,6 @@ def _w_ListOffsetsTopicResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_ListOffsetsPartitionResponse_4(e4, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsTopicResponse_6(o: Any, w: Writer) -> None:
@@ -374,7 +347,6 @@ def _w_ListOffsetsTopicResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_ListOffsetsPartitionResponse_6(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -405,7 +377,7 @@ def _r_ListOffsetsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.throttle_time_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -421,7 +393,7 @@ def _r_ListOffsetsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListOffsetsTopicResponse_1(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -437,7 +409,7 @@ def _r_ListOffsetsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListOffsetsTopicResponse_4(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -459,22 +431,10 @@ def _r_ListOffsetsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_ListOffsetsTopicResponse_6(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -501,7 +461,6 @@ def _w_ListOffsetsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopicResponse_1(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsResponse_2(o: Any, w: Writer) -> None:
@@ -513,7 +472,6 @@ def _w_ListOffsetsResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopicResponse_2(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsResponse_3(o: Any, w: Writer) -> None:
@@ -525,7 +483,6 @@ def _w_ListOffsetsResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopicResponse_3(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsResponse_4(o: Any, w: Writer) -> None:
@@ -537,7 +494,6 @@ def _w_ListOffsetsResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_ListOffsetsTopicResponse_4(e2, w)
-        buf = w.buf
 
 
 def _w_ListOffsetsResponse_6(o: Any, w: Writer) -> None:
@@ -552,7 +508,6 @@ def _w_ListOffsetsResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ListOffsetsTopicResponse_6(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -99,7 +100,7 @@ def _r_MetadataRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(MetadataRequestTopic)
     o.name, pos = _rs16(buf, pos, end, False)
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -111,22 +112,10 @@ def _r_MetadataRequestTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         o.name, pos = _rcs(buf, pos, end, False)
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -145,22 +134,10 @@ def _r_MetadataRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.name, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -245,7 +222,7 @@ def _r_MetadataRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -263,7 +240,7 @@ def _r_MetadataRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -284,7 +261,7 @@ def _r_MetadataRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -303,7 +280,7 @@ def _r_MetadataRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 3, end)
     o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
     pos += 3
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -328,22 +305,10 @@ def _r_MetadataRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 3, end)
     o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
     pos += 3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -368,22 +333,10 @@ def _r_MetadataRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 3, end)
     o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations = _P1.unpack_from(buf, pos)
     pos += 3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -409,22 +362,10 @@ def _r_MetadataRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.allow_auto_topic_creation, o.include_topic_authorized_operations = _P2.unpack_from(buf, pos)
     pos += 2
     o.include_cluster_authorized_operations = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -460,7 +401,6 @@ def _w_MetadataRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
 
 
 def _w_MetadataRequest_1(o: Any, w: Writer) -> None:
@@ -477,7 +417,6 @@ def _w_MetadataRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
 
 
 def _w_MetadataRequest_2(o: Any, w: Writer) -> None:
@@ -494,7 +433,6 @@ def _w_MetadataRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
 
 
 def _w_MetadataRequest_3(o: Any, w: Writer) -> None:
@@ -511,7 +449,6 @@ def _w_MetadataRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
 
 
 def _w_MetadataRequest_4(o: Any, w: Writer) -> None:
@@ -526,7 +463,6 @@ def _w_MetadataRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
@@ -542,7 +478,6 @@ def _w_MetadataRequest_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
@@ -558,7 +493,6 @@ def _w_MetadataRequest_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
@@ -574,7 +508,6 @@ def _w_MetadataRequest_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
@@ -586,7 +519,6 @@ def _w_MetadataRequest_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataRequestTopic_0(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
 
 
@@ -601,7 +533,6 @@ def _w_MetadataRequest_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataRequestTopic_9(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -620,7 +551,6 @@ def _w_MetadataRequest_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataRequestTopic_10(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -641,7 +571,6 @@ def _w_MetadataRequest_11(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataRequestTopic_10(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -662,7 +591,6 @@ def _w_MetadataRequest_12(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataRequestTopic_10(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -683,7 +611,6 @@ def _w_MetadataRequest_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataRequestTopic_10(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -171,7 +172,7 @@ def _r_MetadataResponseBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
     o.rack = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -187,7 +188,7 @@ def _r_MetadataResponseBroker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.port, = _P0.unpack_from(buf, pos)
     pos += 4
     o.rack, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -215,22 +216,10 @@ def _r_MetadataResponseBroker_9(buf: Any, pos: int, end: int) -> tuple[Any, int]
             pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -321,7 +310,7 @@ def _r_MetadataResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += n3 * 4
     o.leader_epoch = -1
     o.offline_replicas = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -341,7 +330,7 @@ def _r_MetadataResponsePartition_5(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
     pos += n5 * 4
     o.leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -360,7 +349,7 @@ def _r_MetadataResponsePartition_7(buf: Any, pos: int, end: int) -> tuple[Any, i
     n5, pos = _rc32(buf, pos, end, False, 4)
     o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
     pos += n5 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -397,22 +386,10 @@ def _r_MetadataResponsePartition_9(buf: Any, pos: int, end: int) -> tuple[Any, i
         n5, pos = _rcc(buf, pos, end, False, 4)
     o.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
     pos += n5 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -567,7 +544,7 @@ def _r_MetadataResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     o.is_internal = False
     o.topic_authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -590,7 +567,7 @@ def _r_MetadataResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = a2
     o.topic_id = ZERO_UUID
     o.topic_authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -613,7 +590,7 @@ def _r_MetadataResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = a2
     o.topic_id = ZERO_UUID
     o.topic_authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -636,7 +613,7 @@ def _r_MetadataResponseTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = a2
     o.topic_id = ZERO_UUID
     o.topic_authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -662,7 +639,7 @@ def _r_MetadataResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -698,22 +675,10 @@ def _r_MetadataResponseTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -752,22 +717,10 @@ def _r_MetadataResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 4, end)
     o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -810,22 +763,10 @@ def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]
         _trunc(pos, 4, end)
     o.topic_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -859,7 +800,6 @@ def _w_MetadataResponseTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_1(o: Any, w: Writer) -> None:
@@ -875,7 +815,6 @@ def _w_MetadataResponseTopic_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_2(o: Any, w: Writer) -> None:
@@ -891,7 +830,6 @@ def _w_MetadataResponseTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_3(o: Any, w: Writer) -> None:
@@ -907,7 +845,6 @@ def _w_MetadataResponseTopic_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_4(o: Any, w: Writer) -> None:
@@ -923,7 +860,6 @@ def _w_MetadataResponseTopic_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_5(o: Any, w: Writer) -> None:
@@ -939,7 +875,6 @@ def _w_MetadataResponseTopic_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_5(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_6(o: Any, w: Writer) -> None:
@@ -955,7 +890,6 @@ def _w_MetadataResponseTopic_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_5(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_7(o: Any, w: Writer) -> None:
@@ -971,7 +905,6 @@ def _w_MetadataResponseTopic_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_7(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponseTopic_8(o: Any, w: Writer) -> None:
@@ -985,7 +918,6 @@ def _w_MetadataResponseTopic_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponsePartition_7(e4, w)
-        buf = w.buf
     buf += _P0.pack(o.topic_authorized_operations)
 
 
@@ -1007,7 +939,6 @@ def _w_MetadataResponseTopic_9(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_MetadataResponsePartition_9(e5, w)
-        buf = w.buf
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1034,7 +965,6 @@ def _w_MetadataResponseTopic_10(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_MetadataResponsePartition_9(e5, w)
-        buf = w.buf
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1063,7 +993,6 @@ def _w_MetadataResponseTopic_12(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_MetadataResponsePartition_9(e5, w)
-        buf = w.buf
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1108,7 +1037,7 @@ def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.controller_id = -1
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1134,7 +1063,7 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_id = None
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1160,7 +1089,7 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1189,7 +1118,7 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1218,7 +1147,7 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1247,7 +1176,7 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1279,7 +1208,7 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1331,22 +1260,10 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1398,22 +1315,10 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
     pos += 4
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1462,22 +1367,10 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a6
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1526,22 +1419,10 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a6
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1593,22 +1474,10 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code, = _P3.unpack_from(buf, pos)
     pos += 2
     o.cluster_authorized_operations = -2147483648
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1640,14 +1509,12 @@ def _w_MetadataResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_0(e2, w)
-        buf = w.buf
     if (a3 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponseTopic_0(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_1(o: Any, w: Writer) -> None:
@@ -1660,7 +1527,6 @@ def _w_MetadataResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.controller_id)
     if (a3 := o.topics) is None:
         _wnull(buf, False, False)
@@ -1668,7 +1534,6 @@ def _w_MetadataResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_MetadataResponseTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_2(o: Any, w: Writer) -> None:
@@ -1681,7 +1546,6 @@ def _w_MetadataResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1690,7 +1554,6 @@ def _w_MetadataResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_3(o: Any, w: Writer) -> None:
@@ -1704,7 +1567,6 @@ def _w_MetadataResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1713,7 +1575,6 @@ def _w_MetadataResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_3(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_4(o: Any, w: Writer) -> None:
@@ -1727,7 +1588,6 @@ def _w_MetadataResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1736,7 +1596,6 @@ def _w_MetadataResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_4(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_5(o: Any, w: Writer) -> None:
@@ -1750,7 +1609,6 @@ def _w_MetadataResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1759,7 +1617,6 @@ def _w_MetadataResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_5(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_6(o: Any, w: Writer) -> None:
@@ -1773,7 +1630,6 @@ def _w_MetadataResponse_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1782,7 +1638,6 @@ def _w_MetadataResponse_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_6(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_7(o: Any, w: Writer) -> None:
@@ -1796,7 +1651,6 @@ def _w_MetadataResponse_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1805,7 +1659,6 @@ def _w_MetadataResponse_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_7(e6, w)
-        buf = w.buf
 
 
 def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
@@ -1817,7 +1670,6 @@ def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_MetadataResponseBroker_1(e2, w)
-        buf = w.buf
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
     if (a5 := o.topics) is None:
@@ -1826,7 +1678,6 @@ def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_MetadataResponseTopic_8(e6, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
 
 
@@ -1842,7 +1693,6 @@ def _w_MetadataResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
-        buf = w.buf
     if (s4 := o.cluster_id) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -1860,7 +1710,6 @@ def _w_MetadataResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_MetadataResponseTopic_9(e8, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1880,7 +1729,6 @@ def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
-        buf = w.buf
     if (s4 := o.cluster_id) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -1898,7 +1746,6 @@ def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_MetadataResponseTopic_10(e8, w)
-        buf = w.buf
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1920,7 +1767,6 @@ def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
-        buf = w.buf
     if (s4 := o.cluster_id) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -1938,7 +1784,6 @@ def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_MetadataResponseTopic_10(e8, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1959,7 +1804,6 @@ def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
-        buf = w.buf
     if (s4 := o.cluster_id) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -1977,7 +1821,6 @@ def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_MetadataResponseTopic_12(e8, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1998,7 +1841,6 @@ def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_MetadataResponseBroker_9(e3, w)
-        buf = w.buf
     if (s4 := o.cluster_id) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -2016,7 +1858,6 @@ def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n7)
         for e8 in a6:
             _w_MetadataResponseTopic_12(e8, w)
-        buf = w.buf
     buf += _P3.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -133,7 +134,7 @@ def _r_OffsetCommitRequestPartition_2(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 12
     o.committed_metadata, pos = _rs16(buf, pos, end, True)
     o.committed_leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -144,7 +145,7 @@ def _r_OffsetCommitRequestPartition_6(buf: Any, pos: int, end: int) -> tuple[Any
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
     pos += 16
     o.committed_metadata, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -163,22 +164,10 @@ def _r_OffsetCommitRequestPartition_8(buf: Any, pos: int, end: int) -> tuple[Any
             pos += 1
     else:
         o.committed_metadata, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -246,7 +235,7 @@ def _r_OffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -260,7 +249,7 @@ def _r_OffsetCommitRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -284,22 +273,10 @@ def _r_OffsetCommitRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, in
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -322,22 +299,10 @@ def _r_OffsetCommitRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         a2.append(e3)
     o.partitions = a2
     o.name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -363,7 +328,6 @@ def _w_OffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetCommitRequestPartition_2(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequestTopic_6(o: Any, w: Writer) -> None:
@@ -375,7 +339,6 @@ def _w_OffsetCommitRequestTopic_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetCommitRequestPartition_6(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequestTopic_8(o: Any, w: Writer) -> None:
@@ -394,7 +357,6 @@ def _w_OffsetCommitRequestTopic_8(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetCommitRequestPartition_8(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -413,7 +375,6 @@ def _w_OffsetCommitRequestTopic_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetCommitRequestPartition_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -452,7 +413,7 @@ def _r_OffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -472,7 +433,7 @@ def _r_OffsetCommitRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     o.group_instance_id = None
     o.retention_time_ms = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -492,7 +453,7 @@ def _r_OffsetCommitRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     o.group_instance_id = None
     o.retention_time_ms = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -512,7 +473,7 @@ def _r_OffsetCommitRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.retention_time_ms = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -554,22 +515,10 @@ def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a5.append(e6)
     o.topics = a5
     o.retention_time_ms = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -611,22 +560,10 @@ def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a5.append(e6)
     o.topics = a5
     o.retention_time_ms = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -657,7 +594,6 @@ def _w_OffsetCommitRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_OffsetCommitRequestTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_3(o: Any, w: Writer) -> None:
@@ -674,7 +610,6 @@ def _w_OffsetCommitRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_OffsetCommitRequestTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_4(o: Any, w: Writer) -> None:
@@ -691,7 +626,6 @@ def _w_OffsetCommitRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_OffsetCommitRequestTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_5(o: Any, w: Writer) -> None:
@@ -707,7 +641,6 @@ def _w_OffsetCommitRequest_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_OffsetCommitRequestTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_6(o: Any, w: Writer) -> None:
@@ -723,7 +656,6 @@ def _w_OffsetCommitRequest_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_OffsetCommitRequestTopic_6(e6, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_7(o: Any, w: Writer) -> None:
@@ -738,7 +670,6 @@ def _w_OffsetCommitRequest_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_OffsetCommitRequestTopic_6(e8, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
@@ -770,7 +701,6 @@ def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_OffsetCommitRequestTopic_8(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -806,7 +736,6 @@ def _w_OffsetCommitRequest_10(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_OffsetCommitRequestTopic_10(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

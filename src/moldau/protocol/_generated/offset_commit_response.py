@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -123,7 +124,7 @@ def _r_OffsetCommitResponsePartition_2(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -133,22 +134,10 @@ def _r_OffsetCommitResponsePartition_8(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -202,7 +191,7 @@ def _r_OffsetCommitResponseTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, i
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -226,22 +215,10 @@ def _r_OffsetCommitResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, i
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -264,22 +241,10 @@ def _r_OffsetCommitResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, 
         a2.append(e3)
     o.partitions = a2
     o.name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -305,7 +270,6 @@ def _w_OffsetCommitResponseTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetCommitResponsePartition_2(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitResponseTopic_8(o: Any, w: Writer) -> None:
@@ -324,7 +288,6 @@ def _w_OffsetCommitResponseTopic_8(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetCommitResponsePartition_8(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -343,7 +306,6 @@ def _w_OffsetCommitResponseTopic_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetCommitResponsePartition_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -372,7 +334,7 @@ def _r_OffsetCommitResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.throttle_time_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -388,7 +350,7 @@ def _r_OffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetCommitResponseTopic_2(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -410,22 +372,10 @@ def _r_OffsetCommitResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetCommitResponseTopic_8(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -447,22 +397,10 @@ def _r_OffsetCommitResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetCommitResponseTopic_10(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -487,7 +425,6 @@ def _w_OffsetCommitResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetCommitResponseTopic_2(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitResponse_3(o: Any, w: Writer) -> None:
@@ -499,7 +436,6 @@ def _w_OffsetCommitResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetCommitResponseTopic_2(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetCommitResponse_8(o: Any, w: Writer) -> None:
@@ -514,7 +450,6 @@ def _w_OffsetCommitResponse_8(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetCommitResponseTopic_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -533,7 +468,6 @@ def _w_OffsetCommitResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetCommitResponseTopic_10(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

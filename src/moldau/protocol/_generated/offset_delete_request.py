@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -120,7 +121,7 @@ def _r_OffsetDeleteRequestPartition_0(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 4, end)
     o.partition_index, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -148,7 +149,7 @@ def _r_OffsetDeleteRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_OffsetDeleteRequestPartition_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -166,7 +167,6 @@ def _w_OffsetDeleteRequestTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetDeleteRequestPartition_0(e4, w)
-        buf = w.buf
 
 
 _W_OffsetDeleteRequestTopic = {
@@ -183,7 +183,7 @@ def _r_OffsetDeleteRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetDeleteRequestTopic_0(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -201,7 +201,6 @@ def _w_OffsetDeleteRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetDeleteRequestTopic_0(e4, w)
-        buf = w.buf
 
 
 _W_OffsetDeleteRequest = {

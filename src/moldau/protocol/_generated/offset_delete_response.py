@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -123,7 +124,7 @@ def _r_OffsetDeleteResponsePartition_0(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -151,7 +152,7 @@ def _r_OffsetDeleteResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         e3, pos = _r_OffsetDeleteResponsePartition_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -169,7 +170,6 @@ def _w_OffsetDeleteResponseTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetDeleteResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 _W_OffsetDeleteResponseTopic = {
@@ -189,7 +189,7 @@ def _r_OffsetDeleteResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetDeleteResponseTopic_0(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -207,7 +207,6 @@ def _w_OffsetDeleteResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetDeleteResponseTopic_0(e2, w)
-        buf = w.buf
 
 
 _W_OffsetDeleteResponse = {

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -151,7 +152,7 @@ def _r_OffsetFetchRequestTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -171,22 +172,10 @@ def _r_OffsetFetchRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -194,22 +183,10 @@ def _r_OffsetFetchRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int
     o = _new(OffsetFetchRequestTopic)
     o.name = ''
     o.partition_indexes = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -315,7 +292,7 @@ def _r_OffsetFetchRequestTopics_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name = ''
     o.topic_id = ZERO_UUID
     o.partition_indexes = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -324,22 +301,10 @@ def _r_OffsetFetchRequestTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name = ''
     o.topic_id = ZERO_UUID
     o.partition_indexes = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -360,22 +325,10 @@ def _r_OffsetFetchRequestTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -395,22 +348,10 @@ def _r_OffsetFetchRequestTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
     o.name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -538,7 +479,7 @@ def _r_OffsetFetchRequestGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.member_id = None
     o.member_epoch = -1
     o.topics = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -548,22 +489,10 @@ def _r_OffsetFetchRequestGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.member_id = None
     o.member_epoch = -1
     o.topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -591,22 +520,10 @@ def _r_OffsetFetchRequestGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.topics = a3
     o.member_id = None
     o.member_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -645,22 +562,10 @@ def _r_OffsetFetchRequestGroup_9(buf: Any, pos: int, end: int) -> tuple[Any, int
             e5, pos = _r_OffsetFetchRequestTopics_8(buf, pos, end)
             a4.append(e5)
         o.topics = a4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -699,22 +604,10 @@ def _r_OffsetFetchRequestGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, in
             e5, pos = _r_OffsetFetchRequestTopics_10(buf, pos, end)
             a4.append(e5)
         o.topics = a4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -812,7 +705,6 @@ def _w_OffsetFetchRequestGroup_8(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchRequestTopics_8(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -843,7 +735,6 @@ def _w_OffsetFetchRequestGroup_9(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_OffsetFetchRequestTopics_8(e7, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -874,7 +765,6 @@ def _w_OffsetFetchRequestGroup_10(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_OffsetFetchRequestTopics_10(e7, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -906,7 +796,7 @@ def _r_OffsetFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     o.groups = []
     o.require_stable = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -924,7 +814,7 @@ def _r_OffsetFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = a2
     o.groups = []
     o.require_stable = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -952,22 +842,10 @@ def _r_OffsetFetchRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = a3
     o.groups = []
     o.require_stable = False
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -998,22 +876,10 @@ def _r_OffsetFetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.require_stable, = _P1.unpack_from(buf, pos)
     pos += 1
     o.groups = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1037,22 +903,10 @@ def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     o.group_id = ''
     o.topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1076,22 +930,10 @@ def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     o.group_id = ''
     o.topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1115,22 +957,10 @@ def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     o.group_id = ''
     o.topics = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1161,7 +991,6 @@ def _w_OffsetFetchRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchRequestTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchRequest_2(o: Any, w: Writer) -> None:
@@ -1177,7 +1006,6 @@ def _w_OffsetFetchRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchRequestTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchRequest_3(o: Any, w: Writer) -> None:
@@ -1193,7 +1021,6 @@ def _w_OffsetFetchRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchRequestTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchRequest_4(o: Any, w: Writer) -> None:
@@ -1209,7 +1036,6 @@ def _w_OffsetFetchRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchRequestTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchRequest_5(o: Any, w: Writer) -> None:
@@ -1225,7 +1051,6 @@ def _w_OffsetFetchRequest_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchRequestTopic_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
@@ -1248,7 +1073,6 @@ def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchRequestTopic_6(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1273,7 +1097,6 @@ def _w_OffsetFetchRequest_7(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchRequestTopic_6(e5, w)
-        buf = w.buf
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1296,7 +1119,6 @@ def _w_OffsetFetchRequest_8(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchRequestGroup_8(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1319,7 +1141,6 @@ def _w_OffsetFetchRequest_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchRequestGroup_9(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1342,7 +1163,6 @@ def _w_OffsetFetchRequest_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchRequestGroup_10(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

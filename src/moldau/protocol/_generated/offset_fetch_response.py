@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -212,7 +213,7 @@ def _r_OffsetFetchResponsePartition_1(buf: Any, pos: int, end: int) -> tuple[Any
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
     o.committed_leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -227,7 +228,7 @@ def _r_OffsetFetchResponsePartition_5(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -250,22 +251,10 @@ def _r_OffsetFetchResponsePartition_6(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -276,22 +265,10 @@ def _r_OffsetFetchResponsePartition_8(buf: Any, pos: int, end: int) -> tuple[Any
     o.committed_leader_epoch = -1
     o.metadata = ''
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -411,7 +388,7 @@ def _r_OffsetFetchResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_OffsetFetchResponsePartition_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -424,7 +401,7 @@ def _r_OffsetFetchResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3, pos = _r_OffsetFetchResponsePartition_5(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -447,22 +424,10 @@ def _r_OffsetFetchResponseTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         e4, pos = _r_OffsetFetchResponsePartition_6(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -470,22 +435,10 @@ def _r_OffsetFetchResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     o = _new(OffsetFetchResponseTopic)
     o.name = ''
     o.partitions = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -512,7 +465,6 @@ def _w_OffsetFetchResponseTopic_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchResponsePartition_1(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchResponseTopic_5(o: Any, w: Writer) -> None:
@@ -524,7 +476,6 @@ def _w_OffsetFetchResponseTopic_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetFetchResponsePartition_5(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
@@ -543,7 +494,6 @@ def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchResponsePartition_6(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -607,7 +557,7 @@ def _r_OffsetFetchResponsePartitions_1(buf: Any, pos: int, end: int) -> tuple[An
     o.committed_leader_epoch = -1
     o.metadata = ''
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -618,22 +568,10 @@ def _r_OffsetFetchResponsePartitions_6(buf: Any, pos: int, end: int) -> tuple[An
     o.committed_leader_epoch = -1
     o.metadata = ''
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -656,22 +594,10 @@ def _r_OffsetFetchResponsePartitions_8(buf: Any, pos: int, end: int) -> tuple[An
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -817,7 +743,7 @@ def _r_OffsetFetchResponseTopics_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.name = ''
     o.topic_id = ZERO_UUID
     o.partitions = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -826,22 +752,10 @@ def _r_OffsetFetchResponseTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.name = ''
     o.topic_id = ZERO_UUID
     o.partitions = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -865,22 +779,10 @@ def _r_OffsetFetchResponseTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, i
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -903,22 +805,10 @@ def _r_OffsetFetchResponseTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, 
         a2.append(e3)
     o.partitions = a2
     o.name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1002,7 +892,6 @@ def _w_OffsetFetchResponseTopics_8(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchResponsePartitions_8(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1021,7 +910,6 @@ def _w_OffsetFetchResponseTopics_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponsePartitions_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1047,7 +935,7 @@ def _r_OffsetFetchResponseGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.group_id = ''
     o.topics = []
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1056,22 +944,10 @@ def _r_OffsetFetchResponseGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.group_id = ''
     o.topics = []
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1098,22 +974,10 @@ def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1140,22 +1004,10 @@ def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         _trunc(pos, 2, end)
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1267,7 +1119,6 @@ def _w_OffsetFetchResponseGroup_8(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchResponseTopics_8(e5, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1291,7 +1142,6 @@ def _w_OffsetFetchResponseGroup_10(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetFetchResponseTopics_10(e5, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1324,7 +1174,7 @@ def _r_OffsetFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms = 0
     o.error_code = 0
     o.groups = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1342,7 +1192,7 @@ def _r_OffsetFetchResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     o.throttle_time_ms = 0
     o.groups = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1363,7 +1213,7 @@ def _r_OffsetFetchResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
     o.groups = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1384,7 +1234,7 @@ def _r_OffsetFetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
     o.groups = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1411,22 +1261,10 @@ def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code, = _P1.unpack_from(buf, pos)
     pos += 2
     o.groups = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1450,22 +1288,10 @@ def _r_OffsetFetchResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.groups = a2
     o.topics = []
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1489,22 +1315,10 @@ def _r_OffsetFetchResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.groups = a2
     o.topics = []
     o.error_code = 0
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1532,7 +1346,6 @@ def _w_OffsetFetchResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetFetchResponseTopic_1(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetFetchResponse_2(o: Any, w: Writer) -> None:
@@ -1545,7 +1358,6 @@ def _w_OffsetFetchResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetFetchResponseTopic_1(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
 
 
@@ -1560,7 +1372,6 @@ def _w_OffsetFetchResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetFetchResponseTopic_1(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
 
 
@@ -1575,7 +1386,6 @@ def _w_OffsetFetchResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetFetchResponseTopic_1(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
 
 
@@ -1590,7 +1400,6 @@ def _w_OffsetFetchResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetFetchResponseTopic_5(e2, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
 
 
@@ -1608,7 +1417,6 @@ def _w_OffsetFetchResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponseTopic_6(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1630,7 +1438,6 @@ def _w_OffsetFetchResponse_7(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponseTopic_6(e3, w)
-        buf = w.buf
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1652,7 +1459,6 @@ def _w_OffsetFetchResponse_8(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponseGroup_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1673,7 +1479,6 @@ def _w_OffsetFetchResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponseGroup_8(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1694,7 +1499,6 @@ def _w_OffsetFetchResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetFetchResponseGroup_10(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

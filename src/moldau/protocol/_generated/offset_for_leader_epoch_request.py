@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -123,7 +124,7 @@ def _r_OffsetForLeaderPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 12, end)
     o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -133,22 +134,10 @@ def _r_OffsetForLeaderPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 12, end)
     o.partition, o.current_leader_epoch, o.leader_epoch = _P0.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -189,7 +178,7 @@ def _r_OffsetForLeaderTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_OffsetForLeaderPartition_2(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -212,22 +201,10 @@ def _r_OffsetForLeaderTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_OffsetForLeaderPartition_4(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -247,7 +224,6 @@ def _w_OffsetForLeaderTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_OffsetForLeaderPartition_2(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetForLeaderTopic_4(o: Any, w: Writer) -> None:
@@ -266,7 +242,6 @@ def _w_OffsetForLeaderTopic_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_OffsetForLeaderPartition_4(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -289,7 +264,7 @@ def _r_OffsetForLeaderEpochRequest_2(buf: Any, pos: int, end: int) -> tuple[Any,
         a2.append(e3)
     o.topics = a2
     o.replica_id = -2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -305,7 +280,7 @@ def _r_OffsetForLeaderEpochRequest_3(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_OffsetForLeaderTopic_2(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -327,22 +302,10 @@ def _r_OffsetForLeaderEpochRequest_4(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_OffsetForLeaderTopic_4(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -361,7 +324,6 @@ def _w_OffsetForLeaderEpochRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetForLeaderTopic_2(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetForLeaderEpochRequest_3(o: Any, w: Writer) -> None:
@@ -373,7 +335,6 @@ def _w_OffsetForLeaderEpochRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetForLeaderTopic_2(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetForLeaderEpochRequest_4(o: Any, w: Writer) -> None:
@@ -388,7 +349,6 @@ def _w_OffsetForLeaderEpochRequest_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetForLeaderTopic_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -124,7 +125,7 @@ def _r_EpochEndOffset_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 18, end)
     o.error_code, o.partition, o.leader_epoch, o.end_offset = _P0.unpack_from(buf, pos)
     pos += 18
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -134,22 +135,10 @@ def _r_EpochEndOffset_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 18, end)
     o.error_code, o.partition, o.leader_epoch, o.end_offset = _P0.unpack_from(buf, pos)
     pos += 18
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -190,7 +179,7 @@ def _r_OffsetForLeaderTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, 
         e3, pos = _r_EpochEndOffset_2(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -213,22 +202,10 @@ def _r_OffsetForLeaderTopicResult_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         e4, pos = _r_EpochEndOffset_4(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -248,7 +225,6 @@ def _w_OffsetForLeaderTopicResult_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_EpochEndOffset_2(e4, w)
-        buf = w.buf
 
 
 def _w_OffsetForLeaderTopicResult_4(o: Any, w: Writer) -> None:
@@ -267,7 +243,6 @@ def _w_OffsetForLeaderTopicResult_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_EpochEndOffset_4(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -293,7 +268,7 @@ def _r_OffsetForLeaderEpochResponse_2(buf: Any, pos: int, end: int) -> tuple[Any
         e3, pos = _r_OffsetForLeaderTopicResult_2(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -315,22 +290,10 @@ def _r_OffsetForLeaderEpochResponse_4(buf: Any, pos: int, end: int) -> tuple[Any
         e3, pos = _r_OffsetForLeaderTopicResult_4(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -350,7 +313,6 @@ def _w_OffsetForLeaderEpochResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_OffsetForLeaderTopicResult_2(e2, w)
-        buf = w.buf
 
 
 def _w_OffsetForLeaderEpochResponse_4(o: Any, w: Writer) -> None:
@@ -365,7 +327,6 @@ def _w_OffsetForLeaderEpochResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_OffsetForLeaderTopicResult_4(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

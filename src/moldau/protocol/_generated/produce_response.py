@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -204,7 +205,7 @@ def _r_BatchIndexAndErrorMessage_3(buf: Any, pos: int, end: int) -> tuple[Any, i
     o = _new(BatchIndexAndErrorMessage)
     o.batch_index = 0
     o.batch_index_error_message = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -215,7 +216,7 @@ def _r_BatchIndexAndErrorMessage_8(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.batch_index, = _P0.unpack_from(buf, pos)
     pos += 4
     o.batch_index_error_message, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -234,22 +235,10 @@ def _r_BatchIndexAndErrorMessage_9(buf: Any, pos: int, end: int) -> tuple[Any, i
             pos += 1
     else:
         o.batch_index_error_message, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -349,7 +338,7 @@ def _r_LeaderIdAndEpoch_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(LeaderIdAndEpoch)
     o.leader_id = -1
     o.leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -357,22 +346,10 @@ def _r_LeaderIdAndEpoch_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(LeaderIdAndEpoch)
     o.leader_id = -1
     o.leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -382,22 +359,10 @@ def _r_LeaderIdAndEpoch_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.leader_id, o.leader_epoch = _P1.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -510,7 +475,7 @@ def _r_PartitionProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.record_errors = []
     o.error_message = None
     o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -523,7 +488,7 @@ def _r_PartitionProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.record_errors = []
     o.error_message = None
     o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -541,7 +506,7 @@ def _r_PartitionProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.record_errors = a2
     o.error_message, pos = _rs16(buf, pos, end, True)
     o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -573,22 +538,10 @@ def _r_PartitionProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
     o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -676,7 +629,6 @@ def _w_PartitionProduceResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_BatchIndexAndErrorMessage_8(e2, w)
-        buf = w.buf
     _ws16(buf, o.error_message, True)
 
 
@@ -692,7 +644,6 @@ def _w_PartitionProduceResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_BatchIndexAndErrorMessage_9(e3, w)
-        buf = w.buf
     if (s4 := o.error_message) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -718,7 +669,6 @@ def _w_PartitionProduceResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_BatchIndexAndErrorMessage_9(e3, w)
-        buf = w.buf
     if (s4 := o.error_message) is None:
         buf.append(0)
     elif len(d5 := s4.encode()) < 0x7F:
@@ -733,7 +683,6 @@ def _w_PartitionProduceResponse_10(o: Any, w: Writer) -> None:
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_10(o.current_leader, sw)
-            sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -766,7 +715,7 @@ def _r_TopicProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -780,7 +729,7 @@ def _r_TopicProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -794,7 +743,7 @@ def _r_TopicProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -818,22 +767,10 @@ def _r_TopicProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a3.append(e4)
     o.partition_responses = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -857,22 +794,10 @@ def _r_TopicProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a3.append(e4)
     o.partition_responses = a3
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -895,22 +820,10 @@ def _r_TopicProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.partition_responses = a2
     o.name = ''
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -938,7 +851,6 @@ def _w_TopicProduceResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionProduceResponse_3(e4, w)
-        buf = w.buf
 
 
 def _w_TopicProduceResponse_5(o: Any, w: Writer) -> None:
@@ -950,7 +862,6 @@ def _w_TopicProduceResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionProduceResponse_5(e4, w)
-        buf = w.buf
 
 
 def _w_TopicProduceResponse_8(o: Any, w: Writer) -> None:
@@ -962,7 +873,6 @@ def _w_TopicProduceResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionProduceResponse_8(e4, w)
-        buf = w.buf
 
 
 def _w_TopicProduceResponse_9(o: Any, w: Writer) -> None:
@@ -981,7 +891,6 @@ def _w_TopicProduceResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionProduceResponse_9(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1004,7 +913,6 @@ def _w_TopicProduceResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionProduceResponse_10(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1023,7 +931,6 @@ def _w_TopicProduceResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_PartitionProduceResponse_10(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1051,7 +958,7 @@ def _r_NodeEndpoint_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.host = ''
     o.port = 0
     o.rack = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1061,22 +968,10 @@ def _r_NodeEndpoint_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.host = ''
     o.port = 0
     o.rack = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1104,22 +999,10 @@ def _r_NodeEndpoint_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.rack, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1276,7 +1159,7 @@ def _r_ProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1293,7 +1176,7 @@ def _r_ProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1310,7 +1193,7 @@ def _r_ProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -1333,22 +1216,10 @@ def _r_ProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1479,7 +1350,6 @@ def _w_ProduceResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TopicProduceResponse_3(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1491,7 +1361,6 @@ def _w_ProduceResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TopicProduceResponse_5(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1503,7 +1372,6 @@ def _w_ProduceResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TopicProduceResponse_8(e2, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1518,7 +1386,6 @@ def _w_ProduceResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicProduceResponse_9(e3, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1537,7 +1404,6 @@ def _w_ProduceResponse_10(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicProduceResponse_10(e3, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     tf = o.unknown_tagged_fields
     if not (o.node_endpoints == []):
@@ -1554,7 +1420,6 @@ def _w_ProduceResponse_10(o: Any, w: Writer) -> None:
                     _wuv(sb, n5)
                 for e6 in a4:
                     _w_NodeEndpoint_10(e6, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)
@@ -1573,7 +1438,6 @@ def _w_ProduceResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicProduceResponse_13(e3, w)
-        buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     tf = o.unknown_tagged_fields
     if not (o.node_endpoints == []):
@@ -1590,7 +1454,6 @@ def _w_ProduceResponse_13(o: Any, w: Writer) -> None:
                     _wuv(sb, n5)
                 for e6 in a4:
                     _w_NodeEndpoint_10(e6, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)

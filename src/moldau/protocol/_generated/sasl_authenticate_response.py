@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -79,7 +80,7 @@ def _r_SaslAuthenticateResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.error_message, pos = _rs16(buf, pos, end, True)
     o.auth_bytes, pos = _rb32(buf, pos, end, False)
     o.session_lifetime_ms = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -95,7 +96,7 @@ def _r_SaslAuthenticateResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 8, end)
     o.session_lifetime_ms, = _P1.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -119,22 +120,10 @@ def _r_SaslAuthenticateResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 8, end)
     o.session_lifetime_ms, = _P1.unpack_from(buf, pos)
     pos += 8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

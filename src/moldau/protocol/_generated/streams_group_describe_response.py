@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -352,22 +353,10 @@ def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.value, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -422,22 +411,10 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_KeyValue_0(buf, pos, end)
         a3.append(e4)
     o.topic_configs = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -463,7 +440,6 @@ def _w_TopicInfo_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_KeyValue_0(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -538,22 +514,10 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e15, pos = _r_TopicInfo_0(buf, pos, end)
         a14.append(e15)
     o.repartition_source_topics = a14
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -604,7 +568,6 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n14)
         for e15 in a13:
             _w_TopicInfo_0(e15, w)
-        buf = w.buf
     if (a16 := o.repartition_source_topics) is None:
         _wnull(buf, True, False)
     else:
@@ -614,7 +577,6 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n17)
         for e18 in a16:
             _w_TopicInfo_0(e18, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -647,22 +609,10 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e3, pos = _r_Subtopology_0(buf, pos, end)
             a2.append(e3)
         o.subtopologies = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -683,7 +633,6 @@ def _w_Topology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_Subtopology_0(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -706,22 +655,10 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.port, = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -760,22 +697,10 @@ def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.partition, o.offset = _P3.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -819,22 +744,10 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -908,22 +821,10 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e9, pos = _r_TaskIds_0(buf, pos, end)
         a8.append(e9)
     o.warmup_tasks = a8
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -943,7 +844,6 @@ def _w_Assignment_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TaskIds_0(e3, w)
-        buf = w.buf
     if (a4 := o.standby_tasks) is None:
         _wnull(buf, True, False)
     else:
@@ -953,7 +853,6 @@ def _w_Assignment_0(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_TaskIds_0(e6, w)
-        buf = w.buf
     if (a7 := o.warmup_tasks) is None:
         _wnull(buf, True, False)
     else:
@@ -963,7 +862,6 @@ def _w_Assignment_0(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_TaskIds_0(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1072,22 +970,10 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 1, end)
     o.is_classic, = _P4.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1139,7 +1025,6 @@ def _w_Member_0(o: Any, w: Writer) -> None:
     else:
         buf.append(1)
         _w_Endpoint_0(x13, w)
-        buf = w.buf
     if (a14 := o.client_tags) is None:
         _wnull(buf, True, False)
     else:
@@ -1149,7 +1034,6 @@ def _w_Member_0(o: Any, w: Writer) -> None:
             _wuv(buf, n15)
         for e16 in a14:
             _w_KeyValue_0(e16, w)
-        buf = w.buf
     if (a17 := o.task_offsets) is None:
         _wnull(buf, True, False)
     else:
@@ -1159,7 +1043,6 @@ def _w_Member_0(o: Any, w: Writer) -> None:
             _wuv(buf, n18)
         for e19 in a17:
             _w_TaskOffset_0(e19, w)
-        buf = w.buf
     if (a20 := o.task_end_offsets) is None:
         _wnull(buf, True, False)
     else:
@@ -1169,11 +1052,8 @@ def _w_Member_0(o: Any, w: Writer) -> None:
             _wuv(buf, n21)
         for e22 in a20:
             _w_TaskOffset_0(e22, w)
-        buf = w.buf
     _w_Assignment_0(o.assignment, w)
-    buf = w.buf
     _w_Assignment_0(o.target_assignment, w)
-    buf = w.buf
     buf += _P4.pack(o.is_classic)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1238,22 +1118,10 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1288,7 +1156,6 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
     else:
         buf.append(1)
         _w_Topology_0(x7, w)
-        buf = w.buf
     if (a8 := o.members) is None:
         _wnull(buf, True, False)
     else:
@@ -1298,7 +1165,6 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
             _wuv(buf, n9)
         for e10 in a8:
             _w_Member_0(e10, w)
-        buf = w.buf
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1329,22 +1195,10 @@ def _r_StreamsGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
         e3, pos = _r_DescribedGroup_0(buf, pos, end)
         a2.append(e3)
     o.groups = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1365,7 +1219,6 @@ def _w_StreamsGroupDescribeResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribedGroup_0(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

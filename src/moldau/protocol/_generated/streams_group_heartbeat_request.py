@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -301,22 +302,10 @@ def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n2
     else:
         o.value, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -371,22 +360,10 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e4, pos = _r_KeyValue_0(buf, pos, end)
         a3.append(e4)
     o.topic_configs = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -412,7 +389,6 @@ def _w_TopicInfo_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_KeyValue_0(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -453,22 +429,10 @@ def _r_CopartitionGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 2)
     o.repartition_source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n5 * 2])]
     pos += n5 * 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -608,22 +572,10 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e22, pos = _r_CopartitionGroup_0(buf, pos, end)
         a21.append(e22)
     o.copartition_groups = a21
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -674,7 +626,6 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n14)
         for e15 in a13:
             _w_TopicInfo_0(e15, w)
-        buf = w.buf
     if (a16 := o.repartition_sink_topics) is None:
         _wnull(buf, True, False)
     else:
@@ -697,7 +648,6 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n22)
         for e23 in a21:
             _w_TopicInfo_0(e23, w)
-        buf = w.buf
     if (a24 := o.copartition_groups) is None:
         _wnull(buf, True, False)
     else:
@@ -707,7 +657,6 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n25)
         for e26 in a24:
             _w_CopartitionGroup_0(e26, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -737,22 +686,10 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_Subtopology_0(buf, pos, end)
         a2.append(e3)
     o.subtopologies = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -773,7 +710,6 @@ def _w_Topology_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_Subtopology_0(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -801,22 +737,10 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -863,22 +787,10 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.port, = _P3.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -917,22 +829,10 @@ def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 12, end)
     o.partition, o.offset = _P4.unpack_from(buf, pos)
     pos += 12
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1115,22 +1015,10 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         _trunc(pos, 1, end)
     o.shutdown_application, = _P6.unpack_from(buf, pos)
     pos += 1
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1172,7 +1060,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
     else:
         buf.append(1)
         _w_Topology_0(x9, w)
-        buf = w.buf
     if (a10 := o.active_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -1182,7 +1069,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n11)
         for e12 in a10:
             _w_TaskIds_0(e12, w)
-        buf = w.buf
     if (a13 := o.standby_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -1192,7 +1078,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n14)
         for e15 in a13:
             _w_TaskIds_0(e15, w)
-        buf = w.buf
     if (a16 := o.warmup_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -1202,7 +1087,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n17)
         for e18 in a16:
             _w_TaskIds_0(e18, w)
-        buf = w.buf
     if (s19 := o.process_id) is None:
         buf.append(0)
     elif len(d20 := s19.encode()) < 0x7F:
@@ -1215,7 +1099,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
     else:
         buf.append(1)
         _w_Endpoint_0(x21, w)
-        buf = w.buf
     if (a22 := o.client_tags) is None:
         _wnull(buf, True, True)
     else:
@@ -1225,7 +1108,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n23)
         for e24 in a22:
             _w_KeyValue_0(e24, w)
-        buf = w.buf
     if (a25 := o.task_offsets) is None:
         _wnull(buf, True, True)
     else:
@@ -1235,7 +1117,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n26)
         for e27 in a25:
             _w_TaskOffset_0(e27, w)
-        buf = w.buf
     if (a28 := o.task_end_offsets) is None:
         _wnull(buf, True, True)
     else:
@@ -1245,7 +1126,6 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n29)
         for e30 in a28:
             _w_TaskOffset_0(e30, w)
-        buf = w.buf
     buf += _P6.pack(o.shutdown_application)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -215,22 +216,10 @@ def _r_Status_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.status_detail, pos = _rcs(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -274,22 +263,10 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -336,22 +313,10 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 2, end)
     o.port, = _P2.unpack_from(buf, pos)
     pos += 2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -395,22 +360,10 @@ def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -473,22 +426,10 @@ def _r_EndpointToPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6, pos = _r_TopicPartition_0(buf, pos, end)
         a5.append(e6)
     o.standby_partitions = a5
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -500,7 +441,6 @@ _R_EndpointToPartitions = {
 def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _w_Endpoint_0(o.user_endpoint, w)
-    buf = w.buf
     if (a1 := o.active_partitions) is None:
         _wnull(buf, True, False)
     else:
@@ -510,7 +450,6 @@ def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicPartition_0(e3, w)
-        buf = w.buf
     if (a4 := o.standby_partitions) is None:
         _wnull(buf, True, False)
     else:
@@ -520,7 +459,6 @@ def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_TopicPartition_0(e6, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -635,22 +573,10 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
             e17, pos = _r_EndpointToPartitions_0(buf, pos, end)
             a16.append(e17)
         o.partitions_by_user_endpoint = a16
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -684,7 +610,6 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n6)
         for e7 in a5:
             _w_Status_0(e7, w)
-        buf = w.buf
     if (a8 := o.active_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -694,7 +619,6 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n9)
         for e10 in a8:
             _w_TaskIds_0(e10, w)
-        buf = w.buf
     if (a11 := o.standby_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -704,7 +628,6 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n12)
         for e13 in a11:
             _w_TaskIds_0(e13, w)
-        buf = w.buf
     if (a14 := o.warmup_tasks) is None:
         _wnull(buf, True, True)
     else:
@@ -714,7 +637,6 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n15)
         for e16 in a14:
             _w_TaskIds_0(e16, w)
-        buf = w.buf
     buf += _P1.pack(o.endpoint_information_epoch)
     if (a17 := o.partitions_by_user_endpoint) is None:
         _wnull(buf, True, True)
@@ -725,7 +647,6 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n18)
         for e19 in a17:
             _w_EndpointToPartitions_0(e19, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -100,7 +101,7 @@ def _r_SyncGroupRequestAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     o = _new(SyncGroupRequestAssignment)
     o.member_id, pos = _rs16(buf, pos, end, False)
     o.assignment, pos = _rb32(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -112,22 +113,10 @@ def _r_SyncGroupRequestAssignment_4(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
     o.assignment, pos = _rcb(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -190,7 +179,7 @@ def _r_SyncGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_instance_id = None
     o.protocol_type = None
     o.protocol_name = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -211,7 +200,7 @@ def _r_SyncGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.assignments = a2
     o.protocol_type = None
     o.protocol_name = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -254,22 +243,10 @@ def _r_SyncGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.assignments = a5
     o.protocol_type = None
     o.protocol_name = None
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -328,22 +305,10 @@ def _r_SyncGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e8, pos = _r_SyncGroupRequestAssignment_4(buf, pos, end)
         a7.append(e8)
     o.assignments = a7
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

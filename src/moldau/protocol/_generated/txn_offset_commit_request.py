@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -134,7 +135,7 @@ def _r_TxnOffsetCommitRequestPartition_0(buf: Any, pos: int, end: int) -> tuple[
     pos += 12
     o.committed_metadata, pos = _rs16(buf, pos, end, True)
     o.committed_leader_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -145,7 +146,7 @@ def _r_TxnOffsetCommitRequestPartition_2(buf: Any, pos: int, end: int) -> tuple[
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _P1.unpack_from(buf, pos)
     pos += 16
     o.committed_metadata, pos = _rs16(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -164,22 +165,10 @@ def _r_TxnOffsetCommitRequestPartition_3(buf: Any, pos: int, end: int) -> tuple[
             pos += 1
     else:
         o.committed_metadata, pos = _rcs(buf, pos, end, True)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -240,7 +229,7 @@ def _r_TxnOffsetCommitRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_TxnOffsetCommitRequestPartition_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -253,7 +242,7 @@ def _r_TxnOffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any,
         e3, pos = _r_TxnOffsetCommitRequestPartition_2(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -276,22 +265,10 @@ def _r_TxnOffsetCommitRequestTopic_3(buf: Any, pos: int, end: int) -> tuple[Any,
         e4, pos = _r_TxnOffsetCommitRequestPartition_3(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -314,7 +291,6 @@ def _w_TxnOffsetCommitRequestTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_TxnOffsetCommitRequestPartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
@@ -326,7 +302,6 @@ def _w_TxnOffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_TxnOffsetCommitRequestPartition_2(e4, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitRequestTopic_3(o: Any, w: Writer) -> None:
@@ -345,7 +320,6 @@ def _w_TxnOffsetCommitRequestTopic_3(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_TxnOffsetCommitRequestPartition_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -379,7 +353,7 @@ def _r_TxnOffsetCommitRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.generation_id = -1
     o.member_id = ''
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -400,7 +374,7 @@ def _r_TxnOffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.generation_id = -1
     o.member_id = ''
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -446,22 +420,10 @@ def _r_TxnOffsetCommitRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e7, pos = _r_TxnOffsetCommitRequestTopic_3(buf, pos, end)
         a6.append(e7)
     o.topics = a6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -492,7 +454,6 @@ def _w_TxnOffsetCommitRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TxnOffsetCommitRequestTopic_0(e6, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitRequest_1(o: Any, w: Writer) -> None:
@@ -512,7 +473,6 @@ def _w_TxnOffsetCommitRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TxnOffsetCommitRequestTopic_0(e6, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitRequest_2(o: Any, w: Writer) -> None:
@@ -532,7 +492,6 @@ def _w_TxnOffsetCommitRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_TxnOffsetCommitRequestTopic_2(e6, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitRequest_3(o: Any, w: Writer) -> None:
@@ -569,7 +528,6 @@ def _w_TxnOffsetCommitRequest_3(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_TxnOffsetCommitRequestTopic_3(e11, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

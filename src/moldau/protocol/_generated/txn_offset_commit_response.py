@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -122,7 +123,7 @@ def _r_TxnOffsetCommitResponsePartition_0(buf: Any, pos: int, end: int) -> tuple
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -132,22 +133,10 @@ def _r_TxnOffsetCommitResponsePartition_3(buf: Any, pos: int, end: int) -> tuple
         _trunc(pos, 6, end)
     o.partition_index, o.error_code = _P0.unpack_from(buf, pos)
     pos += 6
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -194,7 +183,7 @@ def _r_TxnOffsetCommitResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any
         e3, pos = _r_TxnOffsetCommitResponsePartition_0(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -217,22 +206,10 @@ def _r_TxnOffsetCommitResponseTopic_3(buf: Any, pos: int, end: int) -> tuple[Any
         e4, pos = _r_TxnOffsetCommitResponsePartition_3(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -255,7 +232,6 @@ def _w_TxnOffsetCommitResponseTopic_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_TxnOffsetCommitResponsePartition_0(e4, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitResponseTopic_3(o: Any, w: Writer) -> None:
@@ -274,7 +250,6 @@ def _w_TxnOffsetCommitResponseTopic_3(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_TxnOffsetCommitResponsePartition_3(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -303,7 +278,7 @@ def _r_TxnOffsetCommitResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_TxnOffsetCommitResponseTopic_0(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -325,22 +300,10 @@ def _r_TxnOffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3, pos = _r_TxnOffsetCommitResponseTopic_3(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -363,7 +326,6 @@ def _w_TxnOffsetCommitResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TxnOffsetCommitResponseTopic_0(e2, w)
-        buf = w.buf
 
 
 def _w_TxnOffsetCommitResponse_3(o: Any, w: Writer) -> None:
@@ -378,7 +340,6 @@ def _w_TxnOffsetCommitResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TxnOffsetCommitResponseTopic_3(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -67,7 +68,7 @@ class GroupMetadataKey:
 def _r_GroupMetadataKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(GroupMetadataKey)
     o.group, pos = _rs16(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -116,7 +117,7 @@ def _r_MemberMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.assignment, pos = _rb32(buf, pos, end, False)
     o.group_instance_id = None
     o.rebalance_timeout = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -132,7 +133,7 @@ def _r_MemberMetadata_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.subscription, pos = _rb32(buf, pos, end, False)
     o.assignment, pos = _rb32(buf, pos, end, False)
     o.group_instance_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -148,7 +149,7 @@ def _r_MemberMetadata_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     o.subscription, pos = _rb32(buf, pos, end, False)
     o.assignment, pos = _rb32(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -184,22 +185,10 @@ def _r_MemberMetadata_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     o.subscription, pos = _rcb(buf, pos, end, False)
     o.assignment, pos = _rcb(buf, pos, end, False)
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -309,7 +298,7 @@ def _r_GroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.members = a2
     o.current_state_timestamp = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -329,7 +318,7 @@ def _r_GroupMetadataValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.members = a2
     o.current_state_timestamp = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -352,7 +341,7 @@ def _r_GroupMetadataValue_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MemberMetadata_1(buf, pos, end)
         a2.append(e3)
     o.members = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -375,7 +364,7 @@ def _r_GroupMetadataValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3, pos = _r_MemberMetadata_3(buf, pos, end)
         a2.append(e3)
     o.members = a2
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -424,22 +413,10 @@ def _r_GroupMetadataValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6, pos = _r_MemberMetadata_4(buf, pos, end)
         a5.append(e6)
     o.members = a5
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

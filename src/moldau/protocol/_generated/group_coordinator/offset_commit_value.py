@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -87,7 +88,7 @@ def _r_OffsetCommitValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.leader_epoch = -1
     o.expire_timestamp = -1
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -104,7 +105,7 @@ def _r_OffsetCommitValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     o.leader_epoch = -1
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -121,7 +122,7 @@ def _r_OffsetCommitValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     o.expire_timestamp = -1
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -276,22 +277,10 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         e18, pos = _r_TaskIds_0(buf, pos, end)
         a17.append(e18)
     o.warmup_tasks_pending_revocation = a17
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -312,7 +301,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TaskIds_0(e3, w)
-        buf = w.buf
     if (a4 := o.standby_tasks) is None:
         _wnull(buf, True, False)
     else:
@@ -322,7 +310,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_TaskIds_0(e6, w)
-        buf = w.buf
     if (a7 := o.warmup_tasks) is None:
         _wnull(buf, True, False)
     else:
@@ -332,7 +319,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_TaskIds_0(e9, w)
-        buf = w.buf
     if (a10 := o.active_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
@@ -342,7 +328,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n11)
         for e12 in a10:
             _w_TaskIds_0(e12, w)
-        buf = w.buf
     if (a13 := o.standby_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
@@ -352,7 +337,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n14)
         for e15 in a13:
             _w_TaskIds_0(e15, w)
-        buf = w.buf
     if (a16 := o.warmup_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
@@ -362,7 +346,6 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
             _wuv(buf, n17)
         for e18 in a16:
             _w_TaskIds_0(e18, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -18,6 +18,7 @@ from moldau.protocol.primitives import (
     read_compact_string as _rcs,
     read_count32 as _rc32,
     read_string16 as _rs16,
+    read_tagged_fields as _rtags,
     read_uuid as _ruuid,
     read_uvarint as _ruv,
     too_long as _toolong,
@@ -110,7 +111,7 @@ def _r_PartitionsSchema_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 4)
     o.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -130,22 +131,10 @@ def _r_PartitionsSchema_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 4)
     o.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
-    o.unknown_tagged_fields = uk = []
-    if pos >= end:
-        _trunc(pos, 1, end)
-    nt = buf[pos]
-    pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+    if pos < end and not buf[pos]:
+        o.unknown_tagged_fields = []
+        return o, pos + 1
+    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -217,7 +206,7 @@ def _r_TransactionLogValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.next_producer_id = -1
     o.client_transaction_version = 0
     o.next_producer_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = []
     return o, pos
 
 
@@ -305,7 +294,6 @@ def _w_TransactionLogValue_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_PartitionsSchema_0(e2, w)
-        buf = w.buf
     buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
 
 
@@ -321,7 +309,6 @@ def _w_TransactionLogValue_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_PartitionsSchema_1(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
     tf = o.unknown_tagged_fields
     if not (o.previous_producer_id == -1 and o.next_producer_id == -1 and o.client_transaction_version == 0 and o.next_producer_epoch == -1):
