@@ -173,7 +173,11 @@ def _main(argv: Sequence[str]) -> int:
 
     try:
         if transactional:
-            producer.init_transactions(30)
+            try:
+                producer.init_transactions(30)
+            except KafkaException as e:
+                raise ToolError("cannot start transactions (does the broker support them?): "
+                                f"{kafka_error_text(e)}") from None
             producer.begin_transaction()
         tx_start = time.monotonic()
         start = time.monotonic()

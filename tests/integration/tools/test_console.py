@@ -133,6 +133,15 @@ def test_producer_config_file(broker, topic_name, tmp_path):
     assert consume(broker, topic_name, "--from-beginning", "--max-messages", "1").lines == ["x"]
 
 
+def test_isolation_level_read_committed(broker, topic_name):
+    create(broker, topic_name)
+    assert produce(broker, topic_name, "plain\n").code == 0
+    r = consume(broker, topic_name, "--from-beginning", "--isolation-level", "read_committed",
+                "--max-messages", "1")
+    assert r.code == 0 and r.lines == ["plain"]
+    assert consume(broker, topic_name, "--isolation-level", "sometimes").code == 1
+
+
 def test_latest_by_default_from_beginning_with_flag(broker, topic_name):
     create(broker, topic_name)
     assert produce(broker, topic_name, "old\n").code == 0
