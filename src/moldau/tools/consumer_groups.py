@@ -154,6 +154,9 @@ class GroupTool:
 
     def _groups(self) -> list[Any]:
         result = wait(self.admin.list_consumer_groups(request_timeout=self.timeout), self.timeout + 5)
+        if result.errors:
+            # A broker that did not answer: a partial list would look complete, so fail.
+            raise ToolError(f"Executing consumer group command failed due to {kafka_error_text(result.errors[0])}")
         return sorted(result.valid, key=lambda g: g.group_id)
 
     def _describe(self, group: str) -> Any | None:

@@ -211,3 +211,24 @@ def test_bad_usage_and_unreachable(broker, group_name):
     assert groups(broker, "--list", "--bogus").code == 1
     r = run("kafka-consumer-groups", "--bootstrap-server", DEAD_BOOTSTRAP, "--list")
     assert r.code == 1 and len(r.err.strip().splitlines()) == 1 and "127.0.0.1:1" in r.err
+
+
+def test_silent_broker_fails_within_timeout(own_broker):
+    """A broker that accepts connections but never answers (stopped with SIGSTOP) gives an
+    error within --timeout, not a hang and not an empty list that looks complete."""
+    import os
+    import signal
+
+    import pytest
+
+    if own_broker.external or own_broker.proc is None:
+        pytest.skip("needs a broker process of its own to stop")
+    r = groups(own_broker, "--list")
+    assert r.code == 0
+    os.kill(own_broker.proc.pid, signal.SIGSTOP)
+    try:
+        r = groups(own_broker, "--list", "--timeout", "2000")
+    finally:
+        os.kill(own_broker.proc.pid, signal.SIGCONT)
+    assert r.code == 1
+    assert len(r.err.strip().splitlines()) == 1, r.err
