@@ -37,6 +37,8 @@ from moldau.common.clock import SYSTEM_CLOCK, Clock
 log = logging.getLogger("moldau.server")
 # Partitions opened between two yields to the event loop when a big topic is created.
 _OPEN_BATCH = 8
+# Segments deleted by one retention pass before yielding to the event loop.
+_RETENTION_BATCH = 32
 T = TypeVar("T")
 
 
@@ -338,6 +340,11 @@ class Broker:
                 try:
                     if in_executor:
                         await self.run_blocking(fn)
+                    elif name == "retention":
+                        # Small passes with a yield in between: deleting many segments
+                        # (renames) must not hold up requests.
+                        while fn(max_segments=_RETENTION_BATCH) >= _RETENTION_BATCH:
+                            await asyncio.sleep(0)
                     else:
                         fn()
                 except Exception:
