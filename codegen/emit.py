@@ -13,8 +13,8 @@ consecutive fixed-width fields is one bounds check plus one precompiled `struct.
 and one-byte compact lengths (strings, arrays, tag counts) are decoded inline; everything
 else falls back to the flat helpers in `moldau.protocol.primitives`, which do the same
 checks (bounds, lengths against the bytes left before allocating). Writes append to the
-Writer's bytearray through a local alias that is refreshed after anything that may start a
-new zero-copy chunk (a bytes/records value, a nested struct).
+Writer's bytearray (never replaced, so kept in a local); a bytes/records value of at least
+ZERO_COPY_THRESHOLD bytes is recorded by reference in the Writer's chunk list instead.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -57,8 +58,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\\xff\\xff\\xff\\xff'
 """
 
 FIXED = {
@@ -124,17 +127,6 @@ class Emitter:
         fmt = ">" + codes
         name = self.packers.setdefault(fmt, f"_P{len(self.packers)}")
         return name, struct_size(fmt)
-
-    def may_swap(self, st: Struct | None, seen: frozenset[str] = frozenset()) -> bool:
-        """Whether writing `st` can start a new Writer chunk (it holds bytes/records)."""
-        if st is None or st.name in seen:
-            return False
-        for f in st.fields:
-            if f.type in ("bytes", "records"):
-                return True
-            if f.is_struct and self.may_swap(f.struct, seen | {st.name}):
-                return True
-        return False
 
     def var(self, base: str) -> str:
         self.tmp += 1
@@ -463,7 +455,33 @@ class Emitter:
                 ]
             return [f"{ind}_ws16({B}, {val}, {nullable})"]
         if t in ("bytes", "records"):
-            return [f"{ind}_wbf({W}, {val}, {flex}, {nullable})", f"{ind}{B} = {W}.buf"]
+            x, n = self.var("x"), self.var("n")
+            out = [f"{ind}if ({x} := {val}) is None:"]
+            if nullable:
+                null = f"{B}.append(0)" if flex else f"{B} += _NULL32"
+                out.append(f"{ind}    {null}")
+            else:
+                out.append(f"{ind}    _wbf({W}, None, {flex}, False)")
+            out += [
+                f"{ind}else:",
+                f"{ind}    {n} = {x}.nbytes if {x}.__class__ is memoryview else len({x})",
+            ]
+            if flex:
+                out += [
+                    f"{ind}    if {n} < 0x7F:",
+                    f"{ind}        {B}.append({n} + 1)",
+                    f"{ind}    else:",
+                    f"{ind}        _wuv({B}, {n} + 1)",
+                ]
+            else:
+                out.append(f"{ind}    {B} += _I32.pack({n})")
+            return out + [
+                f"{ind}    if {n} >= _ZC:",
+                f"{ind}        {W}._chunks.append((len({B}), {x}))",
+                f"{ind}        {W}._size_done += {n}",
+                f"{ind}    else:",
+                f"{ind}        {B} += {x}",
+            ]
         raise ValueError(t)
 
     def wr_field(
@@ -492,8 +510,6 @@ class Emitter:
             if f.is_struct:
                 fn = self.writers[(f.type, v)]
                 out += [f"{b}for {e} in {a}:", f"{b}    {fn}({e}, {W})"]
-                if self.may_swap(f.struct):
-                    out.append(f"{b}{B} = {W}.buf")
             else:
                 out.append(f"{b}for {e} in {a}:")
                 out += self.wr_scalar(f.type, e, b + "    ", W, B, flex, False)
@@ -510,11 +526,7 @@ class Emitter:
                 if nullable:
                     out.append(f"{ind}    {B}.append(1)")
                 out.append(f"{ind}    {fn}({x}, {W})")
-                if self.may_swap(f.struct):
-                    out.append(f"{ind}    {B} = {W}.buf")
                 return out
-            if self.may_swap(f.struct):
-                return [f"{ind}{fn}({val}, {W})", f"{ind}{B} = {W}.buf"]
             return [f"{ind}{fn}({val}, {W})"]
         return self.wr_scalar(f.type, val, ind, W, B, flex, nullable)
 
@@ -603,13 +615,39 @@ class Emitter:
             self.funcs += [f"    {v}: {table[(st.name, v)]}," for v in self.versions()]
             self.funcs.append("}")
 
+    def emit_init(self, fields: list[Field]) -> None:
+        """The same __init__ dataclass would write, minus its factory calls for `[]`.
+
+        Same parameters in the same order with the same defaults; a fresh list or struct for
+        each factory default when the argument is left out (the `_F` sentinel).
+        """
+        out = self.lines.append
+        params = []
+        body = []
+        for f in fields:
+            d = self.default_expr(f)
+            if d == "[]" or d.endswith("()"):
+                params.append(f"{f.py}: {self.annotation(f)} = _F")
+                body.append(f"        self.{f.py} = {d} if {f.py} is _F else {f.py}")
+            else:
+                params.append(f"{f.py}: {self.annotation(f)} = {d}")
+                body.append(f"        self.{f.py} = {f.py}")
+        params.append("unknown_tagged_fields: list[tuple[int, bytes]] = _F")
+        body.append(
+            "        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F "
+            "else unknown_tagged_fields"
+        )
+        out("")
+        out(f"    def __init__(self, {', '.join(params)}) -> None:")
+        self.lines.extend(body)
+
     def emit_struct(self, st: Struct, is_root: bool) -> None:
         out = self.lines.append
         msg = self.msg
         api_key = msg.api_key if msg.api_key is not None else -1
         out("")
         out("")
-        out("@dataclass(slots=True)")
+        out("@dataclass(slots=True, init=False)")
         out(f"class {st.name}:")
         if is_root:
             out(f"    NAME: ClassVar[str] = {msg.name!r}")
@@ -628,6 +666,7 @@ class Emitter:
             else:
                 out(f"    {f.py}: {self.annotation(f)} = {d}")
         out("    unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)")
+        self.emit_init(fields)
 
         bad_version = (
             f"UnsupportedVersionError(f'{st.name} v{{v}} is outside "

@@ -202,14 +202,21 @@ class Reader:
 
 
 class Writer:
-    """Appends encoded values; `chunks()` returns the buffers to send, in order."""
+    """Appends encoded values; `chunks()` returns the buffers to send, in order.
+
+    Small values go into `buf`, one bytearray that is never replaced (so generated code may
+    keep it in a local variable). A large buffer (>= ZERO_COPY_THRESHOLD bytes: record
+    batches, possibly memoryviews of mmapped segment files) is not copied: `_chunks` records
+    it with the length `buf` had when it was written, and `chunks()` splices it back in.
+    """
 
     __slots__ = ("buf", "_chunks", "_size_done")
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        self._chunks: list[Any] = []
-        self._size_done = 0
+        # (offset in buf, big buffer) in write order; the generated code appends here too
+        self._chunks: list[tuple[int, Any]] = []
+        self._size_done = 0  # total size of the big buffers
 
     def int8(self, v: int) -> None:
         self.buf += _I8.pack(v)
@@ -290,22 +297,7 @@ class Writer:
         self.buf += data
 
     def bytes(self, v: Any, flex: builtins.bool, nullable: builtins.bool) -> None:
-        if v is None:
-            self._length(None, flex, nullable, True)
-            return
-        n = v.nbytes if isinstance(v, memoryview) else len(v)
-        buf = self.buf
-        if flex:
-            if n < 0x7F:
-                buf.append(n + 1)
-            else:
-                write_uvarint(buf, n + 1)
-        else:
-            buf += _I32.pack(n)
-        if n >= ZERO_COPY_THRESHOLD:
-            self.raw(v, n)
-        else:
-            buf += v
+        write_bytes_field(self, v, flex, nullable)
 
     records = bytes
 
@@ -313,15 +305,11 @@ class Writer:
         self._length(n, flex, nullable, True)
 
     def raw(self, v: Any, n: int | None = None) -> None:
-        """Append a buffer; large ones become their own chunk (no copy)."""
+        """Append a buffer; large ones are kept by reference (no copy)."""
         if n is None:
             n = v.nbytes if isinstance(v, memoryview) else len(v)
         if n >= ZERO_COPY_THRESHOLD:
-            if self.buf:
-                self._chunks.append(self.buf)
-                self._size_done += len(self.buf)
-                self.buf = bytearray()
-            self._chunks.append(v)
+            self._chunks.append((len(self.buf), v))
             self._size_done += n
         else:
             self.buf += v
@@ -330,9 +318,19 @@ class Writer:
         return self._size_done + len(self.buf)
 
     def chunks(self) -> list[Any]:
-        out = list(self._chunks)
-        if self.buf:
-            out.append(self.buf)
+        """The buffers in order: pieces of `buf` (copies once big buffers split it), big ones."""
+        buf = self.buf
+        if not self._chunks:
+            return [buf] if buf else []
+        out: list[Any] = []
+        prev = 0
+        for at, big in self._chunks:
+            if at > prev:
+                out.append(buf[prev:at])
+                prev = at
+            out.append(big)
+        if prev < len(buf):
+            out.append(buf[prev:])
         return out
 
     def getvalue(self) -> builtins.bytes:
@@ -542,7 +540,7 @@ def write_string16(buf: bytearray, v: str | None, nullable: builtins.bool) -> No
 
 
 def write_bytes_field(w: Writer, v: Any, flex: builtins.bool, nullable: builtins.bool) -> None:
-    """A bytes/records value with its length prefix; big buffers become their own chunk."""
+    """A bytes/records value with its length prefix; big buffers are kept by reference."""
     buf = w.buf
     if v is None:
         _null(nullable)
@@ -553,23 +551,11 @@ def write_bytes_field(w: Writer, v: Any, flex: builtins.bool, nullable: builtins
         return
     n = v.nbytes if isinstance(v, memoryview) else len(v)
     if flex:
-        u = n + 1
-        if u < 0x80:
-            buf.append(u)
-        elif u < 0x4000:
-            buf.append((u & 0x7F) | 0x80)
-            buf.append(u >> 7)
-        else:
-            write_uvarint(buf, u)
+        write_uvarint(buf, n + 1)
     else:
         buf += _I32.pack(n)
     if n >= ZERO_COPY_THRESHOLD:
-        chunks = w._chunks
-        if buf:
-            chunks.append(buf)
-            w._size_done += len(buf)
-            w.buf = bytearray()
-        chunks.append(v)
+        w._chunks.append((len(buf), v))
         w._size_done += n
     else:
         buf += v

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>d?')
 _P1 = struct.Struct('>?')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EntityData:
     entity_type: str = ''
     entity_name: str | None = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, entity_type: str = '', entity_name: str | None = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.entity_type = entity_type
+        self.entity_name = entity_name
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntityData:
@@ -63,12 +71,18 @@ class EntityData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OpData:
     key: str = ''
     value: float = 0.0
     remove: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, key: str = '', value: float = 0.0, remove: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.key = key
+        self.value = value
+        self.remove = remove
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OpData:
@@ -88,11 +102,16 @@ class OpData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EntryData:
     entity: list[EntityData] = field(default_factory=list)
     ops: list[OpData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, entity: list[EntityData] = _F, ops: list[OpData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.entity = [] if entity is _F else entity
+        self.ops = [] if ops is _F else ops
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntryData:
@@ -112,7 +131,7 @@ class EntryData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AlterClientQuotasRequest:
     NAME: ClassVar[str] = 'AlterClientQuotasRequest'
     API_KEY: ClassVar[int] = 49
@@ -123,6 +142,11 @@ class AlterClientQuotasRequest:
     entries: list[EntryData] = field(default_factory=list)
     validate_only: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, entries: list[EntryData] = _F, validate_only: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.entries = [] if entries is _F else entries
+        self.validate_only = validate_only
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterClientQuotasRequest:

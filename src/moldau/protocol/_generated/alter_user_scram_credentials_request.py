@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>b')
 _P1 = struct.Struct('>bi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ScramCredentialDeletion:
     name: str = ''
     mechanism: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', mechanism: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.mechanism = mechanism
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialDeletion:
@@ -63,7 +71,7 @@ class ScramCredentialDeletion:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ScramCredentialUpsertion:
     name: str = ''
     mechanism: int = 0
@@ -71,6 +79,14 @@ class ScramCredentialUpsertion:
     salt: Any = b''
     salted_password: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', mechanism: int = 0, iterations: int = 0, salt: Any = b'', salted_password: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.mechanism = mechanism
+        self.iterations = iterations
+        self.salt = salt
+        self.salted_password = salted_password
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialUpsertion:
@@ -90,7 +106,7 @@ class ScramCredentialUpsertion:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AlterUserScramCredentialsRequest:
     NAME: ClassVar[str] = 'AlterUserScramCredentialsRequest'
     API_KEY: ClassVar[int] = 51
@@ -101,6 +117,11 @@ class AlterUserScramCredentialsRequest:
     deletions: list[ScramCredentialDeletion] = field(default_factory=list)
     upsertions: list[ScramCredentialUpsertion] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, deletions: list[ScramCredentialDeletion] = _F, upsertions: list[ScramCredentialUpsertion] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.deletions = [] if deletions is _F else deletions
+        self.upsertions = [] if upsertions is _F else upsertions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterUserScramCredentialsRequest:
@@ -195,10 +216,32 @@ def _w_ScramCredentialUpsertion_0(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P1.pack(o.mechanism, o.iterations)
-    _wbf(w, o.salt, True, False)
-    buf = w.buf
-    _wbf(w, o.salted_password, True, False)
-    buf = w.buf
+    if (x3 := o.salt) is None:
+        _wbf(w, None, True, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
+    if (x5 := o.salted_password) is None:
+        _wbf(w, None, True, False)
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        if n6 < 0x7F:
+            buf.append(n6 + 1)
+        else:
+            _wuv(buf, n6 + 1)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -268,7 +311,6 @@ def _w_AlterUserScramCredentialsRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n5)
         for e6 in a4:
             _w_ScramCredentialUpsertion_0(e6, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

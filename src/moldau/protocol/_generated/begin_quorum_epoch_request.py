@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>iii')
@@ -41,13 +44,20 @@ _P2 = struct.Struct('>ii')
 _P3 = struct.Struct('>H')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionData:
     partition_index: int = 0
     voter_directory_id: uuid.UUID = ZERO_UUID
     leader_id: int = 0
     leader_epoch: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, voter_directory_id: uuid.UUID = ZERO_UUID, leader_id: int = 0, leader_epoch: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.voter_directory_id = voter_directory_id
+        self.leader_id = leader_id
+        self.leader_epoch = leader_epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
@@ -67,11 +77,16 @@ class PartitionData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicData:
     topic_name: str = ''
     partitions: list[PartitionData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_name: str = '', partitions: list[PartitionData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_name = topic_name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
@@ -91,12 +106,18 @@ class TopicData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class LeaderEndpoint:
     name: str = ''
     host: str = ''
     port: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', host: str = '', port: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderEndpoint:
@@ -116,7 +137,7 @@ class LeaderEndpoint:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class BeginQuorumEpochRequest:
     NAME: ClassVar[str] = 'BeginQuorumEpochRequest'
     API_KEY: ClassVar[int] = 53
@@ -129,6 +150,13 @@ class BeginQuorumEpochRequest:
     topics: list[TopicData] = field(default_factory=list)
     leader_endpoints: list[LeaderEndpoint] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, cluster_id: str | None = None, voter_id: int = -1, topics: list[TopicData] = _F, leader_endpoints: list[LeaderEndpoint] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.cluster_id = cluster_id
+        self.voter_id = voter_id
+        self.topics = [] if topics is _F else topics
+        self.leader_endpoints = [] if leader_endpoints is _F else leader_endpoints
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BeginQuorumEpochRequest:

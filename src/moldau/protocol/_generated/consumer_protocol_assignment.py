@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicPartition:
     topic: str = ''
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic: str = '', partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic = topic
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
@@ -62,7 +70,7 @@ class TopicPartition:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ConsumerProtocolAssignment:
     NAME: ClassVar[str] = 'ConsumerProtocolAssignment'
     API_KEY: ClassVar[int] = -1
@@ -73,6 +81,11 @@ class ConsumerProtocolAssignment:
     assigned_partitions: list[TopicPartition] = field(default_factory=list)
     user_data: Any | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, assigned_partitions: list[TopicPartition] = _F, user_data: Any | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.assigned_partitions = [] if assigned_partitions is _F else assigned_partitions
+        self.user_data = user_data
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolAssignment:
@@ -158,8 +171,16 @@ def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_TopicPartition_0(e2, w)
-    _wbf(w, o.user_data, False, True)
-    buf = w.buf
+    if (x3 := o.user_data) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 _W_ConsumerProtocolAssignment = {

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicPartition:
     topic: str = ''
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic: str = '', partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic = topic
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
@@ -62,7 +70,7 @@ class TopicPartition:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ConsumerProtocolSubscription:
     NAME: ClassVar[str] = 'ConsumerProtocolSubscription'
     API_KEY: ClassVar[int] = -1
@@ -76,6 +84,14 @@ class ConsumerProtocolSubscription:
     generation_id: int = -1
     rack_id: str | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topics: list[str] = _F, user_data: Any | None = None, owned_partitions: list[TopicPartition] = _F, generation_id: int = -1, rack_id: str | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topics = [] if topics is _F else topics
+        self.user_data = user_data
+        self.owned_partitions = [] if owned_partitions is _F else owned_partitions
+        self.generation_id = generation_id
+        self.rack_id = rack_id
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolSubscription:
@@ -249,8 +265,16 @@ def _w_ConsumerProtocolSubscription_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    _wbf(w, o.user_data, False, True)
-    buf = w.buf
+    if (x5 := o.user_data) is None:
+        buf += _NULL32
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        buf += _I32.pack(n6)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
 
 
 def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
@@ -261,14 +285,22 @@ def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    _wbf(w, o.user_data, False, True)
-    buf = w.buf
-    if (a5 := o.owned_partitions) is None:
+    if (x5 := o.user_data) is None:
+        buf += _NULL32
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        buf += _I32.pack(n6)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
+    if (a7 := o.owned_partitions) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_TopicPartition_1(e6, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_TopicPartition_1(e8, w)
 
 
 def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
@@ -279,14 +311,22 @@ def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    _wbf(w, o.user_data, False, True)
-    buf = w.buf
-    if (a5 := o.owned_partitions) is None:
+    if (x5 := o.user_data) is None:
+        buf += _NULL32
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        buf += _I32.pack(n6)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
+    if (a7 := o.owned_partitions) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_TopicPartition_1(e6, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_TopicPartition_1(e8, w)
     buf += _P0.pack(o.generation_id)
 
 
@@ -298,14 +338,22 @@ def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _ws16(buf, e2, False)
-    _wbf(w, o.user_data, False, True)
-    buf = w.buf
-    if (a5 := o.owned_partitions) is None:
+    if (x5 := o.user_data) is None:
+        buf += _NULL32
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        buf += _I32.pack(n6)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
+    if (a7 := o.owned_partitions) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_TopicPartition_1(e6, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _w_TopicPartition_1(e8, w)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.rack_id, True)
 

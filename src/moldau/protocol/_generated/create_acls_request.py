@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,15 +32,17 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>b')
 _P1 = struct.Struct('>bb')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AclCreation:
     resource_type: int = 0
     resource_name: str = ''
@@ -49,6 +52,16 @@ class AclCreation:
     operation: int = 0
     permission_type: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resource_type: int = 0, resource_name: str = '', resource_pattern_type: int = 3, principal: str = '', host: str = '', operation: int = 0, permission_type: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.resource_pattern_type = resource_pattern_type
+        self.principal = principal
+        self.host = host
+        self.operation = operation
+        self.permission_type = permission_type
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclCreation:
@@ -68,7 +81,7 @@ class AclCreation:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CreateAclsRequest:
     NAME: ClassVar[str] = 'CreateAclsRequest'
     API_KEY: ClassVar[int] = 30
@@ -78,6 +91,10 @@ class CreateAclsRequest:
     LISTENERS: ClassVar[tuple[str, ...]] = ('broker', 'controller')
     creations: list[AclCreation] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, creations: list[AclCreation] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.creations = [] if creations is _F else creations
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateAclsRequest:

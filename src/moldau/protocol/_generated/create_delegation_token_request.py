@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CreatableRenewers:
     principal_type: str = ''
     principal_name: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, principal_type: str = '', principal_name: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.principal_type = principal_type
+        self.principal_name = principal_name
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableRenewers:
@@ -62,7 +70,7 @@ class CreatableRenewers:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CreateDelegationTokenRequest:
     NAME: ClassVar[str] = 'CreateDelegationTokenRequest'
     API_KEY: ClassVar[int] = 38
@@ -75,6 +83,13 @@ class CreateDelegationTokenRequest:
     renewers: list[CreatableRenewers] = field(default_factory=list)
     max_lifetime_ms: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, owner_principal_type: str | None = '', owner_principal_name: str | None = '', renewers: list[CreatableRenewers] = _F, max_lifetime_ms: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.owner_principal_type = owner_principal_type
+        self.owner_principal_name = owner_principal_name
+        self.renewers = [] if renewers is _F else renewers
+        self.max_lifetime_ms = max_lifetime_ms
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenRequest:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h')
@@ -40,7 +43,7 @@ _P1 = struct.Struct('>qqq')
 _P2 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CreateDelegationTokenResponse:
     NAME: ClassVar[str] = 'CreateDelegationTokenResponse'
     API_KEY: ClassVar[int] = 38
@@ -60,6 +63,20 @@ class CreateDelegationTokenResponse:
     hmac: Any = b''
     throttle_time_ms: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, principal_type: str = '', principal_name: str = '', token_requester_principal_type: str = '', token_requester_principal_name: str = '', issue_timestamp_ms: int = 0, expiry_timestamp_ms: int = 0, max_timestamp_ms: int = 0, token_id: str = '', hmac: Any = b'', throttle_time_ms: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.principal_type = principal_type
+        self.principal_name = principal_name
+        self.token_requester_principal_type = token_requester_principal_type
+        self.token_requester_principal_name = token_requester_principal_name
+        self.issue_timestamp_ms = issue_timestamp_ms
+        self.expiry_timestamp_ms = expiry_timestamp_ms
+        self.max_timestamp_ms = max_timestamp_ms
+        self.token_id = token_id
+        self.hmac = hmac
+        self.throttle_time_ms = throttle_time_ms
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenResponse:
@@ -207,8 +224,16 @@ def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.principal_name, False)
     buf += _P1.pack(o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms)
     _ws16(buf, o.token_id, False)
-    _wbf(w, o.hmac, False, False)
-    buf = w.buf
+    if (x7 := o.hmac) is None:
+        _wbf(w, None, False, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
     buf += _P2.pack(o.throttle_time_ms)
 
 
@@ -235,8 +260,19 @@ def _w_CreateDelegationTokenResponse_2(o: Any, w: Writer) -> None:
         buf += d6
     else:
         _wcs(buf, s5, False)
-    _wbf(w, o.hmac, True, False)
-    buf = w.buf
+    if (x7 := o.hmac) is None:
+        _wbf(w, None, True, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        if n8 < 0x7F:
+            buf.append(n8 + 1)
+        else:
+            _wuv(buf, n8 + 1)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -273,8 +309,19 @@ def _w_CreateDelegationTokenResponse_3(o: Any, w: Writer) -> None:
         buf += d10
     else:
         _wcs(buf, s9, False)
-    _wbf(w, o.hmac, True, False)
-    buf = w.buf
+    if (x11 := o.hmac) is None:
+        _wbf(w, None, True, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        if n12 < 0x7F:
+            buf.append(n12 + 1)
+        else:
+            _wuv(buf, n12 + 1)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

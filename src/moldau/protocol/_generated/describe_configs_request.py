@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>b')
@@ -40,12 +43,18 @@ _P1 = struct.Struct('>?')
 _P2 = struct.Struct('>??')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeConfigsResource:
     resource_type: int = 0
     resource_name: str = ''
     configuration_keys: list[str] | None = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resource_type: int = 0, resource_name: str = '', configuration_keys: list[str] | None = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.configuration_keys = [] if configuration_keys is _F else configuration_keys
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResource:
@@ -65,7 +74,7 @@ class DescribeConfigsResource:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeConfigsRequest:
     NAME: ClassVar[str] = 'DescribeConfigsRequest'
     API_KEY: ClassVar[int] = 32
@@ -77,6 +86,12 @@ class DescribeConfigsRequest:
     include_synonyms: bool = False
     include_documentation: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resources: list[DescribeConfigsResource] = _F, include_synonyms: bool = False, include_documentation: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resources = [] if resources is _F else resources
+        self.include_synonyms = include_synonyms
+        self.include_documentation = include_documentation
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsRequest:

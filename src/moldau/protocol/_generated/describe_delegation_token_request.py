@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,16 +32,23 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeDelegationTokenOwner:
     principal_type: str = ''
     principal_name: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, principal_type: str = '', principal_name: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.principal_type = principal_type
+        self.principal_name = principal_name
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenOwner:
@@ -60,7 +68,7 @@ class DescribeDelegationTokenOwner:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeDelegationTokenRequest:
     NAME: ClassVar[str] = 'DescribeDelegationTokenRequest'
     API_KEY: ClassVar[int] = 41
@@ -70,6 +78,10 @@ class DescribeDelegationTokenRequest:
     LISTENERS: ClassVar[tuple[str, ...]] = ('broker', 'controller')
     owners: list[DescribeDelegationTokenOwner] | None = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, owners: list[DescribeDelegationTokenOwner] | None = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.owners = [] if owners is _F else owners
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenRequest:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>qqq')
@@ -40,11 +43,16 @@ _P1 = struct.Struct('>h')
 _P2 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribedDelegationTokenRenewer:
     principal_type: str = ''
     principal_name: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, principal_type: str = '', principal_name: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.principal_type = principal_type
+        self.principal_name = principal_name
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationTokenRenewer:
@@ -64,7 +72,7 @@ class DescribedDelegationTokenRenewer:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribedDelegationToken:
     principal_type: str = ''
     principal_name: str = ''
@@ -77,6 +85,19 @@ class DescribedDelegationToken:
     hmac: Any = b''
     renewers: list[DescribedDelegationTokenRenewer] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, principal_type: str = '', principal_name: str = '', token_requester_principal_type: str = '', token_requester_principal_name: str = '', issue_timestamp: int = 0, expiry_timestamp: int = 0, max_timestamp: int = 0, token_id: str = '', hmac: Any = b'', renewers: list[DescribedDelegationTokenRenewer] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.principal_type = principal_type
+        self.principal_name = principal_name
+        self.token_requester_principal_type = token_requester_principal_type
+        self.token_requester_principal_name = token_requester_principal_name
+        self.issue_timestamp = issue_timestamp
+        self.expiry_timestamp = expiry_timestamp
+        self.max_timestamp = max_timestamp
+        self.token_id = token_id
+        self.hmac = hmac
+        self.renewers = [] if renewers is _F else renewers
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationToken:
@@ -96,7 +117,7 @@ class DescribedDelegationToken:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeDelegationTokenResponse:
     NAME: ClassVar[str] = 'DescribeDelegationTokenResponse'
     API_KEY: ClassVar[int] = 41
@@ -108,6 +129,12 @@ class DescribeDelegationTokenResponse:
     tokens: list[DescribedDelegationToken] = field(default_factory=list)
     throttle_time_ms: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, tokens: list[DescribedDelegationToken] = _F, throttle_time_ms: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.tokens = [] if tokens is _F else tokens
+        self.throttle_time_ms = throttle_time_ms
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenResponse:
@@ -325,14 +352,22 @@ def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.principal_name, False)
     buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
     _ws16(buf, o.token_id, False)
-    _wbf(w, o.hmac, False, False)
-    buf = w.buf
-    if (a7 := o.renewers) is None:
+    if (x7 := o.hmac) is None:
+        _wbf(w, None, False, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
+    if (a9 := o.renewers) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a7))
-        for e8 in a7:
-            _w_DescribedDelegationTokenRenewer_1(e8, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            _w_DescribedDelegationTokenRenewer_1(e10, w)
 
 
 def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
@@ -357,17 +392,28 @@ def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
         buf += d6
     else:
         _wcs(buf, s5, False)
-    _wbf(w, o.hmac, True, False)
-    buf = w.buf
-    if (a7 := o.renewers) is None:
+    if (x7 := o.hmac) is None:
+        _wbf(w, None, True, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        if n8 < 0x7F:
+            buf.append(n8 + 1)
+        else:
+            _wuv(buf, n8 + 1)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
+    if (a9 := o.renewers) is None:
         _wnull(buf, True, False)
     else:
-        if (n8 := len(a7) + 1) < 0x80:
-            buf.append(n8)
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            _wuv(buf, n8)
-        for e9 in a7:
-            _w_DescribedDelegationTokenRenewer_2(e9, w)
+            _wuv(buf, n10)
+        for e11 in a9:
+            _w_DescribedDelegationTokenRenewer_2(e11, w)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -402,17 +448,28 @@ def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
         buf += d10
     else:
         _wcs(buf, s9, False)
-    _wbf(w, o.hmac, True, False)
-    buf = w.buf
-    if (a11 := o.renewers) is None:
+    if (x11 := o.hmac) is None:
+        _wbf(w, None, True, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        if n12 < 0x7F:
+            buf.append(n12 + 1)
+        else:
+            _wuv(buf, n12 + 1)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
+    if (a13 := o.renewers) is None:
         _wnull(buf, True, False)
     else:
-        if (n12 := len(a11) + 1) < 0x80:
-            buf.append(n12)
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
         else:
-            _wuv(buf, n12)
-        for e13 in a11:
-            _w_DescribedDelegationTokenRenewer_2(e13, w)
+            _wuv(buf, n14)
+        for e15 in a13:
+            _w_DescribedDelegationTokenRenewer_2(e15, w)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -520,7 +577,6 @@ def _w_DescribeDelegationTokenResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedDelegationToken_1(e2, w)
-        buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
 
 
@@ -536,7 +592,6 @@ def _w_DescribeDelegationTokenResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribedDelegationToken_2(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -556,7 +611,6 @@ def _w_DescribeDelegationTokenResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribedDelegationToken_3(e3, w)
-        buf = w.buf
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,15 +32,17 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h')
 _P1 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribedGroupMember:
     member_id: str = ''
     group_instance_id: str | None = None
@@ -48,6 +51,15 @@ class DescribedGroupMember:
     member_metadata: Any = b''
     member_assignment: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_id: str = '', group_instance_id: str | None = None, client_id: str = '', client_host: str = '', member_metadata: Any = b'', member_assignment: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+        self.client_id = client_id
+        self.client_host = client_host
+        self.member_metadata = member_metadata
+        self.member_assignment = member_assignment
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroupMember:
@@ -67,7 +79,7 @@ class DescribedGroupMember:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribedGroup:
     error_code: int = 0
     error_message: str | None = None
@@ -78,6 +90,17 @@ class DescribedGroup:
     members: list[DescribedGroupMember] = field(default_factory=list)
     authorized_operations: int = -2147483648
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, error_message: str | None = None, group_id: str = '', group_state: str = '', protocol_type: str = '', protocol_data: str = '', members: list[DescribedGroupMember] = _F, authorized_operations: int = -2147483648, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.error_message = error_message
+        self.group_id = group_id
+        self.group_state = group_state
+        self.protocol_type = protocol_type
+        self.protocol_data = protocol_data
+        self.members = [] if members is _F else members
+        self.authorized_operations = authorized_operations
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
@@ -97,7 +120,7 @@ class DescribedGroup:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeGroupsResponse:
     NAME: ClassVar[str] = 'DescribeGroupsResponse'
     API_KEY: ClassVar[int] = 15
@@ -108,6 +131,11 @@ class DescribeGroupsResponse:
     throttle_time_ms: int = 0
     groups: list[DescribedGroup] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.groups = [] if groups is _F else groups
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeGroupsResponse:
@@ -202,10 +230,26 @@ def _w_DescribedGroupMember_0(o: Any, w: Writer) -> None:
     _ws16(buf, o.member_id, False)
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
-    _wbf(w, o.member_metadata, False, False)
-    buf = w.buf
-    _wbf(w, o.member_assignment, False, False)
-    buf = w.buf
+    if (x7 := o.member_metadata) is None:
+        _wbf(w, None, False, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
+    if (x9 := o.member_assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        buf += _I32.pack(n10)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
 
 
 def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
@@ -214,10 +258,26 @@ def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
     _ws16(buf, o.group_instance_id, True)
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
-    _wbf(w, o.member_metadata, False, False)
-    buf = w.buf
-    _wbf(w, o.member_assignment, False, False)
-    buf = w.buf
+    if (x9 := o.member_metadata) is None:
+        _wbf(w, None, False, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        buf += _I32.pack(n10)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
+    if (x11 := o.member_assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        buf += _I32.pack(n12)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
 
 
 def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
@@ -244,10 +304,32 @@ def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
         buf += d8
     else:
         _wcs(buf, s7, False)
-    _wbf(w, o.member_metadata, True, False)
-    buf = w.buf
-    _wbf(w, o.member_assignment, True, False)
-    buf = w.buf
+    if (x9 := o.member_metadata) is None:
+        _wbf(w, None, True, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        if n10 < 0x7F:
+            buf.append(n10 + 1)
+        else:
+            _wuv(buf, n10 + 1)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
+    if (x11 := o.member_assignment) is None:
+        _wbf(w, None, True, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        if n12 < 0x7F:
+            buf.append(n12 + 1)
+        else:
+            _wuv(buf, n12 + 1)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -473,7 +555,6 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_DescribedGroupMember_0(e10, w)
-        buf = w.buf
 
 
 def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
@@ -493,7 +574,6 @@ def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_DescribedGroupMember_0(e10, w)
-        buf = w.buf
 
 
 def _w_DescribedGroup_2(o: Any, w: Writer) -> None:
@@ -513,7 +593,6 @@ def _w_DescribedGroup_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_DescribedGroupMember_0(e10, w)
-        buf = w.buf
 
 
 def _w_DescribedGroup_3(o: Any, w: Writer) -> None:
@@ -531,7 +610,6 @@ def _w_DescribedGroup_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_DescribedGroupMember_0(e10, w)
-        buf = w.buf
     buf += _P1.pack(o.authorized_operations)
 
 
@@ -550,7 +628,6 @@ def _w_DescribedGroup_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_DescribedGroupMember_4(e10, w)
-        buf = w.buf
     buf += _P1.pack(o.authorized_operations)
 
 
@@ -588,7 +665,6 @@ def _w_DescribedGroup_5(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_DescribedGroupMember_5(e11, w)
-        buf = w.buf
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -635,7 +711,6 @@ def _w_DescribedGroup_6(o: Any, w: Writer) -> None:
             _wuv(buf, n12)
         for e13 in a11:
             _w_DescribedGroupMember_5(e13, w)
-        buf = w.buf
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -784,7 +859,6 @@ def _w_DescribeGroupsResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedGroup_0(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeGroupsResponse_1(o: Any, w: Writer) -> None:
@@ -796,7 +870,6 @@ def _w_DescribeGroupsResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedGroup_1(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeGroupsResponse_2(o: Any, w: Writer) -> None:
@@ -808,7 +881,6 @@ def _w_DescribeGroupsResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedGroup_2(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeGroupsResponse_3(o: Any, w: Writer) -> None:
@@ -820,7 +892,6 @@ def _w_DescribeGroupsResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedGroup_3(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeGroupsResponse_4(o: Any, w: Writer) -> None:
@@ -832,7 +903,6 @@ def _w_DescribeGroupsResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_DescribedGroup_4(e2, w)
-        buf = w.buf
 
 
 def _w_DescribeGroupsResponse_5(o: Any, w: Writer) -> None:
@@ -847,7 +917,6 @@ def _w_DescribeGroupsResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribedGroup_5(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -866,7 +935,6 @@ def _w_DescribeGroupsResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_DescribedGroup_6(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,17 +32,23 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionData:
     partition_index: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
@@ -61,11 +68,16 @@ class PartitionData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicData:
     topic_name: str = ''
     partitions: list[PartitionData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_name: str = '', partitions: list[PartitionData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_name = topic_name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
@@ -85,7 +97,7 @@ class TopicData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeQuorumRequest:
     NAME: ClassVar[str] = 'DescribeQuorumRequest'
     API_KEY: ClassVar[int] = 55
@@ -95,6 +107,10 @@ class DescribeQuorumRequest:
     LISTENERS: ClassVar[tuple[str, ...]] = ('broker', 'controller')
     topics: list[TopicData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topics: list[TopicData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topics = [] if topics is _F else topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeQuorumRequest:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>iq')
@@ -46,7 +49,7 @@ _P7 = struct.Struct('>H')
 _P8 = struct.Struct('>h')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ReplicaState:
     replica_id: int = 0
     replica_directory_id: uuid.UUID = ZERO_UUID
@@ -54,6 +57,14 @@ class ReplicaState:
     last_fetch_timestamp: int = -1
     last_caught_up_timestamp: int = -1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, replica_id: int = 0, replica_directory_id: uuid.UUID = ZERO_UUID, log_end_offset: int = 0, last_fetch_timestamp: int = -1, last_caught_up_timestamp: int = -1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.replica_id = replica_id
+        self.replica_directory_id = replica_directory_id
+        self.log_end_offset = log_end_offset
+        self.last_fetch_timestamp = last_fetch_timestamp
+        self.last_caught_up_timestamp = last_caught_up_timestamp
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
@@ -73,7 +84,7 @@ class ReplicaState:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionData:
     partition_index: int = 0
     error_code: int = 0
@@ -84,6 +95,17 @@ class PartitionData:
     current_voters: list[ReplicaState] = field(default_factory=list)
     observers: list[ReplicaState] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, error_code: int = 0, error_message: str | None = '', leader_id: int = 0, leader_epoch: int = 0, high_watermark: int = 0, current_voters: list[ReplicaState] = _F, observers: list[ReplicaState] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.error_code = error_code
+        self.error_message = error_message
+        self.leader_id = leader_id
+        self.leader_epoch = leader_epoch
+        self.high_watermark = high_watermark
+        self.current_voters = [] if current_voters is _F else current_voters
+        self.observers = [] if observers is _F else observers
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
@@ -103,11 +125,16 @@ class PartitionData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicData:
     topic_name: str = ''
     partitions: list[PartitionData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_name: str = '', partitions: list[PartitionData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_name = topic_name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
@@ -127,12 +154,18 @@ class TopicData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Listener:
     name: str = ''
     host: str = ''
     port: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', host: str = '', port: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
@@ -152,11 +185,16 @@ class Listener:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Node:
     node_id: int = 0
     listeners: list[Listener] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, node_id: int = 0, listeners: list[Listener] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.node_id = node_id
+        self.listeners = [] if listeners is _F else listeners
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Node:
@@ -176,7 +214,7 @@ class Node:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribeQuorumResponse:
     NAME: ClassVar[str] = 'DescribeQuorumResponse'
     API_KEY: ClassVar[int] = 55
@@ -189,6 +227,13 @@ class DescribeQuorumResponse:
     topics: list[TopicData] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, error_message: str | None = '', topics: list[TopicData] = _F, nodes: list[Node] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.error_message = error_message
+        self.topics = [] if topics is _F else topics
+        self.nodes = [] if nodes is _F else nodes
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeQuorumResponse:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,12 +32,14 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EnvelopeRequest:
     NAME: ClassVar[str] = 'EnvelopeRequest'
     API_KEY: ClassVar[int] = 58
@@ -48,6 +51,12 @@ class EnvelopeRequest:
     request_principal: Any | None = None
     client_host_address: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, request_data: Any = b'', request_principal: Any | None = None, client_host_address: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.request_data = request_data
+        self.request_principal = request_principal
+        self.client_host_address = client_host_address
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EnvelopeRequest:
@@ -86,12 +95,45 @@ _R_EnvelopeRequest = {
 
 def _w_EnvelopeRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.request_data, True, False)
-    buf = w.buf
-    _wbf(w, o.request_principal, True, True)
-    buf = w.buf
-    _wbf(w, o.client_host_address, True, False)
-    buf = w.buf
+    if (x1 := o.request_data) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
+    if (x3 := o.request_principal) is None:
+        buf.append(0)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
+    if (x5 := o.client_host_address) is None:
+        _wbf(w, None, True, False)
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        if n6 < 0x7F:
+            buf.append(n6 + 1)
+        else:
+            _wuv(buf, n6 + 1)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

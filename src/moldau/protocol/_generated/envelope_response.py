@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,14 +32,16 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EnvelopeResponse:
     NAME: ClassVar[str] = 'EnvelopeResponse'
     API_KEY: ClassVar[int] = 58
@@ -49,6 +52,11 @@ class EnvelopeResponse:
     response_data: Any | None = None
     error_code: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, response_data: Any | None = None, error_code: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.response_data = response_data
+        self.error_code = error_code
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EnvelopeResponse:
@@ -89,8 +97,19 @@ _R_EnvelopeResponse = {
 
 def _w_EnvelopeResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.response_data, True, True)
-    buf = w.buf
+    if (x1 := o.response_data) is None:
+        buf.append(0)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     buf += _P0.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

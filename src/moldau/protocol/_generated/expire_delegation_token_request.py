@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,14 +32,16 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ExpireDelegationTokenRequest:
     NAME: ClassVar[str] = 'ExpireDelegationTokenRequest'
     API_KEY: ClassVar[int] = 40
@@ -49,6 +52,11 @@ class ExpireDelegationTokenRequest:
     hmac: Any = b''
     expiry_time_period_ms: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, hmac: Any = b'', expiry_time_period_ms: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.hmac = hmac
+        self.expiry_time_period_ms = expiry_time_period_ms
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ExpireDelegationTokenRequest:
@@ -101,15 +109,34 @@ _R_ExpireDelegationTokenRequest = {
 
 def _w_ExpireDelegationTokenRequest_1(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.hmac, False, False)
-    buf = w.buf
+    if (x1 := o.hmac) is None:
+        _wbf(w, None, False, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        buf += _I32.pack(n2)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     buf += _P0.pack(o.expiry_time_period_ms)
 
 
 def _w_ExpireDelegationTokenRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.hmac, True, False)
-    buf = w.buf
+    if (x1 := o.hmac) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     buf += _P0.pack(o.expiry_time_period_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

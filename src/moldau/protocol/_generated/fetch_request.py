@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>iq')
@@ -47,11 +50,16 @@ _P8 = struct.Struct('>iiiibii')
 _P9 = struct.Struct('>iiibii')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ReplicaState:
     replica_id: int = -1
     replica_epoch: int = -1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, replica_id: int = -1, replica_epoch: int = -1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.replica_id = replica_id
+        self.replica_epoch = replica_epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
@@ -71,7 +79,7 @@ class ReplicaState:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchPartition:
     partition: int = 0
     current_leader_epoch: int = -1
@@ -82,6 +90,17 @@ class FetchPartition:
     replica_directory_id: uuid.UUID = ZERO_UUID
     high_watermark: int = 9223372036854775807
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition: int = 0, current_leader_epoch: int = -1, fetch_offset: int = 0, last_fetched_epoch: int = -1, log_start_offset: int = -1, partition_max_bytes: int = 0, replica_directory_id: uuid.UUID = ZERO_UUID, high_watermark: int = 9223372036854775807, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition = partition
+        self.current_leader_epoch = current_leader_epoch
+        self.fetch_offset = fetch_offset
+        self.last_fetched_epoch = last_fetched_epoch
+        self.log_start_offset = log_start_offset
+        self.partition_max_bytes = partition_max_bytes
+        self.replica_directory_id = replica_directory_id
+        self.high_watermark = high_watermark
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchPartition:
@@ -101,12 +120,18 @@ class FetchPartition:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchTopic:
     topic: str = ''
     topic_id: uuid.UUID = ZERO_UUID
     partitions: list[FetchPartition] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic: str = '', topic_id: uuid.UUID = ZERO_UUID, partitions: list[FetchPartition] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic = topic
+        self.topic_id = topic_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchTopic:
@@ -126,12 +151,18 @@ class FetchTopic:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ForgottenTopic:
     topic: str = ''
     topic_id: uuid.UUID = ZERO_UUID
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic: str = '', topic_id: uuid.UUID = ZERO_UUID, partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic = topic
+        self.topic_id = topic_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ForgottenTopic:
@@ -151,7 +182,7 @@ class ForgottenTopic:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchRequest:
     NAME: ClassVar[str] = 'FetchRequest'
     API_KEY: ClassVar[int] = 1
@@ -172,6 +203,21 @@ class FetchRequest:
     forgotten_topics_data: list[ForgottenTopic] = field(default_factory=list)
     rack_id: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, cluster_id: str | None = None, replica_id: int = -1, replica_state: ReplicaState = _F, max_wait_ms: int = 0, min_bytes: int = 0, max_bytes: int = 2147483647, isolation_level: int = 0, session_id: int = 0, session_epoch: int = -1, topics: list[FetchTopic] = _F, forgotten_topics_data: list[ForgottenTopic] = _F, rack_id: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.cluster_id = cluster_id
+        self.replica_id = replica_id
+        self.replica_state = ReplicaState() if replica_state is _F else replica_state
+        self.max_wait_ms = max_wait_ms
+        self.min_bytes = min_bytes
+        self.max_bytes = max_bytes
+        self.isolation_level = isolation_level
+        self.session_id = session_id
+        self.session_epoch = session_epoch
+        self.topics = [] if topics is _F else topics
+        self.forgotten_topics_data = [] if forgotten_topics_data is _F else forgotten_topics_data
+        self.rack_id = rack_id
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchRequest:

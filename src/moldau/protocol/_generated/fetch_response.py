@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>iq')
@@ -45,11 +48,16 @@ _P6 = struct.Struct('>i')
 _P7 = struct.Struct('>ihi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class EpochEndOffset:
     epoch: int = -1
     end_offset: int = -1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, epoch: int = -1, end_offset: int = -1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.epoch = epoch
+        self.end_offset = end_offset
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EpochEndOffset:
@@ -69,11 +77,16 @@ class EpochEndOffset:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class LeaderIdAndEpoch:
     leader_id: int = -1
     leader_epoch: int = -1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, leader_id: int = -1, leader_epoch: int = -1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.leader_id = leader_id
+        self.leader_epoch = leader_epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
@@ -93,11 +106,16 @@ class LeaderIdAndEpoch:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SnapshotId:
     end_offset: int = -1
     epoch: int = -1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, end_offset: int = -1, epoch: int = -1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.end_offset = end_offset
+        self.epoch = epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
@@ -117,11 +135,16 @@ class SnapshotId:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AbortedTransaction:
     producer_id: int = 0
     first_offset: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, producer_id: int = 0, first_offset: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.producer_id = producer_id
+        self.first_offset = first_offset
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AbortedTransaction:
@@ -141,7 +164,7 @@ class AbortedTransaction:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionData:
     partition_index: int = 0
     error_code: int = 0
@@ -155,6 +178,20 @@ class PartitionData:
     preferred_read_replica: int = -1
     records: Any | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, error_code: int = 0, high_watermark: int = 0, last_stable_offset: int = -1, log_start_offset: int = -1, diverging_epoch: EpochEndOffset = _F, current_leader: LeaderIdAndEpoch = _F, snapshot_id: SnapshotId = _F, aborted_transactions: list[AbortedTransaction] | None = _F, preferred_read_replica: int = -1, records: Any | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.error_code = error_code
+        self.high_watermark = high_watermark
+        self.last_stable_offset = last_stable_offset
+        self.log_start_offset = log_start_offset
+        self.diverging_epoch = EpochEndOffset() if diverging_epoch is _F else diverging_epoch
+        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
+        self.aborted_transactions = [] if aborted_transactions is _F else aborted_transactions
+        self.preferred_read_replica = preferred_read_replica
+        self.records = records
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
@@ -174,12 +211,18 @@ class PartitionData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchableTopicResponse:
     topic: str = ''
     topic_id: uuid.UUID = ZERO_UUID
     partitions: list[PartitionData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic: str = '', topic_id: uuid.UUID = ZERO_UUID, partitions: list[PartitionData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic = topic
+        self.topic_id = topic_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchableTopicResponse:
@@ -199,13 +242,20 @@ class FetchableTopicResponse:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class NodeEndpoint:
     node_id: int = 0
     host: str = ''
     port: int = 0
     rack: str | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, node_id: int = 0, host: str = '', port: int = 0, rack: str | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.node_id = node_id
+        self.host = host
+        self.port = port
+        self.rack = rack
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
@@ -225,7 +275,7 @@ class NodeEndpoint:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchResponse:
     NAME: ClassVar[str] = 'FetchResponse'
     API_KEY: ClassVar[int] = 1
@@ -239,6 +289,14 @@ class FetchResponse:
     responses: list[FetchableTopicResponse] = field(default_factory=list)
     node_endpoints: list[NodeEndpoint] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, session_id: int = 0, responses: list[FetchableTopicResponse] = _F, node_endpoints: list[NodeEndpoint] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.session_id = session_id
+        self.responses = [] if responses is _F else responses
+        self.node_endpoints = [] if node_endpoints is _F else node_endpoints
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchResponse:
@@ -833,8 +891,16 @@ def _w_PartitionData_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_5(o: Any, w: Writer) -> None:
@@ -848,8 +914,16 @@ def _w_PartitionData_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_6(o: Any, w: Writer) -> None:
@@ -863,8 +937,16 @@ def _w_PartitionData_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_7(o: Any, w: Writer) -> None:
@@ -878,8 +960,16 @@ def _w_PartitionData_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_8(o: Any, w: Writer) -> None:
@@ -893,8 +983,16 @@ def _w_PartitionData_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_9(o: Any, w: Writer) -> None:
@@ -908,8 +1006,16 @@ def _w_PartitionData_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_10(o: Any, w: Writer) -> None:
@@ -923,8 +1029,16 @@ def _w_PartitionData_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_11(o: Any, w: Writer) -> None:
@@ -937,8 +1051,16 @@ def _w_PartitionData_11(o: Any, w: Writer) -> None:
         for e2 in a1:
             _w_AbortedTransaction_4(e2, w)
     buf += _P6.pack(o.preferred_read_replica)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x3 := o.records) is None:
+        buf += _NULL32
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_PartitionData_12(o: Any, w: Writer) -> None:
@@ -954,22 +1076,33 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_AbortedTransaction_12(e3, w)
     buf += _P6.pack(o.preferred_read_replica)
-    _wbf(w, o.records, True, True)
-    buf = w.buf
+    if (x4 := o.records) is None:
+        buf.append(0)
+    else:
+        n5 = x4.nbytes if x4.__class__ is memoryview else len(x4)
+        if n5 < 0x7F:
+            buf.append(n5 + 1)
+        else:
+            _wuv(buf, n5 + 1)
+        if n5 >= _ZC:
+            w._chunks.append((len(buf), x4))
+            w._size_done += n5
+        else:
+            buf += x4
     tf = o.unknown_tagged_fields
-    if not (((x4 := o.diverging_epoch).__class__ is EpochEndOffset and x4.epoch == -1 and x4.end_offset == -1 and not x4.unknown_tagged_fields) and ((x5 := o.current_leader).__class__ is LeaderIdAndEpoch and x5.leader_id == -1 and x5.leader_epoch == -1 and not x5.unknown_tagged_fields) and ((x6 := o.snapshot_id).__class__ is SnapshotId and x6.end_offset == -1 and x6.epoch == -1 and not x6.unknown_tagged_fields)):
+    if not (((x6 := o.diverging_epoch).__class__ is EpochEndOffset and x6.epoch == -1 and x6.end_offset == -1 and not x6.unknown_tagged_fields) and ((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == -1 and x7.leader_epoch == -1 and not x7.unknown_tagged_fields) and ((x8 := o.snapshot_id).__class__ is SnapshotId and x8.end_offset == -1 and x8.epoch == -1 and not x8.unknown_tagged_fields)):
         tf = list(tf)
-        if not (((x4 := o.diverging_epoch).__class__ is EpochEndOffset and x4.epoch == -1 and x4.end_offset == -1 and not x4.unknown_tagged_fields)):
+        if not (((x6 := o.diverging_epoch).__class__ is EpochEndOffset and x6.epoch == -1 and x6.end_offset == -1 and not x6.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_EpochEndOffset_12(o.diverging_epoch, sw)
             tf.append((0, sw.getvalue()))
-        if not (((x5 := o.current_leader).__class__ is LeaderIdAndEpoch and x5.leader_id == -1 and x5.leader_epoch == -1 and not x5.unknown_tagged_fields)):
+        if not (((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == -1 and x7.leader_epoch == -1 and not x7.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_12(o.current_leader, sw)
             tf.append((1, sw.getvalue()))
-        if not (((x6 := o.snapshot_id).__class__ is SnapshotId and x6.end_offset == -1 and x6.epoch == -1 and not x6.unknown_tagged_fields)):
+        if not (((x8 := o.snapshot_id).__class__ is SnapshotId and x8.end_offset == -1 and x8.epoch == -1 and not x8.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_SnapshotId_12(o.snapshot_id, sw)
@@ -1122,7 +1255,6 @@ def _w_FetchableTopicResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_4(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_5(o: Any, w: Writer) -> None:
@@ -1134,7 +1266,6 @@ def _w_FetchableTopicResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_5(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_6(o: Any, w: Writer) -> None:
@@ -1146,7 +1277,6 @@ def _w_FetchableTopicResponse_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_6(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_7(o: Any, w: Writer) -> None:
@@ -1158,7 +1288,6 @@ def _w_FetchableTopicResponse_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_7(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_8(o: Any, w: Writer) -> None:
@@ -1170,7 +1299,6 @@ def _w_FetchableTopicResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_8(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_9(o: Any, w: Writer) -> None:
@@ -1182,7 +1310,6 @@ def _w_FetchableTopicResponse_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_9(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_10(o: Any, w: Writer) -> None:
@@ -1194,7 +1321,6 @@ def _w_FetchableTopicResponse_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_10(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_11(o: Any, w: Writer) -> None:
@@ -1206,7 +1332,6 @@ def _w_FetchableTopicResponse_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionData_11(e4, w)
-        buf = w.buf
 
 
 def _w_FetchableTopicResponse_12(o: Any, w: Writer) -> None:
@@ -1225,7 +1350,6 @@ def _w_FetchableTopicResponse_12(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionData_12(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1244,7 +1368,6 @@ def _w_FetchableTopicResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_PartitionData_12(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1750,7 +1873,6 @@ def _w_FetchResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_4(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_5(o: Any, w: Writer) -> None:
@@ -1764,7 +1886,6 @@ def _w_FetchResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_5(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_6(o: Any, w: Writer) -> None:
@@ -1778,7 +1899,6 @@ def _w_FetchResponse_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_6(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_7(o: Any, w: Writer) -> None:
@@ -1790,7 +1910,6 @@ def _w_FetchResponse_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_7(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_8(o: Any, w: Writer) -> None:
@@ -1802,7 +1921,6 @@ def _w_FetchResponse_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_8(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_9(o: Any, w: Writer) -> None:
@@ -1814,7 +1932,6 @@ def _w_FetchResponse_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_9(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_10(o: Any, w: Writer) -> None:
@@ -1826,7 +1943,6 @@ def _w_FetchResponse_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_10(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_11(o: Any, w: Writer) -> None:
@@ -1838,7 +1954,6 @@ def _w_FetchResponse_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a1))
         for e2 in a1:
             _w_FetchableTopicResponse_11(e2, w)
-        buf = w.buf
 
 
 def _w_FetchResponse_12(o: Any, w: Writer) -> None:
@@ -1853,7 +1968,6 @@ def _w_FetchResponse_12(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchableTopicResponse_12(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1872,7 +1986,6 @@ def _w_FetchResponse_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchableTopicResponse_13(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1891,7 +2004,6 @@ def _w_FetchResponse_16(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_FetchableTopicResponse_13(e3, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.node_endpoints == []):
         tf = list(tf)

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>qi')
@@ -40,11 +43,16 @@ _P1 = struct.Struct('>ii')
 _P2 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SnapshotId:
     end_offset: int = 0
     epoch: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, end_offset: int = 0, epoch: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.end_offset = end_offset
+        self.epoch = epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
@@ -64,7 +72,7 @@ class SnapshotId:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionSnapshot:
     partition: int = 0
     current_leader_epoch: int = 0
@@ -72,6 +80,14 @@ class PartitionSnapshot:
     position: int = 0
     replica_directory_id: uuid.UUID = ZERO_UUID
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition: int = 0, current_leader_epoch: int = 0, snapshot_id: SnapshotId = _F, position: int = 0, replica_directory_id: uuid.UUID = ZERO_UUID, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition = partition
+        self.current_leader_epoch = current_leader_epoch
+        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
+        self.position = position
+        self.replica_directory_id = replica_directory_id
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
@@ -91,11 +107,16 @@ class PartitionSnapshot:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicSnapshot:
     name: str = ''
     partitions: list[PartitionSnapshot] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: list[PartitionSnapshot] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicSnapshot:
@@ -115,7 +136,7 @@ class TopicSnapshot:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchSnapshotRequest:
     NAME: ClassVar[str] = 'FetchSnapshotRequest'
     API_KEY: ClassVar[int] = 59
@@ -128,6 +149,13 @@ class FetchSnapshotRequest:
     max_bytes: int = 2147483647
     topics: list[TopicSnapshot] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, cluster_id: str | None = None, replica_id: int = -1, max_bytes: int = 2147483647, topics: list[TopicSnapshot] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.cluster_id = cluster_id
+        self.replica_id = replica_id
+        self.max_bytes = max_bytes
+        self.topics = [] if topics is _F else topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchSnapshotRequest:

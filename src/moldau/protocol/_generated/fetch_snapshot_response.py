@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>qi')
@@ -43,11 +46,16 @@ _P4 = struct.Struct('>i')
 _P5 = struct.Struct('>H')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SnapshotId:
     end_offset: int = 0
     epoch: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, end_offset: int = 0, epoch: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.end_offset = end_offset
+        self.epoch = epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
@@ -67,11 +75,16 @@ class SnapshotId:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class LeaderIdAndEpoch:
     leader_id: int = 0
     leader_epoch: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, leader_id: int = 0, leader_epoch: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.leader_id = leader_id
+        self.leader_epoch = leader_epoch
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
@@ -91,7 +104,7 @@ class LeaderIdAndEpoch:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionSnapshot:
     index: int = 0
     error_code: int = 0
@@ -101,6 +114,16 @@ class PartitionSnapshot:
     position: int = 0
     unaligned_records: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, index: int = 0, error_code: int = 0, snapshot_id: SnapshotId = _F, current_leader: LeaderIdAndEpoch = _F, size: int = 0, position: int = 0, unaligned_records: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.index = index
+        self.error_code = error_code
+        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
+        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.size = size
+        self.position = position
+        self.unaligned_records = unaligned_records
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
@@ -120,11 +143,16 @@ class PartitionSnapshot:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicSnapshot:
     name: str = ''
     partitions: list[PartitionSnapshot] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: list[PartitionSnapshot] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicSnapshot:
@@ -144,12 +172,18 @@ class TopicSnapshot:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class NodeEndpoint:
     node_id: int = 0
     host: str = ''
     port: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, node_id: int = 0, host: str = '', port: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.node_id = node_id
+        self.host = host
+        self.port = port
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
@@ -169,7 +203,7 @@ class NodeEndpoint:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FetchSnapshotResponse:
     NAME: ClassVar[str] = 'FetchSnapshotResponse'
     API_KEY: ClassVar[int] = 59
@@ -182,6 +216,13 @@ class FetchSnapshotResponse:
     topics: list[TopicSnapshot] = field(default_factory=list)
     node_endpoints: list[NodeEndpoint] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, topics: list[TopicSnapshot] = _F, node_endpoints: list[NodeEndpoint] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.topics = [] if topics is _F else topics
+        self.node_endpoints = [] if node_endpoints is _F else node_endpoints
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchSnapshotResponse:
@@ -315,12 +356,23 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     buf += _P2.pack(o.index, o.error_code)
     _w_SnapshotId_0(o.snapshot_id, w)
     buf += _P3.pack(o.size, o.position)
-    _wbf(w, o.unaligned_records, True, False)
-    buf = w.buf
+    if (x1 := o.unaligned_records) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     tf = o.unknown_tagged_fields
-    if not (((x1 := o.current_leader).__class__ is LeaderIdAndEpoch and x1.leader_id == 0 and x1.leader_epoch == 0 and not x1.unknown_tagged_fields)):
+    if not (((x3 := o.current_leader).__class__ is LeaderIdAndEpoch and x3.leader_id == 0 and x3.leader_epoch == 0 and not x3.unknown_tagged_fields)):
         tf = list(tf)
-        if not (((x1 := o.current_leader).__class__ is LeaderIdAndEpoch and x1.leader_id == 0 and x1.leader_epoch == 0 and not x1.unknown_tagged_fields)):
+        if not (((x3 := o.current_leader).__class__ is LeaderIdAndEpoch and x3.leader_id == 0 and x3.leader_epoch == 0 and not x3.unknown_tagged_fields)):
             sw = Writer()
             sb = sw.buf
             _w_LeaderIdAndEpoch_0(o.current_leader, sw)
@@ -385,7 +437,6 @@ def _w_TopicSnapshot_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionSnapshot_0(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -569,7 +620,6 @@ def _w_FetchSnapshotResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicSnapshot_0(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -588,7 +638,6 @@ def _w_FetchSnapshotResponse_1(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_TopicSnapshot_0(e3, w)
-        buf = w.buf
     tf = o.unknown_tagged_fields
     if not (o.node_endpoints == []):
         tf = list(tf)

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,20 +32,28 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>b')
 _P1 = struct.Struct('>?')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AlterableConfig:
     name: str = ''
     config_operation: int = 0
     value: str | None = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', config_operation: int = 0, value: str | None = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.config_operation = config_operation
+        self.value = value
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterableConfig:
@@ -64,12 +73,18 @@ class AlterableConfig:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class AlterConfigsResource:
     resource_type: int = 0
     resource_name: str = ''
     configs: list[AlterableConfig] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resource_type: int = 0, resource_name: str = '', configs: list[AlterableConfig] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.configs = [] if configs is _F else configs
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResource:
@@ -89,7 +104,7 @@ class AlterConfigsResource:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class IncrementalAlterConfigsRequest:
     NAME: ClassVar[str] = 'IncrementalAlterConfigsRequest'
     API_KEY: ClassVar[int] = 44
@@ -100,6 +115,11 @@ class IncrementalAlterConfigsRequest:
     resources: list[AlterConfigsResource] = field(default_factory=list)
     validate_only: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resources: list[AlterConfigsResource] = _F, validate_only: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resources = [] if resources is _F else resources
+        self.validate_only = validate_only
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> IncrementalAlterConfigsRequest:

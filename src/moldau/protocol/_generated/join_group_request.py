@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 _P1 = struct.Struct('>ii')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class JoinGroupRequestProtocol:
     name: str = ''
     metadata: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', metadata: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.metadata = metadata
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequestProtocol:
@@ -63,7 +71,7 @@ class JoinGroupRequestProtocol:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class JoinGroupRequest:
     NAME: ClassVar[str] = 'JoinGroupRequest'
     API_KEY: ClassVar[int] = 11
@@ -80,6 +88,17 @@ class JoinGroupRequest:
     protocols: list[JoinGroupRequestProtocol] = field(default_factory=list)
     reason: str | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, group_id: str = '', session_timeout_ms: int = 0, rebalance_timeout_ms: int = -1, member_id: str = '', group_instance_id: str | None = None, protocol_type: str = '', protocols: list[JoinGroupRequestProtocol] = _F, reason: str | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.group_id = group_id
+        self.session_timeout_ms = session_timeout_ms
+        self.rebalance_timeout_ms = rebalance_timeout_ms
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+        self.protocol_type = protocol_type
+        self.protocols = [] if protocols is _F else protocols
+        self.reason = reason
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequest:
@@ -139,8 +158,16 @@ _R_JoinGroupRequestProtocol = {
 def _w_JoinGroupRequestProtocol_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.name, False)
-    _wbf(w, o.metadata, False, False)
-    buf = w.buf
+    if (x3 := o.metadata) is None:
+        _wbf(w, None, False, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_JoinGroupRequestProtocol_6(o: Any, w: Writer) -> None:
@@ -150,8 +177,19 @@ def _w_JoinGroupRequestProtocol_6(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    _wbf(w, o.metadata, True, False)
-    buf = w.buf
+    if (x3 := o.metadata) is None:
+        _wbf(w, None, True, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -372,7 +410,6 @@ def _w_JoinGroupRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupRequestProtocol_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_1(o: Any, w: Writer) -> None:
@@ -389,7 +426,6 @@ def _w_JoinGroupRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupRequestProtocol_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_2(o: Any, w: Writer) -> None:
@@ -406,7 +442,6 @@ def _w_JoinGroupRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupRequestProtocol_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_3(o: Any, w: Writer) -> None:
@@ -423,7 +458,6 @@ def _w_JoinGroupRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupRequestProtocol_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_4(o: Any, w: Writer) -> None:
@@ -440,7 +474,6 @@ def _w_JoinGroupRequest_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupRequestProtocol_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_5(o: Any, w: Writer) -> None:
@@ -456,7 +489,6 @@ def _w_JoinGroupRequest_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a9))
         for e10 in a9:
             _w_JoinGroupRequestProtocol_0(e10, w)
-        buf = w.buf
 
 
 def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
@@ -493,7 +525,6 @@ def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_JoinGroupRequestProtocol_6(e11, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -534,7 +565,6 @@ def _w_JoinGroupRequest_8(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_JoinGroupRequestProtocol_6(e11, w)
-        buf = w.buf
     if (s12 := o.reason) is None:
         buf.append(0)
     elif len(d13 := s12.encode()) < 0x7F:

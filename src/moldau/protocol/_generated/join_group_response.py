@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>hi')
@@ -40,12 +43,18 @@ _P1 = struct.Struct('>ihi')
 _P2 = struct.Struct('>?')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class JoinGroupResponseMember:
     member_id: str = ''
     group_instance_id: str | None = None
     metadata: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_id: str = '', group_instance_id: str | None = None, metadata: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+        self.metadata = metadata
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponseMember:
@@ -65,7 +74,7 @@ class JoinGroupResponseMember:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class JoinGroupResponse:
     NAME: ClassVar[str] = 'JoinGroupResponse'
     API_KEY: ClassVar[int] = 11
@@ -83,6 +92,18 @@ class JoinGroupResponse:
     member_id: str = ''
     members: list[JoinGroupResponseMember] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, generation_id: int = -1, protocol_type: str | None = None, protocol_name: str | None = '', leader: str = '', skip_assignment: bool = False, member_id: str = '', members: list[JoinGroupResponseMember] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.generation_id = generation_id
+        self.protocol_type = protocol_type
+        self.protocol_name = protocol_name
+        self.leader = leader
+        self.skip_assignment = skip_assignment
+        self.member_id = member_id
+        self.members = [] if members is _F else members
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponse:
@@ -161,16 +182,32 @@ _R_JoinGroupResponseMember = {
 def _w_JoinGroupResponseMember_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
-    _wbf(w, o.metadata, False, False)
-    buf = w.buf
+    if (x3 := o.metadata) is None:
+        _wbf(w, None, False, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_JoinGroupResponseMember_5(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
     _ws16(buf, o.group_instance_id, True)
-    _wbf(w, o.metadata, False, False)
-    buf = w.buf
+    if (x5 := o.metadata) is None:
+        _wbf(w, None, False, False)
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        buf += _I32.pack(n6)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
 
 
 def _w_JoinGroupResponseMember_6(o: Any, w: Writer) -> None:
@@ -187,8 +224,19 @@ def _w_JoinGroupResponseMember_6(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, True)
-    _wbf(w, o.metadata, True, False)
-    buf = w.buf
+    if (x5 := o.metadata) is None:
+        _wbf(w, None, True, False)
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        if n6 < 0x7F:
+            buf.append(n6 + 1)
+        else:
+            _wuv(buf, n6 + 1)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -454,7 +502,6 @@ def _w_JoinGroupResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_1(o: Any, w: Writer) -> None:
@@ -471,7 +518,6 @@ def _w_JoinGroupResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_2(o: Any, w: Writer) -> None:
@@ -488,7 +534,6 @@ def _w_JoinGroupResponse_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_3(o: Any, w: Writer) -> None:
@@ -505,7 +550,6 @@ def _w_JoinGroupResponse_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_4(o: Any, w: Writer) -> None:
@@ -522,7 +566,6 @@ def _w_JoinGroupResponse_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_0(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_5(o: Any, w: Writer) -> None:
@@ -539,7 +582,6 @@ def _w_JoinGroupResponse_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_JoinGroupResponseMember_5(e8, w)
-        buf = w.buf
 
 
 def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
@@ -571,7 +613,6 @@ def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_JoinGroupResponseMember_6(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -616,7 +657,6 @@ def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_JoinGroupResponseMember_6(e11, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -661,7 +701,6 @@ def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_JoinGroupResponseMember_6(e11, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -705,7 +744,6 @@ def _w_JoinGroupResponse_9(o: Any, w: Writer) -> None:
             _wuv(buf, n10)
         for e11 in a9:
             _w_JoinGroupResponseMember_6(e11, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 _P1 = struct.Struct('>hi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Voter:
     voter_id: int = 0
     voter_directory_id: uuid.UUID = ZERO_UUID
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, voter_id: int = 0, voter_directory_id: uuid.UUID = ZERO_UUID, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.voter_id = voter_id
+        self.voter_directory_id = voter_directory_id
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Voter:
@@ -63,7 +71,7 @@ class Voter:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class LeaderChangeMessage:
     NAME: ClassVar[str] = 'LeaderChangeMessage'
     API_KEY: ClassVar[int] = -1
@@ -76,6 +84,13 @@ class LeaderChangeMessage:
     voters: list[Voter] = field(default_factory=list)
     granting_voters: list[Voter] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, version: int = 0, leader_id: int = 0, voters: list[Voter] = _F, granting_voters: list[Voter] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.version = version
+        self.leader_id = leader_id
+        self.voters = [] if voters is _F else voters
+        self.granting_voters = [] if granting_voters is _F else granting_voters
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderChangeMessage:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>b')
 _P1 = struct.Struct('>ih')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ConfigResource:
     resource_name: str = ''
     resource_type: int = 16
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, resource_name: str = '', resource_type: int = 16, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.resource_name = resource_name
+        self.resource_type = resource_type
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConfigResource:
@@ -63,7 +71,7 @@ class ConfigResource:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ListConfigResourcesResponse:
     NAME: ClassVar[str] = 'ListConfigResourcesResponse'
     API_KEY: ClassVar[int] = 74
@@ -75,6 +83,12 @@ class ListConfigResourcesResponse:
     error_code: int = 0
     config_resources: list[ConfigResource] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, config_resources: list[ConfigResource] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.config_resources = [] if config_resources is _F else config_resources
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListConfigResourcesResponse:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,14 +32,16 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ListTransactionsRequest:
     NAME: ClassVar[str] = 'ListTransactionsRequest'
     API_KEY: ClassVar[int] = 66
@@ -51,6 +54,13 @@ class ListTransactionsRequest:
     duration_filter: int = -1
     transactional_id_pattern: str | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, state_filters: list[str] = _F, producer_id_filters: list[int] = _F, duration_filter: int = -1, transactional_id_pattern: str | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.state_filters = [] if state_filters is _F else state_filters
+        self.producer_id_filters = [] if producer_id_filters is _F else producer_id_filters
+        self.duration_filter = duration_filter
+        self.transactional_id_pattern = transactional_id_pattern
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListTransactionsRequest:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
@@ -42,13 +45,20 @@ _P3 = struct.Struct('>h')
 _P4 = struct.Struct('>?')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MetadataResponseBroker:
     node_id: int = 0
     host: str = ''
     port: int = 0
     rack: str | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, node_id: int = 0, host: str = '', port: int = 0, rack: str | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.node_id = node_id
+        self.host = host
+        self.port = port
+        self.rack = rack
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseBroker:
@@ -68,7 +78,7 @@ class MetadataResponseBroker:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MetadataResponsePartition:
     error_code: int = 0
     partition_index: int = 0
@@ -78,6 +88,16 @@ class MetadataResponsePartition:
     isr_nodes: list[int] = field(default_factory=list)
     offline_replicas: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, partition_index: int = 0, leader_id: int = 0, leader_epoch: int = -1, replica_nodes: list[int] = _F, isr_nodes: list[int] = _F, offline_replicas: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.partition_index = partition_index
+        self.leader_id = leader_id
+        self.leader_epoch = leader_epoch
+        self.replica_nodes = [] if replica_nodes is _F else replica_nodes
+        self.isr_nodes = [] if isr_nodes is _F else isr_nodes
+        self.offline_replicas = [] if offline_replicas is _F else offline_replicas
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponsePartition:
@@ -97,7 +117,7 @@ class MetadataResponsePartition:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MetadataResponseTopic:
     error_code: int = 0
     name: str | None = ''
@@ -106,6 +126,15 @@ class MetadataResponseTopic:
     partitions: list[MetadataResponsePartition] = field(default_factory=list)
     topic_authorized_operations: int = -2147483648
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, name: str | None = '', topic_id: uuid.UUID = ZERO_UUID, is_internal: bool = False, partitions: list[MetadataResponsePartition] = _F, topic_authorized_operations: int = -2147483648, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.name = name
+        self.topic_id = topic_id
+        self.is_internal = is_internal
+        self.partitions = [] if partitions is _F else partitions
+        self.topic_authorized_operations = topic_authorized_operations
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseTopic:
@@ -125,7 +154,7 @@ class MetadataResponseTopic:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MetadataResponse:
     NAME: ClassVar[str] = 'MetadataResponse'
     API_KEY: ClassVar[int] = 3
@@ -141,6 +170,16 @@ class MetadataResponse:
     cluster_authorized_operations: int = -2147483648
     error_code: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, brokers: list[MetadataResponseBroker] = _F, cluster_id: str | None = None, controller_id: int = -1, topics: list[MetadataResponseTopic] = _F, cluster_authorized_operations: int = -2147483648, error_code: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.brokers = [] if brokers is _F else brokers
+        self.cluster_id = cluster_id
+        self.controller_id = controller_id
+        self.topics = [] if topics is _F else topics
+        self.cluster_authorized_operations = cluster_authorized_operations
+        self.error_code = error_code
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponse:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>ih')
 _P1 = struct.Struct('>hi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OffsetDeleteResponsePartition:
     partition_index: int = 0
     error_code: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, error_code: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.error_code = error_code
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponsePartition:
@@ -63,11 +71,16 @@ class OffsetDeleteResponsePartition:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OffsetDeleteResponseTopic:
     name: str = ''
     partitions: list[OffsetDeleteResponsePartition] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: list[OffsetDeleteResponsePartition] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponseTopic:
@@ -87,7 +100,7 @@ class OffsetDeleteResponseTopic:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OffsetDeleteResponse:
     NAME: ClassVar[str] = 'OffsetDeleteResponse'
     API_KEY: ClassVar[int] = 47
@@ -99,6 +112,12 @@ class OffsetDeleteResponse:
     throttle_time_ms: int = 0
     topics: list[OffsetDeleteResponseTopic] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, throttle_time_ms: int = 0, topics: list[OffsetDeleteResponseTopic] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.throttle_time_ms = throttle_time_ms
+        self.topics = [] if topics is _F else topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponse:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 _P1 = struct.Struct('>hi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PartitionProduceData:
     index: int = 0
     records: Any | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, index: int = 0, records: Any | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.index = index
+        self.records = records
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionProduceData:
@@ -63,12 +71,18 @@ class PartitionProduceData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicProduceData:
     name: str = ''
     topic_id: uuid.UUID = ZERO_UUID
     partition_data: list[PartitionProduceData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', topic_id: uuid.UUID = ZERO_UUID, partition_data: list[PartitionProduceData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.topic_id = topic_id
+        self.partition_data = [] if partition_data is _F else partition_data
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicProduceData:
@@ -88,7 +102,7 @@ class TopicProduceData:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ProduceRequest:
     NAME: ClassVar[str] = 'ProduceRequest'
     API_KEY: ClassVar[int] = 0
@@ -101,6 +115,13 @@ class ProduceRequest:
     timeout_ms: int = 0
     topic_data: list[TopicProduceData] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, transactional_id: str | None = None, acks: int = 0, timeout_ms: int = 0, topic_data: list[TopicProduceData] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.transactional_id = transactional_id
+        self.acks = acks
+        self.timeout_ms = timeout_ms
+        self.topic_data = [] if topic_data is _F else topic_data
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProduceRequest:
@@ -163,15 +184,34 @@ _R_PartitionProduceData = {
 def _w_PartitionProduceData_3(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.index)
-    _wbf(w, o.records, False, True)
-    buf = w.buf
+    if (x1 := o.records) is None:
+        buf += _NULL32
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        buf += _I32.pack(n2)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
 
 
 def _w_PartitionProduceData_9(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.index)
-    _wbf(w, o.records, True, True)
-    buf = w.buf
+    if (x1 := o.records) is None:
+        buf.append(0)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -284,7 +324,6 @@ def _w_TopicProduceData_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_PartitionProduceData_3(e4, w)
-        buf = w.buf
 
 
 def _w_TopicProduceData_9(o: Any, w: Writer) -> None:
@@ -303,7 +342,6 @@ def _w_TopicProduceData_9(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_PartitionProduceData_9(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -322,7 +360,6 @@ def _w_TopicProduceData_13(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_PartitionProduceData_9(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -454,7 +491,6 @@ def _w_ProduceRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a3))
         for e4 in a3:
             _w_TopicProduceData_3(e4, w)
-        buf = w.buf
 
 
 def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
@@ -476,7 +512,6 @@ def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_TopicProduceData_9(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -502,7 +537,6 @@ def _w_ProduceRequest_13(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             _w_TopicProduceData_13(e5, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

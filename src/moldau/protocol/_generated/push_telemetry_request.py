@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,14 +32,16 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i?b')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PushTelemetryRequest:
     NAME: ClassVar[str] = 'PushTelemetryRequest'
     API_KEY: ClassVar[int] = 72
@@ -52,6 +55,14 @@ class PushTelemetryRequest:
     compression_type: int = 0
     metrics: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, client_instance_id: uuid.UUID = ZERO_UUID, subscription_id: int = 0, terminating: bool = False, compression_type: int = 0, metrics: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.client_instance_id = client_instance_id
+        self.subscription_id = subscription_id
+        self.terminating = terminating
+        self.compression_type = compression_type
+        self.metrics = metrics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PushTelemetryRequest:
@@ -98,8 +109,19 @@ def _w_PushTelemetryRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += o.client_instance_id.bytes
     buf += _P0.pack(o.subscription_id, o.terminating, o.compression_type)
-    _wbf(w, o.metrics, True, False)
-    buf = w.buf
+    if (x1 := o.metrics) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,12 +32,14 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SaslAuthenticateRequest:
     NAME: ClassVar[str] = 'SaslAuthenticateRequest'
     API_KEY: ClassVar[int] = 36
@@ -46,6 +49,10 @@ class SaslAuthenticateRequest:
     LISTENERS: ClassVar[tuple[str, ...]] = ('broker', 'controller')
     auth_bytes: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, auth_bytes: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.auth_bytes = auth_bytes
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateRequest:
@@ -91,14 +98,33 @@ _R_SaslAuthenticateRequest = {
 
 def _w_SaslAuthenticateRequest_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.auth_bytes, False, False)
-    buf = w.buf
+    if (x1 := o.auth_bytes) is None:
+        _wbf(w, None, False, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        buf += _I32.pack(n2)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
 
 
 def _w_SaslAuthenticateRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
-    _wbf(w, o.auth_bytes, True, False)
-    buf = w.buf
+    if (x1 := o.auth_bytes) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,15 +32,17 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h')
 _P1 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SaslAuthenticateResponse:
     NAME: ClassVar[str] = 'SaslAuthenticateResponse'
     API_KEY: ClassVar[int] = 36
@@ -52,6 +55,13 @@ class SaslAuthenticateResponse:
     auth_bytes: Any = b''
     session_lifetime_ms: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, error_message: str | None = '', auth_bytes: Any = b'', session_lifetime_ms: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.error_message = error_message
+        self.auth_bytes = auth_bytes
+        self.session_lifetime_ms = session_lifetime_ms
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateResponse:
@@ -138,16 +148,32 @@ def _w_SaslAuthenticateResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.error_message, True)
-    _wbf(w, o.auth_bytes, False, False)
-    buf = w.buf
+    if (x3 := o.auth_bytes) is None:
+        _wbf(w, None, False, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_SaslAuthenticateResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.error_message, True)
-    _wbf(w, o.auth_bytes, False, False)
-    buf = w.buf
+    if (x3 := o.auth_bytes) is None:
+        _wbf(w, None, False, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
     buf += _P1.pack(o.session_lifetime_ms)
 
 
@@ -161,8 +187,19 @@ def _w_SaslAuthenticateResponse_2(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, True)
-    _wbf(w, o.auth_bytes, True, False)
-    buf = w.buf
+    if (x3 := o.auth_bytes) is None:
+        _wbf(w, None, True, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
     buf += _P1.pack(o.session_lifetime_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
@@ -40,11 +43,16 @@ _P1 = struct.Struct('>ih')
 _P2 = struct.Struct('>ii')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicPartitions:
     topic_id: uuid.UUID = ZERO_UUID
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_id: uuid.UUID = ZERO_UUID, partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_id = topic_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
@@ -64,10 +72,14 @@ class TopicPartitions:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Assignment:
     topic_partitions: list[TopicPartitions] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_partitions: list[TopicPartitions] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_partitions = [] if topic_partitions is _F else topic_partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
@@ -87,7 +99,7 @@ class Assignment:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ShareGroupHeartbeatResponse:
     NAME: ClassVar[str] = 'ShareGroupHeartbeatResponse'
     API_KEY: ClassVar[int] = 76
@@ -103,6 +115,16 @@ class ShareGroupHeartbeatResponse:
     heartbeat_interval_ms: int = 0
     assignment: Assignment | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, error_message: str | None = None, member_id: str | None = None, member_epoch: int = 0, heartbeat_interval_ms: int = 0, assignment: Assignment | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.error_message = error_message
+        self.member_id = member_id
+        self.member_epoch = member_epoch
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.assignment = assignment
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupHeartbeatResponse:

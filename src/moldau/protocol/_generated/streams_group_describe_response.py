@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>ih')
@@ -44,11 +47,16 @@ _P5 = struct.Struct('>h')
 _P6 = struct.Struct('>ii')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class KeyValue:
     key: str = ''
     value: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, key: str = '', value: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.key = key
+        self.value = value
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
@@ -68,13 +76,20 @@ class KeyValue:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicInfo:
     name: str = ''
     partitions: int = 0
     replication_factor: int = 0
     topic_configs: list[KeyValue] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: int = 0, replication_factor: int = 0, topic_configs: list[KeyValue] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.topic_configs = [] if topic_configs is _F else topic_configs
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
@@ -94,7 +109,7 @@ class TopicInfo:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Subtopology:
     subtopology_id: str = ''
     source_topics: list[str] = field(default_factory=list)
@@ -102,6 +117,14 @@ class Subtopology:
     state_changelog_topics: list[TopicInfo] = field(default_factory=list)
     repartition_source_topics: list[TopicInfo] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', source_topics: list[str] = _F, repartition_sink_topics: list[str] = _F, state_changelog_topics: list[TopicInfo] = _F, repartition_source_topics: list[TopicInfo] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.source_topics = [] if source_topics is _F else source_topics
+        self.repartition_sink_topics = [] if repartition_sink_topics is _F else repartition_sink_topics
+        self.state_changelog_topics = [] if state_changelog_topics is _F else state_changelog_topics
+        self.repartition_source_topics = [] if repartition_source_topics is _F else repartition_source_topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
@@ -121,11 +144,16 @@ class Subtopology:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Topology:
     epoch: int = 0
     subtopologies: list[Subtopology] | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.epoch = epoch
+        self.subtopologies = subtopologies
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Topology:
@@ -145,11 +173,16 @@ class Topology:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Endpoint:
     host: str = ''
     port: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, host: str = '', port: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.host = host
+        self.port = port
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
@@ -169,12 +202,18 @@ class Endpoint:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TaskOffset:
     subtopology_id: str = ''
     partition: int = 0
     offset: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', partition: int = 0, offset: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.partition = partition
+        self.offset = offset
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskOffset:
@@ -194,11 +233,16 @@ class TaskOffset:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TaskIds:
     subtopology_id: str = ''
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
@@ -218,12 +262,18 @@ class TaskIds:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Assignment:
     active_tasks: list[TaskIds] = field(default_factory=list)
     standby_tasks: list[TaskIds] = field(default_factory=list)
     warmup_tasks: list[TaskIds] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, active_tasks: list[TaskIds] = _F, standby_tasks: list[TaskIds] = _F, warmup_tasks: list[TaskIds] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.active_tasks = [] if active_tasks is _F else active_tasks
+        self.standby_tasks = [] if standby_tasks is _F else standby_tasks
+        self.warmup_tasks = [] if warmup_tasks is _F else warmup_tasks
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
@@ -243,7 +293,7 @@ class Assignment:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Member:
     member_id: str = ''
     member_epoch: int = 0
@@ -261,6 +311,24 @@ class Member:
     target_assignment: Assignment = field(default_factory=Assignment)
     is_classic: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_id: str = '', member_epoch: int = 0, instance_id: str | None = None, rack_id: str | None = None, client_id: str = '', client_host: str = '', topology_epoch: int = 0, process_id: str = '', user_endpoint: Endpoint | None = None, client_tags: list[KeyValue] = _F, task_offsets: list[TaskOffset] = _F, task_end_offsets: list[TaskOffset] = _F, assignment: Assignment = _F, target_assignment: Assignment = _F, is_classic: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_id = member_id
+        self.member_epoch = member_epoch
+        self.instance_id = instance_id
+        self.rack_id = rack_id
+        self.client_id = client_id
+        self.client_host = client_host
+        self.topology_epoch = topology_epoch
+        self.process_id = process_id
+        self.user_endpoint = user_endpoint
+        self.client_tags = [] if client_tags is _F else client_tags
+        self.task_offsets = [] if task_offsets is _F else task_offsets
+        self.task_end_offsets = [] if task_end_offsets is _F else task_end_offsets
+        self.assignment = Assignment() if assignment is _F else assignment
+        self.target_assignment = Assignment() if target_assignment is _F else target_assignment
+        self.is_classic = is_classic
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
@@ -280,7 +348,7 @@ class Member:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class DescribedGroup:
     error_code: int = 0
     error_message: str | None = None
@@ -292,6 +360,18 @@ class DescribedGroup:
     members: list[Member] = field(default_factory=list)
     authorized_operations: int = -2147483648
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, error_code: int = 0, error_message: str | None = None, group_id: str = '', group_state: str = '', group_epoch: int = 0, assignment_epoch: int = 0, topology: Topology | None = None, members: list[Member] = _F, authorized_operations: int = -2147483648, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.error_code = error_code
+        self.error_message = error_message
+        self.group_id = group_id
+        self.group_state = group_state
+        self.group_epoch = group_epoch
+        self.assignment_epoch = assignment_epoch
+        self.topology = topology
+        self.members = [] if members is _F else members
+        self.authorized_operations = authorized_operations
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
@@ -311,7 +391,7 @@ class DescribedGroup:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StreamsGroupDescribeResponse:
     NAME: ClassVar[str] = 'StreamsGroupDescribeResponse'
     API_KEY: ClassVar[int] = 89
@@ -322,6 +402,11 @@ class StreamsGroupDescribeResponse:
     throttle_time_ms: int = 0
     groups: list[DescribedGroup] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.groups = [] if groups is _F else groups
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupDescribeResponse:

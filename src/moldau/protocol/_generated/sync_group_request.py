@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SyncGroupRequestAssignment:
     member_id: str = ''
     assignment: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_id: str = '', assignment: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_id = member_id
+        self.assignment = assignment
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequestAssignment:
@@ -62,7 +70,7 @@ class SyncGroupRequestAssignment:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SyncGroupRequest:
     NAME: ClassVar[str] = 'SyncGroupRequest'
     API_KEY: ClassVar[int] = 14
@@ -78,6 +86,16 @@ class SyncGroupRequest:
     protocol_name: str | None = None
     assignments: list[SyncGroupRequestAssignment] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, group_id: str = '', generation_id: int = 0, member_id: str = '', group_instance_id: str | None = None, protocol_type: str | None = None, protocol_name: str | None = None, assignments: list[SyncGroupRequestAssignment] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.group_id = group_id
+        self.generation_id = generation_id
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+        self.protocol_type = protocol_type
+        self.protocol_name = protocol_name
+        self.assignments = [] if assignments is _F else assignments
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequest:
@@ -133,8 +151,16 @@ _R_SyncGroupRequestAssignment = {
 def _w_SyncGroupRequestAssignment_0(o: Any, w: Writer) -> None:
     buf = w.buf
     _ws16(buf, o.member_id, False)
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x3 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        buf += _I32.pack(n4)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
 
 
 def _w_SyncGroupRequestAssignment_4(o: Any, w: Writer) -> None:
@@ -144,8 +170,19 @@ def _w_SyncGroupRequestAssignment_4(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    _wbf(w, o.assignment, True, False)
-    buf = w.buf
+    if (x3 := o.assignment) is None:
+        _wbf(w, None, True, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -335,7 +372,6 @@ def _w_SyncGroupRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_SyncGroupRequestAssignment_0(e6, w)
-        buf = w.buf
 
 
 def _w_SyncGroupRequest_1(o: Any, w: Writer) -> None:
@@ -351,7 +387,6 @@ def _w_SyncGroupRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_SyncGroupRequestAssignment_0(e6, w)
-        buf = w.buf
 
 
 def _w_SyncGroupRequest_2(o: Any, w: Writer) -> None:
@@ -367,7 +402,6 @@ def _w_SyncGroupRequest_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a5))
         for e6 in a5:
             _w_SyncGroupRequestAssignment_0(e6, w)
-        buf = w.buf
 
 
 def _w_SyncGroupRequest_3(o: Any, w: Writer) -> None:
@@ -382,7 +416,6 @@ def _w_SyncGroupRequest_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_SyncGroupRequestAssignment_0(e8, w)
-        buf = w.buf
 
 
 def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
@@ -414,7 +447,6 @@ def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_SyncGroupRequestAssignment_4(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -464,7 +496,6 @@ def _w_SyncGroupRequest_5(o: Any, w: Writer) -> None:
             _wuv(buf, n12)
         for e13 in a11:
             _w_SyncGroupRequestAssignment_4(e13, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

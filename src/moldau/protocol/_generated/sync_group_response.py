@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,15 +32,17 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h')
 _P1 = struct.Struct('>ih')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SyncGroupResponse:
     NAME: ClassVar[str] = 'SyncGroupResponse'
     API_KEY: ClassVar[int] = 14
@@ -53,6 +56,14 @@ class SyncGroupResponse:
     protocol_name: str | None = None
     assignment: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, protocol_type: str | None = None, protocol_name: str | None = None, assignment: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.throttle_time_ms = throttle_time_ms
+        self.error_code = error_code
+        self.protocol_type = protocol_type
+        self.protocol_name = protocol_name
+        self.assignment = assignment
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupResponse:
@@ -160,22 +171,49 @@ _R_SyncGroupResponse = {
 def _w_SyncGroupResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.error_code)
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x1 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        buf += _I32.pack(n2)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
 
 
 def _w_SyncGroupResponse_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x1 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        buf += _I32.pack(n2)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
 
 
 def _w_SyncGroupResponse_4(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
-    _wbf(w, o.assignment, True, False)
-    buf = w.buf
+    if (x1 := o.assignment) is None:
+        _wbf(w, None, True, False)
+    else:
+        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
+        if n2 < 0x7F:
+            buf.append(n2 + 1)
+        else:
+            _wuv(buf, n2 + 1)
+        if n2 >= _ZC:
+            w._chunks.append((len(buf), x1))
+            w._size_done += n2
+        else:
+            buf += x1
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -199,8 +237,19 @@ def _w_SyncGroupResponse_5(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, True)
-    _wbf(w, o.assignment, True, False)
-    buf = w.buf
+    if (x5 := o.assignment) is None:
+        _wbf(w, None, True, False)
+    else:
+        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+        if n6 < 0x7F:
+            buf.append(n6 + 1)
+        else:
+            _wuv(buf, n6 + 1)
+        if n6 >= _ZC:
+            w._chunks.append((len(buf), x5))
+            w._size_done += n6
+        else:
+            buf += x5
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

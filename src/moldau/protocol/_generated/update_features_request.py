@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>h?')
@@ -41,13 +44,20 @@ _P2 = struct.Struct('>i')
 _P3 = struct.Struct('>?')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FeatureUpdateKey:
     feature: str = ''
     max_version_level: int = 0
     allow_downgrade: bool = False
     upgrade_type: int = 1
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, feature: str = '', max_version_level: int = 0, allow_downgrade: bool = False, upgrade_type: int = 1, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.feature = feature
+        self.max_version_level = max_version_level
+        self.allow_downgrade = allow_downgrade
+        self.upgrade_type = upgrade_type
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FeatureUpdateKey:
@@ -67,7 +77,7 @@ class FeatureUpdateKey:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class UpdateFeaturesRequest:
     NAME: ClassVar[str] = 'UpdateFeaturesRequest'
     API_KEY: ClassVar[int] = 57
@@ -79,6 +89,12 @@ class UpdateFeaturesRequest:
     feature_updates: list[FeatureUpdateKey] = field(default_factory=list)
     validate_only: bool = False
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, timeout_ms: int = 60000, feature_updates: list[FeatureUpdateKey] = _F, validate_only: bool = False, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.timeout_ms = timeout_ms
+        self.feature_updates = [] if feature_updates is _F else feature_updates
+        self.validate_only = validate_only
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateFeaturesRequest:

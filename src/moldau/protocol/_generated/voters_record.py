@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>H')
@@ -41,12 +44,18 @@ _P2 = struct.Struct('>i')
 _P3 = struct.Struct('>h')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Endpoint:
     name: str = ''
     host: str = ''
     port: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', host: str = '', port: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
@@ -66,11 +75,16 @@ class Endpoint:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class KRaftVersionFeature:
     min_supported_version: int = 0
     max_supported_version: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, min_supported_version: int = 0, max_supported_version: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.min_supported_version = min_supported_version
+        self.max_supported_version = max_supported_version
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
@@ -90,13 +104,20 @@ class KRaftVersionFeature:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Voter:
     voter_id: int = 0
     voter_directory_id: uuid.UUID = ZERO_UUID
     endpoints: list[Endpoint] = field(default_factory=list)
     k_raft_version_feature: KRaftVersionFeature = field(default_factory=KRaftVersionFeature)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, voter_id: int = 0, voter_directory_id: uuid.UUID = ZERO_UUID, endpoints: list[Endpoint] = _F, k_raft_version_feature: KRaftVersionFeature = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.voter_id = voter_id
+        self.voter_directory_id = voter_directory_id
+        self.endpoints = [] if endpoints is _F else endpoints
+        self.k_raft_version_feature = KRaftVersionFeature() if k_raft_version_feature is _F else k_raft_version_feature
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Voter:
@@ -116,7 +137,7 @@ class Voter:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class VotersRecord:
     NAME: ClassVar[str] = 'VotersRecord'
     API_KEY: ClassVar[int] = -1
@@ -127,6 +148,11 @@ class VotersRecord:
     version: int = 0
     voters: list[Voter] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, version: int = 0, voters: list[Voter] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.version = version
+        self.voters = [] if voters is _F else voters
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> VotersRecord:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
@@ -40,11 +43,16 @@ _P1 = struct.Struct('>qh?')
 _P2 = struct.Struct('>ib')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WritableTxnMarkerTopic:
     name: str = ''
     partition_indexes: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partition_indexes: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partition_indexes = [] if partition_indexes is _F else partition_indexes
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopic:
@@ -64,7 +72,7 @@ class WritableTxnMarkerTopic:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WritableTxnMarker:
     producer_id: int = 0
     producer_epoch: int = 0
@@ -73,6 +81,15 @@ class WritableTxnMarker:
     coordinator_epoch: int = 0
     transaction_version: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, producer_id: int = 0, producer_epoch: int = 0, transaction_result: bool = False, topics: list[WritableTxnMarkerTopic] = _F, coordinator_epoch: int = 0, transaction_version: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
+        self.transaction_result = transaction_result
+        self.topics = [] if topics is _F else topics
+        self.coordinator_epoch = coordinator_epoch
+        self.transaction_version = transaction_version
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarker:
@@ -92,7 +109,7 @@ class WritableTxnMarker:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WriteTxnMarkersRequest:
     NAME: ClassVar[str] = 'WriteTxnMarkersRequest'
     API_KEY: ClassVar[int] = 27
@@ -102,6 +119,10 @@ class WriteTxnMarkersRequest:
     LISTENERS: ClassVar[tuple[str, ...]] = ('broker',)
     markers: list[WritableTxnMarker] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, markers: list[WritableTxnMarker] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.markers = [] if markers is _F else markers
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersRequest:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,19 +32,26 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>ih')
 _P1 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WritableTxnMarkerPartitionResult:
     partition_index: int = 0
     error_code: int = 0
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, partition_index: int = 0, error_code: int = 0, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.partition_index = partition_index
+        self.error_code = error_code
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerPartitionResult:
@@ -63,11 +71,16 @@ class WritableTxnMarkerPartitionResult:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WritableTxnMarkerTopicResult:
     name: str = ''
     partitions: list[WritableTxnMarkerPartitionResult] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: list[WritableTxnMarkerPartitionResult] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopicResult:
@@ -87,11 +100,16 @@ class WritableTxnMarkerTopicResult:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WritableTxnMarkerResult:
     producer_id: int = 0
     topics: list[WritableTxnMarkerTopicResult] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, producer_id: int = 0, topics: list[WritableTxnMarkerTopicResult] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.producer_id = producer_id
+        self.topics = [] if topics is _F else topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerResult:
@@ -111,7 +129,7 @@ class WritableTxnMarkerResult:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class WriteTxnMarkersResponse:
     NAME: ClassVar[str] = 'WriteTxnMarkersResponse'
     API_KEY: ClassVar[int] = 27
@@ -121,6 +139,10 @@ class WriteTxnMarkersResponse:
     LISTENERS: ClassVar[tuple[str, ...]] = ()
     markers: list[WritableTxnMarkerResult] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, markers: list[WritableTxnMarkerResult] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.markers = [] if markers is _F else markers
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersResponse:

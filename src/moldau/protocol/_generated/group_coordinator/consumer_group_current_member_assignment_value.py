@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,20 +32,28 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 _P1 = struct.Struct('>iib')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicPartitions:
     topic_id: uuid.UUID = ZERO_UUID
     partitions: list[int] = field(default_factory=list)
     assignment_epochs: list[int] | None = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, topic_id: uuid.UUID = ZERO_UUID, partitions: list[int] = _F, assignment_epochs: list[int] | None = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.topic_id = topic_id
+        self.partitions = [] if partitions is _F else partitions
+        self.assignment_epochs = [] if assignment_epochs is _F else assignment_epochs
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
@@ -64,7 +73,7 @@ class TopicPartitions:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ConsumerGroupCurrentMemberAssignmentValue:
     NAME: ClassVar[str] = 'ConsumerGroupCurrentMemberAssignmentValue'
     API_KEY: ClassVar[int] = 8
@@ -78,6 +87,14 @@ class ConsumerGroupCurrentMemberAssignmentValue:
     assigned_partitions: list[TopicPartitions] = field(default_factory=list)
     partitions_pending_revocation: list[TopicPartitions] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_epoch: int = 0, previous_member_epoch: int = 0, state: int = 0, assigned_partitions: list[TopicPartitions] = _F, partitions_pending_revocation: list[TopicPartitions] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_epoch = member_epoch
+        self.previous_member_epoch = previous_member_epoch
+        self.state = state
+        self.assigned_partitions = [] if assigned_partitions is _F else assigned_partitions
+        self.partitions_pending_revocation = [] if partitions_pending_revocation is _F else partitions_pending_revocation
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupCurrentMemberAssignmentValue:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ClassicProtocol:
     name: str = ''
     metadata: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', metadata: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.metadata = metadata
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicProtocol:
@@ -62,11 +70,16 @@ class ClassicProtocol:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ClassicMemberMetadata:
     session_timeout_ms: int = 0
     supported_protocols: list[ClassicProtocol] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, session_timeout_ms: int = 0, supported_protocols: list[ClassicProtocol] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.session_timeout_ms = session_timeout_ms
+        self.supported_protocols = [] if supported_protocols is _F else supported_protocols
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicMemberMetadata:
@@ -86,7 +99,7 @@ class ClassicMemberMetadata:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ConsumerGroupMemberMetadataValue:
     NAME: ClassVar[str] = 'ConsumerGroupMemberMetadataValue'
     API_KEY: ClassVar[int] = 5
@@ -104,6 +117,18 @@ class ConsumerGroupMemberMetadataValue:
     server_assignor: str | None = ''
     classic_member_metadata: ClassicMemberMetadata | None = None
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, instance_id: str | None = '', rack_id: str | None = '', client_id: str = '', client_host: str = '', subscribed_topic_names: list[str] = _F, subscribed_topic_regex: str | None = '', rebalance_timeout_ms: int = -1, server_assignor: str | None = '', classic_member_metadata: ClassicMemberMetadata | None = None, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.instance_id = instance_id
+        self.rack_id = rack_id
+        self.client_id = client_id
+        self.client_host = client_host
+        self.subscribed_topic_names = [] if subscribed_topic_names is _F else subscribed_topic_names
+        self.subscribed_topic_regex = subscribed_topic_regex
+        self.rebalance_timeout_ms = rebalance_timeout_ms
+        self.server_assignor = server_assignor
+        self.classic_member_metadata = classic_member_metadata
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMemberMetadataValue:
@@ -150,8 +175,19 @@ def _w_ClassicProtocol_0(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, False)
-    _wbf(w, o.metadata, True, False)
-    buf = w.buf
+    if (x3 := o.metadata) is None:
+        _wbf(w, None, True, False)
+    else:
+        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
+        if n4 < 0x7F:
+            buf.append(n4 + 1)
+        else:
+            _wuv(buf, n4 + 1)
+        if n4 >= _ZC:
+            w._chunks.append((len(buf), x3))
+            w._size_done += n4
+        else:
+            buf += x3
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -205,7 +241,6 @@ def _w_ClassicMemberMetadata_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             _w_ClassicProtocol_0(e3, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -384,7 +419,6 @@ def _w_ConsumerGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
             else:
                 sb.append(1)
                 _w_ClassicMemberMetadata_0(x18, sw)
-                sb = sw.buf
             tf.append((0, sw.getvalue()))
     if tf:
         write_tagged_fields(w, tf)

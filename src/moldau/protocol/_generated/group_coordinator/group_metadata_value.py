@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
@@ -40,7 +43,7 @@ _P1 = struct.Struct('>ii')
 _P2 = struct.Struct('>q')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MemberMetadata:
     member_id: str = ''
     group_instance_id: str | None = None
@@ -51,6 +54,17 @@ class MemberMetadata:
     subscription: Any = b''
     assignment: Any = b''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_id: str = '', group_instance_id: str | None = None, client_id: str = '', client_host: str = '', rebalance_timeout: int = -1, session_timeout: int = 0, subscription: Any = b'', assignment: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+        self.client_id = client_id
+        self.client_host = client_host
+        self.rebalance_timeout = rebalance_timeout
+        self.session_timeout = session_timeout
+        self.subscription = subscription
+        self.assignment = assignment
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberMetadata:
@@ -70,7 +84,7 @@ class MemberMetadata:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class GroupMetadataValue:
     NAME: ClassVar[str] = 'GroupMetadataValue'
     API_KEY: ClassVar[int] = 2
@@ -85,6 +99,15 @@ class GroupMetadataValue:
     current_state_timestamp: int = -1
     members: list[MemberMetadata] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, protocol_type: str = '', generation: int = 0, protocol: str | None = '', leader: str | None = '', current_state_timestamp: int = -1, members: list[MemberMetadata] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.protocol_type = protocol_type
+        self.generation = generation
+        self.protocol = protocol
+        self.leader = leader
+        self.current_state_timestamp = current_state_timestamp
+        self.members = [] if members is _F else members
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GroupMetadataValue:
@@ -207,10 +230,26 @@ def _w_MemberMetadata_0(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P0.pack(o.session_timeout)
-    _wbf(w, o.subscription, False, False)
-    buf = w.buf
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x7 := o.subscription) is None:
+        _wbf(w, None, False, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
+    if (x9 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        buf += _I32.pack(n10)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
 
 
 def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
@@ -219,10 +258,26 @@ def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    _wbf(w, o.subscription, False, False)
-    buf = w.buf
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x7 := o.subscription) is None:
+        _wbf(w, None, False, False)
+    else:
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
+            w._size_done += n8
+        else:
+            buf += x7
+    if (x9 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        buf += _I32.pack(n10)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
 
 
 def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
@@ -232,10 +287,26 @@ def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
     _ws16(buf, o.client_id, False)
     _ws16(buf, o.client_host, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    _wbf(w, o.subscription, False, False)
-    buf = w.buf
-    _wbf(w, o.assignment, False, False)
-    buf = w.buf
+    if (x9 := o.subscription) is None:
+        _wbf(w, None, False, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        buf += _I32.pack(n10)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
+    if (x11 := o.assignment) is None:
+        _wbf(w, None, False, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        buf += _I32.pack(n12)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
 
 
 def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
@@ -263,10 +334,32 @@ def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s7, False)
     buf += _P1.pack(o.rebalance_timeout, o.session_timeout)
-    _wbf(w, o.subscription, True, False)
-    buf = w.buf
-    _wbf(w, o.assignment, True, False)
-    buf = w.buf
+    if (x9 := o.subscription) is None:
+        _wbf(w, None, True, False)
+    else:
+        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+        if n10 < 0x7F:
+            buf.append(n10 + 1)
+        else:
+            _wuv(buf, n10 + 1)
+        if n10 >= _ZC:
+            w._chunks.append((len(buf), x9))
+            w._size_done += n10
+        else:
+            buf += x9
+    if (x11 := o.assignment) is None:
+        _wbf(w, None, True, False)
+    else:
+        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+        if n12 < 0x7F:
+            buf.append(n12 + 1)
+        else:
+            _wuv(buf, n12 + 1)
+        if n12 >= _ZC:
+            w._chunks.append((len(buf), x11))
+            w._size_done += n12
+        else:
+            buf += x11
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -441,7 +534,6 @@ def _w_GroupMetadataValue_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_MemberMetadata_0(e8, w)
-        buf = w.buf
 
 
 def _w_GroupMetadataValue_1(o: Any, w: Writer) -> None:
@@ -456,7 +548,6 @@ def _w_GroupMetadataValue_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_MemberMetadata_1(e8, w)
-        buf = w.buf
 
 
 def _w_GroupMetadataValue_2(o: Any, w: Writer) -> None:
@@ -472,7 +563,6 @@ def _w_GroupMetadataValue_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_MemberMetadata_1(e8, w)
-        buf = w.buf
 
 
 def _w_GroupMetadataValue_3(o: Any, w: Writer) -> None:
@@ -488,7 +578,6 @@ def _w_GroupMetadataValue_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(len(a7))
         for e8 in a7:
             _w_MemberMetadata_3(e8, w)
-        buf = w.buf
 
 
 def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
@@ -523,7 +612,6 @@ def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
             _wuv(buf, n8)
         for e9 in a7:
             _w_MemberMetadata_4(e9, w)
-        buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

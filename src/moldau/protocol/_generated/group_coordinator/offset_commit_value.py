@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>q')
@@ -40,7 +43,7 @@ _P1 = struct.Struct('>qq')
 _P2 = struct.Struct('>qi')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OffsetCommitValue:
     NAME: ClassVar[str] = 'OffsetCommitValue'
     API_KEY: ClassVar[int] = 1
@@ -55,6 +58,15 @@ class OffsetCommitValue:
     expire_timestamp: int = -1
     topic_id: uuid.UUID = ZERO_UUID
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, offset: int = 0, leader_epoch: int = -1, metadata: str = '', commit_timestamp: int = 0, expire_timestamp: int = -1, topic_id: uuid.UUID = ZERO_UUID, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.offset = offset
+        self.leader_epoch = leader_epoch
+        self.metadata = metadata
+        self.commit_timestamp = commit_timestamp
+        self.expire_timestamp = expire_timestamp
+        self.topic_id = topic_id
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitValue:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,20 +32,28 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 _P1 = struct.Struct('>iib')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TaskIds:
     subtopology_id: str = ''
     partitions: list[int] = field(default_factory=list)
     assignment_epochs: list[int] | None = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', partitions: list[int] = _F, assignment_epochs: list[int] | None = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.partitions = [] if partitions is _F else partitions
+        self.assignment_epochs = [] if assignment_epochs is _F else assignment_epochs
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
@@ -64,7 +73,7 @@ class TaskIds:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StreamsGroupCurrentMemberAssignmentValue:
     NAME: ClassVar[str] = 'StreamsGroupCurrentMemberAssignmentValue'
     API_KEY: ClassVar[int] = 22
@@ -82,6 +91,18 @@ class StreamsGroupCurrentMemberAssignmentValue:
     standby_tasks_pending_revocation: list[TaskIds] = field(default_factory=list)
     warmup_tasks_pending_revocation: list[TaskIds] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, member_epoch: int = 0, previous_member_epoch: int = 0, state: int = 0, active_tasks: list[TaskIds] = _F, standby_tasks: list[TaskIds] = _F, warmup_tasks: list[TaskIds] = _F, active_tasks_pending_revocation: list[TaskIds] = _F, standby_tasks_pending_revocation: list[TaskIds] = _F, warmup_tasks_pending_revocation: list[TaskIds] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.member_epoch = member_epoch
+        self.previous_member_epoch = previous_member_epoch
+        self.state = state
+        self.active_tasks = [] if active_tasks is _F else active_tasks
+        self.standby_tasks = [] if standby_tasks is _F else standby_tasks
+        self.warmup_tasks = [] if warmup_tasks is _F else warmup_tasks
+        self.active_tasks_pending_revocation = [] if active_tasks_pending_revocation is _F else active_tasks_pending_revocation
+        self.standby_tasks_pending_revocation = [] if standby_tasks_pending_revocation is _F else standby_tasks_pending_revocation
+        self.warmup_tasks_pending_revocation = [] if warmup_tasks_pending_revocation is _F else warmup_tasks_pending_revocation
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupCurrentMemberAssignmentValue:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,18 +32,25 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TaskIds:
     subtopology_id: str = ''
     partitions: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', partitions: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.partitions = [] if partitions is _F else partitions
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
@@ -62,7 +70,7 @@ class TaskIds:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StreamsGroupTargetAssignmentMemberValue:
     NAME: ClassVar[str] = 'StreamsGroupTargetAssignmentMemberValue'
     API_KEY: ClassVar[int] = 21
@@ -74,6 +82,12 @@ class StreamsGroupTargetAssignmentMemberValue:
     standby_tasks: list[TaskIds] = field(default_factory=list)
     warmup_tasks: list[TaskIds] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, active_tasks: list[TaskIds] = _F, standby_tasks: list[TaskIds] = _F, warmup_tasks: list[TaskIds] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.active_tasks = [] if active_tasks is _F else active_tasks
+        self.standby_tasks = [] if standby_tasks is _F else standby_tasks
+        self.warmup_tasks = [] if warmup_tasks is _F else warmup_tasks
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTargetAssignmentMemberValue:

@@ -12,6 +12,7 @@ import struct
 from moldau.protocol.errors import ProtocolError, UnsupportedFieldError, UnsupportedVersionError
 from moldau.protocol.primitives import ZERO_UUID, Reader, Writer, write_tagged_fields
 from moldau.protocol.primitives import (
+    ZERO_COPY_THRESHOLD as _ZC,
     read_bytes32 as _rb32,
     read_compact_bytes as _rcb,
     read_compact_count as _rcc,
@@ -31,8 +32,10 @@ from moldau.protocol.primitives import (
 )
 
 _new = object.__new__
+_F: Any = object()  # "argument not given": build the default (a fresh list or struct)
 _I16 = struct.Struct('>h')
 _I32 = struct.Struct('>i')
+_NULL32 = b'\xff\xff\xff\xff'
 
 
 _P0 = struct.Struct('>ih')
@@ -40,11 +43,16 @@ _P1 = struct.Struct('>h')
 _P2 = struct.Struct('>i')
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicConfig:
     key: str = ''
     value: str = ''
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, key: str = '', value: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.key = key
+        self.value = value
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicConfig:
@@ -64,13 +72,20 @@ class TopicConfig:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TopicInfo:
     name: str = ''
     partitions: int = 0
     replication_factor: int = 0
     topic_configs: list[TopicConfig] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, name: str = '', partitions: int = 0, replication_factor: int = 0, topic_configs: list[TopicConfig] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.name = name
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.topic_configs = [] if topic_configs is _F else topic_configs
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
@@ -90,12 +105,18 @@ class TopicInfo:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class CopartitionGroup:
     source_topics: list[int] = field(default_factory=list)
     source_topic_regex: list[int] = field(default_factory=list)
     repartition_source_topics: list[int] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, source_topics: list[int] = _F, source_topic_regex: list[int] = _F, repartition_source_topics: list[int] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.source_topics = [] if source_topics is _F else source_topics
+        self.source_topic_regex = [] if source_topic_regex is _F else source_topic_regex
+        self.repartition_source_topics = [] if repartition_source_topics is _F else repartition_source_topics
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CopartitionGroup:
@@ -115,7 +136,7 @@ class CopartitionGroup:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Subtopology:
     subtopology_id: str = ''
     source_topics: list[str] = field(default_factory=list)
@@ -125,6 +146,16 @@ class Subtopology:
     repartition_source_topics: list[TopicInfo] = field(default_factory=list)
     copartition_groups: list[CopartitionGroup] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, subtopology_id: str = '', source_topics: list[str] = _F, source_topic_regex: list[str] = _F, state_changelog_topics: list[TopicInfo] = _F, repartition_sink_topics: list[str] = _F, repartition_source_topics: list[TopicInfo] = _F, copartition_groups: list[CopartitionGroup] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.subtopology_id = subtopology_id
+        self.source_topics = [] if source_topics is _F else source_topics
+        self.source_topic_regex = [] if source_topic_regex is _F else source_topic_regex
+        self.state_changelog_topics = [] if state_changelog_topics is _F else state_changelog_topics
+        self.repartition_sink_topics = [] if repartition_sink_topics is _F else repartition_sink_topics
+        self.repartition_source_topics = [] if repartition_source_topics is _F else repartition_source_topics
+        self.copartition_groups = [] if copartition_groups is _F else copartition_groups
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
@@ -144,7 +175,7 @@ class Subtopology:
         fn(self, w)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StreamsGroupTopologyValue:
     NAME: ClassVar[str] = 'StreamsGroupTopologyValue'
     API_KEY: ClassVar[int] = 23
@@ -155,6 +186,11 @@ class StreamsGroupTopologyValue:
     epoch: int = 0
     subtopologies: list[Subtopology] = field(default_factory=list)
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
+        self.epoch = epoch
+        self.subtopologies = [] if subtopologies is _F else subtopologies
+        self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTopologyValue:
