@@ -208,8 +208,12 @@ def _main(argv: Sequence[str]) -> int:
         stats.print_total()
         return 130
     stats.print_total()
-    if args.print_metrics and last_stats:
-        print(last_stats[0])
+    if args.print_metrics:
+        deadline = time.monotonic() + 3.0
+        while not last_stats and time.monotonic() < deadline:
+            producer.poll(0.1)  # statistics arrive once per statistics.interval.ms
+        if last_stats:
+            print(last_stats[0])
     if remaining or stats.errors:
         print(f"ERROR {stats.errors + remaining} record(s) were not acknowledged", file=sys.stderr)
         return 1

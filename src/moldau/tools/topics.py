@@ -264,10 +264,16 @@ def alter(admin: Any, args: argparse.Namespace) -> int:
     assignment = None
     if args.replica_assignment:
         assignment = parse_replica_assignment(args.replica_assignment)
+    current = _all_topics(admin)
     requests = []
     for name in names:
         if assignment is not None:
-            requests.append(NewPartitions(name, args.partitions, assignment))
+            # As in Kafka, the list names every partition's replicas; only the new ones are sent.
+            existing = len(current[name].partitions) if name in current else 0
+            if len(assignment) != args.partitions:
+                raise TopicCommandError(f"--replica-assignment lists {len(assignment)} partitions but "
+                                        f"--partitions is {args.partitions}")
+            requests.append(NewPartitions(name, args.partitions, assignment[existing:]))
         else:
             requests.append(NewPartitions(name, args.partitions))
     futures = admin.create_partitions(requests, request_timeout=REQUEST_TIMEOUT_S)
