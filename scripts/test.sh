@@ -2,7 +2,8 @@
 # Set up a fresh machine and run the whole test suite (what CI runs).
 #
 # Installs: the package with its test extras (pip), kcat (Debian), kafkajs (npm, into
-# tests/js/node_modules), kafka-clients (Maven Central, into ~/.m2, for the Java-client test). Then: code generation check (when ../shared is present), ruff,
+# tests/js/node_modules), kafka-clients (Maven Central, into ~/.m2, for the Java-client test), franz-go (Go
+# module proxy, into the Go module cache). Then: code generation check (when ../shared is present), ruff,
 # mypy, import-linter, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,12 @@ if command -v mvn >/dev/null 2>&1 && ! ls ~/.m2/repository/org/apache/kafka/kafk
   log "fetching the Java client (kafka-clients) from Maven Central for the Java-client tests"
   mvn -q -B dependency:get -Dartifact=org.apache.kafka:kafka-clients:4.3.1 >/dev/null \
     || echo "could not fetch kafka-clients; the Java-client tests will say they are skipped"
+fi
+
+if command -v go >/dev/null 2>&1 && [ -f tests/go/go.mod ]; then
+  log "fetching franz-go (Go module proxy) for the franz-go client test"
+  (cd tests/go && GOFLAGS=-mod=mod go mod download) \
+    || echo "could not fetch franz-go; the franz-go test will say it is skipped"
 fi
 
 if [ -d ../shared/kafka-protocol ]; then
