@@ -478,7 +478,6 @@ class Emitter:
             return out + [
                 f"{ind}    if {n} >= _ZC:",
                 f"{ind}        {W}._chunks.append((len({B}), {x}))",
-                f"{ind}        {W}._size_done += {n}",
                 f"{ind}    else:",
                 f"{ind}        {B} += {x}",
             ]
@@ -675,9 +674,10 @@ class Emitter:
         out("")
         out("    @classmethod")
         out(f"    def read(cls, r: Reader, v: int) -> {st.name}:")
-        out(f"        fn = _R_{st.name}.get(v)")
-        out("        if fn is None:")
-        out(f"            raise {bad_version}")
+        out("        try:")
+        out(f"            fn = _R_{st.name}[v]")
+        out("        except KeyError:")
+        out(f"            raise {bad_version} from None")
         out("        try:")
         out("            o, r.pos = fn(r.buf, r.pos, r.end)")
         out("        except UnicodeDecodeError as exc:")
@@ -685,9 +685,10 @@ class Emitter:
         out("        return o  # type: ignore[no-any-return]")
         out("")
         out("    def write(self, w: Writer, v: int) -> None:")
-        out(f"        fn = _W_{st.name}.get(v)")
-        out("        if fn is None:")
-        out(f"            raise {bad_version}")
+        out("        try:")
+        out(f"            fn = _W_{st.name}[v]")
+        out("        except KeyError:")
+        out(f"            raise {bad_version} from None")
         out("        fn(self, w)")
         self.emit_functions(st, fields)
 

@@ -210,13 +210,12 @@ class Writer:
     it with the length `buf` had when it was written, and `chunks()` splices it back in.
     """
 
-    __slots__ = ("buf", "_chunks", "_size_done")
+    __slots__ = ("buf", "_chunks")
 
     def __init__(self) -> None:
         self.buf = bytearray()
         # (offset in buf, big buffer) in write order; the generated code appends here too
         self._chunks: list[tuple[int, Any]] = []
-        self._size_done = 0  # total size of the big buffers
 
     def int8(self, v: int) -> None:
         self.buf += _I8.pack(v)
@@ -310,12 +309,14 @@ class Writer:
             n = v.nbytes if isinstance(v, memoryview) else len(v)
         if n >= ZERO_COPY_THRESHOLD:
             self._chunks.append((len(self.buf), v))
-            self._size_done += n
         else:
             self.buf += v
 
     def size(self) -> int:
-        return self._size_done + len(self.buf)
+        """Total bytes written (the big buffers are counted here, not on every append)."""
+        return len(self.buf) + sum(
+            b.nbytes if isinstance(b, memoryview) else len(b) for _, b in self._chunks
+        )
 
     def chunks(self) -> list[Any]:
         """The buffers in order: pieces of `buf` (copies once big buffers split it), big ones."""
@@ -556,7 +557,6 @@ def write_bytes_field(w: Writer, v: Any, flex: builtins.bool, nullable: builtins
         buf += _I32.pack(n)
     if n >= ZERO_COPY_THRESHOLD:
         w._chunks.append((len(buf), v))
-        w._size_done += n
     else:
         buf += v
 

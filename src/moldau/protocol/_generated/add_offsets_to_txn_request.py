@@ -64,9 +64,10 @@ class AddOffsetsToTxnRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddOffsetsToTxnRequest:
-        fn = _R_AddOffsetsToTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v)
+        try:
+            fn = _R_AddOffsetsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class AddOffsetsToTxnRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddOffsetsToTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v)
+        try:
+            fn = _W_AddOffsetsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class AddOffsetsToTxnResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddOffsetsToTxnResponse:
-        fn = _R_AddOffsetsToTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v)
+        try:
+            fn = _R_AddOffsetsToTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AddOffsetsToTxnResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddOffsetsToTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v)
+        try:
+            fn = _W_AddOffsetsToTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddOffsetsToTxnResponse v{v} is outside 0-4', 25, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class AddPartitionsToTxnTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTopic:
-        fn = _R_AddPartitionsToTxnTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_AddPartitionsToTxnTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class AddPartitionsToTxnTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_AddPartitionsToTxnTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopic v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class AddPartitionsToTxnTransaction:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTransaction:
-        fn = _R_AddPartitionsToTxnTransaction.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_AddPartitionsToTxnTransaction[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class AddPartitionsToTxnTransaction:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnTransaction.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_AddPartitionsToTxnTransaction[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTransaction v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -132,9 +136,10 @@ class AddPartitionsToTxnRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnRequest:
-        fn = _R_AddPartitionsToTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v)
+        try:
+            fn = _R_AddPartitionsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -142,9 +147,10 @@ class AddPartitionsToTxnRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v)
+        try:
+            fn = _W_AddPartitionsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v) from None
         fn(self, w)
 
 

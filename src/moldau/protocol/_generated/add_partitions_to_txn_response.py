@@ -55,9 +55,10 @@ class AddPartitionsToTxnPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnPartitionResult:
-        fn = _R_AddPartitionsToTxnPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_AddPartitionsToTxnPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class AddPartitionsToTxnPartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_AddPartitionsToTxnPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnPartitionResult v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class AddPartitionsToTxnTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnTopicResult:
-        fn = _R_AddPartitionsToTxnTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_AddPartitionsToTxnTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class AddPartitionsToTxnTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_AddPartitionsToTxnTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnTopicResult v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -113,9 +117,10 @@ class AddPartitionsToTxnResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnResult:
-        fn = _R_AddPartitionsToTxnResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_AddPartitionsToTxnResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -123,9 +128,10 @@ class AddPartitionsToTxnResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_AddPartitionsToTxnResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResult v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -152,9 +158,10 @@ class AddPartitionsToTxnResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddPartitionsToTxnResponse:
-        fn = _R_AddPartitionsToTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v)
+        try:
+            fn = _R_AddPartitionsToTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -162,9 +169,10 @@ class AddPartitionsToTxnResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddPartitionsToTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v)
+        try:
+            fn = _W_AddPartitionsToTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        fn = _R_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class Listener:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -101,9 +103,10 @@ class AddRaftVoterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddRaftVoterRequest:
-        fn = _R_AddRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v)
+        try:
+            fn = _R_AddRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -111,9 +114,10 @@ class AddRaftVoterRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v)
+        try:
+            fn = _W_AddRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class AddRaftVoterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AddRaftVoterResponse:
-        fn = _R_AddRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddRaftVoterResponse v{v} is outside 0-1', 80, v)
+        try:
+            fn = _R_AddRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterResponse v{v} is outside 0-1', 80, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class AddRaftVoterResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AddRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AddRaftVoterResponse v{v} is outside 0-1', 80, v)
+        try:
+            fn = _W_AddRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterResponse v{v} is outside 0-1', 80, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class AllocateProducerIdsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AllocateProducerIdsRequest:
-        fn = _R_AllocateProducerIdsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v)
+        try:
+            fn = _R_AllocateProducerIdsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AllocateProducerIdsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AllocateProducerIdsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v)
+        try:
+            fn = _W_AllocateProducerIdsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AllocateProducerIdsRequest v{v} is outside 0-0', 67, v) from None
         fn(self, w)
 
 

@@ -64,9 +64,10 @@ class AllocateProducerIdsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AllocateProducerIdsResponse:
-        fn = _R_AllocateProducerIdsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v)
+        try:
+            fn = _R_AllocateProducerIdsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class AllocateProducerIdsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AllocateProducerIdsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v)
+        try:
+            fn = _W_AllocateProducerIdsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AllocateProducerIdsResponse v{v} is outside 0-0', 67, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class EntityData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntityData:
-        fn = _R_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class EntityData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class OpData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OpData:
-        fn = _R_OpData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_OpData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class OpData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OpData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_OpData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OpData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -115,9 +119,10 @@ class EntryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntryData:
-        fn = _R_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -125,9 +130,10 @@ class EntryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -150,9 +156,10 @@ class AlterClientQuotasRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterClientQuotasRequest:
-        fn = _R_AlterClientQuotasRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v)
+        try:
+            fn = _R_AlterClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -160,9 +167,10 @@ class AlterClientQuotasRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterClientQuotasRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v)
+        try:
+            fn = _W_AlterClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v) from None
         fn(self, w)
 
 

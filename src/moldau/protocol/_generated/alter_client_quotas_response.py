@@ -55,9 +55,10 @@ class EntityData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntityData:
-        fn = _R_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class EntityData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class EntryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntryData:
-        fn = _R_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class EntryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class AlterClientQuotasResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterClientQuotasResponse:
-        fn = _R_AlterClientQuotasResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterClientQuotasResponse v{v} is outside 0-1', 49, v)
+        try:
+            fn = _R_AlterClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasResponse v{v} is outside 0-1', 49, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class AlterClientQuotasResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterClientQuotasResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterClientQuotasResponse v{v} is outside 0-1', 49, v)
+        try:
+            fn = _W_AlterClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasResponse v{v} is outside 0-1', 49, v) from None
         fn(self, w)
 
 

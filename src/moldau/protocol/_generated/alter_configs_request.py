@@ -55,9 +55,10 @@ class AlterableConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterableConfig:
-        fn = _R_AlterableConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_AlterableConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class AlterableConfig:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterableConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_AlterableConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class AlterConfigsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResource:
-        fn = _R_AlterConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_AlterConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class AlterConfigsResource:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_AlterConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class AlterConfigsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsRequest:
-        fn = _R_AlterConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v)
+        try:
+            fn = _R_AlterConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class AlterConfigsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v)
+        try:
+            fn = _W_AlterConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v) from None
         fn(self, w)
 
 

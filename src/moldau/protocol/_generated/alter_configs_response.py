@@ -60,9 +60,10 @@ class AlterConfigsResourceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResourceResponse:
-        fn = _R_AlterConfigsResourceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_AlterConfigsResourceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AlterConfigsResourceResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsResourceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_AlterConfigsResourceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class AlterConfigsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResponse:
-        fn = _R_AlterConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResponse v{v} is outside 0-2', 33, v)
+        try:
+            fn = _R_AlterConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResponse v{v} is outside 0-2', 33, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class AlterConfigsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResponse v{v} is outside 0-2', 33, v)
+        try:
+            fn = _W_AlterConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResponse v{v} is outside 0-2', 33, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class ReassignablePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignablePartition:
-        fn = _R_ReassignablePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReassignablePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class ReassignablePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReassignablePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReassignablePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignablePartition v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class ReassignableTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignableTopic:
-        fn = _R_ReassignableTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReassignableTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class ReassignableTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReassignableTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReassignableTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignableTopic v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class AlterPartitionReassignmentsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionReassignmentsRequest:
-        fn = _R_AlterPartitionReassignmentsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v)
+        try:
+            fn = _R_AlterPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class AlterPartitionReassignmentsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterPartitionReassignmentsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v)
+        try:
+            fn = _W_AlterPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v) from None
         fn(self, w)
 
 

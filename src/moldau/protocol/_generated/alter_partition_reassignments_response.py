@@ -57,9 +57,10 @@ class ReassignablePartitionResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignablePartitionResponse:
-        fn = _R_ReassignablePartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignablePartitionResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReassignablePartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignablePartitionResponse v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class ReassignablePartitionResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReassignablePartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignablePartitionResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReassignablePartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignablePartitionResponse v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class ReassignableTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReassignableTopicResponse:
-        fn = _R_ReassignableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignableTopicResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReassignableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignableTopicResponse v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class ReassignableTopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReassignableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReassignableTopicResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReassignableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReassignableTopicResponse v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class AlterPartitionReassignmentsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionReassignmentsResponse:
-        fn = _R_AlterPartitionReassignmentsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionReassignmentsResponse v{v} is outside 0-1', 45, v)
+        try:
+            fn = _R_AlterPartitionReassignmentsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionReassignmentsResponse v{v} is outside 0-1', 45, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class AlterPartitionReassignmentsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterPartitionReassignmentsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionReassignmentsResponse v{v} is outside 0-1', 45, v)
+        try:
+            fn = _W_AlterPartitionReassignmentsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionReassignmentsResponse v{v} is outside 0-1', 45, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class BrokerState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerState:
-        fn = _R_BrokerState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v)
+        try:
+            fn = _R_BrokerState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class BrokerState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BrokerState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v)
+        try:
+            fn = _W_BrokerState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerState v{v} is outside 2-3', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v) from None
         fn(self, w)
 
 
@@ -160,9 +166,10 @@ class AlterPartitionRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionRequest:
-        fn = _R_AlterPartitionRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
+        try:
+            fn = _R_AlterPartitionRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -170,9 +177,10 @@ class AlterPartitionRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterPartitionRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v)
+        try:
+            fn = _W_AlterPartitionRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v) from None
         fn(self, w)
 
 

@@ -67,9 +67,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -77,9 +78,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 2-3', -1, v) from None
         fn(self, w)
 
 
@@ -96,9 +98,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -106,9 +109,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 2-3', -1, v) from None
         fn(self, w)
 
 
@@ -133,9 +137,10 @@ class AlterPartitionResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterPartitionResponse:
-        fn = _R_AlterPartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v)
+        try:
+            fn = _R_AlterPartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -143,9 +148,10 @@ class AlterPartitionResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterPartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v)
+        try:
+            fn = _W_AlterPartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class AlterReplicaLogDirTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDirTopic:
-        fn = _R_AlterReplicaLogDirTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AlterReplicaLogDirTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirTopic v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class AlterReplicaLogDirTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDirTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AlterReplicaLogDirTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirTopic v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class AlterReplicaLogDir:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDir:
-        fn = _R_AlterReplicaLogDir.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDir v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AlterReplicaLogDir[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDir v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class AlterReplicaLogDir:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDir.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDir v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AlterReplicaLogDir[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDir v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -116,9 +120,10 @@ class AlterReplicaLogDirsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDirsRequest:
-        fn = _R_AlterReplicaLogDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirsRequest v{v} is outside 1-2', 34, v)
+        try:
+            fn = _R_AlterReplicaLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirsRequest v{v} is outside 1-2', 34, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -126,9 +131,10 @@ class AlterReplicaLogDirsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirsRequest v{v} is outside 1-2', 34, v)
+        try:
+            fn = _W_AlterReplicaLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirsRequest v{v} is outside 1-2', 34, v) from None
         fn(self, w)
 
 

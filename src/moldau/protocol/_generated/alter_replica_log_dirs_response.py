@@ -55,9 +55,10 @@ class AlterReplicaLogDirPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDirPartitionResult:
-        fn = _R_AlterReplicaLogDirPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirPartitionResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AlterReplicaLogDirPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirPartitionResult v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class AlterReplicaLogDirPartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDirPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirPartitionResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AlterReplicaLogDirPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirPartitionResult v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class AlterReplicaLogDirTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDirTopicResult:
-        fn = _R_AlterReplicaLogDirTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirTopicResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AlterReplicaLogDirTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirTopicResult v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class AlterReplicaLogDirTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDirTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirTopicResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AlterReplicaLogDirTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirTopicResult v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -119,9 +123,10 @@ class AlterReplicaLogDirsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterReplicaLogDirsResponse:
-        fn = _R_AlterReplicaLogDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirsResponse v{v} is outside 1-2', 34, v)
+        try:
+            fn = _R_AlterReplicaLogDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirsResponse v{v} is outside 1-2', 34, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -129,9 +134,10 @@ class AlterReplicaLogDirsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterReplicaLogDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterReplicaLogDirsResponse v{v} is outside 1-2', 34, v)
+        try:
+            fn = _W_AlterReplicaLogDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirsResponse v{v} is outside 1-2', 34, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class AlterShareGroupOffsetsRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsRequestPartition:
-        fn = _R_AlterShareGroupOffsetsRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestPartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class AlterShareGroupOffsetsRequestPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestPartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class AlterShareGroupOffsetsRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsRequestTopic:
-        fn = _R_AlterShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class AlterShareGroupOffsetsRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class AlterShareGroupOffsetsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsRequest:
-        fn = _R_AlterShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequest v{v} is outside 0-0', 91, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequest v{v} is outside 0-0', 91, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class AlterShareGroupOffsetsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequest v{v} is outside 0-0', 91, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequest v{v} is outside 0-0', 91, v) from None
         fn(self, w)
 
 

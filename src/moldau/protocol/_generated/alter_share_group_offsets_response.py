@@ -56,9 +56,10 @@ class AlterShareGroupOffsetsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponsePartition:
-        fn = _R_AlterShareGroupOffsetsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class AlterShareGroupOffsetsResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponsePartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class AlterShareGroupOffsetsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponseTopic:
-        fn = _R_AlterShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class AlterShareGroupOffsetsResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class AlterShareGroupOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterShareGroupOffsetsResponse:
-        fn = _R_AlterShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
+        try:
+            fn = _R_AlterShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class AlterShareGroupOffsetsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v)
+        try:
+            fn = _W_AlterShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsResponse v{v} is outside 0-0', 91, v) from None
         fn(self, w)
 
 

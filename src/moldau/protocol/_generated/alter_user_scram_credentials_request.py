@@ -55,9 +55,10 @@ class ScramCredentialDeletion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialDeletion:
-        fn = _R_ScramCredentialDeletion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ScramCredentialDeletion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class ScramCredentialDeletion:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ScramCredentialDeletion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ScramCredentialDeletion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ScramCredentialDeletion v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class ScramCredentialUpsertion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ScramCredentialUpsertion:
-        fn = _R_ScramCredentialUpsertion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ScramCredentialUpsertion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class ScramCredentialUpsertion:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ScramCredentialUpsertion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ScramCredentialUpsertion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ScramCredentialUpsertion v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -125,9 +129,10 @@ class AlterUserScramCredentialsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterUserScramCredentialsRequest:
-        fn = _R_AlterUserScramCredentialsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v)
+        try:
+            fn = _R_AlterUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -135,9 +140,10 @@ class AlterUserScramCredentialsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterUserScramCredentialsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v)
+        try:
+            fn = _W_AlterUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v) from None
         fn(self, w)
 
 
@@ -226,7 +232,6 @@ def _w_ScramCredentialUpsertion_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     if (x5 := o.salted_password) is None:
@@ -239,7 +244,6 @@ def _w_ScramCredentialUpsertion_0(o: Any, w: Writer) -> None:
             _wuv(buf, n6 + 1)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if o.unknown_tagged_fields:

@@ -57,9 +57,10 @@ class AlterUserScramCredentialsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterUserScramCredentialsResult:
-        fn = _R_AlterUserScramCredentialsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_AlterUserScramCredentialsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class AlterUserScramCredentialsResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterUserScramCredentialsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_AlterUserScramCredentialsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class AlterUserScramCredentialsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterUserScramCredentialsResponse:
-        fn = _R_AlterUserScramCredentialsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsResponse v{v} is outside 0-0', 51, v)
+        try:
+            fn = _R_AlterUserScramCredentialsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsResponse v{v} is outside 0-0', 51, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class AlterUserScramCredentialsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterUserScramCredentialsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterUserScramCredentialsResponse v{v} is outside 0-0', 51, v)
+        try:
+            fn = _W_AlterUserScramCredentialsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsResponse v{v} is outside 0-0', 51, v) from None
         fn(self, w)
 
 

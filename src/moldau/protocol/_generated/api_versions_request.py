@@ -58,9 +58,10 @@ class ApiVersionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersionsRequest:
-        fn = _R_ApiVersionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v)
+        try:
+            fn = _R_ApiVersionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ApiVersionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ApiVersionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v)
+        try:
+            fn = _W_ApiVersionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v) from None
         fn(self, w)
 
 

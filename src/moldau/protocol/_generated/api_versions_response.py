@@ -61,9 +61,10 @@ class ApiVersion:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersion:
-        fn = _R_ApiVersion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_ApiVersion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class ApiVersion:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ApiVersion.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_ApiVersion[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersion v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class SupportedFeatureKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SupportedFeatureKey:
-        fn = _R_SupportedFeatureKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_SupportedFeatureKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class SupportedFeatureKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SupportedFeatureKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_SupportedFeatureKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SupportedFeatureKey v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class FinalizedFeatureKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FinalizedFeatureKey:
-        fn = _R_FinalizedFeatureKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_FinalizedFeatureKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class FinalizedFeatureKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FinalizedFeatureKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_FinalizedFeatureKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FinalizedFeatureKey v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -168,9 +174,10 @@ class ApiVersionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ApiVersionsResponse:
-        fn = _R_ApiVersionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v)
+        try:
+            fn = _R_ApiVersionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -178,9 +185,10 @@ class ApiVersionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ApiVersionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v)
+        try:
+            fn = _W_ApiVersionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v) from None
         fn(self, w)
 
 

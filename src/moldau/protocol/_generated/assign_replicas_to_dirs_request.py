@@ -53,9 +53,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -63,9 +64,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -82,9 +84,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -92,9 +95,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -111,9 +115,10 @@ class DirectoryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DirectoryData:
-        fn = _R_DirectoryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DirectoryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -121,9 +126,10 @@ class DirectoryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DirectoryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DirectoryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -148,9 +154,10 @@ class AssignReplicasToDirsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AssignReplicasToDirsRequest:
-        fn = _R_AssignReplicasToDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v)
+        try:
+            fn = _R_AssignReplicasToDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -158,9 +165,10 @@ class AssignReplicasToDirsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AssignReplicasToDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v)
+        try:
+            fn = _W_AssignReplicasToDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AssignReplicasToDirsRequest v{v} is outside 0-0', 73, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -112,9 +116,10 @@ class DirectoryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DirectoryData:
-        fn = _R_DirectoryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DirectoryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -122,9 +127,10 @@ class DirectoryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DirectoryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DirectoryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DirectoryData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -149,9 +155,10 @@ class AssignReplicasToDirsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AssignReplicasToDirsResponse:
-        fn = _R_AssignReplicasToDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AssignReplicasToDirsResponse v{v} is outside 0-0', 73, v)
+        try:
+            fn = _R_AssignReplicasToDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AssignReplicasToDirsResponse v{v} is outside 0-0', 73, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -159,9 +166,10 @@ class AssignReplicasToDirsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AssignReplicasToDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AssignReplicasToDirsResponse v{v} is outside 0-0', 73, v)
+        try:
+            fn = _W_AssignReplicasToDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AssignReplicasToDirsResponse v{v} is outside 0-0', 73, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class LeaderEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderEndpoint:
-        fn = _R_LeaderEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_LeaderEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class LeaderEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_LeaderEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -160,9 +166,10 @@ class BeginQuorumEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BeginQuorumEpochRequest:
-        fn = _R_BeginQuorumEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v)
+        try:
+            fn = _R_BeginQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -170,9 +177,10 @@ class BeginQuorumEpochRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BeginQuorumEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v)
+        try:
+            fn = _W_BeginQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v) from None
         fn(self, w)
 
 

@@ -70,9 +70,10 @@ class BrokerHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerHeartbeatRequest:
-        fn = _R_BrokerHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
+        try:
+            fn = _R_BrokerHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -80,9 +81,10 @@ class BrokerHeartbeatRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BrokerHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v)
+        try:
+            fn = _W_BrokerHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v) from None
         fn(self, w)
 
 

@@ -66,9 +66,10 @@ class BrokerHeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerHeartbeatResponse:
-        fn = _R_BrokerHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v)
+        try:
+            fn = _R_BrokerHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -76,9 +77,10 @@ class BrokerHeartbeatResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BrokerHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v)
+        try:
+            fn = _W_BrokerHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerHeartbeatResponse v{v} is outside 0-2', 63, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        fn = _R_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class Listener:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class Feature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Feature:
-        fn = _R_Feature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_Feature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class Feature:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Feature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_Feature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -142,9 +146,10 @@ class BrokerRegistrationRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerRegistrationRequest:
-        fn = _R_BrokerRegistrationRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v)
+        try:
+            fn = _R_BrokerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -152,9 +157,10 @@ class BrokerRegistrationRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BrokerRegistrationRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v)
+        try:
+            fn = _W_BrokerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v) from None
         fn(self, w)
 
 

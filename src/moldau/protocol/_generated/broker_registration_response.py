@@ -62,9 +62,10 @@ class BrokerRegistrationResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BrokerRegistrationResponse:
-        fn = _R_BrokerRegistrationResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v)
+        try:
+            fn = _R_BrokerRegistrationResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class BrokerRegistrationResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BrokerRegistrationResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v)
+        try:
+            fn = _W_BrokerRegistrationResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerRegistrationResponse v{v} is outside 0-4', 62, v) from None
         fn(self, w)
 
 

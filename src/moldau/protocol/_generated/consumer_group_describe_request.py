@@ -60,9 +60,10 @@ class ConsumerGroupDescribeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupDescribeRequest:
-        fn = _R_ConsumerGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v)
+        try:
+            fn = _R_ConsumerGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class ConsumerGroupDescribeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v)
+        try:
+            fn = _W_ConsumerGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupDescribeRequest v{v} is outside 0-1', 69, v) from None
         fn(self, w)
 
 

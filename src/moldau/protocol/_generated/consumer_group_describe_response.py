@@ -59,9 +59,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        fn = _R_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class Assignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -133,9 +137,10 @@ class Member:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
-        fn = _R_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -143,9 +148,10 @@ class Member:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -176,9 +182,10 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        fn = _R_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -186,9 +193,10 @@ class DescribedGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -211,9 +219,10 @@ class ConsumerGroupDescribeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupDescribeResponse:
-        fn = _R_ConsumerGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v)
+        try:
+            fn = _R_ConsumerGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -221,9 +230,10 @@ class ConsumerGroupDescribeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v)
+        try:
+            fn = _W_ConsumerGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v) from None
         fn(self, w)
 
 

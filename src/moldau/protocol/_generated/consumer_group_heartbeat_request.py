@@ -54,9 +54,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -105,9 +107,10 @@ class ConsumerGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupHeartbeatRequest:
-        fn = _R_ConsumerGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v)
+        try:
+            fn = _R_ConsumerGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -115,9 +118,10 @@ class ConsumerGroupHeartbeatRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v)
+        try:
+            fn = _W_ConsumerGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        fn = _R_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TopicPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class ConsumerProtocolAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolAssignment:
-        fn = _R_ConsumerProtocolAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_ConsumerProtocolAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class ConsumerProtocolAssignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerProtocolAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_ConsumerProtocolAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -178,7 +182,6 @@ def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 

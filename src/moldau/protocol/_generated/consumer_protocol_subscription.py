@@ -54,9 +54,10 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        fn = _R_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TopicPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class ConsumerProtocolSubscription:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerProtocolSubscription:
-        fn = _R_ConsumerProtocolSubscription.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_ConsumerProtocolSubscription[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class ConsumerProtocolSubscription:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerProtocolSubscription.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_ConsumerProtocolSubscription[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -272,7 +276,6 @@ def _w_ConsumerProtocolSubscription_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n6)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
 
@@ -292,7 +295,6 @@ def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n6)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if (a7 := o.owned_partitions) is None:
@@ -318,7 +320,6 @@ def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
         buf += _I32.pack(n6)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if (a7 := o.owned_partitions) is None:
@@ -345,7 +346,6 @@ def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(n6)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if (a7 := o.owned_partitions) is None:

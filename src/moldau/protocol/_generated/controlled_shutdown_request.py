@@ -54,9 +54,10 @@ class ControlledShutdownRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ControlledShutdownRequest:
-        fn = _R_ControlledShutdownRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControlledShutdownRequest v{v} is outside 1-0', 7, v)
+        try:
+            fn = _R_ControlledShutdownRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControlledShutdownRequest v{v} is outside 1-0', 7, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class ControlledShutdownRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ControlledShutdownRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControlledShutdownRequest v{v} is outside 1-0', 7, v)
+        try:
+            fn = _W_ControlledShutdownRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControlledShutdownRequest v{v} is outside 1-0', 7, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class ControlledShutdownResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ControlledShutdownResponse:
-        fn = _R_ControlledShutdownResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControlledShutdownResponse v{v} is outside 1-0', 7, v)
+        try:
+            fn = _R_ControlledShutdownResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControlledShutdownResponse v{v} is outside 1-0', 7, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class ControlledShutdownResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ControlledShutdownResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControlledShutdownResponse v{v} is outside 1-0', 7, v)
+        try:
+            fn = _W_ControlledShutdownResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControlledShutdownResponse v{v} is outside 1-0', 7, v) from None
         fn(self, w)
 
 

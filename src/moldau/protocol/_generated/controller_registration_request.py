@@ -61,9 +61,10 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        fn = _R_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class Listener:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class Feature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Feature:
-        fn = _R_Feature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Feature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class Feature:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Feature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Feature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Feature v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -133,9 +137,10 @@ class ControllerRegistrationRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ControllerRegistrationRequest:
-        fn = _R_ControllerRegistrationRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v)
+        try:
+            fn = _R_ControllerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -143,9 +148,10 @@ class ControllerRegistrationRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ControllerRegistrationRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v)
+        try:
+            fn = _W_ControllerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class ControllerRegistrationResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ControllerRegistrationResponse:
-        fn = _R_ControllerRegistrationResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControllerRegistrationResponse v{v} is outside 0-0', 70, v)
+        try:
+            fn = _R_ControllerRegistrationResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControllerRegistrationResponse v{v} is outside 0-0', 70, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class ControllerRegistrationResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ControllerRegistrationResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ControllerRegistrationResponse v{v} is outside 0-0', 70, v)
+        try:
+            fn = _W_ControllerRegistrationResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControllerRegistrationResponse v{v} is outside 0-0', 70, v) from None
         fn(self, w)
 
 

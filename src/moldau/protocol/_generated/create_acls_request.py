@@ -65,9 +65,10 @@ class AclCreation:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclCreation:
-        fn = _R_AclCreation.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_AclCreation[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -75,9 +76,10 @@ class AclCreation:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AclCreation.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_AclCreation[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclCreation v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -98,9 +100,10 @@ class CreateAclsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateAclsRequest:
-        fn = _R_CreateAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v)
+        try:
+            fn = _R_CreateAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -108,9 +111,10 @@ class CreateAclsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v)
+        try:
+            fn = _W_CreateAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v) from None
         fn(self, w)
 
 

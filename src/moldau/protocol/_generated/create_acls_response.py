@@ -55,9 +55,10 @@ class AclCreationResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclCreationResult:
-        fn = _R_AclCreationResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_AclCreationResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class AclCreationResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AclCreationResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_AclCreationResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclCreationResult v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class CreateAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateAclsResponse:
-        fn = _R_CreateAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v)
+        try:
+            fn = _R_CreateAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class CreateAclsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v)
+        try:
+            fn = _W_CreateAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateAclsResponse v{v} is outside 1-3', 30, v) from None
         fn(self, w)
 
 

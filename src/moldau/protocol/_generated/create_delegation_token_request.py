@@ -54,9 +54,10 @@ class CreatableRenewers:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableRenewers:
-        fn = _R_CreatableRenewers.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_CreatableRenewers[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class CreatableRenewers:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableRenewers.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_CreatableRenewers[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableRenewers v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class CreateDelegationTokenRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenRequest:
-        fn = _R_CreateDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v)
+        try:
+            fn = _R_CreateDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class CreateDelegationTokenRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v)
+        try:
+            fn = _W_CreateDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v) from None
         fn(self, w)
 
 

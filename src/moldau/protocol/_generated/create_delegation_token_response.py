@@ -80,9 +80,10 @@ class CreateDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateDelegationTokenResponse:
-        fn = _R_CreateDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v)
+        try:
+            fn = _R_CreateDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -90,9 +91,10 @@ class CreateDelegationTokenResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v)
+        try:
+            fn = _W_CreateDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v) from None
         fn(self, w)
 
 
@@ -231,7 +233,6 @@ def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n8)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     buf += _P2.pack(o.throttle_time_ms)
@@ -270,7 +271,6 @@ def _w_CreateDelegationTokenResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n8 + 1)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     buf += _P2.pack(o.throttle_time_ms)
@@ -319,7 +319,6 @@ def _w_CreateDelegationTokenResponse_3(o: Any, w: Writer) -> None:
             _wuv(buf, n12 + 1)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
     buf += _P2.pack(o.throttle_time_ms)

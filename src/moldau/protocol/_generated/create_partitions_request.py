@@ -53,9 +53,10 @@ class CreatePartitionsAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatePartitionsAssignment:
-        fn = _R_CreatePartitionsAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsAssignment v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_CreatePartitionsAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsAssignment v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -63,9 +64,10 @@ class CreatePartitionsAssignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatePartitionsAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsAssignment v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_CreatePartitionsAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsAssignment v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class CreatePartitionsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatePartitionsTopic:
-        fn = _R_CreatePartitionsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsTopic v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_CreatePartitionsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsTopic v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class CreatePartitionsTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatePartitionsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsTopic v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_CreatePartitionsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsTopic v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class CreatePartitionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatePartitionsRequest:
-        fn = _R_CreatePartitionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsRequest v{v} is outside 0-3', 37, v)
+        try:
+            fn = _R_CreatePartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsRequest v{v} is outside 0-3', 37, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class CreatePartitionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatePartitionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsRequest v{v} is outside 0-3', 37, v)
+        try:
+            fn = _W_CreatePartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsRequest v{v} is outside 0-3', 37, v) from None
         fn(self, w)
 
 

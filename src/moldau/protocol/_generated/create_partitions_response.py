@@ -57,9 +57,10 @@ class CreatePartitionsTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatePartitionsTopicResult:
-        fn = _R_CreatePartitionsTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsTopicResult v{v} is outside 0-3', -1, v)
+        try:
+            fn = _R_CreatePartitionsTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsTopicResult v{v} is outside 0-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class CreatePartitionsTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatePartitionsTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsTopicResult v{v} is outside 0-3', -1, v)
+        try:
+            fn = _W_CreatePartitionsTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsTopicResult v{v} is outside 0-3', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class CreatePartitionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatePartitionsResponse:
-        fn = _R_CreatePartitionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsResponse v{v} is outside 0-3', 37, v)
+        try:
+            fn = _R_CreatePartitionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsResponse v{v} is outside 0-3', 37, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class CreatePartitionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatePartitionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatePartitionsResponse v{v} is outside 0-3', 37, v)
+        try:
+            fn = _W_CreatePartitionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsResponse v{v} is outside 0-3', 37, v) from None
         fn(self, w)
 
 

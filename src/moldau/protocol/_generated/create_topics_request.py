@@ -56,9 +56,10 @@ class CreatableReplicaAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableReplicaAssignment:
-        fn = _R_CreatableReplicaAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v)
+        try:
+            fn = _R_CreatableReplicaAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class CreatableReplicaAssignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableReplicaAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v)
+        try:
+            fn = _W_CreatableReplicaAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableReplicaAssignment v{v} is outside 2-7', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class CreatableTopicConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicConfig:
-        fn = _R_CreatableTopicConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v)
+        try:
+            fn = _R_CreatableTopicConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class CreatableTopicConfig:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableTopicConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v)
+        try:
+            fn = _W_CreatableTopicConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicConfig v{v} is outside 2-7', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class CreatableTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopic:
-        fn = _R_CreatableTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v)
+        try:
+            fn = _R_CreatableTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class CreatableTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v)
+        try:
+            fn = _W_CreatableTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopic v{v} is outside 2-7', -1, v) from None
         fn(self, w)
 
 
@@ -157,9 +163,10 @@ class CreateTopicsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateTopicsRequest:
-        fn = _R_CreateTopicsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v)
+        try:
+            fn = _R_CreateTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -167,9 +174,10 @@ class CreateTopicsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateTopicsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v)
+        try:
+            fn = _W_CreateTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v) from None
         fn(self, w)
 
 

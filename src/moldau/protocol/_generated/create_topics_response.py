@@ -63,9 +63,10 @@ class CreatableTopicConfigs:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicConfigs:
-        fn = _R_CreatableTopicConfigs.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v)
+        try:
+            fn = _R_CreatableTopicConfigs[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class CreatableTopicConfigs:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableTopicConfigs.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v)
+        try:
+            fn = _W_CreatableTopicConfigs[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicConfigs v{v} is outside 2-7', -1, v) from None
         fn(self, w)
 
 
@@ -104,9 +106,10 @@ class CreatableTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreatableTopicResult:
-        fn = _R_CreatableTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v)
+        try:
+            fn = _R_CreatableTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -114,9 +117,10 @@ class CreatableTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreatableTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v)
+        try:
+            fn = _W_CreatableTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatableTopicResult v{v} is outside 2-7', -1, v) from None
         fn(self, w)
 
 
@@ -139,9 +143,10 @@ class CreateTopicsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CreateTopicsResponse:
-        fn = _R_CreateTopicsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v)
+        try:
+            fn = _R_CreateTopicsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -149,9 +154,10 @@ class CreateTopicsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CreateTopicsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v)
+        try:
+            fn = _W_CreateTopicsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v) from None
         fn(self, w)
 
 

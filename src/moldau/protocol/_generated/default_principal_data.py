@@ -62,9 +62,10 @@ class DefaultPrincipalData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DefaultPrincipalData:
-        fn = _R_DefaultPrincipalData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DefaultPrincipalData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DefaultPrincipalData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DefaultPrincipalData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class DefaultPrincipalData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DefaultPrincipalData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DefaultPrincipalData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DefaultPrincipalData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DefaultPrincipalData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 

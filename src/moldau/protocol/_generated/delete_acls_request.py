@@ -65,9 +65,10 @@ class DeleteAclsFilter:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsFilter:
-        fn = _R_DeleteAclsFilter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsFilter v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DeleteAclsFilter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsFilter v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -75,9 +76,10 @@ class DeleteAclsFilter:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteAclsFilter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsFilter v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DeleteAclsFilter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsFilter v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -98,9 +100,10 @@ class DeleteAclsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsRequest:
-        fn = _R_DeleteAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsRequest v{v} is outside 1-3', 31, v)
+        try:
+            fn = _R_DeleteAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsRequest v{v} is outside 1-3', 31, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -108,9 +111,10 @@ class DeleteAclsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsRequest v{v} is outside 1-3', 31, v)
+        try:
+            fn = _W_DeleteAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsRequest v{v} is outside 1-3', 31, v) from None
         fn(self, w)
 
 

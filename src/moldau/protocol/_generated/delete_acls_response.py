@@ -71,9 +71,10 @@ class DeleteAclsMatchingAcl:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsMatchingAcl:
-        fn = _R_DeleteAclsMatchingAcl.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DeleteAclsMatchingAcl[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -81,9 +82,10 @@ class DeleteAclsMatchingAcl:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteAclsMatchingAcl.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DeleteAclsMatchingAcl[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsMatchingAcl v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -102,9 +104,10 @@ class DeleteAclsFilterResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsFilterResult:
-        fn = _R_DeleteAclsFilterResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DeleteAclsFilterResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -112,9 +115,10 @@ class DeleteAclsFilterResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteAclsFilterResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DeleteAclsFilterResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsFilterResult v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -137,9 +141,10 @@ class DeleteAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteAclsResponse:
-        fn = _R_DeleteAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v)
+        try:
+            fn = _R_DeleteAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -147,9 +152,10 @@ class DeleteAclsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v)
+        try:
+            fn = _W_DeleteAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class DeleteGroupsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteGroupsRequest:
-        fn = _R_DeleteGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteGroupsRequest v{v} is outside 0-2', 42, v)
+        try:
+            fn = _R_DeleteGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteGroupsRequest v{v} is outside 0-2', 42, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class DeleteGroupsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteGroupsRequest v{v} is outside 0-2', 42, v)
+        try:
+            fn = _W_DeleteGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteGroupsRequest v{v} is outside 0-2', 42, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class DeletableGroupResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeletableGroupResult:
-        fn = _R_DeletableGroupResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeletableGroupResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DeletableGroupResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeletableGroupResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class DeletableGroupResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeletableGroupResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeletableGroupResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DeletableGroupResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeletableGroupResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class DeleteGroupsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteGroupsResponse:
-        fn = _R_DeleteGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteGroupsResponse v{v} is outside 0-2', 42, v)
+        try:
+            fn = _R_DeleteGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteGroupsResponse v{v} is outside 0-2', 42, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class DeleteGroupsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteGroupsResponse v{v} is outside 0-2', 42, v)
+        try:
+            fn = _W_DeleteGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteGroupsResponse v{v} is outside 0-2', 42, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class DeleteRecordsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsPartition:
-        fn = _R_DeleteRecordsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DeleteRecordsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class DeleteRecordsPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DeleteRecordsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsPartition v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class DeleteRecordsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsTopic:
-        fn = _R_DeleteRecordsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DeleteRecordsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class DeleteRecordsTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DeleteRecordsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsTopic v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -119,9 +123,10 @@ class DeleteRecordsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsRequest:
-        fn = _R_DeleteRecordsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v)
+        try:
+            fn = _R_DeleteRecordsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -129,9 +134,10 @@ class DeleteRecordsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v)
+        try:
+            fn = _W_DeleteRecordsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class DeleteRecordsPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsPartitionResult:
-        fn = _R_DeleteRecordsPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsPartitionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DeleteRecordsPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsPartitionResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class DeleteRecordsPartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsPartitionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DeleteRecordsPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsPartitionResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class DeleteRecordsTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsTopicResult:
-        fn = _R_DeleteRecordsTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsTopicResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DeleteRecordsTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsTopicResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class DeleteRecordsTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsTopicResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DeleteRecordsTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsTopicResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class DeleteRecordsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteRecordsResponse:
-        fn = _R_DeleteRecordsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsResponse v{v} is outside 0-2', 21, v)
+        try:
+            fn = _R_DeleteRecordsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsResponse v{v} is outside 0-2', 21, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class DeleteRecordsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteRecordsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteRecordsResponse v{v} is outside 0-2', 21, v)
+        try:
+            fn = _W_DeleteRecordsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsResponse v{v} is outside 0-2', 21, v) from None
         fn(self, w)
 
 

@@ -50,9 +50,10 @@ class DeleteShareGroupOffsetsRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupOffsetsRequestTopic:
-        fn = _R_DeleteShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DeleteShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -60,9 +61,10 @@ class DeleteShareGroupOffsetsRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DeleteShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequestTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class DeleteShareGroupOffsetsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupOffsetsRequest:
-        fn = _R_DeleteShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequest v{v} is outside 0-0', 92, v)
+        try:
+            fn = _R_DeleteShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequest v{v} is outside 0-0', 92, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class DeleteShareGroupOffsetsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequest v{v} is outside 0-0', 92, v)
+        try:
+            fn = _W_DeleteShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsRequest v{v} is outside 0-0', 92, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class DeleteShareGroupOffsetsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupOffsetsResponseTopic:
-        fn = _R_DeleteShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DeleteShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class DeleteShareGroupOffsetsResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DeleteShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponseTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -98,9 +100,10 @@ class DeleteShareGroupOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupOffsetsResponse:
-        fn = _R_DeleteShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v)
+        try:
+            fn = _R_DeleteShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -108,9 +111,10 @@ class DeleteShareGroupOffsetsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v)
+        try:
+            fn = _W_DeleteShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v) from None
         fn(self, w)
 
 

@@ -52,9 +52,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -62,9 +63,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -81,9 +83,10 @@ class DeleteStateData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteStateData:
-        fn = _R_DeleteStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DeleteStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteStateData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -91,9 +94,10 @@ class DeleteStateData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DeleteStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteStateData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -116,9 +120,10 @@ class DeleteShareGroupStateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupStateRequest:
-        fn = _R_DeleteShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupStateRequest v{v} is outside 0-0', 86, v)
+        try:
+            fn = _R_DeleteShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupStateRequest v{v} is outside 0-0', 86, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -126,9 +131,10 @@ class DeleteShareGroupStateRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupStateRequest v{v} is outside 0-0', 86, v)
+        try:
+            fn = _W_DeleteShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupStateRequest v{v} is outside 0-0', 86, v) from None
         fn(self, w)
 
 

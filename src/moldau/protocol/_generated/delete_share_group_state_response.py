@@ -56,9 +56,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class DeleteStateResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteStateResult:
-        fn = _R_DeleteStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DeleteStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteStateResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class DeleteStateResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DeleteStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteStateResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class DeleteShareGroupStateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteShareGroupStateResponse:
-        fn = _R_DeleteShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupStateResponse v{v} is outside 0-0', 86, v)
+        try:
+            fn = _R_DeleteShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupStateResponse v{v} is outside 0-0', 86, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class DeleteShareGroupStateResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteShareGroupStateResponse v{v} is outside 0-0', 86, v)
+        try:
+            fn = _W_DeleteShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupStateResponse v{v} is outside 0-0', 86, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class DeleteTopicState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteTopicState:
-        fn = _R_DeleteTopicState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v)
+        try:
+            fn = _R_DeleteTopicState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class DeleteTopicState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteTopicState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v)
+        try:
+            fn = _W_DeleteTopicState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicState v{v} is outside 1-6', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class DeleteTopicsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteTopicsRequest:
-        fn = _R_DeleteTopicsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v)
+        try:
+            fn = _R_DeleteTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class DeleteTopicsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteTopicsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v)
+        try:
+            fn = _W_DeleteTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v) from None
         fn(self, w)
 
 

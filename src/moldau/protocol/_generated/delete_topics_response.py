@@ -59,9 +59,10 @@ class DeletableTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeletableTopicResult:
-        fn = _R_DeletableTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeletableTopicResult v{v} is outside 1-6', -1, v)
+        try:
+            fn = _R_DeletableTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeletableTopicResult v{v} is outside 1-6', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class DeletableTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeletableTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeletableTopicResult v{v} is outside 1-6', -1, v)
+        try:
+            fn = _W_DeletableTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeletableTopicResult v{v} is outside 1-6', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class DeleteTopicsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DeleteTopicsResponse:
-        fn = _R_DeleteTopicsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicsResponse v{v} is outside 1-6', 20, v)
+        try:
+            fn = _R_DeleteTopicsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicsResponse v{v} is outside 1-6', 20, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class DeleteTopicsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DeleteTopicsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DeleteTopicsResponse v{v} is outside 1-6', 20, v)
+        try:
+            fn = _W_DeleteTopicsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicsResponse v{v} is outside 1-6', 20, v) from None
         fn(self, w)
 
 

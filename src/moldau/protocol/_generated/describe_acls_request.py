@@ -71,9 +71,10 @@ class DescribeAclsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsRequest:
-        fn = _R_DescribeAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v)
+        try:
+            fn = _R_DescribeAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -81,9 +82,10 @@ class DescribeAclsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeAclsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v)
+        try:
+            fn = _W_DescribeAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsRequest v{v} is outside 1-3', 29, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class AclDescription:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AclDescription:
-        fn = _R_AclDescription.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_AclDescription[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AclDescription:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AclDescription.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_AclDescription[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AclDescription v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class DescribeAclsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsResource:
-        fn = _R_DescribeAclsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DescribeAclsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class DescribeAclsResource:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeAclsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DescribeAclsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsResource v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -132,9 +136,10 @@ class DescribeAclsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeAclsResponse:
-        fn = _R_DescribeAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
+        try:
+            fn = _R_DescribeAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -142,9 +147,10 @@ class DescribeAclsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeAclsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v)
+        try:
+            fn = _W_DescribeAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class ComponentData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ComponentData:
-        fn = _R_ComponentData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ComponentData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class ComponentData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ComponentData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ComponentData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ComponentData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class DescribeClientQuotasRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClientQuotasRequest:
-        fn = _R_DescribeClientQuotasRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v)
+        try:
+            fn = _R_DescribeClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class DescribeClientQuotasRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeClientQuotasRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v)
+        try:
+            fn = _W_DescribeClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v) from None
         fn(self, w)
 
 

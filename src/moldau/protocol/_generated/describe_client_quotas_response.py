@@ -55,9 +55,10 @@ class EntityData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntityData:
-        fn = _R_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class EntityData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntityData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntityData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntityData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class ValueData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ValueData:
-        fn = _R_ValueData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ValueData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ValueData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ValueData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class ValueData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ValueData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ValueData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ValueData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ValueData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -113,9 +117,10 @@ class EntryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EntryData:
-        fn = _R_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -123,9 +128,10 @@ class EntryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EntryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_EntryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EntryData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -152,9 +158,10 @@ class DescribeClientQuotasResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClientQuotasResponse:
-        fn = _R_DescribeClientQuotasResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClientQuotasResponse v{v} is outside 0-1', 48, v)
+        try:
+            fn = _R_DescribeClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasResponse v{v} is outside 0-1', 48, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -162,9 +169,10 @@ class DescribeClientQuotasResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeClientQuotasResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClientQuotasResponse v{v} is outside 0-1', 48, v)
+        try:
+            fn = _W_DescribeClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasResponse v{v} is outside 0-1', 48, v) from None
         fn(self, w)
 
 

@@ -64,9 +64,10 @@ class DescribeClusterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterRequest:
-        fn = _R_DescribeClusterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v)
+        try:
+            fn = _R_DescribeClusterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class DescribeClusterRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeClusterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v)
+        try:
+            fn = _W_DescribeClusterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v) from None
         fn(self, w)
 
 

@@ -63,9 +63,10 @@ class DescribeClusterBroker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterBroker:
-        fn = _R_DescribeClusterBroker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_DescribeClusterBroker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class DescribeClusterBroker:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeClusterBroker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_DescribeClusterBroker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterBroker v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -110,9 +112,10 @@ class DescribeClusterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeClusterResponse:
-        fn = _R_DescribeClusterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
+        try:
+            fn = _R_DescribeClusterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -120,9 +123,10 @@ class DescribeClusterResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeClusterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v)
+        try:
+            fn = _W_DescribeClusterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v) from None
         fn(self, w)
 
 

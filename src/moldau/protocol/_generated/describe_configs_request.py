@@ -58,9 +58,10 @@ class DescribeConfigsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResource:
-        fn = _R_DescribeConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v)
+        try:
+            fn = _R_DescribeConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class DescribeConfigsResource:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v)
+        try:
+            fn = _W_DescribeConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResource v{v} is outside 1-4', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class DescribeConfigsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsRequest:
-        fn = _R_DescribeConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v)
+        try:
+            fn = _R_DescribeConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class DescribeConfigsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v)
+        try:
+            fn = _W_DescribeConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class DescribeConfigsSynonym:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsSynonym:
-        fn = _R_DescribeConfigsSynonym.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v)
+        try:
+            fn = _R_DescribeConfigsSynonym[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class DescribeConfigsSynonym:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsSynonym.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v)
+        try:
+            fn = _W_DescribeConfigsSynonym[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsSynonym v{v} is outside 1-4', -1, v) from None
         fn(self, w)
 
 
@@ -100,9 +102,10 @@ class DescribeConfigsResourceResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResourceResult:
-        fn = _R_DescribeConfigsResourceResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v)
+        try:
+            fn = _R_DescribeConfigsResourceResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -110,9 +113,10 @@ class DescribeConfigsResourceResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsResourceResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v)
+        try:
+            fn = _W_DescribeConfigsResourceResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResourceResult v{v} is outside 1-4', -1, v) from None
         fn(self, w)
 
 
@@ -135,9 +139,10 @@ class DescribeConfigsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResult:
-        fn = _R_DescribeConfigsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v)
+        try:
+            fn = _R_DescribeConfigsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -145,9 +150,10 @@ class DescribeConfigsResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v)
+        try:
+            fn = _W_DescribeConfigsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResult v{v} is outside 1-4', -1, v) from None
         fn(self, w)
 
 
@@ -170,9 +176,10 @@ class DescribeConfigsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeConfigsResponse:
-        fn = _R_DescribeConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v)
+        try:
+            fn = _R_DescribeConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -180,9 +187,10 @@ class DescribeConfigsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v)
+        try:
+            fn = _W_DescribeConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v) from None
         fn(self, w)
 
 

@@ -52,9 +52,10 @@ class DescribeDelegationTokenOwner:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenOwner:
-        fn = _R_DescribeDelegationTokenOwner.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenOwner v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DescribeDelegationTokenOwner[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenOwner v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -62,9 +63,10 @@ class DescribeDelegationTokenOwner:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeDelegationTokenOwner.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenOwner v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DescribeDelegationTokenOwner[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenOwner v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class DescribeDelegationTokenRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenRequest:
-        fn = _R_DescribeDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenRequest v{v} is outside 1-3', 41, v)
+        try:
+            fn = _R_DescribeDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenRequest v{v} is outside 1-3', 41, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class DescribeDelegationTokenRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenRequest v{v} is outside 1-3', 41, v)
+        try:
+            fn = _W_DescribeDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenRequest v{v} is outside 1-3', 41, v) from None
         fn(self, w)
 
 

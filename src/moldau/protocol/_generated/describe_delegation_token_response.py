@@ -56,9 +56,10 @@ class DescribedDelegationTokenRenewer:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationTokenRenewer:
-        fn = _R_DescribedDelegationTokenRenewer.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DescribedDelegationTokenRenewer[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class DescribedDelegationTokenRenewer:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedDelegationTokenRenewer.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DescribedDelegationTokenRenewer[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedDelegationTokenRenewer v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -101,9 +103,10 @@ class DescribedDelegationToken:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedDelegationToken:
-        fn = _R_DescribedDelegationToken.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v)
+        try:
+            fn = _R_DescribedDelegationToken[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -111,9 +114,10 @@ class DescribedDelegationToken:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedDelegationToken.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v)
+        try:
+            fn = _W_DescribedDelegationToken[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedDelegationToken v{v} is outside 1-3', -1, v) from None
         fn(self, w)
 
 
@@ -138,9 +142,10 @@ class DescribeDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeDelegationTokenResponse:
-        fn = _R_DescribeDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v)
+        try:
+            fn = _R_DescribeDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -148,9 +153,10 @@ class DescribeDelegationTokenResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v)
+        try:
+            fn = _W_DescribeDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v) from None
         fn(self, w)
 
 
@@ -359,7 +365,6 @@ def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n8)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     if (a9 := o.renewers) is None:
@@ -402,7 +407,6 @@ def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
             _wuv(buf, n8 + 1)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     if (a9 := o.renewers) is None:
@@ -458,7 +462,6 @@ def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
             _wuv(buf, n12 + 1)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
     if (a13 := o.renewers) is None:

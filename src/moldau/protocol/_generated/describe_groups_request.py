@@ -60,9 +60,10 @@ class DescribeGroupsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeGroupsRequest:
-        fn = _R_DescribeGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeGroupsRequest v{v} is outside 0-6', 15, v)
+        try:
+            fn = _R_DescribeGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsRequest v{v} is outside 0-6', 15, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class DescribeGroupsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeGroupsRequest v{v} is outside 0-6', 15, v)
+        try:
+            fn = _W_DescribeGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsRequest v{v} is outside 0-6', 15, v) from None
         fn(self, w)
 
 

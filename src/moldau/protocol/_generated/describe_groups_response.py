@@ -63,9 +63,10 @@ class DescribedGroupMember:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroupMember:
-        fn = _R_DescribedGroupMember.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v)
+        try:
+            fn = _R_DescribedGroupMember[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class DescribedGroupMember:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedGroupMember.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v)
+        try:
+            fn = _W_DescribedGroupMember[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroupMember v{v} is outside 0-6', -1, v) from None
         fn(self, w)
 
 
@@ -104,9 +106,10 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        fn = _R_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v)
+        try:
+            fn = _R_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -114,9 +117,10 @@ class DescribedGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v)
+        try:
+            fn = _W_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-6', -1, v) from None
         fn(self, w)
 
 
@@ -139,9 +143,10 @@ class DescribeGroupsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeGroupsResponse:
-        fn = _R_DescribeGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v)
+        try:
+            fn = _R_DescribeGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -149,9 +154,10 @@ class DescribeGroupsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v)
+        try:
+            fn = _W_DescribeGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v) from None
         fn(self, w)
 
 
@@ -237,7 +243,6 @@ def _w_DescribedGroupMember_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n8)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     if (x9 := o.member_assignment) is None:
@@ -247,7 +252,6 @@ def _w_DescribedGroupMember_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n10)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
 
@@ -265,7 +269,6 @@ def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(n10)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
     if (x11 := o.member_assignment) is None:
@@ -275,7 +278,6 @@ def _w_DescribedGroupMember_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(n12)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
 
@@ -314,7 +316,6 @@ def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
             _wuv(buf, n10 + 1)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
     if (x11 := o.member_assignment) is None:
@@ -327,7 +328,6 @@ def _w_DescribedGroupMember_5(o: Any, w: Writer) -> None:
             _wuv(buf, n12 + 1)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
     if o.unknown_tagged_fields:

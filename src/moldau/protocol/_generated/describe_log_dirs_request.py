@@ -54,9 +54,10 @@ class DescribableLogDirTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribableLogDirTopic:
-        fn = _R_DescribableLogDirTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v)
+        try:
+            fn = _R_DescribableLogDirTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class DescribableLogDirTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribableLogDirTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v)
+        try:
+            fn = _W_DescribableLogDirTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribableLogDirTopic v{v} is outside 1-5', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class DescribeLogDirsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsRequest:
-        fn = _R_DescribeLogDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v)
+        try:
+            fn = _R_DescribeLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class DescribeLogDirsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeLogDirsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v)
+        try:
+            fn = _W_DescribeLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v) from None
         fn(self, w)
 
 

@@ -63,9 +63,10 @@ class DescribeLogDirsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsPartition:
-        fn = _R_DescribeLogDirsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v)
+        try:
+            fn = _R_DescribeLogDirsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class DescribeLogDirsPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeLogDirsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v)
+        try:
+            fn = _W_DescribeLogDirsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsPartition v{v} is outside 1-5', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class DescribeLogDirsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsTopic:
-        fn = _R_DescribeLogDirsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v)
+        try:
+            fn = _R_DescribeLogDirsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class DescribeLogDirsTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeLogDirsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v)
+        try:
+            fn = _W_DescribeLogDirsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsTopic v{v} is outside 1-5', -1, v) from None
         fn(self, w)
 
 
@@ -129,9 +133,10 @@ class DescribeLogDirsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsResult:
-        fn = _R_DescribeLogDirsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v)
+        try:
+            fn = _R_DescribeLogDirsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -139,9 +144,10 @@ class DescribeLogDirsResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeLogDirsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v)
+        try:
+            fn = _W_DescribeLogDirsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsResult v{v} is outside 1-5', -1, v) from None
         fn(self, w)
 
 
@@ -166,9 +172,10 @@ class DescribeLogDirsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeLogDirsResponse:
-        fn = _R_DescribeLogDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v)
+        try:
+            fn = _R_DescribeLogDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -176,9 +183,10 @@ class DescribeLogDirsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeLogDirsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v)
+        try:
+            fn = _W_DescribeLogDirsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsResponse v{v} is outside 1-5', 35, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class TopicRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicRequest:
-        fn = _R_TopicRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TopicRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class DescribeProducersRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeProducersRequest:
-        fn = _R_DescribeProducersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeProducersRequest v{v} is outside 0-0', 61, v)
+        try:
+            fn = _R_DescribeProducersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeProducersRequest v{v} is outside 0-0', 61, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class DescribeProducersRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeProducersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeProducersRequest v{v} is outside 0-0', 61, v)
+        try:
+            fn = _W_DescribeProducersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeProducersRequest v{v} is outside 0-0', 61, v) from None
         fn(self, w)
 
 

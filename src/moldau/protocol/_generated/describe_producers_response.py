@@ -64,9 +64,10 @@ class ProducerState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProducerState:
-        fn = _R_ProducerState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProducerState v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ProducerState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProducerState v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class ProducerState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ProducerState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProducerState v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ProducerState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProducerState v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -97,9 +99,10 @@ class PartitionResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResponse:
-        fn = _R_PartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResponse v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResponse v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -107,9 +110,10 @@ class PartitionResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResponse v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResponse v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class TopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicResponse:
-        fn = _R_TopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicResponse v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicResponse v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class TopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicResponse v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicResponse v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -161,9 +167,10 @@ class DescribeProducersResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeProducersResponse:
-        fn = _R_DescribeProducersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeProducersResponse v{v} is outside 0-0', 61, v)
+        try:
+            fn = _R_DescribeProducersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeProducersResponse v{v} is outside 0-0', 61, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -171,9 +178,10 @@ class DescribeProducersResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeProducersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeProducersResponse v{v} is outside 0-0', 61, v)
+        try:
+            fn = _W_DescribeProducersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeProducersResponse v{v} is outside 0-0', 61, v) from None
         fn(self, w)
 
 

@@ -52,9 +52,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -62,9 +63,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -81,9 +83,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -91,9 +94,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -114,9 +118,10 @@ class DescribeQuorumRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeQuorumRequest:
-        fn = _R_DescribeQuorumRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeQuorumRequest v{v} is outside 0-2', 55, v)
+        try:
+            fn = _R_DescribeQuorumRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeQuorumRequest v{v} is outside 0-2', 55, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -124,9 +129,10 @@ class DescribeQuorumRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeQuorumRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeQuorumRequest v{v} is outside 0-2', 55, v)
+        try:
+            fn = _W_DescribeQuorumRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeQuorumRequest v{v} is outside 0-2', 55, v) from None
         fn(self, w)
 
 

@@ -68,9 +68,10 @@ class ReplicaState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
-        fn = _R_ReplicaState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_ReplicaState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -78,9 +79,10 @@ class ReplicaState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReplicaState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_ReplicaState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -109,9 +111,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -119,9 +122,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -138,9 +142,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -148,9 +153,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -169,9 +175,10 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        fn = _R_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -179,9 +186,10 @@ class Listener:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -198,9 +206,10 @@ class Node:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Node:
-        fn = _R_Node.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_Node[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -208,9 +217,10 @@ class Node:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Node.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_Node[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Node v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -237,9 +247,10 @@ class DescribeQuorumResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeQuorumResponse:
-        fn = _R_DescribeQuorumResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v)
+        try:
+            fn = _R_DescribeQuorumResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -247,9 +258,10 @@ class DescribeQuorumResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeQuorumResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v)
+        try:
+            fn = _W_DescribeQuorumResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v) from None
         fn(self, w)
 
 

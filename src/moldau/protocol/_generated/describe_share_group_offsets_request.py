@@ -54,9 +54,10 @@ class DescribeShareGroupOffsetsRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsRequestTopic:
-        fn = _R_DescribeShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestTopic v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class DescribeShareGroupOffsetsRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestTopic v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class DescribeShareGroupOffsetsRequestGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsRequestGroup:
-        fn = _R_DescribeShareGroupOffsetsRequestGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsRequestGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestGroup v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class DescribeShareGroupOffsetsRequestGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsRequestGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsRequestGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequestGroup v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -116,9 +120,10 @@ class DescribeShareGroupOffsetsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsRequest:
-        fn = _R_DescribeShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequest v{v} is outside 0-1', 90, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequest v{v} is outside 0-1', 90, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -126,9 +131,10 @@ class DescribeShareGroupOffsetsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequest v{v} is outside 0-1', 90, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsRequest v{v} is outside 0-1', 90, v) from None
         fn(self, w)
 
 

@@ -65,9 +65,10 @@ class DescribeShareGroupOffsetsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponsePartition:
-        fn = _R_DescribeShareGroupOffsetsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -75,9 +76,10 @@ class DescribeShareGroupOffsetsResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponsePartition v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -96,9 +98,10 @@ class DescribeShareGroupOffsetsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponseTopic:
-        fn = _R_DescribeShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -106,9 +109,10 @@ class DescribeShareGroupOffsetsResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseTopic v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -129,9 +133,10 @@ class DescribeShareGroupOffsetsResponseGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponseGroup:
-        fn = _R_DescribeShareGroupOffsetsResponseGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsResponseGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -139,9 +144,10 @@ class DescribeShareGroupOffsetsResponseGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsResponseGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsResponseGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponseGroup v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -164,9 +170,10 @@ class DescribeShareGroupOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeShareGroupOffsetsResponse:
-        fn = _R_DescribeShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v)
+        try:
+            fn = _R_DescribeShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -174,9 +181,10 @@ class DescribeShareGroupOffsetsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeShareGroupOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v)
+        try:
+            fn = _W_DescribeShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v) from None
         fn(self, w)
 
 

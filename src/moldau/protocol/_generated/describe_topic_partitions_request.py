@@ -52,9 +52,10 @@ class TopicRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicRequest:
-        fn = _R_TopicRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -62,9 +63,10 @@ class TopicRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicRequest v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -81,9 +83,10 @@ class Cursor:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Cursor:
-        fn = _R_Cursor.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Cursor[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -91,9 +94,10 @@ class Cursor:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Cursor.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Cursor[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class DescribeTopicPartitionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsRequest:
-        fn = _R_DescribeTopicPartitionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsRequest v{v} is outside 0-0', 75, v)
+        try:
+            fn = _R_DescribeTopicPartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsRequest v{v} is outside 0-0', 75, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class DescribeTopicPartitionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTopicPartitionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsRequest v{v} is outside 0-0', 75, v)
+        try:
+            fn = _W_DescribeTopicPartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsRequest v{v} is outside 0-0', 75, v) from None
         fn(self, w)
 
 

@@ -71,9 +71,10 @@ class DescribeTopicPartitionsResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponsePartition:
-        fn = _R_DescribeTopicPartitionsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DescribeTopicPartitionsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -81,9 +82,10 @@ class DescribeTopicPartitionsResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTopicPartitionsResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DescribeTopicPartitionsResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponsePartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -108,9 +110,10 @@ class DescribeTopicPartitionsResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponseTopic:
-        fn = _R_DescribeTopicPartitionsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DescribeTopicPartitionsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -118,9 +121,10 @@ class DescribeTopicPartitionsResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTopicPartitionsResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DescribeTopicPartitionsResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponseTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -137,9 +141,10 @@ class Cursor:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Cursor:
-        fn = _R_Cursor.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Cursor[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -147,9 +152,10 @@ class Cursor:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Cursor.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Cursor[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Cursor v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -174,9 +180,10 @@ class DescribeTopicPartitionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTopicPartitionsResponse:
-        fn = _R_DescribeTopicPartitionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v)
+        try:
+            fn = _R_DescribeTopicPartitionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -184,9 +191,10 @@ class DescribeTopicPartitionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTopicPartitionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v)
+        try:
+            fn = _W_DescribeTopicPartitionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v) from None
         fn(self, w)
 
 

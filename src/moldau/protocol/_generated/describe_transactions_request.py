@@ -56,9 +56,10 @@ class DescribeTransactionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTransactionsRequest:
-        fn = _R_DescribeTransactionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTransactionsRequest v{v} is outside 0-0', 65, v)
+        try:
+            fn = _R_DescribeTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsRequest v{v} is outside 0-0', 65, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class DescribeTransactionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTransactionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTransactionsRequest v{v} is outside 0-0', 65, v)
+        try:
+            fn = _W_DescribeTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsRequest v{v} is outside 0-0', 65, v) from None
         fn(self, w)
 
 

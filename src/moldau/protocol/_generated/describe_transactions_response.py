@@ -56,9 +56,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -97,9 +99,10 @@ class TransactionState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionState:
-        fn = _R_TransactionState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TransactionState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -107,9 +110,10 @@ class TransactionState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TransactionState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TransactionState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -132,9 +136,10 @@ class DescribeTransactionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeTransactionsResponse:
-        fn = _R_DescribeTransactionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v)
+        try:
+            fn = _R_DescribeTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -142,9 +147,10 @@ class DescribeTransactionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeTransactionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v)
+        try:
+            fn = _W_DescribeTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v) from None
         fn(self, w)
 
 

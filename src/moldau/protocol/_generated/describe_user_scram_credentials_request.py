@@ -50,9 +50,10 @@ class UserName:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UserName:
-        fn = _R_UserName.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_UserName[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -60,9 +61,10 @@ class UserName:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UserName.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_UserName[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UserName v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class DescribeUserScramCredentialsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeUserScramCredentialsRequest:
-        fn = _R_DescribeUserScramCredentialsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v)
+        try:
+            fn = _R_DescribeUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class DescribeUserScramCredentialsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeUserScramCredentialsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v)
+        try:
+            fn = _W_DescribeUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v) from None
         fn(self, w)
 
 

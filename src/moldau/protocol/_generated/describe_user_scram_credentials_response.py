@@ -56,9 +56,10 @@ class CredentialInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CredentialInfo:
-        fn = _R_CredentialInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CredentialInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_CredentialInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CredentialInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class CredentialInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CredentialInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CredentialInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_CredentialInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CredentialInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class DescribeUserScramCredentialsResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeUserScramCredentialsResult:
-        fn = _R_DescribeUserScramCredentialsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DescribeUserScramCredentialsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class DescribeUserScramCredentialsResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeUserScramCredentialsResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DescribeUserScramCredentialsResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -128,9 +132,10 @@ class DescribeUserScramCredentialsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribeUserScramCredentialsResponse:
-        fn = _R_DescribeUserScramCredentialsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v)
+        try:
+            fn = _R_DescribeUserScramCredentialsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -138,9 +143,10 @@ class DescribeUserScramCredentialsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribeUserScramCredentialsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v)
+        try:
+            fn = _W_DescribeUserScramCredentialsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v) from None
         fn(self, w)
 
 

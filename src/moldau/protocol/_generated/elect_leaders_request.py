@@ -55,9 +55,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class ElectLeadersRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ElectLeadersRequest:
-        fn = _R_ElectLeadersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v)
+        try:
+            fn = _R_ElectLeadersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class ElectLeadersRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ElectLeadersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v)
+        try:
+            fn = _W_ElectLeadersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v) from None
         fn(self, w)
 
 

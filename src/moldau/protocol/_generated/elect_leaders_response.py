@@ -57,9 +57,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class ReplicaElectionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaElectionResult:
-        fn = _R_ReplicaElectionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaElectionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_ReplicaElectionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaElectionResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class ReplicaElectionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReplicaElectionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaElectionResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_ReplicaElectionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaElectionResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class ElectLeadersResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ElectLeadersResponse:
-        fn = _R_ElectLeadersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ElectLeadersResponse v{v} is outside 0-2', 43, v)
+        try:
+            fn = _R_ElectLeadersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersResponse v{v} is outside 0-2', 43, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class ElectLeadersResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ElectLeadersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ElectLeadersResponse v{v} is outside 0-2', 43, v)
+        try:
+            fn = _W_ElectLeadersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersResponse v{v} is outside 0-2', 43, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ReplicaInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaInfo:
-        fn = _R_ReplicaInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReplicaInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ReplicaInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReplicaInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReplicaInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaInfo v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -151,9 +157,10 @@ class LeaderEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderEndpoint:
-        fn = _R_LeaderEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_LeaderEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -161,9 +168,10 @@ class LeaderEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_LeaderEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderEndpoint v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -188,9 +196,10 @@ class EndQuorumEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndQuorumEpochRequest:
-        fn = _R_EndQuorumEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v)
+        try:
+            fn = _R_EndQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -198,9 +207,10 @@ class EndQuorumEpochRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EndQuorumEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v)
+        try:
+            fn = _W_EndQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -158,9 +164,10 @@ class EndQuorumEpochResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndQuorumEpochResponse:
-        fn = _R_EndQuorumEpochResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v)
+        try:
+            fn = _R_EndQuorumEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -168,9 +175,10 @@ class EndQuorumEpochResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EndQuorumEpochResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v)
+        try:
+            fn = _W_EndQuorumEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v) from None
         fn(self, w)
 
 

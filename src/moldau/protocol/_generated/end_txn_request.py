@@ -64,9 +64,10 @@ class EndTxnRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndTxnRequest:
-        fn = _R_EndTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndTxnRequest v{v} is outside 0-5', 26, v)
+        try:
+            fn = _R_EndTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndTxnRequest v{v} is outside 0-5', 26, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class EndTxnRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EndTxnRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndTxnRequest v{v} is outside 0-5', 26, v)
+        try:
+            fn = _W_EndTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndTxnRequest v{v} is outside 0-5', 26, v) from None
         fn(self, w)
 
 

@@ -65,9 +65,10 @@ class EndTxnResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndTxnResponse:
-        fn = _R_EndTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
+        try:
+            fn = _R_EndTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -75,9 +76,10 @@ class EndTxnResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EndTxnResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v)
+        try:
+            fn = _W_EndTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndTxnResponse v{v} is outside 0-5', 26, v) from None
         fn(self, w)
 
 

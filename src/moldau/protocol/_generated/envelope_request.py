@@ -60,9 +60,10 @@ class EnvelopeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EnvelopeRequest:
-        fn = _R_EnvelopeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EnvelopeRequest v{v} is outside 0-0', 58, v)
+        try:
+            fn = _R_EnvelopeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeRequest v{v} is outside 0-0', 58, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class EnvelopeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EnvelopeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EnvelopeRequest v{v} is outside 0-0', 58, v)
+        try:
+            fn = _W_EnvelopeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeRequest v{v} is outside 0-0', 58, v) from None
         fn(self, w)
 
 
@@ -105,7 +107,6 @@ def _w_EnvelopeRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     if (x3 := o.request_principal) is None:
@@ -118,7 +119,6 @@ def _w_EnvelopeRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     if (x5 := o.client_host_address) is None:
@@ -131,7 +131,6 @@ def _w_EnvelopeRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n6 + 1)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if o.unknown_tagged_fields:

@@ -60,9 +60,10 @@ class EnvelopeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EnvelopeResponse:
-        fn = _R_EnvelopeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EnvelopeResponse v{v} is outside 0-0', 58, v)
+        try:
+            fn = _R_EnvelopeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeResponse v{v} is outside 0-0', 58, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class EnvelopeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EnvelopeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EnvelopeResponse v{v} is outside 0-0', 58, v)
+        try:
+            fn = _W_EnvelopeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeResponse v{v} is outside 0-0', 58, v) from None
         fn(self, w)
 
 
@@ -107,7 +109,6 @@ def _w_EnvelopeResponse_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     buf += _P0.pack(o.error_code)

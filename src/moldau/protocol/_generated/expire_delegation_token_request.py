@@ -60,9 +60,10 @@ class ExpireDelegationTokenRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ExpireDelegationTokenRequest:
-        fn = _R_ExpireDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ExpireDelegationTokenRequest v{v} is outside 1-2', 40, v)
+        try:
+            fn = _R_ExpireDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ExpireDelegationTokenRequest v{v} is outside 1-2', 40, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class ExpireDelegationTokenRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ExpireDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ExpireDelegationTokenRequest v{v} is outside 1-2', 40, v)
+        try:
+            fn = _W_ExpireDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ExpireDelegationTokenRequest v{v} is outside 1-2', 40, v) from None
         fn(self, w)
 
 
@@ -116,7 +118,6 @@ def _w_ExpireDelegationTokenRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     buf += _P0.pack(o.expiry_time_period_ms)
@@ -134,7 +135,6 @@ def _w_ExpireDelegationTokenRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     buf += _P0.pack(o.expiry_time_period_ms)

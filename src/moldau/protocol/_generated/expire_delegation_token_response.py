@@ -62,9 +62,10 @@ class ExpireDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ExpireDelegationTokenResponse:
-        fn = _R_ExpireDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
+        try:
+            fn = _R_ExpireDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class ExpireDelegationTokenResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ExpireDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v)
+        try:
+            fn = _W_ExpireDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ExpireDelegationTokenResponse v{v} is outside 1-2', 40, v) from None
         fn(self, w)
 
 

@@ -63,9 +63,10 @@ class ReplicaState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReplicaState:
-        fn = _R_ReplicaState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_ReplicaState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class ReplicaState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReplicaState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_ReplicaState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReplicaState v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -104,9 +106,10 @@ class FetchPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchPartition:
-        fn = _R_FetchPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_FetchPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -114,9 +117,10 @@ class FetchPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_FetchPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -135,9 +139,10 @@ class FetchTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchTopic:
-        fn = _R_FetchTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_FetchTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -145,9 +150,10 @@ class FetchTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_FetchTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -166,9 +172,10 @@ class ForgottenTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ForgottenTopic:
-        fn = _R_ForgottenTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_ForgottenTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -176,9 +183,10 @@ class ForgottenTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ForgottenTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_ForgottenTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -221,9 +229,10 @@ class FetchRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchRequest:
-        fn = _R_FetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v)
+        try:
+            fn = _R_FetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -231,9 +240,10 @@ class FetchRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v)
+        try:
+            fn = _W_FetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class EpochEndOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EpochEndOffset:
-        fn = _R_EpochEndOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_EpochEndOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class EpochEndOffset:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EpochEndOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_EpochEndOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        fn = _R_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class LeaderIdAndEpoch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -119,9 +123,10 @@ class SnapshotId:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
-        fn = _R_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -129,9 +134,10 @@ class SnapshotId:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -148,9 +154,10 @@ class AbortedTransaction:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AbortedTransaction:
-        fn = _R_AbortedTransaction.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_AbortedTransaction[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -158,9 +165,10 @@ class AbortedTransaction:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AbortedTransaction.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_AbortedTransaction[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AbortedTransaction v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -195,9 +203,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -205,9 +214,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -226,9 +236,10 @@ class FetchableTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchableTopicResponse:
-        fn = _R_FetchableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_FetchableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -236,9 +247,10 @@ class FetchableTopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_FetchableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchableTopicResponse v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -259,9 +271,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -269,9 +282,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 4-18', -1, v) from None
         fn(self, w)
 
 
@@ -300,9 +314,10 @@ class FetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchResponse:
-        fn = _R_FetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v)
+        try:
+            fn = _R_FetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -310,9 +325,10 @@ class FetchResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v)
+        try:
+            fn = _W_FetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v) from None
         fn(self, w)
 
 
@@ -898,7 +914,6 @@ def _w_PartitionData_4(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -921,7 +936,6 @@ def _w_PartitionData_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -944,7 +958,6 @@ def _w_PartitionData_6(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -967,7 +980,6 @@ def _w_PartitionData_7(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -990,7 +1002,6 @@ def _w_PartitionData_8(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -1013,7 +1024,6 @@ def _w_PartitionData_9(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -1036,7 +1046,6 @@ def _w_PartitionData_10(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -1058,7 +1067,6 @@ def _w_PartitionData_11(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -1086,7 +1094,6 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
             _wuv(buf, n5 + 1)
         if n5 >= _ZC:
             w._chunks.append((len(buf), x4))
-            w._size_done += n5
         else:
             buf += x4
     tf = o.unknown_tagged_fields

@@ -56,9 +56,10 @@ class SnapshotId:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
-        fn = _R_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class SnapshotId:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class PartitionSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
-        fn = _R_PartitionSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class PartitionSnapshot:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class TopicSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicSnapshot:
-        fn = _R_TopicSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class TopicSnapshot:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -159,9 +165,10 @@ class FetchSnapshotRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchSnapshotRequest:
-        fn = _R_FetchSnapshotRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
+        try:
+            fn = _R_FetchSnapshotRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -169,9 +176,10 @@ class FetchSnapshotRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchSnapshotRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v)
+        try:
+            fn = _W_FetchSnapshotRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v) from None
         fn(self, w)
 
 

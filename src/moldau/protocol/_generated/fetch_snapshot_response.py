@@ -59,9 +59,10 @@ class SnapshotId:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotId:
-        fn = _R_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class SnapshotId:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SnapshotId.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_SnapshotId[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotId v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        fn = _R_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class LeaderIdAndEpoch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class PartitionSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionSnapshot:
-        fn = _R_PartitionSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class PartitionSnapshot:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionSnapshot v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -156,9 +162,10 @@ class TopicSnapshot:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicSnapshot:
-        fn = _R_TopicSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_TopicSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -166,9 +173,10 @@ class TopicSnapshot:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicSnapshot.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_TopicSnapshot[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicSnapshot v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -187,9 +195,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -197,9 +206,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -226,9 +236,10 @@ class FetchSnapshotResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchSnapshotResponse:
-        fn = _R_FetchSnapshotResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v)
+        try:
+            fn = _R_FetchSnapshotResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -236,9 +247,10 @@ class FetchSnapshotResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchSnapshotResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v)
+        try:
+            fn = _W_FetchSnapshotResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v) from None
         fn(self, w)
 
 
@@ -366,7 +378,6 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     tf = o.unknown_tagged_fields

@@ -62,9 +62,10 @@ class FindCoordinatorRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FindCoordinatorRequest:
-        fn = _R_FindCoordinatorRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v)
+        try:
+            fn = _R_FindCoordinatorRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class FindCoordinatorRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FindCoordinatorRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v)
+        try:
+            fn = _W_FindCoordinatorRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v) from None
         fn(self, w)
 
 

@@ -64,9 +64,10 @@ class Coordinator:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Coordinator:
-        fn = _R_Coordinator.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v)
+        try:
+            fn = _R_Coordinator[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class Coordinator:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Coordinator.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v)
+        try:
+            fn = _W_Coordinator[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Coordinator v{v} is outside 0-6', -1, v) from None
         fn(self, w)
 
 
@@ -109,9 +111,10 @@ class FindCoordinatorResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FindCoordinatorResponse:
-        fn = _R_FindCoordinatorResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v)
+        try:
+            fn = _R_FindCoordinatorResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -119,9 +122,10 @@ class FindCoordinatorResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FindCoordinatorResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v)
+        try:
+            fn = _W_FindCoordinatorResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class GetTelemetrySubscriptionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GetTelemetrySubscriptionsRequest:
-        fn = _R_GetTelemetrySubscriptionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsRequest v{v} is outside 0-0', 71, v)
+        try:
+            fn = _R_GetTelemetrySubscriptionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsRequest v{v} is outside 0-0', 71, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class GetTelemetrySubscriptionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_GetTelemetrySubscriptionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsRequest v{v} is outside 0-0', 71, v)
+        try:
+            fn = _W_GetTelemetrySubscriptionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsRequest v{v} is outside 0-0', 71, v) from None
         fn(self, w)
 
 

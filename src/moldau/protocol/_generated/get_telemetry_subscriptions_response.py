@@ -77,9 +77,10 @@ class GetTelemetrySubscriptionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GetTelemetrySubscriptionsResponse:
-        fn = _R_GetTelemetrySubscriptionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
+        try:
+            fn = _R_GetTelemetrySubscriptionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -87,9 +88,10 @@ class GetTelemetrySubscriptionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_GetTelemetrySubscriptionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v)
+        try:
+            fn = _W_GetTelemetrySubscriptionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v) from None
         fn(self, w)
 
 

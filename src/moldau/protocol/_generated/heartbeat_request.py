@@ -64,9 +64,10 @@ class HeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> HeartbeatRequest:
-        fn = _R_HeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v)
+        try:
+            fn = _R_HeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class HeartbeatRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_HeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v)
+        try:
+            fn = _W_HeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class HeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> HeartbeatResponse:
-        fn = _R_HeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v)
+        try:
+            fn = _R_HeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class HeartbeatResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_HeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v)
+        try:
+            fn = _W_HeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'HeartbeatResponse v{v} is outside 0-4', 12, v) from None
         fn(self, w)
 
 

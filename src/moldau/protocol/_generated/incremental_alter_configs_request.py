@@ -57,9 +57,10 @@ class AlterableConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterableConfig:
-        fn = _R_AlterableConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_AlterableConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class AlterableConfig:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterableConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_AlterableConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterableConfig v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class AlterConfigsResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResource:
-        fn = _R_AlterConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_AlterConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class AlterConfigsResource:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_AlterConfigsResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResource v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class IncrementalAlterConfigsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> IncrementalAlterConfigsRequest:
-        fn = _R_IncrementalAlterConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'IncrementalAlterConfigsRequest v{v} is outside 0-1', 44, v)
+        try:
+            fn = _R_IncrementalAlterConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'IncrementalAlterConfigsRequest v{v} is outside 0-1', 44, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class IncrementalAlterConfigsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_IncrementalAlterConfigsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'IncrementalAlterConfigsRequest v{v} is outside 0-1', 44, v)
+        try:
+            fn = _W_IncrementalAlterConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'IncrementalAlterConfigsRequest v{v} is outside 0-1', 44, v) from None
         fn(self, w)
 
 

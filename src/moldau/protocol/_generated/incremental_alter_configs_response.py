@@ -60,9 +60,10 @@ class AlterConfigsResourceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AlterConfigsResourceResponse:
-        fn = _R_AlterConfigsResourceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_AlterConfigsResourceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AlterConfigsResourceResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AlterConfigsResourceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_AlterConfigsResourceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsResourceResponse v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class IncrementalAlterConfigsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> IncrementalAlterConfigsResponse:
-        fn = _R_IncrementalAlterConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'IncrementalAlterConfigsResponse v{v} is outside 0-1', 44, v)
+        try:
+            fn = _R_IncrementalAlterConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'IncrementalAlterConfigsResponse v{v} is outside 0-1', 44, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class IncrementalAlterConfigsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_IncrementalAlterConfigsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'IncrementalAlterConfigsResponse v{v} is outside 0-1', 44, v)
+        try:
+            fn = _W_IncrementalAlterConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'IncrementalAlterConfigsResponse v{v} is outside 0-1', 44, v) from None
         fn(self, w)
 
 

@@ -70,9 +70,10 @@ class InitProducerIdRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitProducerIdRequest:
-        fn = _R_InitProducerIdRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v)
+        try:
+            fn = _R_InitProducerIdRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -80,9 +81,10 @@ class InitProducerIdRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitProducerIdRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v)
+        try:
+            fn = _W_InitProducerIdRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v) from None
         fn(self, w)
 
 

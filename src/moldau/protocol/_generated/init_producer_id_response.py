@@ -69,9 +69,10 @@ class InitProducerIdResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitProducerIdResponse:
-        fn = _R_InitProducerIdResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
+        try:
+            fn = _R_InitProducerIdResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -79,9 +80,10 @@ class InitProducerIdResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitProducerIdResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v)
+        try:
+            fn = _W_InitProducerIdResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v) from None
         fn(self, w)
 
 

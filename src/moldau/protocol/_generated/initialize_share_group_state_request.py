@@ -56,9 +56,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class InitializeStateData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitializeStateData:
-        fn = _R_InitializeStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_InitializeStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeStateData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class InitializeStateData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitializeStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_InitializeStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeStateData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class InitializeShareGroupStateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitializeShareGroupStateRequest:
-        fn = _R_InitializeShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeShareGroupStateRequest v{v} is outside 0-0', 83, v)
+        try:
+            fn = _R_InitializeShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeShareGroupStateRequest v{v} is outside 0-0', 83, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class InitializeShareGroupStateRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitializeShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeShareGroupStateRequest v{v} is outside 0-0', 83, v)
+        try:
+            fn = _W_InitializeShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeShareGroupStateRequest v{v} is outside 0-0', 83, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class InitializeStateResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitializeStateResult:
-        fn = _R_InitializeStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_InitializeStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeStateResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class InitializeStateResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitializeStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_InitializeStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeStateResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class InitializeShareGroupStateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> InitializeShareGroupStateResponse:
-        fn = _R_InitializeShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeShareGroupStateResponse v{v} is outside 0-0', 83, v)
+        try:
+            fn = _R_InitializeShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeShareGroupStateResponse v{v} is outside 0-0', 83, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class InitializeShareGroupStateResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_InitializeShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'InitializeShareGroupStateResponse v{v} is outside 0-0', 83, v)
+        try:
+            fn = _W_InitializeShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitializeShareGroupStateResponse v{v} is outside 0-0', 83, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class JoinGroupRequestProtocol:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequestProtocol:
-        fn = _R_JoinGroupRequestProtocol.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v)
+        try:
+            fn = _R_JoinGroupRequestProtocol[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class JoinGroupRequestProtocol:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_JoinGroupRequestProtocol.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v)
+        try:
+            fn = _W_JoinGroupRequestProtocol[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupRequestProtocol v{v} is outside 0-9', -1, v) from None
         fn(self, w)
 
 
@@ -102,9 +104,10 @@ class JoinGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupRequest:
-        fn = _R_JoinGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v)
+        try:
+            fn = _R_JoinGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -112,9 +115,10 @@ class JoinGroupRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_JoinGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v)
+        try:
+            fn = _W_JoinGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v) from None
         fn(self, w)
 
 
@@ -165,7 +169,6 @@ def _w_JoinGroupRequestProtocol_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -187,7 +190,6 @@ def _w_JoinGroupRequestProtocol_6(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     if o.unknown_tagged_fields:

@@ -58,9 +58,10 @@ class JoinGroupResponseMember:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponseMember:
-        fn = _R_JoinGroupResponseMember.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v)
+        try:
+            fn = _R_JoinGroupResponseMember[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class JoinGroupResponseMember:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_JoinGroupResponseMember.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v)
+        try:
+            fn = _W_JoinGroupResponseMember[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupResponseMember v{v} is outside 0-9', -1, v) from None
         fn(self, w)
 
 
@@ -107,9 +109,10 @@ class JoinGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> JoinGroupResponse:
-        fn = _R_JoinGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v)
+        try:
+            fn = _R_JoinGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -117,9 +120,10 @@ class JoinGroupResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_JoinGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v)
+        try:
+            fn = _W_JoinGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v) from None
         fn(self, w)
 
 
@@ -189,7 +193,6 @@ def _w_JoinGroupResponseMember_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -205,7 +208,6 @@ def _w_JoinGroupResponseMember_5(o: Any, w: Writer) -> None:
         buf += _I32.pack(n6)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
 
@@ -234,7 +236,6 @@ def _w_JoinGroupResponseMember_6(o: Any, w: Writer) -> None:
             _wuv(buf, n6 + 1)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if o.unknown_tagged_fields:

@@ -60,9 +60,10 @@ class KRaftVersionRecord:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KRaftVersionRecord:
-        fn = _R_KRaftVersionRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KRaftVersionRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class KRaftVersionRecord:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KRaftVersionRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KRaftVersionRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionRecord v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class LeaderAndIsrRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderAndIsrRequest:
-        fn = _R_LeaderAndIsrRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderAndIsrRequest v{v} is outside 1-0', 4, v)
+        try:
+            fn = _R_LeaderAndIsrRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderAndIsrRequest v{v} is outside 1-0', 4, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class LeaderAndIsrRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderAndIsrRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderAndIsrRequest v{v} is outside 1-0', 4, v)
+        try:
+            fn = _W_LeaderAndIsrRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderAndIsrRequest v{v} is outside 1-0', 4, v) from None
         fn(self, w)
 
 

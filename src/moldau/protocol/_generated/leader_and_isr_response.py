@@ -54,9 +54,10 @@ class LeaderAndIsrResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderAndIsrResponse:
-        fn = _R_LeaderAndIsrResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderAndIsrResponse v{v} is outside 1-0', 4, v)
+        try:
+            fn = _R_LeaderAndIsrResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderAndIsrResponse v{v} is outside 1-0', 4, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class LeaderAndIsrResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderAndIsrResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderAndIsrResponse v{v} is outside 1-0', 4, v)
+        try:
+            fn = _W_LeaderAndIsrResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderAndIsrResponse v{v} is outside 1-0', 4, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class Voter:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Voter:
-        fn = _R_Voter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_Voter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class Voter:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Voter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_Voter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class LeaderChangeMessage:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderChangeMessage:
-        fn = _R_LeaderChangeMessage.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_LeaderChangeMessage[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class LeaderChangeMessage:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderChangeMessage.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_LeaderChangeMessage[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 

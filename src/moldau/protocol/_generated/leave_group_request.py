@@ -54,9 +54,10 @@ class MemberIdentity:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberIdentity:
-        fn = _R_MemberIdentity.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_MemberIdentity[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class MemberIdentity:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MemberIdentity.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_MemberIdentity[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberIdentity v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class LeaveGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaveGroupRequest:
-        fn = _R_LeaveGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v)
+        try:
+            fn = _R_LeaveGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class LeaveGroupRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaveGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v)
+        try:
+            fn = _W_LeaveGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v) from None
         fn(self, w)
 
 

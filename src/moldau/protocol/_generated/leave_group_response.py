@@ -57,9 +57,10 @@ class MemberResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberResponse:
-        fn = _R_MemberResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_MemberResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class MemberResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MemberResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_MemberResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberResponse v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class LeaveGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaveGroupResponse:
-        fn = _R_LeaveGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v)
+        try:
+            fn = _R_LeaveGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class LeaveGroupResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaveGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v)
+        try:
+            fn = _W_LeaveGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ListConfigResourcesRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListConfigResourcesRequest:
-        fn = _R_ListConfigResourcesRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v)
+        try:
+            fn = _R_ListConfigResourcesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ListConfigResourcesRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListConfigResourcesRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v)
+        try:
+            fn = _W_ListConfigResourcesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class ConfigResource:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConfigResource:
-        fn = _R_ConfigResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ConfigResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class ConfigResource:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConfigResource.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ConfigResource[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConfigResource v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class ListConfigResourcesResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListConfigResourcesResponse:
-        fn = _R_ListConfigResourcesResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
+        try:
+            fn = _R_ListConfigResourcesResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class ListConfigResourcesResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListConfigResourcesResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v)
+        try:
+            fn = _W_ListConfigResourcesResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListConfigResourcesResponse v{v} is outside 0-1', 74, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ListGroupsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListGroupsRequest:
-        fn = _R_ListGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v)
+        try:
+            fn = _R_ListGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ListGroupsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListGroupsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v)
+        try:
+            fn = _W_ListGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class ListedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListedGroup:
-        fn = _R_ListedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_ListedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class ListedGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_ListedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListedGroup v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -96,9 +98,10 @@ class ListGroupsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListGroupsResponse:
-        fn = _R_ListGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v)
+        try:
+            fn = _R_ListGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -106,9 +109,10 @@ class ListGroupsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListGroupsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v)
+        try:
+            fn = _W_ListGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class ListOffsetsPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsPartition:
-        fn = _R_ListOffsetsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v)
+        try:
+            fn = _R_ListOffsetsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class ListOffsetsPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v)
+        try:
+            fn = _W_ListOffsetsPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsPartition v{v} is outside 1-11', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class ListOffsetsTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsTopic:
-        fn = _R_ListOffsetsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v)
+        try:
+            fn = _R_ListOffsetsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class ListOffsetsTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v)
+        try:
+            fn = _W_ListOffsetsTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsTopic v{v} is outside 1-11', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class ListOffsetsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsRequest:
-        fn = _R_ListOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v)
+        try:
+            fn = _R_ListOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class ListOffsetsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v)
+        try:
+            fn = _W_ListOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsRequest v{v} is outside 1-11', 2, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class ListOffsetsPartitionResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsPartitionResponse:
-        fn = _R_ListOffsetsPartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsPartitionResponse v{v} is outside 1-11', -1, v)
+        try:
+            fn = _R_ListOffsetsPartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsPartitionResponse v{v} is outside 1-11', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class ListOffsetsPartitionResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsPartitionResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsPartitionResponse v{v} is outside 1-11', -1, v)
+        try:
+            fn = _W_ListOffsetsPartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsPartitionResponse v{v} is outside 1-11', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class ListOffsetsTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsTopicResponse:
-        fn = _R_ListOffsetsTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsTopicResponse v{v} is outside 1-11', -1, v)
+        try:
+            fn = _R_ListOffsetsTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsTopicResponse v{v} is outside 1-11', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class ListOffsetsTopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsTopicResponse v{v} is outside 1-11', -1, v)
+        try:
+            fn = _W_ListOffsetsTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsTopicResponse v{v} is outside 1-11', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class ListOffsetsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListOffsetsResponse:
-        fn = _R_ListOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsResponse v{v} is outside 1-11', 2, v)
+        try:
+            fn = _R_ListOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsResponse v{v} is outside 1-11', 2, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class ListOffsetsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListOffsetsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListOffsetsResponse v{v} is outside 1-11', 2, v)
+        try:
+            fn = _W_ListOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsResponse v{v} is outside 1-11', 2, v) from None
         fn(self, w)
 
 

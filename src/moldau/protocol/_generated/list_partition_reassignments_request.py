@@ -54,9 +54,10 @@ class ListPartitionReassignmentsTopics:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListPartitionReassignmentsTopics:
-        fn = _R_ListPartitionReassignmentsTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsTopics v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ListPartitionReassignmentsTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsTopics v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class ListPartitionReassignmentsTopics:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListPartitionReassignmentsTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsTopics v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ListPartitionReassignmentsTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsTopics v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class ListPartitionReassignmentsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListPartitionReassignmentsRequest:
-        fn = _R_ListPartitionReassignmentsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsRequest v{v} is outside 0-0', 46, v)
+        try:
+            fn = _R_ListPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsRequest v{v} is outside 0-0', 46, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class ListPartitionReassignmentsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListPartitionReassignmentsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsRequest v{v} is outside 0-0', 46, v)
+        try:
+            fn = _W_ListPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsRequest v{v} is outside 0-0', 46, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class OngoingPartitionReassignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OngoingPartitionReassignment:
-        fn = _R_OngoingPartitionReassignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OngoingPartitionReassignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OngoingPartitionReassignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OngoingPartitionReassignment v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class OngoingPartitionReassignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OngoingPartitionReassignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OngoingPartitionReassignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OngoingPartitionReassignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OngoingPartitionReassignment v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class OngoingTopicReassignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OngoingTopicReassignment:
-        fn = _R_OngoingTopicReassignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OngoingTopicReassignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OngoingTopicReassignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OngoingTopicReassignment v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class OngoingTopicReassignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OngoingTopicReassignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OngoingTopicReassignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OngoingTopicReassignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OngoingTopicReassignment v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class ListPartitionReassignmentsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListPartitionReassignmentsResponse:
-        fn = _R_ListPartitionReassignmentsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsResponse v{v} is outside 0-0', 46, v)
+        try:
+            fn = _R_ListPartitionReassignmentsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsResponse v{v} is outside 0-0', 46, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class ListPartitionReassignmentsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListPartitionReassignmentsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListPartitionReassignmentsResponse v{v} is outside 0-0', 46, v)
+        try:
+            fn = _W_ListPartitionReassignmentsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsResponse v{v} is outside 0-0', 46, v) from None
         fn(self, w)
 
 

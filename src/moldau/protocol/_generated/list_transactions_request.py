@@ -64,9 +64,10 @@ class ListTransactionsRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListTransactionsRequest:
-        fn = _R_ListTransactionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v)
+        try:
+            fn = _R_ListTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class ListTransactionsRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListTransactionsRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v)
+        try:
+            fn = _W_ListTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class TransactionState:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionState:
-        fn = _R_TransactionState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TransactionState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class TransactionState:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TransactionState.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TransactionState[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionState v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -96,9 +98,10 @@ class ListTransactionsResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ListTransactionsResponse:
-        fn = _R_ListTransactionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v)
+        try:
+            fn = _R_ListTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -106,9 +109,10 @@ class ListTransactionsResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ListTransactionsResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v)
+        try:
+            fn = _W_ListTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class MetadataRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataRequestTopic:
-        fn = _R_MetadataRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v)
+        try:
+            fn = _R_MetadataRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class MetadataRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v)
+        try:
+            fn = _W_MetadataRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataRequestTopic v{v} is outside 0-13', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class MetadataRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataRequest:
-        fn = _R_MetadataRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v)
+        try:
+            fn = _R_MetadataRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class MetadataRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v)
+        try:
+            fn = _W_MetadataRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v) from None
         fn(self, w)
 
 

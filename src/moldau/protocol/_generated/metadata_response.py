@@ -62,9 +62,10 @@ class MetadataResponseBroker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseBroker:
-        fn = _R_MetadataResponseBroker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v)
+        try:
+            fn = _R_MetadataResponseBroker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class MetadataResponseBroker:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataResponseBroker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v)
+        try:
+            fn = _W_MetadataResponseBroker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponseBroker v{v} is outside 0-13', -1, v) from None
         fn(self, w)
 
 
@@ -101,9 +103,10 @@ class MetadataResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponsePartition:
-        fn = _R_MetadataResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v)
+        try:
+            fn = _R_MetadataResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -111,9 +114,10 @@ class MetadataResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v)
+        try:
+            fn = _W_MetadataResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponsePartition v{v} is outside 0-13', -1, v) from None
         fn(self, w)
 
 
@@ -138,9 +142,10 @@ class MetadataResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponseTopic:
-        fn = _R_MetadataResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v)
+        try:
+            fn = _R_MetadataResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -148,9 +153,10 @@ class MetadataResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v)
+        try:
+            fn = _W_MetadataResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponseTopic v{v} is outside 0-13', -1, v) from None
         fn(self, w)
 
 
@@ -183,9 +189,10 @@ class MetadataResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MetadataResponse:
-        fn = _R_MetadataResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v)
+        try:
+            fn = _R_MetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -193,9 +200,10 @@ class MetadataResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MetadataResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v)
+        try:
+            fn = _W_MetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class OffsetCommitRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequestPartition:
-        fn = _R_OffsetCommitRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v)
+        try:
+            fn = _R_OffsetCommitRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class OffsetCommitRequestPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v)
+        try:
+            fn = _W_OffsetCommitRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequestPartition v{v} is outside 2-10', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class OffsetCommitRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequestTopic:
-        fn = _R_OffsetCommitRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v)
+        try:
+            fn = _R_OffsetCommitRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class OffsetCommitRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v)
+        try:
+            fn = _W_OffsetCommitRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequestTopic v{v} is outside 2-10', -1, v) from None
         fn(self, w)
 
 
@@ -135,9 +139,10 @@ class OffsetCommitRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitRequest:
-        fn = _R_OffsetCommitRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v)
+        try:
+            fn = _R_OffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -145,9 +150,10 @@ class OffsetCommitRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v)
+        try:
+            fn = _W_OffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v) from None
         fn(self, w)
 
 

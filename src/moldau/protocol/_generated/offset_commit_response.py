@@ -55,9 +55,10 @@ class OffsetCommitResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitResponsePartition:
-        fn = _R_OffsetCommitResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponsePartition v{v} is outside 2-10', -1, v)
+        try:
+            fn = _R_OffsetCommitResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponsePartition v{v} is outside 2-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class OffsetCommitResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponsePartition v{v} is outside 2-10', -1, v)
+        try:
+            fn = _W_OffsetCommitResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponsePartition v{v} is outside 2-10', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class OffsetCommitResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitResponseTopic:
-        fn = _R_OffsetCommitResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponseTopic v{v} is outside 2-10', -1, v)
+        try:
+            fn = _R_OffsetCommitResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponseTopic v{v} is outside 2-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class OffsetCommitResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponseTopic v{v} is outside 2-10', -1, v)
+        try:
+            fn = _W_OffsetCommitResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponseTopic v{v} is outside 2-10', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class OffsetCommitResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitResponse:
-        fn = _R_OffsetCommitResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponse v{v} is outside 2-10', 8, v)
+        try:
+            fn = _R_OffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponse v{v} is outside 2-10', 8, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class OffsetCommitResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitResponse v{v} is outside 2-10', 8, v)
+        try:
+            fn = _W_OffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponse v{v} is outside 2-10', 8, v) from None
         fn(self, w)
 
 

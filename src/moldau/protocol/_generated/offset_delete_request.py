@@ -52,9 +52,10 @@ class OffsetDeleteRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequestPartition:
-        fn = _R_OffsetDeleteRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OffsetDeleteRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -62,9 +63,10 @@ class OffsetDeleteRequestPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OffsetDeleteRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestPartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -81,9 +83,10 @@ class OffsetDeleteRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequestTopic:
-        fn = _R_OffsetDeleteRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OffsetDeleteRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -91,9 +94,10 @@ class OffsetDeleteRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OffsetDeleteRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequestTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -116,9 +120,10 @@ class OffsetDeleteRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteRequest:
-        fn = _R_OffsetDeleteRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v)
+        try:
+            fn = _R_OffsetDeleteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -126,9 +131,10 @@ class OffsetDeleteRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v)
+        try:
+            fn = _W_OffsetDeleteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v) from None
         fn(self, w)
 
 

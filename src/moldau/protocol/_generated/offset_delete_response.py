@@ -55,9 +55,10 @@ class OffsetDeleteResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponsePartition:
-        fn = _R_OffsetDeleteResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OffsetDeleteResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class OffsetDeleteResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OffsetDeleteResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponsePartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class OffsetDeleteResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponseTopic:
-        fn = _R_OffsetDeleteResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_OffsetDeleteResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class OffsetDeleteResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_OffsetDeleteResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponseTopic v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class OffsetDeleteResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetDeleteResponse:
-        fn = _R_OffsetDeleteResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
+        try:
+            fn = _R_OffsetDeleteResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class OffsetDeleteResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetDeleteResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v)
+        try:
+            fn = _W_OffsetDeleteResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v) from None
         fn(self, w)
 
 

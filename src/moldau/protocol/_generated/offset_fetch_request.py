@@ -55,9 +55,10 @@ class OffsetFetchRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestTopic:
-        fn = _R_OffsetFetchRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class OffsetFetchRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopic v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class OffsetFetchRequestTopics:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestTopics:
-        fn = _R_OffsetFetchRequestTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchRequestTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class OffsetFetchRequestTopics:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchRequestTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchRequestTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestTopics v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -119,9 +123,10 @@ class OffsetFetchRequestGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequestGroup:
-        fn = _R_OffsetFetchRequestGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchRequestGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -129,9 +134,10 @@ class OffsetFetchRequestGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchRequestGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchRequestGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequestGroup v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -158,9 +164,10 @@ class OffsetFetchRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchRequest:
-        fn = _R_OffsetFetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v)
+        try:
+            fn = _R_OffsetFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -168,9 +175,10 @@ class OffsetFetchRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v)
+        try:
+            fn = _W_OffsetFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v) from None
         fn(self, w)
 
 

@@ -63,9 +63,10 @@ class OffsetFetchResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponsePartition:
-        fn = _R_OffsetFetchResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class OffsetFetchResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartition v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class OffsetFetchResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseTopic:
-        fn = _R_OffsetFetchResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class OffsetFetchResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopic v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class OffsetFetchResponsePartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponsePartitions:
-        fn = _R_OffsetFetchResponsePartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchResponsePartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class OffsetFetchResponsePartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponsePartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchResponsePartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponsePartitions v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -158,9 +164,10 @@ class OffsetFetchResponseTopics:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseTopics:
-        fn = _R_OffsetFetchResponseTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchResponseTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -168,9 +175,10 @@ class OffsetFetchResponseTopics:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponseTopics.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchResponseTopics[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseTopics v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -189,9 +197,10 @@ class OffsetFetchResponseGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponseGroup:
-        fn = _R_OffsetFetchResponseGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v)
+        try:
+            fn = _R_OffsetFetchResponseGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -199,9 +208,10 @@ class OffsetFetchResponseGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponseGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v)
+        try:
+            fn = _W_OffsetFetchResponseGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponseGroup v{v} is outside 1-10', -1, v) from None
         fn(self, w)
 
 
@@ -228,9 +238,10 @@ class OffsetFetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetFetchResponse:
-        fn = _R_OffsetFetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v)
+        try:
+            fn = _R_OffsetFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -238,9 +249,10 @@ class OffsetFetchResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetFetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v)
+        try:
+            fn = _W_OffsetFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class OffsetForLeaderPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderPartition:
-        fn = _R_OffsetForLeaderPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v)
+        try:
+            fn = _R_OffsetForLeaderPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class OffsetForLeaderPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetForLeaderPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v)
+        try:
+            fn = _W_OffsetForLeaderPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderPartition v{v} is outside 2-4', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class OffsetForLeaderTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderTopic:
-        fn = _R_OffsetForLeaderTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v)
+        try:
+            fn = _R_OffsetForLeaderTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class OffsetForLeaderTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetForLeaderTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v)
+        try:
+            fn = _W_OffsetForLeaderTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopic v{v} is outside 2-4', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class OffsetForLeaderEpochRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderEpochRequest:
-        fn = _R_OffsetForLeaderEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v)
+        try:
+            fn = _R_OffsetForLeaderEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class OffsetForLeaderEpochRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetForLeaderEpochRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v)
+        try:
+            fn = _W_OffsetForLeaderEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class EpochEndOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EpochEndOffset:
-        fn = _R_EpochEndOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 2-4', -1, v)
+        try:
+            fn = _R_EpochEndOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 2-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class EpochEndOffset:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EpochEndOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 2-4', -1, v)
+        try:
+            fn = _W_EpochEndOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EpochEndOffset v{v} is outside 2-4', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class OffsetForLeaderTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderTopicResult:
-        fn = _R_OffsetForLeaderTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderTopicResult v{v} is outside 2-4', -1, v)
+        try:
+            fn = _R_OffsetForLeaderTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopicResult v{v} is outside 2-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class OffsetForLeaderTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetForLeaderTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderTopicResult v{v} is outside 2-4', -1, v)
+        try:
+            fn = _W_OffsetForLeaderTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderTopicResult v{v} is outside 2-4', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class OffsetForLeaderEpochResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetForLeaderEpochResponse:
-        fn = _R_OffsetForLeaderEpochResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderEpochResponse v{v} is outside 2-4', 23, v)
+        try:
+            fn = _R_OffsetForLeaderEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochResponse v{v} is outside 2-4', 23, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class OffsetForLeaderEpochResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetForLeaderEpochResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetForLeaderEpochResponse v{v} is outside 2-4', 23, v)
+        try:
+            fn = _W_OffsetForLeaderEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochResponse v{v} is outside 2-4', 23, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class PartitionProduceData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionProduceData:
-        fn = _R_PartitionProduceData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_PartitionProduceData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class PartitionProduceData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionProduceData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_PartitionProduceData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionProduceData v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class TopicProduceData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicProduceData:
-        fn = _R_TopicProduceData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_TopicProduceData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class TopicProduceData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicProduceData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_TopicProduceData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicProduceData v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -125,9 +129,10 @@ class ProduceRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProduceRequest:
-        fn = _R_ProduceRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v)
+        try:
+            fn = _R_ProduceRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -135,9 +140,10 @@ class ProduceRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ProduceRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v)
+        try:
+            fn = _W_ProduceRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v) from None
         fn(self, w)
 
 
@@ -191,7 +197,6 @@ def _w_PartitionProduceData_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
 
@@ -209,7 +214,6 @@ def _w_PartitionProduceData_9(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     if o.unknown_tagged_fields:

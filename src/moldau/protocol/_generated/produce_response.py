@@ -57,9 +57,10 @@ class BatchIndexAndErrorMessage:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> BatchIndexAndErrorMessage:
-        fn = _R_BatchIndexAndErrorMessage.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_BatchIndexAndErrorMessage[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class BatchIndexAndErrorMessage:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_BatchIndexAndErrorMessage.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_BatchIndexAndErrorMessage[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BatchIndexAndErrorMessage v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -86,9 +88,10 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        fn = _R_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -96,9 +99,10 @@ class LeaderIdAndEpoch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -127,9 +131,10 @@ class PartitionProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionProduceResponse:
-        fn = _R_PartitionProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_PartitionProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -137,9 +142,10 @@ class PartitionProduceResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_PartitionProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionProduceResponse v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -158,9 +164,10 @@ class TopicProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicProduceResponse:
-        fn = _R_TopicProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_TopicProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -168,9 +175,10 @@ class TopicProduceResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_TopicProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicProduceResponse v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -191,9 +199,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -201,9 +210,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 3-13', -1, v) from None
         fn(self, w)
 
 
@@ -228,9 +238,10 @@ class ProduceResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ProduceResponse:
-        fn = _R_ProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v)
+        try:
+            fn = _R_ProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -238,9 +249,10 @@ class ProduceResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ProduceResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v)
+        try:
+            fn = _W_ProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v) from None
         fn(self, w)
 
 

@@ -66,9 +66,10 @@ class PushTelemetryRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PushTelemetryRequest:
-        fn = _R_PushTelemetryRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v)
+        try:
+            fn = _R_PushTelemetryRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -76,9 +77,10 @@ class PushTelemetryRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PushTelemetryRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v)
+        try:
+            fn = _W_PushTelemetryRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v) from None
         fn(self, w)
 
 
@@ -119,7 +121,6 @@ def _w_PushTelemetryRequest_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     if o.unknown_tagged_fields:

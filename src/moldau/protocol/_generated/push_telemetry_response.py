@@ -60,9 +60,10 @@ class PushTelemetryResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PushTelemetryResponse:
-        fn = _R_PushTelemetryResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PushTelemetryResponse v{v} is outside 0-0', 72, v)
+        try:
+            fn = _R_PushTelemetryResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PushTelemetryResponse v{v} is outside 0-0', 72, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class PushTelemetryResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PushTelemetryResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PushTelemetryResponse v{v} is outside 0-0', 72, v)
+        try:
+            fn = _W_PushTelemetryResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PushTelemetryResponse v{v} is outside 0-0', 72, v) from None
         fn(self, w)
 
 

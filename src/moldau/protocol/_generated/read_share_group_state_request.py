@@ -54,9 +54,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class ReadStateData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateData:
-        fn = _R_ReadStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ReadStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateData v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class ReadStateData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateData v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ReadStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateData v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class ReadShareGroupStateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateRequest:
-        fn = _R_ReadShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateRequest v{v} is outside 0-0', 84, v)
+        try:
+            fn = _R_ReadShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateRequest v{v} is outside 0-0', 84, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class ReadShareGroupStateRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateRequest v{v} is outside 0-0', 84, v)
+        try:
+            fn = _W_ReadShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateRequest v{v} is outside 0-0', 84, v) from None
         fn(self, w)
 
 

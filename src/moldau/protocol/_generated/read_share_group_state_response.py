@@ -60,9 +60,10 @@ class StateBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StateBatch:
-        fn = _R_StateBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_StateBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class StateBatch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StateBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_StateBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -97,9 +99,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -107,9 +110,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class ReadStateResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateResult:
-        fn = _R_ReadStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ReadStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class ReadStateResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ReadStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateResult v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -159,9 +165,10 @@ class ReadShareGroupStateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateResponse:
-        fn = _R_ReadShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v)
+        try:
+            fn = _R_ReadShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -169,9 +176,10 @@ class ReadShareGroupStateResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v)
+        try:
+            fn = _W_ReadShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class ReadStateSummaryData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateSummaryData:
-        fn = _R_ReadStateSummaryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReadStateSummaryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class ReadStateSummaryData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadStateSummaryData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReadStateSummaryData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateSummaryData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class ReadShareGroupStateSummaryRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateSummaryRequest:
-        fn = _R_ReadShareGroupStateSummaryRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v)
+        try:
+            fn = _R_ReadShareGroupStateSummaryRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class ReadShareGroupStateSummaryRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadShareGroupStateSummaryRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v)
+        try:
+            fn = _W_ReadShareGroupStateSummaryRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryRequest v{v} is outside 0-1', 87, v) from None
         fn(self, w)
 
 

@@ -66,9 +66,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -76,9 +77,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -95,9 +97,10 @@ class ReadStateSummaryResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadStateSummaryResult:
-        fn = _R_ReadStateSummaryResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateSummaryResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ReadStateSummaryResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateSummaryResult v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -105,9 +108,10 @@ class ReadStateSummaryResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadStateSummaryResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadStateSummaryResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ReadStateSummaryResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadStateSummaryResult v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -128,9 +132,10 @@ class ReadShareGroupStateSummaryResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ReadShareGroupStateSummaryResponse:
-        fn = _R_ReadShareGroupStateSummaryResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryResponse v{v} is outside 0-1', 87, v)
+        try:
+            fn = _R_ReadShareGroupStateSummaryResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryResponse v{v} is outside 0-1', 87, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -138,9 +143,10 @@ class ReadShareGroupStateSummaryResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ReadShareGroupStateSummaryResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryResponse v{v} is outside 0-1', 87, v)
+        try:
+            fn = _W_ReadShareGroupStateSummaryResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateSummaryResponse v{v} is outside 0-1', 87, v) from None
         fn(self, w)
 
 

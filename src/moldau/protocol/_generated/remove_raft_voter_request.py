@@ -62,9 +62,10 @@ class RemoveRaftVoterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RemoveRaftVoterRequest:
-        fn = _R_RemoveRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RemoveRaftVoterRequest v{v} is outside 0-0', 81, v)
+        try:
+            fn = _R_RemoveRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RemoveRaftVoterRequest v{v} is outside 0-0', 81, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class RemoveRaftVoterRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_RemoveRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RemoveRaftVoterRequest v{v} is outside 0-0', 81, v)
+        try:
+            fn = _W_RemoveRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RemoveRaftVoterRequest v{v} is outside 0-0', 81, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class RemoveRaftVoterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RemoveRaftVoterResponse:
-        fn = _R_RemoveRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v)
+        try:
+            fn = _R_RemoveRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class RemoveRaftVoterResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_RemoveRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v)
+        try:
+            fn = _W_RemoveRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RemoveRaftVoterResponse v{v} is outside 0-0', 81, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class RenewDelegationTokenRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RenewDelegationTokenRequest:
-        fn = _R_RenewDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RenewDelegationTokenRequest v{v} is outside 1-2', 39, v)
+        try:
+            fn = _R_RenewDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RenewDelegationTokenRequest v{v} is outside 1-2', 39, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class RenewDelegationTokenRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_RenewDelegationTokenRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RenewDelegationTokenRequest v{v} is outside 1-2', 39, v)
+        try:
+            fn = _W_RenewDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RenewDelegationTokenRequest v{v} is outside 1-2', 39, v) from None
         fn(self, w)
 
 
@@ -116,7 +118,6 @@ def _w_RenewDelegationTokenRequest_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     buf += _P0.pack(o.renew_period_ms)
@@ -134,7 +135,6 @@ def _w_RenewDelegationTokenRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     buf += _P0.pack(o.renew_period_ms)

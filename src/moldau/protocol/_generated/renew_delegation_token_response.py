@@ -62,9 +62,10 @@ class RenewDelegationTokenResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RenewDelegationTokenResponse:
-        fn = _R_RenewDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RenewDelegationTokenResponse v{v} is outside 1-2', 39, v)
+        try:
+            fn = _R_RenewDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RenewDelegationTokenResponse v{v} is outside 1-2', 39, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class RenewDelegationTokenResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_RenewDelegationTokenResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RenewDelegationTokenResponse v{v} is outside 1-2', 39, v)
+        try:
+            fn = _W_RenewDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RenewDelegationTokenResponse v{v} is outside 1-2', 39, v) from None
         fn(self, w)
 
 

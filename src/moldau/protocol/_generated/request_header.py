@@ -64,9 +64,10 @@ class RequestHeader:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> RequestHeader:
-        fn = _R_RequestHeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_RequestHeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -74,9 +75,10 @@ class RequestHeader:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_RequestHeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_RequestHeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 

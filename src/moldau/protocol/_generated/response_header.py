@@ -58,9 +58,10 @@ class ResponseHeader:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ResponseHeader:
-        fn = _R_ResponseHeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ResponseHeader v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_ResponseHeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ResponseHeader v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ResponseHeader:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ResponseHeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ResponseHeader v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_ResponseHeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ResponseHeader v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class SaslAuthenticateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateRequest:
-        fn = _R_SaslAuthenticateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v)
+        try:
+            fn = _R_SaslAuthenticateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class SaslAuthenticateRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SaslAuthenticateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v)
+        try:
+            fn = _W_SaslAuthenticateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslAuthenticateRequest v{v} is outside 0-2', 36, v) from None
         fn(self, w)
 
 
@@ -105,7 +107,6 @@ def _w_SaslAuthenticateRequest_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
 
@@ -122,7 +123,6 @@ def _w_SaslAuthenticateRequest_2(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     if o.unknown_tagged_fields:

@@ -65,9 +65,10 @@ class SaslAuthenticateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslAuthenticateResponse:
-        fn = _R_SaslAuthenticateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v)
+        try:
+            fn = _R_SaslAuthenticateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -75,9 +76,10 @@ class SaslAuthenticateResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SaslAuthenticateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v)
+        try:
+            fn = _W_SaslAuthenticateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v) from None
         fn(self, w)
 
 
@@ -155,7 +157,6 @@ def _w_SaslAuthenticateResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -171,7 +172,6 @@ def _w_SaslAuthenticateResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     buf += _P1.pack(o.session_lifetime_ms)
@@ -197,7 +197,6 @@ def _w_SaslAuthenticateResponse_2(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     buf += _P1.pack(o.session_lifetime_ms)

@@ -56,9 +56,10 @@ class SaslHandshakeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslHandshakeRequest:
-        fn = _R_SaslHandshakeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslHandshakeRequest v{v} is outside 0-1', 17, v)
+        try:
+            fn = _R_SaslHandshakeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslHandshakeRequest v{v} is outside 0-1', 17, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class SaslHandshakeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SaslHandshakeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslHandshakeRequest v{v} is outside 0-1', 17, v)
+        try:
+            fn = _W_SaslHandshakeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslHandshakeRequest v{v} is outside 0-1', 17, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class SaslHandshakeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SaslHandshakeResponse:
-        fn = _R_SaslHandshakeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v)
+        try:
+            fn = _R_SaslHandshakeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class SaslHandshakeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SaslHandshakeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v)
+        try:
+            fn = _W_SaslHandshakeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslHandshakeResponse v{v} is outside 0-1', 17, v) from None
         fn(self, w)
 
 

@@ -59,9 +59,10 @@ class AcknowledgementBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgementBatch:
-        fn = _R_AcknowledgementBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AcknowledgementBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class AcknowledgementBatch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AcknowledgementBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AcknowledgementBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class AcknowledgePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgePartition:
-        fn = _R_AcknowledgePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AcknowledgePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class AcknowledgePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AcknowledgePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AcknowledgePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgePartition v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -117,9 +121,10 @@ class AcknowledgeTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgeTopic:
-        fn = _R_AcknowledgeTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AcknowledgeTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -127,9 +132,10 @@ class AcknowledgeTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AcknowledgeTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AcknowledgeTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgeTopic v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -158,9 +164,10 @@ class ShareAcknowledgeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareAcknowledgeRequest:
-        fn = _R_ShareAcknowledgeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v)
+        try:
+            fn = _R_ShareAcknowledgeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -168,9 +175,10 @@ class ShareAcknowledgeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareAcknowledgeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v)
+        try:
+            fn = _W_ShareAcknowledgeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v) from None
         fn(self, w)
 
 

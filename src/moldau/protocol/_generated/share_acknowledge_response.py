@@ -56,9 +56,10 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        fn = _R_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class LeaderIdAndEpoch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class ShareAcknowledgeTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareAcknowledgeTopicResponse:
-        fn = _R_ShareAcknowledgeTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeTopicResponse v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_ShareAcknowledgeTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeTopicResponse v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class ShareAcknowledgeTopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareAcknowledgeTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeTopicResponse v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_ShareAcknowledgeTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeTopicResponse v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -151,9 +157,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -161,9 +168,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -194,9 +202,10 @@ class ShareAcknowledgeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareAcknowledgeResponse:
-        fn = _R_ShareAcknowledgeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v)
+        try:
+            fn = _R_ShareAcknowledgeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -204,9 +213,10 @@ class ShareAcknowledgeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareAcknowledgeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v)
+        try:
+            fn = _W_ShareAcknowledgeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v) from None
         fn(self, w)
 
 

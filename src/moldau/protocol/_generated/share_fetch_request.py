@@ -60,9 +60,10 @@ class AcknowledgementBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcknowledgementBatch:
-        fn = _R_AcknowledgementBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AcknowledgementBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class AcknowledgementBatch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AcknowledgementBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AcknowledgementBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcknowledgementBatch v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class FetchPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchPartition:
-        fn = _R_FetchPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_FetchPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class FetchPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_FetchPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchPartition v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class FetchTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FetchTopic:
-        fn = _R_FetchTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_FetchTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class FetchTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FetchTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_FetchTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchTopic v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -147,9 +153,10 @@ class ForgottenTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ForgottenTopic:
-        fn = _R_ForgottenTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_ForgottenTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -157,9 +164,10 @@ class ForgottenTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ForgottenTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_ForgottenTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ForgottenTopic v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -202,9 +210,10 @@ class ShareFetchRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareFetchRequest:
-        fn = _R_ShareFetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchRequest v{v} is outside 1-2', 78, v)
+        try:
+            fn = _R_ShareFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchRequest v{v} is outside 1-2', 78, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -212,9 +221,10 @@ class ShareFetchRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareFetchRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchRequest v{v} is outside 1-2', 78, v)
+        try:
+            fn = _W_ShareFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchRequest v{v} is outside 1-2', 78, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class LeaderIdAndEpoch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LeaderIdAndEpoch:
-        fn = _R_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class LeaderIdAndEpoch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LeaderIdAndEpoch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_LeaderIdAndEpoch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderIdAndEpoch v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class AcquiredRecords:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> AcquiredRecords:
-        fn = _R_AcquiredRecords.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_AcquiredRecords[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class AcquiredRecords:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_AcquiredRecords.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_AcquiredRecords[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AcquiredRecords v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -130,9 +134,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -140,9 +145,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -159,9 +165,10 @@ class ShareFetchableTopicResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareFetchableTopicResponse:
-        fn = _R_ShareFetchableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_ShareFetchableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -169,9 +176,10 @@ class ShareFetchableTopicResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareFetchableTopicResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_ShareFetchableTopicResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchableTopicResponse v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -192,9 +200,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -202,9 +211,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -235,9 +245,10 @@ class ShareFetchResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareFetchResponse:
-        fn = _R_ShareFetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
+        try:
+            fn = _R_ShareFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -245,9 +256,10 @@ class ShareFetchResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareFetchResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v)
+        try:
+            fn = _W_ShareFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v) from None
         fn(self, w)
 
 
@@ -403,7 +415,6 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
             _wuv(buf, n6 + 1)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if (a7 := o.acquired_records) is None:

@@ -60,9 +60,10 @@ class ShareGroupDescribeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupDescribeRequest:
-        fn = _R_ShareGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupDescribeRequest v{v} is outside 1-1', 77, v)
+        try:
+            fn = _R_ShareGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupDescribeRequest v{v} is outside 1-1', 77, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class ShareGroupDescribeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupDescribeRequest v{v} is outside 1-1', 77, v)
+        try:
+            fn = _W_ShareGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupDescribeRequest v{v} is outside 1-1', 77, v) from None
         fn(self, w)
 
 

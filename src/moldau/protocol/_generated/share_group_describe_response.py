@@ -58,9 +58,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        fn = _R_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class Assignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -124,9 +128,10 @@ class Member:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
-        fn = _R_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -134,9 +139,10 @@ class Member:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -167,9 +173,10 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        fn = _R_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -177,9 +184,10 @@ class DescribedGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -202,9 +210,10 @@ class ShareGroupDescribeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupDescribeResponse:
-        fn = _R_ShareGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupDescribeResponse v{v} is outside 1-1', 77, v)
+        try:
+            fn = _R_ShareGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupDescribeResponse v{v} is outside 1-1', 77, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -212,9 +221,10 @@ class ShareGroupDescribeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupDescribeResponse v{v} is outside 1-1', 77, v)
+        try:
+            fn = _W_ShareGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupDescribeResponse v{v} is outside 1-1', 77, v) from None
         fn(self, w)
 
 

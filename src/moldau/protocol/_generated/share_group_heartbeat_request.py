@@ -66,9 +66,10 @@ class ShareGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupHeartbeatRequest:
-        fn = _R_ShareGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v)
+        try:
+            fn = _R_ShareGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -76,9 +77,10 @@ class ShareGroupHeartbeatRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v)
+        try:
+            fn = _W_ShareGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupHeartbeatRequest v{v} is outside 1-1', 76, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        fn = _R_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v)
+        try:
+            fn = _R_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class Assignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v)
+        try:
+            fn = _W_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 1-1', -1, v) from None
         fn(self, w)
 
 
@@ -128,9 +132,10 @@ class ShareGroupHeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupHeartbeatResponse:
-        fn = _R_ShareGroupHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupHeartbeatResponse v{v} is outside 1-1', 76, v)
+        try:
+            fn = _R_ShareGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupHeartbeatResponse v{v} is outside 1-1', 76, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -138,9 +143,10 @@ class ShareGroupHeartbeatResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupHeartbeatResponse v{v} is outside 1-1', 76, v)
+        try:
+            fn = _W_ShareGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupHeartbeatResponse v{v} is outside 1-1', 76, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class SnapshotFooterRecord:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotFooterRecord:
-        fn = _R_SnapshotFooterRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotFooterRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_SnapshotFooterRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotFooterRecord v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class SnapshotFooterRecord:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SnapshotFooterRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotFooterRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_SnapshotFooterRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotFooterRecord v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 

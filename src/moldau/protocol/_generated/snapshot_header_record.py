@@ -60,9 +60,10 @@ class SnapshotHeaderRecord:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SnapshotHeaderRecord:
-        fn = _R_SnapshotHeaderRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_SnapshotHeaderRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class SnapshotHeaderRecord:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SnapshotHeaderRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_SnapshotHeaderRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SnapshotHeaderRecord v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class StopReplicaRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StopReplicaRequest:
-        fn = _R_StopReplicaRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StopReplicaRequest v{v} is outside 1-0', 5, v)
+        try:
+            fn = _R_StopReplicaRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StopReplicaRequest v{v} is outside 1-0', 5, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class StopReplicaRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StopReplicaRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StopReplicaRequest v{v} is outside 1-0', 5, v)
+        try:
+            fn = _W_StopReplicaRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StopReplicaRequest v{v} is outside 1-0', 5, v) from None
         fn(self, w)
 
 

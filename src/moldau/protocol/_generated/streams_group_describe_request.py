@@ -60,9 +60,10 @@ class StreamsGroupDescribeRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupDescribeRequest:
-        fn = _R_StreamsGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupDescribeRequest v{v} is outside 0-0', 89, v)
+        try:
+            fn = _R_StreamsGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupDescribeRequest v{v} is outside 0-0', 89, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class StreamsGroupDescribeRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupDescribeRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupDescribeRequest v{v} is outside 0-0', 89, v)
+        try:
+            fn = _W_StreamsGroupDescribeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupDescribeRequest v{v} is outside 0-0', 89, v) from None
         fn(self, w)
 
 

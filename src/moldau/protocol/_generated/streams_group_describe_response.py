@@ -60,9 +60,10 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        fn = _R_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class KeyValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        fn = _R_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class TopicInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -128,9 +132,10 @@ class Subtopology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
-        fn = _R_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -138,9 +143,10 @@ class Subtopology:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -157,9 +163,10 @@ class Topology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Topology:
-        fn = _R_Topology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Topology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -167,9 +174,10 @@ class Topology:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Topology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Topology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -186,9 +194,10 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        fn = _R_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -196,9 +205,10 @@ class Endpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -217,9 +227,10 @@ class TaskOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskOffset:
-        fn = _R_TaskOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -227,9 +238,10 @@ class TaskOffset:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -246,9 +258,10 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        fn = _R_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -256,9 +269,10 @@ class TaskIds:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -277,9 +291,10 @@ class Assignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Assignment:
-        fn = _R_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -287,9 +302,10 @@ class Assignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Assignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Assignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Assignment v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -332,9 +348,10 @@ class Member:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Member:
-        fn = _R_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -342,9 +359,10 @@ class Member:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Member.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Member[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Member v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -375,9 +393,10 @@ class DescribedGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> DescribedGroup:
-        fn = _R_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -385,9 +404,10 @@ class DescribedGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_DescribedGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_DescribedGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribedGroup v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -410,9 +430,10 @@ class StreamsGroupDescribeResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupDescribeResponse:
-        fn = _R_StreamsGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v)
+        try:
+            fn = _R_StreamsGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -420,9 +441,10 @@ class StreamsGroupDescribeResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupDescribeResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v)
+        try:
+            fn = _W_StreamsGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v) from None
         fn(self, w)
 
 

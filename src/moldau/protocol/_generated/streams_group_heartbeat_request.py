@@ -60,9 +60,10 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        fn = _R_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class KeyValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        fn = _R_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class TopicInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -124,9 +128,10 @@ class CopartitionGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CopartitionGroup:
-        fn = _R_CopartitionGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_CopartitionGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -134,9 +139,10 @@ class CopartitionGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CopartitionGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_CopartitionGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -163,9 +169,10 @@ class Subtopology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
-        fn = _R_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -173,9 +180,10 @@ class Subtopology:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -192,9 +200,10 @@ class Topology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Topology:
-        fn = _R_Topology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Topology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -202,9 +211,10 @@ class Topology:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Topology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Topology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Topology v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -221,9 +231,10 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        fn = _R_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -231,9 +242,10 @@ class TaskIds:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -250,9 +262,10 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        fn = _R_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -260,9 +273,10 @@ class Endpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -281,9 +295,10 @@ class TaskOffset:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskOffset:
-        fn = _R_TaskOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -291,9 +306,10 @@ class TaskOffset:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskOffset.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskOffset[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskOffset v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -346,9 +362,10 @@ class StreamsGroupHeartbeatRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupHeartbeatRequest:
-        fn = _R_StreamsGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v)
+        try:
+            fn = _R_StreamsGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -356,9 +373,10 @@ class StreamsGroupHeartbeatRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupHeartbeatRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v)
+        try:
+            fn = _W_StreamsGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class Status:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Status:
-        fn = _R_Status.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Status[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class Status:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Status.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Status[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Status v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        fn = _R_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class TaskIds:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -116,9 +120,10 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        fn = _R_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -126,9 +131,10 @@ class Endpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -145,9 +151,10 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        fn = _R_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -155,9 +162,10 @@ class TopicPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -176,9 +184,10 @@ class EndpointToPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> EndpointToPartitions:
-        fn = _R_EndpointToPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_EndpointToPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -186,9 +195,10 @@ class EndpointToPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_EndpointToPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_EndpointToPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndpointToPartitions v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -235,9 +245,10 @@ class StreamsGroupHeartbeatResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupHeartbeatResponse:
-        fn = _R_StreamsGroupHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
+        try:
+            fn = _R_StreamsGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -245,9 +256,10 @@ class StreamsGroupHeartbeatResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupHeartbeatResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v)
+        try:
+            fn = _W_StreamsGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class SyncGroupRequestAssignment:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequestAssignment:
-        fn = _R_SyncGroupRequestAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_SyncGroupRequestAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class SyncGroupRequestAssignment:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SyncGroupRequestAssignment.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_SyncGroupRequestAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupRequestAssignment v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -99,9 +101,10 @@ class SyncGroupRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupRequest:
-        fn = _R_SyncGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v)
+        try:
+            fn = _R_SyncGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -109,9 +112,10 @@ class SyncGroupRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SyncGroupRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v)
+        try:
+            fn = _W_SyncGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v) from None
         fn(self, w)
 
 
@@ -158,7 +162,6 @@ def _w_SyncGroupRequestAssignment_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n4)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
 
@@ -180,7 +183,6 @@ def _w_SyncGroupRequestAssignment_4(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     if o.unknown_tagged_fields:

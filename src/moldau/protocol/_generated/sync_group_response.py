@@ -67,9 +67,10 @@ class SyncGroupResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> SyncGroupResponse:
-        fn = _R_SyncGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v)
+        try:
+            fn = _R_SyncGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -77,9 +78,10 @@ class SyncGroupResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_SyncGroupResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v)
+        try:
+            fn = _W_SyncGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v) from None
         fn(self, w)
 
 
@@ -178,7 +180,6 @@ def _w_SyncGroupResponse_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
 
@@ -193,7 +194,6 @@ def _w_SyncGroupResponse_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n2)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
 
@@ -211,7 +211,6 @@ def _w_SyncGroupResponse_4(o: Any, w: Writer) -> None:
             _wuv(buf, n2 + 1)
         if n2 >= _ZC:
             w._chunks.append((len(buf), x1))
-            w._size_done += n2
         else:
             buf += x1
     if o.unknown_tagged_fields:
@@ -247,7 +246,6 @@ def _w_SyncGroupResponse_5(o: Any, w: Writer) -> None:
             _wuv(buf, n6 + 1)
         if n6 >= _ZC:
             w._chunks.append((len(buf), x5))
-            w._size_done += n6
         else:
             buf += x5
     if o.unknown_tagged_fields:

@@ -61,9 +61,10 @@ class TxnOffsetCommitRequestPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequestPartition:
-        fn = _R_TxnOffsetCommitRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_TxnOffsetCommitRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class TxnOffsetCommitRequestPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitRequestPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_TxnOffsetCommitRequestPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestPartition v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -90,9 +92,10 @@ class TxnOffsetCommitRequestTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequestTopic:
-        fn = _R_TxnOffsetCommitRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_TxnOffsetCommitRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -100,9 +103,10 @@ class TxnOffsetCommitRequestTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitRequestTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_TxnOffsetCommitRequestTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequestTopic v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -137,9 +141,10 @@ class TxnOffsetCommitRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitRequest:
-        fn = _R_TxnOffsetCommitRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v)
+        try:
+            fn = _R_TxnOffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -147,9 +152,10 @@ class TxnOffsetCommitRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v)
+        try:
+            fn = _W_TxnOffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v) from None
         fn(self, w)
 
 

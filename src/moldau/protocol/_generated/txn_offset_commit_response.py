@@ -55,9 +55,10 @@ class TxnOffsetCommitResponsePartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitResponsePartition:
-        fn = _R_TxnOffsetCommitResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponsePartition v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_TxnOffsetCommitResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponsePartition v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class TxnOffsetCommitResponsePartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitResponsePartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponsePartition v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_TxnOffsetCommitResponsePartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponsePartition v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class TxnOffsetCommitResponseTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitResponseTopic:
-        fn = _R_TxnOffsetCommitResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponseTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _R_TxnOffsetCommitResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponseTopic v{v} is outside 0-5', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class TxnOffsetCommitResponseTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitResponseTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponseTopic v{v} is outside 0-5', -1, v)
+        try:
+            fn = _W_TxnOffsetCommitResponseTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponseTopic v{v} is outside 0-5', -1, v) from None
         fn(self, w)
 
 
@@ -119,9 +123,10 @@ class TxnOffsetCommitResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TxnOffsetCommitResponse:
-        fn = _R_TxnOffsetCommitResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponse v{v} is outside 0-5', 28, v)
+        try:
+            fn = _R_TxnOffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponse v{v} is outside 0-5', 28, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -129,9 +134,10 @@ class TxnOffsetCommitResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TxnOffsetCommitResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TxnOffsetCommitResponse v{v} is outside 0-5', 28, v)
+        try:
+            fn = _W_TxnOffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponse v{v} is outside 0-5', 28, v) from None
         fn(self, w)
 
 

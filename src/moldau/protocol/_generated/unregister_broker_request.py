@@ -58,9 +58,10 @@ class UnregisterBrokerRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UnregisterBrokerRequest:
-        fn = _R_UnregisterBrokerRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UnregisterBrokerRequest v{v} is outside 0-0', 64, v)
+        try:
+            fn = _R_UnregisterBrokerRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UnregisterBrokerRequest v{v} is outside 0-0', 64, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class UnregisterBrokerRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UnregisterBrokerRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UnregisterBrokerRequest v{v} is outside 0-0', 64, v)
+        try:
+            fn = _W_UnregisterBrokerRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UnregisterBrokerRequest v{v} is outside 0-0', 64, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class UnregisterBrokerResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UnregisterBrokerResponse:
-        fn = _R_UnregisterBrokerResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UnregisterBrokerResponse v{v} is outside 0-0', 64, v)
+        try:
+            fn = _R_UnregisterBrokerResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UnregisterBrokerResponse v{v} is outside 0-0', 64, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class UnregisterBrokerResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UnregisterBrokerResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UnregisterBrokerResponse v{v} is outside 0-0', 64, v)
+        try:
+            fn = _W_UnregisterBrokerResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UnregisterBrokerResponse v{v} is outside 0-0', 64, v) from None
         fn(self, w)
 
 

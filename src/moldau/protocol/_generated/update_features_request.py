@@ -61,9 +61,10 @@ class FeatureUpdateKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> FeatureUpdateKey:
-        fn = _R_FeatureUpdateKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_FeatureUpdateKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class FeatureUpdateKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_FeatureUpdateKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_FeatureUpdateKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FeatureUpdateKey v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -98,9 +100,10 @@ class UpdateFeaturesRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateFeaturesRequest:
-        fn = _R_UpdateFeaturesRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v)
+        try:
+            fn = _R_UpdateFeaturesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -108,9 +111,10 @@ class UpdateFeaturesRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateFeaturesRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v)
+        try:
+            fn = _W_UpdateFeaturesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v) from None
         fn(self, w)
 
 

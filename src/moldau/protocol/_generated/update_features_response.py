@@ -57,9 +57,10 @@ class UpdatableFeatureResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdatableFeatureResult:
-        fn = _R_UpdatableFeatureResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdatableFeatureResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_UpdatableFeatureResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdatableFeatureResult v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class UpdatableFeatureResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdatableFeatureResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdatableFeatureResult v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_UpdatableFeatureResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdatableFeatureResult v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -96,9 +98,10 @@ class UpdateFeaturesResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateFeaturesResponse:
-        fn = _R_UpdateFeaturesResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateFeaturesResponse v{v} is outside 0-2', 57, v)
+        try:
+            fn = _R_UpdateFeaturesResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesResponse v{v} is outside 0-2', 57, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -106,9 +109,10 @@ class UpdateFeaturesResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateFeaturesResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateFeaturesResponse v{v} is outside 0-2', 57, v)
+        try:
+            fn = _W_UpdateFeaturesResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesResponse v{v} is outside 0-2', 57, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class UpdateMetadataRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateMetadataRequest:
-        fn = _R_UpdateMetadataRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateMetadataRequest v{v} is outside 1-0', 6, v)
+        try:
+            fn = _R_UpdateMetadataRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateMetadataRequest v{v} is outside 1-0', 6, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class UpdateMetadataRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateMetadataRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateMetadataRequest v{v} is outside 1-0', 6, v)
+        try:
+            fn = _W_UpdateMetadataRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateMetadataRequest v{v} is outside 1-0', 6, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class UpdateMetadataResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateMetadataResponse:
-        fn = _R_UpdateMetadataResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v)
+        try:
+            fn = _R_UpdateMetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class UpdateMetadataResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateMetadataResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v)
+        try:
+            fn = _W_UpdateMetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v) from None
         fn(self, w)
 
 

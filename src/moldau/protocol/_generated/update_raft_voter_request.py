@@ -58,9 +58,10 @@ class Listener:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Listener:
-        fn = _R_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class Listener:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Listener.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Listener[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Listener v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class KRaftVersionFeature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
-        fn = _R_KRaftVersionFeature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KRaftVersionFeature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class KRaftVersionFeature:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KRaftVersionFeature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KRaftVersionFeature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -130,9 +134,10 @@ class UpdateRaftVoterRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateRaftVoterRequest:
-        fn = _R_UpdateRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v)
+        try:
+            fn = _R_UpdateRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -140,9 +145,10 @@ class UpdateRaftVoterRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateRaftVoterRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v)
+        try:
+            fn = _W_UpdateRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v) from None
         fn(self, w)
 
 

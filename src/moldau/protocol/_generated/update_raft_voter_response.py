@@ -60,9 +60,10 @@ class CurrentLeader:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CurrentLeader:
-        fn = _R_CurrentLeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_CurrentLeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class CurrentLeader:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CurrentLeader.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_CurrentLeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CurrentLeader v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -97,9 +99,10 @@ class UpdateRaftVoterResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> UpdateRaftVoterResponse:
-        fn = _R_UpdateRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
+        try:
+            fn = _R_UpdateRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -107,9 +110,10 @@ class UpdateRaftVoterResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_UpdateRaftVoterResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v)
+        try:
+            fn = _W_UpdateRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v) from None
         fn(self, w)
 
 

@@ -70,9 +70,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -80,9 +81,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -99,9 +101,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -109,9 +112,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -136,9 +140,10 @@ class VoteRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> VoteRequest:
-        fn = _R_VoteRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VoteRequest v{v} is outside 0-2', 52, v)
+        try:
+            fn = _R_VoteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VoteRequest v{v} is outside 0-2', 52, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -146,9 +151,10 @@ class VoteRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_VoteRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VoteRequest v{v} is outside 0-2', 52, v)
+        try:
+            fn = _W_VoteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VoteRequest v{v} is outside 0-2', 52, v) from None
         fn(self, w)
 
 

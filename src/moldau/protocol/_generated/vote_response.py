@@ -63,9 +63,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -73,9 +74,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -92,9 +94,10 @@ class TopicData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicData:
-        fn = _R_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -102,9 +105,10 @@ class TopicData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_TopicData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicData v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -123,9 +127,10 @@ class NodeEndpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> NodeEndpoint:
-        fn = _R_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-2', -1, v)
+        try:
+            fn = _R_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -133,9 +138,10 @@ class NodeEndpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_NodeEndpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-2', -1, v)
+        try:
+            fn = _W_NodeEndpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'NodeEndpoint v{v} is outside 0-2', -1, v) from None
         fn(self, w)
 
 
@@ -160,9 +166,10 @@ class VoteResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> VoteResponse:
-        fn = _R_VoteResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VoteResponse v{v} is outside 0-2', 52, v)
+        try:
+            fn = _R_VoteResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VoteResponse v{v} is outside 0-2', 52, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -170,9 +177,10 @@ class VoteResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_VoteResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VoteResponse v{v} is outside 0-2', 52, v)
+        try:
+            fn = _W_VoteResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VoteResponse v{v} is outside 0-2', 52, v) from None
         fn(self, w)
 
 

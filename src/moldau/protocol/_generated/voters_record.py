@@ -59,9 +59,10 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        fn = _R_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -69,9 +70,10 @@ class Endpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -88,9 +90,10 @@ class KRaftVersionFeature:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KRaftVersionFeature:
-        fn = _R_KRaftVersionFeature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KRaftVersionFeature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -98,9 +101,10 @@ class KRaftVersionFeature:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KRaftVersionFeature.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KRaftVersionFeature[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KRaftVersionFeature v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -121,9 +125,10 @@ class Voter:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Voter:
-        fn = _R_Voter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Voter v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Voter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -131,9 +136,10 @@ class Voter:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Voter.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Voter v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Voter[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Voter v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -156,9 +162,10 @@ class VotersRecord:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> VotersRecord:
-        fn = _R_VotersRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VotersRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_VotersRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VotersRecord v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -166,9 +173,10 @@ class VotersRecord:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_VotersRecord.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'VotersRecord v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_VotersRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VotersRecord v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class StateBatch:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StateBatch:
-        fn = _R_StateBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_StateBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class StateBatch:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StateBatch.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_StateBatch[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StateBatch v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -97,9 +99,10 @@ class PartitionData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionData:
-        fn = _R_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -107,9 +110,10 @@ class PartitionData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class WriteStateData:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteStateData:
-        fn = _R_WriteStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteStateData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_WriteStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteStateData v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class WriteStateData:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteStateData.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteStateData v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_WriteStateData[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteStateData v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -161,9 +167,10 @@ class WriteShareGroupStateRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteShareGroupStateRequest:
-        fn = _R_WriteShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteShareGroupStateRequest v{v} is outside 0-1', 85, v)
+        try:
+            fn = _R_WriteShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteShareGroupStateRequest v{v} is outside 0-1', 85, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -171,9 +178,10 @@ class WriteShareGroupStateRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteShareGroupStateRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteShareGroupStateRequest v{v} is outside 0-1', 85, v)
+        try:
+            fn = _W_WriteShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteShareGroupStateRequest v{v} is outside 0-1', 85, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class PartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionResult:
-        fn = _R_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class PartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionResult v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class WriteStateResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteStateResult:
-        fn = _R_WriteStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteStateResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_WriteStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteStateResult v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class WriteStateResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteStateResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteStateResult v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_WriteStateResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteStateResult v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -118,9 +122,10 @@ class WriteShareGroupStateResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteShareGroupStateResponse:
-        fn = _R_WriteShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteShareGroupStateResponse v{v} is outside 0-1', 85, v)
+        try:
+            fn = _R_WriteShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteShareGroupStateResponse v{v} is outside 0-1', 85, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -128,9 +133,10 @@ class WriteShareGroupStateResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteShareGroupStateResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteShareGroupStateResponse v{v} is outside 0-1', 85, v)
+        try:
+            fn = _W_WriteShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteShareGroupStateResponse v{v} is outside 0-1', 85, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class WritableTxnMarkerTopic:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopic:
-        fn = _R_WritableTxnMarkerTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_WritableTxnMarkerTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class WritableTxnMarkerTopic:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WritableTxnMarkerTopic.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_WritableTxnMarkerTopic[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopic v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -93,9 +95,10 @@ class WritableTxnMarker:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarker:
-        fn = _R_WritableTxnMarker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_WritableTxnMarker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -103,9 +106,10 @@ class WritableTxnMarker:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WritableTxnMarker.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_WritableTxnMarker[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarker v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -126,9 +130,10 @@ class WriteTxnMarkersRequest:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersRequest:
-        fn = _R_WriteTxnMarkersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v)
+        try:
+            fn = _R_WriteTxnMarkersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -136,9 +141,10 @@ class WriteTxnMarkersRequest:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteTxnMarkersRequest.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v)
+        try:
+            fn = _W_WriteTxnMarkersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v) from None
         fn(self, w)
 
 

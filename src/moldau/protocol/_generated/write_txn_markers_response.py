@@ -55,9 +55,10 @@ class WritableTxnMarkerPartitionResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerPartitionResult:
-        fn = _R_WritableTxnMarkerPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_WritableTxnMarkerPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class WritableTxnMarkerPartitionResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WritableTxnMarkerPartitionResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_WritableTxnMarkerPartitionResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerPartitionResult v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class WritableTxnMarkerTopicResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerTopicResult:
-        fn = _R_WritableTxnMarkerTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_WritableTxnMarkerTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class WritableTxnMarkerTopicResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WritableTxnMarkerTopicResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_WritableTxnMarkerTopicResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerTopicResult v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -113,9 +117,10 @@ class WritableTxnMarkerResult:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WritableTxnMarkerResult:
-        fn = _R_WritableTxnMarkerResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _R_WritableTxnMarkerResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -123,9 +128,10 @@ class WritableTxnMarkerResult:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WritableTxnMarkerResult.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v)
+        try:
+            fn = _W_WritableTxnMarkerResult[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WritableTxnMarkerResult v{v} is outside 1-2', -1, v) from None
         fn(self, w)
 
 
@@ -146,9 +152,10 @@ class WriteTxnMarkersResponse:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> WriteTxnMarkersResponse:
-        fn = _R_WriteTxnMarkersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v)
+        try:
+            fn = _R_WriteTxnMarkersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -156,9 +163,10 @@ class WriteTxnMarkersResponse:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_WriteTxnMarkersResponse.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v)
+        try:
+            fn = _W_WriteTxnMarkersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ConsumerGroupCurrentMemberAssignmentKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupCurrentMemberAssignmentKey:
-        fn = _R_ConsumerGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 8, v)
+        try:
+            fn = _R_ConsumerGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 8, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ConsumerGroupCurrentMemberAssignmentKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 8, v)
+        try:
+            fn = _W_ConsumerGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 8, v) from None
         fn(self, w)
 
 

@@ -57,9 +57,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -98,9 +100,10 @@ class ConsumerGroupCurrentMemberAssignmentValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupCurrentMemberAssignmentValue:
-        fn = _R_ConsumerGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v)
+        try:
+            fn = _R_ConsumerGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -108,9 +111,10 @@ class ConsumerGroupCurrentMemberAssignmentValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v)
+        try:
+            fn = _W_ConsumerGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ConsumerGroupMemberMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMemberMetadataKey:
-        fn = _R_ConsumerGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataKey v{v} is outside 0-0', 5, v)
+        try:
+            fn = _R_ConsumerGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataKey v{v} is outside 0-0', 5, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ConsumerGroupMemberMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataKey v{v} is outside 0-0', 5, v)
+        try:
+            fn = _W_ConsumerGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataKey v{v} is outside 0-0', 5, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class ClassicProtocol:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicProtocol:
-        fn = _R_ClassicProtocol.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ClassicProtocol[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class ClassicProtocol:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ClassicProtocol.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ClassicProtocol[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ClassicProtocol v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -83,9 +85,10 @@ class ClassicMemberMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ClassicMemberMetadata:
-        fn = _R_ClassicMemberMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_ClassicMemberMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -93,9 +96,10 @@ class ClassicMemberMetadata:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ClassicMemberMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_ClassicMemberMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ClassicMemberMetadata v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -132,9 +136,10 @@ class ConsumerGroupMemberMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMemberMetadataValue:
-        fn = _R_ConsumerGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v)
+        try:
+            fn = _R_ConsumerGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -142,9 +147,10 @@ class ConsumerGroupMemberMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v)
+        try:
+            fn = _W_ConsumerGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v) from None
         fn(self, w)
 
 
@@ -185,7 +191,6 @@ def _w_ClassicProtocol_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4 + 1)
         if n4 >= _ZC:
             w._chunks.append((len(buf), x3))
-            w._size_done += n4
         else:
             buf += x3
     if o.unknown_tagged_fields:

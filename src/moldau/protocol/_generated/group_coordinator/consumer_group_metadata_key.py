@@ -56,9 +56,10 @@ class ConsumerGroupMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMetadataKey:
-        fn = _R_ConsumerGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMetadataKey v{v} is outside 0-0', 3, v)
+        try:
+            fn = _R_ConsumerGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMetadataKey v{v} is outside 0-0', 3, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ConsumerGroupMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMetadataKey v{v} is outside 0-0', 3, v)
+        try:
+            fn = _W_ConsumerGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMetadataKey v{v} is outside 0-0', 3, v) from None
         fn(self, w)
 
 

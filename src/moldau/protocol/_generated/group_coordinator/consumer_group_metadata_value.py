@@ -61,9 +61,10 @@ class ConsumerGroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupMetadataValue:
-        fn = _R_ConsumerGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMetadataValue v{v} is outside 0-0', 3, v)
+        try:
+            fn = _R_ConsumerGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMetadataValue v{v} is outside 0-0', 3, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class ConsumerGroupMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupMetadataValue v{v} is outside 0-0', 3, v)
+        try:
+            fn = _W_ConsumerGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMetadataValue v{v} is outside 0-0', 3, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ConsumerGroupPartitionMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupPartitionMetadataKey:
-        fn = _R_ConsumerGroupPartitionMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataKey v{v} is outside 0-0', 4, v)
+        try:
+            fn = _R_ConsumerGroupPartitionMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataKey v{v} is outside 0-0', 4, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ConsumerGroupPartitionMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupPartitionMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataKey v{v} is outside 0-0', 4, v)
+        try:
+            fn = _W_ConsumerGroupPartitionMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataKey v{v} is outside 0-0', 4, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class PartitionMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionMetadata:
-        fn = _R_PartitionMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_PartitionMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class PartitionMetadata:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_PartitionMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionMetadata v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class TopicMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicMetadata:
-        fn = _R_TopicMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class TopicMetadata:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicMetadata v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class ConsumerGroupPartitionMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupPartitionMetadataValue:
-        fn = _R_ConsumerGroupPartitionMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v)
+        try:
+            fn = _R_ConsumerGroupPartitionMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class ConsumerGroupPartitionMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupPartitionMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v)
+        try:
+            fn = _W_ConsumerGroupPartitionMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ConsumerGroupRegularExpressionKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupRegularExpressionKey:
-        fn = _R_ConsumerGroupRegularExpressionKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionKey v{v} is outside 0-0', 16, v)
+        try:
+            fn = _R_ConsumerGroupRegularExpressionKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionKey v{v} is outside 0-0', 16, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ConsumerGroupRegularExpressionKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupRegularExpressionKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionKey v{v} is outside 0-0', 16, v)
+        try:
+            fn = _W_ConsumerGroupRegularExpressionKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionKey v{v} is outside 0-0', 16, v) from None
         fn(self, w)
 
 

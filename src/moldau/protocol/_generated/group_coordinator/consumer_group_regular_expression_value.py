@@ -62,9 +62,10 @@ class ConsumerGroupRegularExpressionValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupRegularExpressionValue:
-        fn = _R_ConsumerGroupRegularExpressionValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionValue v{v} is outside 0-0', 16, v)
+        try:
+            fn = _R_ConsumerGroupRegularExpressionValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionValue v{v} is outside 0-0', 16, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class ConsumerGroupRegularExpressionValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupRegularExpressionValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionValue v{v} is outside 0-0', 16, v)
+        try:
+            fn = _W_ConsumerGroupRegularExpressionValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionValue v{v} is outside 0-0', 16, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ConsumerGroupTargetAssignmentMemberKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupTargetAssignmentMemberKey:
-        fn = _R_ConsumerGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberKey v{v} is outside 0-0', 7, v)
+        try:
+            fn = _R_ConsumerGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberKey v{v} is outside 0-0', 7, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ConsumerGroupTargetAssignmentMemberKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberKey v{v} is outside 0-0', 7, v)
+        try:
+            fn = _W_ConsumerGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberKey v{v} is outside 0-0', 7, v) from None
         fn(self, w)
 
 

@@ -54,9 +54,10 @@ class TopicPartition:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartition:
-        fn = _R_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TopicPartition:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartition.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicPartition[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartition v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -87,9 +89,10 @@ class ConsumerGroupTargetAssignmentMemberValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupTargetAssignmentMemberValue:
-        fn = _R_ConsumerGroupTargetAssignmentMemberValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v)
+        try:
+            fn = _R_ConsumerGroupTargetAssignmentMemberValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -97,9 +100,10 @@ class ConsumerGroupTargetAssignmentMemberValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupTargetAssignmentMemberValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v)
+        try:
+            fn = _W_ConsumerGroupTargetAssignmentMemberValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMemberValue v{v} is outside 0-0', 7, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ConsumerGroupTargetAssignmentMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupTargetAssignmentMetadataKey:
-        fn = _R_ConsumerGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 6, v)
+        try:
+            fn = _R_ConsumerGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 6, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ConsumerGroupTargetAssignmentMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 6, v)
+        try:
+            fn = _W_ConsumerGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 6, v) from None
         fn(self, w)
 
 

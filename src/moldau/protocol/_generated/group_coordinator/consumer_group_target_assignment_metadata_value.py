@@ -61,9 +61,10 @@ class ConsumerGroupTargetAssignmentMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ConsumerGroupTargetAssignmentMetadataValue:
-        fn = _R_ConsumerGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 6, v)
+        try:
+            fn = _R_ConsumerGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 6, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class ConsumerGroupTargetAssignmentMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ConsumerGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 6, v)
+        try:
+            fn = _W_ConsumerGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 6, v) from None
         fn(self, w)
 
 

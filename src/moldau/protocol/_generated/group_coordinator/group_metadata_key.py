@@ -56,9 +56,10 @@ class GroupMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GroupMetadataKey:
-        fn = _R_GroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GroupMetadataKey v{v} is outside 0-0', 2, v)
+        try:
+            fn = _R_GroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GroupMetadataKey v{v} is outside 0-0', 2, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class GroupMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_GroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GroupMetadataKey v{v} is outside 0-0', 2, v)
+        try:
+            fn = _W_GroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GroupMetadataKey v{v} is outside 0-0', 2, v) from None
         fn(self, w)
 
 

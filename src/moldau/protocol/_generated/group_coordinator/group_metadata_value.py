@@ -68,9 +68,10 @@ class MemberMetadata:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> MemberMetadata:
-        fn = _R_MemberMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v)
+        try:
+            fn = _R_MemberMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -78,9 +79,10 @@ class MemberMetadata:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_MemberMetadata.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v)
+        try:
+            fn = _W_MemberMetadata[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MemberMetadata v{v} is outside 0-4', -1, v) from None
         fn(self, w)
 
 
@@ -111,9 +113,10 @@ class GroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> GroupMetadataValue:
-        fn = _R_GroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v)
+        try:
+            fn = _R_GroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -121,9 +124,10 @@ class GroupMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_GroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v)
+        try:
+            fn = _W_GroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v) from None
         fn(self, w)
 
 
@@ -237,7 +241,6 @@ def _w_MemberMetadata_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n8)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     if (x9 := o.assignment) is None:
@@ -247,7 +250,6 @@ def _w_MemberMetadata_0(o: Any, w: Writer) -> None:
         buf += _I32.pack(n10)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
 
@@ -265,7 +267,6 @@ def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n8)
         if n8 >= _ZC:
             w._chunks.append((len(buf), x7))
-            w._size_done += n8
         else:
             buf += x7
     if (x9 := o.assignment) is None:
@@ -275,7 +276,6 @@ def _w_MemberMetadata_1(o: Any, w: Writer) -> None:
         buf += _I32.pack(n10)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
 
@@ -294,7 +294,6 @@ def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(n10)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
     if (x11 := o.assignment) is None:
@@ -304,7 +303,6 @@ def _w_MemberMetadata_3(o: Any, w: Writer) -> None:
         buf += _I32.pack(n12)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
 
@@ -344,7 +342,6 @@ def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
             _wuv(buf, n10 + 1)
         if n10 >= _ZC:
             w._chunks.append((len(buf), x9))
-            w._size_done += n10
         else:
             buf += x9
     if (x11 := o.assignment) is None:
@@ -357,7 +354,6 @@ def _w_MemberMetadata_4(o: Any, w: Writer) -> None:
             _wuv(buf, n12 + 1)
         if n12 >= _ZC:
             w._chunks.append((len(buf), x11))
-            w._size_done += n12
         else:
             buf += x11
     if o.unknown_tagged_fields:

@@ -62,9 +62,10 @@ class LegacyOffsetCommitKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LegacyOffsetCommitKey:
-        fn = _R_LegacyOffsetCommitKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LegacyOffsetCommitKey v{v} is outside 0-0', 0, v)
+        try:
+            fn = _R_LegacyOffsetCommitKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LegacyOffsetCommitKey v{v} is outside 0-0', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class LegacyOffsetCommitKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LegacyOffsetCommitKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LegacyOffsetCommitKey v{v} is outside 0-0', 0, v)
+        try:
+            fn = _W_LegacyOffsetCommitKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LegacyOffsetCommitKey v{v} is outside 0-0', 0, v) from None
         fn(self, w)
 
 

@@ -62,9 +62,10 @@ class LegacyOffsetCommitValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LegacyOffsetCommitValue:
-        fn = _R_LegacyOffsetCommitValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v)
+        try:
+            fn = _R_LegacyOffsetCommitValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class LegacyOffsetCommitValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LegacyOffsetCommitValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v)
+        try:
+            fn = _W_LegacyOffsetCommitValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LegacyOffsetCommitValue v{v} is outside 0-0', 0, v) from None
         fn(self, w)
 
 

@@ -70,9 +70,10 @@ class OffsetCommitValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> OffsetCommitValue:
-        fn = _R_OffsetCommitValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v)
+        try:
+            fn = _R_OffsetCommitValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -80,9 +81,10 @@ class OffsetCommitValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_OffsetCommitValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v)
+        try:
+            fn = _W_OffsetCommitValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v) from None
         fn(self, w)
 
 

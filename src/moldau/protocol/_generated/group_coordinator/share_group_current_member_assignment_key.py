@@ -58,9 +58,10 @@ class ShareGroupCurrentMemberAssignmentKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupCurrentMemberAssignmentKey:
-        fn = _R_ShareGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v)
+        try:
+            fn = _R_ShareGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ShareGroupCurrentMemberAssignmentKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v)
+        try:
+            fn = _W_ShareGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 14, v) from None
         fn(self, w)
 
 

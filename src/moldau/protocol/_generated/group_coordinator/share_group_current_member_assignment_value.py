@@ -55,9 +55,10 @@ class TopicPartitions:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitions:
-        fn = _R_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class TopicPartitions:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitions.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicPartitions[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitions v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class ShareGroupCurrentMemberAssignmentValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupCurrentMemberAssignmentValue:
-        fn = _R_ShareGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v)
+        try:
+            fn = _R_ShareGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class ShareGroupCurrentMemberAssignmentValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v)
+        try:
+            fn = _W_ShareGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 14, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class ShareGroupMemberMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupMemberMetadataKey:
-        fn = _R_ShareGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMemberMetadataKey v{v} is outside 0-0', 10, v)
+        try:
+            fn = _R_ShareGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMemberMetadataKey v{v} is outside 0-0', 10, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ShareGroupMemberMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMemberMetadataKey v{v} is outside 0-0', 10, v)
+        try:
+            fn = _W_ShareGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMemberMetadataKey v{v} is outside 0-0', 10, v) from None
         fn(self, w)
 
 

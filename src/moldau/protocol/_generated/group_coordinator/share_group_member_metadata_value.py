@@ -62,9 +62,10 @@ class ShareGroupMemberMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupMemberMetadataValue:
-        fn = _R_ShareGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMemberMetadataValue v{v} is outside 0-0', 10, v)
+        try:
+            fn = _R_ShareGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMemberMetadataValue v{v} is outside 0-0', 10, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -72,9 +73,10 @@ class ShareGroupMemberMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMemberMetadataValue v{v} is outside 0-0', 10, v)
+        try:
+            fn = _W_ShareGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMemberMetadataValue v{v} is outside 0-0', 10, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ShareGroupMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupMetadataKey:
-        fn = _R_ShareGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMetadataKey v{v} is outside 0-0', 11, v)
+        try:
+            fn = _R_ShareGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMetadataKey v{v} is outside 0-0', 11, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ShareGroupMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMetadataKey v{v} is outside 0-0', 11, v)
+        try:
+            fn = _W_ShareGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMetadataKey v{v} is outside 0-0', 11, v) from None
         fn(self, w)
 
 

@@ -60,9 +60,10 @@ class ShareGroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupMetadataValue:
-        fn = _R_ShareGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMetadataValue v{v} is outside 0-0', 11, v)
+        try:
+            fn = _R_ShareGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMetadataValue v{v} is outside 0-0', 11, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -70,9 +71,10 @@ class ShareGroupMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupMetadataValue v{v} is outside 0-0', 11, v)
+        try:
+            fn = _W_ShareGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupMetadataValue v{v} is outside 0-0', 11, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ShareGroupStatePartitionMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupStatePartitionMetadataKey:
-        fn = _R_ShareGroupStatePartitionMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataKey v{v} is outside 0-0', 15, v)
+        try:
+            fn = _R_ShareGroupStatePartitionMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataKey v{v} is outside 0-0', 15, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ShareGroupStatePartitionMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupStatePartitionMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataKey v{v} is outside 0-0', 15, v)
+        try:
+            fn = _W_ShareGroupStatePartitionMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataKey v{v} is outside 0-0', 15, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class TopicPartitionsInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicPartitionsInfo:
-        fn = _R_TopicPartitionsInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicPartitionsInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class TopicPartitionsInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicPartitionsInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicPartitionsInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicPartitionsInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -85,9 +87,10 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        fn = _R_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -95,9 +98,10 @@ class TopicInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -122,9 +126,10 @@ class ShareGroupStatePartitionMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupStatePartitionMetadataValue:
-        fn = _R_ShareGroupStatePartitionMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v)
+        try:
+            fn = _R_ShareGroupStatePartitionMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -132,9 +137,10 @@ class ShareGroupStatePartitionMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupStatePartitionMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v)
+        try:
+            fn = _W_ShareGroupStatePartitionMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupStatePartitionMetadataValue v{v} is outside 0-0', 15, v) from None
         fn(self, w)
 
 

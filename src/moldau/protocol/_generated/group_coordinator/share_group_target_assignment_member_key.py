@@ -58,9 +58,10 @@ class ShareGroupTargetAssignmentMemberKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupTargetAssignmentMemberKey:
-        fn = _R_ShareGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMemberKey v{v} is outside 0-0', 13, v)
+        try:
+            fn = _R_ShareGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMemberKey v{v} is outside 0-0', 13, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class ShareGroupTargetAssignmentMemberKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMemberKey v{v} is outside 0-0', 13, v)
+        try:
+            fn = _W_ShareGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMemberKey v{v} is outside 0-0', 13, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class ShareGroupTargetAssignmentMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupTargetAssignmentMetadataKey:
-        fn = _R_ShareGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 12, v)
+        try:
+            fn = _R_ShareGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 12, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class ShareGroupTargetAssignmentMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 12, v)
+        try:
+            fn = _W_ShareGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 12, v) from None
         fn(self, w)
 
 

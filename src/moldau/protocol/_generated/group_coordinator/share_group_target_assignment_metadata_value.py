@@ -61,9 +61,10 @@ class ShareGroupTargetAssignmentMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> ShareGroupTargetAssignmentMetadataValue:
-        fn = _R_ShareGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v)
+        try:
+            fn = _R_ShareGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class ShareGroupTargetAssignmentMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_ShareGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v)
+        try:
+            fn = _W_ShareGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 12, v) from None
         fn(self, w)
 
 

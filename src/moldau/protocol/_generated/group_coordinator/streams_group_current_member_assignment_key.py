@@ -58,9 +58,10 @@ class StreamsGroupCurrentMemberAssignmentKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupCurrentMemberAssignmentKey:
-        fn = _R_StreamsGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 22, v)
+        try:
+            fn = _R_StreamsGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 22, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class StreamsGroupCurrentMemberAssignmentKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupCurrentMemberAssignmentKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 22, v)
+        try:
+            fn = _W_StreamsGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 22, v) from None
         fn(self, w)
 
 

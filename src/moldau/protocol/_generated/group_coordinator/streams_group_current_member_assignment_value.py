@@ -57,9 +57,10 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        fn = _R_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -67,9 +68,10 @@ class TaskIds:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -106,9 +108,10 @@ class StreamsGroupCurrentMemberAssignmentValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupCurrentMemberAssignmentValue:
-        fn = _R_StreamsGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
+        try:
+            fn = _R_StreamsGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -116,9 +119,10 @@ class StreamsGroupCurrentMemberAssignmentValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupCurrentMemberAssignmentValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v)
+        try:
+            fn = _W_StreamsGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v) from None
         fn(self, w)
 
 

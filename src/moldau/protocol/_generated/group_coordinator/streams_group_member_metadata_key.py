@@ -58,9 +58,10 @@ class StreamsGroupMemberMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMemberMetadataKey:
-        fn = _R_StreamsGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataKey v{v} is outside 0-0', 19, v)
+        try:
+            fn = _R_StreamsGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataKey v{v} is outside 0-0', 19, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class StreamsGroupMemberMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupMemberMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataKey v{v} is outside 0-0', 19, v)
+        try:
+            fn = _W_StreamsGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataKey v{v} is outside 0-0', 19, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class Endpoint:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Endpoint:
-        fn = _R_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class Endpoint:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Endpoint.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Endpoint[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Endpoint v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -84,9 +86,10 @@ class KeyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> KeyValue:
-        fn = _R_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -94,9 +97,10 @@ class KeyValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_KeyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_KeyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'KeyValue v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -133,9 +137,10 @@ class StreamsGroupMemberMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMemberMetadataValue:
-        fn = _R_StreamsGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v)
+        try:
+            fn = _R_StreamsGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -143,9 +148,10 @@ class StreamsGroupMemberMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupMemberMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v)
+        try:
+            fn = _W_StreamsGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class StreamsGroupMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMetadataKey:
-        fn = _R_StreamsGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMetadataKey v{v} is outside 0-0', 17, v)
+        try:
+            fn = _R_StreamsGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataKey v{v} is outside 0-0', 17, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class StreamsGroupMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMetadataKey v{v} is outside 0-0', 17, v)
+        try:
+            fn = _W_StreamsGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataKey v{v} is outside 0-0', 17, v) from None
         fn(self, w)
 
 

@@ -55,9 +55,10 @@ class LastAssignmentConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> LastAssignmentConfig:
-        fn = _R_LastAssignmentConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_LastAssignmentConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -65,9 +66,10 @@ class LastAssignmentConfig:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_LastAssignmentConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_LastAssignmentConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LastAssignmentConfig v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -94,9 +96,10 @@ class StreamsGroupMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupMetadataValue:
-        fn = _R_StreamsGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v)
+        try:
+            fn = _R_StreamsGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -104,9 +107,10 @@ class StreamsGroupMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v)
+        try:
+            fn = _W_StreamsGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class StreamsGroupTargetAssignmentMemberKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTargetAssignmentMemberKey:
-        fn = _R_StreamsGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberKey v{v} is outside 0-0', 21, v)
+        try:
+            fn = _R_StreamsGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberKey v{v} is outside 0-0', 21, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class StreamsGroupTargetAssignmentMemberKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTargetAssignmentMemberKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberKey v{v} is outside 0-0', 21, v)
+        try:
+            fn = _W_StreamsGroupTargetAssignmentMemberKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberKey v{v} is outside 0-0', 21, v) from None
         fn(self, w)
 
 

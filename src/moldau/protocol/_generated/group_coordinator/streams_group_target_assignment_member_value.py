@@ -54,9 +54,10 @@ class TaskIds:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TaskIds:
-        fn = _R_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -64,9 +65,10 @@ class TaskIds:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TaskIds.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TaskIds[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TaskIds v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -91,9 +93,10 @@ class StreamsGroupTargetAssignmentMemberValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTargetAssignmentMemberValue:
-        fn = _R_StreamsGroupTargetAssignmentMemberValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberValue v{v} is outside 0-0', 21, v)
+        try:
+            fn = _R_StreamsGroupTargetAssignmentMemberValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberValue v{v} is outside 0-0', 21, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -101,9 +104,10 @@ class StreamsGroupTargetAssignmentMemberValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTargetAssignmentMemberValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberValue v{v} is outside 0-0', 21, v)
+        try:
+            fn = _W_StreamsGroupTargetAssignmentMemberValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberValue v{v} is outside 0-0', 21, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class StreamsGroupTargetAssignmentMetadataKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTargetAssignmentMetadataKey:
-        fn = _R_StreamsGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 20, v)
+        try:
+            fn = _R_StreamsGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 20, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class StreamsGroupTargetAssignmentMetadataKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTargetAssignmentMetadataKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 20, v)
+        try:
+            fn = _W_StreamsGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 20, v) from None
         fn(self, w)
 
 

@@ -61,9 +61,10 @@ class StreamsGroupTargetAssignmentMetadataValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTargetAssignmentMetadataValue:
-        fn = _R_StreamsGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 20, v)
+        try:
+            fn = _R_StreamsGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 20, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -71,9 +72,10 @@ class StreamsGroupTargetAssignmentMetadataValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTargetAssignmentMetadataValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 20, v)
+        try:
+            fn = _W_StreamsGroupTargetAssignmentMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMetadataValue v{v} is outside 0-0', 20, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class StreamsGroupTopologyKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTopologyKey:
-        fn = _R_StreamsGroupTopologyKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTopologyKey v{v} is outside 0-0', 23, v)
+        try:
+            fn = _R_StreamsGroupTopologyKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTopologyKey v{v} is outside 0-0', 23, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class StreamsGroupTopologyKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTopologyKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTopologyKey v{v} is outside 0-0', 23, v)
+        try:
+            fn = _W_StreamsGroupTopologyKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTopologyKey v{v} is outside 0-0', 23, v) from None
         fn(self, w)
 
 

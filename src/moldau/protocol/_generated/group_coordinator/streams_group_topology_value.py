@@ -56,9 +56,10 @@ class TopicConfig:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicConfig:
-        fn = _R_TopicConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicConfig v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicConfig v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class TopicConfig:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicConfig.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicConfig v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicConfig[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicConfig v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -89,9 +91,10 @@ class TopicInfo:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TopicInfo:
-        fn = _R_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -99,9 +102,10 @@ class TopicInfo:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TopicInfo.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_TopicInfo[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TopicInfo v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -120,9 +124,10 @@ class CopartitionGroup:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> CopartitionGroup:
-        fn = _R_CopartitionGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_CopartitionGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -130,9 +135,10 @@ class CopartitionGroup:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_CopartitionGroup.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_CopartitionGroup[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CopartitionGroup v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -159,9 +165,10 @@ class Subtopology:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> Subtopology:
-        fn = _R_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _R_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -169,9 +176,10 @@ class Subtopology:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_Subtopology.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v)
+        try:
+            fn = _W_Subtopology[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'Subtopology v{v} is outside 0-0', -1, v) from None
         fn(self, w)
 
 
@@ -194,9 +202,10 @@ class StreamsGroupTopologyValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> StreamsGroupTopologyValue:
-        fn = _R_StreamsGroupTopologyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTopologyValue v{v} is outside 0-0', 23, v)
+        try:
+            fn = _R_StreamsGroupTopologyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTopologyValue v{v} is outside 0-0', 23, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -204,9 +213,10 @@ class StreamsGroupTopologyValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_StreamsGroupTopologyValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'StreamsGroupTopologyValue v{v} is outside 0-0', 23, v)
+        try:
+            fn = _W_StreamsGroupTopologyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTopologyValue v{v} is outside 0-0', 23, v) from None
         fn(self, w)
 
 

@@ -56,9 +56,10 @@ class TransactionLogKey:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionLogKey:
-        fn = _R_TransactionLogKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionLogKey v{v} is outside 0-0', 0, v)
+        try:
+            fn = _R_TransactionLogKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionLogKey v{v} is outside 0-0', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -66,9 +67,10 @@ class TransactionLogKey:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TransactionLogKey.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionLogKey v{v} is outside 0-0', 0, v)
+        try:
+            fn = _W_TransactionLogKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionLogKey v{v} is outside 0-0', 0, v) from None
         fn(self, w)
 
 

@@ -58,9 +58,10 @@ class PartitionsSchema:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> PartitionsSchema:
-        fn = _R_PartitionsSchema.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v)
+        try:
+            fn = _R_PartitionsSchema[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -68,9 +69,10 @@ class PartitionsSchema:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_PartitionsSchema.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v)
+        try:
+            fn = _W_PartitionsSchema[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PartitionsSchema v{v} is outside 0-1', -1, v) from None
         fn(self, w)
 
 
@@ -111,9 +113,10 @@ class TransactionLogValue:
 
     @classmethod
     def read(cls, r: Reader, v: int) -> TransactionLogValue:
-        fn = _R_TransactionLogValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
+        try:
+            fn = _R_TransactionLogValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v) from None
         try:
             o, r.pos = fn(r.buf, r.pos, r.end)
         except UnicodeDecodeError as exc:
@@ -121,9 +124,10 @@ class TransactionLogValue:
         return o  # type: ignore[no-any-return]
 
     def write(self, w: Writer, v: int) -> None:
-        fn = _W_TransactionLogValue.get(v)
-        if fn is None:
-            raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v)
+        try:
+            fn = _W_TransactionLogValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v) from None
         fn(self, w)
 
 
