@@ -162,6 +162,11 @@ def validate(args: argparse.Namespace) -> None:
     if args.formatter not in (None, "kafka.tools.DefaultMessageFormatter",
                               "org.apache.kafka.tools.consumer.DefaultMessageFormatter"):
         raise ToolError(f"formatter {args.formatter} is not available; only the default formatter is")
+    for flag in ("key_deserializer", "value_deserializer"):
+        value = getattr(args, flag)
+        if value and value.rsplit(".", 1)[-1] not in ("StringDeserializer", "ByteArrayDeserializer"):
+            raise ToolError(f"--{flag.replace('_', '-')} {value} is not available: records are printed "
+                            "as their bytes (String/ByteArray deserializers only)")
     if args.max_messages is not None and args.max_messages < 0:
         raise ToolError("--max-messages must not be negative")
 

@@ -348,6 +348,14 @@ def describe(admin: Any, args: argparse.Namespace) -> int:
     if not _ensure_found(names, args):
         return 0
     details = _describe_partitions(admin, names)
+    if args.topic_id:
+        # The client library describes topics by name only: describe them all, keep the one.
+        details = {n: d for n, d in details.items() if d[0] == args.topic_id}
+        names = [n for n in names if n in details]
+        if not names:
+            if args.if_exists:
+                return 0
+            raise TopicCommandError(f"Topic with id '{args.topic_id}' does not exist")
     configs = _topic_configs(admin, names)
     partition_filter = (
         args.under_replicated_partitions

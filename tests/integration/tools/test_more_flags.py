@@ -104,3 +104,19 @@ def test_perf_tools_optional_flags(broker, topic_name):
     assert r.code == 0, r.err
     assert r.lines[0].startswith("time, threadId, data.consumed.in.MB")
     assert all(re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, 0, ", line) for line in r.lines[1:])
+
+
+def test_topics_describe_by_topic_id(broker, topic_name):
+    create(broker, topic_name)
+    header = run("kafka-topics", "--bootstrap-server", broker.bootstrap, "--describe", "--topic", topic_name).lines[0]
+    topic_id = header.split("\t")[1].removeprefix("TopicId: ")
+    r = run("kafka-topics", "--bootstrap-server", broker.bootstrap, "--describe", "--topic-id", topic_id)
+    assert r.code == 0 and r.lines[0] == header
+    r = run("kafka-topics", "--bootstrap-server", broker.bootstrap, "--describe", "--topic-id", "AAAAAAAAAAAAAAAAAAAAAB")
+    assert r.code == 1 and "does not exist" in r.err
+
+
+def test_consumer_refuses_other_deserializers(broker, topic_name):
+    r = run("kafka-console-consumer", "--bootstrap-server", broker.bootstrap, "--topic", topic_name,
+            "--value-deserializer", "org.apache.kafka.common.serialization.LongDeserializer")
+    assert r.code == 1 and "LongDeserializer" in r.err
