@@ -103,8 +103,8 @@ def load_properties(path: str | None) -> dict[str, str]:
 
 
 def parse_key_values(items: Iterable[str] | None, what: str) -> dict[str, str]:
-    """Turn repeated `k=v` arguments (each may also be `k1=v1,k2=v2` where values have no
-    commas... Kafka accepts one pair per flag, so only the first `=` splits) into a dict."""
+    """Turn repeated `k=v` arguments into a dict. As in Kafka, each flag carries one pair and
+    only the first `=` splits, so values may contain `=` and commas."""
     out: dict[str, str] = {}
     for item in items or ():
         key, sep, value = item.partition("=")
