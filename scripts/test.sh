@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the whole test suite (what CI runs).
 #
-# Installs: the package with its test extras (pip), kcat (Debian), kafkajs (npm, into
+# Installs: the package with its test extras (pip), kcat and zookeeper (Debian), kafkajs (npm, into
 # tests/js/node_modules), kafka-clients (Maven Central, into ~/.m2, for the Java-client test), franz-go (Go
 # module proxy, into the Go module cache). Then: code generation check (when ../shared is present), ruff,
 # mypy, import-linter, pytest.
@@ -13,13 +13,17 @@ log() { printf '\n== %s\n' "$*"; }
 log "installing python packages"
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
-if ! command -v kcat >/dev/null 2>&1; then
-  log "installing kcat"
-  if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq kcat) >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq kcat >/dev/null
-  fi
+# Debian packages: kcat (a librdkafka 2.0.2 client) and Apache ZooKeeper (for
+# zookeeper-server-start and, later, cluster mode).
+missing=""
+command -v kcat >/dev/null 2>&1 || missing="$missing kcat"
+[ -e /usr/share/java/zookeeper.jar ] || [ -n "${ZOOKEEPER_HOME:-}" ] || missing="$missing zookeeper"
+if [ -n "$missing" ]; then
+  log "installing Debian packages:$missing"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  # shellcheck disable=SC2086
+  ($sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing) >/dev/null
 fi
 
 if [ -f tests/js/package.json ] && command -v npm >/dev/null 2>&1; then
