@@ -1,13 +1,18 @@
 """Codec speed on one core: requests/s for Produce, Fetch and Metadata, and the same for kio.
 
-    python bench/codec_bench.py [--seconds 2]
+    python bench/codec_bench.py [--seconds 2] [--mean]
 
 Figures printed (targets from issue 2, on one core of the 2-core CI machine):
 - decode a ProduceRequest (v9) carrying one 1 KiB batch + encode its response  >= 150,000/s
 - encode a FetchResponse (v12) for 10 partitions                               >=  80,000/s
 - decode + encode a MetadataResponse (v12) with 10 topics x 3 partitions
 - CRC32C of 1 MiB                                                              >= 5 GB/s
-kio (the independent PyPI codec) is timed on the same messages for comparison.
+kio (the independent PyPI codec) does the same work on the same messages for comparison
+(decode + build + encode the ProduceResponse; FetchResponse encode; Metadata round trip).
+
+Rates are the best round of a few milliseconds (as timeit's min): the 2-core machine is
+shared, and a plain average mostly measures time spent descheduled. The first line printed
+gives the load average; `--mean` prints average rates instead.
 """
 
 from __future__ import annotations

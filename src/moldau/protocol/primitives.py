@@ -11,9 +11,13 @@ Safety rules that the generated code relies on:
 - running off the end raises `TruncatedError`, never `struct.error` or `IndexError`;
 - `records` and `bytes` values are returned as memoryview slices of the input: no copy.
 
-The `Writer` keeps small values in one bytearray and appends large buffers (record batches,
-possibly memoryviews of mmapped segment files) as separate chunks, so a Fetch response can be
-written to a socket with `writelines()` without copying the records.
+The `Writer` keeps small values in one bytearray and keeps large buffers (record batches,
+possibly memoryviews of mmapped segment files) by reference, spliced in by `chunks()`, so a
+Fetch response can be written to a socket with `writelines()` without copying the records.
+
+The generated codec (protocol/_generated) does not call the Reader/Writer methods on its hot
+path: it works on `buf`/`pos`/`end` directly and falls back to the flat `read_*`/`write_*`
+helpers at the end of this module for the less common cases.
 """
 
 from __future__ import annotations
@@ -50,9 +54,9 @@ class Reader:
     __slots__ = ("buf", "pos", "end")
 
     def __init__(self, data: bytes | bytearray | memoryview, pos: int = 0, end: int | None = None):
-        self.buf = data if isinstance(data, memoryview) else memoryview(data)
+        buf = self.buf = data if data.__class__ is memoryview else memoryview(data)
         self.pos = pos
-        self.end = len(self.buf) if end is None else end
+        self.end = len(buf) if end is None else end
 
     def remaining(self) -> int:
         return self.end - self.pos
