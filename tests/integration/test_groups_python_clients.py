@@ -21,6 +21,8 @@ def _kp_consumer(bs: str, group: str, topic: str) -> KafkaConsumer:
         enable_auto_commit=False,
         session_timeout_ms=6000,
         heartbeat_interval_ms=500,
+        # the rebalance timeout: a member that misses a rebalance is dropped after 10 s, not 5 min
+        max_poll_interval_ms=10000,
         consumer_timeout_ms=100,
     )
 
@@ -115,7 +117,8 @@ def test_aiokafka_group_consumes_commits_and_resumes(
             session_timeout_ms=6000,
             heartbeat_interval_ms=500,
         )
-        await c.start()
+        async with asyncio.timeout(WAIT):
+            await c.start()
         out: list[str] = []
         try:
             async with asyncio.timeout(WAIT):
@@ -125,7 +128,8 @@ def test_aiokafka_group_consumes_commits_and_resumes(
                         out.extend(r.value.decode() for r in records)
             await c.commit()
         finally:
-            await c.stop()
+            async with asyncio.timeout(WAIT):
+                await c.stop()
         return out
 
     async def two_members() -> tuple[set[int], set[int]]:
@@ -139,8 +143,9 @@ def test_aiokafka_group_consumes_commits_and_resumes(
             )
 
         x, y = make(), make()
-        await x.start()
-        await y.start()
+        async with asyncio.timeout(WAIT):
+            await x.start()
+            await y.start()
         try:
             async with asyncio.timeout(WAIT):
                 while not (len(x.assignment()) == 2 and len(y.assignment()) == 2):

@@ -77,6 +77,10 @@ class Member:
     # True from a member's first JoinGroup until that join completes: such a member is
     # expired by the new-member join timeout rather than protected by its parked request.
     is_new: bool = False
+    # Session expiry (monotonic ms): the deadline heartbeats push out, and when the armed
+    # timer fires (None: no timer armed).
+    hb_deadline_ms: int = 0
+    hb_timer_due_ms: int | None = None
 
     def protocol_names(self) -> list[str]:
         return [name for name, _ in self.protocols]

@@ -269,13 +269,30 @@ class GroupCoordinatorShard:
         return f"sync\x00{group_id}"
 
     def _schedule_heartbeat(self, group: ClassicGroup, member: Member) -> None:
+        """Push the member's expiry out by its session timeout (new members: join timeout).
+
+        Heartbeats are frequent, so they only move `hb_deadline_ms`; the timer is re-armed
+        only when it would fire too late. When it fires before the deadline, it re-arms for
+        the rest (see `_on_heartbeat_expired`).
+        """
         delay = (
             self.config.new_member_join_timeout_ms if member.is_new else member.session_timeout_ms
         )
-        gid, mid = group.group_id, member.member_id
+        member.hb_deadline_ms = self.clock.monotonic_ms() + delay
+        due = member.hb_timer_due_ms
+        if due is None or due > member.hb_deadline_ms:
+            self._arm_heartbeat(group.group_id, member, delay)
+
+    def _arm_heartbeat(self, group_id: str, member: Member, delay: int) -> None:
+        mid = member.member_id
+        member.hb_timer_due_ms = self.clock.monotonic_ms() + delay
         self.timer.schedule(
-            self._hb_key(gid, mid), delay, lambda: self._on_heartbeat_expired(gid, mid)
+            self._hb_key(group_id, mid), delay, lambda: self._on_heartbeat_expired(group_id, mid)
         )
+
+    def _disarm_heartbeat(self, group_id: str, member: Member) -> None:
+        self.timer.cancel(self._hb_key(group_id, member.member_id))
+        member.hb_timer_due_ms = None
 
     def _schedule_pending_member(
         self, group: ClassicGroup, member_id: str, session_ms: int
@@ -305,6 +322,12 @@ class GroupCoordinatorShard:
             return res
         member = group.members.get(member_id)
         if member is None:
+            return res
+        member.hb_timer_due_ms = None
+        remaining = member.hb_deadline_ms - self.clock.monotonic_ms()
+        if remaining > 0:
+            # A heartbeat moved the deadline since the timer was armed.
+            self._arm_heartbeat(group_id, member, remaining)
             return res
         if not member.is_new and (member.awaiting_join or member.awaiting_sync):
             # A member parked in JoinGroup/SyncGroup is alive by definition; look again later.
@@ -514,7 +537,7 @@ class GroupCoordinatorShard:
         member = group.members[old_id]
         old_protocols = member.protocols
         old_timeouts = (member.rebalance_timeout_ms, member.session_timeout_ms)
-        self.timer.cancel(self._hb_key(group.group_id, old_id))
+        self._disarm_heartbeat(group.group_id, member)
         if member.join_waiter is not None:
             w, member.join_waiter = member.join_waiter, None
             w(join_error(old_id, E.FENCED_INSTANCE_ID))
@@ -542,7 +565,7 @@ class GroupCoordinatorShard:
                         return
                     if err:
                         if group.members.get(new_id) is member and group.generation_id == gen:
-                            self.timer.cancel(self._hb_key(group.group_id, new_id))
+                            self._disarm_heartbeat(group.group_id, member)
                             group.replace_static_member(instance_id, new_id, old_id)
                             member.protocols = old_protocols
                             member.rebalance_timeout_ms, member.session_timeout_ms = old_timeouts

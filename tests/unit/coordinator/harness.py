@@ -32,8 +32,10 @@ class ManualTimer:
         self.clock = clock
         self.entries: dict[str, tuple[int, int, Callable[[], Result]]] = {}
         self._seq = itertools.count()
+        self.scheduled = 0
 
     def schedule(self, key: str, delay_ms: int, op: Callable[[], Result]) -> None:
+        self.scheduled += 1
         self.entries[key] = (self.clock.monotonic_ms() + delay_ms, next(self._seq), op)
 
     def cancel(self, key: str) -> None:

@@ -339,3 +339,17 @@ def test_unload_answers_parked_requests() -> None:
     parked = h.join("g", leader.member_id, protocols=[("range", subscription("x"))])
     h.shard.unload(E.NOT_COORDINATOR)
     assert parked.last.error_code == E.NOT_COORDINATOR
+
+
+def test_heartbeats_move_the_deadline_without_rearming_the_timer() -> None:
+    h = Harness()
+    (leader,) = h.stable_group("g", n=1, session=10_000)
+    before = h.timer.scheduled
+    for _ in range(50):
+        h.advance(100)
+        assert h.heartbeat("g", 1, leader.member_id) == E.NONE
+    assert h.timer.scheduled == before  # 50 heartbeats, no timer work
+    h.advance(9_999)  # the armed timer fired at the old deadline and re-armed for the rest
+    assert h.state("g") == "Stable" and h.timer.scheduled == before + 1
+    h.advance(1)  # 10 s after the last heartbeat
+    assert h.state("g") == "Empty"
