@@ -12,6 +12,9 @@ log() { printf '\n== %s\n' "$*"; }
 
 log "installing python packages"
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# Byte-compile once: with PYTHONDONTWRITEBYTECODE set (as on these machines) every broker
+# process would otherwise recompile each protocol module on first use.
+python3 -m compileall -q -j 0 src >/dev/null
 
 # Debian packages: kcat (a librdkafka 2.0.2 client) and Apache ZooKeeper (for
 # zookeeper-server-start and, later, cluster mode).
