@@ -341,8 +341,15 @@ class GroupCoordinatorShard:
 
     def join_group(self, p: JoinParams, respond: JoinWaiter) -> Result:
         res = Result()
-        if not p.group_id:
+        if not p.group_id or _too_long(p.group_id):
             respond(join_error(p.member_id, E.INVALID_GROUP_ID))
+            return res
+        if any(
+            _too_long(s)
+            for s in (p.group_instance_id or "", p.protocol_type, *(n for n, _ in p.protocols))
+        ):
+            # Flexible versions allow longer strings than the group record can store.
+            respond(join_error(p.member_id, E.INVALID_REQUEST))
             return res
         if not (
             self.config.group_min_session_timeout_ms
@@ -953,7 +960,9 @@ class GroupCoordinatorShard:
         res = Result()
         group = self.groups.get(p.group_id)
         err: int = E.NONE
-        if group is None:
+        if _too_long(p.group_id):
+            err = E.INVALID_GROUP_ID
+        elif group is None:
             if p.generation_id < 0:
                 group = ClassicGroup(p.group_id, state_timestamp_ms=self.clock.now_ms())
                 self.groups[p.group_id] = group
@@ -1202,6 +1211,14 @@ class GroupCoordinatorShard:
 
         res.then(appended)
         return res
+
+
+_MAX_RECORD_STRING = 0x7FFF
+
+
+def _too_long(s: str) -> bool:
+    """Longer than the int16-length strings of the `__consumer_offsets` records."""
+    return len(s) > _MAX_RECORD_STRING // 3 and len(s.encode("utf-8")) > _MAX_RECORD_STRING
 
 
 def _commit_time(om: OffsetAndMetadata) -> int:

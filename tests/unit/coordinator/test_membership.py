@@ -353,3 +353,16 @@ def test_heartbeats_move_the_deadline_without_rearming_the_timer() -> None:
     assert h.state("g") == "Stable" and h.timer.scheduled == before + 1
     h.advance(1)  # 10 s after the last heartbeat
     assert h.state("g") == "Empty"
+
+
+def test_strings_too_long_for_the_group_records_are_refused() -> None:
+    h = Harness()
+    long_id = "g" * 40_000
+    assert h.join(long_id).last.error_code == E.INVALID_GROUP_ID
+    assert h.join("g", instance="i" * 40_000, version=5).last.error_code == E.INVALID_REQUEST
+    assert h.join("g", protocols=[("p" * 40_000, b"")]).last.error_code == E.INVALID_REQUEST
+    assert h.commit(long_id, {("t", 0): 1}) == [("t", 0, E.INVALID_GROUP_ID)]
+    assert h.shard.groups == {} and h.log == []
+    # multi-byte characters count in bytes
+    assert h.join("é" * 20_000).last.error_code == E.INVALID_GROUP_ID
+    assert h.join("é" * 10_000).last.error_code == E.MEMBER_ID_REQUIRED
