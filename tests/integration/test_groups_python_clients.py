@@ -160,3 +160,45 @@ def test_aiokafka_group_consumes_commits_and_resumes(
     assert sorted(first + rest) == sorted(values) and not set(first) & set(rest)
     px, py = asyncio.run(two_members())
     assert px | py == {0, 1, 2, 3} and not px & py
+
+
+def test_kafka_python_admin_removes_static_members_in_one_leave_group(
+    broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    from kafka.admin import MemberToRemove
+
+    from tests.integration.test_groups_helpers import assigned, consumer, poll_until
+
+    bs = broker.bootstrap
+    create_topic(bs, topic_name, 2)
+    c = consumer(bs, group_name, **{"group.instance.id": "removable", "session.timeout.ms": 30000})
+    c.subscribe([topic_name])
+    admin = KafkaAdminClient(bootstrap_servers=bs)
+    try:
+        poll_until([c], lambda: assigned(c) == {0, 1}, what="assignment")
+        # LeaveGroup v3+: several members at once, by instance id, each with its own result
+        result = admin.remove_group_members(
+            group_name,
+            [
+                MemberToRemove(group_instance_id="removable"),
+                MemberToRemove(group_instance_id="nobody"),
+            ],
+        )
+        by_instance = {
+            (m if isinstance(m, str) else m.group_instance_id): err.__name__
+            for m, err in result.items()
+        }
+        assert by_instance == {"removable": "NoError", "nobody": "UnknownMemberIdError"}
+        # the removed consumer learns it at its next heartbeat and joins again
+        desc = admin.describe_groups([group_name])[group_name]
+        assert desc["group_state"] in ("PreparingRebalance", "Empty")
+        poll_until(
+            [c],
+            lambda: admin.describe_groups([group_name])[group_name]["group_state"] == "Stable",
+            what="the member back",
+        )
+        members = admin.describe_groups([group_name])[group_name]["members"]
+        assert [m["group_instance_id"] for m in members] == ["removable"]
+    finally:
+        admin.close()
+        c.close()
