@@ -13,6 +13,13 @@ ones; at most `queued.max.requests` requests and about socket.request.max.bytes 
 bytes in flight per connection, after which reading pauses (TCP backpressure) until answers
 drain. A client that does not read its answers also stops being read from.
 
+Handlers run eagerly: `_dispatch` steps the handler's coroutine at once, inside the read
+callback, and most requests (a Produce, a Fetch with data, Metadata) finish there without an
+asyncio Task; only a handler that really waits (long poll, acks=all on a cluster, a group
+join) is handed to a Task from the point where it waits (`_resume`). Answers completed while
+one read is processed are written with one `writelines` (one send for a pipeline of
+answers). Both cut the per-request cost that sets latency on a loaded machine.
+
 Bad input never takes the broker down: a frame that does not decode gets a WARN line and the
 connection is closed, as Kafka does; other connections carry on.
 """
@@ -21,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
 from collections import deque
+from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from moldau.broker import registry
@@ -50,6 +59,29 @@ class _Slot:
         self.response: Any = None
 
 
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
+    """Drive `coro` on from its first suspension, where it yielded `yielded` (it ran eagerly
+    up to there). Does what `yield from` does, minus the first send: the Task wrapping this
+    sees each future `coro` waits on, and a cancellation is thrown into `coro`."""
+    while True:
+        try:
+            value = yield yielded
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
 class Connection(asyncio.BufferedProtocol):
     def __init__(self, broker: Broker, listener_name: str) -> None:
         self.broker = broker
@@ -76,6 +108,8 @@ class Connection(asyncio.BufferedProtocol):
         # connection holds at most about one maximum-size request beyond it.
         self._inflight_bytes = 0
         self._max_inflight_bytes = int(broker.config["socket.request.max.bytes"])
+        # Answer chunks held while a read is processed (None: write at once); see _flush.
+        self._out: list[Any] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -129,10 +163,14 @@ class Connection(asyncio.BufferedProtocol):
         except ProtocolError as exc:
             self._bad_input(f"{exc}")
             return
-        for frame in frames:
-            if self._closing:
-                return
-            self._dispatch(frame)
+        self._out = []
+        try:
+            for frame in frames:
+                if self._closing:
+                    return
+                self._dispatch(frame)
+        finally:
+            self._flush()
         self._update_reading()
 
     def eof_received(self) -> bool | None:
@@ -189,7 +227,15 @@ class Connection(asyncio.BufferedProtocol):
         self._inflight_bytes += slot.size
         self._slots.append(slot)
         coro = spec.fn(ctx, body)
-        task = self._loop.create_task(self._run(slot, coro))
+        try:
+            yielded = coro.send(None)  # run eagerly up to the first real wait
+        except StopIteration as stop:
+            self._complete(slot, stop.value)
+            return
+        except Exception:
+            self._handler_failed(slot)
+            return
+        task = self._loop.create_task(self._run(slot, _resume(coro, yielded)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -199,15 +245,18 @@ class Connection(asyncio.BufferedProtocol):
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception(
-                "Error while handling %s v%d from %s; closing the connection",
-                APIS[slot.api_key].name,
-                slot.api_version,
-                self.peer,
-            )
-            self.close()
+            self._handler_failed(slot)
             return
         self._complete(slot, response)
+
+    def _handler_failed(self, slot: _Slot) -> None:
+        log.exception(
+            "Error while handling %s v%d from %s; closing the connection",
+            APIS[slot.api_key].name,
+            slot.api_version,
+            self.peer,
+        )
+        self.close()
 
     def _complete(self, slot: _Slot, response: Any) -> None:
         slot.response = response
@@ -243,10 +292,19 @@ class Connection(asyncio.BufferedProtocol):
                 )
                 self.close()
                 return
-            transport.writelines(chunks)
+            if self._out is not None:
+                self._out += chunks
+            else:
+                transport.writelines(chunks)
         self._update_reading()
         if self._eof and not slots:
             self.close()
+
+    def _flush(self) -> None:
+        """Write the answers held while a read was processed, in one call, and stop holding."""
+        out, self._out = self._out, None
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.writelines(out)
 
     def _update_reading(self) -> None:
         if self.transport is None or self._closing:
@@ -281,6 +339,7 @@ class Connection(asyncio.BufferedProtocol):
     def close(self) -> None:
         if self._closing:
             return
+        self._flush()  # answers already due go out before the close
         self._closing = True
         if self.transport is not None:
             self.transport.close()

@@ -14,7 +14,7 @@ connection layer logs it and closes that connection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from moldau.broker.server import Broker
     from moldau.protocol.quirks import RequestHeader
 
-HandlerFn = Callable[["RequestContext", Any], Awaitable[Any]]
+HandlerFn = Callable[["RequestContext", Any], Coroutine[Any, Any, Any]]
 
 
 class _CloseConnection:
