@@ -37,6 +37,11 @@ from moldau.common.clock import SYSTEM_CLOCK, Clock
 log = logging.getLogger("moldau.server")
 # Partitions opened between two yields to the event loop when a big topic is created.
 _OPEN_BATCH = 8
+# A big topic's new partition logs are created this many at a time, in parallel threads: a
+# log's creation is mostly fsyncs (directory, partition.metadata), which the filesystem
+# commits together when they come at once, and which must not run on the event loop.
+_CREATE_BATCH = 128
+_CREATE_THREADS = 32
 # Segments deleted by one retention pass before yielding to the event loop.
 _RETENTION_BATCH = 32
 T = TypeVar("T")
@@ -62,6 +67,7 @@ class Broker:
         self._servers: list[asyncio.AbstractServer] = []
         self._timers: list[asyncio.Task[None]] = []
         self._opening: dict[str, asyncio.Task[None]] = {}  # topics whose logs are being opened
+        self._create_pool: Any = None  # threads creating partition logs (see _create_logs)
         self._stopping = False
         self.bound_ports: list[int] = []
         self.advertised_host = ""
@@ -202,15 +208,65 @@ class Broker:
                 await asyncio.shield(previous)
         configs = self.topic_configs(topic.name)
         log_config = self._log_config(configs)
-        for i, p in enumerate(list(topic.partitions)):
+        partitions = list(topic.partitions)
+        for start in range(0, len(partitions), _CREATE_BATCH):
             if self.metadata.topic(topic.name) is not topic:
                 return  # deleted (or deleted and created again) meanwhile
-            self._open_partition(topic, p, configs, log_config)
-            if i % _OPEN_BATCH == _OPEN_BATCH - 1:
-                await asyncio.sleep(0)
-                # The topic's configs may have been altered meanwhile.
-                configs = self.topic_configs(topic.name)
-                log_config = self._log_config(configs)
+            batch = partitions[start : start + _CREATE_BATCH]
+            await self._create_logs(topic, batch, log_config)
+            for i, p in enumerate(batch):
+                if self.metadata.topic(topic.name) is not topic:
+                    return
+                self._open_partition(topic, p, configs, log_config)
+                if i % _OPEN_BATCH == _OPEN_BATCH - 1:
+                    await asyncio.sleep(0)
+            # The topic's configs may have been altered meanwhile.
+            configs = self.topic_configs(topic.name)
+            log_config = self._log_config(configs)
+
+    async def _create_logs(
+        self, topic: TopicInfo, batch: list[PartitionInfo], log_config: Any
+    ) -> None:
+        """Create the missing logs of `batch` in the creation threads, all at once.
+
+        LogManager.create of different partitions may run in parallel (it touches only its
+        own directory and single dict entries). The wait is not cancellable: when the topic
+        is deleted meanwhile (which cancels the opening task), the logs being created are
+        finished first and then deleted here, so none is left behind.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        name = topic.name
+        missing = [
+            p.index
+            for p in batch
+            if (name, p.index) not in self.partitions and self.logs.get(name, p.index) is None
+        ]
+        if not missing:
+            return
+        if self._create_pool is None:
+            self._create_pool = ThreadPoolExecutor(_CREATE_THREADS, "moldau-create")
+        pool = self._create_pool
+        create = self.logs.create
+        done = asyncio.gather(
+            *(
+                self.loop.run_in_executor(pool, create, name, i, log_config, topic.topic_id)
+                for i in missing
+            ),
+            return_exceptions=True,
+        )
+        try:
+            results = await asyncio.shield(done)
+        except asyncio.CancelledError:
+            await asyncio.wait([done])
+            if self.metadata.topic(name) is not topic:
+                for i in missing:
+                    if (name, i) not in self.partitions:
+                        self.logs.delete(name, i)
+            raise
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
 
     def _schedule_open(self, topic: TopicInfo) -> None:
         previous = self._opening.get(topic.name)
@@ -226,6 +282,10 @@ class Broker:
                 del self._opening[name]
             if not t.cancelled() and t.exception() is not None:
                 log.error("Opening the partitions of %s failed", name, exc_info=t.exception())
+            if not self._opening and self._create_pool is not None:
+                # Nothing being opened: let the creation threads go (no idle threads).
+                self._create_pool.shutdown(wait=False)
+                self._create_pool = None
 
         task.add_done_callback(done)
 
@@ -249,7 +309,10 @@ class Broker:
             else:
                 log.info("Topic %s now has %d partition(s)", topic.name, len(topic.partitions))
         elif event == TOPIC_DELETED:
-            opening = self._opening.pop(topic.name, None)
+            # Cancelled but left in _opening until it is done: it may still be finishing
+            # (and removing) logs in the creation threads, and a topic created again
+            # under the same name waits for that (_schedule_open chains on it).
+            opening = self._opening.get(topic.name)
             if opening is not None:
                 opening.cancel()
             for p in topic.partitions:
@@ -387,6 +450,8 @@ class Broker:
         for t in self._timers:
             t.cancel()
         await asyncio.gather(*self._timers, return_exceptions=True)
+        if self._create_pool is not None:
+            self._create_pool.shutdown(wait=True)
         if self.logs is not None:
             for hook in self.before_log_shutdown:
                 try:

@@ -179,7 +179,7 @@ class LogManager:
         if not topic or "/" in topic or topic in (".", "..") or partition < 0:
             raise StorageError(f"invalid topic-partition {topic!r} {partition}")
         counts = dict.fromkeys(self.log_dirs, 0)
-        for root in self._dir_of.values():
+        for root in list(self._dir_of.values()):  # one atomic copy: creates may run in parallel
             counts[root] += 1
         root = min(self.log_dirs, key=lambda d: counts[d])
         path = os.path.join(root, f"{topic}-{partition}")
