@@ -270,7 +270,9 @@ def recovery(broker: Broker, res: Results, opts: Options, work: Path, rnd: int) 
         acked = sum(off for err, off in before.values() if err == 0)
         broker.kill9()
         t0 = time.monotonic()
-        port = broker.port
+        # a new port: some brokers cannot re-bind the old one while the killed process's
+        # connections sit in TIME_WAIT (noida-db: "Address already in use")
+        port = free_port()
         broker.start(port, data, fresh=False)
         # start() returned at the first answered ApiVersions; now wait until the data is
         # served (ListOffsets without error), or give up 5 s later if the broker answers but
