@@ -84,8 +84,11 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
         results.append((td.name, out))
     if acks == 0:
         return CLOSE_CONNECTION if failed else None
-    if waits:
-        await _wait_for_high_watermark(ctx, waits, req.timeout_ms)
+    # acks=all: on a single broker the HW follows the LEO on append, so nothing is pending
+    # and the answer goes out at once, without a coroutine or the purgatory.
+    pending = [(p, r) for p, r in waits if p.high_watermark <= r.last_offset]
+    if pending:
+        await _wait_for_high_watermark(ctx, pending, req.timeout_ms)
     return _produce_response.ProduceResponse(
         responses=[
             _produce_response.TopicProduceResponse(
@@ -108,11 +111,11 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
 
 
 async def _wait_for_high_watermark(
-    ctx: RequestContext, waits: list[tuple[Partition, AppendResult]], timeout_ms: int
+    ctx: RequestContext, pending: list[tuple[Partition, AppendResult]], timeout_ms: int
 ) -> None:
+    """Wait until the HW covers each pending batch, or time out (REQUEST_TIMED_OUT)."""
     broker = ctx.broker
     deadline = ctx.loop.time() + max(timeout_ms, 0) / 1000
-    pending = [(p, r) for p, r in waits if p.high_watermark <= r.last_offset]
     while pending:
         remaining = deadline - ctx.loop.time()
         if remaining <= 0 or broker.stopping:
