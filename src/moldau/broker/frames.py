@@ -15,7 +15,9 @@ to 256 KiB per call.
 The map of a large frame is kept for the next one (up to SPARE_MAX_SIZE) and reused once
 nothing refers to the last frame any more (mmap.resize refuses while views exist, which
 is the check): a producer sending 1 MB batches then costs no page faults, no zero-filling
-and no munmap per request. Pages are still committed only as bytes arrive. Each returned frame is a writable memoryview over its own buffer, so the
+and no munmap per request. Pages are still committed only as bytes arrive. `trim()` gives
+both back once the connection has been idle a few seconds (the broker sweeps for that), so
+many connections that were busy once do not keep 256 KiB + a spare map each. Each returned frame is a writable memoryview over its own buffer, so the
 produce path can assign offsets in place.
 
 A size prefix that is negative or above `max_frame_size` (socket.request.max.bytes) raises
@@ -40,6 +42,7 @@ class FrameReceiver:
         "_body",
         "_body_filled",
         "_end",
+        "_initial",
         "_max_stage",
         "_spare",
         "_stage",
@@ -56,7 +59,8 @@ class FrameReceiver:
     ) -> None:
         self.max_frame_size = max_frame_size
         self._max_stage = staging_size
-        self._stage = bytearray(max(min(initial_size, staging_size), 8))
+        self._initial = max(min(initial_size, staging_size), 8)
+        self._stage = bytearray(self._initial)
         self._stage_view = memoryview(self._stage)
         self._start = 0  # first unconsumed byte in the staging buffer
         self._end = 0  # end of received bytes in the staging buffer
@@ -127,6 +131,20 @@ class FrameReceiver:
             pos = end = 0
         self._start, self._end = pos, end
         return frames
+
+    def trim(self) -> bool:
+        """Give back what a busy spell grew (the spare map, a staging buffer above its initial
+        size) when nothing is pending; the connection calls this once it has been idle for a
+        while. True when the receiver now holds only its initial buffer."""
+        if self._body is not None or self._start != self._end:
+            return False
+        self._spare = None  # unmapped now, or when the last view of it goes
+        if len(self._stage) > self._initial:
+            self._stage_view.release()
+            self._stage = bytearray(self._initial)
+            self._stage_view = memoryview(self._stage)
+            self._start = self._end = 0
+        return True
 
     def _big_buffer(self, size: int) -> memoryview:
         """A writable view of exactly `size` bytes: the spare map when it is free and big

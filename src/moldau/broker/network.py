@@ -332,6 +332,11 @@ class Connection(asyncio.BufferedProtocol):
             return
         self._idle_timer = self._loop.call_later(max(limit_s - idle_s, 0.05), self._check_idle)
 
+    def trim_if_idle(self, now: float, idle_s: float) -> None:
+        """Shrink the receive buffers of a connection that has read nothing for idle_s."""
+        if not self._closing and now - self._last_active >= idle_s:
+            self._frames.trim()
+
     def _bad_input(self, reason: str) -> None:
         log.warning("Closing connection from %s: %s", self.peer, reason)
         self.close()

@@ -42,6 +42,8 @@ _OPEN_BATCH = 8
 # commits together when they come at once, and which must not run on the event loop.
 _CREATE_BATCH = 128
 _CREATE_THREADS = 32
+# Connections that read nothing for this long give back grown receive buffers.
+_TRIM_IDLE_S = 5.0
 # Segments deleted by one retention pass before yielding to the event loop.
 _RETENTION_BATCH = 32
 T = TypeVar("T")
@@ -391,6 +393,16 @@ class Broker:
         self._every(
             cfg["log.flush.offset.checkpoint.interval.ms"], "checkpoint", "checkpoint", True
         )
+        self._timers.append(self.loop.create_task(self._trim_buffers(), name="moldau-trim"))
+
+    async def _trim_buffers(self) -> None:
+        """Every few seconds, connections idle that long give back the receive buffers a
+        busy spell grew (frames.py), so memory follows the active connections only."""
+        while True:
+            await asyncio.sleep(_TRIM_IDLE_S)
+            now = self.loop.time()
+            for conn in list(self.connections):
+                conn.trim_if_idle(now, _TRIM_IDLE_S)
 
     def _every(self, interval_ms: int, name: str, method: str, in_executor: bool) -> None:
         fn = getattr(self.logs, method, None)

@@ -88,3 +88,22 @@ def test_a_large_frame_still_in_use_is_never_overwritten():
     del held  # released: the buffer may be reused, and the content is still right
     frames = _feed(rx, struct.pack(">i", len(third)) + third, rng, keep=True)
     assert [bytes(f) for f in frames] == [third]
+
+
+def test_trim_gives_back_grown_buffers_only_when_nothing_is_pending():
+    rng = random.Random(3)
+    rx = FrameReceiver(1 << 22, staging_size=16 * 1024, initial_size=1024)
+    big, small = rng.randbytes(100_000), rng.randbytes(5000)
+    data = b"".join(struct.pack(">i", len(p)) + p for p in (small, big, small))
+    assert _feed(rx, data, rng) == [small, big, small]
+    assert len(rx.get_buffer()) > 1024  # grown by the busy spell
+    # half a frame pending: nothing is trimmed
+    frame = struct.pack(">i", len(small)) + small
+    rx.get_buffer()[:10] = frame[:10]
+    rx.buffer_updated(10)
+    assert rx.trim() is False
+    assert _feed(rx, frame[10:], rng) == [small]
+    assert rx.trim() is True
+    assert len(rx.get_buffer()) == 1024
+    # and it keeps working afterwards
+    assert _feed(rx, data, rng) == [small, big, small]
