@@ -45,7 +45,7 @@ EXPECT = {
     6: [r"Processed a total of 4 messages"],
     7: [
         r"GROUP\s+TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\s+CONSUMER-ID\s+HOST\s+CLIENT-ID",
-        r"my-first-application\s+first_topic\s+\d\s+2\s+2\s+0\s",
+        r"my-first-application\s+first_topic\s+\d\s+(\d+)\s+\1\s+0\s",
     ],
     8: [r"GROUP\s+TOPIC\s+PARTITION\s+NEW-OFFSET", r"my-first-application\s+first_topic\s+\d\s+0"],
     9: [r"Processed a total of 4 messages"],
