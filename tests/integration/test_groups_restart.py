@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from tests.integration.test_groups_helpers import (
+    WAIT,
     assigned,
     consumer,
     create_topic,
@@ -73,6 +76,22 @@ def test_the_next_consumer_resumes_after_a_broker_restart(
         assert not set(first) & set(rest)
     finally:
         again.close()
+
+
+def test_deleting_a_topic_right_after_a_restart_removes_its_offsets(
+    own_broker: BrokerProcess, topic_name: str, group_name: str
+) -> None:
+    # The group coordinator runs from broker start, not from the first group request: a
+    # topic deleted before any client asked about groups still takes its offsets along.
+    bs = own_broker.bootstrap
+    _commit_half(bs, topic_name, group_name)
+    own_broker.restart(clean=True)
+    admin = AdminClient({"bootstrap.servers": bs})
+    admin.delete_topics([topic_name])[topic_name].result(15)
+    deadline = time.monotonic() + WAIT
+    while _offsets(admin, group_name) or _offsets(admin, group_name + "-simple"):
+        assert time.monotonic() < deadline, "offsets of the deleted topic are still there"
+        time.sleep(0.1)
 
 
 def test_a_stable_group_comes_back_stable_after_a_restart(

@@ -104,3 +104,19 @@ def lookup(api_key: int) -> HandlerSpec | None:
 def advertised_versions() -> list[tuple[int, int, int]]:
     """(api_key, min, max) for every API with a handler, sorted by key: the ApiVersions list."""
     return [(s.api_key, s.advertised_min, s.max_version) for _, s in sorted(HANDLERS.items())]
+
+
+StartHook = Callable[["Broker"], None]
+START_HOOKS: list[StartHook] = []
+
+
+def on_broker_start(fn: StartHook) -> StartHook:
+    """Run `fn(broker)` once the broker's logs are open, before it accepts connections.
+
+    For services that must be running whether or not a client asked for them yet: the
+    group coordinator restores its groups at start so their session timers expire members
+    that never come back, and topic deletions clear committed offsets.
+    """
+    if fn not in START_HOOKS:
+        START_HOOKS.append(fn)
+    return fn

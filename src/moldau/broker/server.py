@@ -83,6 +83,7 @@ class Broker:
     # -- start-up ------------------------------------------------------------------------
     async def start(self) -> None:
         from moldau.broker import handlers
+        from moldau.broker.registry import START_HOOKS
         from moldau.cluster.metadata_local import LocalMetadataStore
         from moldau.storage.config import LogConfig
         from moldau.storage.manager import LogManager
@@ -105,6 +106,8 @@ class Broker:
         for topic in store.topics().values():
             self._open_topic(topic)
         store.add_listener(self._on_metadata_change)
+        for hook in START_HOOKS:
+            hook(self)
         for listener in cfg.listeners:
             server = await self.loop.create_server(
                 lambda name=listener.name: self._new_connection(name),

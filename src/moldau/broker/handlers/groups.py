@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from moldau.broker.lazy import LazyModule, generated
-from moldau.broker.registry import RequestContext, handler
+from moldau.broker.registry import RequestContext, handler, on_broker_start
 from moldau.cluster.metadata import TOPIC_CREATED, TOPIC_DELETED, MetadataError, TopicInfo
 from moldau.coordinator.config import OFFSETS_TOPIC
 from moldau.protocol._generated import ApiKey
@@ -145,8 +145,14 @@ _SERVICES: weakref.WeakKeyDictionary[Any, GroupCoordinatorService] = weakref.Wea
 _TOPIC_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+@on_broker_start
+def _start_coordinator(broker: Broker) -> None:
+    coordinator_of(broker)
+
+
 def coordinator_of(broker: Broker) -> GroupCoordinatorService:
-    """The broker's group coordinator, created (and its loaded partitions replayed) on first use."""
+    """The broker's group coordinator: created (and its loaded partitions replayed) by the
+    start hook above; the handlers call this too, and get the same service."""
     svc = _SERVICES.get(broker)
     if svc is None:
         from moldau.coordinator.config import GroupConfig
