@@ -1,8 +1,9 @@
 """Checks on a Produce request's records blob, and recompression to another codec.
 
-`validate_client_batch` is on the produce hot path, so it looks only at the 61-byte header,
-the sizes and the CRC: it never decompresses or walks the records (DESIGN.md, "bytes stay
-bytes"). The rules are the ones Kafka applies to a client's magic-2 batch:
+`validate_client_batch` is on the produce hot path. It parses the 61-byte header, checks the
+sizes and the CRC, and walks the records' length varints; it never builds record objects
+(DESIGN.md, "bytes stay bytes"). The rules are the ones Kafka applies to a client's magic-2
+batch:
 
 - the blob is exactly one batch of magic 2 (nothing before, after, or partial);
 - batch length at least a v2 header, and not above `max_batch_size` (message.max.bytes);
@@ -11,7 +12,19 @@ bytes"). The rules are the ones Kafka applies to a client's magic-2 batch:
 - not a control batch (only the broker writes those);
 - records count > 0 and equal to lastOffsetDelta + 1;
 - a producer id >= 0 comes with a base sequence >= 0;
-- an uncompressed batch has room for `records count` minimal records. -> INVALID_RECORD (87)
+- the records section holds exactly `records count` records: each record's length varint
+  is a plausible length (>= 6, the smallest record body) and the lengths, walked one after
+  the other, land exactly on the end of the section (a record running past it, bytes left
+  over, or too few records are rejected)                            -> INVALID_RECORD (87)
+
+Compressed batches are decompressed for that walk (Kafka decompresses and iterates them too),
+into a buffer bounded by `max_decompressed` (the decompression-bomb guard of compression.py):
+undecodable data is CORRUPT_MESSAGE, a section decompressing past the bound MESSAGE_TOO_LARGE.
+Measured in bench/validate_bench.py (docs/idempotence.md has the figures): the walk costs
+about 0.15-0.2 us a record in CPython, decompressing a 16 KiB section 8-50 us by codec.
+
+`keyless_records` decodes the records fully; the broker calls it only for compacted topics,
+where Kafka refuses records without a key.
 
 Each failure raises a `RecordBatchError` subclass whose `error_code` is the Kafka error code.
 """
@@ -46,6 +59,10 @@ from moldau.protocol.records.errors import (
 )
 from moldau.protocol.records.record import MIN_RECORD_SIZE, decode_records, records_payload
 
+# A record body is at least attributes, timestamp delta, offset delta, key and value lengths
+# and header count (one byte each); its zig-zag encoded length is twice that.
+_MIN_BODY_ZIGZAG = 2 * (MIN_RECORD_SIZE - 1)
+
 _MAGIC_OFFSET = 16
 _I32 = struct.Struct(">i")
 
@@ -55,11 +72,15 @@ def validate_client_batch(
     *,
     max_batch_size: int | None = None,
     allow_zstd: bool = True,
+    walk_records: bool = True,
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
 ) -> BatchHeader:
     """The header of the single batch in a client's records blob, after Kafka's checks.
 
     `max_batch_size` is the topic's message.max.bytes (None: no limit); `allow_zstd` is False
-    for Produce versions below 7.
+    for Produce versions below 7. `walk_records=False` skips the record-length walk, for a
+    caller that decodes every record next anyway (`keyless_records` checks all the walk does).
+    `max_decompressed` bounds the decompressed records section of a compressed batch.
     """
     mv = as_byte_view(buf)
     size = len(mv)
@@ -103,11 +124,93 @@ def validate_client_batch(
         raise InvalidRecordError(
             f"producer id {header.producer_id} with invalid base sequence {header.base_sequence}"
         )
-    if codec == Codec.NONE and count * MIN_RECORD_SIZE > total - HEADER_SIZE:
-        raise InvalidRecordError(
-            f"{count} records cannot fit in {total - HEADER_SIZE} bytes of records"
-        )
+    if codec == Codec.NONE:
+        if count * MIN_RECORD_SIZE > total - HEADER_SIZE:
+            raise InvalidRecordError(
+                f"{count} records cannot fit in {total - HEADER_SIZE} bytes of records"
+            )
+        if walk_records:
+            walk_record_lengths(mv, HEADER_SIZE, total, count)
+    elif walk_records:
+        payload = records_payload(header, max_decompressed)
+        if count * MIN_RECORD_SIZE > len(payload):
+            raise InvalidRecordError(
+                f"{count} records cannot fit in {len(payload)} decompressed bytes of records"
+            )
+        walk_record_lengths(payload, 0, len(payload), count)
     return header
+
+
+def walk_record_lengths(buf: memoryview, pos: int, end: int, count: int) -> None:
+    """Check that `count` records, each a zig-zag varint length and then that many bytes,
+    fill `buf[pos:end]` exactly. Raises `InvalidRecordError` (INVALID_RECORD).
+
+    The produce hot path runs this for every batch, so it is one loop over the length
+    varints that allocates nothing per record; the fields inside a record are not decoded
+    (`decode_records` does that where records are needed). Lengths are never negative here,
+    so `pos` only grows: a record running past `end` is caught by the final comparison, or
+    as an IndexError when `buf` ends at `end`. The caller bounds `count` (at most one record
+    per MIN_RECORD_SIZE bytes), so the loop is bounded by the bytes received.
+    """
+    start = pos
+    index = 0
+    try:
+        for index in range(count):
+            n = buf[pos]
+            if n < 0x80:  # lengths below 64: one byte
+                pos += 1
+            else:
+                n = (n & 0x7F) | (buf[pos + 1] << 7)
+                if n < 0x4000:  # lengths below 8192: two bytes
+                    pos += 2
+                else:
+                    n, pos = _long_varint(buf, pos)
+            # odd: a negative length (zig-zag); below the minimum: no room for the fields
+            if n & 1 or n < _MIN_BODY_ZIGZAG:
+                length = (n >> 1) ^ -(n & 1)
+                raise InvalidRecordError(f"record {index} has an invalid length {length}")
+            pos += n >> 1
+    except IndexError:
+        raise InvalidRecordError(
+            f"record {index} runs past the end of the {end - start} bytes of records"
+        ) from None
+    if pos != end:
+        raise InvalidRecordError(
+            f"{end - pos} bytes left after the last of {count} records"
+            if pos < end
+            else f"the {count} records run {pos - end} bytes past the end of the batch"
+        )
+
+
+def _long_varint(buf: memoryview, pos: int) -> tuple[int, int]:
+    """The raw (still zig-zag encoded) 32-bit varint at `pos` of 3 to 5 bytes, and the
+    position after it."""
+    result = 0
+    for shift in range(0, 35, 7):
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result & 0xFFFFFFFF, pos
+    raise InvalidRecordError("record length varint longer than 5 bytes")
+
+
+def keyless_records(
+    header: BatchHeader, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
+) -> list[int]:
+    """Positions in the batch (0-based) of the records with a null key.
+
+    Decodes every record (decompressing first when needed, bounded by `max_decompressed`),
+    so it also raises `InvalidRecordError` for everything `walk_record_lengths` would catch
+    and for malformed fields inside a record. Only compacted topics need it: there Kafka
+    refuses a batch holding a record without a key (INVALID_RECORD, one record error each).
+    """
+    payload = records_payload(header, max_decompressed)
+    return [
+        i
+        for i, record in enumerate(decode_records(payload, header.records_count))
+        if record.key is None
+    ]
 
 
 def recompress_batch(
