@@ -17,7 +17,12 @@ when its oldest dirty segment is older than max.compaction.lag.ms. A pass then
    a batch whose records all stay is copied byte for byte, otherwise it is rebuilt with the
    same base offset, last offset delta, producer fields and codec (offsets keep their gaps);
    control batches are kept as they are; records without a key are dropped (Kafka rejects
-   them on compacted topics);
+   them on compacted topics); the newest batch of each producer id in the whole log is kept
+   even when none of its records stay, as an empty batch (61-byte header, records count 0,
+   the same offsets, producer id, epoch and sequences, both timestamps set to its max
+   timestamp), so that rebuilding producer state from the log still finds every producer's
+   last sequence and epoch (Kafka keeps them the same way); an empty batch that is no
+   longer a producer's newest is dropped;
 3. drops tombstones (null value) once delete.retention.ms has passed: a tombstone goes when
    the newest timestamp of its segment is older than now - delete.retention.ms (Kafka uses
    the segment file's mtime or, since KIP-534, a horizon stamped into the batch; record
@@ -34,8 +39,8 @@ import os
 from collections.abc import Iterable
 
 from moldau.protocol.errors import ProtocolError
-from moldau.protocol.records.batch import BatchHeader
-from moldau.protocol.records.builder import BatchBuilder
+from moldau.protocol.records.batch import ATTR_COMPRESSION_MASK, BatchHeader
+from moldau.protocol.records.builder import BatchBuilder, assemble_batch
 from moldau.protocol.records.record import iter_records
 
 from .checkpoint import fsync_dir
@@ -55,7 +60,8 @@ def cleanable_range(log: PartitionLog, now_ms: int) -> tuple[int, int]:
         seg = segments[i]
         seg_end = segments[i + 1].base_offset
         if seg_end > log.high_watermark or (
-            config.min_compaction_lag_ms > 0 and seg.max_timestamp > now_ms - config.min_compaction_lag_ms
+            config.min_compaction_lag_ms > 0
+            and seg.max_timestamp > now_ms - config.min_compaction_lag_ms
         ):
             end = i
             break
@@ -112,10 +118,11 @@ def clean_log(log: PartitionLog, now_ms: int, max_map_keys: int = DEFAULT_MAX_MA
     end = map_end
     dirty_end_offset = segments[end].base_offset
     horizon = now_ms - log.config.delete_retention_ms
+    last_of_producer = _last_batch_of_each_producer(segments)
     saved = 0
     groups = _groups(segments[:end], log.config.segment_bytes)
     for group in groups:
-        saved += _clean_group(log, group, offset_map, horizon)
+        saved += _clean_group(log, group, offset_map, horizon, last_of_producer)
     log.first_dirty_offset = dirty_end_offset
     return saved
 
@@ -132,6 +139,17 @@ def _segment_keys(seg: LogSegment) -> dict[bytes, int]:
         except ProtocolError:
             continue  # kept as it is by _retained_batch
     return keys
+
+
+def _last_batch_of_each_producer(segments: list[LogSegment]) -> dict[int, int]:
+    """Producer id -> last offset of its newest data batch, over every segment (headers
+    only: no record is decoded)."""
+    last: dict[int, int] = {}
+    for seg in segments:
+        for h in _headers(seg):
+            if h.producer_id >= 0 and not h.is_control:
+                last[h.producer_id] = h.last_offset
+    return last
 
 
 def _headers(seg: LogSegment) -> list[BatchHeader]:
@@ -159,15 +177,22 @@ def _groups(segments: list[LogSegment], max_bytes: int) -> list[list[LogSegment]
 
 
 def _retained_batch(
-    h: BatchHeader, offset_map: dict[bytes, int], drop_tombstones: bool
+    h: BatchHeader,
+    offset_map: dict[bytes, int],
+    drop_tombstones: bool,
+    last_of_producer: dict[int, int],
 ) -> memoryview | bytes | None:
-    """The batch itself when every record stays, a rebuilt batch when some do, else None."""
+    """The batch itself when every record stays, a rebuilt batch when some do, an empty
+    batch when none do but it is its producer's newest, else None."""
     if h.is_control:
         return h.view()
     try:
         records = list(iter_records(h))
     except ProtocolError:
         return h.view()  # undecodable records are not ours to drop: keep the batch whole
+    producers_last = h.producer_id >= 0 and last_of_producer.get(h.producer_id) == h.last_offset
+    if not records:  # an empty batch kept by an earlier pass
+        return h.view() if producers_last else None
     keep = []
     for rec in records:
         if rec.key is None:
@@ -181,7 +206,7 @@ def _retained_batch(
     if len(keep) == len(records):
         return h.view()
     if not keep:
-        return None
+        return _empty_batch(h) if producers_last else None
     builder = BatchBuilder(
         compression=h.compression,
         base_offset=h.base_offset,
@@ -193,12 +218,36 @@ def _retained_batch(
         log_append_time=h.max_timestamp if h.is_log_append_time else None,
     )
     for rec in keep:
-        builder.append(rec.timestamp, rec.key, rec.value, rec.headers, offset_delta=rec.offset - h.base_offset)
+        builder.append(
+            rec.timestamp, rec.key, rec.value, rec.headers, offset_delta=rec.offset - h.base_offset
+        )
     return builder.build(last_offset_delta=h.last_offset_delta)
 
 
+def _empty_batch(h: BatchHeader) -> bytes:
+    """`h` without records: offsets, producer fields and attribute bits (but the codec,
+    since there is nothing to compress) stay; both timestamps become its max timestamp."""
+    return assemble_batch(
+        payload=b"",
+        attributes=h.attributes & ~ATTR_COMPRESSION_MASK,
+        records_count=0,
+        last_offset_delta=h.last_offset_delta,
+        base_timestamp=h.max_timestamp,
+        max_timestamp=h.max_timestamp,
+        base_offset=h.base_offset,
+        partition_leader_epoch=h.partition_leader_epoch,
+        producer_id=h.producer_id,
+        producer_epoch=h.producer_epoch,
+        base_sequence=h.base_sequence,
+    )
+
+
 def _clean_group(
-    log: PartitionLog, group: list[LogSegment], offset_map: dict[bytes, int], horizon: int
+    log: PartitionLog,
+    group: list[LogSegment],
+    offset_map: dict[bytes, int],
+    horizon: int,
+    last_of_producer: dict[int, int],
 ) -> int:
     base = group[0].base_offset
     stem = os.path.join(log.dir, segment_name(base))
@@ -210,7 +259,7 @@ def _clean_group(
         for seg in group:
             drop_tombstones = seg.max_timestamp < horizon
             for h in _headers(seg):
-                out = _retained_batch(h, offset_map, drop_tombstones)
+                out = _retained_batch(h, offset_map, drop_tombstones, last_of_producer)
                 if out is not None:
                     data = memoryview(out)
                     while data:

@@ -251,3 +251,54 @@ def test_undecodable_batch_is_kept_not_fatal(tmp_path):
     cleaner.clean_log(log, clock.now_ms())
     got = log.read(0, 1 << 20, None)
     assert got is not None and got.first_offset == 0  # the odd batch is still there
+
+
+def _producer_batch(items, pid, epoch, seq, ts):  # type: ignore[no-untyped-def]
+    from moldau.protocol.records.builder import BatchBuilder
+
+    b = BatchBuilder(producer_id=pid, producer_epoch=epoch, base_sequence=seq)
+    for i, (k, v) in enumerate(items):
+        b.append(ts + i, k, v)
+    return bytearray(b.build())
+
+
+def test_each_producers_newest_batch_survives_as_an_empty_batch(tmp_path):
+    from moldau.storage.producer_state import ProducerStateManager
+
+    clock, m, log = setup(tmp_path)
+    ts = clock.now_ms()
+    # producer 7 writes keys a, b (sequences 0-1), then producer 8 overwrites both keys
+    log.append(_producer_batch([(b"a", b"7"), (b"b", b"7")], 7, 3, 0, ts))
+    log.append(_producer_batch([(b"a", b"8"), (b"b", b"8")], 8, 0, 0, ts))
+    for i in range(8):  # fill segments so both batches end up in cleanable ones
+        log.append(_producer_batch([(b"x%d" % i, b"y" * 100)], 9, 0, i, ts))
+    log.append(keyed_batch([(b"tail", b"t")], ts=ts))
+    log.high_watermark = log.log_end_offset
+    assert cleaner.clean_log(log, clock.now_ms()) > 0
+
+    headers = [(h.producer_id, h.records_count, h.base_offset, h.last_offset) for h in log.batches()]
+    # producer 7's records are all gone, its batch stays as an empty one with its offsets
+    assert (7, 0, 0, 1) in headers
+    assert (8, 2, 2, 3) in headers
+    assert read_all(log)[0][:2] == (2, b"a")
+    for seg in log.segment_list:
+        for h in iter_batches(seg.view(0, seg.size)):
+            assert h.crc_ok()
+
+    # producer state rebuilt from the log alone (no snapshot) still knows producer 7
+    state = ProducerStateManager(None)
+    state.recover(log.log_start_offset, log.log_end_offset, log.batches)
+    entry = state.producers[7]
+    assert (entry.epoch, entry.last_seq, entry.last_offset) == (3, 1, 1)
+
+    # once producer 7 writes again, a later pass drops the empty batch
+    log.append(_producer_batch([(b"c", b"7")], 7, 3, 2, ts))
+    for i in range(8):
+        log.append(_producer_batch([(b"z%d" % i, b"y" * 100)], 9, 0, 8 + i, ts))
+    log.append(keyed_batch([(b"tail", b"t2")], ts=ts))
+    log.high_watermark = log.log_end_offset
+    log.first_dirty_offset = 0
+    cleaner.clean_log(log, clock.now_ms())
+    headers = [(h.producer_id, h.records_count, h.base_offset) for h in log.batches()]
+    assert (7, 0, 0) not in headers
+    assert any(pid == 7 and n == 1 for pid, n, _ in headers)
