@@ -1,8 +1,10 @@
 """A partition as the broker sees it: its log, its topic's settings, and the produce path.
 
 `Partition.append_records` is the one place where a client's batch becomes part of the log:
-validation (header + CRC only, DESIGN.md principle 4), optional recompression to the topic's
-compression.type, the append, the high-watermark move and waking waiting fetches.
+validation (header, CRC and a walk of the record lengths, DESIGN.md principle 4; on
+compacted topics every record is decoded, since Kafka refuses records without a key there),
+optional recompression to the topic's compression.type, the append, the high-watermark move
+and waking waiting fetches.
 
 Other parts extend it without editing this file, through two hook lists:
 - `Partition.append_checks`: `fn(partition, header, produce_version) -> AppendResult | None`,
@@ -22,7 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from moldau.protocol.error_codes import ErrorCode
 from moldau.protocol.records.batch import ATTR_COMPRESSION_MASK, BatchHeader
 from moldau.protocol.records.errors import RecordBatchError
-from moldau.protocol.records.validate import recompress_batch, validate_client_batch
+from moldau.protocol.records.validate import (
+    keyless_records,
+    recompress_batch,
+    validate_client_batch,
+)
 from moldau.storage.errors import LogClosed, OffsetOutOfRange, RecordBatchTooLarge, StorageError
 
 if TYPE_CHECKING:
@@ -68,6 +74,7 @@ class Partition:
         "max_message_bytes",
         "target_codec",
         "configs",
+        "compacted",
         "min_insync_replicas",
         "isr",
     )
@@ -82,6 +89,7 @@ class Partition:
         self.key = (topic, index)
         self.leader_epoch = 0
         self.configs: dict[str, str] = {}
+        self.compacted = False
         self.max_message_bytes = 1048588
         self.target_codec: int | None = None
         self.min_insync_replicas = 1
@@ -93,6 +101,9 @@ class Partition:
     def apply_configs(self, configs: dict[str, str]) -> None:
         """Take the topic's effective configs (broker defaults + topic overrides)."""
         self.configs = configs
+        # cleanup.policy is a list: "compact", "delete", "compact,delete"
+        policies = configs.get("cleanup.policy", "delete").split(",")
+        self.compacted = any(p.strip() == "compact" for p in policies)
         self.max_message_bytes = int(configs.get("max.message.bytes", "1048588"))
         self.target_codec = _CODECS.get(configs.get("compression.type", "producer"))
         self.min_insync_replicas = int(configs.get("min.insync.replicas", "1"))
@@ -106,12 +117,20 @@ class Partition:
         """Validate and append a client's records blob (exactly one v2 batch)."""
         if records is None:
             return AppendResult(ErrorCode.INVALID_RECORD, error_message="null records")
+        compacted = self.compacted
         try:
             header = validate_client_batch(
-                records, max_batch_size=self.max_message_bytes, allow_zstd=produce_version >= 7
+                records,
+                max_batch_size=self.max_message_bytes,
+                allow_zstd=produce_version >= 7,
+                walk_records=not compacted,  # _check_keys decodes every record instead
             )
         except RecordBatchError as exc:
             return AppendResult(exc.error_code, error_message=str(exc))
+        if compacted:
+            refused = self._check_keys(header)
+            if refused is not None:
+                return refused
         for check in self.append_checks:
             early = check(self, header, produce_version)
             if early is not None:
@@ -141,6 +160,28 @@ class Partition:
         self._advance_high_watermark(info)
         return AppendResult(
             0, info.base_offset, info.last_offset, info.log_append_time_ms, log.log_start_offset
+        )
+
+    def _check_keys(self, header: BatchHeader) -> AppendResult | None:
+        """On a compacted topic every record needs a key (Kafka: INVALID_RECORD, with one
+        record error per keyless record, by its position in the batch). Runs before the
+        producer-state checks, as in Kafka, so a refused batch leaves no state behind."""
+        try:
+            keyless = keyless_records(header)
+        except RecordBatchError as exc:
+            return AppendResult(exc.error_code, error_message=str(exc))
+        if not keyless:
+            return None
+        why = (
+            f"Compacted topic partition {self.topic}-{self.index} cannot accept a record "
+            "without a key"
+        )
+        shown = ", ".join(str(i) for i in keyless[:3])
+        return AppendResult(
+            ErrorCode.INVALID_RECORD,
+            error_message=f"{why}: {len(keyless)} record(s) refused (batch index {shown}"
+            f"{', ...' if len(keyless) > 3 else ''})",
+            record_errors=[(i, why) for i in keyless],
         )
 
     def _advance_high_watermark(self, info: AppendInfo) -> None:
