@@ -1,6 +1,6 @@
 """Cost of `validate_client_batch` on the produce hot path (printed, never asserted).
 
-Run:  python bench/validate_bench.py [--rounds N] [--codecs]
+Run:  python bench/validate_bench.py [--rounds N] [--codecs] [--worst]
 
 Prints microseconds per call (best and median of N rounds, each round timing many calls) for
 uncompressed client batches:
@@ -10,6 +10,9 @@ uncompressed client batches:
 With --codecs it also prints, per codec, what a bounded decompression of the 16 KiB batch
 costs and what walking the decompressed records' length varints adds: the measurements
 behind the choice documented in validate.py for compressed batches.
+With --worst it times one hostile batch: zstd-compressed minimal (7-byte) records filling
+the broker's decompression bound (broker/partition.py MAX_PRODUCE_DECOMPRESSED), the most
+CPU one compressed batch can cost validation.
 The machine is shared: compare figures of one run, and run it a few times.
 """
 
@@ -66,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--codecs", action="store_true")
+    ap.add_argument("--worst", action="store_true")
     args = ap.parse_args()
 
     one_kib = batch_of(1, 1024)
@@ -78,6 +82,8 @@ def main() -> None:
     ):
         show(f"validate {label}", lambda raw=raw: validate_client_batch(raw), args.rounds)
 
+    if args.worst:
+        worst()
     if not args.codecs:
         return
     try:  # the walk exists only once validate.py has it
@@ -102,6 +108,32 @@ def main() -> None:
                 lambda p=plain, n=header.records_count: walk_record_lengths(p, 0, len(p), n),
                 args.rounds,
             )
+
+
+def worst() -> None:
+    from moldau.broker.partition import MAX_PRODUCE_DECOMPRESSED
+    from moldau.protocol.records.builder import assemble_batch
+    from moldau.protocol.records.compression import compress
+
+    minimal = bytes([12, 0, 0, 0, 1, 1, 0])  # length 6, null key and value, no headers
+    n = MAX_PRODUCE_DECOMPRESSED // len(minimal)
+    raw = assemble_batch(
+        payload=compress(4, minimal * n),
+        attributes=4,
+        records_count=n,
+        last_offset_delta=n - 1,
+        base_timestamp=0,
+        max_timestamp=0,
+    )
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        validate_client_batch(raw, max_decompressed=MAX_PRODUCE_DECOMPRESSED)
+        times.append(time.perf_counter() - t0)
+    print(
+        f"worst case: {len(raw)} B zstd batch, {n} records, {n * len(minimal)} B decompressed: "
+        f"validate best {min(times):.3f} s, worst {max(times):.3f} s"
+    )
 
 
 if __name__ == "__main__":

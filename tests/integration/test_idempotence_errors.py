@@ -327,6 +327,28 @@ def test_record_lengths_disagreeing_with_the_batch_are_rejected(client, topic, c
     assert client.produce_raw(topic, good).base_offset == 0
 
 
+def test_compressed_batch_past_the_decompression_bound_is_message_too_large(client, topic):
+    """A few KiB of zstd expanding past the broker's bound (16 MiB with the default
+    max.message.bytes) are refused before any record is walked; the broker keeps serving."""
+    from moldau.broker.partition import MAX_PRODUCE_DECOMPRESSED
+    from moldau.protocol.records.builder import assemble_batch
+    from moldau.protocol.records.compression import compress
+
+    minimal = bytes([12, 0, 0, 0, 1, 1, 0])  # a 7-byte record: null key and value
+    n = MAX_PRODUCE_DECOMPRESSED // len(minimal) + 1
+    bomb = assemble_batch(
+        payload=compress(4, minimal * n),
+        attributes=4,
+        records_count=n,
+        last_offset_delta=n - 1,
+        base_timestamp=0,
+        max_timestamp=0,
+    )
+    assert len(bomb) < 10_000
+    assert client.produce_raw(topic, bomb).error_code == ErrorCode.MESSAGE_TOO_LARGE
+    assert client.produce_raw(topic, batch(-1, -1, -1, codec=4)).base_offset == 0
+
+
 def test_broker_message_max_bytes_is_the_topic_default(tmp_path, topic_name):
     b = make_broker(tmp_path, {"message.max.bytes": "3000"})
     b.start()

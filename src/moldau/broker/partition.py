@@ -39,6 +39,15 @@ _log = logging.getLogger("moldau.partition")
 
 _CODECS = {"uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
+# The most a client's compressed batch may decompress to (else MESSAGE_TOO_LARGE, which the
+# Java producer answers by splitting the batch): 16 MiB, or 4x max.message.bytes when a topic
+# allows bigger batches. Kafka has no such bound; we need one because validation walks the
+# decompressed records in CPython at ~0.2 us a record on the event loop: 16 MiB of 7-byte
+# records is ~0.5 s (bench/validate_bench.py --worst). 16 MiB is 16x the uncompressed batch
+# limit of librdkafka and franz-go (1 MB) and above what Java's batch.size estimate builds
+# with default settings.
+MAX_PRODUCE_DECOMPRESSED = 16 * 1024 * 1024
+
 
 @dataclass(slots=True)
 class AppendResult:
@@ -72,6 +81,7 @@ class Partition:
         "key",
         "leader_epoch",
         "max_message_bytes",
+        "max_decompressed",
         "target_codec",
         "configs",
         "compacted",
@@ -91,6 +101,7 @@ class Partition:
         self.configs: dict[str, str] = {}
         self.compacted = False
         self.max_message_bytes = 1048588
+        self.max_decompressed = MAX_PRODUCE_DECOMPRESSED
         self.target_codec: int | None = None
         self.min_insync_replicas = 1
         # In-sync replicas (broker ids); the single broker is always the whole ISR. The
@@ -105,6 +116,7 @@ class Partition:
         policies = configs.get("cleanup.policy", "delete").split(",")
         self.compacted = any(p.strip() == "compact" for p in policies)
         self.max_message_bytes = int(configs.get("max.message.bytes", "1048588"))
+        self.max_decompressed = max(MAX_PRODUCE_DECOMPRESSED, 4 * self.max_message_bytes)
         self.target_codec = _CODECS.get(configs.get("compression.type", "producer"))
         self.min_insync_replicas = int(configs.get("min.insync.replicas", "1"))
 
@@ -124,6 +136,7 @@ class Partition:
                 max_batch_size=self.max_message_bytes,
                 allow_zstd=produce_version >= 7,
                 walk_records=not compacted,  # _check_keys decodes every record instead
+                max_decompressed=self.max_decompressed,
             )
         except RecordBatchError as exc:
             return AppendResult(exc.error_code, error_message=str(exc))
@@ -139,7 +152,9 @@ class Partition:
         target = self.target_codec
         if target is not None and (header.attributes & ATTR_COMPRESSION_MASK) != target:
             try:
-                buf = bytearray(recompress_batch(header, target))
+                buf = bytearray(
+                    recompress_batch(header, target, max_decompressed=self.max_decompressed)
+                )
             except RecordBatchError as exc:
                 return AppendResult(exc.error_code, error_message=str(exc))
             header = BatchHeader(memoryview(buf), 0)
@@ -167,7 +182,7 @@ class Partition:
         record error per keyless record, by its position in the batch). Runs before the
         producer-state checks, as in Kafka, so a refused batch leaves no state behind."""
         try:
-            keyless = keyless_records(header)
+            keyless = keyless_records(header, self.max_decompressed)
         except RecordBatchError as exc:
             return AppendResult(exc.error_code, error_message=str(exc))
         if not keyless:
