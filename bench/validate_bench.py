@@ -2,8 +2,9 @@
 
 Run:  python bench/validate_bench.py [--rounds N] [--codecs] [--worst]
 
-Prints microseconds per call (best and median of N rounds, each round timing many calls) for
-uncompressed client batches:
+Prints microseconds per call (best and median of N rounds, each round timing many calls),
+with `walk_records=False` (header, sizes and CRC only: the check before the record walk) and
+with the walk, in the same run, for uncompressed client batches:
 - one record with a 1 KiB value;
 - a 16 KiB batch of 100-byte values (about 140 records);
 - a 1 MiB batch of 1 KiB values (the raw-produce benchmark's shape).
@@ -80,6 +81,12 @@ def main() -> None:
         (f"140 records of 100 B ({len(small)} B)", small),
         (f"1024 records of 1 KiB ({len(big)} B)", big),
     ):
+        # walk_records=False is the check as it was before the record walk: same run, same load
+        show(
+            f"no walk  {label}",
+            lambda raw=raw: validate_client_batch(raw, walk_records=False),
+            args.rounds,
+        )
         show(f"validate {label}", lambda raw=raw: validate_client_batch(raw), args.rounds)
 
     if args.worst:
