@@ -104,6 +104,11 @@ PACK_CODES = {
 }
 
 
+# A child struct whose read (or write) body is at most this many lines is expanded inline in
+# its parent's function instead of called.
+INLINE_LINES = 60
+
+
 def struct_size(fmt: str) -> int:
     return struct.calcsize(fmt)
 
@@ -116,9 +121,12 @@ class Emitter:
         self.funcs: list[str] = []  # per-version functions, after the classes
         self.packers: dict[str, str] = {}  # struct format -> module-level constant name
         self.isdef: dict[str, list[str]] = {}  # struct name -> its `_isdef_` function lines
+        self.defaults: dict[str, list[str]] = {}  # struct name -> its `_d_` function lines
         self.readers: dict[tuple[str, int], str] = {}  # (struct, version) -> function name
         self.writers: dict[tuple[str, int], str] = {}
         self.tmp = 0
+        self.stack: list[str] = []  # structs being expanded inline (no recursion)
+        self.body_size: dict[tuple[str, str, int], int] = {}  # (r/w, struct, v) -> lines
 
     def versions(self) -> range:
         return range(self.valid.lo, self.valid.hi + 1) if not self.valid.empty else range(0)
@@ -172,6 +180,30 @@ class Emitter:
                 return "None"
             return "b''"
         raise ValueError(t)
+
+    def fresh_default(self, f: Field) -> str:
+        """default_expr, with a struct default built by its `_d_` function (no __init__ call)."""
+        d = self.default_expr(f)
+        if f.is_struct and not f.is_array and d != "None":
+            assert f.struct is not None
+            self.need_default(f.struct)
+            return f"_d_{f.type}()"
+        return d
+
+    def need_default(self, st: Struct) -> None:
+        """`_d_<Struct>()`: the struct with every field at its default, as `<Struct>()` builds it.
+
+        A plain function setting the slots is cheaper than the class call, whose keyword
+        machinery and __init__ are the cost of building a default sub-struct.
+        """
+        if st.name in self.defaults:
+            return
+        self.defaults[st.name] = []  # placeholder against recursion
+        lines = ["", "", f"def _d_{st.name}() -> {st.name}:", f"    o = _new({st.name})"]
+        for f in self.fields_of(st):
+            lines.append(f"    o.{f.py} = {self.fresh_default(f)}")
+        lines += ["    o.unknown_tagged_fields = []", "    return o"]
+        self.defaults[st.name] = lines
 
     def is_default(self, f: Field, val: str) -> str:
         """An expression true when `val` equals the field's default (as `==` would say)."""
@@ -281,8 +313,27 @@ class Emitter:
                 f"{ind}    {tgt}, pos = _rcs(buf, pos, {E}, False)",
             ]
         if t in ("bytes", "records"):
-            fn = "_rcb" if flex else "_rb32"
-            return [f"{ind}{tgt}, pos = {fn}(buf, pos, {E}, {nullable})"]
+            if not flex:
+                return [f"{ind}{tgt}, pos = _rb32(buf, pos, {E}, {nullable})"]
+            # length + 1 as a one- or two-byte varint (up to 16 KiB) inline; 0 (null), longer
+            # varints and lengths past E go to the helper, which raises or returns None
+            n, m = self.var("n"), self.var("m")
+            return [
+                f"{ind}if pos < {E} and 0 < ({n} := buf[pos]) < 0x80 and pos + {n} <= {E}:",
+                f"{ind}    {tgt} = buf[pos + 1:pos + {n}]",
+                f"{ind}    pos += {n}",
+                f"{ind}elif (",
+                f"{ind}    pos + 1 < {E}",
+                f"{ind}    and ({n} := buf[pos]) >= 0x80",
+                f"{ind}    and ({m} := buf[pos + 1]) < 0x80",
+                f"{ind}    and 0 < ({n} := ({n} & 0x7F) | ({m} << 7))",
+                f"{ind}    and pos + 1 + {n} <= {E}",
+                f"{ind}):",
+                f"{ind}    {tgt} = buf[pos + 2:pos + 1 + {n}]",
+                f"{ind}    pos += 1 + {n}",
+                f"{ind}else:",
+                f"{ind}    {tgt}, pos = _rcb(buf, pos, {E}, {nullable})",
+            ]
         raise ValueError(t)
 
     def rd_field(self, f: Field, v: int, tgt: str, ind: str, E: str, flex: bool) -> list[str]:
@@ -308,15 +359,10 @@ class Emitter:
                 body = ind + "    "
             a = self.var("a")
             if f.is_struct:
-                fn = self.readers[(f.type, v)]
                 e = self.var("e")
-                out += [
-                    f"{body}{a} = []",
-                    f"{body}for _ in range({n}):",
-                    f"{body}    {e}, pos = {fn}(buf, pos, {E})",
-                    f"{body}    {a}.append({e})",
-                    f"{body}{tgt} = {a}",
-                ]
+                out += [f"{body}{a} = []", f"{body}for _ in range({n}):"]
+                out += self.rd_struct(f, v, e, body + "    ", E)
+                out += [f"{body}    {a}.append({e})", f"{body}{tgt} = {a}"]
             elif f.type in PACK_CODES:
                 name, size = self.packer(PACK_CODES[f.type])
                 out += [
@@ -330,11 +376,9 @@ class Emitter:
                 out += [f"{body}    {a}.append({e})", f"{body}{tgt} = {a}"]
             return out
         if f.is_struct:
-            fn = self.readers[(f.type, v)]
-            if self.any_nullable(f):
-                if not nullable:
-                    # the marker byte is only on the wire in the nullable versions
-                    return [f"{ind}{tgt}, pos = {fn}(buf, pos, {E})"]
+            e = self.var("e")
+            if self.any_nullable(f) and nullable:
+                # the marker byte is only on the wire in the nullable versions
                 return [
                     f"{ind}if pos >= {E}:",
                     f"{ind}    _trunc(pos, 1, {E})",
@@ -342,15 +386,60 @@ class Emitter:
                     f"{ind}if buf[pos - 1] >= 0x80:",
                     f"{ind}    {tgt} = None",
                     f"{ind}else:",
-                    f"{ind}    {tgt}, pos = {fn}(buf, pos, {E})",
+                    *self.rd_struct(f, v, e, ind + "    ", E),
+                    f"{ind}    {tgt} = {e}",
                 ]
-            return [f"{ind}{tgt}, pos = {fn}(buf, pos, {E})"]
+            return [*self.rd_struct(f, v, e, ind, E), f"{ind}{tgt} = {e}"]
         return self.rd_scalar(f.type, tgt, ind, E, flex, nullable)
 
-    def gen_read(self, st: Struct, v: int, fields: list[Field]) -> list[str]:
-        """The body of the read function of `st` at version `v`."""
+    def rd_struct(self, f: Field, v: int, e: str, ind: str, E: str) -> list[str]:
+        """Lines reading one struct of field `f` into local `e`: inline when small, else a call."""
+        assert f.struct is not None
+        if self.can_inline("r", f.struct, v):
+            self.stack.append(f.struct.name)
+            try:
+                return self.read_body(f.struct, v, e, ind, E)
+            finally:
+                self.stack.pop()
+        return [f"{ind}{e}, pos = {self.readers[(f.type, v)]}(buf, pos, {E})"]
+
+    def can_inline(self, kind: str, st: Struct, v: int) -> bool:
+        """Whether the body of `st` at `v` goes inline into its parent's function.
+
+        Inline when the struct is not already being expanded (no recursion) and its own body
+        (with its children expanded the same way) is at most INLINE_LINES lines: a Python call
+        plus the (object, pos) tuple it returns costs about as much as reading a small struct.
+        """
+        if st.name in self.stack:
+            return False
+        key = (kind, st.name, v)
+        size = self.body_size.get(key)
+        if size is None:
+            saved = self.tmp
+            self.stack.append(st.name)
+            try:
+                if kind == "r":
+                    body = self.read_body(st, v, "o", "", "end")
+                else:
+                    body = self.write_body(st, v, "o", "", "w", "buf")
+            finally:
+                self.stack.pop()
+                self.tmp = saved
+            size = self.body_size[key] = len(body)
+        return size <= INLINE_LINES
+
+    def fields_of(self, st: Struct) -> list[Field]:
+        return [f for f in st.fields if not f.versions.intersect(self.valid).empty]
+
+    def read_body(self, st: Struct, v: int, obj: str, ind: str, E: str) -> list[str]:
+        """Lines reading struct `st` at version `v` into the new local `obj` (bounded by E).
+
+        Works on the locals buf and pos; leaves pos after the struct. No `return`, so the
+        same lines serve as a function body and inline in a parent's loop.
+        """
+        fields = self.fields_of(st)
         flex = self.flexible(v)
-        out = [f"    o = _new({st.name})"]
+        out = [f"{ind}{obj} = _new({st.name})"]
         regular = [f for f in fields if f.tag is None]
         present = [f for f in regular if f.versions.contains(v)]
         i = 0
@@ -364,64 +453,70 @@ class Emitter:
                     j += 1
                 run = present[i:j]
                 name, size = self.packer("".join(PACK_CODES[x.type] for x in run))
-                targets = ", ".join(f"o.{x.py}" for x in run)
+                targets = ", ".join(f"{obj}.{x.py}" for x in run)
                 if len(run) == 1:
                     targets += ","
                 out += [
-                    f"    if pos + {size} > end:",
-                    f"        _trunc(pos, {size}, end)",
-                    f"    {targets} = {name}.unpack_from(buf, pos)",
-                    f"    pos += {size}",
+                    f"{ind}if pos + {size} > {E}:",
+                    f"{ind}    _trunc(pos, {size}, {E})",
+                    f"{ind}{targets} = {name}.unpack_from(buf, pos)",
+                    f"{ind}pos += {size}",
                 ]
                 i = j
                 continue
-            out += self.rd_field(f, v, f"o.{f.py}", "    ", "end", self.field_flex(f, v))
+            out += self.rd_field(f, v, f"{obj}.{f.py}", ind, E, self.field_flex(f, v))
             i += 1
         for f in regular:
             if not f.versions.contains(v):
-                out.append(f"    o.{f.py} = {self.default_expr(f)}")
+                out.append(f"{ind}{obj}.{f.py} = {self.fresh_default(f)}")
         tagged = sorted((f for f in fields if f.tag is not None), key=lambda f: f.tag or 0)
         for f in tagged:
-            out.append(f"    o.{f.py} = {self.default_expr(f)}")
+            out.append(f"{ind}{obj}.{f.py} = {self.fresh_default(f)}")
         known = [f for f in tagged if f.tagged.contains(v)] if flex else []
         if not flex:
-            out.append("    o.unknown_tagged_fields = []")
+            out.append(f"{ind}{obj}.unknown_tagged_fields = []")
         elif not known:
             out += [
-                "    if pos < end and not buf[pos]:",
-                "        o.unknown_tagged_fields = []",
-                "        return o, pos + 1",
-                "    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)",
+                f"{ind}if pos < {E} and not buf[pos]:",
+                f"{ind}    {obj}.unknown_tagged_fields = []",
+                f"{ind}    pos += 1",
+                f"{ind}else:",
+                f"{ind}    {obj}.unknown_tagged_fields, pos = _rtags(buf, pos, {E})",
             ]
         else:
-            out.append("    o.unknown_tagged_fields = uk = []")
+            uk, nt, tag, sz, se = (self.var(x) for x in ("uk", "nt", "tag", "sz", "se"))
+            out.append(f"{ind}{obj}.unknown_tagged_fields = {uk} = []")
             out += [
-                "    if pos >= end:",
-                "        _trunc(pos, 1, end)",
-                "    nt = buf[pos]",
-                "    pos += 1",
-                "    if nt:",
-                "        if nt >= 0x80:",
-                "            nt, pos = _ruv(buf, pos - 1, end)",
-                "        for _ in range(nt):",
-                "            tag, pos = _ruv(buf, pos, end)",
-                "            sz, pos = _ruv(buf, pos, end)",
-                "            se = pos + sz",
-                "            if se > end:",
-                "                _trunc(pos, sz, end)",
+                f"{ind}if pos >= {E}:",
+                f"{ind}    _trunc(pos, 1, {E})",
+                f"{ind}{nt} = buf[pos]",
+                f"{ind}pos += 1",
+                f"{ind}if {nt}:",
+                f"{ind}    if {nt} >= 0x80:",
+                f"{ind}        {nt}, pos = _ruv(buf, pos - 1, {E})",
+                f"{ind}    for _ in range({nt}):",
+                f"{ind}        {tag}, pos = _ruv(buf, pos, {E})",
+                f"{ind}        {sz}, pos = _ruv(buf, pos, {E})",
+                f"{ind}        {se} = pos + {sz}",
+                f"{ind}        if {se} > {E}:",
+                f"{ind}            _trunc(pos, {sz}, {E})",
             ]
             kw = "if"
             for f in known:
-                out.append(f"            {kw} tag == {f.tag}:")
+                out.append(f"{ind}        {kw} {tag} == {f.tag}:")
                 kw = "elif"
-                out += self.rd_field(f, v, f"o.{f.py}", "                ", "se", True)
-            if known:
-                out += ["            else:", "                uk.append((tag, bytes(buf[pos:se])))"]
-            else:
-                out.append("            uk.append((tag, bytes(buf[pos:se])))")
-            out.append("            pos = se")
-        out.append("    return o, pos")
+                out += self.rd_field(f, v, f"{obj}.{f.py}", ind + "            ", se, True)
+            out += [
+                f"{ind}        else:",
+                f"{ind}            {uk}.append(({tag}, bytes(buf[pos:{se}])))",
+                f"{ind}        pos = {se}",
+            ]
         return out
+
+    def gen_read(self, st: Struct, v: int) -> list[str]:
+        """The body of the read function of `st` at version `v`."""
+        self.stack = [st.name]
+        return [*self.read_body(st, v, "o", "    ", "end"), "    return o, pos"]
 
     # -- write -------------------------------------------------------------------------------
     def wr_scalar(
@@ -506,15 +601,13 @@ class Emitter:
             else:
                 out.append(f"{b}{B} += _I32.pack(len({a}))")
             e = self.var("e")
+            out.append(f"{b}for {e} in {a}:")
             if f.is_struct:
-                fn = self.writers[(f.type, v)]
-                out += [f"{b}for {e} in {a}:", f"{b}    {fn}({e}, {W})"]
+                out += self.wr_struct(f, v, e, b + "    ", W, B)
             else:
-                out.append(f"{b}for {e} in {a}:")
                 out += self.wr_scalar(f.type, e, b + "    ", W, B, flex, False)
             return out
         if f.is_struct:
-            fn = self.writers[(f.type, v)]
             if self.any_nullable(f):
                 x = self.var("x")
                 out = [
@@ -524,22 +617,43 @@ class Emitter:
                 ]
                 if nullable:
                     out.append(f"{ind}    {B}.append(1)")
-                out.append(f"{ind}    {fn}({x}, {W})")
+                out += self.wr_struct(f, v, x, ind + "    ", W, B)
                 return out
-            return [f"{ind}{fn}({val}, {W})"]
+            assert f.struct is not None
+            if self.can_inline("w", f.struct, v):
+                x = self.var("x")
+                return [f"{ind}{x} = {val}", *self.wr_struct(f, v, x, ind, W, B)]
+            return self.wr_struct(f, v, val, ind, W, B)
         return self.wr_scalar(f.type, val, ind, W, B, flex, nullable)
 
-    def gen_write(self, st: Struct, v: int, fields: list[Field]) -> list[str]:
-        flex = self.flexible(v)
-        out: list[str] = []
-        regular = [f for f in fields if f.tag is None]
-        for f in regular:
-            if not f.versions.contains(v) and not f.ignorable:
+    def wr_struct(self, f: Field, v: int, e: str, ind: str, W: str, B: str) -> list[str]:
+        """Lines writing the struct held in `e` (a local): inline when small, else a call."""
+        assert f.struct is not None
+        if self.can_inline("w", f.struct, v):
+            self.stack.append(f.struct.name)
+            try:
+                return self.write_body(f.struct, v, e, ind, W, B)
+            finally:
+                self.stack.pop()
+        return [f"{ind}{self.writers[(f.type, v)]}({e}, {W})"]
+
+    def write_checks(self, st: Struct, v: int, obj: str, ind: str) -> list[str]:
+        """Raise for a field this version lacks that holds a non-default value."""
+        out = []
+        for f in self.fields_of(st):
+            if f.tag is None and not f.versions.contains(v) and not f.ignorable:
                 out += [
-                    f"    if not ({self.is_default(f, f'o.{f.py}')}):",
-                    f"        raise UnsupportedFieldError('{st.name}.{f.py} cannot be written at version {v}')",
+                    f"{ind}if not ({self.is_default(f, f'{obj}.{f.py}')}):",
+                    f"{ind}    raise UnsupportedFieldError('{st.name}.{f.py} cannot be written at version {v}')",
                 ]
-        out.append("    buf = w.buf")
+        return out
+
+    def write_body(self, st: Struct, v: int, obj: str, ind: str, W: str, B: str) -> list[str]:
+        """Lines writing struct `st` held in local `obj` to Writer `W` whose buffer is `B`."""
+        fields = self.fields_of(st)
+        flex = self.flexible(v)
+        out = self.write_checks(st, v, obj, ind)
+        regular = [f for f in fields if f.tag is None]
         present = [f for f in regular if f.versions.contains(v)]
         i = 0
         while i < len(present):
@@ -552,10 +666,10 @@ class Emitter:
                     j += 1
                 run = present[i:j]
                 name, _ = self.packer("".join(PACK_CODES[x.type] for x in run))
-                out.append(f"    buf += {name}.pack({', '.join(f'o.{x.py}' for x in run)})")
+                out.append(f"{ind}{B} += {name}.pack({', '.join(f'{obj}.{x.py}' for x in run)})")
                 i = j
                 continue
-            out += self.wr_field(f, v, f"o.{f.py}", "    ", "w", "buf", self.field_flex(f, v))
+            out += self.wr_field(f, v, f"{obj}.{f.py}", ind, W, B, self.field_flex(f, v))
             i += 1
         if flex:
             known = [
@@ -565,34 +679,39 @@ class Emitter:
             ]
             if not known:
                 out += [
-                    "    if o.unknown_tagged_fields:",
-                    "        write_tagged_fields(w, o.unknown_tagged_fields)",
-                    "    else:",
-                    "        buf.append(0)",
+                    f"{ind}if {obj}.unknown_tagged_fields:",
+                    f"{ind}    write_tagged_fields({W}, {obj}.unknown_tagged_fields)",
+                    f"{ind}else:",
+                    f"{ind}    {B}.append(0)",
                 ]
             else:
-                defaults = [self.is_default(f, f"o.{f.py}") for f in known]
+                tf, sw, sb = self.var("tf"), self.var("sw"), self.var("sb")
+                defaults = [self.is_default(f, f"{obj}.{f.py}") for f in known]
                 out += [
-                    "    tf = o.unknown_tagged_fields",
-                    f"    if not ({' and '.join(defaults)}):",
+                    f"{ind}{tf} = {obj}.unknown_tagged_fields",
+                    f"{ind}if not ({' and '.join(defaults)}):",
+                    f"{ind}    {tf} = list({tf})",
                 ]
-                out.append("        tf = list(tf)")
                 for f, d in zip(known, defaults):
                     out += [
-                        f"        if not ({d}):",
-                        "            sw = Writer()",
-                        "            sb = sw.buf",
+                        f"{ind}    if not ({d}):",
+                        f"{ind}        {sw} = Writer()",
+                        f"{ind}        {sb} = {sw}.buf",
                     ]
-                    out += self.wr_field(f, v, f"o.{f.py}", "            ", "sw", "sb", True)
-                    out.append(f"            tf.append(({f.tag}, sw.getvalue()))")
+                    out += self.wr_field(f, v, f"{obj}.{f.py}", ind + "        ", sw, sb, True)
+                    out.append(f"{ind}        {tf}.append(({f.tag}, {sw}.getvalue()))")
                 out += [
-                    "    if tf:",
-                    "        write_tagged_fields(w, tf)",
-                    "    else:",
-                    "        buf.append(0)",
+                    f"{ind}if {tf}:",
+                    f"{ind}    write_tagged_fields({W}, {tf})",
+                    f"{ind}else:",
+                    f"{ind}    {B}.append(0)",
                 ]
         # tagged fields present in non-flexible versions cannot be written; Kafka ignores them.
         return out
+
+    def gen_write(self, st: Struct, v: int) -> list[str]:
+        self.stack = [st.name]
+        return ["    buf = w.buf", *self.write_body(st, v, "o", "    ", "w", "buf")]
 
     # -- structs -----------------------------------------------------------------------------
     def emit_functions(self, st: Struct, fields: list[Field]) -> None:
@@ -604,7 +723,7 @@ class Emitter:
             seen: dict[str, str] = {}
             for v in self.versions():
                 self.tmp = 0
-                body = "\n".join(gen(st, v, fields))
+                body = "\n".join(gen(st, v))
                 name = seen.get(body)
                 if name is None:
                     name = seen[body] = f"_{kind}_{st.name}_{v}"
@@ -627,6 +746,7 @@ class Emitter:
             d = self.default_expr(f)
             if d == "[]" or d.endswith("()"):
                 params.append(f"{f.py}: {self.annotation(f)} = _F")
+                d = self.fresh_default(f)
                 body.append(f"        self.{f.py} = {d} if {f.py} is _F else {f.py}")
             else:
                 params.append(f"{f.py}: {self.annotation(f)} = {d}")
@@ -683,6 +803,23 @@ class Emitter:
         out("        except UnicodeDecodeError as exc:")
         out(f"            raise ProtocolError('{st.name}: a string is not valid UTF-8') from exc")
         out("        return o  # type: ignore[no-any-return]")
+        if is_root:
+            # read() without a Reader: what the broker calls once per request frame
+            out("")
+            out("    @classmethod")
+            out(f"    def read_from(cls, buf: memoryview, pos: int, v: int) -> {st.name}:")
+            out("        try:")
+            out(f"            fn = _R_{st.name}[v]")
+            out("        except KeyError:")
+            out(f"            raise {bad_version} from None")
+            out("        if buf.__class__ is not memoryview:")
+            out("            buf = memoryview(buf)")
+            out("        try:")
+            out("            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]")
+            out("        except UnicodeDecodeError as exc:")
+            out(
+                f"            raise ProtocolError('{st.name}: a string is not valid UTF-8') from exc"
+            )
         out("")
         out("    def write(self, w: Writer, v: int) -> None:")
         out("        try:")
@@ -712,6 +849,8 @@ class Emitter:
         self.lines += self.funcs
         for name in sorted(self.isdef):
             self.lines += self.isdef[name]
+        for name in sorted(self.defaults):
+            self.lines += self.defaults[name]
         return "\n".join(self.lines) + "\n"
 
 

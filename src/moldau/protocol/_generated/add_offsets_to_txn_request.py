@@ -74,6 +74,19 @@ class AddOffsetsToTxnRequest:
             raise ProtocolError('AddOffsetsToTxnRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AddOffsetsToTxnRequest:
+        try:
+            fn = _R_AddOffsetsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddOffsetsToTxnRequest v{v} is outside 0-4', 25, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddOffsetsToTxnRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AddOffsetsToTxnRequest[v]
@@ -112,8 +125,9 @@ def _r_AddOffsetsToTxnRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         o.group_id, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -146,6 +146,19 @@ class AddPartitionsToTxnRequest:
             raise ProtocolError('AddPartitionsToTxnRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AddPartitionsToTxnRequest:
+        try:
+            fn = _R_AddPartitionsToTxnRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnRequest v{v} is outside 0-5', 24, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AddPartitionsToTxnRequest[v]
@@ -182,8 +195,9 @@ def _r_AddPartitionsToTxnTopic_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -260,8 +274,9 @@ def _r_AddPartitionsToTxnTransaction_3(buf: Any, pos: int, end: int) -> tuple[An
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -285,13 +300,33 @@ def _r_AddPartitionsToTxnTransaction_4(buf: Any, pos: int, end: int) -> tuple[An
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AddPartitionsToTxnTopic_3(buf, pos, end)
+        e4 = _new(AddPartitionsToTxnTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 4 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 4)
+        e4.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -306,6 +341,7 @@ _R_AddPartitionsToTxnTransaction = {
 
 
 def _w_AddPartitionsToTxnTransaction_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 0')
     if not (o.producer_id == 0):
@@ -316,10 +352,10 @@ def _w_AddPartitionsToTxnTransaction_0(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 0')
     if not (o.topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnTransaction_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 1')
     if not (o.producer_id == 0):
@@ -330,10 +366,10 @@ def _w_AddPartitionsToTxnTransaction_1(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 1')
     if not (o.topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnTransaction_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 2')
     if not (o.producer_id == 0):
@@ -344,10 +380,10 @@ def _w_AddPartitionsToTxnTransaction_2(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 2')
     if not (o.topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnTransaction_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.transactional_id cannot be written at version 3')
     if not (o.producer_id == 0):
@@ -358,7 +394,6 @@ def _w_AddPartitionsToTxnTransaction_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.verify_only cannot be written at version 3')
     if not (o.topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnTransaction.topics cannot be written at version 3')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -381,7 +416,24 @@ def _w_AddPartitionsToTxnTransaction_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AddPartitionsToTxnTopic_3(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -408,7 +460,12 @@ def _r_AddPartitionsToTxnRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnTopic_0(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.v3_and_below_topics = a2
     o.transactions = []
@@ -436,14 +493,34 @@ def _r_AddPartitionsToTxnRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AddPartitionsToTxnTopic_3(buf, pos, end)
+        e4 = _new(AddPartitionsToTxnTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 4 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 4)
+        e4.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.v3_and_below_topics = a3
     o.transactions = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -458,7 +535,52 @@ def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, i
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnTransaction_4(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnTransaction)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.transactional_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.transactional_id, pos = _rcs(buf, pos, end, False)
+        if pos + 11 > end:
+            _trunc(pos, 11, end)
+        e3.producer_id, e3.producer_epoch, e3.verify_only = _P1.unpack_from(buf, pos)
+        pos += 11
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(AddPartitionsToTxnTopic)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                pos += 1
+                n9 -= 1
+                if n9 * 4 > end - pos:
+                    _toolong(n9, end - pos)
+            else:
+                n9, pos = _rcc(buf, pos, end, False, 4)
+            e7.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+            pos += n9 * 4
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.topics = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.transactions = a2
     o.v3_and_below_transactional_id = ''
@@ -467,8 +589,9 @@ def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.v3_and_below_topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -483,9 +606,9 @@ _R_AddPartitionsToTxnRequest = {
 
 
 def _w_AddPartitionsToTxnRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactions == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.v3_and_below_transactional_id, False)
     buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
     if (a3 := o.v3_and_below_topics) is None:
@@ -493,13 +616,19 @@ def _w_AddPartitionsToTxnRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AddPartitionsToTxnTopic_0(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_AddPartitionsToTxnRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactions == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.v3_and_below_transactional_id, False)
     buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
     if (a3 := o.v3_and_below_topics) is None:
@@ -507,13 +636,19 @@ def _w_AddPartitionsToTxnRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AddPartitionsToTxnTopic_0(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_AddPartitionsToTxnRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactions == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.v3_and_below_transactional_id, False)
     buf += _P2.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
     if (a3 := o.v3_and_below_topics) is None:
@@ -521,13 +656,19 @@ def _w_AddPartitionsToTxnRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AddPartitionsToTxnTopic_0(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactions == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.transactions cannot be written at version 3')
-    buf = w.buf
     if (s1 := o.v3_and_below_transactional_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -542,7 +683,24 @@ def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AddPartitionsToTxnTopic_3(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -550,6 +708,7 @@ def _w_AddPartitionsToTxnRequest_3(o: Any, w: Writer) -> None:
 
 
 def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.v3_and_below_transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version 4')
     if not (o.v3_and_below_producer_id == 0):
@@ -558,7 +717,6 @@ def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version 4')
     if not (o.v3_and_below_topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version 4')
-    buf = w.buf
     if (a1 := o.transactions) is None:
         _wnull(buf, True, False)
     else:
@@ -567,7 +725,42 @@ def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AddPartitionsToTxnTransaction_4(e3, w)
+            if (s4 := e3.transactional_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.producer_id, e3.producer_epoch, e3.verify_only)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -575,6 +768,7 @@ def _w_AddPartitionsToTxnRequest_4(o: Any, w: Writer) -> None:
 
 
 def _w_AddPartitionsToTxnRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.v3_and_below_transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_transactional_id cannot be written at version 5')
     if not (o.v3_and_below_producer_id == 0):
@@ -583,7 +777,6 @@ def _w_AddPartitionsToTxnRequest_5(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_producer_epoch cannot be written at version 5')
     if not (o.v3_and_below_topics == []):
         raise UnsupportedFieldError('AddPartitionsToTxnRequest.v3_and_below_topics cannot be written at version 5')
-    buf = w.buf
     if (a1 := o.transactions) is None:
         _wnull(buf, True, False)
     else:
@@ -592,7 +785,42 @@ def _w_AddPartitionsToTxnRequest_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AddPartitionsToTxnTransaction_4(e3, w)
+            if (s4 := e3.transactional_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.producer_id, e3.producer_epoch, e3.verify_only)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -168,6 +168,19 @@ class AddPartitionsToTxnResponse:
             raise ProtocolError('AddPartitionsToTxnResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AddPartitionsToTxnResponse:
+        try:
+            fn = _R_AddPartitionsToTxnResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddPartitionsToTxnResponse v{v} is outside 0-5', 24, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddPartitionsToTxnResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AddPartitionsToTxnResponse[v]
@@ -194,8 +207,9 @@ def _r_AddPartitionsToTxnPartitionResult_3(buf: Any, pos: int, end: int) -> tupl
     pos += 6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -239,7 +253,12 @@ def _r_AddPartitionsToTxnTopicResult_0(buf: Any, pos: int, end: int) -> tuple[An
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnPartitionResult_0(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnPartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.partition_error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.results_by_partition = a2
     o.unknown_tagged_fields = []
@@ -262,13 +281,23 @@ def _r_AddPartitionsToTxnTopicResult_3(buf: Any, pos: int, end: int) -> tuple[An
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AddPartitionsToTxnPartitionResult_3(buf, pos, end)
+        e4 = _new(AddPartitionsToTxnPartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e4.partition_index, e4.partition_error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.results_by_partition = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -290,7 +319,7 @@ def _w_AddPartitionsToTxnTopicResult_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AddPartitionsToTxnPartitionResult_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.partition_error_code)
 
 
 def _w_AddPartitionsToTxnTopicResult_3(o: Any, w: Writer) -> None:
@@ -308,7 +337,11 @@ def _w_AddPartitionsToTxnTopicResult_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AddPartitionsToTxnPartitionResult_3(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.partition_error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -339,8 +372,9 @@ def _r_AddPartitionsToTxnResult_3(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.topic_results = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -360,13 +394,45 @@ def _r_AddPartitionsToTxnResult_4(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AddPartitionsToTxnTopicResult_3(buf, pos, end)
+        e4 = _new(AddPartitionsToTxnTopicResult)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(AddPartitionsToTxnPartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e8.partition_index, e8.partition_error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.results_by_partition = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_results = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -381,35 +447,35 @@ _R_AddPartitionsToTxnResult = {
 
 
 def _w_AddPartitionsToTxnResult_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 0')
     if not (o.topic_results == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnResult_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 1')
     if not (o.topic_results == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnResult_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 2')
     if not (o.topic_results == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_AddPartitionsToTxnResult_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id == ''):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.transactional_id cannot be written at version 3')
     if not (o.topic_results == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResult.topic_results cannot be written at version 3')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -431,7 +497,28 @@ def _w_AddPartitionsToTxnResult_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AddPartitionsToTxnTopicResult_3(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.results_by_partition) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10.partition_index, e10.partition_error_code)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -457,7 +544,20 @@ def _r_AddPartitionsToTxnResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnTopicResult_0(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnTopicResult)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AddPartitionsToTxnPartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.partition_error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.results_by_partition = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.results_by_topic_v3_and_below = a2
     o.error_code = 0
@@ -481,15 +581,47 @@ def _r_AddPartitionsToTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnTopicResult_3(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnTopicResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(AddPartitionsToTxnPartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.partition_error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.results_by_partition = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.results_by_topic_v3_and_below = a2
     o.error_code = 0
     o.results_by_transaction = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -508,14 +640,68 @@ def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AddPartitionsToTxnResult_4(buf, pos, end)
+        e3 = _new(AddPartitionsToTxnResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.transactional_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.transactional_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(AddPartitionsToTxnTopicResult)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                pos += 1
+                n9 -= 1
+                if n9 * 1 > end - pos:
+                    _toolong(n9, end - pos)
+            else:
+                n9, pos = _rcc(buf, pos, end, False, 1)
+            a10 = []
+            for _ in range(n9):
+                e11 = _new(AddPartitionsToTxnPartitionResult)
+                if pos + 6 > end:
+                    _trunc(pos, 6, end)
+                e11.partition_index, e11.partition_error_code = _P0.unpack_from(buf, pos)
+                pos += 6
+                if pos < end and not buf[pos]:
+                    e11.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a10.append(e11)
+            e7.results_by_partition = a10
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.topic_results = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.results_by_transaction = a2
     o.results_by_topic_v3_and_below = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -530,48 +716,66 @@ _R_AddPartitionsToTxnResponse = {
 
 
 def _w_AddPartitionsToTxnResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_transaction == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 0')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms)
     if (a1 := o.results_by_topic_v3_and_below) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.results_by_partition) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.partition_error_code)
 
 
 def _w_AddPartitionsToTxnResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_transaction == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms)
     if (a1 := o.results_by_topic_v3_and_below) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.results_by_partition) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.partition_error_code)
 
 
 def _w_AddPartitionsToTxnResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_transaction == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 2')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms)
     if (a1 := o.results_by_topic_v3_and_below) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AddPartitionsToTxnTopicResult_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.results_by_partition) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.partition_error_code)
 
 
 def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_transaction == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_transaction cannot be written at version 3')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms)
     if (a1 := o.results_by_topic_v3_and_below) is None:
         _wnull(buf, True, False)
@@ -581,7 +785,28 @@ def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AddPartitionsToTxnTopicResult_3(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.results_by_partition) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.partition_error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -589,9 +814,9 @@ def _w_AddPartitionsToTxnResponse_3(o: Any, w: Writer) -> None:
 
 
 def _w_AddPartitionsToTxnResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_topic_v3_and_below == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code)
     if (a1 := o.results_by_transaction) is None:
         _wnull(buf, True, False)
@@ -601,7 +826,45 @@ def _w_AddPartitionsToTxnResponse_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AddPartitionsToTxnResult_4(e3, w)
+            if (s4 := e3.transactional_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topic_results) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.results_by_partition) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.partition_index, e13.partition_error_code)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -609,9 +872,9 @@ def _w_AddPartitionsToTxnResponse_4(o: Any, w: Writer) -> None:
 
 
 def _w_AddPartitionsToTxnResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.results_by_topic_v3_and_below == []):
         raise UnsupportedFieldError('AddPartitionsToTxnResponse.results_by_topic_v3_and_below cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code)
     if (a1 := o.results_by_transaction) is None:
         _wnull(buf, True, False)
@@ -621,7 +884,45 @@ def _w_AddPartitionsToTxnResponse_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AddPartitionsToTxnResult_4(e3, w)
+            if (s4 := e3.transactional_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topic_results) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.results_by_partition) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.partition_index, e13.partition_error_code)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -113,6 +113,19 @@ class AddRaftVoterRequest:
             raise ProtocolError('AddRaftVoterRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AddRaftVoterRequest:
+        try:
+            fn = _R_AddRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterRequest v{v} is outside 0-1', 80, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddRaftVoterRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AddRaftVoterRequest[v]
@@ -139,8 +152,9 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -203,14 +217,34 @@ def _r_AddRaftVoterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.port, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
     o.ack_when_committed = True
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -242,7 +276,26 @@ def _r_AddRaftVoterRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.port, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
     if pos + 1 > end:
@@ -251,8 +304,9 @@ def _r_AddRaftVoterRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -263,9 +317,9 @@ _R_AddRaftVoterRequest = {
 
 
 def _w_AddRaftVoterRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ack_when_committed == True):
         raise UnsupportedFieldError('AddRaftVoterRequest.ack_when_committed cannot be written at version 0')
-    buf = w.buf
     if (s1 := o.cluster_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -283,7 +337,21 @@ def _w_AddRaftVoterRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -309,7 +377,21 @@ def _w_AddRaftVoterRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.ack_when_committed)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

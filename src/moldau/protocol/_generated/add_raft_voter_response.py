@@ -72,6 +72,19 @@ class AddRaftVoterResponse:
             raise ProtocolError('AddRaftVoterResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AddRaftVoterResponse:
+        try:
+            fn = _R_AddRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AddRaftVoterResponse v{v} is outside 0-1', 80, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AddRaftVoterResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AddRaftVoterResponse[v]
@@ -97,8 +110,9 @@ def _r_AddRaftVoterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

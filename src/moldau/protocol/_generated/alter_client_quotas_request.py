@@ -166,6 +166,19 @@ class AlterClientQuotasRequest:
             raise ProtocolError('AlterClientQuotasRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterClientQuotasRequest:
+        try:
+            fn = _R_AlterClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasRequest v{v} is outside 0-1', 49, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterClientQuotasRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterClientQuotasRequest[v]
@@ -200,8 +213,9 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.entity_name, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -267,8 +281,9 @@ def _r_OpData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 9
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -309,13 +324,22 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntityData_0(buf, pos, end)
+        e3 = _new(EntityData)
+        e3.entity_type, pos = _rs16(buf, pos, end, False)
+        e3.entity_name, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.entity = a2
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_OpData_0(buf, pos, end)
+        e6 = _new(OpData)
+        e6.key, pos = _rs16(buf, pos, end, False)
+        if pos + 9 > end:
+            _trunc(pos, 9, end)
+        e6.value, e6.remove = _P0.unpack_from(buf, pos)
+        pos += 9
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.ops = a5
     o.unknown_tagged_fields = []
@@ -333,25 +357,59 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntityData_1(buf, pos, end)
+        e3 = _new(EntityData)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.entity_type = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.entity_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.entity_name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.entity_name = None
+                pos += 1
+        else:
+            e3.entity_name, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.entity = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_OpData_1(buf, pos, end)
-        a5.append(e6)
-    o.ops = a5
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(OpData)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.key = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.key, pos = _rcs(buf, pos, end, False)
+        if pos + 9 > end:
+            _trunc(pos, 9, end)
+        e8.value, e8.remove = _P0.unpack_from(buf, pos)
+        pos += 9
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a7.append(e8)
+    o.ops = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -368,13 +426,15 @@ def _w_EntryData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_EntityData_0(e2, w)
-    if (a3 := o.ops) is None:
+            _ws16(buf, e2.entity_type, False)
+            _ws16(buf, e2.entity_name, True)
+    if (a7 := o.ops) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_OpData_0(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.key, False)
+            buf += _P0.pack(e8.value, e8.remove)
 
 
 def _w_EntryData_1(o: Any, w: Writer) -> None:
@@ -387,16 +447,40 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_EntityData_1(e3, w)
-    if (a4 := o.ops) is None:
+            if (s4 := e3.entity_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.entity_name) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a8 := o.ops) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_OpData_1(e6, w)
+            _wuv(buf, n9)
+        for e10 in a8:
+            if (s11 := e10.key) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+            buf += _P0.pack(e10.value, e10.remove)
+            if e10.unknown_tagged_fields:
+                write_tagged_fields(w, e10.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -414,7 +498,29 @@ def _r_AlterClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntryData_0(buf, pos, end)
+        e3 = _new(EntryData)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(EntityData)
+            e6.entity_type, pos = _rs16(buf, pos, end, False)
+            e6.entity_name, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.entity = a5
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(OpData)
+            e9.key, pos = _rs16(buf, pos, end, False)
+            if pos + 9 > end:
+                _trunc(pos, 9, end)
+            e9.value, e9.remove = _P0.unpack_from(buf, pos)
+            pos += 9
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e3.ops = a8
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.entries = a2
     if pos + 1 > end:
@@ -445,8 +551,9 @@ def _r_AlterClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -463,7 +570,20 @@ def _w_AlterClientQuotasRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_EntryData_0(e2, w)
+            if (a3 := e2.entity) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a3))
+                for e4 in a3:
+                    _ws16(buf, e4.entity_type, False)
+                    _ws16(buf, e4.entity_name, True)
+            if (a9 := e2.ops) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    _ws16(buf, e10.key, False)
+                    buf += _P0.pack(e10.value, e10.remove)
     buf += _P1.pack(o.validate_only)
 
 
@@ -477,7 +597,52 @@ def _w_AlterClientQuotasRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_EntryData_1(e3, w)
+            if (a4 := e3.entity) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if (s7 := e6.entity_type) is not None and len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, False)
+                    if (s9 := e6.entity_name) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a11 := e3.ops) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n12 := len(a11) + 1) < 0x80:
+                    buf.append(n12)
+                else:
+                    _wuv(buf, n12)
+                for e13 in a11:
+                    if (s14 := e13.key) is not None and len(d15 := s14.encode()) < 0x7F:
+                        buf.append(len(d15) + 1)
+                        buf += d15
+                    else:
+                        _wcs(buf, s14, False)
+                    buf += _P0.pack(e13.value, e13.remove)
+                    if e13.unknown_tagged_fields:
+                        write_tagged_fields(w, e13.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

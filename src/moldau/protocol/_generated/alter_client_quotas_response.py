@@ -135,6 +135,19 @@ class AlterClientQuotasResponse:
             raise ProtocolError('AlterClientQuotasResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterClientQuotasResponse:
+        try:
+            fn = _R_AlterClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterClientQuotasResponse v{v} is outside 0-1', 49, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterClientQuotasResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterClientQuotasResponse[v]
@@ -169,8 +182,9 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.entity_name, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -222,7 +236,10 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntityData_0(buf, pos, end)
+        e3 = _new(EntityData)
+        e3.entity_type, pos = _rs16(buf, pos, end, False)
+        e3.entity_name, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.entity = a2
     o.unknown_tagged_fields = []
@@ -253,13 +270,33 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_EntityData_1(buf, pos, end)
+        e4 = _new(EntityData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.entity_type = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.entity_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.entity_name = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.entity_name = None
+                pos += 1
+        else:
+            e4.entity_name, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.entity = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -278,7 +315,8 @@ def _w_EntryData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_EntityData_0(e4, w)
+            _ws16(buf, e4.entity_type, False)
+            _ws16(buf, e4.entity_name, True)
 
 
 def _w_EntryData_1(o: Any, w: Writer) -> None:
@@ -299,7 +337,22 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_EntityData_1(e5, w)
+            if (s6 := e5.entity_type) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.entity_name) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -321,7 +374,22 @@ def _r_AlterClientQuotasResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntryData_0(buf, pos, end)
+        e3 = _new(EntryData)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(EntityData)
+            e6.entity_type, pos = _rs16(buf, pos, end, False)
+            e6.entity_name, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.entity = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.entries = a2
     o.unknown_tagged_fields = []
@@ -343,13 +411,63 @@ def _r_AlterClientQuotasResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, i
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntryData_1(buf, pos, end)
+        e3 = _new(EntryData)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(EntityData)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.entity_type = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7.entity_type, pos = _rcs(buf, pos, end, False)
+            if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                if n9:
+                    e7.entity_name = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e7.entity_name = None
+                    pos += 1
+            else:
+                e7.entity_name, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.entity = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.entries = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -367,7 +485,15 @@ def _w_AlterClientQuotasResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_EntryData_0(e2, w)
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
+            if (a5 := e2.entity) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6.entity_type, False)
+                    _ws16(buf, e6.entity_name, True)
 
 
 def _w_AlterClientQuotasResponse_1(o: Any, w: Writer) -> None:
@@ -381,7 +507,42 @@ def _w_AlterClientQuotasResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_EntryData_1(e3, w)
+            buf += _P0.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (a6 := e3.entity) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.entity_type) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (s11 := e8.entity_name) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -135,6 +135,19 @@ class AlterConfigsRequest:
             raise ProtocolError('AlterConfigsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterConfigsRequest:
+        try:
+            fn = _R_AlterConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterConfigsRequest v{v} is outside 0-2', 33, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterConfigsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterConfigsRequest[v]
@@ -169,8 +182,9 @@ def _r_AlterableConfig_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -224,7 +238,10 @@ def _r_AlterConfigsResource_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterableConfig_0(buf, pos, end)
+        e3 = _new(AlterableConfig)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.value, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.configs = a2
     o.unknown_tagged_fields = []
@@ -251,13 +268,33 @@ def _r_AlterConfigsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AlterableConfig_2(buf, pos, end)
+        e4 = _new(AlterableConfig)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.value = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.value = None
+                pos += 1
+        else:
+            e4.value, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.configs = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -277,7 +314,8 @@ def _w_AlterConfigsResource_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AlterableConfig_0(e4, w)
+            _ws16(buf, e4.name, False)
+            _ws16(buf, e4.value, True)
 
 
 def _w_AlterConfigsResource_2(o: Any, w: Writer) -> None:
@@ -296,7 +334,22 @@ def _w_AlterConfigsResource_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AlterableConfig_2(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.value) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -315,7 +368,22 @@ def _r_AlterConfigsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterConfigsResource_0(buf, pos, end)
+        e3 = _new(AlterConfigsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AlterableConfig)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            e6.value, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.configs = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.resources = a2
     if pos + 1 > end:
@@ -337,7 +405,52 @@ def _r_AlterConfigsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterConfigsResource_2(buf, pos, end)
+        e3 = _new(AlterConfigsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.resource_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(AlterableConfig)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                if n9:
+                    e7.value = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e7.value = None
+                    pos += 1
+            else:
+                e7.value, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.configs = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.resources = a2
     if pos + 1 > end:
@@ -346,8 +459,9 @@ def _r_AlterConfigsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -365,7 +479,15 @@ def _w_AlterConfigsRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AlterConfigsResource_0(e2, w)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a5 := e2.configs) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6.name, False)
+                    _ws16(buf, e6.value, True)
     buf += _P1.pack(o.validate_only)
 
 
@@ -379,7 +501,40 @@ def _w_AlterConfigsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AlterConfigsResource_2(e3, w)
+            buf += _P0.pack(e3.resource_type)
+            if (s4 := e3.resource_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (s11 := e8.value) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

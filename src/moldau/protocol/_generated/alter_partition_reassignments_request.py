@@ -135,6 +135,19 @@ class AlterPartitionReassignmentsRequest:
             raise ProtocolError('AlterPartitionReassignmentsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterPartitionReassignmentsRequest:
+        try:
+            fn = _R_AlterPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionReassignmentsRequest v{v} is outside 0-1', 45, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterPartitionReassignmentsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterPartitionReassignmentsRequest[v]
@@ -163,8 +176,9 @@ def _r_ReassignablePartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -214,13 +228,35 @@ def _r_ReassignableTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ReassignablePartition_0(buf, pos, end)
+        e4 = _new(ReassignablePartition)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, True, 4)
+        if n5 is None:
+            e4.replicas = None
+        else:
+            e4.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -245,7 +281,20 @@ def _w_ReassignableTopic_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_ReassignablePartition_0(e5, w)
+            buf += _P0.pack(e5.partition_index)
+            if (a6 := e5.replicas) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -273,14 +322,58 @@ def _r_AlterPartitionReassignmentsRequest_0(buf: Any, pos: int, end: int) -> tup
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReassignableTopic_0(buf, pos, end)
+        e3 = _new(ReassignableTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ReassignablePartition)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.partition_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 4 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, True, 4)
+            if n8 is None:
+                e7.replicas = None
+            else:
+                e7.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+                pos += n8 * 4
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.allow_replication_factor_change = True
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -299,13 +392,57 @@ def _r_AlterPartitionReassignmentsRequest_1(buf: Any, pos: int, end: int) -> tup
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReassignableTopic_0(buf, pos, end)
+        e3 = _new(ReassignableTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ReassignablePartition)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.partition_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 4 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, True, 4)
+            if n8 is None:
+                e7.replicas = None
+            else:
+                e7.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+                pos += n8 * 4
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -316,9 +453,9 @@ _R_AlterPartitionReassignmentsRequest = {
 
 
 def _w_AlterPartitionReassignmentsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_replication_factor_change == True):
         raise UnsupportedFieldError('AlterPartitionReassignmentsRequest.allow_replication_factor_change cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.timeout_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -328,7 +465,37 @@ def _w_AlterPartitionReassignmentsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReassignableTopic_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index)
+                    if (a9 := e8.replicas) is None:
+                        _wnull(buf, True, True)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -346,7 +513,37 @@ def _w_AlterPartitionReassignmentsRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReassignableTopic_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index)
+                    if (a9 := e8.replicas) is None:
+                        _wnull(buf, True, True)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

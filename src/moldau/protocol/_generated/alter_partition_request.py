@@ -176,6 +176,19 @@ class AlterPartitionRequest:
             raise ProtocolError('AlterPartitionRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterPartitionRequest:
+        try:
+            fn = _R_AlterPartitionRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionRequest v{v} is outside 2-3', 56, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterPartitionRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterPartitionRequest[v]
@@ -190,8 +203,9 @@ def _r_BrokerState_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.broker_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -203,8 +217,9 @@ def _r_BrokerState_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -215,11 +230,11 @@ _R_BrokerState = {
 
 
 def _w_BrokerState_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.broker_id == 0):
         raise UnsupportedFieldError('BrokerState.broker_id cannot be written at version 2')
     if not (o.broker_epoch == -1):
         raise UnsupportedFieldError('BrokerState.broker_epoch cannot be written at version 2')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -263,8 +278,9 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.new_isr_with_epochs = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -283,7 +299,16 @@ def _r_PartitionData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_BrokerState_3(buf, pos, end)
+        e3 = _new(BrokerState)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.broker_id, e3.broker_epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.new_isr_with_epochs = a2
     if pos + 5 > end:
@@ -293,8 +318,9 @@ def _r_PartitionData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.new_isr = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -305,9 +331,9 @@ _R_PartitionData = {
 
 
 def _w_PartitionData_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.new_isr_with_epochs == []):
         raise UnsupportedFieldError('PartitionData.new_isr_with_epochs cannot be written at version 2')
-    buf = w.buf
     buf += _P1.pack(o.partition_index, o.leader_epoch)
     if (a1 := o.new_isr) is None:
         _wnull(buf, True, False)
@@ -326,9 +352,9 @@ def _w_PartitionData_2(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.new_isr == []):
         raise UnsupportedFieldError('PartitionData.new_isr cannot be written at version 3')
-    buf = w.buf
     buf += _P1.pack(o.partition_index, o.leader_epoch)
     if (a1 := o.new_isr_with_epochs) is None:
         _wnull(buf, True, False)
@@ -338,7 +364,11 @@ def _w_PartitionData_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_BrokerState_3(e3, w)
+            buf += _P0.pack(e3.broker_id, e3.broker_epoch)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P3.pack(o.leader_recovery_state, o.partition_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -367,13 +397,37 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_2(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.partition_index, e3.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 4 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 4)
+        e3.new_isr = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e3.leader_recovery_state, e3.partition_epoch = _P3.unpack_from(buf, pos)
+        pos += 5
+        e3.new_isr_with_epochs = []
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -392,13 +446,49 @@ def _r_TopicData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_3(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.partition_index, e3.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(BrokerState)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.broker_id, e6.broker_epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.new_isr_with_epochs = a5
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e3.leader_recovery_state, e3.partition_epoch = _P3.unpack_from(buf, pos)
+        pos += 5
+        e3.new_isr = []
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -419,7 +509,23 @@ def _w_TopicData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_2(e3, w)
+            if not (e3.new_isr_with_epochs == []):
+                raise UnsupportedFieldError('PartitionData.new_isr_with_epochs cannot be written at version 2')
+            buf += _P1.pack(e3.partition_index, e3.leader_epoch)
+            if (a4 := e3.new_isr) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P2.pack(e6)
+            buf += _P3.pack(e3.leader_recovery_state, e3.partition_epoch)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -437,7 +543,27 @@ def _w_TopicData_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_3(e3, w)
+            if not (e3.new_isr == []):
+                raise UnsupportedFieldError('PartitionData.new_isr cannot be written at version 3')
+            buf += _P1.pack(e3.partition_index, e3.leader_epoch)
+            if (a4 := e3.new_isr_with_epochs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.broker_id, e6.broker_epoch)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P3.pack(e3.leader_recovery_state, e3.partition_epoch)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -465,13 +591,58 @@ def _r_AlterPartitionRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_2(buf, pos, end)
+        e3 = _new(TopicData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e6.partition_index, e6.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 8
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 4 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 4)
+            e6.new_isr = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            if pos + 5 > end:
+                _trunc(pos, 5, end)
+            e6.leader_recovery_state, e6.partition_epoch = _P3.unpack_from(buf, pos)
+            pos += 5
+            e6.new_isr_with_epochs = []
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -490,13 +661,70 @@ def _r_AlterPartitionRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_3(buf, pos, end)
+        e3 = _new(TopicData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e6.partition_index, e6.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 8
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 1 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 1)
+            a8 = []
+            for _ in range(n7):
+                e9 = _new(BrokerState)
+                if pos + 12 > end:
+                    _trunc(pos, 12, end)
+                e9.broker_id, e9.broker_epoch = _P0.unpack_from(buf, pos)
+                pos += 12
+                if pos < end and not buf[pos]:
+                    e9.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a8.append(e9)
+            e6.new_isr_with_epochs = a8
+            if pos + 5 > end:
+                _trunc(pos, 5, end)
+            e6.leader_recovery_state, e6.partition_epoch = _P3.unpack_from(buf, pos)
+            pos += 5
+            e6.new_isr = []
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -517,7 +745,36 @@ def _w_AlterPartitionRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_2(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if not (e6.new_isr_with_epochs == []):
+                        raise UnsupportedFieldError('PartitionData.new_isr_with_epochs cannot be written at version 2')
+                    buf += _P1.pack(e6.partition_index, e6.leader_epoch)
+                    if (a7 := e6.new_isr) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P2.pack(e9)
+                    buf += _P3.pack(e6.leader_recovery_state, e6.partition_epoch)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -535,7 +792,40 @@ def _w_AlterPartitionRequest_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_3(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if not (e6.new_isr == []):
+                        raise UnsupportedFieldError('PartitionData.new_isr cannot be written at version 3')
+                    buf += _P1.pack(e6.partition_index, e6.leader_epoch)
+                    if (a7 := e6.new_isr_with_epochs) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P0.pack(e9.broker_id, e9.broker_epoch)
+                            if e9.unknown_tagged_fields:
+                                write_tagged_fields(w, e9.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    buf += _P3.pack(e6.leader_recovery_state, e6.partition_epoch)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -147,6 +147,19 @@ class AlterPartitionResponse:
             raise ProtocolError('AlterPartitionResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterPartitionResponse:
+        try:
+            fn = _R_AlterPartitionResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterPartitionResponse v{v} is outside 2-3', 56, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterPartitionResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterPartitionResponse[v]
@@ -176,8 +189,9 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -227,13 +241,36 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_2(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e3.partition_index, e3.error_code, e3.leader_id, e3.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 4 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 4)
+        e3.isr = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e3.leader_recovery_state, e3.partition_epoch = _P2.unpack_from(buf, pos)
+        pos += 5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -254,7 +291,21 @@ def _w_TopicData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_2(e3, w)
+            buf += _P0.pack(e3.partition_index, e3.error_code, e3.leader_id, e3.leader_epoch)
+            if (a4 := e3.isr) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P1.pack(e6)
+            buf += _P2.pack(e3.leader_recovery_state, e3.partition_epoch)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -282,13 +333,57 @@ def _r_AlterPartitionResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_2(buf, pos, end)
+        e3 = _new(TopicData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e6.partition_index, e6.error_code, e6.leader_id, e6.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 14
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 4 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 4)
+            e6.isr = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            if pos + 5 > end:
+                _trunc(pos, 5, end)
+            e6.leader_recovery_state, e6.partition_epoch = _P2.unpack_from(buf, pos)
+            pos += 5
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -309,7 +404,34 @@ def _w_AlterPartitionResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_2(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.partition_index, e6.error_code, e6.leader_id, e6.leader_epoch)
+                    if (a7 := e6.isr) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P1.pack(e9)
+                    buf += _P2.pack(e6.leader_recovery_state, e6.partition_epoch)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

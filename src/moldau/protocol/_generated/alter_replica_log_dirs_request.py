@@ -130,6 +130,19 @@ class AlterReplicaLogDirsRequest:
             raise ProtocolError('AlterReplicaLogDirsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterReplicaLogDirsRequest:
+        try:
+            fn = _R_AlterReplicaLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterReplicaLogDirsRequest v{v} is outside 1-2', 34, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterReplicaLogDirsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterReplicaLogDirsRequest[v]
@@ -166,8 +179,9 @@ def _r_AlterReplicaLogDirTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -222,7 +236,12 @@ def _r_AlterReplicaLogDir_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterReplicaLogDirTopic_1(buf, pos, end)
+        e3 = _new(AlterReplicaLogDirTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -245,13 +264,33 @@ def _r_AlterReplicaLogDir_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AlterReplicaLogDirTopic_2(buf, pos, end)
+        e4 = _new(AlterReplicaLogDirTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 4 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 4)
+        e4.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -269,7 +308,13 @@ def _w_AlterReplicaLogDir_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AlterReplicaLogDirTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_AlterReplicaLogDir_2(o: Any, w: Writer) -> None:
@@ -287,7 +332,24 @@ def _w_AlterReplicaLogDir_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AlterReplicaLogDirTopic_2(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -305,7 +367,20 @@ def _r_AlterReplicaLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterReplicaLogDir_1(buf, pos, end)
+        e3 = _new(AlterReplicaLogDir)
+        e3.path, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AlterReplicaLogDirTopic)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            n7, pos = _rc32(buf, pos, end, False, 4)
+            e6.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.topics = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.dirs = a2
     o.unknown_tagged_fields = []
@@ -323,13 +398,55 @@ def _r_AlterReplicaLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterReplicaLogDir_2(buf, pos, end)
+        e3 = _new(AlterReplicaLogDir)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.path = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.path, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(AlterReplicaLogDirTopic)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                pos += 1
+                n9 -= 1
+                if n9 * 4 > end - pos:
+                    _toolong(n9, end - pos)
+            else:
+                n9, pos = _rcc(buf, pos, end, False, 4)
+            e7.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+            pos += n9 * 4
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.topics = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.dirs = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -346,7 +463,19 @@ def _w_AlterReplicaLogDirsRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AlterReplicaLogDir_1(e2, w)
+            _ws16(buf, e2.path, False)
+            if (a5 := e2.topics) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6.name, False)
+                    if (a9 := e6.partitions) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a9))
+                        for e10 in a9:
+                            buf += _P0.pack(e10)
 
 
 def _w_AlterReplicaLogDirsRequest_2(o: Any, w: Writer) -> None:
@@ -359,7 +488,41 @@ def _w_AlterReplicaLogDirsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AlterReplicaLogDir_2(e3, w)
+            if (s4 := e3.path) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -132,6 +132,19 @@ class AlterShareGroupOffsetsRequest:
             raise ProtocolError('AlterShareGroupOffsetsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterShareGroupOffsetsRequest:
+        try:
+            fn = _R_AlterShareGroupOffsetsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterShareGroupOffsetsRequest v{v} is outside 0-0', 91, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterShareGroupOffsetsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterShareGroupOffsetsRequest[v]
@@ -148,8 +161,9 @@ def _r_AlterShareGroupOffsetsRequestPartition_0(buf: Any, pos: int, end: int) ->
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -188,13 +202,23 @@ def _r_AlterShareGroupOffsetsRequestTopic_0(buf: Any, pos: int, end: int) -> tup
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AlterShareGroupOffsetsRequestPartition_0(buf, pos, end)
+        e4 = _new(AlterShareGroupOffsetsRequestPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition_index, e4.start_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -218,7 +242,11 @@ def _w_AlterShareGroupOffsetsRequestTopic_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AlterShareGroupOffsetsRequestPartition_0(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.start_offset)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -246,13 +274,45 @@ def _r_AlterShareGroupOffsetsRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AlterShareGroupOffsetsRequestTopic_0(buf, pos, end)
+        e4 = _new(AlterShareGroupOffsetsRequestTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(AlterShareGroupOffsetsRequestPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.partition_index, e8.start_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -276,7 +336,28 @@ def _w_AlterShareGroupOffsetsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AlterShareGroupOffsetsRequestTopic_0(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10.partition_index, e10.start_offset)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

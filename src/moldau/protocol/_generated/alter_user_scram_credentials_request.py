@@ -139,6 +139,19 @@ class AlterUserScramCredentialsRequest:
             raise ProtocolError('AlterUserScramCredentialsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> AlterUserScramCredentialsRequest:
+        try:
+            fn = _R_AlterUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'AlterUserScramCredentialsRequest v{v} is outside 0-0', 51, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('AlterUserScramCredentialsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_AlterUserScramCredentialsRequest[v]
@@ -160,8 +173,9 @@ def _r_ScramCredentialDeletion_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -200,12 +214,39 @@ def _r_ScramCredentialUpsertion_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         _trunc(pos, 5, end)
     o.mechanism, o.iterations = _P1.unpack_from(buf, pos)
     pos += 5
-    o.salt, pos = _rcb(buf, pos, end, False)
-    o.salted_password, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.salt = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.salt = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.salt, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.salted_password = buf[pos + 1:pos + n4]
+        pos += n4
+    elif (
+        pos + 1 < end
+        and (n4 := buf[pos]) >= 0x80
+        and (m5 := buf[pos + 1]) < 0x80
+        and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+        and pos + 1 + n4 <= end
+    ):
+        o.salted_password = buf[pos + 2:pos + 1 + n4]
+        pos += 1 + n4
+    else:
+        o.salted_password, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -268,25 +309,82 @@ def _r_AlterUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tuple
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ScramCredentialDeletion_0(buf, pos, end)
+        e3 = _new(ScramCredentialDeletion)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.mechanism, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.deletions = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n5 -= 1
+        if n5 * 1 > end - pos:
+            _toolong(n5, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ScramCredentialUpsertion_0(buf, pos, end)
-        a5.append(e6)
-    o.upsertions = a5
+        n5, pos = _rcc(buf, pos, end, False, 1)
+    a6 = []
+    for _ in range(n5):
+        e7 = _new(ScramCredentialUpsertion)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.name, pos = _rcs(buf, pos, end, False)
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e7.mechanism, e7.iterations = _P1.unpack_from(buf, pos)
+        pos += 5
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e7.salt = buf[pos + 1:pos + n9]
+            pos += n9
+        elif (
+            pos + 1 < end
+            and (n9 := buf[pos]) >= 0x80
+            and (m10 := buf[pos + 1]) < 0x80
+            and 0 < (n9 := (n9 & 0x7F) | (m10 << 7))
+            and pos + 1 + n9 <= end
+        ):
+            e7.salt = buf[pos + 2:pos + 1 + n9]
+            pos += 1 + n9
+        else:
+            e7.salt, pos = _rcb(buf, pos, end, False)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e7.salted_password = buf[pos + 1:pos + n11]
+            pos += n11
+        elif (
+            pos + 1 < end
+            and (n11 := buf[pos]) >= 0x80
+            and (m12 := buf[pos + 1]) < 0x80
+            and 0 < (n11 := (n11 & 0x7F) | (m12 << 7))
+            and pos + 1 + n11 <= end
+        ):
+            e7.salted_password = buf[pos + 2:pos + 1 + n11]
+            pos += 1 + n11
+        else:
+            e7.salted_password, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a6.append(e7)
+    o.upsertions = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -305,16 +403,58 @@ def _w_AlterUserScramCredentialsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ScramCredentialDeletion_0(e3, w)
-    if (a4 := o.upsertions) is None:
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.mechanism)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a6 := o.upsertions) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n7 := len(a6) + 1) < 0x80:
+            buf.append(n7)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ScramCredentialUpsertion_0(e6, w)
+            _wuv(buf, n7)
+        for e8 in a6:
+            if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                buf.append(len(d10) + 1)
+                buf += d10
+            else:
+                _wcs(buf, s9, False)
+            buf += _P1.pack(e8.mechanism, e8.iterations)
+            if (x11 := e8.salt) is None:
+                _wbf(w, None, True, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                if n12 < 0x7F:
+                    buf.append(n12 + 1)
+                else:
+                    _wuv(buf, n12 + 1)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
+            if (x13 := e8.salted_password) is None:
+                _wbf(w, None, True, False)
+            else:
+                n14 = x13.nbytes if x13.__class__ is memoryview else len(x13)
+                if n14 < 0x7F:
+                    buf.append(n14 + 1)
+                else:
+                    _wuv(buf, n14 + 1)
+                if n14 >= _ZC:
+                    w._chunks.append((len(buf), x13))
+                else:
+                    buf += x13
+            if e8.unknown_tagged_fields:
+                write_tagged_fields(w, e8.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

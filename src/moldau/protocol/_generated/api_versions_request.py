@@ -68,6 +68,19 @@ class ApiVersionsRequest:
             raise ProtocolError('ApiVersionsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ApiVersionsRequest:
+        try:
+            fn = _R_ApiVersionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsRequest v{v} is outside 0-4', 18, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ApiVersionsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ApiVersionsRequest[v]
@@ -98,8 +111,9 @@ def _r_ApiVersionsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.client_software_version, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -184,6 +184,19 @@ class ApiVersionsResponse:
             raise ProtocolError('ApiVersionsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ApiVersionsResponse:
+        try:
+            fn = _R_ApiVersionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ApiVersionsResponse v{v} is outside 0-4', 18, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ApiVersionsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ApiVersionsResponse[v]
@@ -210,8 +223,9 @@ def _r_ApiVersion_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -269,8 +283,9 @@ def _r_SupportedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -284,33 +299,33 @@ _R_SupportedFeatureKey = {
 
 
 def _w_SupportedFeatureKey_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 0')
     if not (o.min_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 0')
     if not (o.max_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_SupportedFeatureKey_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 1')
     if not (o.min_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 1')
     if not (o.max_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_SupportedFeatureKey_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('SupportedFeatureKey.name cannot be written at version 2')
     if not (o.min_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.min_version cannot be written at version 2')
     if not (o.max_version == 0):
         raise UnsupportedFieldError('SupportedFeatureKey.max_version cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_SupportedFeatureKey_3(o: Any, w: Writer) -> None:
@@ -358,8 +373,9 @@ def _r_FinalizedFeatureKey_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,33 +389,33 @@ _R_FinalizedFeatureKey = {
 
 
 def _w_FinalizedFeatureKey_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 0')
     if not (o.max_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 0')
     if not (o.min_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_FinalizedFeatureKey_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 1')
     if not (o.max_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 1')
     if not (o.min_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_FinalizedFeatureKey_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('FinalizedFeatureKey.name cannot be written at version 2')
     if not (o.max_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.max_version_level cannot be written at version 2')
     if not (o.min_version_level == 0):
         raise UnsupportedFieldError('FinalizedFeatureKey.min_version_level cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_FinalizedFeatureKey_3(o: Any, w: Writer) -> None:
@@ -434,7 +450,12 @@ def _r_ApiVersionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ApiVersion_0(buf, pos, end)
+        e3 = _new(ApiVersion)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.api_key, e3.min_version, e3.max_version = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.api_keys = a2
     o.throttle_time_ms = 0
@@ -455,7 +476,12 @@ def _r_ApiVersionsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ApiVersion_0(buf, pos, end)
+        e3 = _new(ApiVersion)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.api_key, e3.min_version, e3.max_version = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.api_keys = a2
     if pos + 4 > end:
@@ -485,7 +511,16 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ApiVersion_3(buf, pos, end)
+        e3 = _new(ApiVersion)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.api_key, e3.min_version, e3.max_version = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.api_keys = a2
     if pos + 4 > end:
@@ -496,59 +531,87 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.finalized_features_epoch = -1
     o.finalized_features = []
     o.zk_migration_ready = False
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk4 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt5 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt5:
+        if nt5 >= 0x80:
+            nt5, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt5):
+            tag6, pos = _ruv(buf, pos, end)
+            sz7, pos = _ruv(buf, pos, end)
+            se8 = pos + sz7
+            if se8 > end:
+                _trunc(pos, sz7, end)
+            if tag6 == 0:
+                if pos < se8 and 0 < (n9 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n9 -= 1
+                    if n9 * 1 > se8 - pos:
+                        _toolong(n9, se8 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_SupportedFeatureKey_3(buf, pos, se)
-                    a5.append(e6)
-                o.supported_features = a5
-            elif tag == 1:
-                if pos + 8 > se:
-                    _trunc(pos, 8, se)
+                    n9, pos = _rcc(buf, pos, se8, False, 1)
+                a10 = []
+                for _ in range(n9):
+                    e11 = _new(SupportedFeatureKey)
+                    if pos < se8 and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= se8:
+                        e11.name = str(buf[pos + 1:pos + n12], 'utf-8')
+                        pos += n12
+                    else:
+                        e11.name, pos = _rcs(buf, pos, se8, False)
+                    if pos + 4 > se8:
+                        _trunc(pos, 4, se8)
+                    e11.min_version, e11.max_version = _P1.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se8 and not buf[pos]:
+                        e11.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e11.unknown_tagged_fields, pos = _rtags(buf, pos, se8)
+                    a10.append(e11)
+                o.supported_features = a10
+            elif tag6 == 1:
+                if pos + 8 > se8:
+                    _trunc(pos, 8, se8)
                 o.finalized_features_epoch = _P4.unpack_from(buf, pos)[0]
                 pos += 8
-            elif tag == 2:
-                if pos < se and 0 < (n7 := buf[pos]) < 0x80:
+            elif tag6 == 2:
+                if pos < se8 and 0 < (n13 := buf[pos]) < 0x80:
                     pos += 1
-                    n7 -= 1
-                    if n7 * 1 > se - pos:
-                        _toolong(n7, se - pos)
+                    n13 -= 1
+                    if n13 * 1 > se8 - pos:
+                        _toolong(n13, se8 - pos)
                 else:
-                    n7, pos = _rcc(buf, pos, se, False, 1)
-                a8 = []
-                for _ in range(n7):
-                    e9, pos = _r_FinalizedFeatureKey_3(buf, pos, se)
-                    a8.append(e9)
-                o.finalized_features = a8
-            elif tag == 3:
-                if pos + 1 > se:
-                    _trunc(pos, 1, se)
+                    n13, pos = _rcc(buf, pos, se8, False, 1)
+                a14 = []
+                for _ in range(n13):
+                    e15 = _new(FinalizedFeatureKey)
+                    if pos < se8 and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= se8:
+                        e15.name = str(buf[pos + 1:pos + n16], 'utf-8')
+                        pos += n16
+                    else:
+                        e15.name, pos = _rcs(buf, pos, se8, False)
+                    if pos + 4 > se8:
+                        _trunc(pos, 4, se8)
+                    e15.max_version_level, e15.min_version_level = _P1.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se8 and not buf[pos]:
+                        e15.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e15.unknown_tagged_fields, pos = _rtags(buf, pos, se8)
+                    a14.append(e15)
+                o.finalized_features = a14
+            elif tag6 == 3:
+                if pos + 1 > se8:
+                    _trunc(pos, 1, se8)
                 o.zk_migration_ready = _P5.unpack_from(buf, pos)[0]
                 pos += 1
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk4.append((tag6, bytes(buf[pos:se8])))
+            pos = se8
     return o, pos
 
 
@@ -569,7 +632,7 @@ def _w_ApiVersionsResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ApiVersion_0(e2, w)
+            buf += _P0.pack(e2.api_key, e2.min_version, e2.max_version)
 
 
 def _w_ApiVersionsResponse_1(o: Any, w: Writer) -> None:
@@ -580,7 +643,7 @@ def _w_ApiVersionsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ApiVersion_0(e2, w)
+            buf += _P0.pack(e2.api_key, e2.min_version, e2.max_version)
     buf += _P3.pack(o.throttle_time_ms)
 
 
@@ -595,49 +658,71 @@ def _w_ApiVersionsResponse_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ApiVersion_3(e3, w)
-    buf += _P3.pack(o.throttle_time_ms)
-    tf = o.unknown_tagged_fields
-    if not (o.supported_features == [] and o.finalized_features_epoch == -1 and o.finalized_features == [] and o.zk_migration_ready == False):
-        tf = list(tf)
-        if not (o.supported_features == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.supported_features) is None:
-                _wnull(sb, True, False)
+            buf += _P0.pack(e3.api_key, e3.min_version, e3.max_version)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
             else:
-                if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
-                else:
-                    _wuv(sb, n5)
-                for e6 in a4:
-                    _w_SupportedFeatureKey_3(e6, sw)
-            tf.append((0, sw.getvalue()))
-        if not (o.finalized_features_epoch == -1):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P4.pack(o.finalized_features_epoch)
-            tf.append((1, sw.getvalue()))
-        if not (o.finalized_features == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a7 := o.finalized_features) is None:
-                _wnull(sb, True, False)
+                buf.append(0)
+    buf += _P3.pack(o.throttle_time_ms)
+    tf4 = o.unknown_tagged_fields
+    if not (o.supported_features == [] and o.finalized_features_epoch == -1 and o.finalized_features == [] and o.zk_migration_ready == False):
+        tf4 = list(tf4)
+        if not (o.supported_features == []):
+            sw5 = Writer()
+            sb6 = sw5.buf
+            if (a7 := o.supported_features) is None:
+                _wnull(sb6, True, False)
             else:
                 if (n8 := len(a7) + 1) < 0x80:
-                    sb.append(n8)
+                    sb6.append(n8)
                 else:
-                    _wuv(sb, n8)
+                    _wuv(sb6, n8)
                 for e9 in a7:
-                    _w_FinalizedFeatureKey_3(e9, sw)
-            tf.append((2, sw.getvalue()))
+                    if (s10 := e9.name) is not None and len(d11 := s10.encode()) < 0x7F:
+                        sb6.append(len(d11) + 1)
+                        sb6 += d11
+                    else:
+                        _wcs(sb6, s10, False)
+                    sb6 += _P1.pack(e9.min_version, e9.max_version)
+                    if e9.unknown_tagged_fields:
+                        write_tagged_fields(sw5, e9.unknown_tagged_fields)
+                    else:
+                        sb6.append(0)
+            tf4.append((0, sw5.getvalue()))
+        if not (o.finalized_features_epoch == -1):
+            sw5 = Writer()
+            sb6 = sw5.buf
+            sb6 += _P4.pack(o.finalized_features_epoch)
+            tf4.append((1, sw5.getvalue()))
+        if not (o.finalized_features == []):
+            sw5 = Writer()
+            sb6 = sw5.buf
+            if (a12 := o.finalized_features) is None:
+                _wnull(sb6, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    sb6.append(n13)
+                else:
+                    _wuv(sb6, n13)
+                for e14 in a12:
+                    if (s15 := e14.name) is not None and len(d16 := s15.encode()) < 0x7F:
+                        sb6.append(len(d16) + 1)
+                        sb6 += d16
+                    else:
+                        _wcs(sb6, s15, False)
+                    sb6 += _P1.pack(e14.max_version_level, e14.min_version_level)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(sw5, e14.unknown_tagged_fields)
+                    else:
+                        sb6.append(0)
+            tf4.append((2, sw5.getvalue()))
         if not (o.zk_migration_ready == False):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P5.pack(o.zk_migration_ready)
-            tf.append((3, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw5 = Writer()
+            sb6 = sw5.buf
+            sb6 += _P5.pack(o.zk_migration_ready)
+            tf4.append((3, sw5.getvalue()))
+    if tf4:
+        write_tagged_fields(w, tf4)
     else:
         buf.append(0)
 

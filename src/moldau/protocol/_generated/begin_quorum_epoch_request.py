@@ -176,6 +176,19 @@ class BeginQuorumEpochRequest:
             raise ProtocolError('BeginQuorumEpochRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> BeginQuorumEpochRequest:
+        try:
+            fn = _R_BeginQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BeginQuorumEpochRequest v{v} is outside 0-1', 53, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BeginQuorumEpochRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_BeginQuorumEpochRequest[v]
@@ -211,8 +224,9 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -250,7 +264,13 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_0(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.leader_id, e3.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.voter_directory_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -273,13 +293,31 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_1(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.partition_index, = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e4.leader_id, e4.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -297,7 +335,7 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.leader_id, e4.leader_epoch)
 
 
 def _w_TopicData_1(o: Any, w: Writer) -> None:
@@ -315,7 +353,13 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_1(e5, w)
+            buf += _P1.pack(e5.partition_index)
+            buf += e5.voter_directory_id.bytes
+            buf += _P2.pack(e5.leader_id, e5.leader_epoch)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -355,8 +399,9 @@ def _r_LeaderEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -367,13 +412,13 @@ _R_LeaderEndpoint = {
 
 
 def _w_LeaderEndpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('LeaderEndpoint.name cannot be written at version 0')
     if not (o.host == ''):
         raise UnsupportedFieldError('LeaderEndpoint.host cannot be written at version 0')
     if not (o.port == 0):
         raise UnsupportedFieldError('LeaderEndpoint.port cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_LeaderEndpoint_1(o: Any, w: Writer) -> None:
@@ -407,7 +452,21 @@ def _r_BeginQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_0(buf, pos, end)
+        e3 = _new(TopicData)
+        e3.topic_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.leader_id, e6.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.voter_directory_id = ZERO_UUID
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.voter_id = -1
@@ -440,25 +499,84 @@ def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_1(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionData)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e8.partition_index, = _P1.unpack_from(buf, pos)
+            pos += 4
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.voter_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e8.leader_id, e8.leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 8
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_LeaderEndpoint_1(buf, pos, end)
-        a6.append(e7)
-    o.leader_endpoints = a6
+        n9, pos = _rcc(buf, pos, end, False, 1)
+    a10 = []
+    for _ in range(n9):
+        e11 = _new(LeaderEndpoint)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e11.name = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e11.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e11.host = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e11.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e11.port, = _P3.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e11.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a10.append(e11)
+    o.leader_endpoints = a10
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -476,7 +594,13 @@ def _w_BeginQuorumEpochRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TopicData_0(e4, w)
+            _ws16(buf, e4.topic_name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8.partition_index, e8.leader_id, e8.leader_epoch)
 
 
 def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
@@ -497,16 +621,53 @@ def _w_BeginQuorumEpochRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_1(e5, w)
-    if (a6 := o.leader_endpoints) is None:
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P1.pack(e10.partition_index)
+                    buf += e10.voter_directory_id.bytes
+                    buf += _P2.pack(e10.leader_id, e10.leader_epoch)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a11 := o.leader_endpoints) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_LeaderEndpoint_1(e8, w)
+            _wuv(buf, n12)
+        for e13 in a11:
+            if (s14 := e13.name) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+            if (s16 := e13.host) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            buf += _P3.pack(e13.port)
+            if e13.unknown_tagged_fields:
+                write_tagged_fields(w, e13.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -80,6 +80,19 @@ class BrokerHeartbeatRequest:
             raise ProtocolError('BrokerHeartbeatRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> BrokerHeartbeatRequest:
+        try:
+            fn = _R_BrokerHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerHeartbeatRequest v{v} is outside 0-2', 63, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BrokerHeartbeatRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_BrokerHeartbeatRequest[v]
@@ -98,8 +111,9 @@ def _r_BrokerHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.cordoned_log_dirs = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -111,39 +125,39 @@ def _r_BrokerHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 22
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos < se5 and 0 < (n6 := buf[pos]) < 0x80:
                     pos += 1
-                    n1 -= 1
-                    if n1 * 16 > se - pos:
-                        _toolong(n1, se - pos)
+                    n6 -= 1
+                    if n6 * 16 > se5 - pos:
+                        _toolong(n6, se5 - pos)
                 else:
-                    n1, pos = _rcc(buf, pos, se, False, 16)
-                a2 = []
-                for _ in range(n1):
-                    if pos + 16 > se:
-                        _trunc(pos, 16, se)
-                    e3 = _ruuid(buf, pos)
+                    n6, pos = _rcc(buf, pos, se5, False, 16)
+                a7 = []
+                for _ in range(n6):
+                    if pos + 16 > se5:
+                        _trunc(pos, 16, se5)
+                    e8 = _ruuid(buf, pos)
                     pos += 16
-                    a2.append(e3)
-                o.offline_log_dirs = a2
+                    a7.append(e8)
+                o.offline_log_dirs = a7
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -155,58 +169,58 @@ def _r_BrokerHeartbeatRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 22
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos < se5 and 0 < (n6 := buf[pos]) < 0x80:
                     pos += 1
-                    n1 -= 1
-                    if n1 * 16 > se - pos:
-                        _toolong(n1, se - pos)
+                    n6 -= 1
+                    if n6 * 16 > se5 - pos:
+                        _toolong(n6, se5 - pos)
                 else:
-                    n1, pos = _rcc(buf, pos, se, False, 16)
-                a2 = []
-                for _ in range(n1):
-                    if pos + 16 > se:
-                        _trunc(pos, 16, se)
-                    e3 = _ruuid(buf, pos)
+                    n6, pos = _rcc(buf, pos, se5, False, 16)
+                a7 = []
+                for _ in range(n6):
+                    if pos + 16 > se5:
+                        _trunc(pos, 16, se5)
+                    e8 = _ruuid(buf, pos)
                     pos += 16
-                    a2.append(e3)
-                o.offline_log_dirs = a2
-            elif tag == 1:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+                    a7.append(e8)
+                o.offline_log_dirs = a7
+            elif tag3 == 1:
+                if pos < se5 and 0 < (n9 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 16 > se - pos:
-                        _toolong(n4, se - pos)
+                    n9 -= 1
+                    if n9 * 16 > se5 - pos:
+                        _toolong(n9, se5 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, True, 16)
-                if n4 is None:
+                    n9, pos = _rcc(buf, pos, se5, True, 16)
+                if n9 is None:
                     o.cordoned_log_dirs = None
                 else:
-                    a5 = []
-                    for _ in range(n4):
-                        if pos + 16 > se:
-                            _trunc(pos, 16, se)
-                        e6 = _ruuid(buf, pos)
+                    a10 = []
+                    for _ in range(n9):
+                        if pos + 16 > se5:
+                            _trunc(pos, 16, se5)
+                        e11 = _ruuid(buf, pos)
                         pos += 16
-                        a5.append(e6)
-                    o.cordoned_log_dirs = a5
+                        a10.append(e11)
+                    o.cordoned_log_dirs = a10
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -229,24 +243,24 @@ def _w_BrokerHeartbeatRequest_0(o: Any, w: Writer) -> None:
 def _w_BrokerHeartbeatRequest_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not (o.offline_log_dirs == []):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not (o.offline_log_dirs == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a1 := o.offline_log_dirs) is None:
-                _wnull(sb, True, False)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            if (a4 := o.offline_log_dirs) is None:
+                _wnull(sb3, True, False)
             else:
-                if (n2 := len(a1) + 1) < 0x80:
-                    sb.append(n2)
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb3.append(n5)
                 else:
-                    _wuv(sb, n2)
-                for e3 in a1:
-                    sb += e3.bytes
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(sb3, n5)
+                for e6 in a4:
+                    sb3 += e6.bytes
+            tf1.append((0, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 
@@ -254,37 +268,37 @@ def _w_BrokerHeartbeatRequest_1(o: Any, w: Writer) -> None:
 def _w_BrokerHeartbeatRequest_2(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not (o.offline_log_dirs == [] and o.cordoned_log_dirs is None):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not (o.offline_log_dirs == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a1 := o.offline_log_dirs) is None:
-                _wnull(sb, True, False)
-            else:
-                if (n2 := len(a1) + 1) < 0x80:
-                    sb.append(n2)
-                else:
-                    _wuv(sb, n2)
-                for e3 in a1:
-                    sb += e3.bytes
-            tf.append((0, sw.getvalue()))
-        if not (o.cordoned_log_dirs is None):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.cordoned_log_dirs) is None:
-                _wnull(sb, True, True)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            if (a4 := o.offline_log_dirs) is None:
+                _wnull(sb3, True, False)
             else:
                 if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                    sb3.append(n5)
                 else:
-                    _wuv(sb, n5)
+                    _wuv(sb3, n5)
                 for e6 in a4:
-                    sb += e6.bytes
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    sb3 += e6.bytes
+            tf1.append((0, sw2.getvalue()))
+        if not (o.cordoned_log_dirs is None):
+            sw2 = Writer()
+            sb3 = sw2.buf
+            if (a7 := o.cordoned_log_dirs) is None:
+                _wnull(sb3, True, True)
+            else:
+                if (n8 := len(a7) + 1) < 0x80:
+                    sb3.append(n8)
+                else:
+                    _wuv(sb3, n8)
+                for e9 in a7:
+                    sb3 += e9.bytes
+            tf1.append((1, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 

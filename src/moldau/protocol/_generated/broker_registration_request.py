@@ -156,6 +156,19 @@ class BrokerRegistrationRequest:
             raise ProtocolError('BrokerRegistrationRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> BrokerRegistrationRequest:
+        try:
+            fn = _R_BrokerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'BrokerRegistrationRequest v{v} is outside 0-4', 62, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('BrokerRegistrationRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_BrokerRegistrationRequest[v]
@@ -182,8 +195,9 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -237,8 +251,9 @@ def _r_Feature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -298,25 +313,58 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.port, e4.security_protocol = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_Feature_0(buf, pos, end)
-        a6.append(e7)
-    o.features = a6
-    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        if n8:
-            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-            pos += n8
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(Feature)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e9.min_supported_version, e9.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.features = a8
+    if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+        if n11:
+            o.rack = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
         else:
             o.rack = None
             pos += 1
@@ -327,8 +375,9 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.previous_broker_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -356,25 +405,58 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.port, e4.security_protocol = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_Feature_0(buf, pos, end)
-        a6.append(e7)
-    o.features = a6
-    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        if n8:
-            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-            pos += n8
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(Feature)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e9.min_supported_version, e9.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.features = a8
+    if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+        if n11:
+            o.rack = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
         else:
             o.rack = None
             pos += 1
@@ -388,8 +470,9 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.previous_broker_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -417,25 +500,58 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.port, e4.security_protocol = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_Feature_0(buf, pos, end)
-        a6.append(e7)
-    o.features = a6
-    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        if n8:
-            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-            pos += n8
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(Feature)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e9.min_supported_version, e9.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.features = a8
+    if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+        if n11:
+            o.rack = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
         else:
             o.rack = None
             pos += 1
@@ -445,26 +561,27 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
         _trunc(pos, 1, end)
     o.is_migrating_zk_broker, = _P3.unpack_from(buf, pos)
     pos += 1
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
         pos += 1
-        n9 -= 1
-        if n9 * 16 > end - pos:
-            _toolong(n9, end - pos)
+        n12 -= 1
+        if n12 * 16 > end - pos:
+            _toolong(n12, end - pos)
     else:
-        n9, pos = _rcc(buf, pos, end, False, 16)
-    a10 = []
-    for _ in range(n9):
+        n12, pos = _rcc(buf, pos, end, False, 16)
+    a13 = []
+    for _ in range(n12):
         if pos + 16 > end:
             _trunc(pos, 16, end)
-        e11 = _ruuid(buf, pos)
+        e14 = _ruuid(buf, pos)
         pos += 16
-        a10.append(e11)
-    o.log_dirs = a10
+        a13.append(e14)
+    o.log_dirs = a13
     o.previous_broker_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -492,25 +609,58 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.port, e4.security_protocol = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_Feature_0(buf, pos, end)
-        a6.append(e7)
-    o.features = a6
-    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        if n8:
-            o.rack = str(buf[pos + 1:pos + n8], 'utf-8')
-            pos += n8
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(Feature)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e9.min_supported_version, e9.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.features = a8
+    if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+        if n11:
+            o.rack = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
         else:
             o.rack = None
             pos += 1
@@ -520,29 +670,30 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
         _trunc(pos, 1, end)
     o.is_migrating_zk_broker, = _P3.unpack_from(buf, pos)
     pos += 1
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
         pos += 1
-        n9 -= 1
-        if n9 * 16 > end - pos:
-            _toolong(n9, end - pos)
+        n12 -= 1
+        if n12 * 16 > end - pos:
+            _toolong(n12, end - pos)
     else:
-        n9, pos = _rcc(buf, pos, end, False, 16)
-    a10 = []
-    for _ in range(n9):
+        n12, pos = _rcc(buf, pos, end, False, 16)
+    a13 = []
+    for _ in range(n12):
         if pos + 16 > end:
             _trunc(pos, 16, end)
-        e11 = _ruuid(buf, pos)
+        e14 = _ruuid(buf, pos)
         pos += 16
-        a10.append(e11)
-    o.log_dirs = a10
+        a13.append(e14)
+    o.log_dirs = a13
     if pos + 8 > end:
         _trunc(pos, 8, end)
     o.previous_broker_epoch, = _P4.unpack_from(buf, pos)
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -556,9 +707,9 @@ _R_BrokerRegistrationRequest = {
 
 
 def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.is_migrating_zk_broker == False):
         raise UnsupportedFieldError('BrokerRegistrationRequest.is_migrating_zk_broker cannot be written at version 0')
-    buf = w.buf
     buf += _P2.pack(o.broker_id)
     if (s1 := o.cluster_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
@@ -574,23 +725,46 @@ def _w_BrokerRegistrationRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
-    if (a6 := o.features) is None:
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port, e5.security_protocol)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.features) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_Feature_0(e8, w)
-    if (s9 := o.rack) is None:
+            _wuv(buf, n11)
+        for e12 in a10:
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += _P1.pack(e12.min_supported_version, e12.max_supported_version)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s15 := o.rack) is None:
         buf.append(0)
-    elif len(d10 := s9.encode()) < 0x7F:
-        buf.append(len(d10) + 1)
-        buf += d10
+    elif len(d16 := s15.encode()) < 0x7F:
+        buf.append(len(d16) + 1)
+        buf += d16
     else:
-        _wcs(buf, s9, True)
+        _wcs(buf, s15, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -614,23 +788,46 @@ def _w_BrokerRegistrationRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
-    if (a6 := o.features) is None:
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port, e5.security_protocol)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.features) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_Feature_0(e8, w)
-    if (s9 := o.rack) is None:
+            _wuv(buf, n11)
+        for e12 in a10:
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += _P1.pack(e12.min_supported_version, e12.max_supported_version)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s15 := o.rack) is None:
         buf.append(0)
-    elif len(d10 := s9.encode()) < 0x7F:
-        buf.append(len(d10) + 1)
-        buf += d10
+    elif len(d16 := s15.encode()) < 0x7F:
+        buf.append(len(d16) + 1)
+        buf += d16
     else:
-        _wcs(buf, s9, True)
+        _wcs(buf, s15, True)
     buf += _P3.pack(o.is_migrating_zk_broker)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -655,33 +852,56 @@ def _w_BrokerRegistrationRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
-    if (a6 := o.features) is None:
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port, e5.security_protocol)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.features) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_Feature_0(e8, w)
-    if (s9 := o.rack) is None:
+            _wuv(buf, n11)
+        for e12 in a10:
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += _P1.pack(e12.min_supported_version, e12.max_supported_version)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s15 := o.rack) is None:
         buf.append(0)
-    elif len(d10 := s9.encode()) < 0x7F:
-        buf.append(len(d10) + 1)
-        buf += d10
+    elif len(d16 := s15.encode()) < 0x7F:
+        buf.append(len(d16) + 1)
+        buf += d16
     else:
-        _wcs(buf, s9, True)
+        _wcs(buf, s15, True)
     buf += _P3.pack(o.is_migrating_zk_broker)
-    if (a11 := o.log_dirs) is None:
+    if (a17 := o.log_dirs) is None:
         _wnull(buf, True, False)
     else:
-        if (n12 := len(a11) + 1) < 0x80:
-            buf.append(n12)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n12)
-        for e13 in a11:
-            buf += e13.bytes
+            _wuv(buf, n18)
+        for e19 in a17:
+            buf += e19.bytes
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -705,33 +925,56 @@ def _w_BrokerRegistrationRequest_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
-    if (a6 := o.features) is None:
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port, e5.security_protocol)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.features) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_Feature_0(e8, w)
-    if (s9 := o.rack) is None:
+            _wuv(buf, n11)
+        for e12 in a10:
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += _P1.pack(e12.min_supported_version, e12.max_supported_version)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s15 := o.rack) is None:
         buf.append(0)
-    elif len(d10 := s9.encode()) < 0x7F:
-        buf.append(len(d10) + 1)
-        buf += d10
+    elif len(d16 := s15.encode()) < 0x7F:
+        buf.append(len(d16) + 1)
+        buf += d16
     else:
-        _wcs(buf, s9, True)
+        _wcs(buf, s15, True)
     buf += _P3.pack(o.is_migrating_zk_broker)
-    if (a11 := o.log_dirs) is None:
+    if (a17 := o.log_dirs) is None:
         _wnull(buf, True, False)
     else:
-        if (n12 := len(a11) + 1) < 0x80:
-            buf.append(n12)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n12)
-        for e13 in a11:
-            buf += e13.bytes
+            _wuv(buf, n18)
+        for e19 in a17:
+            buf += e19.bytes
     buf += _P4.pack(o.previous_broker_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -130,8 +130,8 @@ class Member:
         self.client_host = client_host
         self.subscribed_topic_names = [] if subscribed_topic_names is _F else subscribed_topic_names
         self.subscribed_topic_regex = subscribed_topic_regex
-        self.assignment = Assignment() if assignment is _F else assignment
-        self.target_assignment = Assignment() if target_assignment is _F else target_assignment
+        self.assignment = _d_Assignment() if assignment is _F else assignment
+        self.target_assignment = _d_Assignment() if target_assignment is _F else target_assignment
         self.member_type = member_type
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
@@ -229,6 +229,19 @@ class ConsumerGroupDescribeResponse:
             raise ProtocolError('ConsumerGroupDescribeResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupDescribeResponse:
+        try:
+            fn = _R_ConsumerGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupDescribeResponse v{v} is outside 0-1', 69, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupDescribeResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupDescribeResponse[v]
@@ -259,8 +272,9 @@ def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -310,13 +324,37 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicPartitions_0(buf, pos, end)
+        e3 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topic_partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -336,7 +374,25 @@ def _w_Assignment_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicPartitions_0(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -413,13 +469,96 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
-    o.assignment, pos = _r_Assignment_0(buf, pos, end)
-    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+    e11 = _new(Assignment)
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+        pos += 1
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
+    else:
+        n12, pos = _rcc(buf, pos, end, False, 1)
+    a13 = []
+    for _ in range(n12):
+        e14 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e14.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
+            e14.topic_name = str(buf[pos + 1:pos + n15], 'utf-8')
+            pos += n15
+        else:
+            e14.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80:
+            pos += 1
+            n16 -= 1
+            if n16 * 4 > end - pos:
+                _toolong(n16, end - pos)
+        else:
+            n16, pos = _rcc(buf, pos, end, False, 4)
+        e14.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n16 * 4])]
+        pos += n16 * 4
+        if pos < end and not buf[pos]:
+            e14.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a13.append(e14)
+    e11.topic_partitions = a13
+    if pos < end and not buf[pos]:
+        e11.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.assignment = e11
+    e18 = _new(Assignment)
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
+        pos += 1
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
+    else:
+        n19, pos = _rcc(buf, pos, end, False, 1)
+    a20 = []
+    for _ in range(n19):
+        e21 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e21.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+            e21.topic_name = str(buf[pos + 1:pos + n22], 'utf-8')
+            pos += n22
+        else:
+            e21.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n23 := buf[pos]) < 0x80:
+            pos += 1
+            n23 -= 1
+            if n23 * 4 > end - pos:
+                _toolong(n23, end - pos)
+        else:
+            n23, pos = _rcc(buf, pos, end, False, 4)
+        e21.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n23 * 4])]
+        pos += n23 * 4
+        if pos < end and not buf[pos]:
+            e21.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e21.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a20.append(e21)
+    e18.topic_partitions = a20
+    if pos < end and not buf[pos]:
+        e18.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e18.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.target_assignment = e18
     o.member_type = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -487,16 +626,99 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.subscribed_topic_regex, pos = _rcs(buf, pos, end, True)
-    o.assignment, pos = _r_Assignment_0(buf, pos, end)
-    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+    e11 = _new(Assignment)
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+        pos += 1
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
+    else:
+        n12, pos = _rcc(buf, pos, end, False, 1)
+    a13 = []
+    for _ in range(n12):
+        e14 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e14.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
+            e14.topic_name = str(buf[pos + 1:pos + n15], 'utf-8')
+            pos += n15
+        else:
+            e14.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80:
+            pos += 1
+            n16 -= 1
+            if n16 * 4 > end - pos:
+                _toolong(n16, end - pos)
+        else:
+            n16, pos = _rcc(buf, pos, end, False, 4)
+        e14.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n16 * 4])]
+        pos += n16 * 4
+        if pos < end and not buf[pos]:
+            e14.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a13.append(e14)
+    e11.topic_partitions = a13
+    if pos < end and not buf[pos]:
+        e11.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.assignment = e11
+    e18 = _new(Assignment)
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
+        pos += 1
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
+    else:
+        n19, pos = _rcc(buf, pos, end, False, 1)
+    a20 = []
+    for _ in range(n19):
+        e21 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e21.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+            e21.topic_name = str(buf[pos + 1:pos + n22], 'utf-8')
+            pos += n22
+        else:
+            e21.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n23 := buf[pos]) < 0x80:
+            pos += 1
+            n23 -= 1
+            if n23 * 4 > end - pos:
+                _toolong(n23, end - pos)
+        else:
+            n23, pos = _rcc(buf, pos, end, False, 4)
+        e21.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n23 * 4])]
+        pos += n23 * 4
+        if pos < end and not buf[pos]:
+            e21.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e21.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a20.append(e21)
+    e18.topic_partitions = a20
+    if pos < end and not buf[pos]:
+        e18.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e18.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.target_assignment = e18
     if pos + 1 > end:
         _trunc(pos, 1, end)
     o.member_type, = _P1.unpack_from(buf, pos)
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -558,8 +780,70 @@ def _w_Member_0(o: Any, w: Writer) -> None:
         buf += d17
     else:
         _wcs(buf, s16, True)
-    _w_Assignment_0(o.assignment, w)
-    _w_Assignment_0(o.target_assignment, w)
+    x18 = o.assignment
+    if (a19 := x18.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n20 := len(a19) + 1) < 0x80:
+            buf.append(n20)
+        else:
+            _wuv(buf, n20)
+        for e21 in a19:
+            buf += e21.topic_id.bytes
+            if (s22 := e21.topic_name) is not None and len(d23 := s22.encode()) < 0x7F:
+                buf.append(len(d23) + 1)
+                buf += d23
+            else:
+                _wcs(buf, s22, False)
+            if (a24 := e21.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n25 := len(a24) + 1) < 0x80:
+                    buf.append(n25)
+                else:
+                    _wuv(buf, n25)
+                for e26 in a24:
+                    buf += _P0.pack(e26)
+            if e21.unknown_tagged_fields:
+                write_tagged_fields(w, e21.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if x18.unknown_tagged_fields:
+        write_tagged_fields(w, x18.unknown_tagged_fields)
+    else:
+        buf.append(0)
+    x27 = o.target_assignment
+    if (a28 := x27.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n29 := len(a28) + 1) < 0x80:
+            buf.append(n29)
+        else:
+            _wuv(buf, n29)
+        for e30 in a28:
+            buf += e30.topic_id.bytes
+            if (s31 := e30.topic_name) is not None and len(d32 := s31.encode()) < 0x7F:
+                buf.append(len(d32) + 1)
+                buf += d32
+            else:
+                _wcs(buf, s31, False)
+            if (a33 := e30.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n34 := len(a33) + 1) < 0x80:
+                    buf.append(n34)
+                else:
+                    _wuv(buf, n34)
+                for e35 in a33:
+                    buf += _P0.pack(e35)
+            if e30.unknown_tagged_fields:
+                write_tagged_fields(w, e30.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if x27.unknown_tagged_fields:
+        write_tagged_fields(w, x27.unknown_tagged_fields)
+    else:
+        buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -618,8 +902,70 @@ def _w_Member_1(o: Any, w: Writer) -> None:
         buf += d17
     else:
         _wcs(buf, s16, True)
-    _w_Assignment_0(o.assignment, w)
-    _w_Assignment_0(o.target_assignment, w)
+    x18 = o.assignment
+    if (a19 := x18.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n20 := len(a19) + 1) < 0x80:
+            buf.append(n20)
+        else:
+            _wuv(buf, n20)
+        for e21 in a19:
+            buf += e21.topic_id.bytes
+            if (s22 := e21.topic_name) is not None and len(d23 := s22.encode()) < 0x7F:
+                buf.append(len(d23) + 1)
+                buf += d23
+            else:
+                _wcs(buf, s22, False)
+            if (a24 := e21.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n25 := len(a24) + 1) < 0x80:
+                    buf.append(n25)
+                else:
+                    _wuv(buf, n25)
+                for e26 in a24:
+                    buf += _P0.pack(e26)
+            if e21.unknown_tagged_fields:
+                write_tagged_fields(w, e21.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if x18.unknown_tagged_fields:
+        write_tagged_fields(w, x18.unknown_tagged_fields)
+    else:
+        buf.append(0)
+    x27 = o.target_assignment
+    if (a28 := x27.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n29 := len(a28) + 1) < 0x80:
+            buf.append(n29)
+        else:
+            _wuv(buf, n29)
+        for e30 in a28:
+            buf += e30.topic_id.bytes
+            if (s31 := e30.topic_name) is not None and len(d32 := s31.encode()) < 0x7F:
+                buf.append(len(d32) + 1)
+                buf += d32
+            else:
+                _wcs(buf, s31, False)
+            if (a33 := e30.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n34 := len(a33) + 1) < 0x80:
+                    buf.append(n34)
+                else:
+                    _wuv(buf, n34)
+                for e35 in a33:
+                    buf += _P0.pack(e35)
+            if e30.unknown_tagged_fields:
+                write_tagged_fields(w, e30.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if x27.unknown_tagged_fields:
+        write_tagged_fields(w, x27.unknown_tagged_fields)
+    else:
+        buf.append(0)
     buf += _P1.pack(o.member_type)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -685,8 +1031,9 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -742,8 +1089,9 @@ def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -858,13 +1206,67 @@ def _r_ConsumerGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.group_state = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.group_state, pos = _rcs(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.group_epoch, e3.assignment_epoch = _P3.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e3.assignor_name = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e3.assignor_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10, pos = _r_Member_0(buf, pos, end)
+            a9.append(e10)
+        e3.members = a9
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.authorized_operations, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -883,13 +1285,67 @@ def _r_ConsumerGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[An
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_1(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.group_state = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.group_state, pos = _rcs(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.group_epoch, e3.assignment_epoch = _P3.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e3.assignor_name = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e3.assignor_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10, pos = _r_Member_1(buf, pos, end)
+            a9.append(e10)
+        e3.members = a9
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.authorized_operations, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -910,7 +1366,44 @@ def _w_ConsumerGroupDescribeResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribedGroup_0(e3, w)
+            buf += _P2.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (s6 := e3.group_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P3.pack(e3.group_epoch, e3.assignment_epoch)
+            if (s10 := e3.assignor_name) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (a12 := e3.members) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    _w_Member_0(e14, w)
+            buf += _P0.pack(e3.authorized_operations)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -928,7 +1421,44 @@ def _w_ConsumerGroupDescribeResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribedGroup_1(e3, w)
+            buf += _P2.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (s6 := e3.group_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P3.pack(e3.group_epoch, e3.assignment_epoch)
+            if (s10 := e3.assignor_name) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (a12 := e3.members) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    _w_Member_1(e14, w)
+            buf += _P0.pack(e3.authorized_operations)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -939,3 +1469,10 @@ _W_ConsumerGroupDescribeResponse = {
     0: _w_ConsumerGroupDescribeResponse_0,
     1: _w_ConsumerGroupDescribeResponse_1,
 }
+
+
+def _d_Assignment() -> Assignment:
+    o = _new(Assignment)
+    o.topic_partitions = []
+    o.unknown_tagged_fields = []
+    return o

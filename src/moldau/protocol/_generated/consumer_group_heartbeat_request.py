@@ -117,6 +117,19 @@ class ConsumerGroupHeartbeatRequest:
             raise ProtocolError('ConsumerGroupHeartbeatRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupHeartbeatRequest:
+        try:
+            fn = _R_ConsumerGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupHeartbeatRequest v{v} is outside 0-1', 68, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupHeartbeatRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupHeartbeatRequest[v]
@@ -142,8 +155,9 @@ def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -255,14 +269,33 @@ def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         a11 = []
         for _ in range(n10):
-            e12, pos = _r_TopicPartitions_0(buf, pos, end)
+            e12 = _new(TopicPartitions)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e12.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+                pos += 1
+                n13 -= 1
+                if n13 * 4 > end - pos:
+                    _toolong(n13, end - pos)
+            else:
+                n13, pos = _rcc(buf, pos, end, False, 4)
+            e12.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n13 * 4])]
+            pos += n13 * 4
+            if pos < end and not buf[pos]:
+                e12.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a11.append(e12)
         o.topic_partitions = a11
     o.subscribed_topic_regex = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -353,13 +386,32 @@ def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[An
     else:
         a12 = []
         for _ in range(n11):
-            e13, pos = _r_TopicPartitions_0(buf, pos, end)
+            e13 = _new(TopicPartitions)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e13.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n14 := buf[pos]) < 0x80:
+                pos += 1
+                n14 -= 1
+                if n14 * 4 > end - pos:
+                    _toolong(n14, end - pos)
+            else:
+                n14, pos = _rcc(buf, pos, end, False, 4)
+            e13.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n14 * 4])]
+            pos += n14 * 4
+            if pos < end and not buf[pos]:
+                e13.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e13.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a12.append(e13)
         o.topic_partitions = a12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -370,9 +422,9 @@ _R_ConsumerGroupHeartbeatRequest = {
 
 
 def _w_ConsumerGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.subscribed_topic_regex is None):
         raise UnsupportedFieldError('ConsumerGroupHeartbeatRequest.subscribed_topic_regex cannot be written at version 0')
-    buf = w.buf
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -427,7 +479,20 @@ def _w_ConsumerGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n17)
         for e18 in a16:
-            _w_TopicPartitions_0(e18, w)
+            buf += e18.topic_id.bytes
+            if (a19 := e18.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n20 := len(a19) + 1) < 0x80:
+                    buf.append(n20)
+                else:
+                    _wuv(buf, n20)
+                for e21 in a19:
+                    buf += _P0.pack(e21)
+            if e18.unknown_tagged_fields:
+                write_tagged_fields(w, e18.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -497,7 +562,20 @@ def _w_ConsumerGroupHeartbeatRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n19)
         for e20 in a18:
-            _w_TopicPartitions_0(e20, w)
+            buf += e20.topic_id.bytes
+            if (a21 := e20.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n22 := len(a21) + 1) < 0x80:
+                    buf.append(n22)
+                else:
+                    _wuv(buf, n22)
+                for e23 in a21:
+                    buf += _P0.pack(e23)
+            if e20.unknown_tagged_fields:
+                write_tagged_fields(w, e20.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -101,6 +101,19 @@ class ConsumerProtocolAssignment:
             raise ProtocolError('ConsumerProtocolAssignment: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerProtocolAssignment:
+        try:
+            fn = _R_ConsumerProtocolAssignment[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolAssignment v{v} is outside 0-3', -1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerProtocolAssignment: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerProtocolAssignment[v]
@@ -151,7 +164,12 @@ def _r_ConsumerProtocolAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicPartition_0(buf, pos, end)
+        e3 = _new(TopicPartition)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.assigned_partitions = a2
     o.user_data, pos = _rb32(buf, pos, end, True)
@@ -174,16 +192,22 @@ def _w_ConsumerProtocolAssignment_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicPartition_0(e2, w)
-    if (x3 := o.user_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+    if (x7 := o.user_data) is None:
         buf += _NULL32
     else:
-        n4 = x3.nbytes if x3.__class__ is memoryview else len(x3)
-        buf += _I32.pack(n4)
-        if n4 >= _ZC:
-            w._chunks.append((len(buf), x3))
+        n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+        buf += _I32.pack(n8)
+        if n8 >= _ZC:
+            w._chunks.append((len(buf), x7))
         else:
-            buf += x3
+            buf += x7
 
 
 _W_ConsumerProtocolAssignment = {

@@ -107,6 +107,19 @@ class ConsumerProtocolSubscription:
             raise ProtocolError('ConsumerProtocolSubscription: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerProtocolSubscription:
+        try:
+            fn = _R_ConsumerProtocolSubscription[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerProtocolSubscription v{v} is outside 0-3', -1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerProtocolSubscription: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerProtocolSubscription[v]
@@ -142,11 +155,11 @@ _R_TopicPartition = {
 
 
 def _w_TopicPartition_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic == ''):
         raise UnsupportedFieldError('TopicPartition.topic cannot be written at version 0')
     if not (o.partitions == []):
         raise UnsupportedFieldError('TopicPartition.partitions cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_TopicPartition_1(o: Any, w: Writer) -> None:
@@ -196,7 +209,12 @@ def _r_ConsumerProtocolSubscription_1(buf: Any, pos: int, end: int) -> tuple[Any
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        e6 = _new(TopicPartition)
+        e6.topic, pos = _rs16(buf, pos, end, False)
+        n7, pos = _rc32(buf, pos, end, False, 4)
+        e6.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.owned_partitions = a5
     o.generation_id = -1
@@ -217,7 +235,12 @@ def _r_ConsumerProtocolSubscription_2(buf: Any, pos: int, end: int) -> tuple[Any
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        e6 = _new(TopicPartition)
+        e6.topic, pos = _rs16(buf, pos, end, False)
+        n7, pos = _rc32(buf, pos, end, False, 4)
+        e6.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.owned_partitions = a5
     if pos + 4 > end:
@@ -241,7 +264,12 @@ def _r_ConsumerProtocolSubscription_3(buf: Any, pos: int, end: int) -> tuple[Any
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_TopicPartition_1(buf, pos, end)
+        e6 = _new(TopicPartition)
+        e6.topic, pos = _rs16(buf, pos, end, False)
+        n7, pos = _rc32(buf, pos, end, False, 4)
+        e6.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.owned_partitions = a5
     if pos + 4 > end:
@@ -302,7 +330,13 @@ def _w_ConsumerProtocolSubscription_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_TopicPartition_1(e8, w)
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P0.pack(e12)
 
 
 def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
@@ -327,7 +361,13 @@ def _w_ConsumerProtocolSubscription_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_TopicPartition_1(e8, w)
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P0.pack(e12)
     buf += _P0.pack(o.generation_id)
 
 
@@ -353,7 +393,13 @@ def _w_ConsumerProtocolSubscription_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_TopicPartition_1(e8, w)
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P0.pack(e12)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.rack_id, True)
 

@@ -64,6 +64,19 @@ class ControlledShutdownResponse:
             raise ProtocolError('ControlledShutdownResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ControlledShutdownResponse:
+        try:
+            fn = _R_ControlledShutdownResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControlledShutdownResponse v{v} is outside 1-0', 7, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ControlledShutdownResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ControlledShutdownResponse[v]

@@ -147,6 +147,19 @@ class ControllerRegistrationRequest:
             raise ProtocolError('ControllerRegistrationRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ControllerRegistrationRequest:
+        try:
+            fn = _R_ControllerRegistrationRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ControllerRegistrationRequest v{v} is outside 0-0', 70, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ControllerRegistrationRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ControllerRegistrationRequest[v]
@@ -173,8 +186,9 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,8 +234,9 @@ def _r_Feature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -272,25 +287,59 @@ def _r_ControllerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Listener_0(buf, pos, end)
+        e3 = _new(Listener)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.host = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, e3.security_protocol = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.listeners = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_Feature_0(buf, pos, end)
-        a5.append(e6)
-    o.features = a5
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(Feature)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.name = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e8.min_supported_version, e8.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a7.append(e8)
+    o.features = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -312,16 +361,39 @@ def _w_ControllerRegistrationRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Listener_0(e3, w)
-    if (a4 := o.features) is None:
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P0.pack(e3.port, e3.security_protocol)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a8 := o.features) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_Feature_0(e6, w)
+            _wuv(buf, n9)
+        for e10 in a8:
+            if (s11 := e10.name) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+            buf += _P1.pack(e10.min_supported_version, e10.max_supported_version)
+            if e10.unknown_tagged_fields:
+                write_tagged_fields(w, e10.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -110,6 +110,19 @@ class CreateAclsRequest:
             raise ProtocolError('CreateAclsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreateAclsRequest:
+        try:
+            fn = _R_CreateAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateAclsRequest v{v} is outside 1-3', 30, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateAclsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreateAclsRequest[v]
@@ -170,8 +183,9 @@ def _r_AclCreation_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -230,7 +244,23 @@ def _r_CreateAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AclCreation_1(buf, pos, end)
+        e3 = _new(AclCreation)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_pattern_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.principal, pos = _rs16(buf, pos, end, False)
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P1.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.creations = a2
     o.unknown_tagged_fields = []
@@ -248,13 +278,46 @@ def _r_CreateAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AclCreation_2(buf, pos, end)
+        e3 = _new(AclCreation)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.resource_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_pattern_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.principal = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.principal, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.creations = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -272,7 +335,12 @@ def _w_CreateAclsRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AclCreation_1(e2, w)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            buf += _P0.pack(e2.resource_pattern_type)
+            _ws16(buf, e2.principal, False)
+            _ws16(buf, e2.host, False)
+            buf += _P1.pack(e2.operation, e2.permission_type)
 
 
 def _w_CreateAclsRequest_2(o: Any, w: Writer) -> None:
@@ -285,7 +353,28 @@ def _w_CreateAclsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AclCreation_2(e3, w)
+            buf += _P0.pack(e3.resource_type)
+            if (s4 := e3.resource_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.resource_pattern_type)
+            if (s6 := e3.principal) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P1.pack(e3.operation, e3.permission_type)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -105,6 +105,19 @@ class CreateDelegationTokenRequest:
             raise ProtocolError('CreateDelegationTokenRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreateDelegationTokenRequest:
+        try:
+            fn = _R_CreateDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenRequest v{v} is outside 1-3', 38, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateDelegationTokenRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreateDelegationTokenRequest[v]
@@ -135,8 +148,9 @@ def _r_CreatableRenewers_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.principal_name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -183,7 +197,10 @@ def _r_CreateDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[Any
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatableRenewers_1(buf, pos, end)
+        e3 = _new(CreatableRenewers)
+        e3.principal_type, pos = _rs16(buf, pos, end, False)
+        e3.principal_name, pos = _rs16(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.renewers = a2
     if pos + 8 > end:
@@ -207,7 +224,22 @@ def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatableRenewers_2(buf, pos, end)
+        e3 = _new(CreatableRenewers)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.principal_type = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.principal_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.principal_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.principal_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.renewers = a2
     if pos + 8 > end:
@@ -218,8 +250,9 @@ def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any
     o.owner_principal_name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -252,7 +285,22 @@ def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_CreatableRenewers_2(buf, pos, end)
+        e5 = _new(CreatableRenewers)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.principal_type = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.principal_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e5.principal_name = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e5.principal_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.renewers = a4
     if pos + 8 > end:
@@ -261,8 +309,9 @@ def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -274,26 +323,27 @@ _R_CreateDelegationTokenRequest = {
 
 
 def _w_CreateDelegationTokenRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.owner_principal_type == ''):
         raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_type cannot be written at version 1')
     if not (o.owner_principal_name == ''):
         raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_name cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.renewers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_CreatableRenewers_1(e2, w)
+            _ws16(buf, e2.principal_type, False)
+            _ws16(buf, e2.principal_name, False)
     buf += _P0.pack(o.max_lifetime_ms)
 
 
 def _w_CreateDelegationTokenRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.owner_principal_type == ''):
         raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_type cannot be written at version 2')
     if not (o.owner_principal_name == ''):
         raise UnsupportedFieldError('CreateDelegationTokenRequest.owner_principal_name cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.renewers) is None:
         _wnull(buf, True, False)
     else:
@@ -302,7 +352,20 @@ def _w_CreateDelegationTokenRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_CreatableRenewers_2(e3, w)
+            if (s4 := e3.principal_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.principal_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.max_lifetime_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -334,7 +397,20 @@ def _w_CreateDelegationTokenRequest_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_CreatableRenewers_2(e7, w)
+            if (s8 := e7.principal_type) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e7.principal_name) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.max_lifetime_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -90,6 +90,19 @@ class CreateDelegationTokenResponse:
             raise ProtocolError('CreateDelegationTokenResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreateDelegationTokenResponse:
+        try:
+            fn = _R_CreateDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateDelegationTokenResponse v{v} is outside 1-3', 38, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateDelegationTokenResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreateDelegationTokenResponse[v]
@@ -147,7 +160,20 @@ def _r_CreateDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[An
         pos += n3
     else:
         o.token_id, pos = _rcs(buf, pos, end, False)
-    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.hmac = buf[pos + 1:pos + n4]
+        pos += n4
+    elif (
+        pos + 1 < end
+        and (n4 := buf[pos]) >= 0x80
+        and (m5 := buf[pos + 1]) < 0x80
+        and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+        and pos + 1 + n4 <= end
+    ):
+        o.hmac = buf[pos + 2:pos + 1 + n4]
+        pos += 1 + n4
+    else:
+        o.hmac, pos = _rcb(buf, pos, end, False)
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.throttle_time_ms, = _P2.unpack_from(buf, pos)
@@ -156,8 +182,9 @@ def _r_CreateDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[An
     o.token_requester_principal_name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -196,15 +223,29 @@ def _r_CreateDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[An
         pos += n5
     else:
         o.token_id, pos = _rcs(buf, pos, end, False)
-    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        o.hmac = buf[pos + 1:pos + n6]
+        pos += n6
+    elif (
+        pos + 1 < end
+        and (n6 := buf[pos]) >= 0x80
+        and (m7 := buf[pos + 1]) < 0x80
+        and 0 < (n6 := (n6 & 0x7F) | (m7 << 7))
+        and pos + 1 + n6 <= end
+    ):
+        o.hmac = buf[pos + 2:pos + 1 + n6]
+        pos += 1 + n6
+    else:
+        o.hmac, pos = _rcb(buf, pos, end, False)
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.throttle_time_ms, = _P2.unpack_from(buf, pos)
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -216,11 +257,11 @@ _R_CreateDelegationTokenResponse = {
 
 
 def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.token_requester_principal_type == ''):
         raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version 1')
     if not (o.token_requester_principal_name == ''):
         raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.principal_type, False)
     _ws16(buf, o.principal_name, False)
@@ -239,11 +280,11 @@ def _w_CreateDelegationTokenResponse_1(o: Any, w: Writer) -> None:
 
 
 def _w_CreateDelegationTokenResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.token_requester_principal_type == ''):
         raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_type cannot be written at version 2')
     if not (o.token_requester_principal_name == ''):
         raise UnsupportedFieldError('CreateDelegationTokenResponse.token_requester_principal_name cannot be written at version 2')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)

@@ -135,6 +135,19 @@ class CreatePartitionsRequest:
             raise ProtocolError('CreatePartitionsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreatePartitionsRequest:
+        try:
+            fn = _R_CreatePartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreatePartitionsRequest v{v} is outside 0-3', 37, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreatePartitionsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreatePartitionsRequest[v]
@@ -165,8 +178,9 @@ def _r_CreatePartitionsAssignment_2(buf: Any, pos: int, end: int) -> tuple[Any, 
     pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -226,7 +240,11 @@ def _r_CreatePartitionsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_CreatePartitionsAssignment_0(buf, pos, end)
+            e3 = _new(CreatePartitionsAssignment)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.assignments = a2
     o.unknown_tagged_fields = []
@@ -256,13 +274,28 @@ def _r_CreatePartitionsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a3 = []
         for _ in range(n2):
-            e4, pos = _r_CreatePartitionsAssignment_2(buf, pos, end)
+            e4 = _new(CreatePartitionsAssignment)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+                pos += 1
+                n5 -= 1
+                if n5 * 4 > end - pos:
+                    _toolong(n5, end - pos)
+            else:
+                n5, pos = _rcc(buf, pos, end, False, 4)
+            e4.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+            if pos < end and not buf[pos]:
+                e4.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a3.append(e4)
         o.assignments = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -283,7 +316,12 @@ def _w_CreatePartitionsTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_CreatePartitionsAssignment_0(e4, w)
+            if (a5 := e4.broker_ids) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
 
 
 def _w_CreatePartitionsTopic_2(o: Any, w: Writer) -> None:
@@ -302,7 +340,19 @@ def _w_CreatePartitionsTopic_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_CreatePartitionsAssignment_2(e5, w)
+            if (a6 := e5.broker_ids) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -322,7 +372,26 @@ def _r_CreatePartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatePartitionsTopic_0(buf, pos, end)
+        e3 = _new(CreatePartitionsTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.count, = _P0.unpack_from(buf, pos)
+        pos += 4
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.assignments = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6 = _new(CreatePartitionsAssignment)
+                n7, pos = _rc32(buf, pos, end, False, 4)
+                e6.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+                pos += n7 * 4
+                e6.unknown_tagged_fields = []
+                a5.append(e6)
+            e3.assignments = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 5 > end:
@@ -344,7 +413,50 @@ def _r_CreatePartitionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatePartitionsTopic_2(buf, pos, end)
+        e3 = _new(CreatePartitionsTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.count, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, True, 1)
+        if n5 is None:
+            e3.assignments = None
+        else:
+            a6 = []
+            for _ in range(n5):
+                e7 = _new(CreatePartitionsAssignment)
+                if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                    pos += 1
+                    n8 -= 1
+                    if n8 * 4 > end - pos:
+                        _toolong(n8, end - pos)
+                else:
+                    n8, pos = _rcc(buf, pos, end, False, 4)
+                e7.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+                pos += n8 * 4
+                if pos < end and not buf[pos]:
+                    e7.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a6.append(e7)
+            e3.assignments = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 5 > end:
@@ -353,8 +465,9 @@ def _r_CreatePartitionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,7 +486,19 @@ def _w_CreatePartitionsRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_CreatePartitionsTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
+            buf += _P0.pack(e2.count)
+            if (a5 := e2.assignments) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if (a7 := e6.broker_ids) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P0.pack(e8)
     buf += _P1.pack(o.timeout_ms, o.validate_only)
 
 
@@ -387,7 +512,37 @@ def _w_CreatePartitionsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_CreatePartitionsTopic_2(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.count)
+            if (a6 := e3.assignments) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (a9 := e8.broker_ids) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.timeout_ms, o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

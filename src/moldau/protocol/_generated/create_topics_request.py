@@ -173,6 +173,19 @@ class CreateTopicsRequest:
             raise ProtocolError('CreateTopicsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreateTopicsRequest:
+        try:
+            fn = _R_CreateTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsRequest v{v} is outside 2-7', 19, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateTopicsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreateTopicsRequest[v]
@@ -211,8 +224,9 @@ def _r_CreatableReplicaAssignment_5(buf: Any, pos: int, end: int) -> tuple[Any, 
     pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -291,8 +305,9 @@ def _r_CreatableTopicConfig_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -352,15 +367,26 @@ def _r_CreatableTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatableReplicaAssignment_2(buf, pos, end)
+        e3 = _new(CreatableReplicaAssignment)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.assignments = a2
-    n4, pos = _rc32(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_CreatableTopicConfig_2(buf, pos, end)
-        a5.append(e6)
-    o.configs = a5
+    n6, pos = _rc32(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(CreatableTopicConfig)
+        e8.name, pos = _rs16(buf, pos, end, False)
+        e8.value, pos = _rs16(buf, pos, end, True)
+        e8.unknown_tagged_fields = []
+        a7.append(e8)
+    o.configs = a7
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -385,25 +411,63 @@ def _r_CreatableTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_CreatableReplicaAssignment_5(buf, pos, end)
+        e4 = _new(CreatableReplicaAssignment)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e4.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.assignments = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_CreatableTopicConfig_5(buf, pos, end)
-        a6.append(e7)
-    o.configs = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(CreatableTopicConfig)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            if n11:
+                e9.value = str(buf[pos + 1:pos + n11], 'utf-8')
+                pos += n11
+            else:
+                e9.value = None
+                pos += 1
+        else:
+            e9.value, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.configs = a8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -426,13 +490,20 @@ def _w_CreatableTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_CreatableReplicaAssignment_2(e4, w)
-    if (a5 := o.configs) is None:
+            buf += _P0.pack(e4.partition_index)
+            if (a5 := e4.broker_ids) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+    if (a7 := o.configs) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_CreatableTopicConfig_2(e6, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.name, False)
+            _ws16(buf, e8.value, True)
 
 
 def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
@@ -451,16 +522,44 @@ def _w_CreatableTopic_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_CreatableReplicaAssignment_5(e5, w)
-    if (a6 := o.configs) is None:
+            buf += _P0.pack(e5.partition_index)
+            if (a6 := e5.broker_ids) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a9 := o.configs) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_CreatableTopicConfig_5(e8, w)
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11.name) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.value) is None:
+                buf.append(0)
+            elif len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, True)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -482,7 +581,36 @@ def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatableTopic_2(buf, pos, end)
+        e3 = _new(CreatableTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.num_partitions, e3.replication_factor = _P1.unpack_from(buf, pos)
+        pos += 6
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(CreatableReplicaAssignment)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e6.partition_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            n7, pos = _rc32(buf, pos, end, False, 4)
+            e6.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.assignments = a5
+        n9, pos = _rc32(buf, pos, end, False, 1)
+        a10 = []
+        for _ in range(n9):
+            e11 = _new(CreatableTopicConfig)
+            e11.name, pos = _rs16(buf, pos, end, False)
+            e11.value, pos = _rs16(buf, pos, end, True)
+            e11.unknown_tagged_fields = []
+            a10.append(e11)
+        e3.configs = a10
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 5 > end:
@@ -513,8 +641,9 @@ def _r_CreateTopicsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -535,7 +664,27 @@ def _w_CreateTopicsRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_CreatableTopic_2(e2, w)
+            _ws16(buf, e2.name, False)
+            buf += _P1.pack(e2.num_partitions, e2.replication_factor)
+            if (a5 := e2.assignments) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index)
+                    if (a7 := e6.broker_ids) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P0.pack(e8)
+            if (a9 := e2.configs) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    _ws16(buf, e10.name, False)
+                    _ws16(buf, e10.value, True)
     buf += _P2.pack(o.timeout_ms, o.validate_only)
 
 
@@ -549,7 +698,62 @@ def _w_CreateTopicsRequest_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_CreatableTopic_5(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.num_partitions, e3.replication_factor)
+            if (a6 := e3.assignments) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index)
+                    if (a9 := e8.broker_ids) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a12 := e3.configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    if (s15 := e14.name) is not None and len(d16 := s15.encode()) < 0x7F:
+                        buf.append(len(d16) + 1)
+                        buf += d16
+                    else:
+                        _wcs(buf, s15, False)
+                    if (s17 := e14.value) is None:
+                        buf.append(0)
+                    elif len(d18 := s17.encode()) < 0x7F:
+                        buf.append(len(d18) + 1)
+                        buf += d18
+                    else:
+                        _wcs(buf, s17, True)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(w, e14.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.timeout_ms, o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

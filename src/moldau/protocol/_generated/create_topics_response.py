@@ -153,6 +153,19 @@ class CreateTopicsResponse:
             raise ProtocolError('CreateTopicsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> CreateTopicsResponse:
+        try:
+            fn = _R_CreateTopicsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'CreateTopicsResponse v{v} is outside 2-7', 19, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('CreateTopicsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_CreateTopicsResponse[v]
@@ -194,8 +207,9 @@ def _r_CreatableTopicConfigs_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -210,6 +224,7 @@ _R_CreatableTopicConfigs = {
 
 
 def _w_CreatableTopicConfigs_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 2')
     if not (o.value == ''):
@@ -218,10 +233,10 @@ def _w_CreatableTopicConfigs_2(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 2')
     if not (o.is_sensitive == False):
         raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_CreatableTopicConfigs_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 3')
     if not (o.value == ''):
@@ -230,10 +245,10 @@ def _w_CreatableTopicConfigs_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 3')
     if not (o.is_sensitive == False):
         raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_CreatableTopicConfigs_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('CreatableTopicConfigs.name cannot be written at version 4')
     if not (o.value == ''):
@@ -242,7 +257,6 @@ def _w_CreatableTopicConfigs_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('CreatableTopicConfigs.read_only cannot be written at version 4')
     if not (o.is_sensitive == False):
         raise UnsupportedFieldError('CreatableTopicConfigs.is_sensitive cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_CreatableTopicConfigs_5(o: Any, w: Writer) -> None:
@@ -329,33 +343,56 @@ def _r_CreatableTopicResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a4 = []
         for _ in range(n3):
-            e5, pos = _r_CreatableTopicConfigs_5(buf, pos, end)
+            e5 = _new(CreatableTopicConfigs)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+                e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e5.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                if n7:
+                    e5.value = str(buf[pos + 1:pos + n7], 'utf-8')
+                    pos += n7
+                else:
+                    e5.value = None
+                    pos += 1
+            else:
+                e5.value, pos = _rcs(buf, pos, end, True)
+            if pos + 3 > end:
+                _trunc(pos, 3, end)
+            e5.read_only, e5.config_source, e5.is_sensitive = _P0.unpack_from(buf, pos)
+            pos += 3
+            if pos < end and not buf[pos]:
+                e5.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a4.append(e5)
         o.configs = a4
     o.topic_id = ZERO_UUID
     o.topic_config_error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk8 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt9 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 2 > se:
-                    _trunc(pos, 2, se)
+    if nt9:
+        if nt9 >= 0x80:
+            nt9, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt9):
+            tag10, pos = _ruv(buf, pos, end)
+            sz11, pos = _ruv(buf, pos, end)
+            se12 = pos + sz11
+            if se12 > end:
+                _trunc(pos, sz11, end)
+            if tag10 == 0:
+                if pos + 2 > se12:
+                    _trunc(pos, 2, se12)
                 o.topic_config_error_code = _P1.unpack_from(buf, pos)[0]
                 pos += 2
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk8.append((tag10, bytes(buf[pos:se12])))
+            pos = se12
     return o, pos
 
 
@@ -399,32 +436,55 @@ def _r_CreatableTopicResult_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a4 = []
         for _ in range(n3):
-            e5, pos = _r_CreatableTopicConfigs_5(buf, pos, end)
+            e5 = _new(CreatableTopicConfigs)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+                e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e5.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                if n7:
+                    e5.value = str(buf[pos + 1:pos + n7], 'utf-8')
+                    pos += n7
+                else:
+                    e5.value = None
+                    pos += 1
+            else:
+                e5.value, pos = _rcs(buf, pos, end, True)
+            if pos + 3 > end:
+                _trunc(pos, 3, end)
+            e5.read_only, e5.config_source, e5.is_sensitive = _P0.unpack_from(buf, pos)
+            pos += 3
+            if pos < end and not buf[pos]:
+                e5.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a4.append(e5)
         o.configs = a4
     o.topic_config_error_code = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk8 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt9 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 2 > se:
-                    _trunc(pos, 2, se)
+    if nt9:
+        if nt9 >= 0x80:
+            nt9, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt9):
+            tag10, pos = _ruv(buf, pos, end)
+            sz11, pos = _ruv(buf, pos, end)
+            se12 = pos + sz11
+            if se12 > end:
+                _trunc(pos, sz11, end)
+            if tag10 == 0:
+                if pos + 2 > se12:
+                    _trunc(pos, 2, se12)
                 o.topic_config_error_code = _P1.unpack_from(buf, pos)[0]
                 pos += 2
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk8.append((tag10, bytes(buf[pos:se12])))
+            pos = se12
     return o, pos
 
 
@@ -469,17 +529,33 @@ def _w_CreatableTopicResult_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_CreatableTopicConfigs_5(e7, w)
-    tf = o.unknown_tagged_fields
+            if (s8 := e7.name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e7.value) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            buf += _P0.pack(e7.read_only, e7.config_source, e7.is_sensitive)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf12 = o.unknown_tagged_fields
     if not (o.topic_config_error_code == 0):
-        tf = list(tf)
+        tf12 = list(tf12)
         if not (o.topic_config_error_code == 0):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P1.pack(o.topic_config_error_code)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw13 = Writer()
+            sb14 = sw13.buf
+            sb14 += _P1.pack(o.topic_config_error_code)
+            tf12.append((0, sw13.getvalue()))
+    if tf12:
+        write_tagged_fields(w, tf12)
     else:
         buf.append(0)
 
@@ -509,17 +585,33 @@ def _w_CreatableTopicResult_7(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_CreatableTopicConfigs_5(e7, w)
-    tf = o.unknown_tagged_fields
+            if (s8 := e7.name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e7.value) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            buf += _P0.pack(e7.read_only, e7.config_source, e7.is_sensitive)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf12 = o.unknown_tagged_fields
     if not (o.topic_config_error_code == 0):
-        tf = list(tf)
+        tf12 = list(tf12)
         if not (o.topic_config_error_code == 0):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P1.pack(o.topic_config_error_code)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw13 = Writer()
+            sb14 = sw13.buf
+            sb14 += _P1.pack(o.topic_config_error_code)
+            tf12.append((0, sw13.getvalue()))
+    if tf12:
+        write_tagged_fields(w, tf12)
     else:
         buf.append(0)
 
@@ -543,7 +635,19 @@ def _r_CreateTopicsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_CreatableTopicResult_2(buf, pos, end)
+        e3 = _new(CreatableTopicResult)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        e3.topic_id = ZERO_UUID
+        e3.num_partitions = -1
+        e3.replication_factor = -1
+        e3.configs = []
+        e3.topic_config_error_code = 0
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -570,8 +674,9 @@ def _r_CreateTopicsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -595,8 +700,9 @@ def _r_CreateTopicsResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -618,7 +724,9 @@ def _w_CreateTopicsResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_CreatableTopicResult_2(e2, w)
+            _ws16(buf, e2.name, False)
+            buf += _P1.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
 
 
 def _w_CreateTopicsResponse_5(o: Any, w: Writer) -> None:
@@ -632,7 +740,57 @@ def _w_CreateTopicsResponse_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_CreatableTopicResult_5(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.error_code)
+            if (s6 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P2.pack(e3.num_partitions, e3.replication_factor)
+            if (a8 := e3.configs) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if (s11 := e10.name) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    if (s13 := e10.value) is None:
+                        buf.append(0)
+                    elif len(d14 := s13.encode()) < 0x7F:
+                        buf.append(len(d14) + 1)
+                        buf += d14
+                    else:
+                        _wcs(buf, s13, True)
+                    buf += _P0.pack(e10.read_only, e10.config_source, e10.is_sensitive)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            tf15 = e3.unknown_tagged_fields
+            if not (e3.topic_config_error_code == 0):
+                tf15 = list(tf15)
+                if not (e3.topic_config_error_code == 0):
+                    sw16 = Writer()
+                    sb17 = sw16.buf
+                    sb17 += _P1.pack(e3.topic_config_error_code)
+                    tf15.append((0, sw16.getvalue()))
+            if tf15:
+                write_tagged_fields(w, tf15)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -650,7 +808,58 @@ def _w_CreateTopicsResponse_7(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_CreatableTopicResult_7(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += e3.topic_id.bytes
+            buf += _P1.pack(e3.error_code)
+            if (s6 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P2.pack(e3.num_partitions, e3.replication_factor)
+            if (a8 := e3.configs) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if (s11 := e10.name) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    if (s13 := e10.value) is None:
+                        buf.append(0)
+                    elif len(d14 := s13.encode()) < 0x7F:
+                        buf.append(len(d14) + 1)
+                        buf += d14
+                    else:
+                        _wcs(buf, s13, True)
+                    buf += _P0.pack(e10.read_only, e10.config_source, e10.is_sensitive)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            tf15 = e3.unknown_tagged_fields
+            if not (e3.topic_config_error_code == 0):
+                tf15 = list(tf15)
+                if not (e3.topic_config_error_code == 0):
+                    sw16 = Writer()
+                    sb17 = sw16.buf
+                    sb17 += _P1.pack(e3.topic_config_error_code)
+                    tf15.append((0, sw16.getvalue()))
+            if tf15:
+                write_tagged_fields(w, tf15)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -110,6 +110,19 @@ class DeleteAclsRequest:
             raise ProtocolError('DeleteAclsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteAclsRequest:
+        try:
+            fn = _R_DeleteAclsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsRequest v{v} is outside 1-3', 31, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteAclsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteAclsRequest[v]
@@ -182,8 +195,9 @@ def _r_DeleteAclsFilter_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -248,7 +262,23 @@ def _r_DeleteAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteAclsFilter_1(buf, pos, end)
+        e3 = _new(DeleteAclsFilter)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type_filter, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name_filter, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.pattern_type_filter, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.principal_filter, pos = _rs16(buf, pos, end, True)
+        e3.host_filter, pos = _rs16(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P1.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.filters = a2
     o.unknown_tagged_fields = []
@@ -266,13 +296,58 @@ def _r_DeleteAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteAclsFilter_2(buf, pos, end)
+        e3 = _new(DeleteAclsFilter)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type_filter, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.resource_name_filter = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.resource_name_filter = None
+                pos += 1
+        else:
+            e3.resource_name_filter, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.pattern_type_filter, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.principal_filter = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.principal_filter = None
+                pos += 1
+        else:
+            e3.principal_filter, pos = _rcs(buf, pos, end, True)
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e3.host_filter = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e3.host_filter = None
+                pos += 1
+        else:
+            e3.host_filter, pos = _rcs(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.filters = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -290,7 +365,12 @@ def _w_DeleteAclsRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DeleteAclsFilter_1(e2, w)
+            buf += _P0.pack(e2.resource_type_filter)
+            _ws16(buf, e2.resource_name_filter, True)
+            buf += _P0.pack(e2.pattern_type_filter)
+            _ws16(buf, e2.principal_filter, True)
+            _ws16(buf, e2.host_filter, True)
+            buf += _P1.pack(e2.operation, e2.permission_type)
 
 
 def _w_DeleteAclsRequest_2(o: Any, w: Writer) -> None:
@@ -303,7 +383,34 @@ def _w_DeleteAclsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteAclsFilter_2(e3, w)
+            buf += _P0.pack(e3.resource_type_filter)
+            if (s4 := e3.resource_name_filter) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += _P0.pack(e3.pattern_type_filter)
+            if (s6 := e3.principal_filter) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if (s8 := e3.host_filter) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            buf += _P1.pack(e3.operation, e3.permission_type)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

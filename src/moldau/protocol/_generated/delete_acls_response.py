@@ -151,6 +151,19 @@ class DeleteAclsResponse:
             raise ProtocolError('DeleteAclsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteAclsResponse:
+        try:
+            fn = _R_DeleteAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteAclsResponse v{v} is outside 1-3', 31, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteAclsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteAclsResponse[v]
@@ -229,8 +242,9 @@ def _r_DeleteAclsMatchingAcl_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -304,7 +318,28 @@ def _r_DeleteAclsFilterResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteAclsMatchingAcl_1(buf, pos, end)
+        e3 = _new(DeleteAclsMatchingAcl)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.pattern_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        e3.principal, pos = _rs16(buf, pos, end, False)
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P2.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.matching_acls = a2
     o.unknown_tagged_fields = []
@@ -335,13 +370,59 @@ def _r_DeleteAclsFilterResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DeleteAclsMatchingAcl_2(buf, pos, end)
+        e4 = _new(DeleteAclsMatchingAcl)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e4.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.resource_name = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e4.pattern_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e4.principal = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e4.principal, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e4.host = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.operation, e4.permission_type = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.matching_acls = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -361,7 +442,14 @@ def _w_DeleteAclsFilterResult_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_DeleteAclsMatchingAcl_1(e4, w)
+            buf += _P0.pack(e4.error_code)
+            _ws16(buf, e4.error_message, True)
+            buf += _P1.pack(e4.resource_type)
+            _ws16(buf, e4.resource_name, False)
+            buf += _P1.pack(e4.pattern_type)
+            _ws16(buf, e4.principal, False)
+            _ws16(buf, e4.host, False)
+            buf += _P2.pack(e4.operation, e4.permission_type)
 
 
 def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
@@ -382,7 +470,36 @@ def _w_DeleteAclsFilterResult_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DeleteAclsMatchingAcl_2(e5, w)
+            buf += _P0.pack(e5.error_code)
+            if (s6 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P1.pack(e5.resource_type)
+            if (s8 := e5.resource_name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P1.pack(e5.pattern_type)
+            if (s10 := e5.principal) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (s12 := e5.host) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            buf += _P2.pack(e5.operation, e5.permission_type)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -405,7 +522,40 @@ def _r_DeleteAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteAclsFilterResult_1(buf, pos, end)
+        e3 = _new(DeleteAclsFilterResult)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DeleteAclsMatchingAcl)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.error_code, = _P0.unpack_from(buf, pos)
+            pos += 2
+            e6.error_message, pos = _rs16(buf, pos, end, True)
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e6.resource_type, = _P1.unpack_from(buf, pos)
+            pos += 1
+            e6.resource_name, pos = _rs16(buf, pos, end, False)
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e6.pattern_type, = _P1.unpack_from(buf, pos)
+            pos += 1
+            e6.principal, pos = _rs16(buf, pos, end, False)
+            e6.host, pos = _rs16(buf, pos, end, False)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.operation, e6.permission_type = _P2.unpack_from(buf, pos)
+            pos += 2
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.matching_acls = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.filter_results = a2
     o.unknown_tagged_fields = []
@@ -432,8 +582,9 @@ def _r_DeleteAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.filter_results = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -452,7 +603,21 @@ def _w_DeleteAclsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DeleteAclsFilterResult_1(e2, w)
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
+            if (a5 := e2.matching_acls) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.error_code)
+                    _ws16(buf, e6.error_message, True)
+                    buf += _P1.pack(e6.resource_type)
+                    _ws16(buf, e6.resource_name, False)
+                    buf += _P1.pack(e6.pattern_type)
+                    _ws16(buf, e6.principal, False)
+                    _ws16(buf, e6.host, False)
+                    buf += _P2.pack(e6.operation, e6.permission_type)
 
 
 def _w_DeleteAclsResponse_2(o: Any, w: Writer) -> None:
@@ -466,7 +631,56 @@ def _w_DeleteAclsResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteAclsFilterResult_2(e3, w)
+            buf += _P0.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (a6 := e3.matching_acls) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.error_code)
+                    if (s9 := e8.error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    buf += _P1.pack(e8.resource_type)
+                    if (s11 := e8.resource_name) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    buf += _P1.pack(e8.pattern_type)
+                    if (s13 := e8.principal) is not None and len(d14 := s13.encode()) < 0x7F:
+                        buf.append(len(d14) + 1)
+                        buf += d14
+                    else:
+                        _wcs(buf, s13, False)
+                    if (s15 := e8.host) is not None and len(d16 := s15.encode()) < 0x7F:
+                        buf.append(len(d16) + 1)
+                        buf += d16
+                    else:
+                        _wcs(buf, s15, False)
+                    buf += _P2.pack(e8.operation, e8.permission_type)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -133,6 +133,19 @@ class DeleteRecordsRequest:
             raise ProtocolError('DeleteRecordsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteRecordsRequest:
+        try:
+            fn = _R_DeleteRecordsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsRequest v{v} is outside 0-2', 21, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteRecordsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteRecordsRequest[v]
@@ -159,8 +172,9 @@ def _r_DeleteRecordsPartition_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -198,7 +212,12 @@ def _r_DeleteRecordsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsPartition_0(buf, pos, end)
+        e3 = _new(DeleteRecordsPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -221,13 +240,23 @@ def _r_DeleteRecordsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DeleteRecordsPartition_2(buf, pos, end)
+        e4 = _new(DeleteRecordsPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition_index, e4.offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -246,7 +275,7 @@ def _w_DeleteRecordsTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_DeleteRecordsPartition_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.offset)
 
 
 def _w_DeleteRecordsTopic_2(o: Any, w: Writer) -> None:
@@ -264,7 +293,11 @@ def _w_DeleteRecordsTopic_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DeleteRecordsPartition_2(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.offset)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -283,7 +316,20 @@ def _r_DeleteRecordsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsTopic_0(buf, pos, end)
+        e3 = _new(DeleteRecordsTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DeleteRecordsPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 4 > end:
@@ -305,7 +351,38 @@ def _r_DeleteRecordsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsTopic_2(buf, pos, end)
+        e3 = _new(DeleteRecordsTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(DeleteRecordsPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e7.partition_index, e7.offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 4 > end:
@@ -314,8 +391,9 @@ def _r_DeleteRecordsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -333,7 +411,13 @@ def _w_DeleteRecordsRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DeleteRecordsTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.offset)
     buf += _P1.pack(o.timeout_ms)
 
 
@@ -347,7 +431,28 @@ def _w_DeleteRecordsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteRecordsTopic_2(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.offset)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.timeout_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -135,6 +135,19 @@ class DeleteRecordsResponse:
             raise ProtocolError('DeleteRecordsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteRecordsResponse:
+        try:
+            fn = _R_DeleteRecordsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteRecordsResponse v{v} is outside 0-2', 21, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteRecordsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteRecordsResponse[v]
@@ -161,8 +174,9 @@ def _r_DeleteRecordsPartitionResult_2(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -200,7 +214,12 @@ def _r_DeleteRecordsTopicResult_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsPartitionResult_0(buf, pos, end)
+        e3 = _new(DeleteRecordsPartitionResult)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e3.partition_index, e3.low_watermark, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 14
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -223,13 +242,23 @@ def _r_DeleteRecordsTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DeleteRecordsPartitionResult_2(buf, pos, end)
+        e4 = _new(DeleteRecordsPartitionResult)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e4.partition_index, e4.low_watermark, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -248,7 +277,7 @@ def _w_DeleteRecordsTopicResult_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_DeleteRecordsPartitionResult_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.low_watermark, e4.error_code)
 
 
 def _w_DeleteRecordsTopicResult_2(o: Any, w: Writer) -> None:
@@ -266,7 +295,11 @@ def _w_DeleteRecordsTopicResult_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DeleteRecordsPartitionResult_2(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.low_watermark, e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -289,7 +322,20 @@ def _r_DeleteRecordsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsTopicResult_0(buf, pos, end)
+        e3 = _new(DeleteRecordsTopicResult)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DeleteRecordsPartitionResult)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e6.partition_index, e6.low_watermark, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 14
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -311,13 +357,45 @@ def _r_DeleteRecordsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteRecordsTopicResult_2(buf, pos, end)
+        e3 = _new(DeleteRecordsTopicResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(DeleteRecordsPartitionResult)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e7.partition_index, e7.low_watermark, e7.error_code = _P0.unpack_from(buf, pos)
+            pos += 14
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -336,7 +414,13 @@ def _w_DeleteRecordsResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DeleteRecordsTopicResult_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.low_watermark, e6.error_code)
 
 
 def _w_DeleteRecordsResponse_2(o: Any, w: Writer) -> None:
@@ -350,7 +434,28 @@ def _w_DeleteRecordsResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteRecordsTopicResult_2(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.low_watermark, e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

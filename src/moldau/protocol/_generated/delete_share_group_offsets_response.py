@@ -110,6 +110,19 @@ class DeleteShareGroupOffsetsResponse:
             raise ProtocolError('DeleteShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteShareGroupOffsetsResponse:
+        try:
+            fn = _R_DeleteShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupOffsetsResponse v{v} is outside 0-0', 92, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteShareGroupOffsetsResponse[v]
@@ -144,8 +157,9 @@ def _r_DeleteShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) -> t
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -205,13 +219,41 @@ def _r_DeleteShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tuple[
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DeleteShareGroupOffsetsResponseTopic_0(buf, pos, end)
+        e4 = _new(DeleteShareGroupOffsetsResponseTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.error_message = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.responses = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -238,7 +280,24 @@ def _w_DeleteShareGroupOffsetsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DeleteShareGroupOffsetsResponseTopic_0(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += e5.topic_id.bytes
+            buf += _P0.pack(e5.error_code)
+            if (s8 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -132,6 +132,19 @@ class DeleteShareGroupStateResponse:
             raise ProtocolError('DeleteShareGroupStateResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteShareGroupStateResponse:
+        try:
+            fn = _R_DeleteShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteShareGroupStateResponse v{v} is outside 0-0', 86, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteShareGroupStateResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteShareGroupStateResponse[v]
@@ -157,8 +170,9 @@ def _r_PartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -203,13 +217,32 @@ def _r_DeleteStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionResult_0(buf, pos, end)
+        e3 = _new(PartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -229,7 +262,18 @@ def _w_DeleteStateResult_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionResult_0(e3, w)
+            buf += _P0.pack(e3.partition, e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -252,13 +296,53 @@ def _r_DeleteShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteStateResult_0(buf, pos, end)
+        e3 = _new(DeleteStateResult)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                if n7:
+                    e6.error_message = str(buf[pos + 1:pos + n7], 'utf-8')
+                    pos += n7
+                else:
+                    e6.error_message = None
+                    pos += 1
+            else:
+                e6.error_message, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.results = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -277,7 +361,31 @@ def _w_DeleteShareGroupStateResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteStateResult_0(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.partition, e6.error_code)
+                    if (s7 := e6.error_message) is None:
+                        buf.append(0)
+                    elif len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, True)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

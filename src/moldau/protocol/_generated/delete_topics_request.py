@@ -103,6 +103,19 @@ class DeleteTopicsRequest:
             raise ProtocolError('DeleteTopicsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DeleteTopicsRequest:
+        try:
+            fn = _R_DeleteTopicsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DeleteTopicsRequest v{v} is outside 1-6', 20, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DeleteTopicsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DeleteTopicsRequest[v]
@@ -125,8 +138,9 @@ def _r_DeleteTopicState_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -147,8 +161,9 @@ def _r_DeleteTopicState_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -163,35 +178,35 @@ _R_DeleteTopicState = {
 
 
 def _w_DeleteTopicState_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name is None):
         raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 1')
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
         raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_DeleteTopicState_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name is None):
         raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 2')
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
         raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_DeleteTopicState_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name is None):
         raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 3')
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
         raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_DeleteTopicState_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name is None):
         raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 4')
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
         raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 4')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -199,11 +214,11 @@ def _w_DeleteTopicState_4(o: Any, w: Writer) -> None:
 
 
 def _w_DeleteTopicState_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name is None):
         raise UnsupportedFieldError('DeleteTopicState.name cannot be written at version 5')
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
         raise UnsupportedFieldError('DeleteTopicState.topic_id cannot be written at version 5')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -278,8 +293,9 @@ def _r_DeleteTopicsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -294,7 +310,25 @@ def _r_DeleteTopicsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DeleteTopicState_6(buf, pos, end)
+        e3 = _new(DeleteTopicState)
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.name = None
+                pos += 1
+        else:
+            e3.name, pos = _rcs(buf, pos, end, True)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 4 > end:
@@ -304,8 +338,9 @@ def _r_DeleteTopicsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_names = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -320,9 +355,9 @@ _R_DeleteTopicsRequest = {
 
 
 def _w_DeleteTopicsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.topic_names) is None:
         _wnull(buf, False, False)
     else:
@@ -333,9 +368,9 @@ def _w_DeleteTopicsRequest_1(o: Any, w: Writer) -> None:
 
 
 def _w_DeleteTopicsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.topic_names) is None:
         _wnull(buf, False, False)
     else:
@@ -346,9 +381,9 @@ def _w_DeleteTopicsRequest_2(o: Any, w: Writer) -> None:
 
 
 def _w_DeleteTopicsRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 3')
-    buf = w.buf
     if (a1 := o.topic_names) is None:
         _wnull(buf, False, False)
     else:
@@ -359,9 +394,9 @@ def _w_DeleteTopicsRequest_3(o: Any, w: Writer) -> None:
 
 
 def _w_DeleteTopicsRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 4')
-    buf = w.buf
     if (a1 := o.topic_names) is None:
         _wnull(buf, True, False)
     else:
@@ -383,9 +418,9 @@ def _w_DeleteTopicsRequest_4(o: Any, w: Writer) -> None:
 
 
 def _w_DeleteTopicsRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('DeleteTopicsRequest.topics cannot be written at version 5')
-    buf = w.buf
     if (a1 := o.topic_names) is None:
         _wnull(buf, True, False)
     else:
@@ -416,7 +451,18 @@ def _w_DeleteTopicsRequest_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DeleteTopicState_6(e3, w)
+            if (s4 := e3.name) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += e3.topic_id.bytes
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.timeout_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

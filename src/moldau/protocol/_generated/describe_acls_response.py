@@ -146,6 +146,19 @@ class DescribeAclsResponse:
             raise ProtocolError('DescribeAclsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeAclsResponse:
+        try:
+            fn = _R_DescribeAclsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeAclsResponse v{v} is outside 1-3', 29, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeAclsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeAclsResponse[v]
@@ -184,8 +197,9 @@ def _r_AclDescription_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -243,7 +257,14 @@ def _r_DescribeAclsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AclDescription_1(buf, pos, end)
+        e3 = _new(AclDescription)
+        e3.principal, pos = _rs16(buf, pos, end, False)
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.operation, e3.permission_type = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.acls = a2
     o.unknown_tagged_fields = []
@@ -274,13 +295,33 @@ def _r_DescribeAclsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_AclDescription_2(buf, pos, end)
+        e4 = _new(AclDescription)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.principal = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.principal, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.operation, e4.permission_type = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.acls = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -301,7 +342,9 @@ def _w_DescribeAclsResource_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_AclDescription_1(e4, w)
+            _ws16(buf, e4.principal, False)
+            _ws16(buf, e4.host, False)
+            buf += _P0.pack(e4.operation, e4.permission_type)
 
 
 def _w_DescribeAclsResource_2(o: Any, w: Writer) -> None:
@@ -321,7 +364,21 @@ def _w_DescribeAclsResource_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_AclDescription_2(e5, w)
+            if (s6 := e5.principal) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.operation, e5.permission_type)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -345,7 +402,30 @@ def _r_DescribeAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeAclsResource_1(buf, pos, end)
+        e3 = _new(DescribeAclsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.pattern_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AclDescription)
+            e6.principal, pos = _rs16(buf, pos, end, False)
+            e6.host, pos = _rs16(buf, pos, end, False)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.operation, e6.permission_type = _P0.unpack_from(buf, pos)
+            pos += 2
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.acls = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.resources = a2
     o.unknown_tagged_fields = []
@@ -376,13 +456,63 @@ def _r_DescribeAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeAclsResource_2(buf, pos, end)
+        e4 = _new(DescribeAclsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e4.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.resource_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e4.pattern_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(AclDescription)
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                e8.principal = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e8.principal, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+                e8.host = str(buf[pos + 1:pos + n10], 'utf-8')
+                pos += n10
+            else:
+                e8.host, pos = _rcs(buf, pos, end, False)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e8.operation, e8.permission_type = _P0.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.acls = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.resources = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -402,7 +532,17 @@ def _w_DescribeAclsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_DescribeAclsResource_1(e4, w)
+            buf += _P1.pack(e4.resource_type)
+            _ws16(buf, e4.resource_name, False)
+            buf += _P1.pack(e4.pattern_type)
+            if (a7 := e4.acls) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    _ws16(buf, e8.principal, False)
+                    _ws16(buf, e8.host, False)
+                    buf += _P0.pack(e8.operation, e8.permission_type)
 
 
 def _w_DescribeAclsResponse_2(o: Any, w: Writer) -> None:
@@ -423,7 +563,40 @@ def _w_DescribeAclsResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeAclsResource_2(e5, w)
+            buf += _P1.pack(e5.resource_type)
+            if (s6 := e5.resource_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P1.pack(e5.pattern_type)
+            if (a8 := e5.acls) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if (s11 := e10.principal) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    if (s13 := e10.host) is not None and len(d14 := s13.encode()) < 0x7F:
+                        buf.append(len(d14) + 1)
+                        buf += d14
+                    else:
+                        _wcs(buf, s13, False)
+                    buf += _P0.pack(e10.operation, e10.permission_type)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -104,6 +104,19 @@ class DescribeClientQuotasRequest:
             raise ProtocolError('DescribeClientQuotasRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeClientQuotasRequest:
+        try:
+            fn = _R_DescribeClientQuotasRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasRequest v{v} is outside 0-1', 48, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClientQuotasRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeClientQuotasRequest[v]
@@ -146,8 +159,9 @@ def _r_ComponentData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.match, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -196,7 +210,14 @@ def _r_DescribeClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ComponentData_0(buf, pos, end)
+        e3 = _new(ComponentData)
+        e3.entity_type, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.match_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.match, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.components = a2
     if pos + 1 > end:
@@ -218,7 +239,30 @@ def _r_DescribeClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ComponentData_1(buf, pos, end)
+        e3 = _new(ComponentData)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.entity_type = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.entity_type, pos = _rcs(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.match_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.match = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.match = None
+                pos += 1
+        else:
+            e3.match, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.components = a2
     if pos + 1 > end:
@@ -227,8 +271,9 @@ def _r_DescribeClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -245,7 +290,9 @@ def _w_DescribeClientQuotasRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ComponentData_0(e2, w)
+            _ws16(buf, e2.entity_type, False)
+            buf += _P0.pack(e2.match_type)
+            _ws16(buf, e2.match, True)
     buf += _P1.pack(o.strict)
 
 
@@ -259,7 +306,23 @@ def _w_DescribeClientQuotasRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ComponentData_1(e3, w)
+            if (s4 := e3.entity_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.match_type)
+            if (s6 := e3.match) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.strict)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

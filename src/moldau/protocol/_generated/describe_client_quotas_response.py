@@ -168,6 +168,19 @@ class DescribeClientQuotasResponse:
             raise ProtocolError('DescribeClientQuotasResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeClientQuotasResponse:
+        try:
+            fn = _R_DescribeClientQuotasResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClientQuotasResponse v{v} is outside 0-1', 48, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClientQuotasResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeClientQuotasResponse[v]
@@ -202,8 +215,9 @@ def _r_EntityData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.entity_name, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -269,8 +283,9 @@ def _r_ValueData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -311,13 +326,22 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntityData_0(buf, pos, end)
+        e3 = _new(EntityData)
+        e3.entity_type, pos = _rs16(buf, pos, end, False)
+        e3.entity_name, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.entity = a2
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_ValueData_0(buf, pos, end)
+        e6 = _new(ValueData)
+        e6.key, pos = _rs16(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e6.value, = _P0.unpack_from(buf, pos)
+        pos += 8
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.values = a5
     o.unknown_tagged_fields = []
@@ -335,25 +359,59 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EntityData_1(buf, pos, end)
+        e3 = _new(EntityData)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.entity_type = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.entity_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.entity_name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.entity_name = None
+                pos += 1
+        else:
+            e3.entity_name, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.entity = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ValueData_1(buf, pos, end)
-        a5.append(e6)
-    o.values = a5
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(ValueData)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.key = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.key, pos = _rcs(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e8.value, = _P0.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a7.append(e8)
+    o.values = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -370,13 +428,15 @@ def _w_EntryData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_EntityData_0(e2, w)
-    if (a3 := o.values) is None:
+            _ws16(buf, e2.entity_type, False)
+            _ws16(buf, e2.entity_name, True)
+    if (a7 := o.values) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ValueData_0(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.key, False)
+            buf += _P0.pack(e8.value)
 
 
 def _w_EntryData_1(o: Any, w: Writer) -> None:
@@ -389,16 +449,40 @@ def _w_EntryData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_EntityData_1(e3, w)
-    if (a4 := o.values) is None:
+            if (s4 := e3.entity_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.entity_name) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a8 := o.values) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ValueData_1(e6, w)
+            _wuv(buf, n9)
+        for e10 in a8:
+            if (s11 := e10.key) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+            buf += _P0.pack(e10.value)
+            if e10.unknown_tagged_fields:
+                write_tagged_fields(w, e10.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -424,7 +508,29 @@ def _r_DescribeClientQuotasResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_EntryData_0(buf, pos, end)
+            e3 = _new(EntryData)
+            n4, pos = _rc32(buf, pos, end, False, 1)
+            a5 = []
+            for _ in range(n4):
+                e6 = _new(EntityData)
+                e6.entity_type, pos = _rs16(buf, pos, end, False)
+                e6.entity_name, pos = _rs16(buf, pos, end, True)
+                e6.unknown_tagged_fields = []
+                a5.append(e6)
+            e3.entity = a5
+            n7, pos = _rc32(buf, pos, end, False, 1)
+            a8 = []
+            for _ in range(n7):
+                e9 = _new(ValueData)
+                e9.key, pos = _rs16(buf, pos, end, False)
+                if pos + 8 > end:
+                    _trunc(pos, 8, end)
+                e9.value, = _P0.unpack_from(buf, pos)
+                pos += 8
+                e9.unknown_tagged_fields = []
+                a8.append(e9)
+            e3.values = a8
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.entries = a2
     o.unknown_tagged_fields = []
@@ -463,8 +569,9 @@ def _r_DescribeClientQuotasResponse_1(buf: Any, pos: int, end: int) -> tuple[Any
         o.entries = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -483,7 +590,20 @@ def _w_DescribeClientQuotasResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_EntryData_0(e4, w)
+            if (a5 := e4.entity) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6.entity_type, False)
+                    _ws16(buf, e6.entity_name, True)
+            if (a11 := e4.values) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.key, False)
+                    buf += _P0.pack(e12.value)
 
 
 def _w_DescribeClientQuotasResponse_1(o: Any, w: Writer) -> None:
@@ -504,7 +624,52 @@ def _w_DescribeClientQuotasResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_EntryData_1(e5, w)
+            if (a6 := e5.entity) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.entity_type) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (s11 := e8.entity_name) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a13 := e5.values) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n14 := len(a13) + 1) < 0x80:
+                    buf.append(n14)
+                else:
+                    _wuv(buf, n14)
+                for e15 in a13:
+                    if (s16 := e15.key) is not None and len(d17 := s16.encode()) < 0x7F:
+                        buf.append(len(d17) + 1)
+                        buf += d17
+                    else:
+                        _wcs(buf, s16, False)
+                    buf += _P0.pack(e15.value)
+                    if e15.unknown_tagged_fields:
+                        write_tagged_fields(w, e15.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -74,6 +74,19 @@ class DescribeClusterRequest:
             raise ProtocolError('DescribeClusterRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeClusterRequest:
+        try:
+            fn = _R_DescribeClusterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterRequest v{v} is outside 0-2', 60, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClusterRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeClusterRequest[v]
@@ -92,8 +105,9 @@ def _r_DescribeClusterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.include_fenced_brokers = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -106,8 +120,9 @@ def _r_DescribeClusterRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.include_fenced_brokers = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -119,8 +134,9 @@ def _r_DescribeClusterRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -132,11 +148,11 @@ _R_DescribeClusterRequest = {
 
 
 def _w_DescribeClusterRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.endpoint_type == 1):
         raise UnsupportedFieldError('DescribeClusterRequest.endpoint_type cannot be written at version 0')
     if not (o.include_fenced_brokers == False):
         raise UnsupportedFieldError('DescribeClusterRequest.include_fenced_brokers cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.include_cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -145,9 +161,9 @@ def _w_DescribeClusterRequest_0(o: Any, w: Writer) -> None:
 
 
 def _w_DescribeClusterRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_fenced_brokers == False):
         raise UnsupportedFieldError('DescribeClusterRequest.include_fenced_brokers cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.include_cluster_authorized_operations, o.endpoint_type)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

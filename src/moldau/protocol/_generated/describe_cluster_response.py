@@ -122,6 +122,19 @@ class DescribeClusterResponse:
             raise ProtocolError('DescribeClusterResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeClusterResponse:
+        try:
+            fn = _R_DescribeClusterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeClusterResponse v{v} is outside 0-2', 60, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeClusterResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeClusterResponse[v]
@@ -157,8 +170,9 @@ def _r_DescribeClusterBroker_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.is_fenced = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -192,8 +206,9 @@ def _r_DescribeClusterBroker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -205,9 +220,9 @@ _R_DescribeClusterBroker = {
 
 
 def _w_DescribeClusterBroker_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.is_fenced == False):
         raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.broker_id)
     if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
@@ -229,9 +244,9 @@ def _w_DescribeClusterBroker_0(o: Any, w: Writer) -> None:
 
 
 def _w_DescribeClusterBroker_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.is_fenced == False):
         raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.broker_id)
     if (s1 := o.host) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
@@ -315,7 +330,35 @@ def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_DescribeClusterBroker_0(buf, pos, end)
+        e5 = _new(DescribeClusterBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.broker_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            if n7:
+                e5.rack = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e5.rack = None
+                pos += 1
+        else:
+            e5.rack, pos = _rcs(buf, pos, end, True)
+        e5.is_fenced = False
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.brokers = a4
     if pos + 4 > end:
@@ -325,8 +368,9 @@ def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.endpoint_type = 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -367,7 +411,35 @@ def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_DescribeClusterBroker_0(buf, pos, end)
+        e5 = _new(DescribeClusterBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.broker_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            if n7:
+                e5.rack = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e5.rack = None
+                pos += 1
+        else:
+            e5.rack, pos = _rcs(buf, pos, end, True)
+        e5.is_fenced = False
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.brokers = a4
     if pos + 4 > end:
@@ -376,8 +448,9 @@ def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -418,7 +491,38 @@ def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_DescribeClusterBroker_2(buf, pos, end)
+        e5 = _new(DescribeClusterBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.broker_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            if n7:
+                e5.rack = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e5.rack = None
+                pos += 1
+        else:
+            e5.rack, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e5.is_fenced, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.brokers = a4
     if pos + 4 > end:
@@ -427,8 +531,9 @@ def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -440,9 +545,9 @@ _R_DescribeClusterResponse = {
 
 
 def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.endpoint_type == 1):
         raise UnsupportedFieldError('DescribeClusterResponse.endpoint_type cannot be written at version 0')
-    buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
     if (s1 := o.error_message) is None:
         buf.append(0)
@@ -465,7 +570,26 @@ def _w_DescribeClusterResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_DescribeClusterBroker_0(e7, w)
+            if not (e7.is_fenced == False):
+                raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 0')
+            buf += _P0.pack(e7.broker_id)
+            if (s8 := e7.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e7.port)
+            if (s10 := e7.rack) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -498,7 +622,26 @@ def _w_DescribeClusterResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_DescribeClusterBroker_1(e7, w)
+            if not (e7.is_fenced == False):
+                raise UnsupportedFieldError('DescribeClusterBroker.is_fenced cannot be written at version 1')
+            buf += _P0.pack(e7.broker_id)
+            if (s8 := e7.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e7.port)
+            if (s10 := e7.rack) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -531,7 +674,25 @@ def _w_DescribeClusterResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_DescribeClusterBroker_2(e7, w)
+            buf += _P0.pack(e7.broker_id)
+            if (s8 := e7.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e7.port)
+            if (s10 := e7.rack) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            buf += _P1.pack(e7.is_fenced)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -107,6 +107,19 @@ class DescribeConfigsRequest:
             raise ProtocolError('DescribeConfigsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeConfigsRequest:
+        try:
+            fn = _R_DescribeConfigsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsRequest v{v} is outside 1-4', 32, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeConfigsRequest[v]
@@ -167,8 +180,9 @@ def _r_DescribeConfigsResource_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.configuration_keys = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -232,7 +246,22 @@ def _r_DescribeConfigsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResource_1(buf, pos, end)
+        e3 = _new(DescribeConfigsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.configuration_keys = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6, pos = _rs16(buf, pos, end, False)
+                a5.append(e6)
+            e3.configuration_keys = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.resources = a2
     if pos + 1 > end:
@@ -249,7 +278,22 @@ def _r_DescribeConfigsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResource_1(buf, pos, end)
+        e3 = _new(DescribeConfigsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.configuration_keys = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6, pos = _rs16(buf, pos, end, False)
+                a5.append(e6)
+            e3.configuration_keys = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.resources = a2
     if pos + 2 > end:
@@ -271,7 +315,40 @@ def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResource_4(buf, pos, end)
+        e3 = _new(DescribeConfigsResource)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.resource_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, True, 1)
+        if n5 is None:
+            e3.configuration_keys = None
+        else:
+            a6 = []
+            for _ in range(n5):
+                if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                    e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7, pos = _rcs(buf, pos, end, False)
+                a6.append(e7)
+            e3.configuration_keys = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.resources = a2
     if pos + 2 > end:
@@ -280,8 +357,9 @@ def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -294,28 +372,42 @@ _R_DescribeConfigsRequest = {
 
 
 def _w_DescribeConfigsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_documentation == False):
         raise UnsupportedFieldError('DescribeConfigsRequest.include_documentation cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.resources) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeConfigsResource_1(e2, w)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a5 := e2.configuration_keys) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6, False)
     buf += _P1.pack(o.include_synonyms)
 
 
 def _w_DescribeConfigsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_documentation == False):
         raise UnsupportedFieldError('DescribeConfigsRequest.include_documentation cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.resources) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeConfigsResource_1(e2, w)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a5 := e2.configuration_keys) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6, False)
     buf += _P1.pack(o.include_synonyms)
 
 
@@ -326,7 +418,14 @@ def _w_DescribeConfigsRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeConfigsResource_1(e2, w)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a5 := e2.configuration_keys) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    _ws16(buf, e6, False)
     buf += _P2.pack(o.include_synonyms, o.include_documentation)
 
 
@@ -340,7 +439,29 @@ def _w_DescribeConfigsRequest_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribeConfigsResource_4(e3, w)
+            buf += _P0.pack(e3.resource_type)
+            if (s4 := e3.resource_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.configuration_keys) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.include_synonyms, o.include_documentation)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

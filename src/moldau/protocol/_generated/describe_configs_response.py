@@ -186,6 +186,19 @@ class DescribeConfigsResponse:
             raise ProtocolError('DescribeConfigsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeConfigsResponse:
+        try:
+            fn = _R_DescribeConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeConfigsResponse v{v} is outside 1-4', 32, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeConfigsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeConfigsResponse[v]
@@ -228,8 +241,9 @@ def _r_DescribeConfigsSynonym_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -288,7 +302,14 @@ def _r_DescribeConfigsResourceResult_1(buf: Any, pos: int, end: int) -> tuple[An
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsSynonym_1(buf, pos, end)
+        e3 = _new(DescribeConfigsSynonym)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.value, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.source, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.synonyms = a2
     o.config_type = 0
@@ -308,7 +329,14 @@ def _r_DescribeConfigsResourceResult_3(buf: Any, pos: int, end: int) -> tuple[An
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsSynonym_1(buf, pos, end)
+        e3 = _new(DescribeConfigsSynonym)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.value, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.source, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.synonyms = a2
     if pos + 1 > end:
@@ -349,17 +377,40 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_DescribeConfigsSynonym_4(buf, pos, end)
+        e5 = _new(DescribeConfigsSynonym)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            if n7:
+                e5.value = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e5.value = None
+                pos += 1
+        else:
+            e5.value, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e5.source, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.synonyms = a4
     if pos + 1 > end:
         _trunc(pos, 1, end)
     o.config_type, = _P0.unpack_from(buf, pos)
     pos += 1
-    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
-        if n6:
-            o.documentation = str(buf[pos + 1:pos + n6], 'utf-8')
-            pos += n6
+    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+        if n8:
+            o.documentation = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
         else:
             o.documentation = None
             pos += 1
@@ -367,8 +418,9 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
         o.documentation, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -390,7 +442,9 @@ def _w_DescribeConfigsResourceResult_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_DescribeConfigsSynonym_1(e6, w)
+            _ws16(buf, e6.name, False)
+            _ws16(buf, e6.value, True)
+            buf += _P0.pack(e6.source)
 
 
 def _w_DescribeConfigsResourceResult_3(o: Any, w: Writer) -> None:
@@ -403,7 +457,9 @@ def _w_DescribeConfigsResourceResult_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_DescribeConfigsSynonym_1(e6, w)
+            _ws16(buf, e6.name, False)
+            _ws16(buf, e6.value, True)
+            buf += _P0.pack(e6.source)
     buf += _P0.pack(o.config_type)
     _ws16(buf, o.documentation, True)
 
@@ -431,15 +487,31 @@ def _w_DescribeConfigsResourceResult_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_DescribeConfigsSynonym_4(e7, w)
+            if (s8 := e7.name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e7.value) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            buf += _P0.pack(e7.source)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.config_type)
-    if (s8 := o.documentation) is None:
+    if (s12 := o.documentation) is None:
         buf.append(0)
-    elif len(d9 := s8.encode()) < 0x7F:
-        buf.append(len(d9) + 1)
-        buf += d9
+    elif len(d13 := s12.encode()) < 0x7F:
+        buf.append(len(d13) + 1)
+        buf += d13
     else:
-        _wcs(buf, s8, True)
+        _wcs(buf, s12, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -469,7 +541,29 @@ def _r_DescribeConfigsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResourceResult_1(buf, pos, end)
+        e3 = _new(DescribeConfigsResourceResult)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.value, pos = _rs16(buf, pos, end, True)
+        if pos + 3 > end:
+            _trunc(pos, 3, end)
+        e3.read_only, e3.config_source, e3.is_sensitive = _P1.unpack_from(buf, pos)
+        pos += 3
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribeConfigsSynonym)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            e6.value, pos = _rs16(buf, pos, end, True)
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e6.source, = _P0.unpack_from(buf, pos)
+            pos += 1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.synonyms = a5
+        e3.config_type = 0
+        e3.documentation = ''
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.configs = a2
     o.unknown_tagged_fields = []
@@ -491,7 +585,32 @@ def _r_DescribeConfigsResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResourceResult_3(buf, pos, end)
+        e3 = _new(DescribeConfigsResourceResult)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.value, pos = _rs16(buf, pos, end, True)
+        if pos + 3 > end:
+            _trunc(pos, 3, end)
+        e3.read_only, e3.config_source, e3.is_sensitive = _P1.unpack_from(buf, pos)
+        pos += 3
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribeConfigsSynonym)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            e6.value, pos = _rs16(buf, pos, end, True)
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e6.source, = _P0.unpack_from(buf, pos)
+            pos += 1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.synonyms = a5
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.config_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.documentation, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.configs = a2
     o.unknown_tagged_fields = []
@@ -536,8 +655,9 @@ def _r_DescribeConfigsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.configs = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -560,7 +680,17 @@ def _w_DescribeConfigsResult_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_DescribeConfigsResourceResult_1(e6, w)
+            _ws16(buf, e6.name, False)
+            _ws16(buf, e6.value, True)
+            buf += _P1.pack(e6.read_only, e6.config_source, e6.is_sensitive)
+            if (a11 := e6.synonyms) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.name, False)
+                    _ws16(buf, e12.value, True)
+                    buf += _P0.pack(e12.source)
 
 
 def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
@@ -574,7 +704,19 @@ def _w_DescribeConfigsResult_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_DescribeConfigsResourceResult_3(e6, w)
+            _ws16(buf, e6.name, False)
+            _ws16(buf, e6.value, True)
+            buf += _P1.pack(e6.read_only, e6.config_source, e6.is_sensitive)
+            if (a11 := e6.synonyms) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.name, False)
+                    _ws16(buf, e12.value, True)
+                    buf += _P0.pack(e12.source)
+            buf += _P0.pack(e6.config_type)
+            _ws16(buf, e6.documentation, True)
 
 
 def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
@@ -601,7 +743,56 @@ def _w_DescribeConfigsResult_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_DescribeConfigsResourceResult_4(e7, w)
+            if (s8 := e7.name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e7.value) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            buf += _P1.pack(e7.read_only, e7.config_source, e7.is_sensitive)
+            if (a12 := e7.synonyms) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    if (s15 := e14.name) is not None and len(d16 := s15.encode()) < 0x7F:
+                        buf.append(len(d16) + 1)
+                        buf += d16
+                    else:
+                        _wcs(buf, s15, False)
+                    if (s17 := e14.value) is None:
+                        buf.append(0)
+                    elif len(d18 := s17.encode()) < 0x7F:
+                        buf.append(len(d18) + 1)
+                        buf += d18
+                    else:
+                        _wcs(buf, s17, True)
+                    buf += _P0.pack(e14.source)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(w, e14.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e7.config_type)
+            if (s19 := e7.documentation) is None:
+                buf.append(0)
+            elif len(d20 := s19.encode()) < 0x7F:
+                buf.append(len(d20) + 1)
+                buf += d20
+            else:
+                _wcs(buf, s19, True)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -625,7 +816,46 @@ def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResult_1(buf, pos, end)
+        e3 = _new(DescribeConfigsResult)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribeConfigsResourceResult)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            e6.value, pos = _rs16(buf, pos, end, True)
+            if pos + 3 > end:
+                _trunc(pos, 3, end)
+            e6.read_only, e6.config_source, e6.is_sensitive = _P1.unpack_from(buf, pos)
+            pos += 3
+            n7, pos = _rc32(buf, pos, end, False, 1)
+            a8 = []
+            for _ in range(n7):
+                e9 = _new(DescribeConfigsSynonym)
+                e9.name, pos = _rs16(buf, pos, end, False)
+                e9.value, pos = _rs16(buf, pos, end, True)
+                if pos + 1 > end:
+                    _trunc(pos, 1, end)
+                e9.source, = _P0.unpack_from(buf, pos)
+                pos += 1
+                e9.unknown_tagged_fields = []
+                a8.append(e9)
+            e6.synonyms = a8
+            e6.config_type = 0
+            e6.documentation = ''
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.configs = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.results = a2
     o.unknown_tagged_fields = []
@@ -641,7 +871,49 @@ def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResult_3(buf, pos, end)
+        e3 = _new(DescribeConfigsResult)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribeConfigsResourceResult)
+            e6.name, pos = _rs16(buf, pos, end, False)
+            e6.value, pos = _rs16(buf, pos, end, True)
+            if pos + 3 > end:
+                _trunc(pos, 3, end)
+            e6.read_only, e6.config_source, e6.is_sensitive = _P1.unpack_from(buf, pos)
+            pos += 3
+            n7, pos = _rc32(buf, pos, end, False, 1)
+            a8 = []
+            for _ in range(n7):
+                e9 = _new(DescribeConfigsSynonym)
+                e9.name, pos = _rs16(buf, pos, end, False)
+                e9.value, pos = _rs16(buf, pos, end, True)
+                if pos + 1 > end:
+                    _trunc(pos, 1, end)
+                e9.source, = _P0.unpack_from(buf, pos)
+                pos += 1
+                e9.unknown_tagged_fields = []
+                a8.append(e9)
+            e6.synonyms = a8
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e6.config_type, = _P0.unpack_from(buf, pos)
+            pos += 1
+            e6.documentation, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.configs = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.results = a2
     o.unknown_tagged_fields = []
@@ -663,13 +935,53 @@ def _r_DescribeConfigsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeConfigsResult_4(buf, pos, end)
+        e3 = _new(DescribeConfigsResult)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P0.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.resource_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8, pos = _r_DescribeConfigsResourceResult_4(buf, pos, end)
+            a7.append(e8)
+        e3.configs = a7
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.results = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -689,7 +1001,26 @@ def _w_DescribeConfigsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeConfigsResult_1(e2, w)
+            buf += _P2.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a7 := e2.configs) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    _ws16(buf, e8.name, False)
+                    _ws16(buf, e8.value, True)
+                    buf += _P1.pack(e8.read_only, e8.config_source, e8.is_sensitive)
+                    if (a13 := e8.synonyms) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a13))
+                        for e14 in a13:
+                            _ws16(buf, e14.name, False)
+                            _ws16(buf, e14.value, True)
+                            buf += _P0.pack(e14.source)
 
 
 def _w_DescribeConfigsResponse_3(o: Any, w: Writer) -> None:
@@ -700,7 +1031,28 @@ def _w_DescribeConfigsResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeConfigsResult_3(e2, w)
+            buf += _P2.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
+            buf += _P0.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
+            if (a7 := e2.configs) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    _ws16(buf, e8.name, False)
+                    _ws16(buf, e8.value, True)
+                    buf += _P1.pack(e8.read_only, e8.config_source, e8.is_sensitive)
+                    if (a13 := e8.synonyms) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a13))
+                        for e14 in a13:
+                            _ws16(buf, e14.name, False)
+                            _ws16(buf, e14.value, True)
+                            buf += _P0.pack(e14.source)
+                    buf += _P0.pack(e8.config_type)
+                    _ws16(buf, e8.documentation, True)
 
 
 def _w_DescribeConfigsResponse_4(o: Any, w: Writer) -> None:

@@ -97,6 +97,19 @@ class DescribeDelegationTokenRequest:
             raise ProtocolError('DescribeDelegationTokenRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeDelegationTokenRequest:
+        try:
+            fn = _R_DescribeDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenRequest v{v} is outside 1-3', 41, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeDelegationTokenRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeDelegationTokenRequest[v]
@@ -127,8 +140,9 @@ def _r_DescribeDelegationTokenOwner_2(buf: Any, pos: int, end: int) -> tuple[Any
         o.principal_name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -178,7 +192,10 @@ def _r_DescribeDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[A
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_DescribeDelegationTokenOwner_1(buf, pos, end)
+            e3 = _new(DescribeDelegationTokenOwner)
+            e3.principal_type, pos = _rs16(buf, pos, end, False)
+            e3.principal_name, pos = _rs16(buf, pos, end, False)
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.owners = a2
     o.unknown_tagged_fields = []
@@ -199,13 +216,29 @@ def _r_DescribeDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[A
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_DescribeDelegationTokenOwner_2(buf, pos, end)
+            e3 = _new(DescribeDelegationTokenOwner)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.principal_type = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.principal_type, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+                e3.principal_name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.principal_name, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.owners = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -223,7 +256,8 @@ def _w_DescribeDelegationTokenRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribeDelegationTokenOwner_1(e2, w)
+            _ws16(buf, e2.principal_type, False)
+            _ws16(buf, e2.principal_name, False)
 
 
 def _w_DescribeDelegationTokenRequest_2(o: Any, w: Writer) -> None:
@@ -236,7 +270,20 @@ def _w_DescribeDelegationTokenRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribeDelegationTokenOwner_2(e3, w)
+            if (s4 := e3.principal_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.principal_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

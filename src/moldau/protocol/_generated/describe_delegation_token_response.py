@@ -152,6 +152,19 @@ class DescribeDelegationTokenResponse:
             raise ProtocolError('DescribeDelegationTokenResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeDelegationTokenResponse:
+        try:
+            fn = _R_DescribeDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeDelegationTokenResponse v{v} is outside 1-3', 41, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeDelegationTokenResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeDelegationTokenResponse[v]
@@ -182,8 +195,9 @@ def _r_DescribedDelegationTokenRenewer_2(buf: Any, pos: int, end: int) -> tuple[
         o.principal_name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -238,7 +252,10 @@ def _r_DescribedDelegationToken_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedDelegationTokenRenewer_1(buf, pos, end)
+        e3 = _new(DescribedDelegationTokenRenewer)
+        e3.principal_type, pos = _rs16(buf, pos, end, False)
+        e3.principal_name, pos = _rs16(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.renewers = a2
     o.token_requester_principal_type = ''
@@ -268,25 +285,54 @@ def _r_DescribedDelegationToken_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         pos += n3
     else:
         o.token_id, pos = _rcs(buf, pos, end, False)
-    o.hmac, pos = _rcb(buf, pos, end, False)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
-        pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.hmac = buf[pos + 1:pos + n4]
+        pos += n4
+    elif (
+        pos + 1 < end
+        and (n4 := buf[pos]) >= 0x80
+        and (m5 := buf[pos + 1]) < 0x80
+        and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+        and pos + 1 + n4 <= end
+    ):
+        o.hmac = buf[pos + 2:pos + 1 + n4]
+        pos += 1 + n4
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_DescribedDelegationTokenRenewer_2(buf, pos, end)
-        a5.append(e6)
-    o.renewers = a5
+        o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(DescribedDelegationTokenRenewer)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.principal_type = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.principal_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e8.principal_name = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e8.principal_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a7.append(e8)
+    o.renewers = a7
     o.token_requester_principal_type = ''
     o.token_requester_principal_name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -321,23 +367,52 @@ def _r_DescribedDelegationToken_3(buf: Any, pos: int, end: int) -> tuple[Any, in
         pos += n5
     else:
         o.token_id, pos = _rcs(buf, pos, end, False)
-    o.hmac, pos = _rcb(buf, pos, end, False)
-    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
-        pos += 1
-        n6 -= 1
-        if n6 * 1 > end - pos:
-            _toolong(n6, end - pos)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        o.hmac = buf[pos + 1:pos + n6]
+        pos += n6
+    elif (
+        pos + 1 < end
+        and (n6 := buf[pos]) >= 0x80
+        and (m7 := buf[pos + 1]) < 0x80
+        and 0 < (n6 := (n6 & 0x7F) | (m7 << 7))
+        and pos + 1 + n6 <= end
+    ):
+        o.hmac = buf[pos + 2:pos + 1 + n6]
+        pos += 1 + n6
     else:
-        n6, pos = _rcc(buf, pos, end, False, 1)
-    a7 = []
-    for _ in range(n6):
-        e8, pos = _r_DescribedDelegationTokenRenewer_2(buf, pos, end)
-        a7.append(e8)
-    o.renewers = a7
+        o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+        pos += 1
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
+    else:
+        n8, pos = _rcc(buf, pos, end, False, 1)
+    a9 = []
+    for _ in range(n8):
+        e10 = _new(DescribedDelegationTokenRenewer)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e10.principal_type = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e10.principal_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e10.principal_name = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e10.principal_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e10.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a9.append(e10)
+    o.renewers = a9
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -349,11 +424,11 @@ _R_DescribedDelegationToken = {
 
 
 def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.token_requester_principal_type == ''):
         raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 1')
     if not (o.token_requester_principal_name == ''):
         raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.principal_type, False)
     _ws16(buf, o.principal_name, False)
     buf += _P0.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
@@ -372,15 +447,16 @@ def _w_DescribedDelegationToken_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedDelegationTokenRenewer_1(e10, w)
+            _ws16(buf, e10.principal_type, False)
+            _ws16(buf, e10.principal_name, False)
 
 
 def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.token_requester_principal_type == ''):
         raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 2')
     if not (o.token_requester_principal_name == ''):
         raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 2')
-    buf = w.buf
     if (s1 := o.principal_type) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -417,7 +493,20 @@ def _w_DescribedDelegationToken_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_DescribedDelegationTokenRenewer_2(e11, w)
+            if (s12 := e11.principal_type) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.principal_name) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -472,7 +561,20 @@ def _w_DescribedDelegationToken_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n14)
         for e15 in a13:
-            _w_DescribedDelegationTokenRenewer_2(e15, w)
+            if (s16 := e15.principal_type) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            if (s18 := e15.principal_name) is not None and len(d19 := s18.encode()) < 0x7F:
+                buf.append(len(d19) + 1)
+                buf += d19
+            else:
+                _wcs(buf, s18, False)
+            if e15.unknown_tagged_fields:
+                write_tagged_fields(w, e15.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -495,7 +597,27 @@ def _r_DescribeDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedDelegationToken_1(buf, pos, end)
+        e3 = _new(DescribedDelegationToken)
+        e3.principal_type, pos = _rs16(buf, pos, end, False)
+        e3.principal_name, pos = _rs16(buf, pos, end, False)
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e3.issue_timestamp, e3.expiry_timestamp, e3.max_timestamp = _P0.unpack_from(buf, pos)
+        pos += 24
+        e3.token_id, pos = _rs16(buf, pos, end, False)
+        e3.hmac, pos = _rb32(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribedDelegationTokenRenewer)
+            e6.principal_type, pos = _rs16(buf, pos, end, False)
+            e6.principal_name, pos = _rs16(buf, pos, end, False)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.renewers = a5
+        e3.token_requester_principal_type = ''
+        e3.token_requester_principal_name = ''
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.tokens = a2
     if pos + 4 > end:
@@ -530,8 +652,9 @@ def _r_DescribeDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -559,8 +682,9 @@ def _r_DescribeDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -579,7 +703,30 @@ def _w_DescribeDelegationTokenResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedDelegationToken_1(e2, w)
+            if not (e2.token_requester_principal_type == ''):
+                raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 1')
+            if not (e2.token_requester_principal_name == ''):
+                raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 1')
+            _ws16(buf, e2.principal_type, False)
+            _ws16(buf, e2.principal_name, False)
+            buf += _P0.pack(e2.issue_timestamp, e2.expiry_timestamp, e2.max_timestamp)
+            _ws16(buf, e2.token_id, False)
+            if (x9 := e2.hmac) is None:
+                _wbf(w, None, False, False)
+            else:
+                n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                buf += _I32.pack(n10)
+                if n10 >= _ZC:
+                    w._chunks.append((len(buf), x9))
+                else:
+                    buf += x9
+            if (a11 := e2.renewers) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.principal_type, False)
+                    _ws16(buf, e12.principal_name, False)
     buf += _P2.pack(o.throttle_time_ms)
 
 
@@ -594,7 +741,64 @@ def _w_DescribeDelegationTokenResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribedDelegationToken_2(e3, w)
+            if not (e3.token_requester_principal_type == ''):
+                raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_type cannot be written at version 2')
+            if not (e3.token_requester_principal_name == ''):
+                raise UnsupportedFieldError('DescribedDelegationToken.token_requester_principal_name cannot be written at version 2')
+            if (s4 := e3.principal_type) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.principal_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P0.pack(e3.issue_timestamp, e3.expiry_timestamp, e3.max_timestamp)
+            if (s8 := e3.token_id) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (x10 := e3.hmac) is None:
+                _wbf(w, None, True, False)
+            else:
+                n11 = x10.nbytes if x10.__class__ is memoryview else len(x10)
+                if n11 < 0x7F:
+                    buf.append(n11 + 1)
+                else:
+                    _wuv(buf, n11 + 1)
+                if n11 >= _ZC:
+                    w._chunks.append((len(buf), x10))
+                else:
+                    buf += x10
+            if (a12 := e3.renewers) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    if (s15 := e14.principal_type) is not None and len(d16 := s15.encode()) < 0x7F:
+                        buf.append(len(d16) + 1)
+                        buf += d16
+                    else:
+                        _wcs(buf, s15, False)
+                    if (s17 := e14.principal_name) is not None and len(d18 := s17.encode()) < 0x7F:
+                        buf.append(len(d18) + 1)
+                        buf += d18
+                    else:
+                        _wcs(buf, s17, False)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(w, e14.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -70,6 +70,19 @@ class DescribeGroupsRequest:
             raise ProtocolError('DescribeGroupsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeGroupsRequest:
+        try:
+            fn = _R_DescribeGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsRequest v{v} is outside 0-6', 15, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeGroupsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeGroupsRequest[v]
@@ -131,8 +144,9 @@ def _r_DescribeGroupsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -148,9 +162,9 @@ _R_DescribeGroupsRequest = {
 
 
 def _w_DescribeGroupsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_authorized_operations == False):
         raise UnsupportedFieldError('DescribeGroupsRequest.include_authorized_operations cannot be written at version 0')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, False, False)
     else:
@@ -160,9 +174,9 @@ def _w_DescribeGroupsRequest_0(o: Any, w: Writer) -> None:
 
 
 def _w_DescribeGroupsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_authorized_operations == False):
         raise UnsupportedFieldError('DescribeGroupsRequest.include_authorized_operations cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, False, False)
     else:
@@ -172,9 +186,9 @@ def _w_DescribeGroupsRequest_1(o: Any, w: Writer) -> None:
 
 
 def _w_DescribeGroupsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_authorized_operations == False):
         raise UnsupportedFieldError('DescribeGroupsRequest.include_authorized_operations cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, False, False)
     else:

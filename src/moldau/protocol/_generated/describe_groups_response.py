@@ -153,6 +153,19 @@ class DescribeGroupsResponse:
             raise ProtocolError('DescribeGroupsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeGroupsResponse:
+        try:
+            fn = _R_DescribeGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeGroupsResponse v{v} is outside 0-6', 15, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeGroupsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeGroupsResponse[v]
@@ -211,12 +224,39 @@ def _r_DescribedGroupMember_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n4
     else:
         o.client_host, pos = _rcs(buf, pos, end, False)
-    o.member_metadata, pos = _rcb(buf, pos, end, False)
-    o.member_assignment, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.member_metadata = buf[pos + 1:pos + n5]
+        pos += n5
+    elif (
+        pos + 1 < end
+        and (n5 := buf[pos]) >= 0x80
+        and (m6 := buf[pos + 1]) < 0x80
+        and 0 < (n5 := (n5 & 0x7F) | (m6 << 7))
+        and pos + 1 + n5 <= end
+    ):
+        o.member_metadata = buf[pos + 2:pos + 1 + n5]
+        pos += 1 + n5
+    else:
+        o.member_metadata, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.member_assignment = buf[pos + 1:pos + n7]
+        pos += n7
+    elif (
+        pos + 1 < end
+        and (n7 := buf[pos]) >= 0x80
+        and (m8 := buf[pos + 1]) < 0x80
+        and 0 < (n7 := (n7 & 0x7F) | (m8 << 7))
+        and pos + 1 + n7 <= end
+    ):
+        o.member_assignment = buf[pos + 2:pos + 1 + n7]
+        pos += 1 + n7
+    else:
+        o.member_assignment, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -360,7 +400,14 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroupMember_0(buf, pos, end)
+        e3 = _new(DescribedGroupMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        e3.member_metadata, pos = _rb32(buf, pos, end, False)
+        e3.member_assignment, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.error_message = None
@@ -382,7 +429,14 @@ def _r_DescribedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroupMember_0(buf, pos, end)
+        e3 = _new(DescribedGroupMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        e3.member_metadata, pos = _rb32(buf, pos, end, False)
+        e3.member_assignment, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     if pos + 4 > end:
@@ -407,7 +461,14 @@ def _r_DescribedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroupMember_4(buf, pos, end)
+        e3 = _new(DescribedGroupMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.group_instance_id, pos = _rs16(buf, pos, end, True)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        e3.member_metadata, pos = _rb32(buf, pos, end, False)
+        e3.member_assignment, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     if pos + 4 > end:
@@ -454,7 +515,64 @@ def _r_DescribedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_DescribedGroupMember_5(buf, pos, end)
+        e7 = _new(DescribedGroupMember)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            if n9:
+                e7.group_instance_id = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e7.group_instance_id = None
+                pos += 1
+        else:
+            e7.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e7.client_id = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e7.client_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e7.client_host = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e7.client_host, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e7.member_metadata = buf[pos + 1:pos + n12]
+            pos += n12
+        elif (
+            pos + 1 < end
+            and (n12 := buf[pos]) >= 0x80
+            and (m13 := buf[pos + 1]) < 0x80
+            and 0 < (n12 := (n12 & 0x7F) | (m13 << 7))
+            and pos + 1 + n12 <= end
+        ):
+            e7.member_metadata = buf[pos + 2:pos + 1 + n12]
+            pos += 1 + n12
+        else:
+            e7.member_metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and 0 < (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+            e7.member_assignment = buf[pos + 1:pos + n14]
+            pos += n14
+        elif (
+            pos + 1 < end
+            and (n14 := buf[pos]) >= 0x80
+            and (m15 := buf[pos + 1]) < 0x80
+            and 0 < (n14 := (n14 & 0x7F) | (m15 << 7))
+            and pos + 1 + n14 <= end
+        ):
+            e7.member_assignment = buf[pos + 2:pos + 1 + n14]
+            pos += 1 + n14
+        else:
+            e7.member_assignment, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.members = a6
     if pos + 4 > end:
@@ -464,8 +582,9 @@ def _r_DescribedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_message = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -513,7 +632,64 @@ def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
     for _ in range(n6):
-        e8, pos = _r_DescribedGroupMember_5(buf, pos, end)
+        e8 = _new(DescribedGroupMember)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.member_id = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            if n10:
+                e8.group_instance_id = str(buf[pos + 1:pos + n10], 'utf-8')
+                pos += n10
+            else:
+                e8.group_instance_id = None
+                pos += 1
+        else:
+            e8.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e8.client_id = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e8.client_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e8.client_host = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e8.client_host, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e8.member_metadata = buf[pos + 1:pos + n13]
+            pos += n13
+        elif (
+            pos + 1 < end
+            and (n13 := buf[pos]) >= 0x80
+            and (m14 := buf[pos + 1]) < 0x80
+            and 0 < (n13 := (n13 & 0x7F) | (m14 << 7))
+            and pos + 1 + n13 <= end
+        ):
+            e8.member_metadata = buf[pos + 2:pos + 1 + n13]
+            pos += 1 + n13
+        else:
+            e8.member_metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
+            e8.member_assignment = buf[pos + 1:pos + n15]
+            pos += n15
+        elif (
+            pos + 1 < end
+            and (n15 := buf[pos]) >= 0x80
+            and (m16 := buf[pos + 1]) < 0x80
+            and 0 < (n15 := (n15 & 0x7F) | (m16 << 7))
+            and pos + 1 + n15 <= end
+        ):
+            e8.member_assignment = buf[pos + 2:pos + 1 + n15]
+            pos += 1 + n15
+        else:
+            e8.member_assignment, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a7.append(e8)
     o.members = a7
     if pos + 4 > end:
@@ -522,8 +698,9 @@ def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -539,11 +716,11 @@ _R_DescribedGroup = {
 
 
 def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 0')
     if not (o.authorized_operations == -2147483648):
         raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.group_state, False)
@@ -554,15 +731,35 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedGroupMember_0(e10, w)
+            _ws16(buf, e10.member_id, False)
+            _ws16(buf, e10.client_id, False)
+            _ws16(buf, e10.client_host, False)
+            if (x17 := e10.member_metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
+            if (x19 := e10.member_assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
 
 
 def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 1')
     if not (o.authorized_operations == -2147483648):
         raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.group_state, False)
@@ -573,15 +770,35 @@ def _w_DescribedGroup_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedGroupMember_0(e10, w)
+            _ws16(buf, e10.member_id, False)
+            _ws16(buf, e10.client_id, False)
+            _ws16(buf, e10.client_host, False)
+            if (x17 := e10.member_metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
+            if (x19 := e10.member_assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
 
 
 def _w_DescribedGroup_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 2')
     if not (o.authorized_operations == -2147483648):
         raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 2')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.group_state, False)
@@ -592,13 +809,33 @@ def _w_DescribedGroup_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedGroupMember_0(e10, w)
+            _ws16(buf, e10.member_id, False)
+            _ws16(buf, e10.client_id, False)
+            _ws16(buf, e10.client_host, False)
+            if (x17 := e10.member_metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
+            if (x19 := e10.member_assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
 
 
 def _w_DescribedGroup_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 3')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.group_state, False)
@@ -609,14 +846,34 @@ def _w_DescribedGroup_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedGroupMember_0(e10, w)
+            _ws16(buf, e10.member_id, False)
+            _ws16(buf, e10.client_id, False)
+            _ws16(buf, e10.client_host, False)
+            if (x17 := e10.member_metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
+            if (x19 := e10.member_assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
     buf += _P1.pack(o.authorized_operations)
 
 
 def _w_DescribedGroup_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.group_state, False)
@@ -627,14 +884,35 @@ def _w_DescribedGroup_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_DescribedGroupMember_4(e10, w)
+            _ws16(buf, e10.member_id, False)
+            _ws16(buf, e10.group_instance_id, True)
+            _ws16(buf, e10.client_id, False)
+            _ws16(buf, e10.client_host, False)
+            if (x19 := e10.member_metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
+            if (x21 := e10.member_assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                buf += _I32.pack(n22)
+                if n22 >= _ZC:
+                    w._chunks.append((len(buf), x21))
+                else:
+                    buf += x21
     buf += _P1.pack(o.authorized_operations)
 
 
 def _w_DescribedGroup_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_message is None):
         raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
@@ -664,7 +942,56 @@ def _w_DescribedGroup_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_DescribedGroupMember_5(e11, w)
+            if (s12 := e11.member_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.group_instance_id) is None:
+                buf.append(0)
+            elif len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, True)
+            if (s16 := e11.client_id) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            if (s18 := e11.client_host) is not None and len(d19 := s18.encode()) < 0x7F:
+                buf.append(len(d19) + 1)
+                buf += d19
+            else:
+                _wcs(buf, s18, False)
+            if (x20 := e11.member_metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n21 = x20.nbytes if x20.__class__ is memoryview else len(x20)
+                if n21 < 0x7F:
+                    buf.append(n21 + 1)
+                else:
+                    _wuv(buf, n21 + 1)
+                if n21 >= _ZC:
+                    w._chunks.append((len(buf), x20))
+                else:
+                    buf += x20
+            if (x22 := e11.member_assignment) is None:
+                _wbf(w, None, True, False)
+            else:
+                n23 = x22.nbytes if x22.__class__ is memoryview else len(x22)
+                if n23 < 0x7F:
+                    buf.append(n23 + 1)
+                else:
+                    _wuv(buf, n23 + 1)
+                if n23 >= _ZC:
+                    w._chunks.append((len(buf), x22))
+                else:
+                    buf += x22
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -710,7 +1037,56 @@ def _w_DescribedGroup_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n12)
         for e13 in a11:
-            _w_DescribedGroupMember_5(e13, w)
+            if (s14 := e13.member_id) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+            if (s16 := e13.group_instance_id) is None:
+                buf.append(0)
+            elif len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, True)
+            if (s18 := e13.client_id) is not None and len(d19 := s18.encode()) < 0x7F:
+                buf.append(len(d19) + 1)
+                buf += d19
+            else:
+                _wcs(buf, s18, False)
+            if (s20 := e13.client_host) is not None and len(d21 := s20.encode()) < 0x7F:
+                buf.append(len(d21) + 1)
+                buf += d21
+            else:
+                _wcs(buf, s20, False)
+            if (x22 := e13.member_metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n23 = x22.nbytes if x22.__class__ is memoryview else len(x22)
+                if n23 < 0x7F:
+                    buf.append(n23 + 1)
+                else:
+                    _wuv(buf, n23 + 1)
+                if n23 >= _ZC:
+                    w._chunks.append((len(buf), x22))
+                else:
+                    buf += x22
+            if (x24 := e13.member_assignment) is None:
+                _wbf(w, None, True, False)
+            else:
+                n25 = x24.nbytes if x24.__class__ is memoryview else len(x24)
+                if n25 < 0x7F:
+                    buf.append(n25 + 1)
+                else:
+                    _wuv(buf, n25 + 1)
+                if n25 >= _ZC:
+                    w._chunks.append((len(buf), x24))
+                else:
+                    buf += x24
+            if e13.unknown_tagged_fields:
+                write_tagged_fields(w, e13.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -734,7 +1110,31 @@ def _r_DescribeGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.group_state, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.protocol_data, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribedGroupMember)
+            e6.member_id, pos = _rs16(buf, pos, end, False)
+            e6.client_id, pos = _rs16(buf, pos, end, False)
+            e6.client_host, pos = _rs16(buf, pos, end, False)
+            e6.member_metadata, pos = _rb32(buf, pos, end, False)
+            e6.member_assignment, pos = _rb32(buf, pos, end, False)
+            e6.group_instance_id = None
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.members = a5
+        e3.error_message = None
+        e3.authorized_operations = -2147483648
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.throttle_time_ms = 0
@@ -751,7 +1151,31 @@ def _r_DescribeGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_0(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.group_state, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.protocol_data, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribedGroupMember)
+            e6.member_id, pos = _rs16(buf, pos, end, False)
+            e6.client_id, pos = _rs16(buf, pos, end, False)
+            e6.client_host, pos = _rs16(buf, pos, end, False)
+            e6.member_metadata, pos = _rb32(buf, pos, end, False)
+            e6.member_assignment, pos = _rb32(buf, pos, end, False)
+            e6.group_instance_id = None
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.members = a5
+        e3.error_message = None
+        e3.authorized_operations = -2147483648
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.unknown_tagged_fields = []
@@ -767,7 +1191,34 @@ def _r_DescribeGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_3(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.group_state, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.protocol_data, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribedGroupMember)
+            e6.member_id, pos = _rs16(buf, pos, end, False)
+            e6.client_id, pos = _rs16(buf, pos, end, False)
+            e6.client_host, pos = _rs16(buf, pos, end, False)
+            e6.member_metadata, pos = _rb32(buf, pos, end, False)
+            e6.member_assignment, pos = _rb32(buf, pos, end, False)
+            e6.group_instance_id = None
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.members = a5
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.authorized_operations, = _P1.unpack_from(buf, pos)
+        pos += 4
+        e3.error_message = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.unknown_tagged_fields = []
@@ -783,7 +1234,34 @@ def _r_DescribeGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_4(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.group_state, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.protocol_data, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(DescribedGroupMember)
+            e6.member_id, pos = _rs16(buf, pos, end, False)
+            e6.group_instance_id, pos = _rs16(buf, pos, end, True)
+            e6.client_id, pos = _rs16(buf, pos, end, False)
+            e6.client_host, pos = _rs16(buf, pos, end, False)
+            e6.member_metadata, pos = _rb32(buf, pos, end, False)
+            e6.member_assignment, pos = _rb32(buf, pos, end, False)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.members = a5
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.authorized_operations, = _P1.unpack_from(buf, pos)
+        pos += 4
+        e3.error_message = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.unknown_tagged_fields = []
@@ -810,8 +1288,9 @@ def _r_DescribeGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -835,8 +1314,9 @@ def _r_DescribeGroupsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -858,7 +1338,41 @@ def _w_DescribeGroupsResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedGroup_0(e2, w)
+            if not (e2.error_message is None):
+                raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 0')
+            if not (e2.authorized_operations == -2147483648):
+                raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 0')
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.group_state, False)
+            _ws16(buf, e2.protocol_type, False)
+            _ws16(buf, e2.protocol_data, False)
+            if (a11 := e2.members) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.member_id, False)
+                    _ws16(buf, e12.client_id, False)
+                    _ws16(buf, e12.client_host, False)
+                    if (x19 := e12.member_metadata) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                        buf += _I32.pack(n20)
+                        if n20 >= _ZC:
+                            w._chunks.append((len(buf), x19))
+                        else:
+                            buf += x19
+                    if (x21 := e12.member_assignment) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                        buf += _I32.pack(n22)
+                        if n22 >= _ZC:
+                            w._chunks.append((len(buf), x21))
+                        else:
+                            buf += x21
 
 
 def _w_DescribeGroupsResponse_1(o: Any, w: Writer) -> None:
@@ -869,7 +1383,41 @@ def _w_DescribeGroupsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedGroup_1(e2, w)
+            if not (e2.error_message is None):
+                raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 1')
+            if not (e2.authorized_operations == -2147483648):
+                raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 1')
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.group_state, False)
+            _ws16(buf, e2.protocol_type, False)
+            _ws16(buf, e2.protocol_data, False)
+            if (a11 := e2.members) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.member_id, False)
+                    _ws16(buf, e12.client_id, False)
+                    _ws16(buf, e12.client_host, False)
+                    if (x19 := e12.member_metadata) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                        buf += _I32.pack(n20)
+                        if n20 >= _ZC:
+                            w._chunks.append((len(buf), x19))
+                        else:
+                            buf += x19
+                    if (x21 := e12.member_assignment) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                        buf += _I32.pack(n22)
+                        if n22 >= _ZC:
+                            w._chunks.append((len(buf), x21))
+                        else:
+                            buf += x21
 
 
 def _w_DescribeGroupsResponse_2(o: Any, w: Writer) -> None:
@@ -880,7 +1428,41 @@ def _w_DescribeGroupsResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedGroup_2(e2, w)
+            if not (e2.error_message is None):
+                raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 2')
+            if not (e2.authorized_operations == -2147483648):
+                raise UnsupportedFieldError('DescribedGroup.authorized_operations cannot be written at version 2')
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.group_state, False)
+            _ws16(buf, e2.protocol_type, False)
+            _ws16(buf, e2.protocol_data, False)
+            if (a11 := e2.members) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.member_id, False)
+                    _ws16(buf, e12.client_id, False)
+                    _ws16(buf, e12.client_host, False)
+                    if (x19 := e12.member_metadata) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                        buf += _I32.pack(n20)
+                        if n20 >= _ZC:
+                            w._chunks.append((len(buf), x19))
+                        else:
+                            buf += x19
+                    if (x21 := e12.member_assignment) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                        buf += _I32.pack(n22)
+                        if n22 >= _ZC:
+                            w._chunks.append((len(buf), x21))
+                        else:
+                            buf += x21
 
 
 def _w_DescribeGroupsResponse_3(o: Any, w: Writer) -> None:
@@ -891,7 +1473,40 @@ def _w_DescribeGroupsResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedGroup_3(e2, w)
+            if not (e2.error_message is None):
+                raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 3')
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.group_state, False)
+            _ws16(buf, e2.protocol_type, False)
+            _ws16(buf, e2.protocol_data, False)
+            if (a11 := e2.members) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.member_id, False)
+                    _ws16(buf, e12.client_id, False)
+                    _ws16(buf, e12.client_host, False)
+                    if (x19 := e12.member_metadata) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                        buf += _I32.pack(n20)
+                        if n20 >= _ZC:
+                            w._chunks.append((len(buf), x19))
+                        else:
+                            buf += x19
+                    if (x21 := e12.member_assignment) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                        buf += _I32.pack(n22)
+                        if n22 >= _ZC:
+                            w._chunks.append((len(buf), x21))
+                        else:
+                            buf += x21
+            buf += _P1.pack(e2.authorized_operations)
 
 
 def _w_DescribeGroupsResponse_4(o: Any, w: Writer) -> None:
@@ -902,7 +1517,41 @@ def _w_DescribeGroupsResponse_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribedGroup_4(e2, w)
+            if not (e2.error_message is None):
+                raise UnsupportedFieldError('DescribedGroup.error_message cannot be written at version 4')
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.group_state, False)
+            _ws16(buf, e2.protocol_type, False)
+            _ws16(buf, e2.protocol_data, False)
+            if (a11 := e2.members) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    _ws16(buf, e12.member_id, False)
+                    _ws16(buf, e12.group_instance_id, True)
+                    _ws16(buf, e12.client_id, False)
+                    _ws16(buf, e12.client_host, False)
+                    if (x21 := e12.member_metadata) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n22 = x21.nbytes if x21.__class__ is memoryview else len(x21)
+                        buf += _I32.pack(n22)
+                        if n22 >= _ZC:
+                            w._chunks.append((len(buf), x21))
+                        else:
+                            buf += x21
+                    if (x23 := e12.member_assignment) is None:
+                        _wbf(w, None, False, False)
+                    else:
+                        n24 = x23.nbytes if x23.__class__ is memoryview else len(x23)
+                        buf += _I32.pack(n24)
+                        if n24 >= _ZC:
+                            w._chunks.append((len(buf), x23))
+                        else:
+                            buf += x23
+            buf += _P1.pack(e2.authorized_operations)
 
 
 def _w_DescribeGroupsResponse_5(o: Any, w: Writer) -> None:

@@ -99,6 +99,19 @@ class DescribeLogDirsRequest:
             raise ProtocolError('DescribeLogDirsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeLogDirsRequest:
+        try:
+            fn = _R_DescribeLogDirsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeLogDirsRequest v{v} is outside 1-5', 35, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeLogDirsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeLogDirsRequest[v]
@@ -135,8 +148,9 @@ def _r_DescribableLogDirTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -199,7 +213,12 @@ def _r_DescribeLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_DescribableLogDirTopic_1(buf, pos, end)
+            e3 = _new(DescribableLogDirTopic)
+            e3.topic, pos = _rs16(buf, pos, end, False)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topics = a2
     o.unknown_tagged_fields = []
@@ -220,13 +239,33 @@ def _r_DescribeLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_DescribableLogDirTopic_2(buf, pos, end)
+            e3 = _new(DescribableLogDirTopic)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.topic, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+                pos += 1
+                n5 -= 1
+                if n5 * 4 > end - pos:
+                    _toolong(n5, end - pos)
+            else:
+                n5, pos = _rcc(buf, pos, end, False, 4)
+            e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -246,7 +285,13 @@ def _w_DescribeLogDirsRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_DescribableLogDirTopic_1(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
 
 
 def _w_DescribeLogDirsRequest_2(o: Any, w: Writer) -> None:
@@ -259,7 +304,24 @@ def _w_DescribeLogDirsRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribableLogDirTopic_2(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -257,6 +257,19 @@ class DescribeQuorumResponse:
             raise ProtocolError('DescribeQuorumResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeQuorumResponse:
+        try:
+            fn = _R_DescribeQuorumResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeQuorumResponse v{v} is outside 0-2', 55, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeQuorumResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeQuorumResponse[v]
@@ -276,8 +289,9 @@ def _r_ReplicaState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.last_caught_up_timestamp = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -290,8 +304,9 @@ def _r_ReplicaState_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.replica_directory_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -311,8 +326,9 @@ def _r_ReplicaState_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 24
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -324,9 +340,9 @@ _R_ReplicaState = {
 
 
 def _w_ReplicaState_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
         raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.replica_id, o.log_end_offset)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -335,9 +351,9 @@ def _w_ReplicaState_0(o: Any, w: Writer) -> None:
 
 
 def _w_ReplicaState_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
         raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -378,7 +394,19 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaState_0(buf, pos, end)
+        e3 = _new(ReplicaState)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.replica_id, e3.log_end_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.replica_directory_id = ZERO_UUID
+        e3.last_fetch_timestamp = -1
+        e3.last_caught_up_timestamp = -1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.current_voters = a2
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -390,14 +418,27 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_ReplicaState_0(buf, pos, end)
+        e6 = _new(ReplicaState)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e6.replica_id, e6.log_end_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e6.replica_directory_id = ZERO_UUID
+        e6.last_fetch_timestamp = -1
+        e6.last_caught_up_timestamp = -1
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.observers = a5
     o.error_message = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -416,7 +457,17 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaState_1(buf, pos, end)
+        e3 = _new(ReplicaState)
+        if pos + 28 > end:
+            _trunc(pos, 28, end)
+        e3.replica_id, e3.log_end_offset, e3.last_fetch_timestamp, e3.last_caught_up_timestamp = _P1.unpack_from(buf, pos)
+        pos += 28
+        e3.replica_directory_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.current_voters = a2
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -428,14 +479,25 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_ReplicaState_1(buf, pos, end)
+        e6 = _new(ReplicaState)
+        if pos + 28 > end:
+            _trunc(pos, 28, end)
+        e6.replica_id, e6.log_end_offset, e6.last_fetch_timestamp, e6.last_caught_up_timestamp = _P1.unpack_from(buf, pos)
+        pos += 28
+        e6.replica_directory_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.observers = a5
     o.error_message = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -467,7 +529,24 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ReplicaState_2(buf, pos, end)
+        e4 = _new(ReplicaState)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.replica_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.replica_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e4.log_end_offset, e4.last_fetch_timestamp, e4.last_caught_up_timestamp = _P3.unpack_from(buf, pos)
+        pos += 24
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.current_voters = a3
     if pos < end and 0 < (n5 := buf[pos]) < 0x80:
@@ -479,13 +558,31 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_ReplicaState_2(buf, pos, end)
+        e7 = _new(ReplicaState)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e7.replica_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e7.replica_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e7.log_end_offset, e7.last_fetch_timestamp, e7.last_caught_up_timestamp = _P3.unpack_from(buf, pos)
+        pos += 24
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.observers = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -507,7 +604,13 @@ def _w_PartitionData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReplicaState_0(e3, w)
+            if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+            buf += _P0.pack(e3.replica_id, e3.log_end_offset)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if (a4 := o.observers) is None:
         _wnull(buf, True, False)
     else:
@@ -516,7 +619,13 @@ def _w_PartitionData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n5)
         for e6 in a4:
-            _w_ReplicaState_0(e6, w)
+            if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+            buf += _P0.pack(e6.replica_id, e6.log_end_offset)
+            if e6.unknown_tagged_fields:
+                write_tagged_fields(w, e6.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -534,7 +643,13 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReplicaState_1(e3, w)
+            if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+            buf += _P1.pack(e3.replica_id, e3.log_end_offset, e3.last_fetch_timestamp, e3.last_caught_up_timestamp)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if (a4 := o.observers) is None:
         _wnull(buf, True, False)
     else:
@@ -543,7 +658,13 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n5)
         for e6 in a4:
-            _w_ReplicaState_1(e6, w)
+            if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+            buf += _P1.pack(e6.replica_id, e6.log_end_offset, e6.last_fetch_timestamp, e6.last_caught_up_timestamp)
+            if e6.unknown_tagged_fields:
+                write_tagged_fields(w, e6.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -569,7 +690,13 @@ def _w_PartitionData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_ReplicaState_2(e5, w)
+            buf += _P2.pack(e5.replica_id)
+            buf += e5.replica_directory_id.bytes
+            buf += _P3.pack(e5.log_end_offset, e5.last_fetch_timestamp, e5.last_caught_up_timestamp)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if (a6 := o.observers) is None:
         _wnull(buf, True, False)
     else:
@@ -578,7 +705,13 @@ def _w_PartitionData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n7)
         for e8 in a6:
-            _w_ReplicaState_2(e8, w)
+            buf += _P2.pack(e8.replica_id)
+            buf += e8.replica_directory_id.bytes
+            buf += _P3.pack(e8.log_end_offset, e8.last_fetch_timestamp, e8.last_caught_up_timestamp)
+            if e8.unknown_tagged_fields:
+                write_tagged_fields(w, e8.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -608,13 +741,72 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_0(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e4.partition_index, e4.error_code, e4.leader_id, e4.leader_epoch, e4.high_watermark = _P4.unpack_from(buf, pos)
+        pos += 22
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ReplicaState)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e7.replica_id, e7.log_end_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e7.replica_directory_id = ZERO_UUID
+            e7.last_fetch_timestamp = -1
+            e7.last_caught_up_timestamp = -1
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.current_voters = a6
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10 = _new(ReplicaState)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e10.replica_id, e10.log_end_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e10.replica_directory_id = ZERO_UUID
+            e10.last_fetch_timestamp = -1
+            e10.last_caught_up_timestamp = -1
+            if pos < end and not buf[pos]:
+                e10.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a9.append(e10)
+        e4.observers = a9
+        e4.error_message = ''
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -634,13 +826,68 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_1(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e4.partition_index, e4.error_code, e4.leader_id, e4.leader_epoch, e4.high_watermark = _P4.unpack_from(buf, pos)
+        pos += 22
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ReplicaState)
+            if pos + 28 > end:
+                _trunc(pos, 28, end)
+            e7.replica_id, e7.log_end_offset, e7.last_fetch_timestamp, e7.last_caught_up_timestamp = _P1.unpack_from(buf, pos)
+            pos += 28
+            e7.replica_directory_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.current_voters = a6
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10 = _new(ReplicaState)
+            if pos + 28 > end:
+                _trunc(pos, 28, end)
+            e10.replica_id, e10.log_end_offset, e10.last_fetch_timestamp, e10.last_caught_up_timestamp = _P1.unpack_from(buf, pos)
+            pos += 28
+            e10.replica_directory_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e10.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a9.append(e10)
+        e4.observers = a9
+        e4.error_message = ''
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -665,8 +912,9 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -692,7 +940,41 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_0(e5, w)
+            buf += _P4.pack(e5.partition_index, e5.error_code, e5.leader_id, e5.leader_epoch, e5.high_watermark)
+            if (a6 := e5.current_voters) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if not ((e8.replica_directory_id is ZERO_UUID or e8.replica_directory_id == ZERO_UUID)):
+                        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+                    buf += _P0.pack(e8.replica_id, e8.log_end_offset)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a9 := e5.observers) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    if not ((e11.replica_directory_id is ZERO_UUID or e11.replica_directory_id == ZERO_UUID)):
+                        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+                    buf += _P0.pack(e11.replica_id, e11.log_end_offset)
+                    if e11.unknown_tagged_fields:
+                        write_tagged_fields(w, e11.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -714,7 +996,41 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_1(e5, w)
+            buf += _P4.pack(e5.partition_index, e5.error_code, e5.leader_id, e5.leader_epoch, e5.high_watermark)
+            if (a6 := e5.current_voters) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if not ((e8.replica_directory_id is ZERO_UUID or e8.replica_directory_id == ZERO_UUID)):
+                        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+                    buf += _P1.pack(e8.replica_id, e8.log_end_offset, e8.last_fetch_timestamp, e8.last_caught_up_timestamp)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a9 := e5.observers) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    if not ((e11.replica_directory_id is ZERO_UUID or e11.replica_directory_id == ZERO_UUID)):
+                        raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+                    buf += _P1.pack(e11.replica_id, e11.log_end_offset, e11.last_fetch_timestamp, e11.last_caught_up_timestamp)
+                    if e11.unknown_tagged_fields:
+                        write_tagged_fields(w, e11.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -736,7 +1052,49 @@ def _w_TopicData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_2(e5, w)
+            buf += _P5.pack(e5.partition_index, e5.error_code)
+            if (s6 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P6.pack(e5.leader_id, e5.leader_epoch, e5.high_watermark)
+            if (a8 := e5.current_voters) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.replica_id)
+                    buf += e10.replica_directory_id.bytes
+                    buf += _P3.pack(e10.log_end_offset, e10.last_fetch_timestamp, e10.last_caught_up_timestamp)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (a11 := e5.observers) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n12 := len(a11) + 1) < 0x80:
+                    buf.append(n12)
+                else:
+                    _wuv(buf, n12)
+                for e13 in a11:
+                    buf += _P2.pack(e13.replica_id)
+                    buf += e13.replica_directory_id.bytes
+                    buf += _P3.pack(e13.log_end_offset, e13.last_fetch_timestamp, e13.last_caught_up_timestamp)
+                    if e13.unknown_tagged_fields:
+                        write_tagged_fields(w, e13.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -757,8 +1115,9 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.port = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -780,8 +1139,9 @@ def _r_Listener_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -793,13 +1153,13 @@ _R_Listener = {
 
 
 def _w_Listener_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('Listener.name cannot be written at version 0')
     if not (o.host == ''):
         raise UnsupportedFieldError('Listener.host cannot be written at version 0')
     if not (o.port == 0):
         raise UnsupportedFieldError('Listener.port cannot be written at version 0')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -807,13 +1167,13 @@ def _w_Listener_0(o: Any, w: Writer) -> None:
 
 
 def _w_Listener_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('Listener.name cannot be written at version 1')
     if not (o.host == ''):
         raise UnsupportedFieldError('Listener.host cannot be written at version 1')
     if not (o.port == 0):
         raise UnsupportedFieldError('Listener.port cannot be written at version 1')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -852,8 +1212,9 @@ def _r_Node_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.listeners = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -872,13 +1233,33 @@ def _r_Node_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Listener_2(buf, pos, end)
+        e3 = _new(Listener)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.host = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.port, = _P7.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.listeners = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -890,11 +1271,11 @@ _R_Node = {
 
 
 def _w_Node_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('Node.node_id cannot be written at version 0')
     if not (o.listeners == []):
         raise UnsupportedFieldError('Node.listeners cannot be written at version 0')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -902,11 +1283,11 @@ def _w_Node_0(o: Any, w: Writer) -> None:
 
 
 def _w_Node_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('Node.node_id cannot be written at version 1')
     if not (o.listeners == []):
         raise UnsupportedFieldError('Node.listeners cannot be written at version 1')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -924,7 +1305,21 @@ def _w_Node_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Listener_2(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P7.pack(e3.port)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -960,8 +1355,9 @@ def _r_DescribeQuorumResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.nodes = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -987,8 +1383,9 @@ def _r_DescribeQuorumResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.nodes = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1016,25 +1413,88 @@ def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_2(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8, pos = _r_PartitionData_2(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_Node_2(buf, pos, end)
-        a6.append(e7)
-    o.nodes = a6
+        n9, pos = _rcc(buf, pos, end, False, 1)
+    a10 = []
+    for _ in range(n9):
+        e11 = _new(Node)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e11.node_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+            pos += 1
+            n12 -= 1
+            if n12 * 1 > end - pos:
+                _toolong(n12, end - pos)
+        else:
+            n12, pos = _rcc(buf, pos, end, False, 1)
+        a13 = []
+        for _ in range(n12):
+            e14 = _new(Listener)
+            if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
+                e14.name = str(buf[pos + 1:pos + n15], 'utf-8')
+                pos += n15
+            else:
+                e14.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+                e14.host = str(buf[pos + 1:pos + n16], 'utf-8')
+                pos += n16
+            else:
+                e14.host, pos = _rcs(buf, pos, end, False)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e14.port, = _P7.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e14.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a13.append(e14)
+        e11.listeners = a13
+        if pos < end and not buf[pos]:
+            e11.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a10.append(e11)
+    o.nodes = a10
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1046,9 +1506,9 @@ _R_DescribeQuorumResponse = {
 
 
 def _w_DescribeQuorumResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.nodes == []):
         raise UnsupportedFieldError('DescribeQuorumResponse.nodes cannot be written at version 0')
-    buf = w.buf
     buf += _P8.pack(o.error_code)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1058,7 +1518,58 @@ def _w_DescribeQuorumResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_0(e3, w)
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P4.pack(e8.partition_index, e8.error_code, e8.leader_id, e8.leader_epoch, e8.high_watermark)
+                    if (a9 := e8.current_voters) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            if not ((e11.replica_directory_id is ZERO_UUID or e11.replica_directory_id == ZERO_UUID)):
+                                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+                            buf += _P0.pack(e11.replica_id, e11.log_end_offset)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if (a12 := e8.observers) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n13 := len(a12) + 1) < 0x80:
+                            buf.append(n13)
+                        else:
+                            _wuv(buf, n13)
+                        for e14 in a12:
+                            if not ((e14.replica_directory_id is ZERO_UUID or e14.replica_directory_id == ZERO_UUID)):
+                                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 0')
+                            buf += _P0.pack(e14.replica_id, e14.log_end_offset)
+                            if e14.unknown_tagged_fields:
+                                write_tagged_fields(w, e14.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1066,9 +1577,9 @@ def _w_DescribeQuorumResponse_0(o: Any, w: Writer) -> None:
 
 
 def _w_DescribeQuorumResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.nodes == []):
         raise UnsupportedFieldError('DescribeQuorumResponse.nodes cannot be written at version 1')
-    buf = w.buf
     buf += _P8.pack(o.error_code)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1078,7 +1589,58 @@ def _w_DescribeQuorumResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_1(e3, w)
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P4.pack(e8.partition_index, e8.error_code, e8.leader_id, e8.leader_epoch, e8.high_watermark)
+                    if (a9 := e8.current_voters) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            if not ((e11.replica_directory_id is ZERO_UUID or e11.replica_directory_id == ZERO_UUID)):
+                                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+                            buf += _P1.pack(e11.replica_id, e11.log_end_offset, e11.last_fetch_timestamp, e11.last_caught_up_timestamp)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if (a12 := e8.observers) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n13 := len(a12) + 1) < 0x80:
+                            buf.append(n13)
+                        else:
+                            _wuv(buf, n13)
+                        for e14 in a12:
+                            if not ((e14.replica_directory_id is ZERO_UUID or e14.replica_directory_id == ZERO_UUID)):
+                                raise UnsupportedFieldError('ReplicaState.replica_directory_id cannot be written at version 1')
+                            buf += _P1.pack(e14.replica_id, e14.log_end_offset, e14.last_fetch_timestamp, e14.last_caught_up_timestamp)
+                            if e14.unknown_tagged_fields:
+                                write_tagged_fields(w, e14.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1103,16 +1665,102 @@ def _w_DescribeQuorumResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_2(e5, w)
-    if (a6 := o.nodes) is None:
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P5.pack(e10.partition_index, e10.error_code)
+                    if (s11 := e10.error_message) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    buf += _P6.pack(e10.leader_id, e10.leader_epoch, e10.high_watermark)
+                    if (a13 := e10.current_voters) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n14 := len(a13) + 1) < 0x80:
+                            buf.append(n14)
+                        else:
+                            _wuv(buf, n14)
+                        for e15 in a13:
+                            buf += _P2.pack(e15.replica_id)
+                            buf += e15.replica_directory_id.bytes
+                            buf += _P3.pack(e15.log_end_offset, e15.last_fetch_timestamp, e15.last_caught_up_timestamp)
+                            if e15.unknown_tagged_fields:
+                                write_tagged_fields(w, e15.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if (a16 := e10.observers) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n17 := len(a16) + 1) < 0x80:
+                            buf.append(n17)
+                        else:
+                            _wuv(buf, n17)
+                        for e18 in a16:
+                            buf += _P2.pack(e18.replica_id)
+                            buf += e18.replica_directory_id.bytes
+                            buf += _P3.pack(e18.log_end_offset, e18.last_fetch_timestamp, e18.last_caught_up_timestamp)
+                            if e18.unknown_tagged_fields:
+                                write_tagged_fields(w, e18.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a19 := o.nodes) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n20 := len(a19) + 1) < 0x80:
+            buf.append(n20)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_Node_2(e8, w)
+            _wuv(buf, n20)
+        for e21 in a19:
+            buf += _P2.pack(e21.node_id)
+            if (a22 := e21.listeners) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n23 := len(a22) + 1) < 0x80:
+                    buf.append(n23)
+                else:
+                    _wuv(buf, n23)
+                for e24 in a22:
+                    if (s25 := e24.name) is not None and len(d26 := s25.encode()) < 0x7F:
+                        buf.append(len(d26) + 1)
+                        buf += d26
+                    else:
+                        _wcs(buf, s25, False)
+                    if (s27 := e24.host) is not None and len(d28 := s27.encode()) < 0x7F:
+                        buf.append(len(d28) + 1)
+                        buf += d28
+                    else:
+                        _wcs(buf, s27, False)
+                    buf += _P7.pack(e24.port)
+                    if e24.unknown_tagged_fields:
+                        write_tagged_fields(w, e24.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e21.unknown_tagged_fields:
+                write_tagged_fields(w, e21.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -180,6 +180,19 @@ class DescribeShareGroupOffsetsResponse:
             raise ProtocolError('DescribeShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeShareGroupOffsetsResponse:
+        try:
+            fn = _R_DescribeShareGroupOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeShareGroupOffsetsResponse v{v} is outside 0-1', 90, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeShareGroupOffsetsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeShareGroupOffsetsResponse[v]
@@ -206,8 +219,9 @@ def _r_DescribeShareGroupOffsetsResponsePartition_0(buf: Any, pos: int, end: int
     o.lag = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -228,8 +242,9 @@ def _r_DescribeShareGroupOffsetsResponsePartition_1(buf: Any, pos: int, end: int
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -297,13 +312,33 @@ def _r_DescribeShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) ->
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeShareGroupOffsetsResponsePartition_0(buf, pos, end)
+        e4 = _new(DescribeShareGroupOffsetsResponsePartition)
+        if pos + 18 > end:
+            _trunc(pos, 18, end)
+        e4.partition_index, e4.start_offset, e4.leader_epoch, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 18
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        e4.lag = -1
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -327,13 +362,32 @@ def _r_DescribeShareGroupOffsetsResponseTopic_1(buf: Any, pos: int, end: int) ->
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeShareGroupOffsetsResponsePartition_1(buf, pos, end)
+        e4 = _new(DescribeShareGroupOffsetsResponsePartition)
+        if pos + 26 > end:
+            _trunc(pos, 26, end)
+        e4.partition_index, e4.start_offset, e4.leader_epoch, e4.lag, e4.error_code = _P1.unpack_from(buf, pos)
+        pos += 26
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -359,7 +413,18 @@ def _w_DescribeShareGroupOffsetsResponseTopic_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeShareGroupOffsetsResponsePartition_0(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.start_offset, e5.leader_epoch, e5.error_code)
+            if (s6 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -382,7 +447,18 @@ def _w_DescribeShareGroupOffsetsResponseTopic_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeShareGroupOffsetsResponsePartition_1(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.start_offset, e5.leader_epoch, e5.lag, e5.error_code)
+            if (s6 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -411,17 +487,62 @@ def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) ->
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeShareGroupOffsetsResponseTopic_0(buf, pos, end)
+        e4 = _new(DescribeShareGroupOffsetsResponseTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(DescribeShareGroupOffsetsResponsePartition)
+            if pos + 18 > end:
+                _trunc(pos, 18, end)
+            e8.partition_index, e8.start_offset, e8.leader_epoch, e8.error_code = _P0.unpack_from(buf, pos)
+            pos += 18
+            if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                if n9:
+                    e8.error_message = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e8.error_message = None
+                    pos += 1
+            else:
+                e8.error_message, pos = _rcs(buf, pos, end, True)
+            e8.lag = -1
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos + 2 > end:
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
-        if n5:
-            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
-            pos += n5
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.error_message = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
         else:
             o.error_message = None
             pos += 1
@@ -429,8 +550,9 @@ def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) ->
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -450,17 +572,61 @@ def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) ->
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeShareGroupOffsetsResponseTopic_1(buf, pos, end)
+        e4 = _new(DescribeShareGroupOffsetsResponseTopic)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(DescribeShareGroupOffsetsResponsePartition)
+            if pos + 26 > end:
+                _trunc(pos, 26, end)
+            e8.partition_index, e8.start_offset, e8.leader_epoch, e8.lag, e8.error_code = _P1.unpack_from(buf, pos)
+            pos += 26
+            if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                if n9:
+                    e8.error_message = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e8.error_message = None
+                    pos += 1
+            else:
+                e8.error_message, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos + 2 > end:
         _trunc(pos, 2, end)
     o.error_code, = _P2.unpack_from(buf, pos)
     pos += 2
-    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
-        if n5:
-            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
-            pos += n5
+    if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+        if n10:
+            o.error_message = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
         else:
             o.error_message = None
             pos += 1
@@ -468,8 +634,9 @@ def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) ->
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -494,15 +661,44 @@ def _w_DescribeShareGroupOffsetsResponseGroup_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeShareGroupOffsetsResponseTopic_0(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += e5.topic_id.bytes
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10.partition_index, e10.start_offset, e10.leader_epoch, e10.error_code)
+                    if (s11 := e10.error_message) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.error_code)
-    if (s6 := o.error_message) is None:
+    if (s13 := o.error_message) is None:
         buf.append(0)
-    elif len(d7 := s6.encode()) < 0x7F:
-        buf.append(len(d7) + 1)
-        buf += d7
+    elif len(d14 := s13.encode()) < 0x7F:
+        buf.append(len(d14) + 1)
+        buf += d14
     else:
-        _wcs(buf, s6, True)
+        _wcs(buf, s13, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -524,15 +720,44 @@ def _w_DescribeShareGroupOffsetsResponseGroup_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeShareGroupOffsetsResponseTopic_1(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += e5.topic_id.bytes
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P1.pack(e10.partition_index, e10.start_offset, e10.leader_epoch, e10.lag, e10.error_code)
+                    if (s11 := e10.error_message) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.error_code)
-    if (s6 := o.error_message) is None:
+    if (s13 := o.error_message) is None:
         buf.append(0)
-    elif len(d7 := s6.encode()) < 0x7F:
-        buf.append(len(d7) + 1)
-        buf += d7
+    elif len(d14 := s13.encode()) < 0x7F:
+        buf.append(len(d14) + 1)
+        buf += d14
     else:
-        _wcs(buf, s6, True)
+        _wcs(buf, s13, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -565,8 +790,9 @@ def _r_DescribeShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tupl
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -590,8 +816,9 @@ def _r_DescribeShareGroupOffsetsResponse_1(buf: Any, pos: int, end: int) -> tupl
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -612,7 +839,61 @@ def _w_DescribeShareGroupOffsetsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribeShareGroupOffsetsResponseGroup_0(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.topic_name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    buf += e8.topic_id.bytes
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.partition_index, e13.start_offset, e13.leader_epoch, e13.error_code)
+                            if (s14 := e13.error_message) is None:
+                                buf.append(0)
+                            elif len(d15 := s14.encode()) < 0x7F:
+                                buf.append(len(d15) + 1)
+                                buf += d15
+                            else:
+                                _wcs(buf, s14, True)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P2.pack(e3.error_code)
+            if (s16 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -630,7 +911,61 @@ def _w_DescribeShareGroupOffsetsResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribeShareGroupOffsetsResponseGroup_1(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.topic_name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    buf += e8.topic_id.bytes
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P1.pack(e13.partition_index, e13.start_offset, e13.leader_epoch, e13.lag, e13.error_code)
+                            if (s14 := e13.error_message) is None:
+                                buf.append(0)
+                            elif len(d15 := s14.encode()) < 0x7F:
+                                buf.append(len(d15) + 1)
+                                buf += d15
+                            else:
+                                _wcs(buf, s14, True)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P2.pack(e3.error_code)
+            if (s16 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

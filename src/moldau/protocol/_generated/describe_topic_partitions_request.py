@@ -132,6 +132,19 @@ class DescribeTopicPartitionsRequest:
             raise ProtocolError('DescribeTopicPartitionsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeTopicPartitionsRequest:
+        try:
+            fn = _R_DescribeTopicPartitionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsRequest v{v} is outside 0-0', 75, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTopicPartitionsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeTopicPartitionsRequest[v]
@@ -149,8 +162,9 @@ def _r_TopicRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -190,8 +204,9 @@ def _r_Cursor_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -230,7 +245,17 @@ def _r_DescribeTopicPartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[A
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicRequest_0(buf, pos, end)
+        e3 = _new(TopicRequest)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 4 > end:
@@ -243,11 +268,27 @@ def _r_DescribeTopicPartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[A
     if buf[pos - 1] >= 0x80:
         o.cursor = None
     else:
-        o.cursor, pos = _r_Cursor_0(buf, pos, end)
+        e5 = _new(Cursor)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.topic_name = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.cursor = e5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -266,13 +307,30 @@ def _w_DescribeTopicPartitionsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicRequest_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.response_partition_limit)
-    if (x4 := o.cursor) is None:
+    if (x6 := o.cursor) is None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Cursor_0(x4, w)
+        if (s7 := x6.topic_name) is not None and len(d8 := s7.encode()) < 0x7F:
+            buf.append(len(d8) + 1)
+            buf += d8
+        else:
+            _wcs(buf, s7, False)
+        buf += _P0.pack(x6.partition_index)
+        if x6.unknown_tagged_fields:
+            write_tagged_fields(w, x6.unknown_tagged_fields)
+        else:
+            buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -190,6 +190,19 @@ class DescribeTopicPartitionsResponse:
             raise ProtocolError('DescribeTopicPartitionsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeTopicPartitionsResponse:
+        try:
+            fn = _R_DescribeTopicPartitionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTopicPartitionsResponse v{v} is outside 0-0', 75, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTopicPartitionsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeTopicPartitionsResponse[v]
@@ -257,8 +270,9 @@ def _r_DescribeTopicPartitionsResponsePartition_0(buf: Any, pos: int, end: int) 
     pos += n9 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -367,8 +381,9 @@ def _r_DescribeTopicPartitionsResponseTopic_0(buf: Any, pos: int, end: int) -> t
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -397,7 +412,56 @@ def _w_DescribeTopicPartitionsResponseTopic_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeTopicPartitionsResponsePartition_0(e5, w)
+            buf += _P0.pack(e5.error_code, e5.partition_index, e5.leader_id, e5.leader_epoch)
+            if (a6 := e5.replica_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8)
+            if (a9 := e5.isr_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P1.pack(e11)
+            if (a12 := e5.eligible_leader_replicas) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P1.pack(e14)
+            if (a15 := e5.last_known_elr) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P1.pack(e17)
+            if (a18 := e5.offline_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n19 := len(a18) + 1) < 0x80:
+                    buf.append(n19)
+                else:
+                    _wuv(buf, n19)
+                for e20 in a18:
+                    buf += _P1.pack(e20)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -423,8 +487,9 @@ def _r_Cursor_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -467,7 +532,49 @@ def _r_DescribeTopicPartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribeTopicPartitionsResponseTopic_0(buf, pos, end)
+        e3 = _new(DescribeTopicPartitionsResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.name = None
+                pos += 1
+        else:
+            e3.name, pos = _rcs(buf, pos, end, True)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.is_internal, = _P3.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_DescribeTopicPartitionsResponsePartition_0(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.topic_authorized_operations, = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos >= end:
@@ -476,11 +583,27 @@ def _r_DescribeTopicPartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[
     if buf[pos - 1] >= 0x80:
         o.next_cursor = None
     else:
-        o.next_cursor, pos = _r_Cursor_0(buf, pos, end)
+        e8 = _new(Cursor)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.topic_name = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e8.partition_index, = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.next_cursor = e8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -505,7 +628,16 @@ def _w_DescribeTopicPartitionsResponse_0(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Cursor_0(x4, w)
+        if (s5 := x4.topic_name) is not None and len(d6 := s5.encode()) < 0x7F:
+            buf.append(len(d6) + 1)
+            buf += d6
+        else:
+            _wcs(buf, s5, False)
+        buf += _P1.pack(x4.partition_index)
+        if x4.unknown_tagged_fields:
+            write_tagged_fields(w, x4.unknown_tagged_fields)
+        else:
+            buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -66,6 +66,19 @@ class DescribeTransactionsRequest:
             raise ProtocolError('DescribeTransactionsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeTransactionsRequest:
+        try:
+            fn = _R_DescribeTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsRequest v{v} is outside 0-0', 65, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTransactionsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeTransactionsRequest[v]
@@ -94,8 +107,9 @@ def _r_DescribeTransactionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
     o.transactional_ids = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -146,6 +146,19 @@ class DescribeTransactionsResponse:
             raise ProtocolError('DescribeTransactionsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeTransactionsResponse:
+        try:
+            fn = _R_DescribeTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeTransactionsResponse v{v} is outside 0-0', 65, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeTransactionsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeTransactionsResponse[v]
@@ -172,8 +185,9 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -238,13 +252,33 @@ def _r_TransactionState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_TopicData_0(buf, pos, end)
+        e5 = _new(TopicData)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.topic = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e5.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.topics = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -275,7 +309,24 @@ def _w_TransactionState_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_TopicData_0(e7, w)
+            if (s8 := e7.topic) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (a10 := e7.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P0.pack(e12)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -302,13 +353,68 @@ def _r_DescribeTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TransactionState_0(buf, pos, end)
+        e3 = _new(TransactionState)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.transactional_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.transactional_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.transaction_state = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.transaction_state, pos = _rcs(buf, pos, end, False)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e3.transaction_timeout_ms, e3.transaction_start_time_ms, e3.producer_id, e3.producer_epoch = _P2.unpack_from(buf, pos)
+        pos += 22
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(TopicData)
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                e8.topic = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e8.topic, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+                pos += 1
+                n10 -= 1
+                if n10 * 4 > end - pos:
+                    _toolong(n10, end - pos)
+            else:
+                n10, pos = _rcc(buf, pos, end, False, 4)
+            e8.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e3.topics = a7
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.transaction_states = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -328,7 +434,48 @@ def _w_DescribeTransactionsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TransactionState_0(e3, w)
+            buf += _P1.pack(e3.error_code)
+            if (s4 := e3.transactional_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.transaction_state) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P2.pack(e3.transaction_timeout_ms, e3.transaction_start_time_ms, e3.producer_id, e3.producer_epoch)
+            if (a8 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if (s11 := e10.topic) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    if (a13 := e10.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n14 := len(a13) + 1) < 0x80:
+                            buf.append(n14)
+                        else:
+                            _wuv(buf, n14)
+                        for e15 in a13:
+                            buf += _P0.pack(e15)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -95,6 +95,19 @@ class DescribeUserScramCredentialsRequest:
             raise ProtocolError('DescribeUserScramCredentialsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeUserScramCredentialsRequest:
+        try:
+            fn = _R_DescribeUserScramCredentialsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsRequest v{v} is outside 0-0', 50, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeUserScramCredentialsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeUserScramCredentialsRequest[v]
@@ -112,8 +125,9 @@ def _r_UserName_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -154,13 +168,24 @@ def _r_DescribeUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tu
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_UserName_0(buf, pos, end)
+            e3 = _new(UserName)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.users = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -179,7 +204,15 @@ def _w_DescribeUserScramCredentialsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_UserName_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -142,6 +142,19 @@ class DescribeUserScramCredentialsResponse:
             raise ProtocolError('DescribeUserScramCredentialsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> DescribeUserScramCredentialsResponse:
+        try:
+            fn = _R_DescribeUserScramCredentialsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'DescribeUserScramCredentialsResponse v{v} is outside 0-0', 50, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('DescribeUserScramCredentialsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_DescribeUserScramCredentialsResponse[v]
@@ -158,8 +171,9 @@ def _r_CredentialInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -211,13 +225,23 @@ def _r_DescribeUserScramCredentialsResult_0(buf: Any, pos: int, end: int) -> tup
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
     for _ in range(n3):
-        e5, pos = _r_CredentialInfo_0(buf, pos, end)
+        e5 = _new(CredentialInfo)
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e5.mechanism, e5.iterations = _P0.unpack_from(buf, pos)
+        pos += 5
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a4.append(e5)
     o.credential_infos = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -249,7 +273,11 @@ def _w_DescribeUserScramCredentialsResult_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_CredentialInfo_0(e7, w)
+            buf += _P0.pack(e7.mechanism, e7.iterations)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -285,13 +313,58 @@ def _r_DescribeUserScramCredentialsResponse_0(buf: Any, pos: int, end: int) -> t
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_DescribeUserScramCredentialsResult_0(buf, pos, end)
+        e4 = _new(DescribeUserScramCredentialsResult)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.user = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.user, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.error_message = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 1 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(CredentialInfo)
+            if pos + 5 > end:
+                _trunc(pos, 5, end)
+            e9.mechanism, e9.iterations = _P0.unpack_from(buf, pos)
+            pos += 5
+            if pos < end and not buf[pos]:
+                e9.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a8.append(e9)
+        e4.credential_infos = a8
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.results = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -318,7 +391,36 @@ def _w_DescribeUserScramCredentialsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_DescribeUserScramCredentialsResult_0(e5, w)
+            if (s6 := e5.user) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P1.pack(e5.error_code)
+            if (s8 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if (a10 := e5.credential_infos) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P0.pack(e12.mechanism, e12.iterations)
+                    if e12.unknown_tagged_fields:
+                        write_tagged_fields(w, e12.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

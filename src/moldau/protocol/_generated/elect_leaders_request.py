@@ -104,6 +104,19 @@ class ElectLeadersRequest:
             raise ProtocolError('ElectLeadersRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ElectLeadersRequest:
+        try:
+            fn = _R_ElectLeadersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersRequest v{v} is outside 0-2', 43, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ElectLeadersRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ElectLeadersRequest[v]
@@ -140,8 +153,9 @@ def _r_TopicPartitions_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -200,7 +214,12 @@ def _r_ElectLeadersRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_TopicPartitions_0(buf, pos, end)
+            e3 = _new(TopicPartitions)
+            e3.topic, pos = _rs16(buf, pos, end, False)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topic_partitions = a2
     if pos + 4 > end:
@@ -224,7 +243,12 @@ def _r_ElectLeadersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_TopicPartitions_0(buf, pos, end)
+            e3 = _new(TopicPartitions)
+            e3.topic, pos = _rs16(buf, pos, end, False)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topic_partitions = a2
     if pos + 4 > end:
@@ -253,7 +277,26 @@ def _r_ElectLeadersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_TopicPartitions_2(buf, pos, end)
+            e3 = _new(TopicPartitions)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.topic, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+                pos += 1
+                n5 -= 1
+                if n5 * 4 > end - pos:
+                    _toolong(n5, end - pos)
+            else:
+                n5, pos = _rcc(buf, pos, end, False, 4)
+            e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topic_partitions = a2
     if pos + 4 > end:
@@ -262,8 +305,9 @@ def _r_ElectLeadersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -275,15 +319,21 @@ _R_ElectLeadersRequest = {
 
 
 def _w_ElectLeadersRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.election_type == 0):
         raise UnsupportedFieldError('ElectLeadersRequest.election_type cannot be written at version 0')
-    buf = w.buf
     if (a1 := o.topic_partitions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicPartitions_0(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
     buf += _P0.pack(o.timeout_ms)
 
 
@@ -295,7 +345,13 @@ def _w_ElectLeadersRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicPartitions_0(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
     buf += _P0.pack(o.timeout_ms)
 
 
@@ -310,7 +366,24 @@ def _w_ElectLeadersRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicPartitions_2(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.timeout_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

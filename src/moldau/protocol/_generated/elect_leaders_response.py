@@ -137,6 +137,19 @@ class ElectLeadersResponse:
             raise ProtocolError('ElectLeadersResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ElectLeadersResponse:
+        try:
+            fn = _R_ElectLeadersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ElectLeadersResponse v{v} is outside 0-2', 43, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ElectLeadersResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ElectLeadersResponse[v]
@@ -173,8 +186,9 @@ def _r_PartitionResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,7 +234,13 @@ def _r_ReplicaElectionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionResult_0(buf, pos, end)
+        e3 = _new(PartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_id, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partition_result = a2
     o.unknown_tagged_fields = []
@@ -243,13 +263,32 @@ def _r_ReplicaElectionResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionResult_2(buf, pos, end)
+        e4 = _new(PartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e4.partition_id, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partition_result = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -268,7 +307,8 @@ def _w_ReplicaElectionResult_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionResult_0(e4, w)
+            buf += _P0.pack(e4.partition_id, e4.error_code)
+            _ws16(buf, e4.error_message, True)
 
 
 def _w_ReplicaElectionResult_2(o: Any, w: Writer) -> None:
@@ -286,7 +326,18 @@ def _w_ReplicaElectionResult_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionResult_2(e5, w)
+            buf += _P0.pack(e5.partition_id, e5.error_code)
+            if (s6 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -309,7 +360,21 @@ def _r_ElectLeadersResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaElectionResult_0(buf, pos, end)
+        e3 = _new(ReplicaElectionResult)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_id, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.error_message, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_result = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.replica_election_results = a2
     o.error_code = 0
@@ -326,7 +391,21 @@ def _r_ElectLeadersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaElectionResult_0(buf, pos, end)
+        e3 = _new(ReplicaElectionResult)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_id, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.error_message, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_result = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.replica_election_results = a2
     o.unknown_tagged_fields = []
@@ -348,13 +427,54 @@ def _r_ElectLeadersResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaElectionResult_2(buf, pos, end)
+        e3 = _new(ReplicaElectionResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_id, e7.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.error_message = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.error_message = None
+                    pos += 1
+            else:
+                e7.error_message, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partition_result = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.replica_election_results = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -366,16 +486,23 @@ _R_ElectLeadersResponse = {
 
 
 def _w_ElectLeadersResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_code == 0):
         raise UnsupportedFieldError('ElectLeadersResponse.error_code cannot be written at version 0')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms)
     if (a1 := o.replica_election_results) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ReplicaElectionResult_0(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partition_result) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_id, e6.error_code)
+                    _ws16(buf, e6.error_message, True)
 
 
 def _w_ElectLeadersResponse_1(o: Any, w: Writer) -> None:
@@ -386,7 +513,14 @@ def _w_ElectLeadersResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ReplicaElectionResult_0(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partition_result) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_id, e6.error_code)
+                    _ws16(buf, e6.error_message, True)
 
 
 def _w_ElectLeadersResponse_2(o: Any, w: Writer) -> None:
@@ -400,7 +534,35 @@ def _w_ElectLeadersResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReplicaElectionResult_2(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_result) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_id, e8.error_code)
+                    if (s9 := e8.error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -206,6 +206,19 @@ class EndQuorumEpochRequest:
             raise ProtocolError('EndQuorumEpochRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> EndQuorumEpochRequest:
+        try:
+            fn = _R_EndQuorumEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochRequest v{v} is outside 0-1', 54, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndQuorumEpochRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_EndQuorumEpochRequest[v]
@@ -234,8 +247,9 @@ def _r_ReplicaInfo_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -246,11 +260,11 @@ _R_ReplicaInfo = {
 
 
 def _w_ReplicaInfo_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.candidate_id == 0):
         raise UnsupportedFieldError('ReplicaInfo.candidate_id cannot be written at version 0')
     if not ((o.candidate_directory_id is ZERO_UUID or o.candidate_directory_id == ZERO_UUID)):
         raise UnsupportedFieldError('ReplicaInfo.candidate_directory_id cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_ReplicaInfo_1(o: Any, w: Writer) -> None:
@@ -298,14 +312,28 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ReplicaInfo_1(buf, pos, end)
+        e3 = _new(ReplicaInfo)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.candidate_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.candidate_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.preferred_candidates = a2
     o.preferred_successors = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -337,7 +365,12 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReplicaInfo_1(e3, w)
+            buf += _P0.pack(e3.candidate_id)
+            buf += e3.candidate_directory_id.bytes
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -356,7 +389,16 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_0(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.leader_id, e3.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 12
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.preferred_successors = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.preferred_candidates = []
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -379,13 +421,49 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_1(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition_index, e4.leader_id, e4.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ReplicaInfo)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.candidate_id, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e7.candidate_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.preferred_candidates = a6
+        e4.preferred_successors = []
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -403,7 +481,13 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_0(e4, w)
+            buf += _P1.pack(e4.partition_index, e4.leader_id, e4.leader_epoch)
+            if (a5 := e4.preferred_successors) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
 
 
 def _w_TopicData_1(o: Any, w: Writer) -> None:
@@ -421,7 +505,25 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_1(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.leader_id, e5.leader_epoch)
+            if (a6 := e5.preferred_candidates) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.candidate_id)
+                    buf += e8.candidate_directory_id.bytes
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -461,8 +563,9 @@ def _r_LeaderEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -473,13 +576,13 @@ _R_LeaderEndpoint = {
 
 
 def _w_LeaderEndpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('LeaderEndpoint.name cannot be written at version 0')
     if not (o.host == ''):
         raise UnsupportedFieldError('LeaderEndpoint.host cannot be written at version 0')
     if not (o.port == 0):
         raise UnsupportedFieldError('LeaderEndpoint.port cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_LeaderEndpoint_1(o: Any, w: Writer) -> None:
@@ -513,7 +616,24 @@ def _r_EndQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_0(buf, pos, end)
+        e3 = _new(TopicData)
+        e3.topic_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.leader_id, e6.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 12
+            n7, pos = _rc32(buf, pos, end, False, 4)
+            e6.preferred_successors = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            e6.preferred_candidates = []
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.leader_endpoints = []
@@ -541,25 +661,102 @@ def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_1(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionData)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.partition_index, e8.leader_id, e8.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                pos += 1
+                n9 -= 1
+                if n9 * 1 > end - pos:
+                    _toolong(n9, end - pos)
+            else:
+                n9, pos = _rcc(buf, pos, end, False, 1)
+            a10 = []
+            for _ in range(n9):
+                e11 = _new(ReplicaInfo)
+                if pos + 4 > end:
+                    _trunc(pos, 4, end)
+                e11.candidate_id, = _P0.unpack_from(buf, pos)
+                pos += 4
+                if pos + 16 > end:
+                    _trunc(pos, 16, end)
+                e11.candidate_directory_id = _ruuid(buf, pos)
+                pos += 16
+                if pos < end and not buf[pos]:
+                    e11.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a10.append(e11)
+            e8.preferred_candidates = a10
+            e8.preferred_successors = []
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_LeaderEndpoint_1(buf, pos, end)
-        a6.append(e7)
-    o.leader_endpoints = a6
+        n12, pos = _rcc(buf, pos, end, False, 1)
+    a13 = []
+    for _ in range(n12):
+        e14 = _new(LeaderEndpoint)
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
+            e14.name = str(buf[pos + 1:pos + n15], 'utf-8')
+            pos += n15
+        else:
+            e14.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+            e14.host = str(buf[pos + 1:pos + n16], 'utf-8')
+            pos += n16
+        else:
+            e14.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e14.port, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e14.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a13.append(e14)
+    o.leader_endpoints = a13
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -577,7 +774,19 @@ def _w_EndQuorumEpochRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TopicData_0(e4, w)
+            _ws16(buf, e4.topic_name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P1.pack(e8.partition_index, e8.leader_id, e8.leader_epoch)
+                    if (a9 := e8.preferred_successors) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a9))
+                        for e10 in a9:
+                            buf += _P0.pack(e10)
 
 
 def _w_EndQuorumEpochRequest_1(o: Any, w: Writer) -> None:
@@ -597,16 +806,65 @@ def _w_EndQuorumEpochRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_1(e5, w)
-    if (a6 := o.leader_endpoints) is None:
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P1.pack(e10.partition_index, e10.leader_id, e10.leader_epoch)
+                    if (a11 := e10.preferred_candidates) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.candidate_id)
+                            buf += e13.candidate_directory_id.bytes
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a14 := o.leader_endpoints) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n15 := len(a14) + 1) < 0x80:
+            buf.append(n15)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_LeaderEndpoint_1(e8, w)
+            _wuv(buf, n15)
+        for e16 in a14:
+            if (s17 := e16.name) is not None and len(d18 := s17.encode()) < 0x7F:
+                buf.append(len(d18) + 1)
+                buf += d18
+            else:
+                _wcs(buf, s17, False)
+            if (s19 := e16.host) is not None and len(d20 := s19.encode()) < 0x7F:
+                buf.append(len(d20) + 1)
+                buf += d20
+            else:
+                _wcs(buf, s19, False)
+            buf += _P2.pack(e16.port)
+            if e16.unknown_tagged_fields:
+                write_tagged_fields(w, e16.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -174,6 +174,19 @@ class EndQuorumEpochResponse:
             raise ProtocolError('EndQuorumEpochResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> EndQuorumEpochResponse:
+        try:
+            fn = _R_EndQuorumEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EndQuorumEpochResponse v{v} is outside 0-1', 54, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EndQuorumEpochResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_EndQuorumEpochResponse[v]
@@ -200,8 +213,9 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -237,7 +251,12 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_0(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e3.partition_index, e3.error_code, e3.leader_id, e3.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 14
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -260,13 +279,23 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_1(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e4.partition_index, e4.error_code, e4.leader_id, e4.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -284,7 +313,7 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.error_code, e4.leader_id, e4.leader_epoch)
 
 
 def _w_TopicData_1(o: Any, w: Writer) -> None:
@@ -302,7 +331,11 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_1(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.error_code, e5.leader_id, e5.leader_epoch)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -341,8 +374,9 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -353,13 +387,13 @@ _R_NodeEndpoint = {
 
 
 def _w_NodeEndpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 0')
     if not (o.host == ''):
         raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 0')
     if not (o.port == 0):
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_1(o: Any, w: Writer) -> None:
@@ -392,7 +426,20 @@ def _r_EndQuorumEpochResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_0(buf, pos, end)
+        e3 = _new(TopicData)
+        e3.topic_name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e6.partition_index, e6.error_code, e6.leader_id, e6.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 14
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.node_endpoints = []
@@ -415,40 +462,89 @@ def _r_EndQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicData_1(buf, pos, end)
+        e3 = _new(TopicData)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionData)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e7.partition_index, e7.error_code, e7.leader_id, e7.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 14
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk8 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt9 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt9:
+        if nt9 >= 0x80:
+            nt9, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt9):
+            tag10, pos = _ruv(buf, pos, end)
+            sz11, pos = _ruv(buf, pos, end)
+            se12 = pos + sz11
+            if se12 > end:
+                _trunc(pos, sz11, end)
+            if tag10 == 0:
+                if pos < se12 and 0 < (n13 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n13 -= 1
+                    if n13 * 1 > se12 - pos:
+                        _toolong(n13, se12 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_NodeEndpoint_1(buf, pos, se)
-                    a5.append(e6)
-                o.node_endpoints = a5
+                    n13, pos = _rcc(buf, pos, se12, False, 1)
+                a14 = []
+                for _ in range(n13):
+                    e15 = _new(NodeEndpoint)
+                    if pos + 4 > se12:
+                        _trunc(pos, 4, se12)
+                    e15.node_id, = _P1.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se12 and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= se12:
+                        e15.host = str(buf[pos + 1:pos + n16], 'utf-8')
+                        pos += n16
+                    else:
+                        e15.host, pos = _rcs(buf, pos, se12, False)
+                    if pos + 2 > se12:
+                        _trunc(pos, 2, se12)
+                    e15.port, = _P2.unpack_from(buf, pos)
+                    pos += 2
+                    if pos < se12 and not buf[pos]:
+                        e15.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e15.unknown_tagged_fields, pos = _rtags(buf, pos, se12)
+                    a14.append(e15)
+                o.node_endpoints = a14
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk8.append((tag10, bytes(buf[pos:se12])))
+            pos = se12
     return o, pos
 
 
@@ -466,7 +562,13 @@ def _w_EndQuorumEpochResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicData_0(e2, w)
+            _ws16(buf, e2.topic_name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.error_code, e6.leader_id, e6.leader_epoch)
 
 
 def _w_EndQuorumEpochResponse_1(o: Any, w: Writer) -> None:
@@ -480,25 +582,56 @@ def _w_EndQuorumEpochResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicData_1(e3, w)
-    tf = o.unknown_tagged_fields
-    if not (o.node_endpoints == []):
-        tf = list(tf)
-        if not (o.node_endpoints == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.node_endpoints) is None:
-                _wnull(sb, True, False)
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
                 else:
-                    _wuv(sb, n5)
-                for e6 in a4:
-                    _w_NodeEndpoint_1(e6, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.error_code, e8.leader_id, e8.leader_epoch)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf9 = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf9 = list(tf9)
+        if not (o.node_endpoints == []):
+            sw10 = Writer()
+            sb11 = sw10.buf
+            if (a12 := o.node_endpoints) is None:
+                _wnull(sb11, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    sb11.append(n13)
+                else:
+                    _wuv(sb11, n13)
+                for e14 in a12:
+                    sb11 += _P1.pack(e14.node_id)
+                    if (s15 := e14.host) is not None and len(d16 := s15.encode()) < 0x7F:
+                        sb11.append(len(d16) + 1)
+                        sb11 += d16
+                    else:
+                        _wcs(sb11, s15, False)
+                    sb11 += _P2.pack(e14.port)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(sw10, e14.unknown_tagged_fields)
+                    else:
+                        sb11.append(0)
+            tf9.append((0, sw10.getvalue()))
+    if tf9:
+        write_tagged_fields(w, tf9)
     else:
         buf.append(0)
 

@@ -70,6 +70,19 @@ class EnvelopeRequest:
             raise ProtocolError('EnvelopeRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> EnvelopeRequest:
+        try:
+            fn = _R_EnvelopeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeRequest v{v} is outside 0-0', 58, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EnvelopeRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_EnvelopeRequest[v]
@@ -80,13 +93,53 @@ class EnvelopeRequest:
 
 def _r_EnvelopeRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EnvelopeRequest)
-    o.request_data, pos = _rcb(buf, pos, end, False)
-    o.request_principal, pos = _rcb(buf, pos, end, True)
-    o.client_host_address, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.request_data = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.request_data = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.request_data, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.request_principal = buf[pos + 1:pos + n3]
+        pos += n3
+    elif (
+        pos + 1 < end
+        and (n3 := buf[pos]) >= 0x80
+        and (m4 := buf[pos + 1]) < 0x80
+        and 0 < (n3 := (n3 & 0x7F) | (m4 << 7))
+        and pos + 1 + n3 <= end
+    ):
+        o.request_principal = buf[pos + 2:pos + 1 + n3]
+        pos += 1 + n3
+    else:
+        o.request_principal, pos = _rcb(buf, pos, end, True)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.client_host_address = buf[pos + 1:pos + n5]
+        pos += n5
+    elif (
+        pos + 1 < end
+        and (n5 := buf[pos]) >= 0x80
+        and (m6 := buf[pos + 1]) < 0x80
+        and 0 < (n5 := (n5 & 0x7F) | (m6 << 7))
+        and pos + 1 + n5 <= end
+    ):
+        o.client_host_address = buf[pos + 2:pos + 1 + n5]
+        pos += 1 + n5
+    else:
+        o.client_host_address, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

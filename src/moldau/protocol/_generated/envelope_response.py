@@ -70,6 +70,19 @@ class EnvelopeResponse:
             raise ProtocolError('EnvelopeResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> EnvelopeResponse:
+        try:
+            fn = _R_EnvelopeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'EnvelopeResponse v{v} is outside 0-0', 58, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('EnvelopeResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_EnvelopeResponse[v]
@@ -80,15 +93,29 @@ class EnvelopeResponse:
 
 def _r_EnvelopeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EnvelopeResponse)
-    o.response_data, pos = _rcb(buf, pos, end, True)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.response_data = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.response_data = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.response_data, pos = _rcb(buf, pos, end, True)
     if pos + 2 > end:
         _trunc(pos, 2, end)
     o.error_code, = _P0.unpack_from(buf, pos)
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

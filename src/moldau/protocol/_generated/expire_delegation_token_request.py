@@ -70,6 +70,19 @@ class ExpireDelegationTokenRequest:
             raise ProtocolError('ExpireDelegationTokenRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ExpireDelegationTokenRequest:
+        try:
+            fn = _R_ExpireDelegationTokenRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ExpireDelegationTokenRequest v{v} is outside 1-2', 40, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ExpireDelegationTokenRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ExpireDelegationTokenRequest[v]
@@ -91,15 +104,29 @@ def _r_ExpireDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[Any
 
 def _r_ExpireDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ExpireDelegationTokenRequest)
-    o.hmac, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.hmac = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.hmac = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.hmac, pos = _rcb(buf, pos, end, False)
     if pos + 8 > end:
         _trunc(pos, 8, end)
     o.expiry_time_period_ms, = _P0.unpack_from(buf, pos)
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -215,7 +215,7 @@ class FetchRequest:
     def __init__(self, cluster_id: str | None = None, replica_id: int = -1, replica_state: ReplicaState = _F, max_wait_ms: int = 0, min_bytes: int = 0, max_bytes: int = 2147483647, isolation_level: int = 0, session_id: int = 0, session_epoch: int = -1, topics: list[FetchTopic] = _F, forgotten_topics_data: list[ForgottenTopic] = _F, rack_id: str = '', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
         self.cluster_id = cluster_id
         self.replica_id = replica_id
-        self.replica_state = ReplicaState() if replica_state is _F else replica_state
+        self.replica_state = _d_ReplicaState() if replica_state is _F else replica_state
         self.max_wait_ms = max_wait_ms
         self.min_bytes = min_bytes
         self.max_bytes = max_bytes
@@ -239,6 +239,19 @@ class FetchRequest:
             raise ProtocolError('FetchRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FetchRequest:
+        try:
+            fn = _R_FetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchRequest v{v} is outside 4-18', 1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FetchRequest[v]
@@ -261,8 +274,9 @@ def _r_ReplicaState_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.replica_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -274,8 +288,9 @@ def _r_ReplicaState_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -299,75 +314,75 @@ _R_ReplicaState = {
 
 
 def _w_ReplicaState_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 4')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_ReplicaState_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 5')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_ReplicaState_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 6')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_ReplicaState_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 7')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_ReplicaState_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 8')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_ReplicaState_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 9')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 9')
-    buf = w.buf
 
 
 def _w_ReplicaState_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 10')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 10')
-    buf = w.buf
 
 
 def _w_ReplicaState_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 11')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 11')
-    buf = w.buf
 
 
 def _w_ReplicaState_12(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 12')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 12')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -375,11 +390,11 @@ def _w_ReplicaState_12(o: Any, w: Writer) -> None:
 
 
 def _w_ReplicaState_13(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 13')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 13')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -387,11 +402,11 @@ def _w_ReplicaState_13(o: Any, w: Writer) -> None:
 
 
 def _w_ReplicaState_14(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('ReplicaState.replica_id cannot be written at version 14')
     if not (o.replica_epoch == -1):
         raise UnsupportedFieldError('ReplicaState.replica_epoch cannot be written at version 14')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -478,8 +493,9 @@ def _r_FetchPartition_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.high_watermark = 9223372036854775807
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -491,28 +507,28 @@ def _r_FetchPartition_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 32
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 16 > se:
-                    _trunc(pos, 16, se)
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos + 16 > se5:
+                    _trunc(pos, 16, se5)
                 o.replica_directory_id = _ruuid(buf, pos)
                 pos += 16
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -524,33 +540,33 @@ def _r_FetchPartition_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 32
     o.replica_directory_id = ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 16 > se:
-                    _trunc(pos, 16, se)
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos + 16 > se5:
+                    _trunc(pos, 16, se5)
                 o.replica_directory_id = _ruuid(buf, pos)
                 pos += 16
-            elif tag == 1:
-                if pos + 8 > se:
-                    _trunc(pos, 8, se)
+            elif tag3 == 1:
+                if pos + 8 > se5:
+                    _trunc(pos, 8, se5)
                 o.high_watermark = _P5.unpack_from(buf, pos)[0]
                 pos += 8
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -574,58 +590,58 @@ _R_FetchPartition = {
 
 
 def _w_FetchPartition_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 4')
-    buf = w.buf
     buf += _P1.pack(o.partition, o.fetch_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 5')
-    buf = w.buf
     buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 6')
-    buf = w.buf
     buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 7')
-    buf = w.buf
     buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 8')
-    buf = w.buf
     buf += _P2.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 9')
-    buf = w.buf
     buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 10')
-    buf = w.buf
     buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
 def _w_FetchPartition_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.last_fetched_epoch == -1):
         raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 11')
-    buf = w.buf
     buf += _P3.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.log_start_offset, o.partition_max_bytes)
 
 
@@ -641,16 +657,16 @@ def _w_FetchPartition_12(o: Any, w: Writer) -> None:
 def _w_FetchPartition_17(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P4.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
-            sw = Writer()
-            sb = sw.buf
-            sb += o.replica_directory_id.bytes
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            sb3 += o.replica_directory_id.bytes
+            tf1.append((0, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 
@@ -658,21 +674,21 @@ def _w_FetchPartition_17(o: Any, w: Writer) -> None:
 def _w_FetchPartition_18(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P4.pack(o.partition, o.current_leader_epoch, o.fetch_offset, o.last_fetched_epoch, o.log_start_offset, o.partition_max_bytes)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID) and o.high_watermark == 9223372036854775807):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
-            sw = Writer()
-            sb = sw.buf
-            sb += o.replica_directory_id.bytes
-            tf.append((0, sw.getvalue()))
+            sw2 = Writer()
+            sb3 = sw2.buf
+            sb3 += o.replica_directory_id.bytes
+            tf1.append((0, sw2.getvalue()))
         if not (o.high_watermark == 9223372036854775807):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P5.pack(o.high_watermark)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            sb3 += _P5.pack(o.high_watermark)
+            tf1.append((1, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 
@@ -702,7 +718,17 @@ def _r_FetchTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_4(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition, e3.fetch_offset, e3.partition_max_bytes = _P1.unpack_from(buf, pos)
+        pos += 16
+        e3.current_leader_epoch = -1
+        e3.last_fetched_epoch = -1
+        e3.log_start_offset = -1
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -716,7 +742,16 @@ def _r_FetchTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_5(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e3.partition, e3.fetch_offset, e3.log_start_offset, e3.partition_max_bytes = _P2.unpack_from(buf, pos)
+        pos += 24
+        e3.current_leader_epoch = -1
+        e3.last_fetched_epoch = -1
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -730,7 +765,15 @@ def _r_FetchTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_9(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 28 > end:
+            _trunc(pos, 28, end)
+        e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.log_start_offset, e3.partition_max_bytes = _P3.unpack_from(buf, pos)
+        pos += 28
+        e3.last_fetched_epoch = -1
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -754,14 +797,26 @@ def _r_FetchTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_FetchPartition_12(buf, pos, end)
+        e4 = _new(FetchPartition)
+        if pos + 32 > end:
+            _trunc(pos, 32, end)
+        e4.partition, e4.current_leader_epoch, e4.fetch_offset, e4.last_fetched_epoch, e4.log_start_offset, e4.partition_max_bytes = _P4.unpack_from(buf, pos)
+        pos += 32
+        e4.replica_directory_id = ZERO_UUID
+        e4.high_watermark = 9223372036854775807
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -780,14 +835,26 @@ def _r_FetchTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_12(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 32 > end:
+            _trunc(pos, 32, end)
+        e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes = _P4.unpack_from(buf, pos)
+        pos += 32
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -806,14 +873,43 @@ def _r_FetchTopic_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_17(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 32 > end:
+            _trunc(pos, 32, end)
+        e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes = _P4.unpack_from(buf, pos)
+        pos += 32
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        e3.unknown_tagged_fields = uk4 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt5 = buf[pos]
+        pos += 1
+        if nt5:
+            if nt5 >= 0x80:
+                nt5, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt5):
+                tag6, pos = _ruv(buf, pos, end)
+                sz7, pos = _ruv(buf, pos, end)
+                se8 = pos + sz7
+                if se8 > end:
+                    _trunc(pos, sz7, end)
+                if tag6 == 0:
+                    if pos + 16 > se8:
+                        _trunc(pos, 16, se8)
+                    e3.replica_directory_id = _ruuid(buf, pos)
+                    pos += 16
+                else:
+                    uk4.append((tag6, bytes(buf[pos:se8])))
+                pos = se8
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -832,14 +928,48 @@ def _r_FetchTopic_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_18(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 32 > end:
+            _trunc(pos, 32, end)
+        e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes = _P4.unpack_from(buf, pos)
+        pos += 32
+        e3.replica_directory_id = ZERO_UUID
+        e3.high_watermark = 9223372036854775807
+        e3.unknown_tagged_fields = uk4 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt5 = buf[pos]
+        pos += 1
+        if nt5:
+            if nt5 >= 0x80:
+                nt5, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt5):
+                tag6, pos = _ruv(buf, pos, end)
+                sz7, pos = _ruv(buf, pos, end)
+                se8 = pos + sz7
+                if se8 > end:
+                    _trunc(pos, sz7, end)
+                if tag6 == 0:
+                    if pos + 16 > se8:
+                        _trunc(pos, 16, se8)
+                    e3.replica_directory_id = _ruuid(buf, pos)
+                    pos += 16
+                elif tag6 == 1:
+                    if pos + 8 > se8:
+                        _trunc(pos, 8, se8)
+                    e3.high_watermark = _P5.unpack_from(buf, pos)[0]
+                    pos += 8
+                else:
+                    uk4.append((tag6, bytes(buf[pos:se8])))
+                pos = se8
         a2.append(e3)
     o.partitions = a2
     o.topic = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -870,7 +1000,9 @@ def _w_FetchTopic_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_4(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 4')
+            buf += _P1.pack(e4.partition, e4.fetch_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_5(o: Any, w: Writer) -> None:
@@ -881,7 +1013,9 @@ def _w_FetchTopic_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_5(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 5')
+            buf += _P2.pack(e4.partition, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_6(o: Any, w: Writer) -> None:
@@ -892,7 +1026,9 @@ def _w_FetchTopic_6(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_6(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 6')
+            buf += _P2.pack(e4.partition, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_7(o: Any, w: Writer) -> None:
@@ -903,7 +1039,9 @@ def _w_FetchTopic_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_7(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 7')
+            buf += _P2.pack(e4.partition, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_8(o: Any, w: Writer) -> None:
@@ -914,7 +1052,9 @@ def _w_FetchTopic_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_8(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 8')
+            buf += _P2.pack(e4.partition, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_9(o: Any, w: Writer) -> None:
@@ -925,7 +1065,9 @@ def _w_FetchTopic_9(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_9(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 9')
+            buf += _P3.pack(e4.partition, e4.current_leader_epoch, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_10(o: Any, w: Writer) -> None:
@@ -936,7 +1078,9 @@ def _w_FetchTopic_10(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_10(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 10')
+            buf += _P3.pack(e4.partition, e4.current_leader_epoch, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_11(o: Any, w: Writer) -> None:
@@ -947,7 +1091,9 @@ def _w_FetchTopic_11(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_FetchPartition_11(e4, w)
+            if not (e4.last_fetched_epoch == -1):
+                raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 11')
+            buf += _P3.pack(e4.partition, e4.current_leader_epoch, e4.fetch_offset, e4.log_start_offset, e4.partition_max_bytes)
 
 
 def _w_FetchTopic_12(o: Any, w: Writer) -> None:
@@ -965,7 +1111,11 @@ def _w_FetchTopic_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_FetchPartition_12(e5, w)
+            buf += _P4.pack(e5.partition, e5.current_leader_epoch, e5.fetch_offset, e5.last_fetched_epoch, e5.log_start_offset, e5.partition_max_bytes)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -983,7 +1133,11 @@ def _w_FetchTopic_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchPartition_12(e3, w)
+            buf += _P4.pack(e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1001,7 +1155,19 @@ def _w_FetchTopic_17(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchPartition_17(e3, w)
+            buf += _P4.pack(e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes)
+            tf4 = e3.unknown_tagged_fields
+            if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID)):
+                tf4 = list(tf4)
+                if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID)):
+                    sw5 = Writer()
+                    sb6 = sw5.buf
+                    sb6 += e3.replica_directory_id.bytes
+                    tf4.append((0, sw5.getvalue()))
+            if tf4:
+                write_tagged_fields(w, tf4)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1019,7 +1185,24 @@ def _w_FetchTopic_18(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchPartition_18(e3, w)
+            buf += _P4.pack(e3.partition, e3.current_leader_epoch, e3.fetch_offset, e3.last_fetched_epoch, e3.log_start_offset, e3.partition_max_bytes)
+            tf4 = e3.unknown_tagged_fields
+            if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID) and e3.high_watermark == 9223372036854775807):
+                tf4 = list(tf4)
+                if not ((e3.replica_directory_id is ZERO_UUID or e3.replica_directory_id == ZERO_UUID)):
+                    sw5 = Writer()
+                    sb6 = sw5.buf
+                    sb6 += e3.replica_directory_id.bytes
+                    tf4.append((0, sw5.getvalue()))
+                if not (e3.high_watermark == 9223372036854775807):
+                    sw5 = Writer()
+                    sb6 = sw5.buf
+                    sb6 += _P5.pack(e3.high_watermark)
+                    tf4.append((1, sw5.getvalue()))
+            if tf4:
+                write_tagged_fields(w, tf4)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1084,8 +1267,9 @@ def _r_ForgottenTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1107,8 +1291,9 @@ def _r_ForgottenTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1132,21 +1317,21 @@ _R_ForgottenTopic = {
 
 
 def _w_ForgottenTopic_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_ForgottenTopic_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_ForgottenTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('ForgottenTopic.partitions cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_ForgottenTopic_7(o: Any, w: Writer) -> None:
@@ -1228,7 +1413,26 @@ def _r_FetchRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_4(buf, pos, end)
+        e3 = _new(FetchTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.partition, e6.fetch_offset, e6.partition_max_bytes = _P1.unpack_from(buf, pos)
+            pos += 16
+            e6.current_leader_epoch = -1
+            e6.last_fetched_epoch = -1
+            e6.log_start_offset = -1
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.session_id = 0
@@ -1236,7 +1440,7 @@ def _r_FetchRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.forgotten_topics_data = []
     o.rack_id = ''
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _d_ReplicaState()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -1250,7 +1454,25 @@ def _r_FetchRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_5(buf, pos, end)
+        e3 = _new(FetchTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 24 > end:
+                _trunc(pos, 24, end)
+            e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes = _P2.unpack_from(buf, pos)
+            pos += 24
+            e6.current_leader_epoch = -1
+            e6.last_fetched_epoch = -1
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.session_id = 0
@@ -1258,7 +1480,7 @@ def _r_FetchRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.forgotten_topics_data = []
     o.rack_id = ''
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _d_ReplicaState()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -1272,18 +1494,42 @@ def _r_FetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_5(buf, pos, end)
+        e3 = _new(FetchTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 24 > end:
+                _trunc(pos, 24, end)
+            e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes = _P2.unpack_from(buf, pos)
+            pos += 24
+            e6.current_leader_epoch = -1
+            e6.last_fetched_epoch = -1
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
-    n4, pos = _rc32(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
+    n7, pos = _rc32(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(ForgottenTopic)
+        e9.topic, pos = _rs16(buf, pos, end, False)
+        n10, pos = _rc32(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n10 * 4])]
+        pos += n10 * 4
+        e9.topic_id = ZERO_UUID
+        e9.unknown_tagged_fields = []
+        a8.append(e9)
+    o.forgotten_topics_data = a8
     o.rack_id = ''
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _d_ReplicaState()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -1297,18 +1543,41 @@ def _r_FetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_9(buf, pos, end)
+        e3 = _new(FetchTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 28 > end:
+                _trunc(pos, 28, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes = _P3.unpack_from(buf, pos)
+            pos += 28
+            e6.last_fetched_epoch = -1
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
-    n4, pos = _rc32(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
+    n7, pos = _rc32(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(ForgottenTopic)
+        e9.topic, pos = _rs16(buf, pos, end, False)
+        n10, pos = _rc32(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n10 * 4])]
+        pos += n10 * 4
+        e9.topic_id = ZERO_UUID
+        e9.unknown_tagged_fields = []
+        a8.append(e9)
+    o.forgotten_topics_data = a8
     o.rack_id = ''
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _d_ReplicaState()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -1322,18 +1591,41 @@ def _r_FetchRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_9(buf, pos, end)
+        e3 = _new(FetchTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 28 > end:
+                _trunc(pos, 28, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes = _P3.unpack_from(buf, pos)
+            pos += 28
+            e6.last_fetched_epoch = -1
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
-    n4, pos = _rc32(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_7(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
+    n7, pos = _rc32(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(ForgottenTopic)
+        e9.topic, pos = _rs16(buf, pos, end, False)
+        n10, pos = _rc32(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n10 * 4])]
+        pos += n10 * 4
+        e9.topic_id = ZERO_UUID
+        e9.unknown_tagged_fields = []
+        a8.append(e9)
+    o.forgotten_topics_data = a8
     o.rack_id, pos = _rs16(buf, pos, end, False)
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _d_ReplicaState()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -1353,55 +1645,109 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_12(buf, pos, end)
+        e3 = _new(FetchTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(FetchPartition)
+            if pos + 32 > end:
+                _trunc(pos, 32, end)
+            e7.partition, e7.current_leader_epoch, e7.fetch_offset, e7.last_fetched_epoch, e7.log_start_offset, e7.partition_max_bytes = _P4.unpack_from(buf, pos)
+            pos += 32
+            e7.replica_directory_id = ZERO_UUID
+            e7.high_watermark = 9223372036854775807
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        e3.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_12(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+        n8, pos = _rcc(buf, pos, end, False, 1)
+    a9 = []
+    for _ in range(n8):
+        e10 = _new(ForgottenTopic)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e10.topic = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e10.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+            pos += 1
+            n12 -= 1
+            if n12 * 4 > end - pos:
+                _toolong(n12, end - pos)
+        else:
+            n12, pos = _rcc(buf, pos, end, False, 4)
+        e10.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n12 * 4])]
+        pos += n12 * 4
+        e10.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e10.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a9.append(e10)
+    o.forgotten_topics_data = a9
+    if pos < end and 0 < (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n14], 'utf-8')
+        pos += n14
     else:
         o.rack_id, pos = _rcs(buf, pos, end, False)
     o.cluster_id = None
-    o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.replica_state = _d_ReplicaState()
+    o.unknown_tagged_fields = uk15 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt16 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    if n8:
-                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                        pos += n8
+    if nt16:
+        if nt16 >= 0x80:
+            nt16, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt16):
+            tag17, pos = _ruv(buf, pos, end)
+            sz18, pos = _ruv(buf, pos, end)
+            se19 = pos + sz18
+            if se19 > end:
+                _trunc(pos, sz18, end)
+            if tag17 == 0:
+                if pos < se19 and (n20 := buf[pos]) < 0x80 and pos + n20 <= se19:
+                    if n20:
+                        o.cluster_id = str(buf[pos + 1:pos + n20], 'utf-8')
+                        pos += n20
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+                    o.cluster_id, pos = _rcs(buf, pos, se19, True)
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk15.append((tag17, bytes(buf[pos:se19])))
+            pos = se19
     return o, pos
 
 
@@ -1420,55 +1766,107 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_13(buf, pos, end)
+        e3 = _new(FetchTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 32 > end:
+                _trunc(pos, 32, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes = _P4.unpack_from(buf, pos)
+            pos += 32
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e9.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+            pos += 1
+            n10 -= 1
+            if n10 * 4 > end - pos:
+                _toolong(n10, end - pos)
+        else:
+            n10, pos = _rcc(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n10 * 4])]
+        pos += n10 * 4
+        e9.topic = ''
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.forgotten_topics_data = a8
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n12], 'utf-8')
+        pos += n12
     else:
         o.rack_id, pos = _rcs(buf, pos, end, False)
     o.cluster_id = None
-    o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.replica_state = _d_ReplicaState()
+    o.unknown_tagged_fields = uk13 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt14 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    if n8:
-                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                        pos += n8
+    if nt14:
+        if nt14 >= 0x80:
+            nt14, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt14):
+            tag15, pos = _ruv(buf, pos, end)
+            sz16, pos = _ruv(buf, pos, end)
+            se17 = pos + sz16
+            if se17 > end:
+                _trunc(pos, sz16, end)
+            if tag15 == 0:
+                if pos < se17 and (n18 := buf[pos]) < 0x80 and pos + n18 <= se17:
+                    if n18:
+                        o.cluster_id = str(buf[pos + 1:pos + n18], 'utf-8')
+                        pos += n18
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+                    o.cluster_id, pos = _rcs(buf, pos, se17, True)
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk13.append((tag15, bytes(buf[pos:se17])))
+            pos = se17
     return o, pos
 
 
@@ -1487,58 +1885,120 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_13(buf, pos, end)
+        e3 = _new(FetchTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 32 > end:
+                _trunc(pos, 32, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes = _P4.unpack_from(buf, pos)
+            pos += 32
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e9.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+            pos += 1
+            n10 -= 1
+            if n10 * 4 > end - pos:
+                _toolong(n10, end - pos)
+        else:
+            n10, pos = _rcc(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n10 * 4])]
+        pos += n10 * 4
+        e9.topic = ''
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a8.append(e9)
+    o.forgotten_topics_data = a8
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n12], 'utf-8')
+        pos += n12
     else:
         o.rack_id, pos = _rcs(buf, pos, end, False)
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.replica_state = _d_ReplicaState()
+    o.unknown_tagged_fields = uk13 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt14 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    if n8:
-                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                        pos += n8
+    if nt14:
+        if nt14 >= 0x80:
+            nt14, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt14):
+            tag15, pos = _ruv(buf, pos, end)
+            sz16, pos = _ruv(buf, pos, end)
+            se17 = pos + sz16
+            if se17 > end:
+                _trunc(pos, sz16, end)
+            if tag15 == 0:
+                if pos < se17 and (n18 := buf[pos]) < 0x80 and pos + n18 <= se17:
+                    if n18:
+                        o.cluster_id = str(buf[pos + 1:pos + n18], 'utf-8')
+                        pos += n18
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
-            elif tag == 1:
-                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+                    o.cluster_id, pos = _rcs(buf, pos, se17, True)
+            elif tag15 == 1:
+                e19 = _new(ReplicaState)
+                if pos + 12 > se17:
+                    _trunc(pos, 12, se17)
+                e19.replica_id, e19.replica_epoch = _P0.unpack_from(buf, pos)
+                pos += 12
+                if pos < se17 and not buf[pos]:
+                    e19.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e19.unknown_tagged_fields, pos = _rtags(buf, pos, se17)
+                o.replica_state = e19
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk13.append((tag15, bytes(buf[pos:se17])))
+            pos = se17
     return o, pos
 
 
@@ -1557,58 +2017,137 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_17(buf, pos, end)
+        e3 = _new(FetchTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 32 > end:
+                _trunc(pos, 32, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes = _P4.unpack_from(buf, pos)
+            pos += 32
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = uk7 = []
+            if pos >= end:
+                _trunc(pos, 1, end)
+            nt8 = buf[pos]
+            pos += 1
+            if nt8:
+                if nt8 >= 0x80:
+                    nt8, pos = _ruv(buf, pos - 1, end)
+                for _ in range(nt8):
+                    tag9, pos = _ruv(buf, pos, end)
+                    sz10, pos = _ruv(buf, pos, end)
+                    se11 = pos + sz10
+                    if se11 > end:
+                        _trunc(pos, sz10, end)
+                    if tag9 == 0:
+                        if pos + 16 > se11:
+                            _trunc(pos, 16, se11)
+                        e6.replica_directory_id = _ruuid(buf, pos)
+                        pos += 16
+                    else:
+                        uk7.append((tag9, bytes(buf[pos:se11])))
+                    pos = se11
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+        n12, pos = _rcc(buf, pos, end, False, 1)
+    a13 = []
+    for _ in range(n12):
+        e14 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e14.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+            pos += 1
+            n15 -= 1
+            if n15 * 4 > end - pos:
+                _toolong(n15, end - pos)
+        else:
+            n15, pos = _rcc(buf, pos, end, False, 4)
+        e14.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n15 * 4])]
+        pos += n15 * 4
+        e14.topic = ''
+        if pos < end and not buf[pos]:
+            e14.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a13.append(e14)
+    o.forgotten_topics_data = a13
+    if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n17], 'utf-8')
+        pos += n17
     else:
         o.rack_id, pos = _rcs(buf, pos, end, False)
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.replica_state = _d_ReplicaState()
+    o.unknown_tagged_fields = uk18 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt19 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    if n8:
-                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                        pos += n8
+    if nt19:
+        if nt19 >= 0x80:
+            nt19, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt19):
+            tag20, pos = _ruv(buf, pos, end)
+            sz21, pos = _ruv(buf, pos, end)
+            se22 = pos + sz21
+            if se22 > end:
+                _trunc(pos, sz21, end)
+            if tag20 == 0:
+                if pos < se22 and (n23 := buf[pos]) < 0x80 and pos + n23 <= se22:
+                    if n23:
+                        o.cluster_id = str(buf[pos + 1:pos + n23], 'utf-8')
+                        pos += n23
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
-            elif tag == 1:
-                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+                    o.cluster_id, pos = _rcs(buf, pos, se22, True)
+            elif tag20 == 1:
+                e24 = _new(ReplicaState)
+                if pos + 12 > se22:
+                    _trunc(pos, 12, se22)
+                e24.replica_id, e24.replica_epoch = _P0.unpack_from(buf, pos)
+                pos += 12
+                if pos < se22 and not buf[pos]:
+                    e24.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e24.unknown_tagged_fields, pos = _rtags(buf, pos, se22)
+                o.replica_state = e24
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk18.append((tag20, bytes(buf[pos:se22])))
+            pos = se22
     return o, pos
 
 
@@ -1627,58 +2166,142 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchTopic_18(buf, pos, end)
+        e3 = _new(FetchTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(FetchPartition)
+            if pos + 32 > end:
+                _trunc(pos, 32, end)
+            e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes = _P4.unpack_from(buf, pos)
+            pos += 32
+            e6.replica_directory_id = ZERO_UUID
+            e6.high_watermark = 9223372036854775807
+            e6.unknown_tagged_fields = uk7 = []
+            if pos >= end:
+                _trunc(pos, 1, end)
+            nt8 = buf[pos]
+            pos += 1
+            if nt8:
+                if nt8 >= 0x80:
+                    nt8, pos = _ruv(buf, pos - 1, end)
+                for _ in range(nt8):
+                    tag9, pos = _ruv(buf, pos, end)
+                    sz10, pos = _ruv(buf, pos, end)
+                    se11 = pos + sz10
+                    if se11 > end:
+                        _trunc(pos, sz10, end)
+                    if tag9 == 0:
+                        if pos + 16 > se11:
+                            _trunc(pos, 16, se11)
+                        e6.replica_directory_id = _ruuid(buf, pos)
+                        pos += 16
+                    elif tag9 == 1:
+                        if pos + 8 > se11:
+                            _trunc(pos, 8, se11)
+                        e6.high_watermark = _P5.unpack_from(buf, pos)[0]
+                        pos += 8
+                    else:
+                        uk7.append((tag9, bytes(buf[pos:se11])))
+                    pos = se11
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n12 -= 1
+        if n12 * 1 > end - pos:
+            _toolong(n12, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_ForgottenTopic_13(buf, pos, end)
-        a5.append(e6)
-    o.forgotten_topics_data = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
-        o.rack_id = str(buf[pos + 1:pos + n7], 'utf-8')
-        pos += n7
+        n12, pos = _rcc(buf, pos, end, False, 1)
+    a13 = []
+    for _ in range(n12):
+        e14 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e14.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+            pos += 1
+            n15 -= 1
+            if n15 * 4 > end - pos:
+                _toolong(n15, end - pos)
+        else:
+            n15, pos = _rcc(buf, pos, end, False, 4)
+        e14.partitions = [x for (x,) in _P6.iter_unpack(buf[pos:pos + n15 * 4])]
+        pos += n15 * 4
+        e14.topic = ''
+        if pos < end and not buf[pos]:
+            e14.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e14.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a13.append(e14)
+    o.forgotten_topics_data = a13
+    if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+        o.rack_id = str(buf[pos + 1:pos + n17], 'utf-8')
+        pos += n17
     else:
         o.rack_id, pos = _rcs(buf, pos, end, False)
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
-    o.unknown_tagged_fields = uk = []
+    o.replica_state = _d_ReplicaState()
+    o.unknown_tagged_fields = uk18 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt19 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n8 := buf[pos]) < 0x80 and pos + n8 <= se:
-                    if n8:
-                        o.cluster_id = str(buf[pos + 1:pos + n8], 'utf-8')
-                        pos += n8
+    if nt19:
+        if nt19 >= 0x80:
+            nt19, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt19):
+            tag20, pos = _ruv(buf, pos, end)
+            sz21, pos = _ruv(buf, pos, end)
+            se22 = pos + sz21
+            if se22 > end:
+                _trunc(pos, sz21, end)
+            if tag20 == 0:
+                if pos < se22 and (n23 := buf[pos]) < 0x80 and pos + n23 <= se22:
+                    if n23:
+                        o.cluster_id = str(buf[pos + 1:pos + n23], 'utf-8')
+                        pos += n23
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
-            elif tag == 1:
-                o.replica_state, pos = _r_ReplicaState_15(buf, pos, se)
+                    o.cluster_id, pos = _rcs(buf, pos, se22, True)
+            elif tag20 == 1:
+                e24 = _new(ReplicaState)
+                if pos + 12 > se22:
+                    _trunc(pos, 12, se22)
+                e24.replica_id, e24.replica_epoch = _P0.unpack_from(buf, pos)
+                pos += 12
+                if pos < se22 and not buf[pos]:
+                    e24.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e24.unknown_tagged_fields, pos = _rtags(buf, pos, se22)
+                o.replica_state = e24
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk18.append((tag20, bytes(buf[pos:se22])))
+            pos = se22
     return o, pos
 
 
@@ -1702,42 +2325,66 @@ _R_FetchRequest = {
 
 
 def _w_FetchRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.forgotten_topics_data == []):
         raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 4')
-    buf = w.buf
     buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_4(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 4')
+                    buf += _P1.pack(e6.partition, e6.fetch_offset, e6.partition_max_bytes)
 
 
 def _w_FetchRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.forgotten_topics_data == []):
         raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 5')
-    buf = w.buf
     buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_5(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 5')
+                    buf += _P2.pack(e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
 
 
 def _w_FetchRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.forgotten_topics_data == []):
         raise UnsupportedFieldError('FetchRequest.forgotten_topics_data cannot be written at version 6')
-    buf = w.buf
     buf += _P7.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_6(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 6')
+                    buf += _P2.pack(e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
 
 
 def _w_FetchRequest_7(o: Any, w: Writer) -> None:
@@ -1748,13 +2395,27 @@ def _w_FetchRequest_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_7(e2, w)
-    if (a3 := o.forgotten_topics_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 7')
+                    buf += _P2.pack(e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ForgottenTopic_7(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P6.pack(e12)
 
 
 def _w_FetchRequest_8(o: Any, w: Writer) -> None:
@@ -1765,13 +2426,27 @@ def _w_FetchRequest_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_8(e2, w)
-    if (a3 := o.forgotten_topics_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 8')
+                    buf += _P2.pack(e6.partition, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ForgottenTopic_7(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P6.pack(e12)
 
 
 def _w_FetchRequest_9(o: Any, w: Writer) -> None:
@@ -1782,13 +2457,27 @@ def _w_FetchRequest_9(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_9(e2, w)
-    if (a3 := o.forgotten_topics_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 9')
+                    buf += _P3.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ForgottenTopic_7(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P6.pack(e12)
 
 
 def _w_FetchRequest_10(o: Any, w: Writer) -> None:
@@ -1799,13 +2488,27 @@ def _w_FetchRequest_10(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_10(e2, w)
-    if (a3 := o.forgotten_topics_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 10')
+                    buf += _P3.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ForgottenTopic_7(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P6.pack(e12)
 
 
 def _w_FetchRequest_11(o: Any, w: Writer) -> None:
@@ -1816,13 +2519,27 @@ def _w_FetchRequest_11(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchTopic_11(e2, w)
-    if (a3 := o.forgotten_topics_data) is None:
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.last_fetched_epoch == -1):
+                        raise UnsupportedFieldError('FetchPartition.last_fetched_epoch cannot be written at version 11')
+                    buf += _P3.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.log_start_offset, e6.partition_max_bytes)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_ForgottenTopic_7(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            _ws16(buf, e8.topic, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P6.pack(e12)
     _ws16(buf, o.rack_id, False)
 
 
@@ -1837,37 +2554,75 @@ def _w_FetchRequest_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_12(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P4.pack(e8.partition, e8.current_leader_epoch, e8.fetch_offset, e8.last_fetched_epoch, e8.log_start_offset, e8.partition_max_bytes)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a9 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_12(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s9 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11.topic) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
             else:
-                _wcs(sb, s9, True)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                _wcs(buf, s12, False)
+            if (a14 := e11.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n15 := len(a14) + 1) < 0x80:
+                    buf.append(n15)
+                else:
+                    _wuv(buf, n15)
+                for e16 in a14:
+                    buf += _P6.pack(e16)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s17 := o.rack_id) is not None and len(d18 := s17.encode()) < 0x7F:
+        buf.append(len(d18) + 1)
+        buf += d18
+    else:
+        _wcs(buf, s17, False)
+    tf19 = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf19 = list(tf19)
+        if not (o.cluster_id is None):
+            sw20 = Writer()
+            sb21 = sw20.buf
+            if (s22 := o.cluster_id) is None:
+                sb21.append(0)
+            elif len(d23 := s22.encode()) < 0x7F:
+                sb21.append(len(d23) + 1)
+                sb21 += d23
+            else:
+                _wcs(sb21, s22, True)
+            tf19.append((0, sw20.getvalue()))
+    if tf19:
+        write_tagged_fields(w, tf19)
     else:
         buf.append(0)
 
@@ -1883,45 +2638,75 @@ def _w_FetchRequest_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_13(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P4.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_13(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s9 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d10 := s9.encode()) < 0x7F:
-                sb.append(len(d10) + 1)
-                sb += d10
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += e9.topic_id.bytes
+            if (a10 := e9.partitions) is None:
+                _wnull(buf, True, False)
             else:
-                _wcs(sb, s9, True)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P6.pack(e12)
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s13 := o.rack_id) is not None and len(d14 := s13.encode()) < 0x7F:
+        buf.append(len(d14) + 1)
+        buf += d14
+    else:
+        _wcs(buf, s13, False)
+    tf15 = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf15 = list(tf15)
+        if not (o.cluster_id is None):
+            sw16 = Writer()
+            sb17 = sw16.buf
+            if (s18 := o.cluster_id) is None:
+                sb17.append(0)
+            elif len(d19 := s18.encode()) < 0x7F:
+                sb17.append(len(d19) + 1)
+                sb17 += d19
+            else:
+                _wcs(sb17, s18, True)
+            tf15.append((0, sw16.getvalue()))
+    if tf15:
+        write_tagged_fields(w, tf15)
     else:
         buf.append(0)
 
 
 def _w_FetchRequest_15(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 15')
-    buf = w.buf
     buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1931,50 +2716,85 @@ def _w_FetchRequest_15(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_13(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P4.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_13(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s10 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d11 := s10.encode()) < 0x7F:
-                sb.append(len(d11) + 1)
-                sb += d11
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += e9.topic_id.bytes
+            if (a10 := e9.partitions) is None:
+                _wnull(buf, True, False)
             else:
-                _wcs(sb, s10, True)
-            tf.append((0, sw.getvalue()))
-        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_ReplicaState_15(o.replica_state, sw)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P6.pack(e12)
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s13 := o.rack_id) is not None and len(d14 := s13.encode()) < 0x7F:
+        buf.append(len(d14) + 1)
+        buf += d14
+    else:
+        _wcs(buf, s13, False)
+    tf15 = o.unknown_tagged_fields
+    if not (o.cluster_id is None and ((x18 := o.replica_state).__class__ is ReplicaState and x18.replica_id == -1 and x18.replica_epoch == -1 and not x18.unknown_tagged_fields)):
+        tf15 = list(tf15)
+        if not (o.cluster_id is None):
+            sw16 = Writer()
+            sb17 = sw16.buf
+            if (s19 := o.cluster_id) is None:
+                sb17.append(0)
+            elif len(d20 := s19.encode()) < 0x7F:
+                sb17.append(len(d20) + 1)
+                sb17 += d20
+            else:
+                _wcs(sb17, s19, True)
+            tf15.append((0, sw16.getvalue()))
+        if not (((x18 := o.replica_state).__class__ is ReplicaState and x18.replica_id == -1 and x18.replica_epoch == -1 and not x18.unknown_tagged_fields)):
+            sw16 = Writer()
+            sb17 = sw16.buf
+            x21 = o.replica_state
+            sb17 += _P0.pack(x21.replica_id, x21.replica_epoch)
+            if x21.unknown_tagged_fields:
+                write_tagged_fields(sw16, x21.unknown_tagged_fields)
+            else:
+                sb17.append(0)
+            tf15.append((1, sw16.getvalue()))
+    if tf15:
+        write_tagged_fields(w, tf15)
     else:
         buf.append(0)
 
 
 def _w_FetchRequest_16(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 16')
-    buf = w.buf
     buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1984,50 +2804,85 @@ def _w_FetchRequest_16(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_13(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P4.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a7 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n8 := len(a7) + 1) < 0x80:
+            buf.append(n8)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_13(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s10 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d11 := s10.encode()) < 0x7F:
-                sb.append(len(d11) + 1)
-                sb += d11
+            _wuv(buf, n8)
+        for e9 in a7:
+            buf += e9.topic_id.bytes
+            if (a10 := e9.partitions) is None:
+                _wnull(buf, True, False)
             else:
-                _wcs(sb, s10, True)
-            tf.append((0, sw.getvalue()))
-        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_ReplicaState_15(o.replica_state, sw)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P6.pack(e12)
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s13 := o.rack_id) is not None and len(d14 := s13.encode()) < 0x7F:
+        buf.append(len(d14) + 1)
+        buf += d14
+    else:
+        _wcs(buf, s13, False)
+    tf15 = o.unknown_tagged_fields
+    if not (o.cluster_id is None and ((x18 := o.replica_state).__class__ is ReplicaState and x18.replica_id == -1 and x18.replica_epoch == -1 and not x18.unknown_tagged_fields)):
+        tf15 = list(tf15)
+        if not (o.cluster_id is None):
+            sw16 = Writer()
+            sb17 = sw16.buf
+            if (s19 := o.cluster_id) is None:
+                sb17.append(0)
+            elif len(d20 := s19.encode()) < 0x7F:
+                sb17.append(len(d20) + 1)
+                sb17 += d20
+            else:
+                _wcs(sb17, s19, True)
+            tf15.append((0, sw16.getvalue()))
+        if not (((x18 := o.replica_state).__class__ is ReplicaState and x18.replica_id == -1 and x18.replica_epoch == -1 and not x18.unknown_tagged_fields)):
+            sw16 = Writer()
+            sb17 = sw16.buf
+            x21 = o.replica_state
+            sb17 += _P0.pack(x21.replica_id, x21.replica_epoch)
+            if x21.unknown_tagged_fields:
+                write_tagged_fields(sw16, x21.unknown_tagged_fields)
+            else:
+                sb17.append(0)
+            tf15.append((1, sw16.getvalue()))
+    if tf15:
+        write_tagged_fields(w, tf15)
     else:
         buf.append(0)
 
 
 def _w_FetchRequest_17(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 17')
-    buf = w.buf
     buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -2037,50 +2892,93 @@ def _w_FetchRequest_17(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_17(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P4.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes)
+                    tf7 = e6.unknown_tagged_fields
+                    if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID)):
+                        tf7 = list(tf7)
+                        if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID)):
+                            sw8 = Writer()
+                            sb9 = sw8.buf
+                            sb9 += e6.replica_directory_id.bytes
+                            tf7.append((0, sw8.getvalue()))
+                    if tf7:
+                        write_tagged_fields(w, tf7)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_13(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s10 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d11 := s10.encode()) < 0x7F:
-                sb.append(len(d11) + 1)
-                sb += d11
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += e12.topic_id.bytes
+            if (a13 := e12.partitions) is None:
+                _wnull(buf, True, False)
             else:
-                _wcs(sb, s10, True)
-            tf.append((0, sw.getvalue()))
-        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_ReplicaState_15(o.replica_state, sw)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                if (n14 := len(a13) + 1) < 0x80:
+                    buf.append(n14)
+                else:
+                    _wuv(buf, n14)
+                for e15 in a13:
+                    buf += _P6.pack(e15)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s16 := o.rack_id) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, False)
+    tf18 = o.unknown_tagged_fields
+    if not (o.cluster_id is None and ((x21 := o.replica_state).__class__ is ReplicaState and x21.replica_id == -1 and x21.replica_epoch == -1 and not x21.unknown_tagged_fields)):
+        tf18 = list(tf18)
+        if not (o.cluster_id is None):
+            sw19 = Writer()
+            sb20 = sw19.buf
+            if (s22 := o.cluster_id) is None:
+                sb20.append(0)
+            elif len(d23 := s22.encode()) < 0x7F:
+                sb20.append(len(d23) + 1)
+                sb20 += d23
+            else:
+                _wcs(sb20, s22, True)
+            tf18.append((0, sw19.getvalue()))
+        if not (((x21 := o.replica_state).__class__ is ReplicaState and x21.replica_id == -1 and x21.replica_epoch == -1 and not x21.unknown_tagged_fields)):
+            sw19 = Writer()
+            sb20 = sw19.buf
+            x24 = o.replica_state
+            sb20 += _P0.pack(x24.replica_id, x24.replica_epoch)
+            if x24.unknown_tagged_fields:
+                write_tagged_fields(sw19, x24.unknown_tagged_fields)
+            else:
+                sb20.append(0)
+            tf18.append((1, sw19.getvalue()))
+    if tf18:
+        write_tagged_fields(w, tf18)
     else:
         buf.append(0)
 
 
 def _w_FetchRequest_18(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.replica_id == -1):
         raise UnsupportedFieldError('FetchRequest.replica_id cannot be written at version 18')
-    buf = w.buf
     buf += _P9.pack(o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -2090,42 +2988,90 @@ def _w_FetchRequest_18(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchTopic_18(e3, w)
-    if (a4 := o.forgotten_topics_data) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P4.pack(e6.partition, e6.current_leader_epoch, e6.fetch_offset, e6.last_fetched_epoch, e6.log_start_offset, e6.partition_max_bytes)
+                    tf7 = e6.unknown_tagged_fields
+                    if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID) and e6.high_watermark == 9223372036854775807):
+                        tf7 = list(tf7)
+                        if not ((e6.replica_directory_id is ZERO_UUID or e6.replica_directory_id == ZERO_UUID)):
+                            sw8 = Writer()
+                            sb9 = sw8.buf
+                            sb9 += e6.replica_directory_id.bytes
+                            tf7.append((0, sw8.getvalue()))
+                        if not (e6.high_watermark == 9223372036854775807):
+                            sw8 = Writer()
+                            sb9 = sw8.buf
+                            sb9 += _P5.pack(e6.high_watermark)
+                            tf7.append((1, sw8.getvalue()))
+                    if tf7:
+                        write_tagged_fields(w, tf7)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_ForgottenTopic_13(e6, w)
-    if (s7 := o.rack_id) is not None and len(d8 := s7.encode()) < 0x7F:
-        buf.append(len(d8) + 1)
-        buf += d8
-    else:
-        _wcs(buf, s7, False)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None and ((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s10 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d11 := s10.encode()) < 0x7F:
-                sb.append(len(d11) + 1)
-                sb += d11
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += e12.topic_id.bytes
+            if (a13 := e12.partitions) is None:
+                _wnull(buf, True, False)
             else:
-                _wcs(sb, s10, True)
-            tf.append((0, sw.getvalue()))
-        if not (((x9 := o.replica_state).__class__ is ReplicaState and x9.replica_id == -1 and x9.replica_epoch == -1 and not x9.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_ReplicaState_15(o.replica_state, sw)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                if (n14 := len(a13) + 1) < 0x80:
+                    buf.append(n14)
+                else:
+                    _wuv(buf, n14)
+                for e15 in a13:
+                    buf += _P6.pack(e15)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s16 := o.rack_id) is not None and len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
+    else:
+        _wcs(buf, s16, False)
+    tf18 = o.unknown_tagged_fields
+    if not (o.cluster_id is None and ((x21 := o.replica_state).__class__ is ReplicaState and x21.replica_id == -1 and x21.replica_epoch == -1 and not x21.unknown_tagged_fields)):
+        tf18 = list(tf18)
+        if not (o.cluster_id is None):
+            sw19 = Writer()
+            sb20 = sw19.buf
+            if (s22 := o.cluster_id) is None:
+                sb20.append(0)
+            elif len(d23 := s22.encode()) < 0x7F:
+                sb20.append(len(d23) + 1)
+                sb20 += d23
+            else:
+                _wcs(sb20, s22, True)
+            tf18.append((0, sw19.getvalue()))
+        if not (((x21 := o.replica_state).__class__ is ReplicaState and x21.replica_id == -1 and x21.replica_epoch == -1 and not x21.unknown_tagged_fields)):
+            sw19 = Writer()
+            sb20 = sw19.buf
+            x24 = o.replica_state
+            sb20 += _P0.pack(x24.replica_id, x24.replica_epoch)
+            if x24.unknown_tagged_fields:
+                write_tagged_fields(sw19, x24.unknown_tagged_fields)
+            else:
+                sb20.append(0)
+            tf18.append((1, sw19.getvalue()))
+    if tf18:
+        write_tagged_fields(w, tf18)
     else:
         buf.append(0)
 
@@ -2147,3 +3093,11 @@ _W_FetchRequest = {
     17: _w_FetchRequest_17,
     18: _w_FetchRequest_18,
 }
+
+
+def _d_ReplicaState() -> ReplicaState:
+    o = _new(ReplicaState)
+    o.replica_id = -1
+    o.replica_epoch = -1
+    o.unknown_tagged_fields = []
+    return o

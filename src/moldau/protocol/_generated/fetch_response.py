@@ -193,9 +193,9 @@ class PartitionData:
         self.high_watermark = high_watermark
         self.last_stable_offset = last_stable_offset
         self.log_start_offset = log_start_offset
-        self.diverging_epoch = EpochEndOffset() if diverging_epoch is _F else diverging_epoch
-        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
-        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
+        self.diverging_epoch = _d_EpochEndOffset() if diverging_epoch is _F else diverging_epoch
+        self.current_leader = _d_LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.snapshot_id = _d_SnapshotId() if snapshot_id is _F else snapshot_id
         self.aborted_transactions = [] if aborted_transactions is _F else aborted_transactions
         self.preferred_read_replica = preferred_read_replica
         self.records = records
@@ -324,6 +324,19 @@ class FetchResponse:
             raise ProtocolError('FetchResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FetchResponse:
+        try:
+            fn = _R_FetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchResponse v{v} is outside 4-18', 1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FetchResponse[v]
@@ -348,8 +361,9 @@ def _r_EpochEndOffset_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,67 +387,67 @@ _R_EpochEndOffset = {
 
 
 def _w_EpochEndOffset_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 4')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 5')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 6')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 7')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 8')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 9')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 9')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 10')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 10')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.epoch == -1):
         raise UnsupportedFieldError('EpochEndOffset.epoch cannot be written at version 11')
     if not (o.end_offset == -1):
         raise UnsupportedFieldError('EpochEndOffset.end_offset cannot be written at version 11')
-    buf = w.buf
 
 
 def _w_EpochEndOffset_12(o: Any, w: Writer) -> None:
@@ -480,8 +494,9 @@ def _r_LeaderIdAndEpoch_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -505,67 +520,67 @@ _R_LeaderIdAndEpoch = {
 
 
 def _w_LeaderIdAndEpoch_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 4')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 5')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 6')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 7')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 8')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 9')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 9')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 10')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 10')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 11')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 11')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_12(o: Any, w: Writer) -> None:
@@ -614,8 +629,9 @@ def _r_SnapshotId_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -689,8 +705,9 @@ def _r_AbortedTransaction_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -758,15 +775,20 @@ def _r_PartitionData_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            e3 = _new(AbortedTransaction)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.producer_id, e3.first_offset = _P3.unpack_from(buf, pos)
+            pos += 16
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.aborted_transactions = a2
     o.records, pos = _rb32(buf, pos, end, True)
     o.log_start_offset = -1
     o.preferred_read_replica = -1
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _d_EpochEndOffset()
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.snapshot_id = _d_SnapshotId()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -783,14 +805,19 @@ def _r_PartitionData_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            e3 = _new(AbortedTransaction)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.producer_id, e3.first_offset = _P3.unpack_from(buf, pos)
+            pos += 16
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.aborted_transactions = a2
     o.records, pos = _rb32(buf, pos, end, True)
     o.preferred_read_replica = -1
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _d_EpochEndOffset()
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.snapshot_id = _d_SnapshotId()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -807,7 +834,12 @@ def _r_PartitionData_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_AbortedTransaction_4(buf, pos, end)
+            e3 = _new(AbortedTransaction)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.producer_id, e3.first_offset = _P3.unpack_from(buf, pos)
+            pos += 16
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.aborted_transactions = a2
     if pos + 4 > end:
@@ -815,9 +847,9 @@ def _r_PartitionData_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.preferred_read_replica, = _P6.unpack_from(buf, pos)
     pos += 4
     o.records, pos = _rb32(buf, pos, end, True)
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _d_EpochEndOffset()
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.snapshot_id = _d_SnapshotId()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -840,40 +872,92 @@ def _r_PartitionData_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_AbortedTransaction_12(buf, pos, end)
+            e3 = _new(AbortedTransaction)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.producer_id, e3.first_offset = _P3.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.aborted_transactions = a2
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.preferred_read_replica, = _P6.unpack_from(buf, pos)
     pos += 4
-    o.records, pos = _rcb(buf, pos, end, True)
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
-    o.unknown_tagged_fields = uk = []
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.records = buf[pos + 1:pos + n4]
+        pos += n4
+    elif (
+        pos + 1 < end
+        and (n4 := buf[pos]) >= 0x80
+        and (m5 := buf[pos + 1]) < 0x80
+        and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+        and pos + 1 + n4 <= end
+    ):
+        o.records = buf[pos + 2:pos + 1 + n4]
+        pos += 1 + n4
+    else:
+        o.records, pos = _rcb(buf, pos, end, True)
+    o.diverging_epoch = _d_EpochEndOffset()
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.snapshot_id = _d_SnapshotId()
+    o.unknown_tagged_fields = uk6 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt7 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                o.diverging_epoch, pos = _r_EpochEndOffset_12(buf, pos, se)
-            elif tag == 1:
-                o.current_leader, pos = _r_LeaderIdAndEpoch_12(buf, pos, se)
-            elif tag == 2:
-                o.snapshot_id, pos = _r_SnapshotId_12(buf, pos, se)
+    if nt7:
+        if nt7 >= 0x80:
+            nt7, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt7):
+            tag8, pos = _ruv(buf, pos, end)
+            sz9, pos = _ruv(buf, pos, end)
+            se10 = pos + sz9
+            if se10 > end:
+                _trunc(pos, sz9, end)
+            if tag8 == 0:
+                e11 = _new(EpochEndOffset)
+                if pos + 12 > se10:
+                    _trunc(pos, 12, se10)
+                e11.epoch, e11.end_offset = _P0.unpack_from(buf, pos)
+                pos += 12
+                if pos < se10 and not buf[pos]:
+                    e11.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e11.unknown_tagged_fields, pos = _rtags(buf, pos, se10)
+                o.diverging_epoch = e11
+            elif tag8 == 1:
+                e12 = _new(LeaderIdAndEpoch)
+                if pos + 8 > se10:
+                    _trunc(pos, 8, se10)
+                e12.leader_id, e12.leader_epoch = _P1.unpack_from(buf, pos)
+                pos += 8
+                if pos < se10 and not buf[pos]:
+                    e12.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e12.unknown_tagged_fields, pos = _rtags(buf, pos, se10)
+                o.current_leader = e12
+            elif tag8 == 2:
+                e13 = _new(SnapshotId)
+                if pos + 12 > se10:
+                    _trunc(pos, 12, se10)
+                e13.end_offset, e13.epoch = _P2.unpack_from(buf, pos)
+                pos += 12
+                if pos < se10 and not buf[pos]:
+                    e13.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e13.unknown_tagged_fields, pos = _rtags(buf, pos, se10)
+                o.snapshot_id = e13
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk6.append((tag8, bytes(buf[pos:se10])))
+            pos = se10
     return o, pos
 
 
@@ -897,16 +981,16 @@ _R_PartitionData = {
 
 
 def _w_PartitionData_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 4')
-    buf = w.buf
     buf += _P4.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -919,16 +1003,16 @@ def _w_PartitionData_4(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 5')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -941,16 +1025,16 @@ def _w_PartitionData_5(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 6')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -963,16 +1047,16 @@ def _w_PartitionData_6(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 7')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -985,16 +1069,16 @@ def _w_PartitionData_7(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 8')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -1007,16 +1091,16 @@ def _w_PartitionData_8(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 9')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -1029,16 +1113,16 @@ def _w_PartitionData_9(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.preferred_read_replica == -1):
         raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 10')
-    buf = w.buf
     buf += _P5.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset)
     if (a1 := o.aborted_transactions) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     if (x3 := o.records) is None:
         buf += _NULL32
     else:
@@ -1058,7 +1142,7 @@ def _w_PartitionData_11(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AbortedTransaction_4(e2, w)
+            buf += _P3.pack(e2.producer_id, e2.first_offset)
     buf += _P6.pack(o.preferred_read_replica)
     if (x3 := o.records) is None:
         buf += _NULL32
@@ -1082,7 +1166,11 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AbortedTransaction_12(e3, w)
+            buf += _P3.pack(e3.producer_id, e3.first_offset)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P6.pack(o.preferred_read_replica)
     if (x4 := o.records) is None:
         buf.append(0)
@@ -1096,26 +1184,41 @@ def _w_PartitionData_12(o: Any, w: Writer) -> None:
             w._chunks.append((len(buf), x4))
         else:
             buf += x4
-    tf = o.unknown_tagged_fields
-    if not (((x6 := o.diverging_epoch).__class__ is EpochEndOffset and x6.epoch == -1 and x6.end_offset == -1 and not x6.unknown_tagged_fields) and ((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == -1 and x7.leader_epoch == -1 and not x7.unknown_tagged_fields) and ((x8 := o.snapshot_id).__class__ is SnapshotId and x8.end_offset == -1 and x8.epoch == -1 and not x8.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (((x6 := o.diverging_epoch).__class__ is EpochEndOffset and x6.epoch == -1 and x6.end_offset == -1 and not x6.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_EpochEndOffset_12(o.diverging_epoch, sw)
-            tf.append((0, sw.getvalue()))
-        if not (((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == -1 and x7.leader_epoch == -1 and not x7.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_LeaderIdAndEpoch_12(o.current_leader, sw)
-            tf.append((1, sw.getvalue()))
-        if not (((x8 := o.snapshot_id).__class__ is SnapshotId and x8.end_offset == -1 and x8.epoch == -1 and not x8.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_SnapshotId_12(o.snapshot_id, sw)
-            tf.append((2, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+    tf6 = o.unknown_tagged_fields
+    if not (((x9 := o.diverging_epoch).__class__ is EpochEndOffset and x9.epoch == -1 and x9.end_offset == -1 and not x9.unknown_tagged_fields) and ((x10 := o.current_leader).__class__ is LeaderIdAndEpoch and x10.leader_id == -1 and x10.leader_epoch == -1 and not x10.unknown_tagged_fields) and ((x11 := o.snapshot_id).__class__ is SnapshotId and x11.end_offset == -1 and x11.epoch == -1 and not x11.unknown_tagged_fields)):
+        tf6 = list(tf6)
+        if not (((x9 := o.diverging_epoch).__class__ is EpochEndOffset and x9.epoch == -1 and x9.end_offset == -1 and not x9.unknown_tagged_fields)):
+            sw7 = Writer()
+            sb8 = sw7.buf
+            x12 = o.diverging_epoch
+            sb8 += _P0.pack(x12.epoch, x12.end_offset)
+            if x12.unknown_tagged_fields:
+                write_tagged_fields(sw7, x12.unknown_tagged_fields)
+            else:
+                sb8.append(0)
+            tf6.append((0, sw7.getvalue()))
+        if not (((x10 := o.current_leader).__class__ is LeaderIdAndEpoch and x10.leader_id == -1 and x10.leader_epoch == -1 and not x10.unknown_tagged_fields)):
+            sw7 = Writer()
+            sb8 = sw7.buf
+            x13 = o.current_leader
+            sb8 += _P1.pack(x13.leader_id, x13.leader_epoch)
+            if x13.unknown_tagged_fields:
+                write_tagged_fields(sw7, x13.unknown_tagged_fields)
+            else:
+                sb8.append(0)
+            tf6.append((1, sw7.getvalue()))
+        if not (((x11 := o.snapshot_id).__class__ is SnapshotId and x11.end_offset == -1 and x11.epoch == -1 and not x11.unknown_tagged_fields)):
+            sw7 = Writer()
+            sb8 = sw7.buf
+            x14 = o.snapshot_id
+            sb8 += _P2.pack(x14.end_offset, x14.epoch)
+            if x14.unknown_tagged_fields:
+                write_tagged_fields(sw7, x14.unknown_tagged_fields)
+            else:
+                sb8.append(0)
+            tf6.append((2, sw7.getvalue()))
+    if tf6:
+        write_tagged_fields(w, tf6)
     else:
         buf.append(0)
 
@@ -1145,7 +1248,32 @@ def _r_FetchableTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_4(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e3.partition_index, e3.error_code, e3.high_watermark, e3.last_stable_offset = _P4.unpack_from(buf, pos)
+        pos += 22
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.aborted_transactions = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6 = _new(AbortedTransaction)
+                if pos + 16 > end:
+                    _trunc(pos, 16, end)
+                e6.producer_id, e6.first_offset = _P3.unpack_from(buf, pos)
+                pos += 16
+                e6.unknown_tagged_fields = []
+                a5.append(e6)
+            e3.aborted_transactions = a5
+        e3.records, pos = _rb32(buf, pos, end, True)
+        e3.log_start_offset = -1
+        e3.preferred_read_replica = -1
+        e3.diverging_epoch = _d_EpochEndOffset()
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.snapshot_id = _d_SnapshotId()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -1159,7 +1287,31 @@ def _r_FetchableTopicResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_5(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 30 > end:
+            _trunc(pos, 30, end)
+        e3.partition_index, e3.error_code, e3.high_watermark, e3.last_stable_offset, e3.log_start_offset = _P5.unpack_from(buf, pos)
+        pos += 30
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.aborted_transactions = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6 = _new(AbortedTransaction)
+                if pos + 16 > end:
+                    _trunc(pos, 16, end)
+                e6.producer_id, e6.first_offset = _P3.unpack_from(buf, pos)
+                pos += 16
+                e6.unknown_tagged_fields = []
+                a5.append(e6)
+            e3.aborted_transactions = a5
+        e3.records, pos = _rb32(buf, pos, end, True)
+        e3.preferred_read_replica = -1
+        e3.diverging_epoch = _d_EpochEndOffset()
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.snapshot_id = _d_SnapshotId()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -1173,7 +1325,34 @@ def _r_FetchableTopicResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_11(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 30 > end:
+            _trunc(pos, 30, end)
+        e3.partition_index, e3.error_code, e3.high_watermark, e3.last_stable_offset, e3.log_start_offset = _P5.unpack_from(buf, pos)
+        pos += 30
+        n4, pos = _rc32(buf, pos, end, True, 1)
+        if n4 is None:
+            e3.aborted_transactions = None
+        else:
+            a5 = []
+            for _ in range(n4):
+                e6 = _new(AbortedTransaction)
+                if pos + 16 > end:
+                    _trunc(pos, 16, end)
+                e6.producer_id, e6.first_offset = _P3.unpack_from(buf, pos)
+                pos += 16
+                e6.unknown_tagged_fields = []
+                a5.append(e6)
+            e3.aborted_transactions = a5
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.preferred_read_replica, = _P6.unpack_from(buf, pos)
+        pos += 4
+        e3.records, pos = _rb32(buf, pos, end, True)
+        e3.diverging_epoch = _d_EpochEndOffset()
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.snapshot_id = _d_SnapshotId()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -1203,8 +1382,9 @@ def _r_FetchableTopicResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1229,8 +1409,9 @@ def _r_FetchableTopicResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topic = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1261,7 +1442,24 @@ def _w_FetchableTopicResponse_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_4(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 4')
+            buf += _P4.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_5(o: Any, w: Writer) -> None:
@@ -1272,7 +1470,24 @@ def _w_FetchableTopicResponse_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_5(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 5')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_6(o: Any, w: Writer) -> None:
@@ -1283,7 +1498,24 @@ def _w_FetchableTopicResponse_6(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_6(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 6')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_7(o: Any, w: Writer) -> None:
@@ -1294,7 +1526,24 @@ def _w_FetchableTopicResponse_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_7(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 7')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_8(o: Any, w: Writer) -> None:
@@ -1305,7 +1554,24 @@ def _w_FetchableTopicResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_8(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 8')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_9(o: Any, w: Writer) -> None:
@@ -1316,7 +1582,24 @@ def _w_FetchableTopicResponse_9(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_9(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 9')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_10(o: Any, w: Writer) -> None:
@@ -1327,7 +1610,24 @@ def _w_FetchableTopicResponse_10(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_10(e4, w)
+            if not (e4.preferred_read_replica == -1):
+                raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 10')
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_11(o: Any, w: Writer) -> None:
@@ -1338,7 +1638,23 @@ def _w_FetchableTopicResponse_11(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionData_11(e4, w)
+            buf += _P5.pack(e4.partition_index, e4.error_code, e4.high_watermark, e4.last_stable_offset, e4.log_start_offset)
+            if (a5 := e4.aborted_transactions) is None:
+                _wnull(buf, False, True)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.producer_id, e6.first_offset)
+            buf += _P6.pack(e4.preferred_read_replica)
+            if (x7 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                buf += _I32.pack(n8)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
 
 
 def _w_FetchableTopicResponse_12(o: Any, w: Writer) -> None:
@@ -1418,8 +1734,9 @@ def _r_NodeEndpoint_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1449,8 +1766,9 @@ def _r_NodeEndpoint_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1474,6 +1792,7 @@ _R_NodeEndpoint = {
 
 
 def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 4')
     if not (o.host == ''):
@@ -1482,10 +1801,10 @@ def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 4')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 5')
     if not (o.host == ''):
@@ -1494,10 +1813,10 @@ def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 5')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 6')
     if not (o.host == ''):
@@ -1506,10 +1825,10 @@ def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 6')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 7')
     if not (o.host == ''):
@@ -1518,10 +1837,10 @@ def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 7')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 8')
     if not (o.host == ''):
@@ -1530,10 +1849,10 @@ def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 8')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 9')
     if not (o.host == ''):
@@ -1542,10 +1861,10 @@ def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 9')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 9')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 10')
     if not (o.host == ''):
@@ -1554,10 +1873,10 @@ def _w_NodeEndpoint_10(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 10')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 10')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 11')
     if not (o.host == ''):
@@ -1566,10 +1885,10 @@ def _w_NodeEndpoint_11(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 11')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 11')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_12(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 12')
     if not (o.host == ''):
@@ -1578,7 +1897,6 @@ def _w_NodeEndpoint_12(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 12')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 12')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1586,6 +1904,7 @@ def _w_NodeEndpoint_12(o: Any, w: Writer) -> None:
 
 
 def _w_NodeEndpoint_13(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 13')
     if not (o.host == ''):
@@ -1594,7 +1913,6 @@ def _w_NodeEndpoint_13(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 13')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 13')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1602,6 +1920,7 @@ def _w_NodeEndpoint_13(o: Any, w: Writer) -> None:
 
 
 def _w_NodeEndpoint_14(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 14')
     if not (o.host == ''):
@@ -1610,7 +1929,6 @@ def _w_NodeEndpoint_14(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 14')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 14')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1618,6 +1936,7 @@ def _w_NodeEndpoint_14(o: Any, w: Writer) -> None:
 
 
 def _w_NodeEndpoint_15(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 15')
     if not (o.host == ''):
@@ -1626,7 +1945,6 @@ def _w_NodeEndpoint_15(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 15')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 15')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1683,7 +2001,41 @@ def _r_FetchResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_4(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 22 > end:
+                _trunc(pos, 22, end)
+            e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset = _P4.unpack_from(buf, pos)
+            pos += 22
+            n7, pos = _rc32(buf, pos, end, True, 1)
+            if n7 is None:
+                e6.aborted_transactions = None
+            else:
+                a8 = []
+                for _ in range(n7):
+                    e9 = _new(AbortedTransaction)
+                    if pos + 16 > end:
+                        _trunc(pos, 16, end)
+                    e9.producer_id, e9.first_offset = _P3.unpack_from(buf, pos)
+                    pos += 16
+                    e9.unknown_tagged_fields = []
+                    a8.append(e9)
+                e6.aborted_transactions = a8
+            e6.records, pos = _rb32(buf, pos, end, True)
+            e6.log_start_offset = -1
+            e6.preferred_read_replica = -1
+            e6.diverging_epoch = _d_EpochEndOffset()
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.snapshot_id = _d_SnapshotId()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     o.error_code = 0
@@ -1702,7 +2054,40 @@ def _r_FetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_5(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 30 > end:
+                _trunc(pos, 30, end)
+            e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset = _P5.unpack_from(buf, pos)
+            pos += 30
+            n7, pos = _rc32(buf, pos, end, True, 1)
+            if n7 is None:
+                e6.aborted_transactions = None
+            else:
+                a8 = []
+                for _ in range(n7):
+                    e9 = _new(AbortedTransaction)
+                    if pos + 16 > end:
+                        _trunc(pos, 16, end)
+                    e9.producer_id, e9.first_offset = _P3.unpack_from(buf, pos)
+                    pos += 16
+                    e9.unknown_tagged_fields = []
+                    a8.append(e9)
+                e6.aborted_transactions = a8
+            e6.records, pos = _rb32(buf, pos, end, True)
+            e6.preferred_read_replica = -1
+            e6.diverging_epoch = _d_EpochEndOffset()
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.snapshot_id = _d_SnapshotId()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     o.error_code = 0
@@ -1721,7 +2106,40 @@ def _r_FetchResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_5(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 30 > end:
+                _trunc(pos, 30, end)
+            e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset = _P5.unpack_from(buf, pos)
+            pos += 30
+            n7, pos = _rc32(buf, pos, end, True, 1)
+            if n7 is None:
+                e6.aborted_transactions = None
+            else:
+                a8 = []
+                for _ in range(n7):
+                    e9 = _new(AbortedTransaction)
+                    if pos + 16 > end:
+                        _trunc(pos, 16, end)
+                    e9.producer_id, e9.first_offset = _P3.unpack_from(buf, pos)
+                    pos += 16
+                    e9.unknown_tagged_fields = []
+                    a8.append(e9)
+                e6.aborted_transactions = a8
+            e6.records, pos = _rb32(buf, pos, end, True)
+            e6.preferred_read_replica = -1
+            e6.diverging_epoch = _d_EpochEndOffset()
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.snapshot_id = _d_SnapshotId()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
@@ -1738,7 +2156,43 @@ def _r_FetchResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_11(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionData)
+            if pos + 30 > end:
+                _trunc(pos, 30, end)
+            e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset = _P5.unpack_from(buf, pos)
+            pos += 30
+            n7, pos = _rc32(buf, pos, end, True, 1)
+            if n7 is None:
+                e6.aborted_transactions = None
+            else:
+                a8 = []
+                for _ in range(n7):
+                    e9 = _new(AbortedTransaction)
+                    if pos + 16 > end:
+                        _trunc(pos, 16, end)
+                    e9.producer_id, e9.first_offset = _P3.unpack_from(buf, pos)
+                    pos += 16
+                    e9.unknown_tagged_fields = []
+                    a8.append(e9)
+                e6.aborted_transactions = a8
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e6.preferred_read_replica, = _P6.unpack_from(buf, pos)
+            pos += 4
+            e6.records, pos = _rb32(buf, pos, end, True)
+            e6.diverging_epoch = _d_EpochEndOffset()
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.snapshot_id = _d_SnapshotId()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
@@ -1761,14 +2215,38 @@ def _r_FetchResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_12(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_PartitionData_12(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        e3.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1787,14 +2265,37 @@ def _r_FetchResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_13(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6, pos = _r_PartitionData_12(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1813,40 +2314,89 @@ def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchableTopicResponse_13(buf, pos, end)
+        e3 = _new(FetchableTopicResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6, pos = _r_PartitionData_12(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk7 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt8 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt8:
+        if nt8 >= 0x80:
+            nt8, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt8):
+            tag9, pos = _ruv(buf, pos, end)
+            sz10, pos = _ruv(buf, pos, end)
+            se11 = pos + sz10
+            if se11 > end:
+                _trunc(pos, sz10, end)
+            if tag9 == 0:
+                if pos < se11 and 0 < (n12 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n12 -= 1
+                    if n12 * 1 > se11 - pos:
+                        _toolong(n12, se11 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_NodeEndpoint_16(buf, pos, se)
-                    a5.append(e6)
-                o.node_endpoints = a5
+                    n12, pos = _rcc(buf, pos, se11, False, 1)
+                a13 = []
+                for _ in range(n12):
+                    e14 = _new(NodeEndpoint)
+                    if pos + 4 > se11:
+                        _trunc(pos, 4, se11)
+                    e14.node_id, = _P6.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se11 and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= se11:
+                        e14.host = str(buf[pos + 1:pos + n15], 'utf-8')
+                        pos += n15
+                    else:
+                        e14.host, pos = _rcs(buf, pos, se11, False)
+                    if pos + 4 > se11:
+                        _trunc(pos, 4, se11)
+                    e14.port, = _P6.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se11 and (n16 := buf[pos]) < 0x80 and pos + n16 <= se11:
+                        if n16:
+                            e14.rack = str(buf[pos + 1:pos + n16], 'utf-8')
+                            pos += n16
+                        else:
+                            e14.rack = None
+                            pos += 1
+                    else:
+                        e14.rack, pos = _rcs(buf, pos, se11, True)
+                    if pos < se11 and not buf[pos]:
+                        e14.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e14.unknown_tagged_fields, pos = _rtags(buf, pos, se11)
+                    a13.append(e14)
+                o.node_endpoints = a13
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk7.append((tag9, bytes(buf[pos:se11])))
+            pos = se11
     return o, pos
 
 
@@ -1870,42 +2420,111 @@ _R_FetchResponse = {
 
 
 def _w_FetchResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.session_id == 0):
         raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 4')
-    buf = w.buf
     buf += _P6.pack(o.throttle_time_ms)
     if (a1 := o.responses) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_4(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 4')
+                    buf += _P4.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.session_id == 0):
         raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 5')
-    buf = w.buf
     buf += _P6.pack(o.throttle_time_ms)
     if (a1 := o.responses) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_5(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 5')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.session_id == 0):
         raise UnsupportedFieldError('FetchResponse.session_id cannot be written at version 6')
-    buf = w.buf
     buf += _P6.pack(o.throttle_time_ms)
     if (a1 := o.responses) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_6(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 6')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_7(o: Any, w: Writer) -> None:
@@ -1916,7 +2535,30 @@ def _w_FetchResponse_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_7(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 7')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_8(o: Any, w: Writer) -> None:
@@ -1927,7 +2569,30 @@ def _w_FetchResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_8(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 8')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_9(o: Any, w: Writer) -> None:
@@ -1938,7 +2603,30 @@ def _w_FetchResponse_9(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_9(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 9')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_10(o: Any, w: Writer) -> None:
@@ -1949,7 +2637,30 @@ def _w_FetchResponse_10(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_10(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.preferred_read_replica == -1):
+                        raise UnsupportedFieldError('PartitionData.preferred_read_replica cannot be written at version 10')
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_11(o: Any, w: Writer) -> None:
@@ -1960,7 +2671,29 @@ def _w_FetchResponse_11(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_FetchableTopicResponse_11(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P5.pack(e6.partition_index, e6.error_code, e6.high_watermark, e6.last_stable_offset, e6.log_start_offset)
+                    if (a7 := e6.aborted_transactions) is None:
+                        _wnull(buf, False, True)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P3.pack(e8.producer_id, e8.first_offset)
+                    buf += _P6.pack(e6.preferred_read_replica)
+                    if (x9 := e6.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_FetchResponse_12(o: Any, w: Writer) -> None:
@@ -1974,7 +2707,24 @@ def _w_FetchResponse_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchableTopicResponse_12(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    _w_PartitionData_12(e8, w)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1992,7 +2742,20 @@ def _w_FetchResponse_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchableTopicResponse_13(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    _w_PartitionData_12(e6, w)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -2010,25 +2773,55 @@ def _w_FetchResponse_16(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchableTopicResponse_13(e3, w)
-    tf = o.unknown_tagged_fields
-    if not (o.node_endpoints == []):
-        tf = list(tf)
-        if not (o.node_endpoints == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.node_endpoints) is None:
-                _wnull(sb, True, False)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
             else:
                 if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                    buf.append(n5)
                 else:
-                    _wuv(sb, n5)
+                    _wuv(buf, n5)
                 for e6 in a4:
-                    _w_NodeEndpoint_16(e6, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _w_PartitionData_12(e6, w)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf7 = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf7 = list(tf7)
+        if not (o.node_endpoints == []):
+            sw8 = Writer()
+            sb9 = sw8.buf
+            if (a10 := o.node_endpoints) is None:
+                _wnull(sb9, True, False)
+            else:
+                if (n11 := len(a10) + 1) < 0x80:
+                    sb9.append(n11)
+                else:
+                    _wuv(sb9, n11)
+                for e12 in a10:
+                    sb9 += _P6.pack(e12.node_id)
+                    if (s13 := e12.host) is not None and len(d14 := s13.encode()) < 0x7F:
+                        sb9.append(len(d14) + 1)
+                        sb9 += d14
+                    else:
+                        _wcs(sb9, s13, False)
+                    sb9 += _P6.pack(e12.port)
+                    if (s15 := e12.rack) is None:
+                        sb9.append(0)
+                    elif len(d16 := s15.encode()) < 0x7F:
+                        sb9.append(len(d16) + 1)
+                        sb9 += d16
+                    else:
+                        _wcs(sb9, s15, True)
+                    if e12.unknown_tagged_fields:
+                        write_tagged_fields(sw8, e12.unknown_tagged_fields)
+                    else:
+                        sb9.append(0)
+            tf7.append((0, sw8.getvalue()))
+    if tf7:
+        write_tagged_fields(w, tf7)
     else:
         buf.append(0)
 
@@ -2050,3 +2843,27 @@ _W_FetchResponse = {
     17: _w_FetchResponse_16,
     18: _w_FetchResponse_16,
 }
+
+
+def _d_EpochEndOffset() -> EpochEndOffset:
+    o = _new(EpochEndOffset)
+    o.epoch = -1
+    o.end_offset = -1
+    o.unknown_tagged_fields = []
+    return o
+
+
+def _d_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = []
+    return o
+
+
+def _d_SnapshotId() -> SnapshotId:
+    o = _new(SnapshotId)
+    o.end_offset = -1
+    o.epoch = -1
+    o.unknown_tagged_fields = []
+    return o

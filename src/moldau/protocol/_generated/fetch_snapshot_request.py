@@ -86,7 +86,7 @@ class PartitionSnapshot:
     def __init__(self, partition: int = 0, current_leader_epoch: int = 0, snapshot_id: SnapshotId = _F, position: int = 0, replica_directory_id: uuid.UUID = ZERO_UUID, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
-        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
+        self.snapshot_id = _d_SnapshotId() if snapshot_id is _F else snapshot_id
         self.position = position
         self.replica_directory_id = replica_directory_id
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
@@ -175,6 +175,19 @@ class FetchSnapshotRequest:
             raise ProtocolError('FetchSnapshotRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FetchSnapshotRequest:
+        try:
+            fn = _R_FetchSnapshotRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotRequest v{v} is outside 0-1', 59, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchSnapshotRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FetchSnapshotRequest[v]
@@ -191,8 +204,9 @@ def _r_SnapshotId_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -223,7 +237,17 @@ def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.partition, o.current_leader_epoch = _P1.unpack_from(buf, pos)
     pos += 8
-    o.snapshot_id, pos = _r_SnapshotId_0(buf, pos, end)
+    e1 = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    e1.end_offset, e1.epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and not buf[pos]:
+        e1.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e1.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.snapshot_id = e1
     if pos + 8 > end:
         _trunc(pos, 8, end)
     o.position, = _P2.unpack_from(buf, pos)
@@ -231,8 +255,9 @@ def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.replica_directory_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -242,34 +267,44 @@ def _r_PartitionSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.partition, o.current_leader_epoch = _P1.unpack_from(buf, pos)
     pos += 8
-    o.snapshot_id, pos = _r_SnapshotId_0(buf, pos, end)
+    e1 = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    e1.end_offset, e1.epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and not buf[pos]:
+        e1.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e1.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.snapshot_id = e1
     if pos + 8 > end:
         _trunc(pos, 8, end)
     o.position, = _P2.unpack_from(buf, pos)
     pos += 8
     o.replica_directory_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk2 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt3 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 16 > se:
-                    _trunc(pos, 16, se)
+    if nt3:
+        if nt3 >= 0x80:
+            nt3, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt3):
+            tag4, pos = _ruv(buf, pos, end)
+            sz5, pos = _ruv(buf, pos, end)
+            se6 = pos + sz5
+            if se6 > end:
+                _trunc(pos, sz5, end)
+            if tag4 == 0:
+                if pos + 16 > se6:
+                    _trunc(pos, 16, se6)
                 o.replica_directory_id = _ruuid(buf, pos)
                 pos += 16
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk2.append((tag4, bytes(buf[pos:se6])))
+            pos = se6
     return o, pos
 
 
@@ -282,7 +317,12 @@ _R_PartitionSnapshot = {
 def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition, o.current_leader_epoch)
-    _w_SnapshotId_0(o.snapshot_id, w)
+    x1 = o.snapshot_id
+    buf += _P0.pack(x1.end_offset, x1.epoch)
+    if x1.unknown_tagged_fields:
+        write_tagged_fields(w, x1.unknown_tagged_fields)
+    else:
+        buf.append(0)
     buf += _P2.pack(o.position)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -293,18 +333,23 @@ def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
 def _w_PartitionSnapshot_1(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P1.pack(o.partition, o.current_leader_epoch)
-    _w_SnapshotId_0(o.snapshot_id, w)
+    x1 = o.snapshot_id
+    buf += _P0.pack(x1.end_offset, x1.epoch)
+    if x1.unknown_tagged_fields:
+        write_tagged_fields(w, x1.unknown_tagged_fields)
+    else:
+        buf.append(0)
     buf += _P2.pack(o.position)
-    tf = o.unknown_tagged_fields
+    tf2 = o.unknown_tagged_fields
     if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
-        tf = list(tf)
+        tf2 = list(tf2)
         if not ((o.replica_directory_id is ZERO_UUID or o.replica_directory_id == ZERO_UUID)):
-            sw = Writer()
-            sb = sw.buf
-            sb += o.replica_directory_id.bytes
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw3 = Writer()
+            sb4 = sw3.buf
+            sb4 += o.replica_directory_id.bytes
+            tf2.append((0, sw3.getvalue()))
+    if tf2:
+        write_tagged_fields(w, tf2)
     else:
         buf.append(0)
 
@@ -331,13 +376,39 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionSnapshot_0(buf, pos, end)
+        e4 = _new(PartitionSnapshot)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e4.partition, e4.current_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 8
+        e5 = _new(SnapshotId)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e5.end_offset, e5.epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        e4.snapshot_id = e5
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e4.position, = _P2.unpack_from(buf, pos)
+        pos += 8
+        e4.replica_directory_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -357,13 +428,56 @@ def _r_TopicSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionSnapshot_1(buf, pos, end)
+        e4 = _new(PartitionSnapshot)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e4.partition, e4.current_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 8
+        e5 = _new(SnapshotId)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e5.end_offset, e5.epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        e4.snapshot_id = e5
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e4.position, = _P2.unpack_from(buf, pos)
+        pos += 8
+        e4.replica_directory_id = ZERO_UUID
+        e4.unknown_tagged_fields = uk6 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt7 = buf[pos]
+        pos += 1
+        if nt7:
+            if nt7 >= 0x80:
+                nt7, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt7):
+                tag8, pos = _ruv(buf, pos, end)
+                sz9, pos = _ruv(buf, pos, end)
+                se10 = pos + sz9
+                if se10 > end:
+                    _trunc(pos, sz9, end)
+                if tag8 == 0:
+                    if pos + 16 > se10:
+                        _trunc(pos, 16, se10)
+                    e4.replica_directory_id = _ruuid(buf, pos)
+                    pos += 16
+                else:
+                    uk6.append((tag8, bytes(buf[pos:se10])))
+                pos = se10
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -388,7 +502,18 @@ def _w_TopicSnapshot_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionSnapshot_0(e5, w)
+            buf += _P1.pack(e5.partition, e5.current_leader_epoch)
+            x6 = e5.snapshot_id
+            buf += _P0.pack(x6.end_offset, x6.epoch)
+            if x6.unknown_tagged_fields:
+                write_tagged_fields(w, x6.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            buf += _P2.pack(e5.position)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -410,7 +535,26 @@ def _w_TopicSnapshot_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionSnapshot_1(e5, w)
+            buf += _P1.pack(e5.partition, e5.current_leader_epoch)
+            x6 = e5.snapshot_id
+            buf += _P0.pack(x6.end_offset, x6.epoch)
+            if x6.unknown_tagged_fields:
+                write_tagged_fields(w, x6.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            buf += _P2.pack(e5.position)
+            tf7 = e5.unknown_tagged_fields
+            if not ((e5.replica_directory_id is ZERO_UUID or e5.replica_directory_id == ZERO_UUID)):
+                tf7 = list(tf7)
+                if not ((e5.replica_directory_id is ZERO_UUID or e5.replica_directory_id == ZERO_UUID)):
+                    sw8 = Writer()
+                    sb9 = sw8.buf
+                    sb9 += e5.replica_directory_id.bytes
+                    tf7.append((0, sw8.getvalue()))
+            if tf7:
+                write_tagged_fields(w, tf7)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -438,37 +582,84 @@ def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicSnapshot_0(buf, pos, end)
+        e3 = _new(TopicSnapshot)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionSnapshot)
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e7.partition, e7.current_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 8
+            e8 = _new(SnapshotId)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.end_offset, e8.epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            e7.snapshot_id = e8
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e7.position, = _P2.unpack_from(buf, pos)
+            pos += 8
+            e7.replica_directory_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.cluster_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk9 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt10 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
-                    if n4:
-                        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-                        pos += n4
+    if nt10:
+        if nt10 >= 0x80:
+            nt10, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt10):
+            tag11, pos = _ruv(buf, pos, end)
+            sz12, pos = _ruv(buf, pos, end)
+            se13 = pos + sz12
+            if se13 > end:
+                _trunc(pos, sz12, end)
+            if tag11 == 0:
+                if pos < se13 and (n14 := buf[pos]) < 0x80 and pos + n14 <= se13:
+                    if n14:
+                        o.cluster_id = str(buf[pos + 1:pos + n14], 'utf-8')
+                        pos += n14
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+                    o.cluster_id, pos = _rcs(buf, pos, se13, True)
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk9.append((tag11, bytes(buf[pos:se13])))
+            pos = se13
     return o, pos
 
 
@@ -491,33 +682,33 @@ def _r_FetchSnapshotRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         a2.append(e3)
     o.topics = a2
     o.cluster_id = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk4 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt5 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and (n4 := buf[pos]) < 0x80 and pos + n4 <= se:
-                    if n4:
-                        o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-                        pos += n4
+    if nt5:
+        if nt5 >= 0x80:
+            nt5, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt5):
+            tag6, pos = _ruv(buf, pos, end)
+            sz7, pos = _ruv(buf, pos, end)
+            se8 = pos + sz7
+            if se8 > end:
+                _trunc(pos, sz7, end)
+            if tag6 == 0:
+                if pos < se8 and (n9 := buf[pos]) < 0x80 and pos + n9 <= se8:
+                    if n9:
+                        o.cluster_id = str(buf[pos + 1:pos + n9], 'utf-8')
+                        pos += n9
                     else:
                         o.cluster_id = None
                         pos += 1
                 else:
-                    o.cluster_id, pos = _rcs(buf, pos, se, True)
+                    o.cluster_id, pos = _rcs(buf, pos, se8, True)
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk4.append((tag6, bytes(buf[pos:se8])))
+            pos = se8
     return o, pos
 
 
@@ -538,23 +729,51 @@ def _w_FetchSnapshotRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicSnapshot_0(e3, w)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s4 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d5 := s4.encode()) < 0x7F:
-                sb.append(len(d5) + 1)
-                sb += d5
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                _wcs(sb, s4, True)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition, e8.current_leader_epoch)
+                    x9 = e8.snapshot_id
+                    buf += _P0.pack(x9.end_offset, x9.epoch)
+                    if x9.unknown_tagged_fields:
+                        write_tagged_fields(w, x9.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    buf += _P2.pack(e8.position)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf10 = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf10 = list(tf10)
+        if not (o.cluster_id is None):
+            sw11 = Writer()
+            sb12 = sw11.buf
+            if (s13 := o.cluster_id) is None:
+                sb12.append(0)
+            elif len(d14 := s13.encode()) < 0x7F:
+                sb12.append(len(d14) + 1)
+                sb12 += d14
+            else:
+                _wcs(sb12, s13, True)
+            tf10.append((0, sw11.getvalue()))
+    if tf10:
+        write_tagged_fields(w, tf10)
     else:
         buf.append(0)
 
@@ -570,23 +789,59 @@ def _w_FetchSnapshotRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicSnapshot_1(e3, w)
-    tf = o.unknown_tagged_fields
-    if not (o.cluster_id is None):
-        tf = list(tf)
-        if not (o.cluster_id is None):
-            sw = Writer()
-            sb = sw.buf
-            if (s4 := o.cluster_id) is None:
-                sb.append(0)
-            elif len(d5 := s4.encode()) < 0x7F:
-                sb.append(len(d5) + 1)
-                sb += d5
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                _wcs(sb, s4, True)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition, e8.current_leader_epoch)
+                    x9 = e8.snapshot_id
+                    buf += _P0.pack(x9.end_offset, x9.epoch)
+                    if x9.unknown_tagged_fields:
+                        write_tagged_fields(w, x9.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    buf += _P2.pack(e8.position)
+                    tf10 = e8.unknown_tagged_fields
+                    if not ((e8.replica_directory_id is ZERO_UUID or e8.replica_directory_id == ZERO_UUID)):
+                        tf10 = list(tf10)
+                        if not ((e8.replica_directory_id is ZERO_UUID or e8.replica_directory_id == ZERO_UUID)):
+                            sw11 = Writer()
+                            sb12 = sw11.buf
+                            sb12 += e8.replica_directory_id.bytes
+                            tf10.append((0, sw11.getvalue()))
+                    if tf10:
+                        write_tagged_fields(w, tf10)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf13 = o.unknown_tagged_fields
+    if not (o.cluster_id is None):
+        tf13 = list(tf13)
+        if not (o.cluster_id is None):
+            sw14 = Writer()
+            sb15 = sw14.buf
+            if (s16 := o.cluster_id) is None:
+                sb15.append(0)
+            elif len(d17 := s16.encode()) < 0x7F:
+                sb15.append(len(d17) + 1)
+                sb15 += d17
+            else:
+                _wcs(sb15, s16, True)
+            tf13.append((0, sw14.getvalue()))
+    if tf13:
+        write_tagged_fields(w, tf13)
     else:
         buf.append(0)
 
@@ -595,3 +850,11 @@ _W_FetchSnapshotRequest = {
     0: _w_FetchSnapshotRequest_0,
     1: _w_FetchSnapshotRequest_1,
 }
+
+
+def _d_SnapshotId() -> SnapshotId:
+    o = _new(SnapshotId)
+    o.end_offset = 0
+    o.epoch = 0
+    o.unknown_tagged_fields = []
+    return o

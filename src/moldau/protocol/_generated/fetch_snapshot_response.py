@@ -122,8 +122,8 @@ class PartitionSnapshot:
     def __init__(self, index: int = 0, error_code: int = 0, snapshot_id: SnapshotId = _F, current_leader: LeaderIdAndEpoch = _F, size: int = 0, position: int = 0, unaligned_records: Any = b'', unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
         self.index = index
         self.error_code = error_code
-        self.snapshot_id = SnapshotId() if snapshot_id is _F else snapshot_id
-        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.snapshot_id = _d_SnapshotId() if snapshot_id is _F else snapshot_id
+        self.current_leader = _d_LeaderIdAndEpoch() if current_leader is _F else current_leader
         self.size = size
         self.position = position
         self.unaligned_records = unaligned_records
@@ -246,6 +246,19 @@ class FetchSnapshotResponse:
             raise ProtocolError('FetchSnapshotResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FetchSnapshotResponse:
+        try:
+            fn = _R_FetchSnapshotResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FetchSnapshotResponse v{v} is outside 0-1', 59, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FetchSnapshotResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FetchSnapshotResponse[v]
@@ -262,8 +275,9 @@ def _r_SnapshotId_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -296,8 +310,9 @@ def _r_LeaderIdAndEpoch_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -328,32 +343,65 @@ def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.index, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    o.snapshot_id, pos = _r_SnapshotId_0(buf, pos, end)
+    e1 = _new(SnapshotId)
+    if pos + 12 > end:
+        _trunc(pos, 12, end)
+    e1.end_offset, e1.epoch = _P0.unpack_from(buf, pos)
+    pos += 12
+    if pos < end and not buf[pos]:
+        e1.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e1.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.snapshot_id = e1
     if pos + 16 > end:
         _trunc(pos, 16, end)
     o.size, o.position = _P3.unpack_from(buf, pos)
     pos += 16
-    o.unaligned_records, pos = _rcb(buf, pos, end, False)
-    o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.unaligned_records = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.unaligned_records = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.unaligned_records, pos = _rcb(buf, pos, end, False)
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk4 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt5 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                o.current_leader, pos = _r_LeaderIdAndEpoch_0(buf, pos, se)
+    if nt5:
+        if nt5 >= 0x80:
+            nt5, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt5):
+            tag6, pos = _ruv(buf, pos, end)
+            sz7, pos = _ruv(buf, pos, end)
+            se8 = pos + sz7
+            if se8 > end:
+                _trunc(pos, sz7, end)
+            if tag6 == 0:
+                e9 = _new(LeaderIdAndEpoch)
+                if pos + 8 > se8:
+                    _trunc(pos, 8, se8)
+                e9.leader_id, e9.leader_epoch = _P1.unpack_from(buf, pos)
+                pos += 8
+                if pos < se8 and not buf[pos]:
+                    e9.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e9.unknown_tagged_fields, pos = _rtags(buf, pos, se8)
+                o.current_leader = e9
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk4.append((tag6, bytes(buf[pos:se8])))
+            pos = se8
     return o, pos
 
 
@@ -366,30 +414,40 @@ _R_PartitionSnapshot = {
 def _w_PartitionSnapshot_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.index, o.error_code)
-    _w_SnapshotId_0(o.snapshot_id, w)
+    x1 = o.snapshot_id
+    buf += _P0.pack(x1.end_offset, x1.epoch)
+    if x1.unknown_tagged_fields:
+        write_tagged_fields(w, x1.unknown_tagged_fields)
+    else:
+        buf.append(0)
     buf += _P3.pack(o.size, o.position)
-    if (x1 := o.unaligned_records) is None:
+    if (x2 := o.unaligned_records) is None:
         _wbf(w, None, True, False)
     else:
-        n2 = x1.nbytes if x1.__class__ is memoryview else len(x1)
-        if n2 < 0x7F:
-            buf.append(n2 + 1)
+        n3 = x2.nbytes if x2.__class__ is memoryview else len(x2)
+        if n3 < 0x7F:
+            buf.append(n3 + 1)
         else:
-            _wuv(buf, n2 + 1)
-        if n2 >= _ZC:
-            w._chunks.append((len(buf), x1))
+            _wuv(buf, n3 + 1)
+        if n3 >= _ZC:
+            w._chunks.append((len(buf), x2))
         else:
-            buf += x1
-    tf = o.unknown_tagged_fields
-    if not (((x3 := o.current_leader).__class__ is LeaderIdAndEpoch and x3.leader_id == 0 and x3.leader_epoch == 0 and not x3.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (((x3 := o.current_leader).__class__ is LeaderIdAndEpoch and x3.leader_id == 0 and x3.leader_epoch == 0 and not x3.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_LeaderIdAndEpoch_0(o.current_leader, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            buf += x2
+    tf4 = o.unknown_tagged_fields
+    if not (((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == 0 and x7.leader_epoch == 0 and not x7.unknown_tagged_fields)):
+        tf4 = list(tf4)
+        if not (((x7 := o.current_leader).__class__ is LeaderIdAndEpoch and x7.leader_id == 0 and x7.leader_epoch == 0 and not x7.unknown_tagged_fields)):
+            sw5 = Writer()
+            sb6 = sw5.buf
+            x8 = o.current_leader
+            sb6 += _P1.pack(x8.leader_id, x8.leader_epoch)
+            if x8.unknown_tagged_fields:
+                write_tagged_fields(sw5, x8.unknown_tagged_fields)
+            else:
+                sb6.append(0)
+            tf4.append((0, sw5.getvalue()))
+    if tf4:
+        write_tagged_fields(w, tf4)
     else:
         buf.append(0)
 
@@ -421,8 +479,9 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -447,7 +506,43 @@ def _w_TopicSnapshot_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionSnapshot_0(e5, w)
+            buf += _P2.pack(e5.index, e5.error_code)
+            x6 = e5.snapshot_id
+            buf += _P0.pack(x6.end_offset, x6.epoch)
+            if x6.unknown_tagged_fields:
+                write_tagged_fields(w, x6.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            buf += _P3.pack(e5.size, e5.position)
+            if (x7 := e5.unaligned_records) is None:
+                _wbf(w, None, True, False)
+            else:
+                n8 = x7.nbytes if x7.__class__ is memoryview else len(x7)
+                if n8 < 0x7F:
+                    buf.append(n8 + 1)
+                else:
+                    _wuv(buf, n8 + 1)
+                if n8 >= _ZC:
+                    w._chunks.append((len(buf), x7))
+                else:
+                    buf += x7
+            tf9 = e5.unknown_tagged_fields
+            if not (((x12 := e5.current_leader).__class__ is LeaderIdAndEpoch and x12.leader_id == 0 and x12.leader_epoch == 0 and not x12.unknown_tagged_fields)):
+                tf9 = list(tf9)
+                if not (((x12 := e5.current_leader).__class__ is LeaderIdAndEpoch and x12.leader_id == 0 and x12.leader_epoch == 0 and not x12.unknown_tagged_fields)):
+                    sw10 = Writer()
+                    sb11 = sw10.buf
+                    x13 = e5.current_leader
+                    sb11 += _P1.pack(x13.leader_id, x13.leader_epoch)
+                    if x13.unknown_tagged_fields:
+                        write_tagged_fields(sw10, x13.unknown_tagged_fields)
+                    else:
+                        sb11.append(0)
+                    tf9.append((0, sw10.getvalue()))
+            if tf9:
+                write_tagged_fields(w, tf9)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -467,8 +562,9 @@ def _r_NodeEndpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.port = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -489,8 +585,9 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -501,13 +598,13 @@ _R_NodeEndpoint = {
 
 
 def _w_NodeEndpoint_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 0')
     if not (o.host == ''):
         raise UnsupportedFieldError('NodeEndpoint.host cannot be written at version 0')
     if not (o.port == 0):
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 0')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -550,14 +647,37 @@ def _r_FetchSnapshotResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicSnapshot_0(buf, pos, end)
+        e3 = _new(TopicSnapshot)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_PartitionSnapshot_0(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.node_endpoints = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -576,40 +696,80 @@ def _r_FetchSnapshotResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicSnapshot_0(buf, pos, end)
+        e3 = _new(TopicSnapshot)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_PartitionSnapshot_0(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk8 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt9 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt9:
+        if nt9 >= 0x80:
+            nt9, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt9):
+            tag10, pos = _ruv(buf, pos, end)
+            sz11, pos = _ruv(buf, pos, end)
+            se12 = pos + sz11
+            if se12 > end:
+                _trunc(pos, sz11, end)
+            if tag10 == 0:
+                if pos < se12 and 0 < (n13 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n13 -= 1
+                    if n13 * 1 > se12 - pos:
+                        _toolong(n13, se12 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_NodeEndpoint_1(buf, pos, se)
-                    a5.append(e6)
-                o.node_endpoints = a5
+                    n13, pos = _rcc(buf, pos, se12, False, 1)
+                a14 = []
+                for _ in range(n13):
+                    e15 = _new(NodeEndpoint)
+                    if pos + 4 > se12:
+                        _trunc(pos, 4, se12)
+                    e15.node_id, = _P4.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se12 and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= se12:
+                        e15.host = str(buf[pos + 1:pos + n16], 'utf-8')
+                        pos += n16
+                    else:
+                        e15.host, pos = _rcs(buf, pos, se12, False)
+                    if pos + 2 > se12:
+                        _trunc(pos, 2, se12)
+                    e15.port, = _P5.unpack_from(buf, pos)
+                    pos += 2
+                    if pos < se12 and not buf[pos]:
+                        e15.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e15.unknown_tagged_fields, pos = _rtags(buf, pos, se12)
+                    a14.append(e15)
+                o.node_endpoints = a14
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk8.append((tag10, bytes(buf[pos:se12])))
+            pos = se12
     return o, pos
 
 
@@ -630,7 +790,60 @@ def _w_FetchSnapshotResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicSnapshot_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.index, e8.error_code)
+                    x9 = e8.snapshot_id
+                    buf += _P0.pack(x9.end_offset, x9.epoch)
+                    if x9.unknown_tagged_fields:
+                        write_tagged_fields(w, x9.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    buf += _P3.pack(e8.size, e8.position)
+                    if (x10 := e8.unaligned_records) is None:
+                        _wbf(w, None, True, False)
+                    else:
+                        n11 = x10.nbytes if x10.__class__ is memoryview else len(x10)
+                        if n11 < 0x7F:
+                            buf.append(n11 + 1)
+                        else:
+                            _wuv(buf, n11 + 1)
+                        if n11 >= _ZC:
+                            w._chunks.append((len(buf), x10))
+                        else:
+                            buf += x10
+                    tf12 = e8.unknown_tagged_fields
+                    if not (((x15 := e8.current_leader).__class__ is LeaderIdAndEpoch and x15.leader_id == 0 and x15.leader_epoch == 0 and not x15.unknown_tagged_fields)):
+                        tf12 = list(tf12)
+                        if not (((x15 := e8.current_leader).__class__ is LeaderIdAndEpoch and x15.leader_id == 0 and x15.leader_epoch == 0 and not x15.unknown_tagged_fields)):
+                            sw13 = Writer()
+                            sb14 = sw13.buf
+                            x16 = e8.current_leader
+                            sb14 += _P1.pack(x16.leader_id, x16.leader_epoch)
+                            if x16.unknown_tagged_fields:
+                                write_tagged_fields(sw13, x16.unknown_tagged_fields)
+                            else:
+                                sb14.append(0)
+                            tf12.append((0, sw13.getvalue()))
+                    if tf12:
+                        write_tagged_fields(w, tf12)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -648,25 +861,88 @@ def _w_FetchSnapshotResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicSnapshot_0(e3, w)
-    tf = o.unknown_tagged_fields
-    if not (o.node_endpoints == []):
-        tf = list(tf)
-        if not (o.node_endpoints == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.node_endpoints) is None:
-                _wnull(sb, True, False)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
             else:
-                if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
                 else:
-                    _wuv(sb, n5)
-                for e6 in a4:
-                    _w_NodeEndpoint_1(e6, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.index, e8.error_code)
+                    x9 = e8.snapshot_id
+                    buf += _P0.pack(x9.end_offset, x9.epoch)
+                    if x9.unknown_tagged_fields:
+                        write_tagged_fields(w, x9.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    buf += _P3.pack(e8.size, e8.position)
+                    if (x10 := e8.unaligned_records) is None:
+                        _wbf(w, None, True, False)
+                    else:
+                        n11 = x10.nbytes if x10.__class__ is memoryview else len(x10)
+                        if n11 < 0x7F:
+                            buf.append(n11 + 1)
+                        else:
+                            _wuv(buf, n11 + 1)
+                        if n11 >= _ZC:
+                            w._chunks.append((len(buf), x10))
+                        else:
+                            buf += x10
+                    tf12 = e8.unknown_tagged_fields
+                    if not (((x15 := e8.current_leader).__class__ is LeaderIdAndEpoch and x15.leader_id == 0 and x15.leader_epoch == 0 and not x15.unknown_tagged_fields)):
+                        tf12 = list(tf12)
+                        if not (((x15 := e8.current_leader).__class__ is LeaderIdAndEpoch and x15.leader_id == 0 and x15.leader_epoch == 0 and not x15.unknown_tagged_fields)):
+                            sw13 = Writer()
+                            sb14 = sw13.buf
+                            x16 = e8.current_leader
+                            sb14 += _P1.pack(x16.leader_id, x16.leader_epoch)
+                            if x16.unknown_tagged_fields:
+                                write_tagged_fields(sw13, x16.unknown_tagged_fields)
+                            else:
+                                sb14.append(0)
+                            tf12.append((0, sw13.getvalue()))
+                    if tf12:
+                        write_tagged_fields(w, tf12)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    tf17 = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf17 = list(tf17)
+        if not (o.node_endpoints == []):
+            sw18 = Writer()
+            sb19 = sw18.buf
+            if (a20 := o.node_endpoints) is None:
+                _wnull(sb19, True, False)
+            else:
+                if (n21 := len(a20) + 1) < 0x80:
+                    sb19.append(n21)
+                else:
+                    _wuv(sb19, n21)
+                for e22 in a20:
+                    sb19 += _P4.pack(e22.node_id)
+                    if (s23 := e22.host) is not None and len(d24 := s23.encode()) < 0x7F:
+                        sb19.append(len(d24) + 1)
+                        sb19 += d24
+                    else:
+                        _wcs(sb19, s23, False)
+                    sb19 += _P5.pack(e22.port)
+                    if e22.unknown_tagged_fields:
+                        write_tagged_fields(sw18, e22.unknown_tagged_fields)
+                    else:
+                        sb19.append(0)
+            tf17.append((0, sw18.getvalue()))
+    if tf17:
+        write_tagged_fields(w, tf17)
     else:
         buf.append(0)
 
@@ -675,3 +951,19 @@ _W_FetchSnapshotResponse = {
     0: _w_FetchSnapshotResponse_0,
     1: _w_FetchSnapshotResponse_1,
 }
+
+
+def _d_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = 0
+    o.leader_epoch = 0
+    o.unknown_tagged_fields = []
+    return o
+
+
+def _d_SnapshotId() -> SnapshotId:
+    o = _new(SnapshotId)
+    o.end_offset = 0
+    o.epoch = 0
+    o.unknown_tagged_fields = []
+    return o

@@ -72,6 +72,19 @@ class FindCoordinatorRequest:
             raise ProtocolError('FindCoordinatorRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FindCoordinatorRequest:
+        try:
+            fn = _R_FindCoordinatorRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorRequest v{v} is outside 0-6', 10, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FindCoordinatorRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FindCoordinatorRequest[v]
@@ -115,8 +128,9 @@ def _r_FindCoordinatorRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.coordinator_keys = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -145,8 +159,9 @@ def _r_FindCoordinatorRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.key = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -162,34 +177,34 @@ _R_FindCoordinatorRequest = {
 
 
 def _w_FindCoordinatorRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key_type == 0):
         raise UnsupportedFieldError('FindCoordinatorRequest.key_type cannot be written at version 0')
     if not (o.coordinator_keys == []):
         raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.key, False)
 
 
 def _w_FindCoordinatorRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinator_keys == []):
         raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.key, False)
     buf += _P0.pack(o.key_type)
 
 
 def _w_FindCoordinatorRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinator_keys == []):
         raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.key, False)
     buf += _P0.pack(o.key_type)
 
 
 def _w_FindCoordinatorRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinator_keys == []):
         raise UnsupportedFieldError('FindCoordinatorRequest.coordinator_keys cannot be written at version 3')
-    buf = w.buf
     if (s1 := o.key) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -203,9 +218,9 @@ def _w_FindCoordinatorRequest_3(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.key_type)
     if (a1 := o.coordinator_keys) is None:
         _wnull(buf, True, False)
@@ -227,9 +242,9 @@ def _w_FindCoordinatorRequest_4(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.key_type)
     if (a1 := o.coordinator_keys) is None:
         _wnull(buf, True, False)
@@ -251,9 +266,9 @@ def _w_FindCoordinatorRequest_5(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('FindCoordinatorRequest.key cannot be written at version 6')
-    buf = w.buf
     buf += _P0.pack(o.key_type)
     if (a1 := o.coordinator_keys) is None:
         _wnull(buf, True, False)

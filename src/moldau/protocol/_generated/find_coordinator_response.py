@@ -121,6 +121,19 @@ class FindCoordinatorResponse:
             raise ProtocolError('FindCoordinatorResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> FindCoordinatorResponse:
+        try:
+            fn = _R_FindCoordinatorResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'FindCoordinatorResponse v{v} is outside 0-6', 10, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('FindCoordinatorResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_FindCoordinatorResponse[v]
@@ -151,8 +164,9 @@ def _r_Coordinator_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_message = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -187,8 +201,9 @@ def _r_Coordinator_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -204,6 +219,7 @@ _R_Coordinator = {
 
 
 def _w_Coordinator_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('Coordinator.key cannot be written at version 0')
     if not (o.node_id == 0):
@@ -214,10 +230,10 @@ def _w_Coordinator_0(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('Coordinator.port cannot be written at version 0')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_Coordinator_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('Coordinator.key cannot be written at version 1')
     if not (o.node_id == 0):
@@ -228,10 +244,10 @@ def _w_Coordinator_1(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('Coordinator.port cannot be written at version 1')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_Coordinator_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('Coordinator.key cannot be written at version 2')
     if not (o.node_id == 0):
@@ -242,10 +258,10 @@ def _w_Coordinator_2(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('Coordinator.port cannot be written at version 2')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_Coordinator_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.key == ''):
         raise UnsupportedFieldError('Coordinator.key cannot be written at version 3')
     if not (o.node_id == 0):
@@ -256,7 +272,6 @@ def _w_Coordinator_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('Coordinator.port cannot be written at version 3')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('Coordinator.error_code cannot be written at version 3')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -371,8 +386,9 @@ def _r_FindCoordinatorResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.coordinators = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -391,7 +407,39 @@ def _r_FindCoordinatorResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Coordinator_4(buf, pos, end)
+        e3 = _new(Coordinator)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.key = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.key, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.host = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.port, e3.error_code = _P1.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e3.error_message = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.coordinators = a2
     o.error_code = 0
@@ -401,8 +449,9 @@ def _r_FindCoordinatorResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.port = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -418,18 +467,18 @@ _R_FindCoordinatorResponse = {
 
 
 def _w_FindCoordinatorResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinators == []):
         raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 0')
-    buf = w.buf
     buf += _P2.pack(o.error_code, o.node_id)
     _ws16(buf, o.host, False)
     buf += _P0.pack(o.port)
 
 
 def _w_FindCoordinatorResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinators == []):
         raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
     _ws16(buf, o.error_message, True)
     buf += _P0.pack(o.node_id)
@@ -438,9 +487,9 @@ def _w_FindCoordinatorResponse_1(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinators == []):
         raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 2')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
     _ws16(buf, o.error_message, True)
     buf += _P0.pack(o.node_id)
@@ -449,9 +498,9 @@ def _w_FindCoordinatorResponse_2(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.coordinators == []):
         raise UnsupportedFieldError('FindCoordinatorResponse.coordinators cannot be written at version 3')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
     if (s1 := o.error_message) is None:
         buf.append(0)
@@ -474,6 +523,7 @@ def _w_FindCoordinatorResponse_3(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_code == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 4')
     if not (o.node_id == 0):
@@ -482,7 +532,6 @@ def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 4')
     if not (o.port == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.coordinators) is None:
         _wnull(buf, True, False)
@@ -492,7 +541,29 @@ def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Coordinator_4(e3, w)
+            if (s4 := e3.key) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.node_id)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P1.pack(e3.port, e3.error_code)
+            if (s8 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -500,6 +571,7 @@ def _w_FindCoordinatorResponse_4(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_code == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 5')
     if not (o.node_id == 0):
@@ -508,7 +580,6 @@ def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 5')
     if not (o.port == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.coordinators) is None:
         _wnull(buf, True, False)
@@ -518,7 +589,29 @@ def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Coordinator_4(e3, w)
+            if (s4 := e3.key) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.node_id)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P1.pack(e3.port, e3.error_code)
+            if (s8 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -526,6 +619,7 @@ def _w_FindCoordinatorResponse_5(o: Any, w: Writer) -> None:
 
 
 def _w_FindCoordinatorResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.error_code == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.error_code cannot be written at version 6')
     if not (o.node_id == 0):
@@ -534,7 +628,6 @@ def _w_FindCoordinatorResponse_6(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('FindCoordinatorResponse.host cannot be written at version 6')
     if not (o.port == 0):
         raise UnsupportedFieldError('FindCoordinatorResponse.port cannot be written at version 6')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.coordinators) is None:
         _wnull(buf, True, False)
@@ -544,7 +637,29 @@ def _w_FindCoordinatorResponse_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Coordinator_4(e3, w)
+            if (s4 := e3.key) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.node_id)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P1.pack(e3.port, e3.error_code)
+            if (s8 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -87,6 +87,19 @@ class GetTelemetrySubscriptionsResponse:
             raise ProtocolError('GetTelemetrySubscriptionsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> GetTelemetrySubscriptionsResponse:
+        try:
+            fn = _R_GetTelemetrySubscriptionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GetTelemetrySubscriptionsResponse v{v} is outside 0-0', 71, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('GetTelemetrySubscriptionsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_GetTelemetrySubscriptionsResponse[v]
@@ -140,8 +153,9 @@ def _r_GetTelemetrySubscriptionsResponse_0(buf: Any, pos: int, end: int) -> tupl
     o.requested_metrics = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -74,6 +74,19 @@ class HeartbeatRequest:
             raise ProtocolError('HeartbeatRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> HeartbeatRequest:
+        try:
+            fn = _R_HeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'HeartbeatRequest v{v} is outside 0-4', 12, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('HeartbeatRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_HeartbeatRequest[v]
@@ -135,8 +148,9 @@ def _r_HeartbeatRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -150,27 +164,27 @@ _R_HeartbeatRequest = {
 
 
 def _w_HeartbeatRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)
 
 
 def _w_HeartbeatRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)
 
 
 def _w_HeartbeatRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('HeartbeatRequest.group_instance_id cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)

@@ -107,6 +107,19 @@ class IncrementalAlterConfigsResponse:
             raise ProtocolError('IncrementalAlterConfigsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> IncrementalAlterConfigsResponse:
+        try:
+            fn = _R_IncrementalAlterConfigsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'IncrementalAlterConfigsResponse v{v} is outside 0-1', 44, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('IncrementalAlterConfigsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_IncrementalAlterConfigsResponse[v]
@@ -157,8 +170,9 @@ def _r_AlterConfigsResourceResponse_1(buf: Any, pos: int, end: int) -> tuple[Any
         o.resource_name, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -213,7 +227,18 @@ def _r_IncrementalAlterConfigsResponse_0(buf: Any, pos: int, end: int) -> tuple[
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterConfigsResourceResponse_0(buf, pos, end)
+        e3 = _new(AlterConfigsResourceResponse)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        e3.resource_name, pos = _rs16(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     o.unknown_tagged_fields = []
@@ -235,13 +260,41 @@ def _r_IncrementalAlterConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AlterConfigsResourceResponse_1(buf, pos, end)
+        e3 = _new(AlterConfigsResourceResponse)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e3.resource_type, = _P1.unpack_from(buf, pos)
+        pos += 1
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.resource_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.resource_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -259,7 +312,10 @@ def _w_IncrementalAlterConfigsResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_AlterConfigsResourceResponse_0(e2, w)
+            buf += _P0.pack(e2.error_code)
+            _ws16(buf, e2.error_message, True)
+            buf += _P1.pack(e2.resource_type)
+            _ws16(buf, e2.resource_name, False)
 
 
 def _w_IncrementalAlterConfigsResponse_1(o: Any, w: Writer) -> None:
@@ -273,7 +329,24 @@ def _w_IncrementalAlterConfigsResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AlterConfigsResourceResponse_1(e3, w)
+            buf += _P0.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += _P1.pack(e3.resource_type)
+            if (s6 := e3.resource_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

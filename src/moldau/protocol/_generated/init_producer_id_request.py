@@ -80,6 +80,19 @@ class InitProducerIdRequest:
             raise ProtocolError('InitProducerIdRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> InitProducerIdRequest:
+        try:
+            fn = _R_InitProducerIdRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdRequest v{v} is outside 0-6', 22, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('InitProducerIdRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_InitProducerIdRequest[v]
@@ -124,8 +137,9 @@ def _r_InitProducerIdRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.keep_prepared_txn = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -148,8 +162,9 @@ def _r_InitProducerIdRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.keep_prepared_txn = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -170,8 +185,9 @@ def _r_InitProducerIdRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -187,6 +203,7 @@ _R_InitProducerIdRequest = {
 
 
 def _w_InitProducerIdRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 0')
     if not (o.producer_epoch == -1):
@@ -195,12 +212,12 @@ def _w_InitProducerIdRequest_0(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 0')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.transactional_id, True)
     buf += _P0.pack(o.transaction_timeout_ms)
 
 
 def _w_InitProducerIdRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 1')
     if not (o.producer_epoch == -1):
@@ -209,12 +226,12 @@ def _w_InitProducerIdRequest_1(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 1')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.transactional_id, True)
     buf += _P0.pack(o.transaction_timeout_ms)
 
 
 def _w_InitProducerIdRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdRequest.producer_id cannot be written at version 2')
     if not (o.producer_epoch == -1):
@@ -223,7 +240,6 @@ def _w_InitProducerIdRequest_2(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 2')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 2')
-    buf = w.buf
     if (s1 := o.transactional_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -239,11 +255,11 @@ def _w_InitProducerIdRequest_2(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.enable2_pc == False):
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 3')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 3')
-    buf = w.buf
     if (s1 := o.transactional_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -259,11 +275,11 @@ def _w_InitProducerIdRequest_3(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.enable2_pc == False):
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 4')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 4')
-    buf = w.buf
     if (s1 := o.transactional_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -279,11 +295,11 @@ def _w_InitProducerIdRequest_4(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.enable2_pc == False):
         raise UnsupportedFieldError('InitProducerIdRequest.enable2_pc cannot be written at version 5')
     if not (o.keep_prepared_txn == False):
         raise UnsupportedFieldError('InitProducerIdRequest.keep_prepared_txn cannot be written at version 5')
-    buf = w.buf
     if (s1 := o.transactional_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:

@@ -79,6 +79,19 @@ class InitProducerIdResponse:
             raise ProtocolError('InitProducerIdResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> InitProducerIdResponse:
+        try:
+            fn = _R_InitProducerIdResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'InitProducerIdResponse v{v} is outside 0-6', 22, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('InitProducerIdResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_InitProducerIdResponse[v]
@@ -109,8 +122,9 @@ def _r_InitProducerIdResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.ongoing_txn_producer_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -122,8 +136,9 @@ def _r_InitProducerIdResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 26
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -139,29 +154,29 @@ _R_InitProducerIdResponse = {
 
 
 def _w_InitProducerIdResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 0')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
 
 
 def _w_InitProducerIdResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 1')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
 
 
 def _w_InitProducerIdResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 2')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 2')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -170,11 +185,11 @@ def _w_InitProducerIdResponse_2(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 3')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 3')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -183,11 +198,11 @@ def _w_InitProducerIdResponse_3(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 4')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -196,11 +211,11 @@ def _w_InitProducerIdResponse_4(o: Any, w: Writer) -> None:
 
 
 def _w_InitProducerIdResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.ongoing_txn_producer_id == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_id cannot be written at version 5')
     if not (o.ongoing_txn_producer_epoch == -1):
         raise UnsupportedFieldError('InitProducerIdResponse.ongoing_txn_producer_epoch cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

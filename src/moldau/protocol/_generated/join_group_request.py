@@ -114,6 +114,19 @@ class JoinGroupRequest:
             raise ProtocolError('JoinGroupRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> JoinGroupRequest:
+        try:
+            fn = _R_JoinGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupRequest v{v} is outside 0-9', 11, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_JoinGroupRequest[v]
@@ -137,11 +150,25 @@ def _r_JoinGroupRequestProtocol_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         pos += n1
     else:
         o.name, pos = _rcs(buf, pos, end, False)
-    o.metadata, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.metadata = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.metadata = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.metadata, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -224,7 +251,10 @@ def _r_JoinGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        e3 = _new(JoinGroupRequestProtocol)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.protocols = a2
     o.rebalance_timeout_ms = -1
@@ -246,7 +276,10 @@ def _r_JoinGroupRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        e3 = _new(JoinGroupRequestProtocol)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.protocols = a2
     o.group_instance_id = None
@@ -268,7 +301,10 @@ def _r_JoinGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupRequestProtocol_0(buf, pos, end)
+        e3 = _new(JoinGroupRequestProtocol)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.protocols = a2
     o.reason = None
@@ -315,14 +351,39 @@ def _r_JoinGroupRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_JoinGroupRequestProtocol_6(buf, pos, end)
+        e7 = _new(JoinGroupRequestProtocol)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e7.metadata = buf[pos + 1:pos + n9]
+            pos += n9
+        elif (
+            pos + 1 < end
+            and (n9 := buf[pos]) >= 0x80
+            and (m10 := buf[pos + 1]) < 0x80
+            and 0 < (n9 := (n9 & 0x7F) | (m10 << 7))
+            and pos + 1 + n9 <= end
+        ):
+            e7.metadata = buf[pos + 2:pos + 1 + n9]
+            pos += 1 + n9
+        else:
+            e7.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.protocols = a6
     o.reason = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -365,13 +426,37 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_JoinGroupRequestProtocol_6(buf, pos, end)
+        e7 = _new(JoinGroupRequestProtocol)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e7.metadata = buf[pos + 1:pos + n9]
+            pos += n9
+        elif (
+            pos + 1 < end
+            and (n9 := buf[pos]) >= 0x80
+            and (m10 := buf[pos + 1]) < 0x80
+            and 0 < (n9 := (n9 & 0x7F) | (m10 << 7))
+            and pos + 1 + n9 <= end
+        ):
+            e7.metadata = buf[pos + 2:pos + 1 + n9]
+            pos += 1 + n9
+        else:
+            e7.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.protocols = a6
-    if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
-        if n8:
-            o.reason = str(buf[pos + 1:pos + n8], 'utf-8')
-            pos += n8
+    if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+        if n11:
+            o.reason = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
         else:
             o.reason = None
             pos += 1
@@ -379,8 +464,9 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.reason, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -399,9 +485,9 @@ _R_JoinGroupRequest = {
 
 
 def _w_JoinGroupRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.session_timeout_ms)
     _ws16(buf, o.member_id, False)
@@ -411,13 +497,22 @@ def _w_JoinGroupRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupRequestProtocol_0(e8, w)
+            _ws16(buf, e8.name, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
     _ws16(buf, o.member_id, False)
@@ -427,13 +522,22 @@ def _w_JoinGroupRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupRequestProtocol_0(e8, w)
+            _ws16(buf, e8.name, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
     _ws16(buf, o.member_id, False)
@@ -443,13 +547,22 @@ def _w_JoinGroupRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupRequestProtocol_0(e8, w)
+            _ws16(buf, e8.name, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 3')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
     _ws16(buf, o.member_id, False)
@@ -459,13 +572,22 @@ def _w_JoinGroupRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupRequestProtocol_0(e8, w)
+            _ws16(buf, e8.name, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('JoinGroupRequest.group_instance_id cannot be written at version 4')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P1.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
     _ws16(buf, o.member_id, False)
@@ -475,7 +597,16 @@ def _w_JoinGroupRequest_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupRequestProtocol_0(e8, w)
+            _ws16(buf, e8.name, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupRequest_5(o: Any, w: Writer) -> None:
@@ -490,7 +621,16 @@ def _w_JoinGroupRequest_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a9))
         for e10 in a9:
-            _w_JoinGroupRequestProtocol_0(e10, w)
+            _ws16(buf, e10.name, False)
+            if (x13 := e10.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n14 = x13.nbytes if x13.__class__ is memoryview else len(x13)
+                buf += _I32.pack(n14)
+                if n14 >= _ZC:
+                    w._chunks.append((len(buf), x13))
+                else:
+                    buf += x13
 
 
 def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
@@ -526,7 +666,27 @@ def _w_JoinGroupRequest_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_JoinGroupRequestProtocol_6(e11, w)
+            if (s12 := e11.name) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (x14 := e11.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n15 = x14.nbytes if x14.__class__ is memoryview else len(x14)
+                if n15 < 0x7F:
+                    buf.append(n15 + 1)
+                else:
+                    _wuv(buf, n15 + 1)
+                if n15 >= _ZC:
+                    w._chunks.append((len(buf), x14))
+                else:
+                    buf += x14
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -566,14 +726,34 @@ def _w_JoinGroupRequest_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_JoinGroupRequestProtocol_6(e11, w)
-    if (s12 := o.reason) is None:
+            if (s12 := e11.name) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (x14 := e11.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n15 = x14.nbytes if x14.__class__ is memoryview else len(x14)
+                if n15 < 0x7F:
+                    buf.append(n15 + 1)
+                else:
+                    _wuv(buf, n15 + 1)
+                if n15 >= _ZC:
+                    w._chunks.append((len(buf), x14))
+                else:
+                    buf += x14
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s16 := o.reason) is None:
         buf.append(0)
-    elif len(d13 := s12.encode()) < 0x7F:
-        buf.append(len(d13) + 1)
-        buf += d13
+    elif len(d17 := s16.encode()) < 0x7F:
+        buf.append(len(d17) + 1)
+        buf += d17
     else:
-        _wcs(buf, s12, True)
+        _wcs(buf, s16, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -119,6 +119,19 @@ class JoinGroupResponse:
             raise ProtocolError('JoinGroupResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> JoinGroupResponse:
+        try:
+            fn = _R_JoinGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'JoinGroupResponse v{v} is outside 0-9', 11, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('JoinGroupResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_JoinGroupResponse[v]
@@ -161,11 +174,25 @@ def _r_JoinGroupResponseMember_6(buf: Any, pos: int, end: int) -> tuple[Any, int
             pos += 1
     else:
         o.group_instance_id, pos = _rcs(buf, pos, end, True)
-    o.metadata, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.metadata = buf[pos + 1:pos + n3]
+        pos += n3
+    elif (
+        pos + 1 < end
+        and (n3 := buf[pos]) >= 0x80
+        and (m4 := buf[pos + 1]) < 0x80
+        and 0 < (n3 := (n3 & 0x7F) | (m4 << 7))
+        and pos + 1 + n3 <= end
+    ):
+        o.metadata = buf[pos + 2:pos + 1 + n3]
+        pos += 1 + n3
+    else:
+        o.metadata, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -270,7 +297,11 @@ def _r_JoinGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupResponseMember_0(buf, pos, end)
+        e3 = _new(JoinGroupResponseMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.throttle_time_ms = 0
@@ -292,7 +323,11 @@ def _r_JoinGroupResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupResponseMember_0(buf, pos, end)
+        e3 = _new(JoinGroupResponseMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.protocol_type = None
@@ -313,7 +348,11 @@ def _r_JoinGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_JoinGroupResponseMember_5(buf, pos, end)
+        e3 = _new(JoinGroupResponseMember)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.group_instance_id, pos = _rs16(buf, pos, end, True)
+        e3.metadata, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.protocol_type = None
@@ -352,15 +391,49 @@ def _r_JoinGroupResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        e6 = _new(JoinGroupResponseMember)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e6.member_id = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e6.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            if n8:
+                e6.group_instance_id = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e6.group_instance_id = None
+                pos += 1
+        else:
+            e6.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e6.metadata = buf[pos + 1:pos + n9]
+            pos += n9
+        elif (
+            pos + 1 < end
+            and (n9 := buf[pos]) >= 0x80
+            and (m10 := buf[pos + 1]) < 0x80
+            and 0 < (n9 := (n9 & 0x7F) | (m10 << 7))
+            and pos + 1 + n9 <= end
+        ):
+            e6.metadata = buf[pos + 2:pos + 1 + n9]
+            pos += 1 + n9
+        else:
+            e6.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.members = a5
     o.protocol_type = None
     o.skip_assignment = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -407,14 +480,48 @@ def _r_JoinGroupResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        e7 = _new(JoinGroupResponseMember)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            if n9:
+                e7.group_instance_id = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e7.group_instance_id = None
+                pos += 1
+        else:
+            e7.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e7.metadata = buf[pos + 1:pos + n10]
+            pos += n10
+        elif (
+            pos + 1 < end
+            and (n10 := buf[pos]) >= 0x80
+            and (m11 := buf[pos + 1]) < 0x80
+            and 0 < (n10 := (n10 & 0x7F) | (m11 << 7))
+            and pos + 1 + n10 <= end
+        ):
+            e7.metadata = buf[pos + 2:pos + 1 + n10]
+            pos += 1 + n10
+        else:
+            e7.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.members = a6
     o.skip_assignment = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -465,13 +572,47 @@ def _r_JoinGroupResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_JoinGroupResponseMember_6(buf, pos, end)
+        e7 = _new(JoinGroupResponseMember)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            if n9:
+                e7.group_instance_id = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e7.group_instance_id = None
+                pos += 1
+        else:
+            e7.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e7.metadata = buf[pos + 1:pos + n10]
+            pos += n10
+        elif (
+            pos + 1 < end
+            and (n10 := buf[pos]) >= 0x80
+            and (m11 := buf[pos + 1]) < 0x80
+            and 0 < (n10 := (n10 & 0x7F) | (m11 << 7))
+            and pos + 1 + n10 <= end
+        ):
+            e7.metadata = buf[pos + 2:pos + 1 + n10]
+            pos += 1 + n10
+        else:
+            e7.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.members = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -490,9 +631,9 @@ _R_JoinGroupResponse = {
 
 
 def _w_JoinGroupResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -502,13 +643,22 @@ def _w_JoinGroupResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -518,13 +668,22 @@ def _w_JoinGroupResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 2')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -534,13 +693,22 @@ def _w_JoinGroupResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 3')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -550,13 +718,22 @@ def _w_JoinGroupResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 4')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -566,13 +743,22 @@ def _w_JoinGroupResponse_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_JoinGroupResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 5')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     _ws16(buf, o.protocol_name, False)
     _ws16(buf, o.leader, False)
@@ -582,13 +768,23 @@ def _w_JoinGroupResponse_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_JoinGroupResponseMember_5(e8, w)
+            _ws16(buf, e8.member_id, False)
+            _ws16(buf, e8.group_instance_id, True)
+            if (x13 := e8.metadata) is None:
+                _wbf(w, None, False, False)
+            else:
+                n14 = x13.nbytes if x13.__class__ is memoryview else len(x13)
+                buf += _I32.pack(n14)
+                if n14 >= _ZC:
+                    w._chunks.append((len(buf), x13))
+                else:
+                    buf += x13
 
 
 def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 6')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     if (s1 := o.protocol_name) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
@@ -613,7 +809,34 @@ def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n8)
         for e9 in a7:
-            _w_JoinGroupResponseMember_6(e9, w)
+            if (s10 := e9.member_id) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (s12 := e9.group_instance_id) is None:
+                buf.append(0)
+            elif len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, True)
+            if (x14 := e9.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n15 = x14.nbytes if x14.__class__ is memoryview else len(x14)
+                if n15 < 0x7F:
+                    buf.append(n15 + 1)
+                else:
+                    _wuv(buf, n15 + 1)
+                if n15 >= _ZC:
+                    w._chunks.append((len(buf), x14))
+                else:
+                    buf += x14
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -621,9 +844,9 @@ def _w_JoinGroupResponse_6(o: Any, w: Writer) -> None:
 
 
 def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 7')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     if (s1 := o.protocol_type) is None:
         buf.append(0)
@@ -657,7 +880,34 @@ def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_JoinGroupResponseMember_6(e11, w)
+            if (s12 := e11.member_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.group_instance_id) is None:
+                buf.append(0)
+            elif len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, True)
+            if (x16 := e11.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n17 = x16.nbytes if x16.__class__ is memoryview else len(x16)
+                if n17 < 0x7F:
+                    buf.append(n17 + 1)
+                else:
+                    _wuv(buf, n17 + 1)
+                if n17 >= _ZC:
+                    w._chunks.append((len(buf), x16))
+                else:
+                    buf += x16
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -665,9 +915,9 @@ def _w_JoinGroupResponse_7(o: Any, w: Writer) -> None:
 
 
 def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.skip_assignment == False):
         raise UnsupportedFieldError('JoinGroupResponse.skip_assignment cannot be written at version 8')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code, o.generation_id)
     if (s1 := o.protocol_type) is None:
         buf.append(0)
@@ -701,7 +951,34 @@ def _w_JoinGroupResponse_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_JoinGroupResponseMember_6(e11, w)
+            if (s12 := e11.member_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.group_instance_id) is None:
+                buf.append(0)
+            elif len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, True)
+            if (x16 := e11.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n17 = x16.nbytes if x16.__class__ is memoryview else len(x16)
+                if n17 < 0x7F:
+                    buf.append(n17 + 1)
+                else:
+                    _wuv(buf, n17 + 1)
+                if n17 >= _ZC:
+                    w._chunks.append((len(buf), x16))
+                else:
+                    buf += x16
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -744,7 +1021,34 @@ def _w_JoinGroupResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_JoinGroupResponseMember_6(e11, w)
+            if (s12 := e11.member_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (s14 := e11.group_instance_id) is None:
+                buf.append(0)
+            elif len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, True)
+            if (x16 := e11.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n17 = x16.nbytes if x16.__class__ is memoryview else len(x16)
+                if n17 < 0x7F:
+                    buf.append(n17 + 1)
+                else:
+                    _wuv(buf, n17 + 1)
+                if n17 >= _ZC:
+                    w._chunks.append((len(buf), x16))
+                else:
+                    buf += x16
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -106,6 +106,19 @@ class LeaderChangeMessage:
             raise ProtocolError('LeaderChangeMessage: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> LeaderChangeMessage:
+        try:
+            fn = _R_LeaderChangeMessage[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaderChangeMessage v{v} is outside 0-1', -1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaderChangeMessage: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_LeaderChangeMessage[v]
@@ -123,8 +136,9 @@ def _r_Voter_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.voter_directory_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -140,8 +154,9 @@ def _r_Voter_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -152,9 +167,9 @@ _R_Voter = {
 
 
 def _w_Voter_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not ((o.voter_directory_id is ZERO_UUID or o.voter_directory_id == ZERO_UUID)):
         raise UnsupportedFieldError('Voter.voter_directory_id cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.voter_id)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -193,7 +208,17 @@ def _r_LeaderChangeMessage_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Voter_0(buf, pos, end)
+        e3 = _new(Voter)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.voter_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.voter_directory_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.voters = a2
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -205,13 +230,24 @@ def _r_LeaderChangeMessage_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_Voter_0(buf, pos, end)
+        e6 = _new(Voter)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e6.voter_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e6.voter_directory_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.granting_voters = a5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -230,7 +266,20 @@ def _r_LeaderChangeMessage_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Voter_1(buf, pos, end)
+        e3 = _new(Voter)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.voter_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.voters = a2
     if pos < end and 0 < (n4 := buf[pos]) < 0x80:
@@ -242,13 +291,27 @@ def _r_LeaderChangeMessage_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_Voter_1(buf, pos, end)
+        e6 = _new(Voter)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e6.voter_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e6.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.granting_voters = a5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -269,7 +332,13 @@ def _w_LeaderChangeMessage_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Voter_0(e3, w)
+            if not ((e3.voter_directory_id is ZERO_UUID or e3.voter_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('Voter.voter_directory_id cannot be written at version 0')
+            buf += _P0.pack(e3.voter_id)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if (a4 := o.granting_voters) is None:
         _wnull(buf, True, False)
     else:
@@ -278,7 +347,13 @@ def _w_LeaderChangeMessage_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n5)
         for e6 in a4:
-            _w_Voter_0(e6, w)
+            if not ((e6.voter_directory_id is ZERO_UUID or e6.voter_directory_id == ZERO_UUID)):
+                raise UnsupportedFieldError('Voter.voter_directory_id cannot be written at version 0')
+            buf += _P0.pack(e6.voter_id)
+            if e6.unknown_tagged_fields:
+                write_tagged_fields(w, e6.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -296,7 +371,12 @@ def _w_LeaderChangeMessage_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Voter_1(e3, w)
+            buf += _P0.pack(e3.voter_id)
+            buf += e3.voter_directory_id.bytes
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if (a4 := o.granting_voters) is None:
         _wnull(buf, True, False)
     else:
@@ -305,7 +385,12 @@ def _w_LeaderChangeMessage_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n5)
         for e6 in a4:
-            _w_Voter_1(e6, w)
+            buf += _P0.pack(e6.voter_id)
+            buf += e6.voter_directory_id.bytes
+            if e6.unknown_tagged_fields:
+                write_tagged_fields(w, e6.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

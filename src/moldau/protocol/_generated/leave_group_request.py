@@ -103,6 +103,19 @@ class LeaveGroupRequest:
             raise ProtocolError('LeaveGroupRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> LeaveGroupRequest:
+        try:
+            fn = _R_LeaveGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupRequest v{v} is outside 0-5', 13, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaveGroupRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_LeaveGroupRequest[v]
@@ -148,8 +161,9 @@ def _r_MemberIdentity_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.reason = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -180,8 +194,9 @@ def _r_MemberIdentity_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.reason, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -196,27 +211,27 @@ _R_MemberIdentity = {
 
 
 def _w_MemberIdentity_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 0')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_MemberIdentity_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 1')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_MemberIdentity_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberIdentity.member_id cannot be written at version 2')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('MemberIdentity.group_instance_id cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_MemberIdentity_3(o: Any, w: Writer) -> None:
@@ -297,7 +312,11 @@ def _r_LeaveGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberIdentity_3(buf, pos, end)
+        e3 = _new(MemberIdentity)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.group_instance_id, pos = _rs16(buf, pos, end, True)
+        e3.reason = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.member_id = ''
@@ -321,14 +340,35 @@ def _r_LeaveGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_MemberIdentity_4(buf, pos, end)
+        e4 = _new(MemberIdentity)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.member_id = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.group_instance_id = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.group_instance_id = None
+                pos += 1
+        else:
+            e4.group_instance_id, pos = _rcs(buf, pos, end, True)
+        e4.reason = None
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.members = a3
     o.member_id = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -348,14 +388,43 @@ def _r_LeaveGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_MemberIdentity_5(buf, pos, end)
+        e4 = _new(MemberIdentity)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.member_id = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.group_instance_id = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.group_instance_id = None
+                pos += 1
+        else:
+            e4.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos < end and (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            if n7:
+                e4.reason = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e4.reason = None
+                pos += 1
+        else:
+            e4.reason, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.members = a3
     o.member_id = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -370,46 +439,47 @@ _R_LeaveGroupRequest = {
 
 
 def _w_LeaveGroupRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.member_id, False)
 
 
 def _w_LeaveGroupRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.member_id, False)
 
 
 def _w_LeaveGroupRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupRequest.members cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     _ws16(buf, o.member_id, False)
 
 
 def _w_LeaveGroupRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 3')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.members) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MemberIdentity_3(e4, w)
+            _ws16(buf, e4.member_id, False)
+            _ws16(buf, e4.group_instance_id, True)
 
 
 def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 4')
-    buf = w.buf
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -423,7 +493,22 @@ def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_MemberIdentity_4(e5, w)
+            if (s6 := e5.member_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.group_instance_id) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -431,9 +516,9 @@ def _w_LeaveGroupRequest_4(o: Any, w: Writer) -> None:
 
 
 def _w_LeaveGroupRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('LeaveGroupRequest.member_id cannot be written at version 5')
-    buf = w.buf
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -447,7 +532,29 @@ def _w_LeaveGroupRequest_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_MemberIdentity_5(e5, w)
+            if (s6 := e5.member_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.group_instance_id) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if (s10 := e5.reason) is None:
+                buf.append(0)
+            elif len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

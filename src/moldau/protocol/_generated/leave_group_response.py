@@ -106,6 +106,19 @@ class LeaveGroupResponse:
             raise ProtocolError('LeaveGroupResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> LeaveGroupResponse:
+        try:
+            fn = _R_LeaveGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LeaveGroupResponse v{v} is outside 0-5', 13, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LeaveGroupResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_LeaveGroupResponse[v]
@@ -157,8 +170,9 @@ def _r_MemberResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -173,33 +187,33 @@ _R_MemberResponse = {
 
 
 def _w_MemberResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 0')
     if not (o.group_instance_id == ''):
         raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 0')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_MemberResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 1')
     if not (o.group_instance_id == ''):
         raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 1')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_MemberResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.member_id == ''):
         raise UnsupportedFieldError('MemberResponse.member_id cannot be written at version 2')
     if not (o.group_instance_id == ''):
         raise UnsupportedFieldError('MemberResponse.group_instance_id cannot be written at version 2')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('MemberResponse.error_code cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_MemberResponse_3(o: Any, w: Writer) -> None:
@@ -272,7 +286,14 @@ def _r_LeaveGroupResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberResponse_3(buf, pos, end)
+        e3 = _new(MemberResponse)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.group_instance_id, pos = _rs16(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.unknown_tagged_fields = []
@@ -294,13 +315,37 @@ def _r_LeaveGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberResponse_4(buf, pos, end)
+        e3 = _new(MemberResponse)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.member_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.group_instance_id = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.group_instance_id = None
+                pos += 1
+        else:
+            e3.group_instance_id, pos = _rcs(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.members = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -315,23 +360,23 @@ _R_LeaveGroupResponse = {
 
 
 def _w_LeaveGroupResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.error_code)
 
 
 def _w_LeaveGroupResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
 
 
 def _w_LeaveGroupResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.members == []):
         raise UnsupportedFieldError('LeaveGroupResponse.members cannot be written at version 2')
-    buf = w.buf
     buf += _P1.pack(o.throttle_time_ms, o.error_code)
 
 
@@ -343,7 +388,9 @@ def _w_LeaveGroupResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MemberResponse_3(e2, w)
+            _ws16(buf, e2.member_id, False)
+            _ws16(buf, e2.group_instance_id, True)
+            buf += _P0.pack(e2.error_code)
 
 
 def _w_LeaveGroupResponse_4(o: Any, w: Writer) -> None:
@@ -357,7 +404,23 @@ def _w_LeaveGroupResponse_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MemberResponse_4(e3, w)
+            if (s4 := e3.member_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.group_instance_id) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P0.pack(e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -68,6 +68,19 @@ class ListConfigResourcesRequest:
             raise ProtocolError('ListConfigResourcesRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListConfigResourcesRequest:
+        try:
+            fn = _R_ListConfigResourcesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListConfigResourcesRequest v{v} is outside 0-1', 74, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListConfigResourcesRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListConfigResourcesRequest[v]
@@ -81,8 +94,9 @@ def _r_ListConfigResourcesRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     o.resource_types = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -99,8 +113,9 @@ def _r_ListConfigResourcesRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, 
     pos += n1 * 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -111,9 +126,9 @@ _R_ListConfigResourcesRequest = {
 
 
 def _w_ListConfigResourcesRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.resource_types == []):
         raise UnsupportedFieldError('ListConfigResourcesRequest.resource_types cannot be written at version 0')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -68,6 +68,19 @@ class ListGroupsRequest:
             raise ProtocolError('ListGroupsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListGroupsRequest:
+        try:
+            fn = _R_ListGroupsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsRequest v{v} is outside 0-5', 16, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListGroupsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListGroupsRequest[v]
@@ -90,8 +103,9 @@ def _r_ListGroupsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.types_filter = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -116,8 +130,9 @@ def _r_ListGroupsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.types_filter = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -157,8 +172,9 @@ def _r_ListGroupsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.types_filter = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -173,35 +189,35 @@ _R_ListGroupsRequest = {
 
 
 def _w_ListGroupsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.states_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 0')
     if not (o.types_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 0')
-    buf = w.buf
 
 
 def _w_ListGroupsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.states_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 1')
     if not (o.types_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_ListGroupsRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.states_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 2')
     if not (o.types_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_ListGroupsRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.states_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.states_filter cannot be written at version 3')
     if not (o.types_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 3')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -209,9 +225,9 @@ def _w_ListGroupsRequest_3(o: Any, w: Writer) -> None:
 
 
 def _w_ListGroupsRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.types_filter == []):
         raise UnsupportedFieldError('ListGroupsRequest.types_filter cannot be written at version 4')
-    buf = w.buf
     if (a1 := o.states_filter) is None:
         _wnull(buf, True, False)
     else:

@@ -108,6 +108,19 @@ class ListGroupsResponse:
             raise ProtocolError('ListGroupsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListGroupsResponse:
+        try:
+            fn = _R_ListGroupsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListGroupsResponse v{v} is outside 0-5', 16, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListGroupsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListGroupsResponse[v]
@@ -142,8 +155,9 @@ def _r_ListedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_type = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -167,8 +181,9 @@ def _r_ListedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_type = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -196,8 +211,9 @@ def _r_ListedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.group_type, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -305,7 +321,12 @@ def _r_ListGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListedGroup_0(buf, pos, end)
+        e3 = _new(ListedGroup)
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.group_state = ''
+        e3.group_type = ''
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.throttle_time_ms = 0
@@ -322,7 +343,12 @@ def _r_ListGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListedGroup_0(buf, pos, end)
+        e3 = _new(ListedGroup)
+        e3.group_id, pos = _rs16(buf, pos, end, False)
+        e3.protocol_type, pos = _rs16(buf, pos, end, False)
+        e3.group_state = ''
+        e3.group_type = ''
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.groups = a2
     o.unknown_tagged_fields = []
@@ -344,13 +370,31 @@ def _r_ListGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListedGroup_3(buf, pos, end)
+        e3 = _new(ListedGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.protocol_type = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.protocol_type, pos = _rcs(buf, pos, end, False)
+        e3.group_state = ''
+        e3.group_type = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -369,13 +413,35 @@ def _r_ListGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListedGroup_4(buf, pos, end)
+        e3 = _new(ListedGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.protocol_type = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.protocol_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.group_state = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.group_state, pos = _rcs(buf, pos, end, False)
+        e3.group_type = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -394,13 +460,39 @@ def _r_ListGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListedGroup_5(buf, pos, end)
+        e3 = _new(ListedGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.protocol_type = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.protocol_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.group_state = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.group_state, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e3.group_type = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e3.group_type, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -422,7 +514,8 @@ def _w_ListGroupsResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListedGroup_0(e2, w)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.protocol_type, False)
 
 
 def _w_ListGroupsResponse_1(o: Any, w: Writer) -> None:
@@ -433,7 +526,8 @@ def _w_ListGroupsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListedGroup_0(e2, w)
+            _ws16(buf, e2.group_id, False)
+            _ws16(buf, e2.protocol_type, False)
 
 
 def _w_ListGroupsResponse_3(o: Any, w: Writer) -> None:
@@ -447,7 +541,20 @@ def _w_ListGroupsResponse_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ListedGroup_3(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.protocol_type) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -465,7 +572,25 @@ def _w_ListGroupsResponse_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ListedGroup_4(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.protocol_type) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -483,7 +608,30 @@ def _w_ListGroupsResponse_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ListedGroup_5(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.protocol_type) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (s10 := e3.group_type) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -140,6 +140,19 @@ class ListOffsetsResponse:
             raise ProtocolError('ListOffsetsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListOffsetsResponse:
+        try:
+            fn = _R_ListOffsetsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListOffsetsResponse v{v} is outside 1-11', 2, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListOffsetsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListOffsetsResponse[v]
@@ -177,8 +190,9 @@ def _r_ListOffsetsPartitionResponse_6(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 26
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -198,23 +212,23 @@ _R_ListOffsetsPartitionResponse = {
 
 
 def _w_ListOffsetsPartitionResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 1')
-    buf = w.buf
     buf += _P0.pack(o.partition_index, o.error_code, o.timestamp, o.offset)
 
 
 def _w_ListOffsetsPartitionResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 2')
-    buf = w.buf
     buf += _P0.pack(o.partition_index, o.error_code, o.timestamp, o.offset)
 
 
 def _w_ListOffsetsPartitionResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 3')
-    buf = w.buf
     buf += _P0.pack(o.partition_index, o.error_code, o.timestamp, o.offset)
 
 
@@ -253,7 +267,13 @@ def _r_ListOffsetsTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsPartitionResponse_1(buf, pos, end)
+        e3 = _new(ListOffsetsPartitionResponse)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e3.partition_index, e3.error_code, e3.timestamp, e3.offset = _P0.unpack_from(buf, pos)
+        pos += 22
+        e3.leader_epoch = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -266,7 +286,12 @@ def _r_ListOffsetsTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsPartitionResponse_4(buf, pos, end)
+        e3 = _new(ListOffsetsPartitionResponse)
+        if pos + 26 > end:
+            _trunc(pos, 26, end)
+        e3.partition_index, e3.error_code, e3.timestamp, e3.offset, e3.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 26
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -289,13 +314,23 @@ def _r_ListOffsetsTopicResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ListOffsetsPartitionResponse_6(buf, pos, end)
+        e4 = _new(ListOffsetsPartitionResponse)
+        if pos + 26 > end:
+            _trunc(pos, 26, end)
+        e4.partition_index, e4.error_code, e4.timestamp, e4.offset, e4.leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 26
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -322,7 +357,9 @@ def _w_ListOffsetsTopicResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_ListOffsetsPartitionResponse_1(e4, w)
+            if not (e4.leader_epoch == -1):
+                raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 1')
+            buf += _P0.pack(e4.partition_index, e4.error_code, e4.timestamp, e4.offset)
 
 
 def _w_ListOffsetsTopicResponse_2(o: Any, w: Writer) -> None:
@@ -333,7 +370,9 @@ def _w_ListOffsetsTopicResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_ListOffsetsPartitionResponse_2(e4, w)
+            if not (e4.leader_epoch == -1):
+                raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 2')
+            buf += _P0.pack(e4.partition_index, e4.error_code, e4.timestamp, e4.offset)
 
 
 def _w_ListOffsetsTopicResponse_3(o: Any, w: Writer) -> None:
@@ -344,7 +383,9 @@ def _w_ListOffsetsTopicResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_ListOffsetsPartitionResponse_3(e4, w)
+            if not (e4.leader_epoch == -1):
+                raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 3')
+            buf += _P0.pack(e4.partition_index, e4.error_code, e4.timestamp, e4.offset)
 
 
 def _w_ListOffsetsTopicResponse_4(o: Any, w: Writer) -> None:
@@ -355,7 +396,7 @@ def _w_ListOffsetsTopicResponse_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_ListOffsetsPartitionResponse_4(e4, w)
+            buf += _P1.pack(e4.partition_index, e4.error_code, e4.timestamp, e4.offset, e4.leader_epoch)
 
 
 def _w_ListOffsetsTopicResponse_6(o: Any, w: Writer) -> None:
@@ -373,7 +414,11 @@ def _w_ListOffsetsTopicResponse_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_ListOffsetsPartitionResponse_6(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.error_code, e5.timestamp, e5.offset, e5.leader_epoch)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -400,7 +445,21 @@ def _r_ListOffsetsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsTopicResponse_1(buf, pos, end)
+        e3 = _new(ListOffsetsTopicResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(ListOffsetsPartitionResponse)
+            if pos + 22 > end:
+                _trunc(pos, 22, end)
+            e6.partition_index, e6.error_code, e6.timestamp, e6.offset = _P0.unpack_from(buf, pos)
+            pos += 22
+            e6.leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.throttle_time_ms = 0
@@ -417,7 +476,21 @@ def _r_ListOffsetsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsTopicResponse_1(buf, pos, end)
+        e3 = _new(ListOffsetsTopicResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(ListOffsetsPartitionResponse)
+            if pos + 22 > end:
+                _trunc(pos, 22, end)
+            e6.partition_index, e6.error_code, e6.timestamp, e6.offset = _P0.unpack_from(buf, pos)
+            pos += 22
+            e6.leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -433,7 +506,20 @@ def _r_ListOffsetsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsTopicResponse_4(buf, pos, end)
+        e3 = _new(ListOffsetsTopicResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(ListOffsetsPartitionResponse)
+            if pos + 26 > end:
+                _trunc(pos, 26, end)
+            e6.partition_index, e6.error_code, e6.timestamp, e6.offset, e6.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 26
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -455,13 +541,45 @@ def _r_ListOffsetsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ListOffsetsTopicResponse_6(buf, pos, end)
+        e3 = _new(ListOffsetsTopicResponse)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(ListOffsetsPartitionResponse)
+            if pos + 26 > end:
+                _trunc(pos, 26, end)
+            e7.partition_index, e7.error_code, e7.timestamp, e7.offset, e7.leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 26
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -487,7 +605,15 @@ def _w_ListOffsetsResponse_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListOffsetsTopicResponse_1(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.leader_epoch == -1):
+                        raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 1')
+                    buf += _P0.pack(e6.partition_index, e6.error_code, e6.timestamp, e6.offset)
 
 
 def _w_ListOffsetsResponse_2(o: Any, w: Writer) -> None:
@@ -498,7 +624,15 @@ def _w_ListOffsetsResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListOffsetsTopicResponse_2(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.leader_epoch == -1):
+                        raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 2')
+                    buf += _P0.pack(e6.partition_index, e6.error_code, e6.timestamp, e6.offset)
 
 
 def _w_ListOffsetsResponse_3(o: Any, w: Writer) -> None:
@@ -509,7 +643,15 @@ def _w_ListOffsetsResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListOffsetsTopicResponse_3(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    if not (e6.leader_epoch == -1):
+                        raise UnsupportedFieldError('ListOffsetsPartitionResponse.leader_epoch cannot be written at version 3')
+                    buf += _P0.pack(e6.partition_index, e6.error_code, e6.timestamp, e6.offset)
 
 
 def _w_ListOffsetsResponse_4(o: Any, w: Writer) -> None:
@@ -520,7 +662,13 @@ def _w_ListOffsetsResponse_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_ListOffsetsTopicResponse_4(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P1.pack(e6.partition_index, e6.error_code, e6.timestamp, e6.offset, e6.leader_epoch)
 
 
 def _w_ListOffsetsResponse_6(o: Any, w: Writer) -> None:
@@ -534,7 +682,28 @@ def _w_ListOffsetsResponse_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ListOffsetsTopicResponse_6(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition_index, e8.error_code, e8.timestamp, e8.offset, e8.leader_epoch)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

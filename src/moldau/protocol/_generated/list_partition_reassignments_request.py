@@ -101,6 +101,19 @@ class ListPartitionReassignmentsRequest:
             raise ProtocolError('ListPartitionReassignmentsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListPartitionReassignmentsRequest:
+        try:
+            fn = _R_ListPartitionReassignmentsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsRequest v{v} is outside 0-0', 46, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListPartitionReassignmentsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListPartitionReassignmentsRequest[v]
@@ -127,8 +140,9 @@ def _r_ListPartitionReassignmentsTopics_0(buf: Any, pos: int, end: int) -> tuple
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -182,13 +196,33 @@ def _r_ListPartitionReassignmentsRequest_0(buf: Any, pos: int, end: int) -> tupl
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_ListPartitionReassignmentsTopics_0(buf, pos, end)
+            e3 = _new(ListPartitionReassignmentsTopics)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+                pos += 1
+                n5 -= 1
+                if n5 * 4 > end - pos:
+                    _toolong(n5, end - pos)
+            else:
+                n5, pos = _rcc(buf, pos, end, False, 4)
+            e3.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -208,7 +242,24 @@ def _w_ListPartitionReassignmentsRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ListPartitionReassignmentsTopics_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -141,6 +141,19 @@ class ListPartitionReassignmentsResponse:
             raise ProtocolError('ListPartitionReassignmentsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListPartitionReassignmentsResponse:
+        try:
+            fn = _R_ListPartitionReassignmentsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListPartitionReassignmentsResponse v{v} is outside 0-0', 46, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListPartitionReassignmentsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListPartitionReassignmentsResponse[v]
@@ -184,8 +197,9 @@ def _r_OngoingPartitionReassignment_0(buf: Any, pos: int, end: int) -> tuple[Any
     pos += n5 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -251,13 +265,50 @@ def _r_OngoingTopicReassignment_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OngoingPartitionReassignment_0(buf, pos, end)
+        e4 = _new(OngoingPartitionReassignment)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e4.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e4.adding_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e4.removing_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -281,7 +332,38 @@ def _w_OngoingTopicReassignment_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OngoingPartitionReassignment_0(e5, w)
+            buf += _P0.pack(e5.partition_index)
+            if (a6 := e5.replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if (a9 := e5.adding_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P0.pack(e11)
+            if (a12 := e5.removing_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P0.pack(e14)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -317,13 +399,72 @@ def _r_ListPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tup
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OngoingTopicReassignment_0(buf, pos, end)
+        e4 = _new(OngoingTopicReassignment)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(OngoingPartitionReassignment)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e8.partition_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                pos += 1
+                n9 -= 1
+                if n9 * 4 > end - pos:
+                    _toolong(n9, end - pos)
+            else:
+                n9, pos = _rcc(buf, pos, end, False, 4)
+            e8.replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+            pos += n9 * 4
+            if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+                pos += 1
+                n11 -= 1
+                if n11 * 4 > end - pos:
+                    _toolong(n11, end - pos)
+            else:
+                n11, pos = _rcc(buf, pos, end, False, 4)
+            e8.adding_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n11 * 4])]
+            pos += n11 * 4
+            if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+                pos += 1
+                n13 -= 1
+                if n13 * 4 > end - pos:
+                    _toolong(n13, end - pos)
+            else:
+                n13, pos = _rcc(buf, pos, end, False, 4)
+            e8.removing_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n13 * 4])]
+            pos += n13 * 4
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -350,7 +491,55 @@ def _w_ListPartitionReassignmentsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OngoingTopicReassignment_0(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10.partition_index)
+                    if (a11 := e10.replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if (a14 := e10.adding_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n15 := len(a14) + 1) < 0x80:
+                            buf.append(n15)
+                        else:
+                            _wuv(buf, n15)
+                        for e16 in a14:
+                            buf += _P0.pack(e16)
+                    if (a17 := e10.removing_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n18 := len(a17) + 1) < 0x80:
+                            buf.append(n18)
+                        else:
+                            _wuv(buf, n18)
+                        for e19 in a17:
+                            buf += _P0.pack(e19)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

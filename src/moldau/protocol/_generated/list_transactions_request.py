@@ -74,6 +74,19 @@ class ListTransactionsRequest:
             raise ProtocolError('ListTransactionsRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListTransactionsRequest:
+        try:
+            fn = _R_ListTransactionsRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsRequest v{v} is outside 0-2', 66, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListTransactionsRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListTransactionsRequest[v]
@@ -113,8 +126,9 @@ def _r_ListTransactionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.transactional_id_pattern = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -152,8 +166,9 @@ def _r_ListTransactionsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.transactional_id_pattern = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -199,8 +214,9 @@ def _r_ListTransactionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.transactional_id_pattern, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -212,11 +228,11 @@ _R_ListTransactionsRequest = {
 
 
 def _w_ListTransactionsRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.duration_filter == -1):
         raise UnsupportedFieldError('ListTransactionsRequest.duration_filter cannot be written at version 0')
     if not (o.transactional_id_pattern is None):
         raise UnsupportedFieldError('ListTransactionsRequest.transactional_id_pattern cannot be written at version 0')
-    buf = w.buf
     if (a1 := o.state_filters) is None:
         _wnull(buf, True, False)
     else:
@@ -246,9 +262,9 @@ def _w_ListTransactionsRequest_0(o: Any, w: Writer) -> None:
 
 
 def _w_ListTransactionsRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.transactional_id_pattern is None):
         raise UnsupportedFieldError('ListTransactionsRequest.transactional_id_pattern cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.state_filters) is None:
         _wnull(buf, True, False)
     else:

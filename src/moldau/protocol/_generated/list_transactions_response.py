@@ -108,6 +108,19 @@ class ListTransactionsResponse:
             raise ProtocolError('ListTransactionsResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ListTransactionsResponse:
+        try:
+            fn = _R_ListTransactionsResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ListTransactionsResponse v{v} is outside 0-2', 66, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ListTransactionsResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ListTransactionsResponse[v]
@@ -134,8 +147,9 @@ def _r_TransactionState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.transaction_state, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -203,13 +217,33 @@ def _r_ListTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_TransactionState_0(buf, pos, end)
+        e7 = _new(TransactionState)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.transactional_id = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.transactional_id, pos = _rcs(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e7.producer_id, = _P0.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e7.transaction_state = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e7.transaction_state, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.transaction_states = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -244,7 +278,21 @@ def _w_ListTransactionsResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n7)
         for e8 in a6:
-            _w_TransactionState_0(e8, w)
+            if (s9 := e8.transactional_id) is not None and len(d10 := s9.encode()) < 0x7F:
+                buf.append(len(d10) + 1)
+                buf += d10
+            else:
+                _wcs(buf, s9, False)
+            buf += _P0.pack(e8.producer_id)
+            if (s11 := e8.transaction_state) is not None and len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, False)
+            if e8.unknown_tagged_fields:
+                write_tagged_fields(w, e8.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

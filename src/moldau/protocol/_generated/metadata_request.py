@@ -107,6 +107,19 @@ class MetadataRequest:
             raise ProtocolError('MetadataRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> MetadataRequest:
+        try:
+            fn = _R_MetadataRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataRequest v{v} is outside 0-13', 3, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_MetadataRequest[v]
@@ -133,8 +146,9 @@ def _r_MetadataRequestTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -155,8 +169,9 @@ def _r_MetadataRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.name, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -235,7 +250,10 @@ def _r_MetadataRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+        e3 = _new(MetadataRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.allow_auto_topic_creation = True
@@ -253,7 +271,10 @@ def _r_MetadataRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            e3.name, pos = _rs16(buf, pos, end, False)
+            e3.topic_id = ZERO_UUID
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topics = a2
     o.allow_auto_topic_creation = True
@@ -271,7 +292,10 @@ def _r_MetadataRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            e3.name, pos = _rs16(buf, pos, end, False)
+            e3.topic_id = ZERO_UUID
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topics = a2
     if pos + 1 > end:
@@ -292,7 +316,10 @@ def _r_MetadataRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_0(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            e3.name, pos = _rs16(buf, pos, end, False)
+            e3.topic_id = ZERO_UUID
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topics = a2
     if pos + 3 > end:
@@ -317,7 +344,18 @@ def _r_MetadataRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_9(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.name, pos = _rcs(buf, pos, end, False)
+            e3.topic_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topics = a2
     if pos + 3 > end:
@@ -326,8 +364,9 @@ def _r_MetadataRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -345,7 +384,25 @@ def _r_MetadataRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_10(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                if n4:
+                    e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                    pos += n4
+                else:
+                    e3.name = None
+                    pos += 1
+            else:
+                e3.name, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topics = a2
     if pos + 3 > end:
@@ -354,8 +411,9 @@ def _r_MetadataRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,7 +431,25 @@ def _r_MetadataRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_MetadataRequestTopic_10(buf, pos, end)
+            e3 = _new(MetadataRequestTopic)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e3.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                if n4:
+                    e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+                    pos += n4
+                else:
+                    e3.name = None
+                    pos += 1
+            else:
+                e3.name, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.topics = a2
     if pos + 2 > end:
@@ -383,8 +459,9 @@ def _r_MetadataRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.include_cluster_authorized_operations = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -407,126 +484,126 @@ _R_MetadataRequest = {
 
 
 def _w_MetadataRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_auto_topic_creation == True):
         raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 0')
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 0')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 0')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
 
 
 def _w_MetadataRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_auto_topic_creation == True):
         raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 1')
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 1')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
 
 
 def _w_MetadataRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_auto_topic_creation == True):
         raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 2')
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 2')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
 
 
 def _w_MetadataRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_auto_topic_creation == True):
         raise UnsupportedFieldError('MetadataRequest.allow_auto_topic_creation cannot be written at version 3')
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 3')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 3')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
 
 
 def _w_MetadataRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 4')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 4')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
 def _w_MetadataRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 5')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 5')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
 def _w_MetadataRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 6')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 6')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
 def _w_MetadataRequest_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 7')
     if not (o.include_topic_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_topic_authorized_operations cannot be written at version 7')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
     buf += _P0.pack(o.allow_auto_topic_creation)
 
 
@@ -537,7 +614,7 @@ def _w_MetadataRequest_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataRequestTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
 
 
@@ -551,7 +628,15 @@ def _w_MetadataRequest_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataRequestTopic_9(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -569,7 +654,18 @@ def _w_MetadataRequest_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataRequestTopic_10(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.name) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.allow_auto_topic_creation, o.include_cluster_authorized_operations, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -578,9 +674,9 @@ def _w_MetadataRequest_10(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataRequest_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 11')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, True, True)
     else:
@@ -589,7 +685,18 @@ def _w_MetadataRequest_11(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataRequestTopic_10(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.name) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -598,9 +705,9 @@ def _w_MetadataRequest_11(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataRequest_12(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 12')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, True, True)
     else:
@@ -609,7 +716,18 @@ def _w_MetadataRequest_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataRequestTopic_10(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.name) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -618,9 +736,9 @@ def _w_MetadataRequest_12(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataRequest_13(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.include_cluster_authorized_operations == False):
         raise UnsupportedFieldError('MetadataRequest.include_cluster_authorized_operations cannot be written at version 13')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, True, True)
     else:
@@ -629,7 +747,18 @@ def _w_MetadataRequest_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataRequestTopic_10(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.name) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

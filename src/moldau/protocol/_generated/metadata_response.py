@@ -199,6 +199,19 @@ class MetadataResponse:
             raise ProtocolError('MetadataResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> MetadataResponse:
+        try:
+            fn = _R_MetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'MetadataResponse v{v} is outside 0-13', 3, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('MetadataResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_MetadataResponse[v]
@@ -265,8 +278,9 @@ def _r_MetadataResponseBroker_9(buf: Any, pos: int, end: int) -> tuple[Any, int]
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -435,8 +449,9 @@ def _r_MetadataResponsePartition_9(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += n5 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -585,7 +600,20 @@ def _r_MetadataResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponsePartition_0(buf, pos, end)
+        e3 = _new(MetadataResponsePartition)
+        if pos + 10 > end:
+            _trunc(pos, 10, end)
+        e3.error_code, e3.partition_index, e3.leader_id = _P1.unpack_from(buf, pos)
+        pos += 10
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        n6, pos = _rc32(buf, pos, end, False, 4)
+        e3.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        e3.leader_epoch = -1
+        e3.offline_replicas = []
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -609,7 +637,20 @@ def _r_MetadataResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponsePartition_0(buf, pos, end)
+        e3 = _new(MetadataResponsePartition)
+        if pos + 10 > end:
+            _trunc(pos, 10, end)
+        e3.error_code, e3.partition_index, e3.leader_id = _P1.unpack_from(buf, pos)
+        pos += 10
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        n6, pos = _rc32(buf, pos, end, False, 4)
+        e3.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        e3.leader_epoch = -1
+        e3.offline_replicas = []
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -632,7 +673,22 @@ def _r_MetadataResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponsePartition_5(buf, pos, end)
+        e3 = _new(MetadataResponsePartition)
+        if pos + 10 > end:
+            _trunc(pos, 10, end)
+        e3.error_code, e3.partition_index, e3.leader_id = _P1.unpack_from(buf, pos)
+        pos += 10
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        n6, pos = _rc32(buf, pos, end, False, 4)
+        e3.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        n8, pos = _rc32(buf, pos, end, False, 4)
+        e3.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+        pos += n8 * 4
+        e3.leader_epoch = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -655,7 +711,21 @@ def _r_MetadataResponseTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponsePartition_7(buf, pos, end)
+        e3 = _new(MetadataResponsePartition)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e3.error_code, e3.partition_index, e3.leader_id, e3.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 14
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        n6, pos = _rc32(buf, pos, end, False, 4)
+        e3.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        n8, pos = _rc32(buf, pos, end, False, 4)
+        e3.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+        pos += n8 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -678,7 +748,21 @@ def _r_MetadataResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponsePartition_7(buf, pos, end)
+        e3 = _new(MetadataResponsePartition)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e3.error_code, e3.partition_index, e3.leader_id, e3.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 14
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        n6, pos = _rc32(buf, pos, end, False, 4)
+        e3.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+        pos += n6 * 4
+        n8, pos = _rc32(buf, pos, end, False, 4)
+        e3.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+        pos += n8 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     if pos + 4 > end:
@@ -714,7 +798,43 @@ def _r_MetadataResponseTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        e4 = _new(MetadataResponsePartition)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e4.error_code, e4.partition_index, e4.leader_id, e4.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e4.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e4.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e4.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos + 4 > end:
@@ -724,8 +844,9 @@ def _r_MetadataResponseTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -757,7 +878,43 @@ def _r_MetadataResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        e4 = _new(MetadataResponsePartition)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e4.error_code, e4.partition_index, e4.leader_id, e4.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e4.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e4.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e4.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos + 4 > end:
@@ -766,8 +923,9 @@ def _r_MetadataResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -803,7 +961,43 @@ def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_MetadataResponsePartition_9(buf, pos, end)
+        e4 = _new(MetadataResponsePartition)
+        if pos + 14 > end:
+            _trunc(pos, 14, end)
+        e4.error_code, e4.partition_index, e4.leader_id, e4.leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 14
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e4.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e4.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e4.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos + 4 > end:
@@ -812,8 +1006,9 @@ def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -836,9 +1031,9 @@ _R_MetadataResponseTopic = {
 
 
 def _w_MetadataResponseTopic_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 0')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     if (a3 := o.partitions) is None:
@@ -846,13 +1041,25 @@ def _w_MetadataResponseTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_0(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_MetadataResponseTopic_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 1')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -861,13 +1068,25 @@ def _w_MetadataResponseTopic_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_0(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_MetadataResponseTopic_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 2')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -876,13 +1095,25 @@ def _w_MetadataResponseTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_0(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_MetadataResponseTopic_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 3')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -891,13 +1122,25 @@ def _w_MetadataResponseTopic_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_0(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_MetadataResponseTopic_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 4')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -906,13 +1149,25 @@ def _w_MetadataResponseTopic_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_0(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_MetadataResponseTopic_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 5')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -921,13 +1176,31 @@ def _w_MetadataResponseTopic_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_5(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
+            if (a9 := e4.offline_replicas) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10)
 
 
 def _w_MetadataResponseTopic_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 6')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -936,13 +1209,31 @@ def _w_MetadataResponseTopic_6(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_5(e4, w)
+            buf += _P1.pack(e4.error_code, e4.partition_index, e4.leader_id)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
+            if (a9 := e4.offline_replicas) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10)
 
 
 def _w_MetadataResponseTopic_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topic_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 7')
-    buf = w.buf
     buf += _P3.pack(o.error_code)
     _ws16(buf, o.name, False)
     buf += _P4.pack(o.is_internal)
@@ -951,7 +1242,25 @@ def _w_MetadataResponseTopic_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_7(e4, w)
+            buf += _P2.pack(e4.error_code, e4.partition_index, e4.leader_id, e4.leader_epoch)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
+            if (a9 := e4.offline_replicas) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10)
 
 
 def _w_MetadataResponseTopic_8(o: Any, w: Writer) -> None:
@@ -964,7 +1273,25 @@ def _w_MetadataResponseTopic_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_MetadataResponsePartition_7(e4, w)
+            buf += _P2.pack(e4.error_code, e4.partition_index, e4.leader_id, e4.leader_epoch)
+            if (a5 := e4.replica_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
+            if (a7 := e4.isr_nodes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
+            if (a9 := e4.offline_replicas) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10)
     buf += _P0.pack(o.topic_authorized_operations)
 
 
@@ -985,7 +1312,38 @@ def _w_MetadataResponseTopic_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_MetadataResponsePartition_9(e5, w)
+            buf += _P2.pack(e5.error_code, e5.partition_index, e5.leader_id, e5.leader_epoch)
+            if (a6 := e5.replica_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if (a9 := e5.isr_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P0.pack(e11)
+            if (a12 := e5.offline_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P0.pack(e14)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1011,7 +1369,38 @@ def _w_MetadataResponseTopic_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_MetadataResponsePartition_9(e5, w)
+            buf += _P2.pack(e5.error_code, e5.partition_index, e5.leader_id, e5.leader_epoch)
+            if (a6 := e5.replica_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if (a9 := e5.isr_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P0.pack(e11)
+            if (a12 := e5.offline_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P0.pack(e14)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1039,7 +1428,38 @@ def _w_MetadataResponseTopic_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_MetadataResponsePartition_9(e5, w)
+            buf += _P2.pack(e5.error_code, e5.partition_index, e5.leader_id, e5.leader_epoch)
+            if (a6 := e5.replica_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if (a9 := e5.isr_nodes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P0.pack(e11)
+            if (a12 := e5.offline_replicas) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P0.pack(e14)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.topic_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1070,13 +1490,52 @@ def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_0(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_0(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 10 > end:
+                _trunc(pos, 10, end)
+            e9.error_code, e9.partition_index, e9.leader_id = _P1.unpack_from(buf, pos)
+            pos += 10
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            e9.leader_epoch = -1
+            e9.offline_replicas = []
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.is_internal = False
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.throttle_time_ms = 0
@@ -1093,7 +1552,18 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     if pos + 4 > end:
@@ -1103,7 +1573,38 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 10 > end:
+                _trunc(pos, 10, end)
+            e9.error_code, e9.partition_index, e9.leader_id = _P1.unpack_from(buf, pos)
+            pos += 10
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            e9.leader_epoch = -1
+            e9.offline_replicas = []
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.throttle_time_ms = 0
@@ -1119,7 +1620,18 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     o.cluster_id, pos = _rs16(buf, pos, end, True)
@@ -1130,7 +1642,38 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 10 > end:
+                _trunc(pos, 10, end)
+            e9.error_code, e9.partition_index, e9.leader_id = _P1.unpack_from(buf, pos)
+            pos += 10
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            e9.leader_epoch = -1
+            e9.offline_replicas = []
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.throttle_time_ms = 0
@@ -1149,7 +1692,18 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     o.cluster_id, pos = _rs16(buf, pos, end, True)
@@ -1160,7 +1714,38 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_1(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 10 > end:
+                _trunc(pos, 10, end)
+            e9.error_code, e9.partition_index, e9.leader_id = _P1.unpack_from(buf, pos)
+            pos += 10
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            e9.leader_epoch = -1
+            e9.offline_replicas = []
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
@@ -1178,7 +1763,18 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     o.cluster_id, pos = _rs16(buf, pos, end, True)
@@ -1189,7 +1785,40 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_5(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 10 > end:
+                _trunc(pos, 10, end)
+            e9.error_code, e9.partition_index, e9.leader_id = _P1.unpack_from(buf, pos)
+            pos += 10
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            n14, pos = _rc32(buf, pos, end, False, 4)
+            e9.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n14 * 4])]
+            pos += n14 * 4
+            e9.leader_epoch = -1
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
@@ -1207,7 +1836,18 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     o.cluster_id, pos = _rs16(buf, pos, end, True)
@@ -1218,7 +1858,39 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_7(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e9.error_code, e9.partition_index, e9.leader_id, e9.leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 14
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            n14, pos = _rc32(buf, pos, end, False, 4)
+            e9.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n14 * 4])]
+            pos += n14 * 4
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        e6.topic_id = ZERO_UUID
+        e6.topic_authorized_operations = -2147483648
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     o.cluster_authorized_operations = -2147483648
@@ -1236,7 +1908,18 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_1(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.rack, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.brokers = a2
     o.cluster_id, pos = _rs16(buf, pos, end, True)
@@ -1247,7 +1930,42 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_MetadataResponseTopic_8(buf, pos, end)
+        e6 = _new(MetadataResponseTopic)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.error_code, = _P3.unpack_from(buf, pos)
+        pos += 2
+        e6.name, pos = _rs16(buf, pos, end, False)
+        if pos + 1 > end:
+            _trunc(pos, 1, end)
+        e6.is_internal, = _P4.unpack_from(buf, pos)
+        pos += 1
+        n7, pos = _rc32(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(MetadataResponsePartition)
+            if pos + 14 > end:
+                _trunc(pos, 14, end)
+            e9.error_code, e9.partition_index, e9.leader_id, e9.leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 14
+            n10, pos = _rc32(buf, pos, end, False, 4)
+            e9.replica_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+            pos += n10 * 4
+            n12, pos = _rc32(buf, pos, end, False, 4)
+            e9.isr_nodes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+            pos += n12 * 4
+            n14, pos = _rc32(buf, pos, end, False, 4)
+            e9.offline_replicas = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n14 * 4])]
+            pos += n14 * 4
+            e9.unknown_tagged_fields = []
+            a8.append(e9)
+        e6.partitions = a8
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e6.topic_authorized_operations, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e6.topic_id = ZERO_UUID
+        e6.unknown_tagged_fields = []
         a5.append(e6)
     o.topics = a5
     if pos + 4 > end:
@@ -1274,13 +1992,40 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.host = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.rack = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.rack = None
+                pos += 1
+        else:
+            e3.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.cluster_id = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
             o.cluster_id = None
             pos += 1
@@ -1290,18 +2035,18 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.controller_id, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_MetadataResponseTopic_9(buf, pos, end)
-        a6.append(e7)
-    o.topics = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_MetadataResponseTopic_9(buf, pos, end)
+        a8.append(e9)
+    o.topics = a8
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
@@ -1309,8 +2054,9 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1329,13 +2075,40 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.host = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.rack = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.rack = None
+                pos += 1
+        else:
+            e3.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.cluster_id = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
             o.cluster_id = None
             pos += 1
@@ -1345,18 +2118,18 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.controller_id, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_MetadataResponseTopic_10(buf, pos, end)
-        a6.append(e7)
-    o.topics = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_MetadataResponseTopic_10(buf, pos, end)
+        a8.append(e9)
+    o.topics = a8
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.cluster_authorized_operations, = _P0.unpack_from(buf, pos)
@@ -1364,8 +2137,9 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1384,13 +2158,40 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.host = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.rack = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.rack = None
+                pos += 1
+        else:
+            e3.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.cluster_id = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
             o.cluster_id = None
             pos += 1
@@ -1400,24 +2201,25 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.controller_id, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_MetadataResponseTopic_10(buf, pos, end)
-        a6.append(e7)
-    o.topics = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_MetadataResponseTopic_10(buf, pos, end)
+        a8.append(e9)
+    o.topics = a8
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1436,13 +2238,40 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.host = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.rack = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.rack = None
+                pos += 1
+        else:
+            e3.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.cluster_id = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
             o.cluster_id = None
             pos += 1
@@ -1452,24 +2281,25 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.controller_id, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_MetadataResponseTopic_12(buf, pos, end)
-        a6.append(e7)
-    o.topics = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_MetadataResponseTopic_12(buf, pos, end)
+        a8.append(e9)
+    o.topics = a8
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1488,13 +2318,40 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MetadataResponseBroker_9(buf, pos, end)
+        e3 = _new(MetadataResponseBroker)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.node_id, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.host = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.rack = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.rack = None
+                pos += 1
+        else:
+            e3.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.brokers = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.cluster_id = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+        if n6:
+            o.cluster_id = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
         else:
             o.cluster_id = None
             pos += 1
@@ -1504,18 +2361,18 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.controller_id, = _P0.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_MetadataResponseTopic_12(buf, pos, end)
-        a6.append(e7)
-    o.topics = a6
+        n7, pos = _rcc(buf, pos, end, False, 1)
+    a8 = []
+    for _ in range(n7):
+        e9, pos = _r_MetadataResponseTopic_12(buf, pos, end)
+        a8.append(e9)
+    o.topics = a8
     if pos + 2 > end:
         _trunc(pos, 2, end)
     o.error_code, = _P3.unpack_from(buf, pos)
@@ -1523,8 +2380,9 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_authorized_operations = -2147483648
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1547,165 +2405,381 @@ _R_MetadataResponse = {
 
 
 def _w_MetadataResponse_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 0')
-    buf = w.buf
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_0(e2, w)
-    if (a3 := o.topics) is None:
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+    if (a5 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_MetadataResponseTopic_0(e4, w)
+        buf += _I32.pack(len(a5))
+        for e6 in a5:
+            if not (e6.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 0')
+            buf += _P3.pack(e6.error_code)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P1.pack(e10.error_code, e10.partition_index, e10.leader_id)
+                    if (a11 := e10.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a11))
+                        for e12 in a11:
+                            buf += _P0.pack(e12)
+                    if (a13 := e10.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a13))
+                        for e14 in a13:
+                            buf += _P0.pack(e14)
 
 
 def _w_MetadataResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     buf += _P0.pack(o.controller_id)
-    if (a3 := o.topics) is None:
+    if (a7 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a3))
-        for e4 in a3:
-            _w_MetadataResponseTopic_1(e4, w)
+        buf += _I32.pack(len(a7))
+        for e8 in a7:
+            if not (e8.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 1')
+            buf += _P3.pack(e8.error_code)
+            _ws16(buf, e8.name, False)
+            buf += _P4.pack(e8.is_internal)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P1.pack(e12.error_code, e12.partition_index, e12.leader_id)
+                    if (a13 := e12.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a13))
+                        for e14 in a13:
+                            buf += _P0.pack(e14)
+                    if (a15 := e12.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
 
 
 def _w_MetadataResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_2(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 2')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P1.pack(e14.error_code, e14.partition_index, e14.leader_id)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
 
 
 def _w_MetadataResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 3')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_3(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 3')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P1.pack(e14.error_code, e14.partition_index, e14.leader_id)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
 
 
 def _w_MetadataResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 4')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_4(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 4')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P1.pack(e14.error_code, e14.partition_index, e14.leader_id)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
 
 
 def _w_MetadataResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 5')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_5(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 5')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P1.pack(e14.error_code, e14.partition_index, e14.leader_id)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
+                    if (a19 := e14.offline_replicas) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a19))
+                        for e20 in a19:
+                            buf += _P0.pack(e20)
 
 
 def _w_MetadataResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 6')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_6(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 6')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P1.pack(e14.error_code, e14.partition_index, e14.leader_id)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
+                    if (a19 := e14.offline_replicas) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a19))
+                        for e20 in a19:
+                            buf += _P0.pack(e20)
 
 
 def _w_MetadataResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 7')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_7(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            if not (e10.topic_authorized_operations == -2147483648):
+                raise UnsupportedFieldError('MetadataResponseTopic.topic_authorized_operations cannot be written at version 7')
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P2.pack(e14.error_code, e14.partition_index, e14.leader_id, e14.leader_epoch)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
+                    if (a19 := e14.offline_replicas) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a19))
+                        for e20 in a19:
+                            buf += _P0.pack(e20)
 
 
 def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
@@ -1716,15 +2790,45 @@ def _w_MetadataResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_MetadataResponseBroker_1(e2, w)
+            buf += _P0.pack(e2.node_id)
+            _ws16(buf, e2.host, False)
+            buf += _P0.pack(e2.port)
+            _ws16(buf, e2.rack, True)
     _ws16(buf, o.cluster_id, True)
     buf += _P0.pack(o.controller_id)
-    if (a5 := o.topics) is None:
+    if (a9 := o.topics) is None:
         _wnull(buf, False, False)
     else:
-        buf += _I32.pack(len(a5))
-        for e6 in a5:
-            _w_MetadataResponseTopic_8(e6, w)
+        buf += _I32.pack(len(a9))
+        for e10 in a9:
+            buf += _P3.pack(e10.error_code)
+            _ws16(buf, e10.name, False)
+            buf += _P4.pack(e10.is_internal)
+            if (a13 := e10.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a13))
+                for e14 in a13:
+                    buf += _P2.pack(e14.error_code, e14.partition_index, e14.leader_id, e14.leader_epoch)
+                    if (a15 := e14.replica_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a15))
+                        for e16 in a15:
+                            buf += _P0.pack(e16)
+                    if (a17 := e14.isr_nodes) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a17))
+                        for e18 in a17:
+                            buf += _P0.pack(e18)
+                    if (a19 := e14.offline_replicas) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a19))
+                        for e20 in a19:
+                            buf += _P0.pack(e20)
+            buf += _P0.pack(e10.topic_authorized_operations)
     buf += _P0.pack(o.cluster_authorized_operations)
 
 
@@ -1739,24 +2843,92 @@ def _w_MetadataResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataResponseBroker_9(e3, w)
-    if (s4 := o.cluster_id) is None:
+            buf += _P0.pack(e3.node_id)
+            if (s4 := e3.host) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.port)
+            if (s6 := e3.rack) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s8 := o.cluster_id) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s8, True)
     buf += _P0.pack(o.controller_id)
-    if (a6 := o.topics) is None:
+    if (a10 := o.topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_MetadataResponseTopic_9(e8, w)
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P3.pack(e12.error_code)
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += _P4.pack(e12.is_internal)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P2.pack(e17.error_code, e17.partition_index, e17.leader_id, e17.leader_epoch)
+                    if (a18 := e17.replica_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n19 := len(a18) + 1) < 0x80:
+                            buf.append(n19)
+                        else:
+                            _wuv(buf, n19)
+                        for e20 in a18:
+                            buf += _P0.pack(e20)
+                    if (a21 := e17.isr_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n22 := len(a21) + 1) < 0x80:
+                            buf.append(n22)
+                        else:
+                            _wuv(buf, n22)
+                        for e23 in a21:
+                            buf += _P0.pack(e23)
+                    if (a24 := e17.offline_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n25 := len(a24) + 1) < 0x80:
+                            buf.append(n25)
+                        else:
+                            _wuv(buf, n25)
+                        for e26 in a24:
+                            buf += _P0.pack(e26)
+                    if e17.unknown_tagged_fields:
+                        write_tagged_fields(w, e17.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e12.topic_authorized_operations)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1775,24 +2947,93 @@ def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataResponseBroker_9(e3, w)
-    if (s4 := o.cluster_id) is None:
+            buf += _P0.pack(e3.node_id)
+            if (s4 := e3.host) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.port)
+            if (s6 := e3.rack) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s8 := o.cluster_id) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s8, True)
     buf += _P0.pack(o.controller_id)
-    if (a6 := o.topics) is None:
+    if (a10 := o.topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_MetadataResponseTopic_10(e8, w)
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P3.pack(e12.error_code)
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += e12.topic_id.bytes
+            buf += _P4.pack(e12.is_internal)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P2.pack(e17.error_code, e17.partition_index, e17.leader_id, e17.leader_epoch)
+                    if (a18 := e17.replica_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n19 := len(a18) + 1) < 0x80:
+                            buf.append(n19)
+                        else:
+                            _wuv(buf, n19)
+                        for e20 in a18:
+                            buf += _P0.pack(e20)
+                    if (a21 := e17.isr_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n22 := len(a21) + 1) < 0x80:
+                            buf.append(n22)
+                        else:
+                            _wuv(buf, n22)
+                        for e23 in a21:
+                            buf += _P0.pack(e23)
+                    if (a24 := e17.offline_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n25 := len(a24) + 1) < 0x80:
+                            buf.append(n25)
+                        else:
+                            _wuv(buf, n25)
+                        for e26 in a24:
+                            buf += _P0.pack(e26)
+                    if e17.unknown_tagged_fields:
+                        write_tagged_fields(w, e17.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e12.topic_authorized_operations)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.cluster_authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1801,9 +3042,9 @@ def _w_MetadataResponse_10(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 11')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, True, False)
@@ -1813,24 +3054,93 @@ def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataResponseBroker_9(e3, w)
-    if (s4 := o.cluster_id) is None:
+            buf += _P0.pack(e3.node_id)
+            if (s4 := e3.host) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.port)
+            if (s6 := e3.rack) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s8 := o.cluster_id) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s8, True)
     buf += _P0.pack(o.controller_id)
-    if (a6 := o.topics) is None:
+    if (a10 := o.topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_MetadataResponseTopic_10(e8, w)
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P3.pack(e12.error_code)
+            if (s13 := e12.name) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            buf += e12.topic_id.bytes
+            buf += _P4.pack(e12.is_internal)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P2.pack(e17.error_code, e17.partition_index, e17.leader_id, e17.leader_epoch)
+                    if (a18 := e17.replica_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n19 := len(a18) + 1) < 0x80:
+                            buf.append(n19)
+                        else:
+                            _wuv(buf, n19)
+                        for e20 in a18:
+                            buf += _P0.pack(e20)
+                    if (a21 := e17.isr_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n22 := len(a21) + 1) < 0x80:
+                            buf.append(n22)
+                        else:
+                            _wuv(buf, n22)
+                        for e23 in a21:
+                            buf += _P0.pack(e23)
+                    if (a24 := e17.offline_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n25 := len(a24) + 1) < 0x80:
+                            buf.append(n25)
+                        else:
+                            _wuv(buf, n25)
+                        for e26 in a24:
+                            buf += _P0.pack(e26)
+                    if e17.unknown_tagged_fields:
+                        write_tagged_fields(w, e17.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e12.topic_authorized_operations)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1838,9 +3148,9 @@ def _w_MetadataResponse_11(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 12')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, True, False)
@@ -1850,24 +3160,95 @@ def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataResponseBroker_9(e3, w)
-    if (s4 := o.cluster_id) is None:
+            buf += _P0.pack(e3.node_id)
+            if (s4 := e3.host) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.port)
+            if (s6 := e3.rack) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s8 := o.cluster_id) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s8, True)
     buf += _P0.pack(o.controller_id)
-    if (a6 := o.topics) is None:
+    if (a10 := o.topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_MetadataResponseTopic_12(e8, w)
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P3.pack(e12.error_code)
+            if (s13 := e12.name) is None:
+                buf.append(0)
+            elif len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, True)
+            buf += e12.topic_id.bytes
+            buf += _P4.pack(e12.is_internal)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P2.pack(e17.error_code, e17.partition_index, e17.leader_id, e17.leader_epoch)
+                    if (a18 := e17.replica_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n19 := len(a18) + 1) < 0x80:
+                            buf.append(n19)
+                        else:
+                            _wuv(buf, n19)
+                        for e20 in a18:
+                            buf += _P0.pack(e20)
+                    if (a21 := e17.isr_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n22 := len(a21) + 1) < 0x80:
+                            buf.append(n22)
+                        else:
+                            _wuv(buf, n22)
+                        for e23 in a21:
+                            buf += _P0.pack(e23)
+                    if (a24 := e17.offline_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n25 := len(a24) + 1) < 0x80:
+                            buf.append(n25)
+                        else:
+                            _wuv(buf, n25)
+                        for e26 in a24:
+                            buf += _P0.pack(e26)
+                    if e17.unknown_tagged_fields:
+                        write_tagged_fields(w, e17.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e12.topic_authorized_operations)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1875,9 +3256,9 @@ def _w_MetadataResponse_12(o: Any, w: Writer) -> None:
 
 
 def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.cluster_authorized_operations == -2147483648):
         raise UnsupportedFieldError('MetadataResponse.cluster_authorized_operations cannot be written at version 13')
-    buf = w.buf
     buf += _P0.pack(o.throttle_time_ms)
     if (a1 := o.brokers) is None:
         _wnull(buf, True, False)
@@ -1887,24 +3268,95 @@ def _w_MetadataResponse_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_MetadataResponseBroker_9(e3, w)
-    if (s4 := o.cluster_id) is None:
+            buf += _P0.pack(e3.node_id)
+            if (s4 := e3.host) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.port)
+            if (s6 := e3.rack) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s8 := o.cluster_id) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d9 := s8.encode()) < 0x7F:
+        buf.append(len(d9) + 1)
+        buf += d9
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s8, True)
     buf += _P0.pack(o.controller_id)
-    if (a6 := o.topics) is None:
+    if (a10 := o.topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_MetadataResponseTopic_12(e8, w)
+            _wuv(buf, n11)
+        for e12 in a10:
+            buf += _P3.pack(e12.error_code)
+            if (s13 := e12.name) is None:
+                buf.append(0)
+            elif len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, True)
+            buf += e12.topic_id.bytes
+            buf += _P4.pack(e12.is_internal)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P2.pack(e17.error_code, e17.partition_index, e17.leader_id, e17.leader_epoch)
+                    if (a18 := e17.replica_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n19 := len(a18) + 1) < 0x80:
+                            buf.append(n19)
+                        else:
+                            _wuv(buf, n19)
+                        for e20 in a18:
+                            buf += _P0.pack(e20)
+                    if (a21 := e17.isr_nodes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n22 := len(a21) + 1) < 0x80:
+                            buf.append(n22)
+                        else:
+                            _wuv(buf, n22)
+                        for e23 in a21:
+                            buf += _P0.pack(e23)
+                    if (a24 := e17.offline_replicas) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n25 := len(a24) + 1) < 0x80:
+                            buf.append(n25)
+                        else:
+                            _wuv(buf, n25)
+                        for e26 in a24:
+                            buf += _P0.pack(e26)
+                    if e17.unknown_tagged_fields:
+                        write_tagged_fields(w, e17.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e12.topic_authorized_operations)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P3.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

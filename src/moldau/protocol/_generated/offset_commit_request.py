@@ -149,6 +149,19 @@ class OffsetCommitRequest:
             raise ProtocolError('OffsetCommitRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetCommitRequest:
+        try:
+            fn = _R_OffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitRequest v{v} is outside 2-10', 8, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetCommitRequest[v]
@@ -197,8 +210,9 @@ def _r_OffsetCommitRequestPartition_8(buf: Any, pos: int, end: int) -> tuple[Any
         o.committed_metadata, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -262,7 +276,14 @@ def _r_OffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestPartition_2(buf, pos, end)
+        e3 = _new(OffsetCommitRequestPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.committed_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.committed_metadata, pos = _rs16(buf, pos, end, True)
+        e3.committed_leader_epoch = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -276,7 +297,13 @@ def _r_OffsetCommitRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestPartition_6(buf, pos, end)
+        e3 = _new(OffsetCommitRequestPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition_index, e3.committed_offset, e3.committed_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 16
+        e3.committed_metadata, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -300,14 +327,33 @@ def _r_OffsetCommitRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetCommitRequestPartition_8(buf, pos, end)
+        e4 = _new(OffsetCommitRequestPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.partition_index, e4.committed_offset, e4.committed_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.committed_metadata = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.committed_metadata = None
+                pos += 1
+        else:
+            e4.committed_metadata, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -326,14 +372,33 @@ def _r_OffsetCommitRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestPartition_8(buf, pos, end)
+        e3 = _new(OffsetCommitRequestPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition_index, e3.committed_offset, e3.committed_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.committed_metadata = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.committed_metadata = None
+                pos += 1
+        else:
+            e3.committed_metadata, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -358,7 +423,8 @@ def _w_OffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetCommitRequestPartition_2(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.committed_offset)
+            _ws16(buf, e4.committed_metadata, True)
 
 
 def _w_OffsetCommitRequestTopic_6(o: Any, w: Writer) -> None:
@@ -369,7 +435,8 @@ def _w_OffsetCommitRequestTopic_6(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetCommitRequestPartition_6(e4, w)
+            buf += _P1.pack(e4.partition_index, e4.committed_offset, e4.committed_leader_epoch)
+            _ws16(buf, e4.committed_metadata, True)
 
 
 def _w_OffsetCommitRequestTopic_8(o: Any, w: Writer) -> None:
@@ -387,7 +454,18 @@ def _w_OffsetCommitRequestTopic_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetCommitRequestPartition_8(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.committed_offset, e5.committed_leader_epoch)
+            if (s6 := e5.committed_metadata) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -405,7 +483,18 @@ def _w_OffsetCommitRequestTopic_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetCommitRequestPartition_8(e3, w)
+            buf += _P1.pack(e3.partition_index, e3.committed_offset, e3.committed_leader_epoch)
+            if (s4 := e3.committed_metadata) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -440,7 +529,23 @@ def _r_OffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestTopic_2(buf, pos, end)
+        e3 = _new(OffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitRequestPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.group_instance_id = None
@@ -459,7 +564,23 @@ def _r_OffsetCommitRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestTopic_2(buf, pos, end)
+        e3 = _new(OffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitRequestPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.group_instance_id = None
@@ -479,7 +600,22 @@ def _r_OffsetCommitRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestTopic_6(buf, pos, end)
+        e3 = _new(OffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.partition_index, e6.committed_offset, e6.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.group_instance_id = None
@@ -500,7 +636,22 @@ def _r_OffsetCommitRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitRequestTopic_6(buf, pos, end)
+        e3 = _new(OffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.partition_index, e6.committed_offset, e6.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.retention_time_ms = -1
@@ -542,14 +693,56 @@ def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_OffsetCommitRequestTopic_8(buf, pos, end)
+        e6 = _new(OffsetCommitRequestTopic)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e6.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10 = _new(OffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e10.partition_index, e10.committed_offset, e10.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+                if n11:
+                    e10.committed_metadata = str(buf[pos + 1:pos + n11], 'utf-8')
+                    pos += n11
+                else:
+                    e10.committed_metadata = None
+                    pos += 1
+            else:
+                e10.committed_metadata, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e10.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a9.append(e10)
+        e6.partitions = a9
+        e6.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.topics = a5
     o.retention_time_ms = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -587,14 +780,55 @@ def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_OffsetCommitRequestTopic_10(buf, pos, end)
+        e6 = _new(OffsetCommitRequestTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e6.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 1 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 1)
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(OffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e9.partition_index, e9.committed_offset, e9.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+                if n10:
+                    e9.committed_metadata = str(buf[pos + 1:pos + n10], 'utf-8')
+                    pos += n10
+                else:
+                    e9.committed_metadata = None
+                    pos += 1
+            else:
+                e9.committed_metadata, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e9.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a8.append(e9)
+        e6.partitions = a8
+        e6.name = ''
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.topics = a5
     o.retention_time_ms = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -612,9 +846,9 @@ _R_OffsetCommitRequest = {
 
 
 def _w_OffsetCommitRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.generation_id_or_member_epoch)
     _ws16(buf, o.member_id, False)
@@ -624,13 +858,20 @@ def _w_OffsetCommitRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_OffsetCommitRequestTopic_2(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 3')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.generation_id_or_member_epoch)
     _ws16(buf, o.member_id, False)
@@ -640,13 +881,20 @@ def _w_OffsetCommitRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_OffsetCommitRequestTopic_2(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 4')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.generation_id_or_member_epoch)
     _ws16(buf, o.member_id, False)
@@ -656,13 +904,20 @@ def _w_OffsetCommitRequest_4(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_OffsetCommitRequestTopic_2(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 5')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.generation_id_or_member_epoch)
     _ws16(buf, o.member_id, False)
@@ -671,13 +926,20 @@ def _w_OffsetCommitRequest_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_OffsetCommitRequestTopic_2(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('OffsetCommitRequest.group_instance_id cannot be written at version 6')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.generation_id_or_member_epoch)
     _ws16(buf, o.member_id, False)
@@ -686,7 +948,14 @@ def _w_OffsetCommitRequest_6(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_OffsetCommitRequestTopic_6(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P1.pack(e10.partition_index, e10.committed_offset, e10.committed_leader_epoch)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_7(o: Any, w: Writer) -> None:
@@ -700,7 +969,14 @@ def _w_OffsetCommitRequest_7(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_OffsetCommitRequestTopic_6(e8, w)
+            _ws16(buf, e8.name, False)
+            if (a11 := e8.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a11))
+                for e12 in a11:
+                    buf += _P1.pack(e12.partition_index, e12.committed_offset, e12.committed_leader_epoch)
+                    _ws16(buf, e12.committed_metadata, True)
 
 
 def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
@@ -731,7 +1007,35 @@ def _w_OffsetCommitRequest_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n8)
         for e9 in a7:
-            _w_OffsetCommitRequestTopic_8(e9, w)
+            if (s10 := e9.name) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (a12 := e9.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    buf += _P1.pack(e14.partition_index, e14.committed_offset, e14.committed_leader_epoch)
+                    if (s15 := e14.committed_metadata) is None:
+                        buf.append(0)
+                    elif len(d16 := s15.encode()) < 0x7F:
+                        buf.append(len(d16) + 1)
+                        buf += d16
+                    else:
+                        _wcs(buf, s15, True)
+                    if e14.unknown_tagged_fields:
+                        write_tagged_fields(w, e14.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -766,7 +1070,31 @@ def _w_OffsetCommitRequest_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n8)
         for e9 in a7:
-            _w_OffsetCommitRequestTopic_10(e9, w)
+            buf += e9.topic_id.bytes
+            if (a10 := e9.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P1.pack(e12.partition_index, e12.committed_offset, e12.committed_leader_epoch)
+                    if (s13 := e12.committed_metadata) is None:
+                        buf.append(0)
+                    elif len(d14 := s13.encode()) < 0x7F:
+                        buf.append(len(d14) + 1)
+                        buf += d14
+                    else:
+                        _wcs(buf, s13, True)
+                    if e12.unknown_tagged_fields:
+                        write_tagged_fields(w, e12.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

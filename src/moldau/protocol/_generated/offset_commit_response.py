@@ -135,6 +135,19 @@ class OffsetCommitResponse:
             raise ProtocolError('OffsetCommitResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetCommitResponse:
+        try:
+            fn = _R_OffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitResponse v{v} is outside 2-10', 8, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetCommitResponse[v]
@@ -161,8 +174,9 @@ def _r_OffsetCommitResponsePartition_8(buf: Any, pos: int, end: int) -> tuple[An
     pos += 6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -212,7 +226,12 @@ def _r_OffsetCommitResponseTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, i
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponsePartition_2(buf, pos, end)
+        e3 = _new(OffsetCommitResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.topic_id = ZERO_UUID
@@ -236,14 +255,24 @@ def _r_OffsetCommitResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetCommitResponsePartition_8(buf, pos, end)
+        e4 = _new(OffsetCommitResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e4.partition_index, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -262,14 +291,24 @@ def _r_OffsetCommitResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponsePartition_8(buf, pos, end)
+        e3 = _new(OffsetCommitResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -294,7 +333,7 @@ def _w_OffsetCommitResponseTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetCommitResponsePartition_2(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.error_code)
 
 
 def _w_OffsetCommitResponseTopic_8(o: Any, w: Writer) -> None:
@@ -312,7 +351,11 @@ def _w_OffsetCommitResponseTopic_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetCommitResponsePartition_8(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -330,7 +373,11 @@ def _w_OffsetCommitResponseTopic_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetCommitResponsePartition_8(e3, w)
+            buf += _P0.pack(e3.partition_index, e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -355,7 +402,21 @@ def _r_OffsetCommitResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponseTopic_2(buf, pos, end)
+        e3 = _new(OffsetCommitResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.throttle_time_ms = 0
@@ -372,7 +433,21 @@ def _r_OffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponseTopic_2(buf, pos, end)
+        e3 = _new(OffsetCommitResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -394,13 +469,46 @@ def _r_OffsetCommitResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponseTopic_8(buf, pos, end)
+        e3 = _new(OffsetCommitResponseTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(OffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        e3.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -419,13 +527,45 @@ def _r_OffsetCommitResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetCommitResponseTopic_10(buf, pos, end)
+        e3 = _new(OffsetCommitResponseTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.partitions = a5
+        e3.name = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -449,7 +589,13 @@ def _w_OffsetCommitResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetCommitResponseTopic_2(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.error_code)
 
 
 def _w_OffsetCommitResponse_3(o: Any, w: Writer) -> None:
@@ -460,7 +606,13 @@ def _w_OffsetCommitResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetCommitResponseTopic_2(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.error_code)
 
 
 def _w_OffsetCommitResponse_8(o: Any, w: Writer) -> None:
@@ -474,7 +626,28 @@ def _w_OffsetCommitResponse_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetCommitResponseTopic_8(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -492,7 +665,24 @@ def _w_OffsetCommitResponse_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetCommitResponseTopic_10(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.partition_index, e6.error_code)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -130,6 +130,19 @@ class OffsetDeleteRequest:
             raise ProtocolError('OffsetDeleteRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetDeleteRequest:
+        try:
+            fn = _R_OffsetDeleteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteRequest v{v} is outside 0-0', 47, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetDeleteRequest[v]
@@ -169,7 +182,12 @@ def _r_OffsetDeleteRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetDeleteRequestPartition_0(buf, pos, end)
+        e3 = _new(OffsetDeleteRequestPartition)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.partition_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -189,7 +207,7 @@ def _w_OffsetDeleteRequestTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetDeleteRequestPartition_0(e4, w)
+            buf += _P0.pack(e4.partition_index)
 
 
 _W_OffsetDeleteRequestTopic = {
@@ -203,7 +221,20 @@ def _r_OffsetDeleteRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetDeleteRequestTopic_0(buf, pos, end)
+        e3 = _new(OffsetDeleteRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetDeleteRequestPartition)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e6.partition_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -223,7 +254,13 @@ def _w_OffsetDeleteRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetDeleteRequestTopic_0(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8.partition_index)
 
 
 _W_OffsetDeleteRequest = {

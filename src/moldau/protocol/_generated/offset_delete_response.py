@@ -135,6 +135,19 @@ class OffsetDeleteResponse:
             raise ProtocolError('OffsetDeleteResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetDeleteResponse:
+        try:
+            fn = _R_OffsetDeleteResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetDeleteResponse v{v} is outside 0-0', 47, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetDeleteResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetDeleteResponse[v]
@@ -174,7 +187,12 @@ def _r_OffsetDeleteResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetDeleteResponsePartition_0(buf, pos, end)
+        e3 = _new(OffsetDeleteResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -194,7 +212,7 @@ def _w_OffsetDeleteResponseTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetDeleteResponsePartition_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.error_code)
 
 
 _W_OffsetDeleteResponseTopic = {
@@ -211,7 +229,20 @@ def _r_OffsetDeleteResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetDeleteResponseTopic_0(buf, pos, end)
+        e3 = _new(OffsetDeleteResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetDeleteResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -231,7 +262,13 @@ def _w_OffsetDeleteResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetDeleteResponseTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.error_code)
 
 
 _W_OffsetDeleteResponse = {

@@ -174,6 +174,19 @@ class OffsetFetchRequest:
             raise ProtocolError('OffsetFetchRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetFetchRequest:
+        try:
+            fn = _R_OffsetFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchRequest v{v} is outside 1-10', 9, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetFetchRequest[v]
@@ -210,8 +223,9 @@ def _r_OffsetFetchRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -221,8 +235,9 @@ def _r_OffsetFetchRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.partition_indexes = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -274,11 +289,11 @@ def _w_OffsetFetchRequestTopic_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequestTopic_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 8')
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 8')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -286,11 +301,11 @@ def _w_OffsetFetchRequestTopic_8(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequestTopic_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 9')
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 9')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -298,11 +313,11 @@ def _w_OffsetFetchRequestTopic_9(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequestTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.name cannot be written at version 10')
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopic.partition_indexes cannot be written at version 10')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -339,8 +354,9 @@ def _r_OffsetFetchRequestTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.partition_indexes = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -363,8 +379,9 @@ def _r_OffsetFetchRequestTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -386,8 +403,9 @@ def _r_OffsetFetchRequestTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -406,39 +424,39 @@ _R_OffsetFetchRequestTopics = {
 
 
 def _w_OffsetFetchRequestTopics_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestTopics_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestTopics_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestTopics_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestTopics_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestTopics_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 6')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -446,9 +464,9 @@ def _w_OffsetFetchRequestTopics_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequestTopics_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_indexes == []):
         raise UnsupportedFieldError('OffsetFetchRequestTopics.partition_indexes cannot be written at version 7')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -527,8 +545,9 @@ def _r_OffsetFetchRequestGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -551,15 +570,36 @@ def _r_OffsetFetchRequestGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         a3 = []
         for _ in range(n2):
-            e4, pos = _r_OffsetFetchRequestTopics_8(buf, pos, end)
+            e4 = _new(OffsetFetchRequestTopics)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+                e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+                pos += 1
+                n6 -= 1
+                if n6 * 4 > end - pos:
+                    _toolong(n6, end - pos)
+            else:
+                n6, pos = _rcc(buf, pos, end, False, 4)
+            e4.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+            pos += n6 * 4
+            e4.topic_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e4.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a3.append(e4)
         o.topics = a3
     o.member_id = None
     o.member_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -595,13 +635,34 @@ def _r_OffsetFetchRequestGroup_9(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         a4 = []
         for _ in range(n3):
-            e5, pos = _r_OffsetFetchRequestTopics_8(buf, pos, end)
+            e5 = _new(OffsetFetchRequestTopics)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+                e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e5.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 4 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 4)
+            e5.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            e5.topic_id = ZERO_UUID
+            if pos < end and not buf[pos]:
+                e5.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a4.append(e5)
         o.topics = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -637,13 +698,33 @@ def _r_OffsetFetchRequestGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         a4 = []
         for _ in range(n3):
-            e5, pos = _r_OffsetFetchRequestTopics_10(buf, pos, end)
+            e5 = _new(OffsetFetchRequestTopics)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e5.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+                pos += 1
+                n6 -= 1
+                if n6 * 4 > end - pos:
+                    _toolong(n6, end - pos)
+            else:
+                n6, pos = _rcc(buf, pos, end, False, 4)
+            e5.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+            pos += n6 * 4
+            e5.name = ''
+            if pos < end and not buf[pos]:
+                e5.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a4.append(e5)
         o.topics = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -662,51 +743,51 @@ _R_OffsetFetchRequestGroup = {
 
 
 def _w_OffsetFetchRequestGroup_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 1')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestGroup_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 2')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestGroup_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 3')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestGroup_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 4')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestGroup_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 5')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_OffsetFetchRequestGroup_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 6')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 6')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -714,11 +795,11 @@ def _w_OffsetFetchRequestGroup_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequestGroup_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.group_id cannot be written at version 7')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequestGroup.topics cannot be written at version 7')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -740,7 +821,24 @@ def _w_OffsetFetchRequestGroup_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchRequestTopics_8(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -770,7 +868,24 @@ def _w_OffsetFetchRequestGroup_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_OffsetFetchRequestTopics_8(e7, w)
+            if (s8 := e7.name) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if (a10 := e7.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n11 := len(a10) + 1) < 0x80:
+                    buf.append(n11)
+                else:
+                    _wuv(buf, n11)
+                for e12 in a10:
+                    buf += _P0.pack(e12)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -800,7 +915,20 @@ def _w_OffsetFetchRequestGroup_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_OffsetFetchRequestTopics_10(e7, w)
+            buf += e7.topic_id.bytes
+            if (a8 := e7.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -827,7 +955,12 @@ def _r_OffsetFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchRequestTopic_1(buf, pos, end)
+        e3 = _new(OffsetFetchRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 4)
+        e3.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.groups = []
@@ -845,7 +978,12 @@ def _r_OffsetFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_OffsetFetchRequestTopic_1(buf, pos, end)
+            e3 = _new(OffsetFetchRequestTopic)
+            e3.name, pos = _rs16(buf, pos, end, False)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.topics = a2
     o.groups = []
@@ -873,15 +1011,35 @@ def _r_OffsetFetchRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a3 = []
         for _ in range(n2):
-            e4, pos = _r_OffsetFetchRequestTopic_6(buf, pos, end)
+            e4 = _new(OffsetFetchRequestTopic)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+                e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+                pos += 1
+                n6 -= 1
+                if n6 * 4 > end - pos:
+                    _toolong(n6, end - pos)
+            else:
+                n6, pos = _rcc(buf, pos, end, False, 4)
+            e4.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+            pos += n6 * 4
+            if pos < end and not buf[pos]:
+                e4.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a3.append(e4)
         o.topics = a3
     o.groups = []
     o.require_stable = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -904,7 +1062,26 @@ def _r_OffsetFetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a3 = []
         for _ in range(n2):
-            e4, pos = _r_OffsetFetchRequestTopic_6(buf, pos, end)
+            e4 = _new(OffsetFetchRequestTopic)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+                e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+                pos += 1
+                n6 -= 1
+                if n6 * 4 > end - pos:
+                    _toolong(n6, end - pos)
+            else:
+                n6, pos = _rcc(buf, pos, end, False, 4)
+            e4.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n6 * 4])]
+            pos += n6 * 4
+            if pos < end and not buf[pos]:
+                e4.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a3.append(e4)
         o.topics = a3
     if pos + 1 > end:
@@ -914,8 +1091,9 @@ def _r_OffsetFetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.groups = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -930,7 +1108,54 @@ def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchRequestGroup_8(buf, pos, end)
+        e3 = _new(OffsetFetchRequestGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, True, 1)
+        if n5 is None:
+            e3.topics = None
+        else:
+            a6 = []
+            for _ in range(n5):
+                e7 = _new(OffsetFetchRequestTopics)
+                if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                    e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.name, pos = _rcs(buf, pos, end, False)
+                if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                    pos += 1
+                    n9 -= 1
+                    if n9 * 4 > end - pos:
+                        _toolong(n9, end - pos)
+                else:
+                    n9, pos = _rcc(buf, pos, end, False, 4)
+                e7.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+                pos += n9 * 4
+                e7.topic_id = ZERO_UUID
+                if pos < end and not buf[pos]:
+                    e7.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a6.append(e7)
+            e3.topics = a6
+        e3.member_id = None
+        e3.member_epoch = -1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos + 1 > end:
@@ -941,8 +1166,9 @@ def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -957,7 +1183,65 @@ def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchRequestGroup_9(buf, pos, end)
+        e3 = _new(OffsetFetchRequestGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.member_id = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.member_id = None
+                pos += 1
+        else:
+            e3.member_id, pos = _rcs(buf, pos, end, True)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.member_epoch, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, True, 1)
+        if n6 is None:
+            e3.topics = None
+        else:
+            a7 = []
+            for _ in range(n6):
+                e8 = _new(OffsetFetchRequestTopics)
+                if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                    e8.name = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e8.name, pos = _rcs(buf, pos, end, False)
+                if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+                    pos += 1
+                    n10 -= 1
+                    if n10 * 4 > end - pos:
+                        _toolong(n10, end - pos)
+                else:
+                    n10, pos = _rcc(buf, pos, end, False, 4)
+                e8.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n10 * 4])]
+                pos += n10 * 4
+                e8.topic_id = ZERO_UUID
+                if pos < end and not buf[pos]:
+                    e8.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a7.append(e8)
+            e3.topics = a7
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos + 1 > end:
@@ -968,8 +1252,9 @@ def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -984,7 +1269,64 @@ def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchRequestGroup_10(buf, pos, end)
+        e3 = _new(OffsetFetchRequestGroup)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e3.member_id = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e3.member_id = None
+                pos += 1
+        else:
+            e3.member_id, pos = _rcs(buf, pos, end, True)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.member_epoch, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, True, 1)
+        if n6 is None:
+            e3.topics = None
+        else:
+            a7 = []
+            for _ in range(n6):
+                e8 = _new(OffsetFetchRequestTopics)
+                if pos + 16 > end:
+                    _trunc(pos, 16, end)
+                e8.topic_id = _ruuid(buf, pos)
+                pos += 16
+                if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+                    pos += 1
+                    n9 -= 1
+                    if n9 * 4 > end - pos:
+                        _toolong(n9, end - pos)
+                else:
+                    n9, pos = _rcc(buf, pos, end, False, 4)
+                e8.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+                pos += n9 * 4
+                e8.name = ''
+                if pos < end and not buf[pos]:
+                    e8.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a7.append(e8)
+            e3.topics = a7
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos + 1 > end:
@@ -995,8 +1337,9 @@ def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1015,86 +1358,116 @@ _R_OffsetFetchRequest = {
 
 
 def _w_OffsetFetchRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 1')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchRequestTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_indexes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_OffsetFetchRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 2')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchRequestTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_indexes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_OffsetFetchRequest_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 3')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 3')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchRequestTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_indexes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_OffsetFetchRequest_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 4')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 4')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchRequestTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_indexes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_OffsetFetchRequest_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 5')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 5')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     if (a3 := o.topics) is None:
         _wnull(buf, False, True)
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchRequestTopic_1(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_indexes) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8)
 
 
 def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 6')
     if not (o.require_stable == False):
         raise UnsupportedFieldError('OffsetFetchRequest.require_stable cannot be written at version 6')
-    buf = w.buf
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -1108,7 +1481,24 @@ def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchRequestTopic_6(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1116,9 +1506,9 @@ def _w_OffsetFetchRequest_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequest_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchRequest.groups cannot be written at version 7')
-    buf = w.buf
     if (s1 := o.group_id) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -1132,7 +1522,24 @@ def _w_OffsetFetchRequest_7(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchRequestTopic_6(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1141,11 +1548,11 @@ def _w_OffsetFetchRequest_7(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequest_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 8')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 8')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
     else:
@@ -1154,7 +1561,41 @@ def _w_OffsetFetchRequest_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchRequestGroup_8(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partition_indexes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1163,11 +1604,11 @@ def _w_OffsetFetchRequest_8(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequest_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 9')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 9')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
     else:
@@ -1176,7 +1617,49 @@ def _w_OffsetFetchRequest_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchRequestGroup_9(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.member_id) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P0.pack(e3.member_epoch)
+            if (a8 := e3.topics) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if (s11 := e10.name) is not None and len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, False)
+                    if (a13 := e10.partition_indexes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n14 := len(a13) + 1) < 0x80:
+                            buf.append(n14)
+                        else:
+                            _wuv(buf, n14)
+                        for e15 in a13:
+                            buf += _P0.pack(e15)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1185,11 +1668,11 @@ def _w_OffsetFetchRequest_9(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchRequest_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchRequest.group_id cannot be written at version 10')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchRequest.topics cannot be written at version 10')
-    buf = w.buf
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
     else:
@@ -1198,7 +1681,45 @@ def _w_OffsetFetchRequest_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchRequestGroup_10(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.member_id) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P0.pack(e3.member_epoch)
+            if (a8 := e3.topics) is None:
+                _wnull(buf, True, True)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += e10.topic_id.bytes
+                    if (a11 := e10.partition_indexes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.require_stable)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -248,6 +248,19 @@ class OffsetFetchResponse:
             raise ProtocolError('OffsetFetchResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetFetchResponse:
+        try:
+            fn = _R_OffsetFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetFetchResponse v{v} is outside 1-10', 9, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetFetchResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetFetchResponse[v]
@@ -308,8 +321,9 @@ def _r_OffsetFetchResponsePartition_6(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -322,8 +336,9 @@ def _r_OffsetFetchResponsePartition_8(buf: Any, pos: int, end: int) -> tuple[Any
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,6 +388,7 @@ def _w_OffsetFetchResponsePartition_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponsePartition_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 8')
     if not (o.committed_offset == 0):
@@ -381,7 +397,6 @@ def _w_OffsetFetchResponsePartition_8(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 8')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 8')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -389,6 +404,7 @@ def _w_OffsetFetchResponsePartition_8(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponsePartition_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 9')
     if not (o.committed_offset == 0):
@@ -397,7 +413,6 @@ def _w_OffsetFetchResponsePartition_9(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 9')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 9')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -405,6 +420,7 @@ def _w_OffsetFetchResponsePartition_9(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponsePartition_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.partition_index cannot be written at version 10')
     if not (o.committed_offset == 0):
@@ -413,7 +429,6 @@ def _w_OffsetFetchResponsePartition_10(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartition.metadata cannot be written at version 10')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartition.error_code cannot be written at version 10')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -440,7 +455,18 @@ def _r_OffsetFetchResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponsePartition_1(buf, pos, end)
+        e3 = _new(OffsetFetchResponsePartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.committed_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.metadata, pos = _rs16(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        e3.committed_leader_epoch = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -453,7 +479,17 @@ def _r_OffsetFetchResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponsePartition_5(buf, pos, end)
+        e3 = _new(OffsetFetchResponsePartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition_index, e3.committed_offset, e3.committed_leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 16
+        e3.metadata, pos = _rs16(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -476,13 +512,36 @@ def _r_OffsetFetchResponseTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetFetchResponsePartition_6(buf, pos, end)
+        e4 = _new(OffsetFetchResponsePartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.partition_index, e4.committed_offset, e4.committed_leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.metadata = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.metadata = None
+                pos += 1
+        else:
+            e4.metadata, pos = _rcs(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -492,8 +551,9 @@ def _r_OffsetFetchResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.partitions = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -519,7 +579,9 @@ def _w_OffsetFetchResponseTopic_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchResponsePartition_1(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.committed_offset)
+            _ws16(buf, e4.metadata, True)
+            buf += _P1.pack(e4.error_code)
 
 
 def _w_OffsetFetchResponseTopic_5(o: Any, w: Writer) -> None:
@@ -530,7 +592,9 @@ def _w_OffsetFetchResponseTopic_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetFetchResponsePartition_5(e4, w)
+            buf += _P2.pack(e4.partition_index, e4.committed_offset, e4.committed_leader_epoch)
+            _ws16(buf, e4.metadata, True)
+            buf += _P1.pack(e4.error_code)
 
 
 def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
@@ -548,7 +612,19 @@ def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchResponsePartition_6(e5, w)
+            buf += _P2.pack(e5.partition_index, e5.committed_offset, e5.committed_leader_epoch)
+            if (s6 := e5.metadata) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P1.pack(e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -556,11 +632,11 @@ def _w_OffsetFetchResponseTopic_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponseTopic_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 8')
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 8')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -568,11 +644,11 @@ def _w_OffsetFetchResponseTopic_8(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponseTopic_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 9')
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 9')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -580,11 +656,11 @@ def _w_OffsetFetchResponseTopic_9(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponseTopic_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.name == ''):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.name cannot be written at version 10')
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopic.partitions cannot be written at version 10')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -625,8 +701,9 @@ def _r_OffsetFetchResponsePartitions_6(buf: Any, pos: int, end: int) -> tuple[An
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -651,8 +728,9 @@ def _r_OffsetFetchResponsePartitions_8(buf: Any, pos: int, end: int) -> tuple[An
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -671,6 +749,7 @@ _R_OffsetFetchResponsePartitions = {
 
 
 def _w_OffsetFetchResponsePartitions_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 1')
     if not (o.committed_offset == 0):
@@ -679,10 +758,10 @@ def _w_OffsetFetchResponsePartitions_1(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 1')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponsePartitions_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 2')
     if not (o.committed_offset == 0):
@@ -691,10 +770,10 @@ def _w_OffsetFetchResponsePartitions_2(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 2')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponsePartitions_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 3')
     if not (o.committed_offset == 0):
@@ -703,10 +782,10 @@ def _w_OffsetFetchResponsePartitions_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 3')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponsePartitions_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 4')
     if not (o.committed_offset == 0):
@@ -715,10 +794,10 @@ def _w_OffsetFetchResponsePartitions_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 4')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponsePartitions_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 5')
     if not (o.committed_offset == 0):
@@ -727,10 +806,10 @@ def _w_OffsetFetchResponsePartitions_5(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 5')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponsePartitions_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 6')
     if not (o.committed_offset == 0):
@@ -739,7 +818,6 @@ def _w_OffsetFetchResponsePartitions_6(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 6')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 6')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -747,6 +825,7 @@ def _w_OffsetFetchResponsePartitions_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponsePartitions_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partition_index == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.partition_index cannot be written at version 7')
     if not (o.committed_offset == 0):
@@ -755,7 +834,6 @@ def _w_OffsetFetchResponsePartitions_7(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.metadata cannot be written at version 7')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponsePartitions.error_code cannot be written at version 7')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -809,8 +887,9 @@ def _r_OffsetFetchResponseTopics_6(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.partitions = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -830,14 +909,37 @@ def _r_OffsetFetchResponseTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetFetchResponsePartitions_8(buf, pos, end)
+        e4 = _new(OffsetFetchResponsePartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.partition_index, e4.committed_offset, e4.committed_leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.metadata = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.metadata = None
+                pos += 1
+        else:
+            e4.metadata, pos = _rcs(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -856,14 +958,37 @@ def _r_OffsetFetchResponseTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponsePartitions_8(buf, pos, end)
+        e3 = _new(OffsetFetchResponsePartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition_index, e3.committed_offset, e3.committed_leader_epoch = _P2.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.metadata = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.metadata = None
+                pos += 1
+        else:
+            e3.metadata, pos = _rcs(buf, pos, end, True)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -882,39 +1007,39 @@ _R_OffsetFetchResponseTopics = {
 
 
 def _w_OffsetFetchResponseTopics_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseTopics_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseTopics_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseTopics_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseTopics_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseTopics_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 6')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -922,9 +1047,9 @@ def _w_OffsetFetchResponseTopics_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponseTopics_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.partitions == []):
         raise UnsupportedFieldError('OffsetFetchResponseTopics.partitions cannot be written at version 7')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -946,7 +1071,19 @@ def _w_OffsetFetchResponseTopics_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchResponsePartitions_8(e5, w)
+            buf += _P2.pack(e5.partition_index, e5.committed_offset, e5.committed_leader_epoch)
+            if (s6 := e5.metadata) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            buf += _P1.pack(e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -964,7 +1101,19 @@ def _w_OffsetFetchResponseTopics_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponsePartitions_8(e3, w)
+            buf += _P2.pack(e3.partition_index, e3.committed_offset, e3.committed_leader_epoch)
+            if (s4 := e3.metadata) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += _P1.pack(e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1001,8 +1150,9 @@ def _r_OffsetFetchResponseGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1022,7 +1172,52 @@ def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetFetchResponseTopics_8(buf, pos, end)
+        e4 = _new(OffsetFetchResponseTopics)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(OffsetFetchResponsePartitions)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.partition_index, e8.committed_offset, e8.committed_leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                if n9:
+                    e8.metadata = str(buf[pos + 1:pos + n9], 'utf-8')
+                    pos += n9
+                else:
+                    e8.metadata = None
+                    pos += 1
+            else:
+                e8.metadata, pos = _rcs(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e8.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        e4.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos + 2 > end:
@@ -1031,8 +1226,9 @@ def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1052,7 +1248,51 @@ def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetFetchResponseTopics_10(buf, pos, end)
+        e4 = _new(OffsetFetchResponseTopics)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(OffsetFetchResponsePartitions)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e7.partition_index, e7.committed_offset, e7.committed_leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.metadata = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.metadata = None
+                    pos += 1
+            else:
+                e7.metadata, pos = _rcs(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e7.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        e4.name = ''
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos + 2 > end:
@@ -1061,8 +1301,9 @@ def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1081,63 +1322,63 @@ _R_OffsetFetchResponseGroup = {
 
 
 def _w_OffsetFetchResponseGroup_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 1')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 1')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 1')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseGroup_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 2')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 2')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 2')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseGroup_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 3')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 3')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseGroup_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 4')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 4')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseGroup_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 5')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 5')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_OffsetFetchResponseGroup_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 6')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 6')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 6')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1145,13 +1386,13 @@ def _w_OffsetFetchResponseGroup_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponseGroup_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_id == ''):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.group_id cannot be written at version 7')
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.topics cannot be written at version 7')
     if not (o.error_code == 0):
         raise UnsupportedFieldError('OffsetFetchResponseGroup.error_code cannot be written at version 7')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1173,7 +1414,36 @@ def _w_OffsetFetchResponseGroup_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchResponseTopics_8(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.partition_index, e10.committed_offset, e10.committed_leader_epoch)
+                    if (s11 := e10.metadata) is None:
+                        buf.append(0)
+                    elif len(d12 := s11.encode()) < 0x7F:
+                        buf.append(len(d12) + 1)
+                        buf += d12
+                    else:
+                        _wcs(buf, s11, True)
+                    buf += _P1.pack(e10.error_code)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1196,7 +1466,32 @@ def _w_OffsetFetchResponseGroup_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetFetchResponseTopics_10(e5, w)
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.partition_index, e8.committed_offset, e8.committed_leader_epoch)
+                    if (s9 := e8.metadata) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    buf += _P1.pack(e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1223,7 +1518,26 @@ def _r_OffsetFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        e3 = _new(OffsetFetchResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetFetchResponsePartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.metadata, pos = _rs16(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.throttle_time_ms = 0
@@ -1238,7 +1552,26 @@ def _r_OffsetFetchResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        e3 = _new(OffsetFetchResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetFetchResponsePartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.metadata, pos = _rs16(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 2 > end:
@@ -1260,7 +1593,26 @@ def _r_OffsetFetchResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponseTopic_1(buf, pos, end)
+        e3 = _new(OffsetFetchResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetFetchResponsePartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.metadata, pos = _rs16(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 2 > end:
@@ -1281,7 +1633,25 @@ def _r_OffsetFetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponseTopic_5(buf, pos, end)
+        e3 = _new(OffsetFetchResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetFetchResponsePartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.partition_index, e6.committed_offset, e6.committed_leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 16
+            e6.metadata, pos = _rs16(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     if pos + 2 > end:
@@ -1308,7 +1678,51 @@ def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetFetchResponseTopic_6(buf, pos, end)
+        e3 = _new(OffsetFetchResponseTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(OffsetFetchResponsePartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e7.partition_index, e7.committed_offset, e7.committed_leader_epoch = _P2.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.metadata = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.metadata = None
+                    pos += 1
+            else:
+                e7.metadata, pos = _rcs(buf, pos, end, True)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e7.error_code, = _P1.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 2 > end:
@@ -1318,8 +1732,9 @@ def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.groups = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1345,8 +1760,9 @@ def _r_OffsetFetchResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1372,8 +1788,9 @@ def _r_OffsetFetchResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_code = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1392,76 +1809,116 @@ _R_OffsetFetchResponse = {
 
 
 def _w_OffsetFetchResponse_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 1')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetFetchResponseTopic_1(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.committed_offset)
+                    _ws16(buf, e6.metadata, True)
+                    buf += _P1.pack(e6.error_code)
 
 
 def _w_OffsetFetchResponse_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 2')
-    buf = w.buf
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetFetchResponseTopic_1(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.committed_offset)
+                    _ws16(buf, e6.metadata, True)
+                    buf += _P1.pack(e6.error_code)
     buf += _P1.pack(o.error_code)
 
 
 def _w_OffsetFetchResponse_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 3')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetFetchResponseTopic_1(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.committed_offset)
+                    _ws16(buf, e6.metadata, True)
+                    buf += _P1.pack(e6.error_code)
     buf += _P1.pack(o.error_code)
 
 
 def _w_OffsetFetchResponse_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 4')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetFetchResponseTopic_1(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.committed_offset)
+                    _ws16(buf, e6.metadata, True)
+                    buf += _P1.pack(e6.error_code)
     buf += _P1.pack(o.error_code)
 
 
 def _w_OffsetFetchResponse_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 5')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, False, False)
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetFetchResponseTopic_5(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P2.pack(e6.partition_index, e6.committed_offset, e6.committed_leader_epoch)
+                    _ws16(buf, e6.metadata, True)
+                    buf += _P1.pack(e6.error_code)
     buf += _P1.pack(o.error_code)
 
 
 def _w_OffsetFetchResponse_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 6')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1471,7 +1928,36 @@ def _w_OffsetFetchResponse_6(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponseTopic_6(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.partition_index, e8.committed_offset, e8.committed_leader_epoch)
+                    if (s9 := e8.metadata) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    buf += _P1.pack(e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1480,9 +1966,9 @@ def _w_OffsetFetchResponse_6(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponse_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.groups == []):
         raise UnsupportedFieldError('OffsetFetchResponse.groups cannot be written at version 7')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.topics) is None:
         _wnull(buf, True, False)
@@ -1492,7 +1978,36 @@ def _w_OffsetFetchResponse_7(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponseTopic_6(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.partition_index, e8.committed_offset, e8.committed_leader_epoch)
+                    if (s9 := e8.metadata) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    buf += _P1.pack(e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.error_code)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1501,9 +2016,9 @@ def _w_OffsetFetchResponse_7(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponse_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 8')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
@@ -1513,7 +2028,54 @@ def _w_OffsetFetchResponse_8(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponseGroup_8(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P2.pack(e13.partition_index, e13.committed_offset, e13.committed_leader_epoch)
+                            if (s14 := e13.metadata) is None:
+                                buf.append(0)
+                            elif len(d15 := s14.encode()) < 0x7F:
+                                buf.append(len(d15) + 1)
+                                buf += d15
+                            else:
+                                _wcs(buf, s14, True)
+                            buf += _P1.pack(e13.error_code)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P1.pack(e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1521,9 +2083,9 @@ def _w_OffsetFetchResponse_8(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponse_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 9')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
@@ -1533,7 +2095,54 @@ def _w_OffsetFetchResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponseGroup_8(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8.name) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    if (a11 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P2.pack(e13.partition_index, e13.committed_offset, e13.committed_leader_epoch)
+                            if (s14 := e13.metadata) is None:
+                                buf.append(0)
+                            elif len(d15 := s14.encode()) < 0x7F:
+                                buf.append(len(d15) + 1)
+                                buf += d15
+                            else:
+                                _wcs(buf, s14, True)
+                            buf += _P1.pack(e13.error_code)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P1.pack(e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1541,9 +2150,9 @@ def _w_OffsetFetchResponse_9(o: Any, w: Writer) -> None:
 
 
 def _w_OffsetFetchResponse_10(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.topics == []):
         raise UnsupportedFieldError('OffsetFetchResponse.topics cannot be written at version 10')
-    buf = w.buf
     buf += _P3.pack(o.throttle_time_ms)
     if (a1 := o.groups) is None:
         _wnull(buf, True, False)
@@ -1553,7 +2162,50 @@ def _w_OffsetFetchResponse_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetFetchResponseGroup_10(e3, w)
+            if (s4 := e3.group_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += e8.topic_id.bytes
+                    if (a9 := e8.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P2.pack(e11.partition_index, e11.committed_offset, e11.committed_leader_epoch)
+                            if (s12 := e11.metadata) is None:
+                                buf.append(0)
+                            elif len(d13 := s12.encode()) < 0x7F:
+                                buf.append(len(d13) + 1)
+                                buf += d13
+                            else:
+                                _wcs(buf, s12, True)
+                            buf += _P1.pack(e11.error_code)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P1.pack(e3.error_code)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -135,6 +135,19 @@ class OffsetForLeaderEpochRequest:
             raise ProtocolError('OffsetForLeaderEpochRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetForLeaderEpochRequest:
+        try:
+            fn = _R_OffsetForLeaderEpochRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochRequest v{v} is outside 2-4', 23, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetForLeaderEpochRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetForLeaderEpochRequest[v]
@@ -161,8 +174,9 @@ def _r_OffsetForLeaderPartition_4(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -200,7 +214,12 @@ def _r_OffsetForLeaderTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderPartition_2(buf, pos, end)
+        e3 = _new(OffsetForLeaderPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition, e3.current_leader_epoch, e3.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -223,13 +242,23 @@ def _r_OffsetForLeaderTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_OffsetForLeaderPartition_4(buf, pos, end)
+        e4 = _new(OffsetForLeaderPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition, e4.current_leader_epoch, e4.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -248,7 +277,7 @@ def _w_OffsetForLeaderTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_OffsetForLeaderPartition_2(e4, w)
+            buf += _P0.pack(e4.partition, e4.current_leader_epoch, e4.leader_epoch)
 
 
 def _w_OffsetForLeaderTopic_4(o: Any, w: Writer) -> None:
@@ -266,7 +295,11 @@ def _w_OffsetForLeaderTopic_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_OffsetForLeaderPartition_4(e5, w)
+            buf += _P0.pack(e5.partition, e5.current_leader_epoch, e5.leader_epoch)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -285,7 +318,20 @@ def _r_OffsetForLeaderEpochRequest_2(buf: Any, pos: int, end: int) -> tuple[Any,
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderTopic_2(buf, pos, end)
+        e3 = _new(OffsetForLeaderTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetForLeaderPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition, e6.current_leader_epoch, e6.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.replica_id = -2
@@ -302,7 +348,20 @@ def _r_OffsetForLeaderEpochRequest_3(buf: Any, pos: int, end: int) -> tuple[Any,
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderTopic_2(buf, pos, end)
+        e3 = _new(OffsetForLeaderTopic)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(OffsetForLeaderPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition, e6.current_leader_epoch, e6.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -324,13 +383,45 @@ def _r_OffsetForLeaderEpochRequest_4(buf: Any, pos: int, end: int) -> tuple[Any,
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderTopic_4(buf, pos, end)
+        e3 = _new(OffsetForLeaderTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(OffsetForLeaderPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e7.partition, e7.current_leader_epoch, e7.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -348,7 +439,13 @@ def _w_OffsetForLeaderEpochRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetForLeaderTopic_2(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition, e6.current_leader_epoch, e6.leader_epoch)
 
 
 def _w_OffsetForLeaderEpochRequest_3(o: Any, w: Writer) -> None:
@@ -359,7 +456,13 @@ def _w_OffsetForLeaderEpochRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetForLeaderTopic_2(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition, e6.current_leader_epoch, e6.leader_epoch)
 
 
 def _w_OffsetForLeaderEpochRequest_4(o: Any, w: Writer) -> None:
@@ -373,7 +476,28 @@ def _w_OffsetForLeaderEpochRequest_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetForLeaderTopic_4(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition, e8.current_leader_epoch, e8.leader_epoch)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

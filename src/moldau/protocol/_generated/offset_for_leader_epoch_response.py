@@ -137,6 +137,19 @@ class OffsetForLeaderEpochResponse:
             raise ProtocolError('OffsetForLeaderEpochResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetForLeaderEpochResponse:
+        try:
+            fn = _R_OffsetForLeaderEpochResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetForLeaderEpochResponse v{v} is outside 2-4', 23, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetForLeaderEpochResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetForLeaderEpochResponse[v]
@@ -163,8 +176,9 @@ def _r_EpochEndOffset_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 18
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -202,7 +216,12 @@ def _r_OffsetForLeaderTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, 
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_EpochEndOffset_2(buf, pos, end)
+        e3 = _new(EpochEndOffset)
+        if pos + 18 > end:
+            _trunc(pos, 18, end)
+        e3.error_code, e3.partition, e3.leader_epoch, e3.end_offset = _P0.unpack_from(buf, pos)
+        pos += 18
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -225,13 +244,23 @@ def _r_OffsetForLeaderTopicResult_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_EpochEndOffset_4(buf, pos, end)
+        e4 = _new(EpochEndOffset)
+        if pos + 18 > end:
+            _trunc(pos, 18, end)
+        e4.error_code, e4.partition, e4.leader_epoch, e4.end_offset = _P0.unpack_from(buf, pos)
+        pos += 18
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -250,7 +279,7 @@ def _w_OffsetForLeaderTopicResult_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_EpochEndOffset_2(e4, w)
+            buf += _P0.pack(e4.error_code, e4.partition, e4.leader_epoch, e4.end_offset)
 
 
 def _w_OffsetForLeaderTopicResult_4(o: Any, w: Writer) -> None:
@@ -268,7 +297,11 @@ def _w_OffsetForLeaderTopicResult_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_EpochEndOffset_4(e5, w)
+            buf += _P0.pack(e5.error_code, e5.partition, e5.leader_epoch, e5.end_offset)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -291,7 +324,20 @@ def _r_OffsetForLeaderEpochResponse_2(buf: Any, pos: int, end: int) -> tuple[Any
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderTopicResult_2(buf, pos, end)
+        e3 = _new(OffsetForLeaderTopicResult)
+        e3.topic, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(EpochEndOffset)
+            if pos + 18 > end:
+                _trunc(pos, 18, end)
+            e6.error_code, e6.partition, e6.leader_epoch, e6.end_offset = _P0.unpack_from(buf, pos)
+            pos += 18
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -313,13 +359,45 @@ def _r_OffsetForLeaderEpochResponse_4(buf: Any, pos: int, end: int) -> tuple[Any
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_OffsetForLeaderTopicResult_4(buf, pos, end)
+        e3 = _new(OffsetForLeaderTopicResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(EpochEndOffset)
+            if pos + 18 > end:
+                _trunc(pos, 18, end)
+            e7.error_code, e7.partition, e7.leader_epoch, e7.end_offset = _P0.unpack_from(buf, pos)
+            pos += 18
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -338,7 +416,13 @@ def _w_OffsetForLeaderEpochResponse_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_OffsetForLeaderTopicResult_2(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.error_code, e6.partition, e6.leader_epoch, e6.end_offset)
 
 
 def _w_OffsetForLeaderEpochResponse_4(o: Any, w: Writer) -> None:
@@ -352,7 +436,28 @@ def _w_OffsetForLeaderEpochResponse_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_OffsetForLeaderTopicResult_4(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.error_code, e8.partition, e8.leader_epoch, e8.end_offset)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -139,6 +139,19 @@ class ProduceRequest:
             raise ProtocolError('ProduceRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ProduceRequest:
+        try:
+            fn = _R_ProduceRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceRequest v{v} is outside 3-13', 0, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ProduceRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ProduceRequest[v]
@@ -164,11 +177,25 @@ def _r_PartitionProduceData_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 4, end)
     o.index, = _P0.unpack_from(buf, pos)
     pos += 4
-    o.records, pos = _rcb(buf, pos, end, True)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.records = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.records = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.records, pos = _rcb(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -243,7 +270,13 @@ def _r_TopicProduceData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionProduceData_3(buf, pos, end)
+        e3 = _new(PartitionProduceData)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.records, pos = _rb32(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partition_data = a2
     o.topic_id = ZERO_UUID
@@ -267,14 +300,38 @@ def _r_TopicProduceData_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionProduceData_9(buf, pos, end)
+        e4 = _new(PartitionProduceData)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.records = buf[pos + 1:pos + n5]
+            pos += n5
+        elif (
+            pos + 1 < end
+            and (n5 := buf[pos]) >= 0x80
+            and (m6 := buf[pos + 1]) < 0x80
+            and 0 < (n5 := (n5 & 0x7F) | (m6 << 7))
+            and pos + 1 + n5 <= end
+        ):
+            e4.records = buf[pos + 2:pos + 1 + n5]
+            pos += 1 + n5
+        else:
+            e4.records, pos = _rcb(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partition_data = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -293,14 +350,38 @@ def _r_TopicProduceData_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionProduceData_9(buf, pos, end)
+        e3 = _new(PartitionProduceData)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.records = buf[pos + 1:pos + n4]
+            pos += n4
+        elif (
+            pos + 1 < end
+            and (n4 := buf[pos]) >= 0x80
+            and (m5 := buf[pos + 1]) < 0x80
+            and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+            and pos + 1 + n4 <= end
+        ):
+            e3.records = buf[pos + 2:pos + 1 + n4]
+            pos += 1 + n4
+        else:
+            e3.records, pos = _rcb(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partition_data = a2
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -327,7 +408,16 @@ def _w_TopicProduceData_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionProduceData_3(e4, w)
+            buf += _P0.pack(e4.index)
+            if (x5 := e4.records) is None:
+                buf += _NULL32
+            else:
+                n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
+                buf += _I32.pack(n6)
+                if n6 >= _ZC:
+                    w._chunks.append((len(buf), x5))
+                else:
+                    buf += x5
 
 
 def _w_TopicProduceData_9(o: Any, w: Writer) -> None:
@@ -345,7 +435,23 @@ def _w_TopicProduceData_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionProduceData_9(e5, w)
+            buf += _P0.pack(e5.index)
+            if (x6 := e5.records) is None:
+                buf.append(0)
+            else:
+                n7 = x6.nbytes if x6.__class__ is memoryview else len(x6)
+                if n7 < 0x7F:
+                    buf.append(n7 + 1)
+                else:
+                    _wuv(buf, n7 + 1)
+                if n7 >= _ZC:
+                    w._chunks.append((len(buf), x6))
+                else:
+                    buf += x6
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -363,7 +469,23 @@ def _w_TopicProduceData_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionProduceData_9(e3, w)
+            buf += _P0.pack(e3.index)
+            if (x4 := e3.records) is None:
+                buf.append(0)
+            else:
+                n5 = x4.nbytes if x4.__class__ is memoryview else len(x4)
+                if n5 < 0x7F:
+                    buf.append(n5 + 1)
+                else:
+                    _wuv(buf, n5 + 1)
+                if n5 >= _ZC:
+                    w._chunks.append((len(buf), x4))
+                else:
+                    buf += x4
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -395,7 +517,22 @@ def _r_ProduceRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceData_3(buf, pos, end)
+        e3 = _new(TopicProduceData)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionProduceData)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e6.index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            e6.records, pos = _rb32(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_data = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topic_data = a2
     o.unknown_tagged_fields = []
@@ -426,13 +563,60 @@ def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicProduceData_9(buf, pos, end)
+        e4 = _new(TopicProduceData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionProduceData)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e8.index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+                e8.records = buf[pos + 1:pos + n9]
+                pos += n9
+            elif (
+                pos + 1 < end
+                and (n9 := buf[pos]) >= 0x80
+                and (m10 := buf[pos + 1]) < 0x80
+                and 0 < (n9 := (n9 & 0x7F) | (m10 << 7))
+                and pos + 1 + n9 <= end
+            ):
+                e8.records = buf[pos + 2:pos + 1 + n9]
+                pos += 1 + n9
+            else:
+                e8.records, pos = _rcb(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partition_data = a7
+        e4.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_data = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -460,13 +644,59 @@ def _r_ProduceRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicProduceData_13(buf, pos, end)
+        e4 = _new(TopicProduceData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionProduceData)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7.records = buf[pos + 1:pos + n8]
+                pos += n8
+            elif (
+                pos + 1 < end
+                and (n8 := buf[pos]) >= 0x80
+                and (m9 := buf[pos + 1]) < 0x80
+                and 0 < (n8 := (n8 & 0x7F) | (m9 << 7))
+                and pos + 1 + n8 <= end
+            ):
+                e7.records = buf[pos + 2:pos + 1 + n8]
+                pos += 1 + n8
+            else:
+                e7.records, pos = _rcb(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partition_data = a6
+        e4.name = ''
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_data = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -494,7 +724,22 @@ def _w_ProduceRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TopicProduceData_3(e4, w)
+            _ws16(buf, e4.name, False)
+            if (a7 := e4.partition_data) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a7))
+                for e8 in a7:
+                    buf += _P0.pack(e8.index)
+                    if (x9 := e8.records) is None:
+                        buf += _NULL32
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        buf += _I32.pack(n10)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
 
 
 def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
@@ -515,7 +760,40 @@ def _w_ProduceRequest_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicProduceData_9(e5, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partition_data) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P0.pack(e10.index)
+                    if (x11 := e10.records) is None:
+                        buf.append(0)
+                    else:
+                        n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                        if n12 < 0x7F:
+                            buf.append(n12 + 1)
+                        else:
+                            _wuv(buf, n12 + 1)
+                        if n12 >= _ZC:
+                            w._chunks.append((len(buf), x11))
+                        else:
+                            buf += x11
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -540,7 +818,36 @@ def _w_ProduceRequest_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicProduceData_13(e5, w)
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partition_data) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.index)
+                    if (x9 := e8.records) is None:
+                        buf.append(0)
+                    else:
+                        n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                        if n10 < 0x7F:
+                            buf.append(n10 + 1)
+                        else:
+                            _wuv(buf, n10 + 1)
+                        if n10 >= _ZC:
+                            w._chunks.append((len(buf), x9))
+                        else:
+                            buf += x9
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

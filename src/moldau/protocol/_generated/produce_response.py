@@ -126,7 +126,7 @@ class PartitionProduceResponse:
         self.log_start_offset = log_start_offset
         self.record_errors = [] if record_errors is _F else record_errors
         self.error_message = error_message
-        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.current_leader = _d_LeaderIdAndEpoch() if current_leader is _F else current_leader
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -248,6 +248,19 @@ class ProduceResponse:
             raise ProtocolError('ProduceResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ProduceResponse:
+        try:
+            fn = _R_ProduceResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ProduceResponse v{v} is outside 3-13', 0, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ProduceResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ProduceResponse[v]
@@ -292,8 +305,9 @@ def _r_BatchIndexAndErrorMessage_9(buf: Any, pos: int, end: int) -> tuple[Any, i
         o.batch_index_error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -313,43 +327,43 @@ _R_BatchIndexAndErrorMessage = {
 
 
 def _w_BatchIndexAndErrorMessage_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.batch_index == 0):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 3')
     if not (o.batch_index_error_message is None):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_BatchIndexAndErrorMessage_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.batch_index == 0):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 4')
     if not (o.batch_index_error_message is None):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_BatchIndexAndErrorMessage_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.batch_index == 0):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 5')
     if not (o.batch_index_error_message is None):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_BatchIndexAndErrorMessage_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.batch_index == 0):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 6')
     if not (o.batch_index_error_message is None):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_BatchIndexAndErrorMessage_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.batch_index == 0):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index cannot be written at version 7')
     if not (o.batch_index_error_message is None):
         raise UnsupportedFieldError('BatchIndexAndErrorMessage.batch_index_error_message cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_BatchIndexAndErrorMessage_8(o: Any, w: Writer) -> None:
@@ -403,8 +417,9 @@ def _r_LeaderIdAndEpoch_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.leader_epoch = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -416,8 +431,9 @@ def _r_LeaderIdAndEpoch_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -437,59 +453,59 @@ _R_LeaderIdAndEpoch = {
 
 
 def _w_LeaderIdAndEpoch_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 3')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 4')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 5')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 6')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 7')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 8')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_LeaderIdAndEpoch_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.leader_id == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_id cannot be written at version 9')
     if not (o.leader_epoch == -1):
         raise UnsupportedFieldError('LeaderIdAndEpoch.leader_epoch cannot be written at version 9')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -529,7 +545,7 @@ def _r_PartitionProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.log_start_offset = -1
     o.record_errors = []
     o.error_message = None
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _d_LeaderIdAndEpoch()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -542,7 +558,7 @@ def _r_PartitionProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 30
     o.record_errors = []
     o.error_message = None
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _d_LeaderIdAndEpoch()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -556,11 +572,17 @@ def _r_PartitionProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_BatchIndexAndErrorMessage_8(buf, pos, end)
+        e3 = _new(BatchIndexAndErrorMessage)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.batch_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.batch_index_error_message, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.record_errors = a2
     o.error_message, pos = _rs16(buf, pos, end, True)
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _d_LeaderIdAndEpoch()
     o.unknown_tagged_fields = []
     return o, pos
 
@@ -580,23 +602,42 @@ def _r_PartitionProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, in
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
+        e3 = _new(BatchIndexAndErrorMessage)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.batch_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.batch_index_error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.batch_index_error_message = None
+                pos += 1
+        else:
+            e3.batch_index_error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.record_errors = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        if n5:
+            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
         else:
             o.error_message = None
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _d_LeaderIdAndEpoch()
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -615,38 +656,66 @@ def _r_PartitionProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_BatchIndexAndErrorMessage_9(buf, pos, end)
+        e3 = _new(BatchIndexAndErrorMessage)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.batch_index, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.batch_index_error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.batch_index_error_message = None
+                pos += 1
+        else:
+            e3.batch_index_error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.record_errors = a2
-    if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
-        if n4:
-            o.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
-            pos += n4
+    if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        if n5:
+            o.error_message = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
         else:
             o.error_message = None
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.current_leader = LeaderIdAndEpoch()
-    o.unknown_tagged_fields = uk = []
+    o.current_leader = _d_LeaderIdAndEpoch()
+    o.unknown_tagged_fields = uk6 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt7 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                o.current_leader, pos = _r_LeaderIdAndEpoch_10(buf, pos, se)
+    if nt7:
+        if nt7 >= 0x80:
+            nt7, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt7):
+            tag8, pos = _ruv(buf, pos, end)
+            sz9, pos = _ruv(buf, pos, end)
+            se10 = pos + sz9
+            if se10 > end:
+                _trunc(pos, sz9, end)
+            if tag8 == 0:
+                e11 = _new(LeaderIdAndEpoch)
+                if pos + 8 > se10:
+                    _trunc(pos, 8, se10)
+                e11.leader_id, e11.leader_epoch = _P1.unpack_from(buf, pos)
+                pos += 8
+                if pos < se10 and not buf[pos]:
+                    e11.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e11.unknown_tagged_fields, pos = _rtags(buf, pos, se10)
+                o.current_leader = e11
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk6.append((tag8, bytes(buf[pos:se10])))
+            pos = se10
     return o, pos
 
 
@@ -683,7 +752,8 @@ def _w_PartitionProduceResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_BatchIndexAndErrorMessage_8(e2, w)
+            buf += _P0.pack(e2.batch_index)
+            _ws16(buf, e2.batch_index_error_message, True)
     _ws16(buf, o.error_message, True)
 
 
@@ -698,14 +768,25 @@ def _w_PartitionProduceResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_BatchIndexAndErrorMessage_9(e3, w)
-    if (s4 := o.error_message) is None:
+            buf += _P0.pack(e3.batch_index)
+            if (s4 := e3.batch_index_error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s6 := o.error_message) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d7 := s6.encode()) < 0x7F:
+        buf.append(len(d7) + 1)
+        buf += d7
     else:
-        _wcs(buf, s4, True)
+        _wcs(buf, s6, True)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -723,24 +804,40 @@ def _w_PartitionProduceResponse_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_BatchIndexAndErrorMessage_9(e3, w)
-    if (s4 := o.error_message) is None:
+            buf += _P0.pack(e3.batch_index)
+            if (s4 := e3.batch_index_error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s6 := o.error_message) is None:
         buf.append(0)
-    elif len(d5 := s4.encode()) < 0x7F:
-        buf.append(len(d5) + 1)
-        buf += d5
+    elif len(d7 := s6.encode()) < 0x7F:
+        buf.append(len(d7) + 1)
+        buf += d7
     else:
-        _wcs(buf, s4, True)
-    tf = o.unknown_tagged_fields
-    if not (((x6 := o.current_leader).__class__ is LeaderIdAndEpoch and x6.leader_id == -1 and x6.leader_epoch == -1 and not x6.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (((x6 := o.current_leader).__class__ is LeaderIdAndEpoch and x6.leader_id == -1 and x6.leader_epoch == -1 and not x6.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_LeaderIdAndEpoch_10(o.current_leader, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+        _wcs(buf, s6, True)
+    tf8 = o.unknown_tagged_fields
+    if not (((x11 := o.current_leader).__class__ is LeaderIdAndEpoch and x11.leader_id == -1 and x11.leader_epoch == -1 and not x11.unknown_tagged_fields)):
+        tf8 = list(tf8)
+        if not (((x11 := o.current_leader).__class__ is LeaderIdAndEpoch and x11.leader_id == -1 and x11.leader_epoch == -1 and not x11.unknown_tagged_fields)):
+            sw9 = Writer()
+            sb10 = sw9.buf
+            x12 = o.current_leader
+            sb10 += _P1.pack(x12.leader_id, x12.leader_epoch)
+            if x12.unknown_tagged_fields:
+                write_tagged_fields(sw9, x12.unknown_tagged_fields)
+            else:
+                sb10.append(0)
+            tf8.append((0, sw9.getvalue()))
+    if tf8:
+        write_tagged_fields(w, tf8)
     else:
         buf.append(0)
 
@@ -766,7 +863,16 @@ def _r_TopicProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionProduceResponse_3(buf, pos, end)
+        e3 = _new(PartitionProduceResponse)
+        if pos + 22 > end:
+            _trunc(pos, 22, end)
+        e3.index, e3.error_code, e3.base_offset, e3.log_append_time_ms = _P2.unpack_from(buf, pos)
+        pos += 22
+        e3.log_start_offset = -1
+        e3.record_errors = []
+        e3.error_message = None
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
@@ -780,7 +886,15 @@ def _r_TopicProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionProduceResponse_5(buf, pos, end)
+        e3 = _new(PartitionProduceResponse)
+        if pos + 30 > end:
+            _trunc(pos, 30, end)
+        e3.index, e3.error_code, e3.base_offset, e3.log_append_time_ms, e3.log_start_offset = _P3.unpack_from(buf, pos)
+        pos += 30
+        e3.record_errors = []
+        e3.error_message = None
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
@@ -794,7 +908,26 @@ def _r_TopicProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionProduceResponse_8(buf, pos, end)
+        e3 = _new(PartitionProduceResponse)
+        if pos + 30 > end:
+            _trunc(pos, 30, end)
+        e3.index, e3.error_code, e3.base_offset, e3.log_append_time_ms, e3.log_start_offset = _P3.unpack_from(buf, pos)
+        pos += 30
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(BatchIndexAndErrorMessage)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e6.batch_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            e6.batch_index_error_message, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.record_errors = a5
+        e3.error_message, pos = _rs16(buf, pos, end, True)
+        e3.current_leader = _d_LeaderIdAndEpoch()
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partition_responses = a2
     o.topic_id = ZERO_UUID
@@ -818,14 +951,64 @@ def _r_TopicProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionProduceResponse_9(buf, pos, end)
+        e4 = _new(PartitionProduceResponse)
+        if pos + 30 > end:
+            _trunc(pos, 30, end)
+        e4.index, e4.error_code, e4.base_offset, e4.log_append_time_ms, e4.log_start_offset = _P3.unpack_from(buf, pos)
+        pos += 30
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(BatchIndexAndErrorMessage)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.batch_index, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.batch_index_error_message = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.batch_index_error_message = None
+                    pos += 1
+            else:
+                e7.batch_index_error_message, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.record_errors = a6
+        if pos < end and (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            if n9:
+                e4.error_message = str(buf[pos + 1:pos + n9], 'utf-8')
+                pos += n9
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        e4.current_leader = _d_LeaderIdAndEpoch()
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partition_responses = a3
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -851,8 +1034,9 @@ def _r_TopicProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_id = ZERO_UUID
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -877,8 +1061,9 @@ def _r_TopicProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name = ''
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -905,7 +1090,7 @@ def _w_TopicProduceResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionProduceResponse_3(e4, w)
+            buf += _P2.pack(e4.index, e4.error_code, e4.base_offset, e4.log_append_time_ms)
 
 
 def _w_TopicProduceResponse_5(o: Any, w: Writer) -> None:
@@ -916,7 +1101,7 @@ def _w_TopicProduceResponse_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionProduceResponse_5(e4, w)
+            buf += _P3.pack(e4.index, e4.error_code, e4.base_offset, e4.log_append_time_ms, e4.log_start_offset)
 
 
 def _w_TopicProduceResponse_8(o: Any, w: Writer) -> None:
@@ -927,7 +1112,15 @@ def _w_TopicProduceResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_PartitionProduceResponse_8(e4, w)
+            buf += _P3.pack(e4.index, e4.error_code, e4.base_offset, e4.log_append_time_ms, e4.log_start_offset)
+            if (a5 := e4.record_errors) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.batch_index)
+                    _ws16(buf, e6.batch_index_error_message, True)
+            _ws16(buf, e4.error_message, True)
 
 
 def _w_TopicProduceResponse_9(o: Any, w: Writer) -> None:
@@ -945,7 +1138,38 @@ def _w_TopicProduceResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionProduceResponse_9(e5, w)
+            buf += _P3.pack(e5.index, e5.error_code, e5.base_offset, e5.log_append_time_ms, e5.log_start_offset)
+            if (a6 := e5.record_errors) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.batch_index)
+                    if (s9 := e8.batch_index_error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (s11 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -967,7 +1191,51 @@ def _w_TopicProduceResponse_10(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionProduceResponse_10(e5, w)
+            buf += _P3.pack(e5.index, e5.error_code, e5.base_offset, e5.log_append_time_ms, e5.log_start_offset)
+            if (a6 := e5.record_errors) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.batch_index)
+                    if (s9 := e8.batch_index_error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (s11 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, True)
+            tf13 = e5.unknown_tagged_fields
+            if not (((x16 := e5.current_leader).__class__ is LeaderIdAndEpoch and x16.leader_id == -1 and x16.leader_epoch == -1 and not x16.unknown_tagged_fields)):
+                tf13 = list(tf13)
+                if not (((x16 := e5.current_leader).__class__ is LeaderIdAndEpoch and x16.leader_id == -1 and x16.leader_epoch == -1 and not x16.unknown_tagged_fields)):
+                    sw14 = Writer()
+                    sb15 = sw14.buf
+                    x17 = e5.current_leader
+                    sb15 += _P1.pack(x17.leader_id, x17.leader_epoch)
+                    if x17.unknown_tagged_fields:
+                        write_tagged_fields(sw14, x17.unknown_tagged_fields)
+                    else:
+                        sb15.append(0)
+                    tf13.append((0, sw14.getvalue()))
+            if tf13:
+                write_tagged_fields(w, tf13)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -985,7 +1253,51 @@ def _w_TopicProduceResponse_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionProduceResponse_10(e3, w)
+            buf += _P3.pack(e3.index, e3.error_code, e3.base_offset, e3.log_append_time_ms, e3.log_start_offset)
+            if (a4 := e3.record_errors) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.batch_index)
+                    if (s7 := e6.batch_index_error_message) is None:
+                        buf.append(0)
+                    elif len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, True)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if (s9 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d10 := s9.encode()) < 0x7F:
+                buf.append(len(d10) + 1)
+                buf += d10
+            else:
+                _wcs(buf, s9, True)
+            tf11 = e3.unknown_tagged_fields
+            if not (((x14 := e3.current_leader).__class__ is LeaderIdAndEpoch and x14.leader_id == -1 and x14.leader_epoch == -1 and not x14.unknown_tagged_fields)):
+                tf11 = list(tf11)
+                if not (((x14 := e3.current_leader).__class__ is LeaderIdAndEpoch and x14.leader_id == -1 and x14.leader_epoch == -1 and not x14.unknown_tagged_fields)):
+                    sw12 = Writer()
+                    sb13 = sw12.buf
+                    x15 = e3.current_leader
+                    sb13 += _P1.pack(x15.leader_id, x15.leader_epoch)
+                    if x15.unknown_tagged_fields:
+                        write_tagged_fields(sw12, x15.unknown_tagged_fields)
+                    else:
+                        sb13.append(0)
+                    tf11.append((0, sw12.getvalue()))
+            if tf11:
+                write_tagged_fields(w, tf11)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1025,8 +1337,9 @@ def _r_NodeEndpoint_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.rack = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1056,8 +1369,9 @@ def _r_NodeEndpoint_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1077,6 +1391,7 @@ _R_NodeEndpoint = {
 
 
 def _w_NodeEndpoint_3(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 3')
     if not (o.host == ''):
@@ -1085,10 +1400,10 @@ def _w_NodeEndpoint_3(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 3')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 3')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 4')
     if not (o.host == ''):
@@ -1097,10 +1412,10 @@ def _w_NodeEndpoint_4(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 4')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 4')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 5')
     if not (o.host == ''):
@@ -1109,10 +1424,10 @@ def _w_NodeEndpoint_5(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 5')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 5')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 6')
     if not (o.host == ''):
@@ -1121,10 +1436,10 @@ def _w_NodeEndpoint_6(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 6')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 6')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 7')
     if not (o.host == ''):
@@ -1133,10 +1448,10 @@ def _w_NodeEndpoint_7(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 7')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 7')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 8')
     if not (o.host == ''):
@@ -1145,10 +1460,10 @@ def _w_NodeEndpoint_8(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 8')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 8')
-    buf = w.buf
 
 
 def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.node_id == 0):
         raise UnsupportedFieldError('NodeEndpoint.node_id cannot be written at version 9')
     if not (o.host == ''):
@@ -1157,7 +1472,6 @@ def _w_NodeEndpoint_9(o: Any, w: Writer) -> None:
         raise UnsupportedFieldError('NodeEndpoint.port cannot be written at version 9')
     if not (o.rack is None):
         raise UnsupportedFieldError('NodeEndpoint.rack cannot be written at version 9')
-    buf = w.buf
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1206,7 +1520,25 @@ def _r_ProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceResponse_3(buf, pos, end)
+        e3 = _new(TopicProduceResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionProduceResponse)
+            if pos + 22 > end:
+                _trunc(pos, 22, end)
+            e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms = _P2.unpack_from(buf, pos)
+            pos += 22
+            e6.log_start_offset = -1
+            e6.record_errors = []
+            e6.error_message = None
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_responses = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     if pos + 4 > end:
@@ -1223,7 +1555,24 @@ def _r_ProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceResponse_5(buf, pos, end)
+        e3 = _new(TopicProduceResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionProduceResponse)
+            if pos + 30 > end:
+                _trunc(pos, 30, end)
+            e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms, e6.log_start_offset = _P3.unpack_from(buf, pos)
+            pos += 30
+            e6.record_errors = []
+            e6.error_message = None
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_responses = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     if pos + 4 > end:
@@ -1240,7 +1589,35 @@ def _r_ProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceResponse_8(buf, pos, end)
+        e3 = _new(TopicProduceResponse)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(PartitionProduceResponse)
+            if pos + 30 > end:
+                _trunc(pos, 30, end)
+            e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms, e6.log_start_offset = _P3.unpack_from(buf, pos)
+            pos += 30
+            n7, pos = _rc32(buf, pos, end, False, 1)
+            a8 = []
+            for _ in range(n7):
+                e9 = _new(BatchIndexAndErrorMessage)
+                if pos + 4 > end:
+                    _trunc(pos, 4, end)
+                e9.batch_index, = _P0.unpack_from(buf, pos)
+                pos += 4
+                e9.batch_index_error_message, pos = _rs16(buf, pos, end, True)
+                e9.unknown_tagged_fields = []
+                a8.append(e9)
+            e6.record_errors = a8
+            e6.error_message, pos = _rs16(buf, pos, end, True)
+            e6.current_leader = _d_LeaderIdAndEpoch()
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partition_responses = a5
+        e3.topic_id = ZERO_UUID
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.responses = a2
     if pos + 4 > end:
@@ -1273,8 +1650,9 @@ def _r_ProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.node_endpoints = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1289,7 +1667,30 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceResponse_10(buf, pos, end)
+        e3 = _new(TopicProduceResponse)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_PartitionProduceResponse_10(buf, pos, end)
+            a6.append(e7)
+        e3.partition_responses = a6
+        e3.topic_id = ZERO_UUID
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     if pos + 4 > end:
@@ -1297,36 +1698,63 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk8 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt9 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt9:
+        if nt9 >= 0x80:
+            nt9, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt9):
+            tag10, pos = _ruv(buf, pos, end)
+            sz11, pos = _ruv(buf, pos, end)
+            se12 = pos + sz11
+            if se12 > end:
+                _trunc(pos, sz11, end)
+            if tag10 == 0:
+                if pos < se12 and 0 < (n13 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n13 -= 1
+                    if n13 * 1 > se12 - pos:
+                        _toolong(n13, se12 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_NodeEndpoint_10(buf, pos, se)
-                    a5.append(e6)
-                o.node_endpoints = a5
+                    n13, pos = _rcc(buf, pos, se12, False, 1)
+                a14 = []
+                for _ in range(n13):
+                    e15 = _new(NodeEndpoint)
+                    if pos + 4 > se12:
+                        _trunc(pos, 4, se12)
+                    e15.node_id, = _P0.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se12 and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= se12:
+                        e15.host = str(buf[pos + 1:pos + n16], 'utf-8')
+                        pos += n16
+                    else:
+                        e15.host, pos = _rcs(buf, pos, se12, False)
+                    if pos + 4 > se12:
+                        _trunc(pos, 4, se12)
+                    e15.port, = _P0.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se12 and (n17 := buf[pos]) < 0x80 and pos + n17 <= se12:
+                        if n17:
+                            e15.rack = str(buf[pos + 1:pos + n17], 'utf-8')
+                            pos += n17
+                        else:
+                            e15.rack = None
+                            pos += 1
+                    else:
+                        e15.rack, pos = _rcs(buf, pos, se12, True)
+                    if pos < se12 and not buf[pos]:
+                        e15.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e15.unknown_tagged_fields, pos = _rtags(buf, pos, se12)
+                    a14.append(e15)
+                o.node_endpoints = a14
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk8.append((tag10, bytes(buf[pos:se12])))
+            pos = se12
     return o, pos
 
 
@@ -1341,7 +1769,29 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicProduceResponse_13(buf, pos, end)
+        e3 = _new(TopicProduceResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6, pos = _r_PartitionProduceResponse_10(buf, pos, end)
+            a5.append(e6)
+        e3.partition_responses = a5
+        e3.name = ''
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.responses = a2
     if pos + 4 > end:
@@ -1349,36 +1799,63 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.throttle_time_ms, = _P0.unpack_from(buf, pos)
     pos += 4
     o.node_endpoints = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk7 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt8 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt8:
+        if nt8 >= 0x80:
+            nt8, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt8):
+            tag9, pos = _ruv(buf, pos, end)
+            sz10, pos = _ruv(buf, pos, end)
+            se11 = pos + sz10
+            if se11 > end:
+                _trunc(pos, sz10, end)
+            if tag9 == 0:
+                if pos < se11 and 0 < (n12 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 1 > se - pos:
-                        _toolong(n4, se - pos)
+                    n12 -= 1
+                    if n12 * 1 > se11 - pos:
+                        _toolong(n12, se11 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, False, 1)
-                a5 = []
-                for _ in range(n4):
-                    e6, pos = _r_NodeEndpoint_10(buf, pos, se)
-                    a5.append(e6)
-                o.node_endpoints = a5
+                    n12, pos = _rcc(buf, pos, se11, False, 1)
+                a13 = []
+                for _ in range(n12):
+                    e14 = _new(NodeEndpoint)
+                    if pos + 4 > se11:
+                        _trunc(pos, 4, se11)
+                    e14.node_id, = _P0.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se11 and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= se11:
+                        e14.host = str(buf[pos + 1:pos + n15], 'utf-8')
+                        pos += n15
+                    else:
+                        e14.host, pos = _rcs(buf, pos, se11, False)
+                    if pos + 4 > se11:
+                        _trunc(pos, 4, se11)
+                    e14.port, = _P0.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se11 and (n16 := buf[pos]) < 0x80 and pos + n16 <= se11:
+                        if n16:
+                            e14.rack = str(buf[pos + 1:pos + n16], 'utf-8')
+                            pos += n16
+                        else:
+                            e14.rack = None
+                            pos += 1
+                    else:
+                        e14.rack, pos = _rcs(buf, pos, se11, True)
+                    if pos < se11 and not buf[pos]:
+                        e14.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e14.unknown_tagged_fields, pos = _rtags(buf, pos, se11)
+                    a13.append(e14)
+                o.node_endpoints = a13
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk7.append((tag9, bytes(buf[pos:se11])))
+            pos = se11
     return o, pos
 
 
@@ -1404,7 +1881,13 @@ def _w_ProduceResponse_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicProduceResponse_3(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partition_responses) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P2.pack(e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms)
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1415,7 +1898,13 @@ def _w_ProduceResponse_5(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicProduceResponse_5(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partition_responses) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms, e6.log_start_offset)
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1426,7 +1915,21 @@ def _w_ProduceResponse_8(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TopicProduceResponse_8(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partition_responses) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P3.pack(e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms, e6.log_start_offset)
+                    if (a7 := e6.record_errors) is None:
+                        _wnull(buf, False, False)
+                    else:
+                        buf += _I32.pack(len(a7))
+                        for e8 in a7:
+                            buf += _P0.pack(e8.batch_index)
+                            _ws16(buf, e8.batch_index_error_message, True)
+                    _ws16(buf, e6.error_message, True)
     buf += _P0.pack(o.throttle_time_ms)
 
 
@@ -1440,7 +1943,55 @@ def _w_ProduceResponse_9(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicProduceResponse_9(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_responses) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P3.pack(e8.index, e8.error_code, e8.base_offset, e8.log_append_time_ms, e8.log_start_offset)
+                    if (a9 := e8.record_errors) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11.batch_index)
+                            if (s12 := e11.batch_index_error_message) is None:
+                                buf.append(0)
+                            elif len(d13 := s12.encode()) < 0x7F:
+                                buf.append(len(d13) + 1)
+                                buf += d13
+                            else:
+                                _wcs(buf, s12, True)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if (s14 := e8.error_message) is None:
+                        buf.append(0)
+                    elif len(d15 := s14.encode()) < 0x7F:
+                        buf.append(len(d15) + 1)
+                        buf += d15
+                    else:
+                        _wcs(buf, s14, True)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.throttle_time_ms)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1460,24 +2011,41 @@ def _w_ProduceResponse_10(o: Any, w: Writer) -> None:
         for e3 in a1:
             _w_TopicProduceResponse_10(e3, w)
     buf += _P0.pack(o.throttle_time_ms)
-    tf = o.unknown_tagged_fields
+    tf4 = o.unknown_tagged_fields
     if not (o.node_endpoints == []):
-        tf = list(tf)
+        tf4 = list(tf4)
         if not (o.node_endpoints == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.node_endpoints) is None:
-                _wnull(sb, True, False)
+            sw5 = Writer()
+            sb6 = sw5.buf
+            if (a7 := o.node_endpoints) is None:
+                _wnull(sb6, True, False)
             else:
-                if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                if (n8 := len(a7) + 1) < 0x80:
+                    sb6.append(n8)
                 else:
-                    _wuv(sb, n5)
-                for e6 in a4:
-                    _w_NodeEndpoint_10(e6, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(sb6, n8)
+                for e9 in a7:
+                    sb6 += _P0.pack(e9.node_id)
+                    if (s10 := e9.host) is not None and len(d11 := s10.encode()) < 0x7F:
+                        sb6.append(len(d11) + 1)
+                        sb6 += d11
+                    else:
+                        _wcs(sb6, s10, False)
+                    sb6 += _P0.pack(e9.port)
+                    if (s12 := e9.rack) is None:
+                        sb6.append(0)
+                    elif len(d13 := s12.encode()) < 0x7F:
+                        sb6.append(len(d13) + 1)
+                        sb6 += d13
+                    else:
+                        _wcs(sb6, s12, True)
+                    if e9.unknown_tagged_fields:
+                        write_tagged_fields(sw5, e9.unknown_tagged_fields)
+                    else:
+                        sb6.append(0)
+            tf4.append((0, sw5.getvalue()))
+    if tf4:
+        write_tagged_fields(w, tf4)
     else:
         buf.append(0)
 
@@ -1492,26 +2060,100 @@ def _w_ProduceResponse_13(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicProduceResponse_13(e3, w)
-    buf += _P0.pack(o.throttle_time_ms)
-    tf = o.unknown_tagged_fields
-    if not (o.node_endpoints == []):
-        tf = list(tf)
-        if not (o.node_endpoints == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.node_endpoints) is None:
-                _wnull(sb, True, False)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partition_responses) is None:
+                _wnull(buf, True, False)
             else:
                 if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                    buf.append(n5)
                 else:
-                    _wuv(sb, n5)
+                    _wuv(buf, n5)
                 for e6 in a4:
-                    _w_NodeEndpoint_10(e6, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    buf += _P3.pack(e6.index, e6.error_code, e6.base_offset, e6.log_append_time_ms, e6.log_start_offset)
+                    if (a7 := e6.record_errors) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P0.pack(e9.batch_index)
+                            if (s10 := e9.batch_index_error_message) is None:
+                                buf.append(0)
+                            elif len(d11 := s10.encode()) < 0x7F:
+                                buf.append(len(d11) + 1)
+                                buf += d11
+                            else:
+                                _wcs(buf, s10, True)
+                            if e9.unknown_tagged_fields:
+                                write_tagged_fields(w, e9.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if (s12 := e6.error_message) is None:
+                        buf.append(0)
+                    elif len(d13 := s12.encode()) < 0x7F:
+                        buf.append(len(d13) + 1)
+                        buf += d13
+                    else:
+                        _wcs(buf, s12, True)
+                    tf14 = e6.unknown_tagged_fields
+                    if not (((x17 := e6.current_leader).__class__ is LeaderIdAndEpoch and x17.leader_id == -1 and x17.leader_epoch == -1 and not x17.unknown_tagged_fields)):
+                        tf14 = list(tf14)
+                        if not (((x17 := e6.current_leader).__class__ is LeaderIdAndEpoch and x17.leader_id == -1 and x17.leader_epoch == -1 and not x17.unknown_tagged_fields)):
+                            sw15 = Writer()
+                            sb16 = sw15.buf
+                            x18 = e6.current_leader
+                            sb16 += _P1.pack(x18.leader_id, x18.leader_epoch)
+                            if x18.unknown_tagged_fields:
+                                write_tagged_fields(sw15, x18.unknown_tagged_fields)
+                            else:
+                                sb16.append(0)
+                            tf14.append((0, sw15.getvalue()))
+                    if tf14:
+                        write_tagged_fields(w, tf14)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    buf += _P0.pack(o.throttle_time_ms)
+    tf19 = o.unknown_tagged_fields
+    if not (o.node_endpoints == []):
+        tf19 = list(tf19)
+        if not (o.node_endpoints == []):
+            sw20 = Writer()
+            sb21 = sw20.buf
+            if (a22 := o.node_endpoints) is None:
+                _wnull(sb21, True, False)
+            else:
+                if (n23 := len(a22) + 1) < 0x80:
+                    sb21.append(n23)
+                else:
+                    _wuv(sb21, n23)
+                for e24 in a22:
+                    sb21 += _P0.pack(e24.node_id)
+                    if (s25 := e24.host) is not None and len(d26 := s25.encode()) < 0x7F:
+                        sb21.append(len(d26) + 1)
+                        sb21 += d26
+                    else:
+                        _wcs(sb21, s25, False)
+                    sb21 += _P0.pack(e24.port)
+                    if (s27 := e24.rack) is None:
+                        sb21.append(0)
+                    elif len(d28 := s27.encode()) < 0x7F:
+                        sb21.append(len(d28) + 1)
+                        sb21 += d28
+                    else:
+                        _wcs(sb21, s27, True)
+                    if e24.unknown_tagged_fields:
+                        write_tagged_fields(sw20, e24.unknown_tagged_fields)
+                    else:
+                        sb21.append(0)
+            tf19.append((0, sw20.getvalue()))
+    if tf19:
+        write_tagged_fields(w, tf19)
     else:
         buf.append(0)
 
@@ -1529,3 +2171,11 @@ _W_ProduceResponse = {
     12: _w_ProduceResponse_10,
     13: _w_ProduceResponse_13,
 }
+
+
+def _d_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.unknown_tagged_fields = []
+    return o

@@ -76,6 +76,19 @@ class PushTelemetryRequest:
             raise ProtocolError('PushTelemetryRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> PushTelemetryRequest:
+        try:
+            fn = _R_PushTelemetryRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'PushTelemetryRequest v{v} is outside 0-0', 72, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('PushTelemetryRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_PushTelemetryRequest[v]
@@ -94,11 +107,25 @@ def _r_PushTelemetryRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.subscription_id, o.terminating, o.compression_type = _P0.unpack_from(buf, pos)
     pos += 6
-    o.metrics, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.metrics = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.metrics = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.metrics, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -175,6 +175,19 @@ class ReadShareGroupStateResponse:
             raise ProtocolError('ReadShareGroupStateResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ReadShareGroupStateResponse:
+        try:
+            fn = _R_ReadShareGroupStateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ReadShareGroupStateResponse v{v} is outside 0-0', 84, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ReadShareGroupStateResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ReadShareGroupStateResponse[v]
@@ -191,8 +204,9 @@ def _r_StateBatch_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 19
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -243,13 +257,23 @@ def _r_PartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_StateBatch_0(buf, pos, end)
+        e4 = _new(StateBatch)
+        if pos + 19 > end:
+            _trunc(pos, 19, end)
+        e4.first_offset, e4.last_offset, e4.delivery_state, e4.delivery_count = _P0.unpack_from(buf, pos)
+        pos += 19
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.state_batches = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -277,7 +301,11 @@ def _w_PartitionResult_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_StateBatch_0(e5, w)
+            buf += _P0.pack(e5.first_offset, e5.last_offset, e5.delivery_state, e5.delivery_count)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -304,13 +332,57 @@ def _r_ReadStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionResult_0(buf, pos, end)
+        e3 = _new(PartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition, e3.error_code = _P1.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.state_epoch, e3.start_offset = _P2.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(StateBatch)
+            if pos + 19 > end:
+                _trunc(pos, 19, end)
+            e7.first_offset, e7.last_offset, e7.delivery_state, e7.delivery_count = _P0.unpack_from(buf, pos)
+            pos += 19
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.state_batches = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -330,7 +402,32 @@ def _w_ReadStateResult_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionResult_0(e3, w)
+            buf += _P1.pack(e3.partition, e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += _P2.pack(e3.state_epoch, e3.start_offset)
+            if (a6 := e3.state_batches) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.first_offset, e8.last_offset, e8.delivery_state, e8.delivery_count)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -358,8 +455,9 @@ def _r_ReadShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[Any,
     o.results = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -378,7 +476,45 @@ def _w_ReadShareGroupStateResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ReadStateResult_0(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P1.pack(e6.partition, e6.error_code)
+                    if (s7 := e6.error_message) is None:
+                        buf.append(0)
+                    elif len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, True)
+                    buf += _P2.pack(e6.state_epoch, e6.start_offset)
+                    if (a9 := e6.state_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11.first_offset, e11.last_offset, e11.delivery_state, e11.delivery_count)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

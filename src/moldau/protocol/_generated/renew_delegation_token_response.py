@@ -72,6 +72,19 @@ class RenewDelegationTokenResponse:
             raise ProtocolError('RenewDelegationTokenResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> RenewDelegationTokenResponse:
+        try:
+            fn = _R_RenewDelegationTokenResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RenewDelegationTokenResponse v{v} is outside 1-2', 39, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('RenewDelegationTokenResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_RenewDelegationTokenResponse[v]
@@ -98,8 +111,9 @@ def _r_RenewDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

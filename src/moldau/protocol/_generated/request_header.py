@@ -74,6 +74,19 @@ class RequestHeader:
             raise ProtocolError('RequestHeader: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> RequestHeader:
+        try:
+            fn = _R_RequestHeader[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'RequestHeader v{v} is outside 1-2', -1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('RequestHeader: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_RequestHeader[v]
@@ -102,8 +115,9 @@ def _r_RequestHeader_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.client_id, pos = _rs16(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -75,6 +75,19 @@ class SaslAuthenticateResponse:
             raise ProtocolError('SaslAuthenticateResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> SaslAuthenticateResponse:
+        try:
+            fn = _R_SaslAuthenticateResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SaslAuthenticateResponse v{v} is outside 0-2', 36, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SaslAuthenticateResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_SaslAuthenticateResponse[v]
@@ -127,15 +140,29 @@ def _r_SaslAuthenticateResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.auth_bytes, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.auth_bytes = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.auth_bytes = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.auth_bytes, pos = _rcb(buf, pos, end, False)
     if pos + 8 > end:
         _trunc(pos, 8, end)
     o.session_lifetime_ms, = _P1.unpack_from(buf, pos)
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

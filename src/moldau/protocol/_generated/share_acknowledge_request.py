@@ -174,6 +174,19 @@ class ShareAcknowledgeRequest:
             raise ProtocolError('ShareAcknowledgeRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareAcknowledgeRequest:
+        try:
+            fn = _R_ShareAcknowledgeRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeRequest v{v} is outside 1-2', 79, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareAcknowledgeRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareAcknowledgeRequest[v]
@@ -199,8 +212,9 @@ def _r_AcknowledgementBatch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n1 * 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -249,13 +263,32 @@ def _r_AcknowledgePartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AcknowledgementBatch_1(buf, pos, end)
+        e3 = _new(AcknowledgementBatch)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.first_offset, e3.last_offset = _P0.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        e3.acknowledge_types = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n4 * 1])]
+        pos += n4 * 1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.acknowledgement_batches = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -276,7 +309,20 @@ def _w_AcknowledgePartition_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AcknowledgementBatch_1(e3, w)
+            buf += _P0.pack(e3.first_offset, e3.last_offset)
+            if (a4 := e3.acknowledge_types) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P1.pack(e6)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -304,13 +350,53 @@ def _r_AcknowledgeTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AcknowledgePartition_1(buf, pos, end)
+        e3 = _new(AcknowledgePartition)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.partition_index, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AcknowledgementBatch)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.first_offset, e6.last_offset = _P0.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 1 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 1)
+            e6.acknowledge_types = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n7 * 1])]
+            pos += n7 * 1
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.acknowledgement_batches = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -331,7 +417,33 @@ def _w_AcknowledgeTopic_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AcknowledgePartition_1(e3, w)
+            buf += _P2.pack(e3.partition_index)
+            if (a4 := e3.acknowledgement_batches) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.first_offset, e6.last_offset)
+                    if (a7 := e6.acknowledge_types) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P1.pack(e9)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -383,8 +495,9 @@ def _r_ShareAcknowledgeRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.is_renew_ack = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -426,8 +539,9 @@ def _r_ShareAcknowledgeRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topics = a4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -438,9 +552,9 @@ _R_ShareAcknowledgeRequest = {
 
 
 def _w_ShareAcknowledgeRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.is_renew_ack == False):
         raise UnsupportedFieldError('ShareAcknowledgeRequest.is_renew_ack cannot be written at version 1')
-    buf = w.buf
     if (s1 := o.group_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -464,7 +578,46 @@ def _w_ShareAcknowledgeRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_AcknowledgeTopic_1(e7, w)
+            buf += e7.topic_id.bytes
+            if (a8 := e7.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.partition_index)
+                    if (a11 := e10.acknowledgement_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.first_offset, e13.last_offset)
+                            if (a14 := e13.acknowledge_types) is None:
+                                _wnull(buf, True, False)
+                            else:
+                                if (n15 := len(a14) + 1) < 0x80:
+                                    buf.append(n15)
+                                else:
+                                    _wuv(buf, n15)
+                                for e16 in a14:
+                                    buf += _P1.pack(e16)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -496,7 +649,46 @@ def _w_ShareAcknowledgeRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_AcknowledgeTopic_1(e7, w)
+            buf += e7.topic_id.bytes
+            if (a8 := e7.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.partition_index)
+                    if (a11 := e10.acknowledgement_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.first_offset, e13.last_offset)
+                            if (a14 := e13.acknowledge_types) is None:
+                                _wnull(buf, True, False)
+                            else:
+                                if (n15 := len(a14) + 1) < 0x80:
+                                    buf.append(n15)
+                                else:
+                                    _wuv(buf, n15)
+                                for e16 in a14:
+                                    buf += _P1.pack(e16)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

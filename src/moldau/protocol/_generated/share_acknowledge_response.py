@@ -86,7 +86,7 @@ class PartitionData:
         self.partition_index = partition_index
         self.error_code = error_code
         self.error_message = error_message
-        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.current_leader = _d_LeaderIdAndEpoch() if current_leader is _F else current_leader
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -212,6 +212,19 @@ class ShareAcknowledgeResponse:
             raise ProtocolError('ShareAcknowledgeResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareAcknowledgeResponse:
+        try:
+            fn = _R_ShareAcknowledgeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareAcknowledgeResponse v{v} is outside 1-2', 79, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareAcknowledgeResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareAcknowledgeResponse[v]
@@ -228,8 +241,9 @@ def _r_LeaderIdAndEpoch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -269,11 +283,22 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.error_message, pos = _rcs(buf, pos, end, True)
-    o.current_leader, pos = _r_LeaderIdAndEpoch_1(buf, pos, end)
+    e2 = _new(LeaderIdAndEpoch)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    e2.leader_id, e2.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and not buf[pos]:
+        e2.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e2.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.current_leader = e2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -293,7 +318,12 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         buf += d2
     else:
         _wcs(buf, s1, True)
-    _w_LeaderIdAndEpoch_1(o.current_leader, w)
+    x3 = o.current_leader
+    buf += _P0.pack(x3.leader_id, x3.leader_epoch)
+    if x3.unknown_tagged_fields:
+        write_tagged_fields(w, x3.unknown_tagged_fields)
+    else:
+        buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -321,13 +351,43 @@ def _r_ShareAcknowledgeTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[An
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_1(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.error_code = _P1.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        e5 = _new(LeaderIdAndEpoch)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e5.leader_id, e5.leader_epoch = _P0.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        e3.current_leader = e5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -348,7 +408,24 @@ def _w_ShareAcknowledgeTopicResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_1(e3, w)
+            buf += _P1.pack(e3.partition_index, e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            x6 = e3.current_leader
+            buf += _P0.pack(x6.leader_id, x6.leader_epoch)
+            if x6.unknown_tagged_fields:
+                write_tagged_fields(w, x6.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -387,8 +464,9 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -450,26 +528,104 @@ def _r_ShareAcknowledgeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ShareAcknowledgeTopicResponse_1(buf, pos, end)
+        e4 = _new(ShareAcknowledgeTopicResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionData)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.error_code = _P1.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.error_message = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.error_message = None
+                    pos += 1
+            else:
+                e7.error_message, pos = _rcs(buf, pos, end, True)
+            e9 = _new(LeaderIdAndEpoch)
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e9.leader_id, e9.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 8
+            if pos < end and not buf[pos]:
+                e9.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            e7.current_leader = e9
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.responses = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_NodeEndpoint_1(buf, pos, end)
-        a6.append(e7)
-    o.node_endpoints = a6
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12 = _new(NodeEndpoint)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e12.node_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.host = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e12.port, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+            if n14:
+                e12.rack = str(buf[pos + 1:pos + n14], 'utf-8')
+                pos += n14
+            else:
+                e12.rack = None
+                pos += 1
+        else:
+            e12.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a11.append(e12)
+    o.node_endpoints = a11
     o.acquisition_lock_timeout_ms = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -501,25 +657,103 @@ def _r_ShareAcknowledgeResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ShareAcknowledgeTopicResponse_1(buf, pos, end)
+        e4 = _new(ShareAcknowledgeTopicResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionData)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.error_code = _P1.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                if n8:
+                    e7.error_message = str(buf[pos + 1:pos + n8], 'utf-8')
+                    pos += n8
+                else:
+                    e7.error_message = None
+                    pos += 1
+            else:
+                e7.error_message, pos = _rcs(buf, pos, end, True)
+            e9 = _new(LeaderIdAndEpoch)
+            if pos + 8 > end:
+                _trunc(pos, 8, end)
+            e9.leader_id, e9.leader_epoch = _P0.unpack_from(buf, pos)
+            pos += 8
+            if pos < end and not buf[pos]:
+                e9.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            e7.current_leader = e9
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.responses = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_NodeEndpoint_1(buf, pos, end)
-        a6.append(e7)
-    o.node_endpoints = a6
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12 = _new(NodeEndpoint)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e12.node_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.host = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e12.port, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
+            if n14:
+                e12.rack = str(buf[pos + 1:pos + n14], 'utf-8')
+                pos += n14
+            else:
+                e12.rack = None
+                pos += 1
+        else:
+            e12.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a11.append(e12)
+    o.node_endpoints = a11
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -547,16 +781,63 @@ def _w_ShareAcknowledgeResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_ShareAcknowledgeTopicResponse_1(e5, w)
-    if (a6 := o.node_endpoints) is None:
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition_index, e8.error_code)
+                    if (s9 := e8.error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    x11 = e8.current_leader
+                    buf += _P0.pack(x11.leader_id, x11.leader_epoch)
+                    if x11.unknown_tagged_fields:
+                        write_tagged_fields(w, x11.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a12 := o.node_endpoints) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n13 := len(a12) + 1) < 0x80:
+            buf.append(n13)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_NodeEndpoint_1(e8, w)
+            _wuv(buf, n13)
+        for e14 in a12:
+            buf += _P2.pack(e14.node_id)
+            if (s15 := e14.host) is not None and len(d16 := s15.encode()) < 0x7F:
+                buf.append(len(d16) + 1)
+                buf += d16
+            else:
+                _wcs(buf, s15, False)
+            buf += _P2.pack(e14.port)
+            if (s17 := e14.rack) is None:
+                buf.append(0)
+            elif len(d18 := s17.encode()) < 0x7F:
+                buf.append(len(d18) + 1)
+                buf += d18
+            else:
+                _wcs(buf, s17, True)
+            if e14.unknown_tagged_fields:
+                write_tagged_fields(w, e14.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -582,16 +863,63 @@ def _w_ShareAcknowledgeResponse_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_ShareAcknowledgeTopicResponse_1(e5, w)
-    if (a6 := o.node_endpoints) is None:
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition_index, e8.error_code)
+                    if (s9 := e8.error_message) is None:
+                        buf.append(0)
+                    elif len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, True)
+                    x11 = e8.current_leader
+                    buf += _P0.pack(x11.leader_id, x11.leader_epoch)
+                    if x11.unknown_tagged_fields:
+                        write_tagged_fields(w, x11.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a12 := o.node_endpoints) is None:
         _wnull(buf, True, False)
     else:
-        if (n7 := len(a6) + 1) < 0x80:
-            buf.append(n7)
+        if (n13 := len(a12) + 1) < 0x80:
+            buf.append(n13)
         else:
-            _wuv(buf, n7)
-        for e8 in a6:
-            _w_NodeEndpoint_1(e8, w)
+            _wuv(buf, n13)
+        for e14 in a12:
+            buf += _P2.pack(e14.node_id)
+            if (s15 := e14.host) is not None and len(d16 := s15.encode()) < 0x7F:
+                buf.append(len(d16) + 1)
+                buf += d16
+            else:
+                _wcs(buf, s15, False)
+            buf += _P2.pack(e14.port)
+            if (s17 := e14.rack) is None:
+                buf.append(0)
+            elif len(d18 := s17.encode()) < 0x7F:
+                buf.append(len(d18) + 1)
+                buf += d18
+            else:
+                _wcs(buf, s17, True)
+            if e14.unknown_tagged_fields:
+                write_tagged_fields(w, e14.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -602,3 +930,11 @@ _W_ShareAcknowledgeResponse = {
     1: _w_ShareAcknowledgeResponse_1,
     2: _w_ShareAcknowledgeResponse_2,
 }
+
+
+def _d_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = 0
+    o.leader_epoch = 0
+    o.unknown_tagged_fields = []
+    return o

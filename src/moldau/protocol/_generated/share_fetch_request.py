@@ -220,6 +220,19 @@ class ShareFetchRequest:
             raise ProtocolError('ShareFetchRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareFetchRequest:
+        try:
+            fn = _R_ShareFetchRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchRequest v{v} is outside 1-2', 78, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareFetchRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareFetchRequest[v]
@@ -245,8 +258,9 @@ def _r_AcknowledgementBatch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n1 * 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -295,13 +309,32 @@ def _r_FetchPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_AcknowledgementBatch_1(buf, pos, end)
+        e3 = _new(AcknowledgementBatch)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.first_offset, e3.last_offset = _P0.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        e3.acknowledge_types = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n4 * 1])]
+        pos += n4 * 1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.acknowledgement_batches = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -322,7 +355,20 @@ def _w_FetchPartition_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_AcknowledgementBatch_1(e3, w)
+            buf += _P0.pack(e3.first_offset, e3.last_offset)
+            if (a4 := e3.acknowledge_types) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P1.pack(e6)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -350,13 +396,53 @@ def _r_FetchTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FetchPartition_1(buf, pos, end)
+        e3 = _new(FetchPartition)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.partition_index, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(AcknowledgementBatch)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.first_offset, e6.last_offset = _P0.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 1 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 1)
+            e6.acknowledge_types = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n7 * 1])]
+            pos += n7 * 1
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.acknowledgement_batches = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -377,7 +463,33 @@ def _w_FetchTopic_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FetchPartition_1(e3, w)
+            buf += _P2.pack(e3.partition_index)
+            if (a4 := e3.acknowledgement_batches) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.first_offset, e6.last_offset)
+                    if (a7 := e6.acknowledge_types) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n8 := len(a7) + 1) < 0x80:
+                            buf.append(n8)
+                        else:
+                            _wuv(buf, n8)
+                        for e9 in a7:
+                            buf += _P1.pack(e9)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -407,8 +519,9 @@ def _r_ForgottenTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -487,15 +600,34 @@ def _r_ShareFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
     for _ in range(n6):
-        e8, pos = _r_ForgottenTopic_1(buf, pos, end)
+        e8 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e8.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e8.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a7.append(e8)
     o.forgotten_topics_data = a7
     o.share_acquire_mode = 0
     o.is_renew_ack = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -544,13 +676,32 @@ def _r_ShareFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
     for _ in range(n6):
-        e8, pos = _r_ForgottenTopic_1(buf, pos, end)
+        e8 = _new(ForgottenTopic)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e8.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 4 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 4)
+        e8.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n9 * 4])]
+        pos += n9 * 4
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a7.append(e8)
     o.forgotten_topics_data = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -561,9 +712,9 @@ _R_ShareFetchRequest = {
 
 
 def _w_ShareFetchRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.is_renew_ack == False):
         raise UnsupportedFieldError('ShareFetchRequest.is_renew_ack cannot be written at version 1')
-    buf = w.buf
     if (s1 := o.group_id) is None:
         buf.append(0)
     elif len(d2 := s1.encode()) < 0x7F:
@@ -587,16 +738,68 @@ def _w_ShareFetchRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_FetchTopic_1(e7, w)
-    if (a8 := o.forgotten_topics_data) is None:
+            buf += e7.topic_id.bytes
+            if (a8 := e7.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.partition_index)
+                    if (a11 := e10.acknowledgement_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.first_offset, e13.last_offset)
+                            if (a14 := e13.acknowledge_types) is None:
+                                _wnull(buf, True, False)
+                            else:
+                                if (n15 := len(a14) + 1) < 0x80:
+                                    buf.append(n15)
+                                else:
+                                    _wuv(buf, n15)
+                                for e16 in a14:
+                                    buf += _P1.pack(e16)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a17 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n9 := len(a8) + 1) < 0x80:
-            buf.append(n9)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n9)
-        for e10 in a8:
-            _w_ForgottenTopic_1(e10, w)
+            _wuv(buf, n18)
+        for e19 in a17:
+            buf += e19.topic_id.bytes
+            if (a20 := e19.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n21 := len(a20) + 1) < 0x80:
+                    buf.append(n21)
+                else:
+                    _wuv(buf, n21)
+                for e22 in a20:
+                    buf += _P2.pack(e22)
+            if e19.unknown_tagged_fields:
+                write_tagged_fields(w, e19.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -628,16 +831,68 @@ def _w_ShareFetchRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_FetchTopic_1(e7, w)
-    if (a8 := o.forgotten_topics_data) is None:
+            buf += e7.topic_id.bytes
+            if (a8 := e7.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P2.pack(e10.partition_index)
+                    if (a11 := e10.acknowledgement_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n12 := len(a11) + 1) < 0x80:
+                            buf.append(n12)
+                        else:
+                            _wuv(buf, n12)
+                        for e13 in a11:
+                            buf += _P0.pack(e13.first_offset, e13.last_offset)
+                            if (a14 := e13.acknowledge_types) is None:
+                                _wnull(buf, True, False)
+                            else:
+                                if (n15 := len(a14) + 1) < 0x80:
+                                    buf.append(n15)
+                                else:
+                                    _wuv(buf, n15)
+                                for e16 in a14:
+                                    buf += _P1.pack(e16)
+                            if e13.unknown_tagged_fields:
+                                write_tagged_fields(w, e13.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a17 := o.forgotten_topics_data) is None:
         _wnull(buf, True, False)
     else:
-        if (n9 := len(a8) + 1) < 0x80:
-            buf.append(n9)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n9)
-        for e10 in a8:
-            _w_ForgottenTopic_1(e10, w)
+            _wuv(buf, n18)
+        for e19 in a17:
+            buf += e19.topic_id.bytes
+            if (a20 := e19.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n21 := len(a20) + 1) < 0x80:
+                    buf.append(n21)
+                else:
+                    _wuv(buf, n21)
+                for e22 in a20:
+                    buf += _P2.pack(e22)
+            if e19.unknown_tagged_fields:
+                write_tagged_fields(w, e19.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -127,7 +127,7 @@ class PartitionData:
         self.error_message = error_message
         self.acknowledge_error_code = acknowledge_error_code
         self.acknowledge_error_message = acknowledge_error_message
-        self.current_leader = LeaderIdAndEpoch() if current_leader is _F else current_leader
+        self.current_leader = _d_LeaderIdAndEpoch() if current_leader is _F else current_leader
         self.records = records
         self.acquired_records = [] if acquired_records is _F else acquired_records
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
@@ -255,6 +255,19 @@ class ShareFetchResponse:
             raise ProtocolError('ShareFetchResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareFetchResponse:
+        try:
+            fn = _R_ShareFetchResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareFetchResponse v{v} is outside 1-2', 78, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareFetchResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareFetchResponse[v]
@@ -271,8 +284,9 @@ def _r_LeaderIdAndEpoch_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -305,8 +319,9 @@ def _r_AcquiredRecords_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 18
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -359,24 +374,57 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.acknowledge_error_message, pos = _rcs(buf, pos, end, True)
-    o.current_leader, pos = _r_LeaderIdAndEpoch_1(buf, pos, end)
-    o.records, pos = _rcb(buf, pos, end, False)
-    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+    e3 = _new(LeaderIdAndEpoch)
+    if pos + 8 > end:
+        _trunc(pos, 8, end)
+    e3.leader_id, e3.leader_epoch = _P0.unpack_from(buf, pos)
+    pos += 8
+    if pos < end and not buf[pos]:
+        e3.unknown_tagged_fields = []
         pos += 1
-        n3 -= 1
-        if n3 * 1 > end - pos:
-            _toolong(n3, end - pos)
     else:
-        n3, pos = _rcc(buf, pos, end, False, 1)
-    a4 = []
-    for _ in range(n3):
-        e5, pos = _r_AcquiredRecords_1(buf, pos, end)
-        a4.append(e5)
-    o.acquired_records = a4
+        e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.current_leader = e3
+    if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+        o.records = buf[pos + 1:pos + n4]
+        pos += n4
+    elif (
+        pos + 1 < end
+        and (n4 := buf[pos]) >= 0x80
+        and (m5 := buf[pos + 1]) < 0x80
+        and 0 < (n4 := (n4 & 0x7F) | (m5 << 7))
+        and pos + 1 + n4 <= end
+    ):
+        o.records = buf[pos + 2:pos + 1 + n4]
+        pos += 1 + n4
+    else:
+        o.records, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        pos += 1
+        n6 -= 1
+        if n6 * 1 > end - pos:
+            _toolong(n6, end - pos)
+    else:
+        n6, pos = _rcc(buf, pos, end, False, 1)
+    a7 = []
+    for _ in range(n6):
+        e8 = _new(AcquiredRecords)
+        if pos + 18 > end:
+            _trunc(pos, 18, end)
+        e8.first_offset, e8.last_offset, e8.delivery_count = _P1.unpack_from(buf, pos)
+        pos += 18
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a7.append(e8)
+    o.acquired_records = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -404,28 +452,37 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         buf += d4
     else:
         _wcs(buf, s3, True)
-    _w_LeaderIdAndEpoch_1(o.current_leader, w)
-    if (x5 := o.records) is None:
+    x5 = o.current_leader
+    buf += _P0.pack(x5.leader_id, x5.leader_epoch)
+    if x5.unknown_tagged_fields:
+        write_tagged_fields(w, x5.unknown_tagged_fields)
+    else:
+        buf.append(0)
+    if (x6 := o.records) is None:
         _wbf(w, None, True, False)
     else:
-        n6 = x5.nbytes if x5.__class__ is memoryview else len(x5)
-        if n6 < 0x7F:
-            buf.append(n6 + 1)
+        n7 = x6.nbytes if x6.__class__ is memoryview else len(x6)
+        if n7 < 0x7F:
+            buf.append(n7 + 1)
         else:
-            _wuv(buf, n6 + 1)
-        if n6 >= _ZC:
-            w._chunks.append((len(buf), x5))
+            _wuv(buf, n7 + 1)
+        if n7 >= _ZC:
+            w._chunks.append((len(buf), x6))
         else:
-            buf += x5
-    if (a7 := o.acquired_records) is None:
+            buf += x6
+    if (a8 := o.acquired_records) is None:
         _wnull(buf, True, False)
     else:
-        if (n8 := len(a7) + 1) < 0x80:
-            buf.append(n8)
+        if (n9 := len(a8) + 1) < 0x80:
+            buf.append(n9)
         else:
-            _wuv(buf, n8)
-        for e9 in a7:
-            _w_AcquiredRecords_1(e9, w)
+            _wuv(buf, n9)
+        for e10 in a8:
+            buf += _P1.pack(e10.first_offset, e10.last_offset, e10.delivery_count)
+            if e10.unknown_tagged_fields:
+                write_tagged_fields(w, e10.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -458,8 +515,9 @@ def _r_ShareFetchableTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -480,7 +538,57 @@ def _w_ShareFetchableTopicResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_1(e3, w)
+            buf += _P2.pack(e3.partition_index, e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            buf += _P3.pack(e3.acknowledge_error_code)
+            if (s6 := e3.acknowledge_error_message) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            x8 = e3.current_leader
+            buf += _P0.pack(x8.leader_id, x8.leader_epoch)
+            if x8.unknown_tagged_fields:
+                write_tagged_fields(w, x8.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            if (x9 := e3.records) is None:
+                _wbf(w, None, True, False)
+            else:
+                n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                if n10 < 0x7F:
+                    buf.append(n10 + 1)
+                else:
+                    _wuv(buf, n10 + 1)
+                if n10 >= _ZC:
+                    w._chunks.append((len(buf), x9))
+                else:
+                    buf += x9
+            if (a11 := e3.acquired_records) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n12 := len(a11) + 1) < 0x80:
+                    buf.append(n12)
+                else:
+                    _wuv(buf, n12)
+                for e13 in a11:
+                    buf += _P1.pack(e13.first_offset, e13.last_offset, e13.delivery_count)
+                    if e13.unknown_tagged_fields:
+                        write_tagged_fields(w, e13.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -519,8 +627,9 @@ def _r_NodeEndpoint_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.rack, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -586,25 +695,74 @@ def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_ShareFetchableTopicResponse_1(buf, pos, end)
+        e4 = _new(ShareFetchableTopicResponse)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7, pos = _r_PartitionData_1(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.responses = a3
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, False, 1)
-    a6 = []
-    for _ in range(n5):
-        e7, pos = _r_NodeEndpoint_1(buf, pos, end)
-        a6.append(e7)
-    o.node_endpoints = a6
+        n8, pos = _rcc(buf, pos, end, False, 1)
+    a9 = []
+    for _ in range(n8):
+        e10 = _new(NodeEndpoint)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e10.node_id, = _P4.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e10.host = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e10.host, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e10.port, = _P4.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            if n12:
+                e10.rack = str(buf[pos + 1:pos + n12], 'utf-8')
+                pos += n12
+            else:
+                e10.rack = None
+                pos += 1
+        else:
+            e10.rack, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e10.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a9.append(e10)
+    o.node_endpoints = a9
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -642,7 +800,24 @@ def _w_ShareFetchResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n7)
         for e8 in a6:
-            _w_NodeEndpoint_1(e8, w)
+            buf += _P4.pack(e8.node_id)
+            if (s9 := e8.host) is not None and len(d10 := s9.encode()) < 0x7F:
+                buf.append(len(d10) + 1)
+                buf += d10
+            else:
+                _wcs(buf, s9, False)
+            buf += _P4.pack(e8.port)
+            if (s11 := e8.rack) is None:
+                buf.append(0)
+            elif len(d12 := s11.encode()) < 0x7F:
+                buf.append(len(d12) + 1)
+                buf += d12
+            else:
+                _wcs(buf, s11, True)
+            if e8.unknown_tagged_fields:
+                write_tagged_fields(w, e8.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -653,3 +828,11 @@ _W_ShareFetchResponse = {
     1: _w_ShareFetchResponse_1,
     2: _w_ShareFetchResponse_1,
 }
+
+
+def _d_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    o = _new(LeaderIdAndEpoch)
+    o.leader_id = 0
+    o.leader_epoch = 0
+    o.unknown_tagged_fields = []
+    return o

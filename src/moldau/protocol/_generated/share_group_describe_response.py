@@ -123,7 +123,7 @@ class Member:
         self.client_id = client_id
         self.client_host = client_host
         self.subscribed_topic_names = [] if subscribed_topic_names is _F else subscribed_topic_names
-        self.assignment = Assignment() if assignment is _F else assignment
+        self.assignment = _d_Assignment() if assignment is _F else assignment
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -220,6 +220,19 @@ class ShareGroupDescribeResponse:
             raise ProtocolError('ShareGroupDescribeResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareGroupDescribeResponse:
+        try:
+            fn = _R_ShareGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupDescribeResponse v{v} is outside 1-1', 77, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupDescribeResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareGroupDescribeResponse[v]
@@ -250,8 +263,9 @@ def _r_TopicPartitions_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -299,13 +313,37 @@ def _r_Assignment_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicPartitions_1(buf, pos, end)
+        e3 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topic_partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -324,7 +362,25 @@ def _w_Assignment_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicPartitions_1(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -382,11 +438,53 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e7, pos = _rcs(buf, pos, end, False)
         a6.append(e7)
     o.subscribed_topic_names = a6
-    o.assignment, pos = _r_Assignment_1(buf, pos, end)
+    e9 = _new(Assignment)
+    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        pos += 1
+        n10 -= 1
+        if n10 * 1 > end - pos:
+            _toolong(n10, end - pos)
+    else:
+        n10, pos = _rcc(buf, pos, end, False, 1)
+    a11 = []
+    for _ in range(n10):
+        e12 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e12.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.topic_name = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n14 := buf[pos]) < 0x80:
+            pos += 1
+            n14 -= 1
+            if n14 * 4 > end - pos:
+                _toolong(n14, end - pos)
+        else:
+            n14, pos = _rcc(buf, pos, end, False, 4)
+        e12.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n14 * 4])]
+        pos += n14 * 4
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a11.append(e12)
+    e9.topic_partitions = a11
+    if pos < end and not buf[pos]:
+        e9.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.assignment = e9
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -433,7 +531,38 @@ def _w_Member_1(o: Any, w: Writer) -> None:
                 buf += d13
             else:
                 _wcs(buf, s12, False)
-    _w_Assignment_1(o.assignment, w)
+    x14 = o.assignment
+    if (a15 := x14.topic_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n16 := len(a15) + 1) < 0x80:
+            buf.append(n16)
+        else:
+            _wuv(buf, n16)
+        for e17 in a15:
+            buf += e17.topic_id.bytes
+            if (s18 := e17.topic_name) is not None and len(d19 := s18.encode()) < 0x7F:
+                buf.append(len(d19) + 1)
+                buf += d19
+            else:
+                _wcs(buf, s18, False)
+            if (a20 := e17.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n21 := len(a20) + 1) < 0x80:
+                    buf.append(n21)
+                else:
+                    _wuv(buf, n21)
+                for e22 in a20:
+                    buf += _P0.pack(e22)
+            if e17.unknown_tagged_fields:
+                write_tagged_fields(w, e17.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if x14.unknown_tagged_fields:
+        write_tagged_fields(w, x14.unknown_tagged_fields)
+    else:
+        buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -497,8 +626,9 @@ def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -569,13 +699,67 @@ def _r_ShareGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_DescribedGroup_1(buf, pos, end)
+        e3 = _new(DescribedGroup)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.error_code, = _P1.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            if n4:
+                e3.error_message = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.error_message = None
+                pos += 1
+        else:
+            e3.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.group_id = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.group_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e3.group_state = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e3.group_state, pos = _rcs(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.group_epoch, e3.assignment_epoch = _P2.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e3.assignor_name = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e3.assignor_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+            pos += 1
+            n8 -= 1
+            if n8 * 1 > end - pos:
+                _toolong(n8, end - pos)
+        else:
+            n8, pos = _rcc(buf, pos, end, False, 1)
+        a9 = []
+        for _ in range(n8):
+            e10, pos = _r_Member_1(buf, pos, end)
+            a9.append(e10)
+        e3.members = a9
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.authorized_operations, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -595,7 +779,44 @@ def _w_ShareGroupDescribeResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribedGroup_1(e3, w)
+            buf += _P1.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (s6 := e3.group_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P2.pack(e3.group_epoch, e3.assignment_epoch)
+            if (s10 := e3.assignor_name) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (a12 := e3.members) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n13 := len(a12) + 1) < 0x80:
+                    buf.append(n13)
+                else:
+                    _wuv(buf, n13)
+                for e14 in a12:
+                    _w_Member_1(e14, w)
+            buf += _P0.pack(e3.authorized_operations)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -605,3 +826,10 @@ def _w_ShareGroupDescribeResponse_1(o: Any, w: Writer) -> None:
 _W_ShareGroupDescribeResponse = {
     1: _w_ShareGroupDescribeResponse_1,
 }
+
+
+def _d_Assignment() -> Assignment:
+    o = _new(Assignment)
+    o.topic_partitions = []
+    o.unknown_tagged_fields = []
+    return o

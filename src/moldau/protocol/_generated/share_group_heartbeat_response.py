@@ -142,6 +142,19 @@ class ShareGroupHeartbeatResponse:
             raise ProtocolError('ShareGroupHeartbeatResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ShareGroupHeartbeatResponse:
+        try:
+            fn = _R_ShareGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ShareGroupHeartbeatResponse v{v} is outside 1-1', 76, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ShareGroupHeartbeatResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ShareGroupHeartbeatResponse[v]
@@ -167,8 +180,9 @@ def _r_TopicPartitions_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n1 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -211,13 +225,32 @@ def _r_Assignment_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicPartitions_1(buf, pos, end)
+        e3 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 4 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topic_partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -236,7 +269,20 @@ def _w_Assignment_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicPartitions_1(e3, w)
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -282,11 +328,48 @@ def _r_ShareGroupHeartbeatResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
     if buf[pos - 1] >= 0x80:
         o.assignment = None
     else:
-        o.assignment, pos = _r_Assignment_1(buf, pos, end)
+        e3 = _new(Assignment)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(TopicPartitions)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.topic_id = _ruuid(buf, pos)
+            pos += 16
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+                pos += 1
+                n7 -= 1
+                if n7 * 4 > end - pos:
+                    _toolong(n7, end - pos)
+            else:
+                n7, pos = _rcc(buf, pos, end, False, 4)
+            e6.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
+            pos += n7 * 4
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.topic_partitions = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.assignment = e3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -317,7 +400,32 @@ def _w_ShareGroupHeartbeatResponse_1(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Assignment_1(x5, w)
+        if (a6 := x5.topic_partitions) is None:
+            _wnull(buf, True, False)
+        else:
+            if (n7 := len(a6) + 1) < 0x80:
+                buf.append(n7)
+            else:
+                _wuv(buf, n7)
+            for e8 in a6:
+                buf += e8.topic_id.bytes
+                if (a9 := e8.partitions) is None:
+                    _wnull(buf, True, False)
+                else:
+                    if (n10 := len(a9) + 1) < 0x80:
+                        buf.append(n10)
+                    else:
+                        _wuv(buf, n10)
+                    for e11 in a9:
+                        buf += _P0.pack(e11)
+                if e8.unknown_tagged_fields:
+                    write_tagged_fields(w, e8.unknown_tagged_fields)
+                else:
+                    buf.append(0)
+        if x5.unknown_tagged_fields:
+            write_tagged_fields(w, x5.unknown_tagged_fields)
+        else:
+            buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

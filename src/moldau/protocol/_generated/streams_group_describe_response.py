@@ -341,8 +341,8 @@ class Member:
         self.client_tags = [] if client_tags is _F else client_tags
         self.task_offsets = [] if task_offsets is _F else task_offsets
         self.task_end_offsets = [] if task_end_offsets is _F else task_end_offsets
-        self.assignment = Assignment() if assignment is _F else assignment
-        self.target_assignment = Assignment() if target_assignment is _F else target_assignment
+        self.assignment = _d_Assignment() if assignment is _F else assignment
+        self.target_assignment = _d_Assignment() if target_assignment is _F else target_assignment
         self.is_classic = is_classic
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
@@ -440,6 +440,19 @@ class StreamsGroupDescribeResponse:
             raise ProtocolError('StreamsGroupDescribeResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupDescribeResponse:
+        try:
+            fn = _R_StreamsGroupDescribeResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupDescribeResponse v{v} is outside 0-0', 89, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupDescribeResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupDescribeResponse[v]
@@ -462,8 +475,9 @@ def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -515,13 +529,29 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_KeyValue_0(buf, pos, end)
+        e4 = _new(KeyValue)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.key, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.value = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.value, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_configs = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -546,7 +576,20 @@ def _w_TopicInfo_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_KeyValue_0(e5, w)
+            if (s6 := e5.key) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.value) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -606,25 +649,108 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
     for _ in range(n10):
-        e12, pos = _r_TopicInfo_0(buf, pos, end)
+        e12 = _new(TopicInfo)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e12.partitions, e12.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n14 := buf[pos]) < 0x80:
+            pos += 1
+            n14 -= 1
+            if n14 * 1 > end - pos:
+                _toolong(n14, end - pos)
+        else:
+            n14, pos = _rcc(buf, pos, end, False, 1)
+        a15 = []
+        for _ in range(n14):
+            e16 = _new(KeyValue)
+            if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+                e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
+                pos += n17
+            else:
+                e16.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n18 := buf[pos]) < 0x80 and pos + n18 <= end:
+                e16.value = str(buf[pos + 1:pos + n18], 'utf-8')
+                pos += n18
+            else:
+                e16.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e16.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e16.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a15.append(e16)
+        e12.topic_configs = a15
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a11.append(e12)
     o.state_changelog_topics = a11
-    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
         pos += 1
-        n13 -= 1
-        if n13 * 1 > end - pos:
-            _toolong(n13, end - pos)
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
     else:
-        n13, pos = _rcc(buf, pos, end, False, 1)
-    a14 = []
-    for _ in range(n13):
-        e15, pos = _r_TopicInfo_0(buf, pos, end)
-        a14.append(e15)
-    o.repartition_source_topics = a14
+        n19, pos = _rcc(buf, pos, end, False, 1)
+    a20 = []
+    for _ in range(n19):
+        e21 = _new(TopicInfo)
+        if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+            e21.name = str(buf[pos + 1:pos + n22], 'utf-8')
+            pos += n22
+        else:
+            e21.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e21.partitions, e21.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n23 := buf[pos]) < 0x80:
+            pos += 1
+            n23 -= 1
+            if n23 * 1 > end - pos:
+                _toolong(n23, end - pos)
+        else:
+            n23, pos = _rcc(buf, pos, end, False, 1)
+        a24 = []
+        for _ in range(n23):
+            e25 = _new(KeyValue)
+            if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
+                e25.key = str(buf[pos + 1:pos + n26], 'utf-8')
+                pos += n26
+            else:
+                e25.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n27 := buf[pos]) < 0x80 and pos + n27 <= end:
+                e25.value = str(buf[pos + 1:pos + n27], 'utf-8')
+                pos += n27
+            else:
+                e25.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e25.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e25.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a24.append(e25)
+        e21.topic_configs = a24
+        if pos < end and not buf[pos]:
+            e21.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e21.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a20.append(e21)
+    o.repartition_source_topics = a20
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -674,16 +800,78 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n14)
         for e15 in a13:
-            _w_TopicInfo_0(e15, w)
-    if (a16 := o.repartition_source_topics) is None:
+            if (s16 := e15.name) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            buf += _P0.pack(e15.partitions, e15.replication_factor)
+            if (a18 := e15.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n19 := len(a18) + 1) < 0x80:
+                    buf.append(n19)
+                else:
+                    _wuv(buf, n19)
+                for e20 in a18:
+                    if (s21 := e20.key) is not None and len(d22 := s21.encode()) < 0x7F:
+                        buf.append(len(d22) + 1)
+                        buf += d22
+                    else:
+                        _wcs(buf, s21, False)
+                    if (s23 := e20.value) is not None and len(d24 := s23.encode()) < 0x7F:
+                        buf.append(len(d24) + 1)
+                        buf += d24
+                    else:
+                        _wcs(buf, s23, False)
+                    if e20.unknown_tagged_fields:
+                        write_tagged_fields(w, e20.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e15.unknown_tagged_fields:
+                write_tagged_fields(w, e15.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a25 := o.repartition_source_topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n17 := len(a16) + 1) < 0x80:
-            buf.append(n17)
+        if (n26 := len(a25) + 1) < 0x80:
+            buf.append(n26)
         else:
-            _wuv(buf, n17)
-        for e18 in a16:
-            _w_TopicInfo_0(e18, w)
+            _wuv(buf, n26)
+        for e27 in a25:
+            if (s28 := e27.name) is not None and len(d29 := s28.encode()) < 0x7F:
+                buf.append(len(d29) + 1)
+                buf += d29
+            else:
+                _wcs(buf, s28, False)
+            buf += _P0.pack(e27.partitions, e27.replication_factor)
+            if (a30 := e27.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n31 := len(a30) + 1) < 0x80:
+                    buf.append(n31)
+                else:
+                    _wuv(buf, n31)
+                for e32 in a30:
+                    if (s33 := e32.key) is not None and len(d34 := s33.encode()) < 0x7F:
+                        buf.append(len(d34) + 1)
+                        buf += d34
+                    else:
+                        _wcs(buf, s33, False)
+                    if (s35 := e32.value) is not None and len(d36 := s35.encode()) < 0x7F:
+                        buf.append(len(d36) + 1)
+                        buf += d36
+                    else:
+                        _wcs(buf, s35, False)
+                    if e32.unknown_tagged_fields:
+                        write_tagged_fields(w, e32.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e27.unknown_tagged_fields:
+                write_tagged_fields(w, e27.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -718,8 +906,9 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.subtopologies = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -764,8 +953,9 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -806,8 +996,9 @@ def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -853,8 +1044,9 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -901,21 +1093,28 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TaskIds_0(buf, pos, end)
+        e3 = _new(TaskIds)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.active_tasks = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
-        pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
-    else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_TaskIds_0(buf, pos, end)
-        a5.append(e6)
-    o.standby_tasks = a5
     if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
         n7 -= 1
@@ -925,13 +1124,64 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
     for _ in range(n7):
-        e9, pos = _r_TaskIds_0(buf, pos, end)
+        e9 = _new(TaskIds)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+            pos += 1
+            n11 -= 1
+            if n11 * 4 > end - pos:
+                _toolong(n11, end - pos)
+        else:
+            n11, pos = _rcc(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n11 * 4])]
+        pos += n11 * 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a8.append(e9)
-    o.warmup_tasks = a8
+    o.standby_tasks = a8
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15 = _new(TaskIds)
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+            e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')
+            pos += n16
+        else:
+            e15.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+            pos += 1
+            n17 -= 1
+            if n17 * 4 > end - pos:
+                _toolong(n17, end - pos)
+        else:
+            n17, pos = _rcc(buf, pos, end, False, 4)
+        e15.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n17 * 4])]
+        pos += n17 * 4
+        if pos < end and not buf[pos]:
+            e15.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e15.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a14.append(e15)
+    o.warmup_tasks = a14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -950,25 +1200,76 @@ def _w_Assignment_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TaskIds_0(e3, w)
-    if (a4 := o.standby_tasks) is None:
+            if (s4 := e3.subtopology_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a9 := o.standby_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_TaskIds_0(e6, w)
-    if (a7 := o.warmup_tasks) is None:
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11.subtopology_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (a14 := e11.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n15 := len(a14) + 1) < 0x80:
+                    buf.append(n15)
+                else:
+                    _wuv(buf, n15)
+                for e16 in a14:
+                    buf += _P1.pack(e16)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a17 := o.warmup_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n8 := len(a7) + 1) < 0x80:
-            buf.append(n8)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n8)
-        for e9 in a7:
-            _w_TaskIds_0(e9, w)
+            _wuv(buf, n18)
+        for e19 in a17:
+            if (s20 := e19.subtopology_id) is not None and len(d21 := s20.encode()) < 0x7F:
+                buf.append(len(d21) + 1)
+                buf += d21
+            else:
+                _wcs(buf, s20, False)
+            if (a22 := e19.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n23 := len(a22) + 1) < 0x80:
+                    buf.append(n23)
+                else:
+                    _wuv(buf, n23)
+                for e24 in a22:
+                    buf += _P1.pack(e24)
+            if e19.unknown_tagged_fields:
+                write_tagged_fields(w, e19.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1034,53 +1335,114 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if buf[pos - 1] >= 0x80:
         o.user_endpoint = None
     else:
-        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        e7 = _new(Endpoint)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.host = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e7.port, = _P2.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.user_endpoint = e7
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
         pos += 1
-        n7 -= 1
-        if n7 * 1 > end - pos:
-            _toolong(n7, end - pos)
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
     else:
-        n7, pos = _rcc(buf, pos, end, False, 1)
-    a8 = []
-    for _ in range(n7):
-        e9, pos = _r_KeyValue_0(buf, pos, end)
-        a8.append(e9)
-    o.client_tags = a8
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        n9, pos = _rcc(buf, pos, end, False, 1)
+    a10 = []
+    for _ in range(n9):
+        e11 = _new(KeyValue)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e11.key = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e11.key, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e11.value = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e11.value, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e11.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a10.append(e11)
+    o.client_tags = a10
+    if pos < end and 0 < (n14 := buf[pos]) < 0x80:
         pos += 1
-        n10 -= 1
-        if n10 * 1 > end - pos:
-            _toolong(n10, end - pos)
+        n14 -= 1
+        if n14 * 1 > end - pos:
+            _toolong(n14, end - pos)
     else:
-        n10, pos = _rcc(buf, pos, end, False, 1)
-    a11 = []
-    for _ in range(n10):
-        e12, pos = _r_TaskOffset_0(buf, pos, end)
-        a11.append(e12)
-    o.task_offsets = a11
-    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        n14, pos = _rcc(buf, pos, end, False, 1)
+    a15 = []
+    for _ in range(n14):
+        e16 = _new(TaskOffset)
+        if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+            e16.subtopology_id = str(buf[pos + 1:pos + n17], 'utf-8')
+            pos += n17
+        else:
+            e16.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e16.partition, e16.offset = _P3.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e16.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e16.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a15.append(e16)
+    o.task_offsets = a15
+    if pos < end and 0 < (n18 := buf[pos]) < 0x80:
         pos += 1
-        n13 -= 1
-        if n13 * 1 > end - pos:
-            _toolong(n13, end - pos)
+        n18 -= 1
+        if n18 * 1 > end - pos:
+            _toolong(n18, end - pos)
     else:
-        n13, pos = _rcc(buf, pos, end, False, 1)
-    a14 = []
-    for _ in range(n13):
-        e15, pos = _r_TaskOffset_0(buf, pos, end)
-        a14.append(e15)
-    o.task_end_offsets = a14
-    o.assignment, pos = _r_Assignment_0(buf, pos, end)
-    o.target_assignment, pos = _r_Assignment_0(buf, pos, end)
+        n18, pos = _rcc(buf, pos, end, False, 1)
+    a19 = []
+    for _ in range(n18):
+        e20 = _new(TaskOffset)
+        if pos < end and 0 < (n21 := buf[pos]) < 0x80 and pos + n21 <= end:
+            e20.subtopology_id = str(buf[pos + 1:pos + n21], 'utf-8')
+            pos += n21
+        else:
+            e20.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e20.partition, e20.offset = _P3.unpack_from(buf, pos)
+        pos += 12
+        if pos < end and not buf[pos]:
+            e20.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e20.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a19.append(e20)
+    o.task_end_offsets = a19
+    e22, pos = _r_Assignment_0(buf, pos, end)
+    o.assignment = e22
+    e23, pos = _r_Assignment_0(buf, pos, end)
+    o.target_assignment = e23
     if pos + 1 > end:
         _trunc(pos, 1, end)
     o.is_classic, = _P4.unpack_from(buf, pos)
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1131,34 +1493,74 @@ def _w_Member_0(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Endpoint_0(x13, w)
-    if (a14 := o.client_tags) is None:
+        if (s14 := x13.host) is not None and len(d15 := s14.encode()) < 0x7F:
+            buf.append(len(d15) + 1)
+            buf += d15
+        else:
+            _wcs(buf, s14, False)
+        buf += _P2.pack(x13.port)
+        if x13.unknown_tagged_fields:
+            write_tagged_fields(w, x13.unknown_tagged_fields)
+        else:
+            buf.append(0)
+    if (a16 := o.client_tags) is None:
         _wnull(buf, True, False)
     else:
-        if (n15 := len(a14) + 1) < 0x80:
-            buf.append(n15)
+        if (n17 := len(a16) + 1) < 0x80:
+            buf.append(n17)
         else:
-            _wuv(buf, n15)
-        for e16 in a14:
-            _w_KeyValue_0(e16, w)
-    if (a17 := o.task_offsets) is None:
+            _wuv(buf, n17)
+        for e18 in a16:
+            if (s19 := e18.key) is not None and len(d20 := s19.encode()) < 0x7F:
+                buf.append(len(d20) + 1)
+                buf += d20
+            else:
+                _wcs(buf, s19, False)
+            if (s21 := e18.value) is not None and len(d22 := s21.encode()) < 0x7F:
+                buf.append(len(d22) + 1)
+                buf += d22
+            else:
+                _wcs(buf, s21, False)
+            if e18.unknown_tagged_fields:
+                write_tagged_fields(w, e18.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a23 := o.task_offsets) is None:
         _wnull(buf, True, False)
     else:
-        if (n18 := len(a17) + 1) < 0x80:
-            buf.append(n18)
+        if (n24 := len(a23) + 1) < 0x80:
+            buf.append(n24)
         else:
-            _wuv(buf, n18)
-        for e19 in a17:
-            _w_TaskOffset_0(e19, w)
-    if (a20 := o.task_end_offsets) is None:
+            _wuv(buf, n24)
+        for e25 in a23:
+            if (s26 := e25.subtopology_id) is not None and len(d27 := s26.encode()) < 0x7F:
+                buf.append(len(d27) + 1)
+                buf += d27
+            else:
+                _wcs(buf, s26, False)
+            buf += _P3.pack(e25.partition, e25.offset)
+            if e25.unknown_tagged_fields:
+                write_tagged_fields(w, e25.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a28 := o.task_end_offsets) is None:
         _wnull(buf, True, False)
     else:
-        if (n21 := len(a20) + 1) < 0x80:
-            buf.append(n21)
+        if (n29 := len(a28) + 1) < 0x80:
+            buf.append(n29)
         else:
-            _wuv(buf, n21)
-        for e22 in a20:
-            _w_TaskOffset_0(e22, w)
+            _wuv(buf, n29)
+        for e30 in a28:
+            if (s31 := e30.subtopology_id) is not None and len(d32 := s31.encode()) < 0x7F:
+                buf.append(len(d32) + 1)
+                buf += d32
+            else:
+                _wcs(buf, s31, False)
+            buf += _P3.pack(e30.partition, e30.offset)
+            if e30.unknown_tagged_fields:
+                write_tagged_fields(w, e30.unknown_tagged_fields)
+            else:
+                buf.append(0)
     _w_Assignment_0(o.assignment, w)
     _w_Assignment_0(o.target_assignment, w)
     buf += _P4.pack(o.is_classic)
@@ -1208,27 +1610,53 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if buf[pos - 1] >= 0x80:
         o.topology = None
     else:
-        o.topology, pos = _r_Topology_0(buf, pos, end)
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        e4 = _new(Topology)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.epoch, = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, True, 1)
+        if n5 is None:
+            e4.subtopologies = None
+        else:
+            a6 = []
+            for _ in range(n5):
+                e7, pos = _r_Subtopology_0(buf, pos, end)
+                a6.append(e7)
+            e4.subtopologies = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.topology = e4
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_Member_0(buf, pos, end)
-        a5.append(e6)
-    o.members = a5
+        n8, pos = _rcc(buf, pos, end, False, 1)
+    a9 = []
+    for _ in range(n8):
+        e10, pos = _r_Member_0(buf, pos, end)
+        a9.append(e10)
+    o.members = a9
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.authorized_operations, = _P1.unpack_from(buf, pos)
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1262,16 +1690,29 @@ def _w_DescribedGroup_0(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Topology_0(x7, w)
-    if (a8 := o.members) is None:
+        buf += _P1.pack(x7.epoch)
+        if (a8 := x7.subtopologies) is None:
+            _wnull(buf, True, True)
+        else:
+            if (n9 := len(a8) + 1) < 0x80:
+                buf.append(n9)
+            else:
+                _wuv(buf, n9)
+            for e10 in a8:
+                _w_Subtopology_0(e10, w)
+        if x7.unknown_tagged_fields:
+            write_tagged_fields(w, x7.unknown_tagged_fields)
+        else:
+            buf.append(0)
+    if (a11 := o.members) is None:
         _wnull(buf, True, False)
     else:
-        if (n9 := len(a8) + 1) < 0x80:
-            buf.append(n9)
+        if (n12 := len(a11) + 1) < 0x80:
+            buf.append(n12)
         else:
-            _wuv(buf, n9)
-        for e10 in a8:
-            _w_Member_0(e10, w)
+            _wuv(buf, n12)
+        for e13 in a11:
+            _w_Member_0(e13, w)
     buf += _P1.pack(o.authorized_operations)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -1304,8 +1745,9 @@ def _r_StreamsGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     o.groups = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1325,7 +1767,57 @@ def _w_StreamsGroupDescribeResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_DescribedGroup_0(e3, w)
+            buf += _P5.pack(e3.error_code)
+            if (s4 := e3.error_message) is None:
+                buf.append(0)
+            elif len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, True)
+            if (s6 := e3.group_id) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e3.group_state) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P6.pack(e3.group_epoch, e3.assignment_epoch)
+            if (x10 := e3.topology) is None:
+                buf.append(0xFF)
+            else:
+                buf.append(1)
+                buf += _P1.pack(x10.epoch)
+                if (a11 := x10.subtopologies) is None:
+                    _wnull(buf, True, True)
+                else:
+                    if (n12 := len(a11) + 1) < 0x80:
+                        buf.append(n12)
+                    else:
+                        _wuv(buf, n12)
+                    for e13 in a11:
+                        _w_Subtopology_0(e13, w)
+                if x10.unknown_tagged_fields:
+                    write_tagged_fields(w, x10.unknown_tagged_fields)
+                else:
+                    buf.append(0)
+            if (a14 := e3.members) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n15 := len(a14) + 1) < 0x80:
+                    buf.append(n15)
+                else:
+                    _wuv(buf, n15)
+                for e16 in a14:
+                    _w_Member_0(e16, w)
+            buf += _P1.pack(e3.authorized_operations)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -1335,3 +1827,12 @@ def _w_StreamsGroupDescribeResponse_0(o: Any, w: Writer) -> None:
 _W_StreamsGroupDescribeResponse = {
     0: _w_StreamsGroupDescribeResponse_0,
 }
+
+
+def _d_Assignment() -> Assignment:
+    o = _new(Assignment)
+    o.active_tasks = []
+    o.standby_tasks = []
+    o.warmup_tasks = []
+    o.unknown_tagged_fields = []
+    return o

@@ -372,6 +372,19 @@ class StreamsGroupHeartbeatRequest:
             raise ProtocolError('StreamsGroupHeartbeatRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupHeartbeatRequest:
+        try:
+            fn = _R_StreamsGroupHeartbeatRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatRequest v{v} is outside 0-0', 88, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupHeartbeatRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupHeartbeatRequest[v]
@@ -394,8 +407,9 @@ def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -447,13 +461,29 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_KeyValue_0(buf, pos, end)
+        e4 = _new(KeyValue)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.key, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.value = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.value, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_configs = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -478,7 +508,20 @@ def _w_TopicInfo_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_KeyValue_0(e5, w)
+            if (s6 := e5.key) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.value) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -521,8 +564,9 @@ def _r_CopartitionGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n5 * 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -619,53 +663,168 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
     for _ in range(n10):
-        e12, pos = _r_TopicInfo_0(buf, pos, end)
+        e12 = _new(TopicInfo)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e12.partitions, e12.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n14 := buf[pos]) < 0x80:
+            pos += 1
+            n14 -= 1
+            if n14 * 1 > end - pos:
+                _toolong(n14, end - pos)
+        else:
+            n14, pos = _rcc(buf, pos, end, False, 1)
+        a15 = []
+        for _ in range(n14):
+            e16 = _new(KeyValue)
+            if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+                e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
+                pos += n17
+            else:
+                e16.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n18 := buf[pos]) < 0x80 and pos + n18 <= end:
+                e16.value = str(buf[pos + 1:pos + n18], 'utf-8')
+                pos += n18
+            else:
+                e16.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e16.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e16.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a15.append(e16)
+        e12.topic_configs = a15
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a11.append(e12)
     o.state_changelog_topics = a11
-    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
         pos += 1
-        n13 -= 1
-        if n13 * 1 > end - pos:
-            _toolong(n13, end - pos)
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
     else:
-        n13, pos = _rcc(buf, pos, end, False, 1)
-    a14 = []
-    for _ in range(n13):
-        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
-            e15 = str(buf[pos + 1:pos + n16], 'utf-8')
-            pos += n16
+        n19, pos = _rcc(buf, pos, end, False, 1)
+    a20 = []
+    for _ in range(n19):
+        if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+            e21 = str(buf[pos + 1:pos + n22], 'utf-8')
+            pos += n22
         else:
-            e15, pos = _rcs(buf, pos, end, False)
-        a14.append(e15)
-    o.repartition_sink_topics = a14
-    if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+            e21, pos = _rcs(buf, pos, end, False)
+        a20.append(e21)
+    o.repartition_sink_topics = a20
+    if pos < end and 0 < (n23 := buf[pos]) < 0x80:
         pos += 1
-        n17 -= 1
-        if n17 * 1 > end - pos:
-            _toolong(n17, end - pos)
+        n23 -= 1
+        if n23 * 1 > end - pos:
+            _toolong(n23, end - pos)
     else:
-        n17, pos = _rcc(buf, pos, end, False, 1)
-    a18 = []
-    for _ in range(n17):
-        e19, pos = _r_TopicInfo_0(buf, pos, end)
-        a18.append(e19)
-    o.repartition_source_topics = a18
-    if pos < end and 0 < (n20 := buf[pos]) < 0x80:
+        n23, pos = _rcc(buf, pos, end, False, 1)
+    a24 = []
+    for _ in range(n23):
+        e25 = _new(TopicInfo)
+        if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
+            e25.name = str(buf[pos + 1:pos + n26], 'utf-8')
+            pos += n26
+        else:
+            e25.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e25.partitions, e25.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n27 := buf[pos]) < 0x80:
+            pos += 1
+            n27 -= 1
+            if n27 * 1 > end - pos:
+                _toolong(n27, end - pos)
+        else:
+            n27, pos = _rcc(buf, pos, end, False, 1)
+        a28 = []
+        for _ in range(n27):
+            e29 = _new(KeyValue)
+            if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
+                e29.key = str(buf[pos + 1:pos + n30], 'utf-8')
+                pos += n30
+            else:
+                e29.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n31 := buf[pos]) < 0x80 and pos + n31 <= end:
+                e29.value = str(buf[pos + 1:pos + n31], 'utf-8')
+                pos += n31
+            else:
+                e29.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e29.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e29.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a28.append(e29)
+        e25.topic_configs = a28
+        if pos < end and not buf[pos]:
+            e25.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e25.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a24.append(e25)
+    o.repartition_source_topics = a24
+    if pos < end and 0 < (n32 := buf[pos]) < 0x80:
         pos += 1
-        n20 -= 1
-        if n20 * 1 > end - pos:
-            _toolong(n20, end - pos)
+        n32 -= 1
+        if n32 * 1 > end - pos:
+            _toolong(n32, end - pos)
     else:
-        n20, pos = _rcc(buf, pos, end, False, 1)
-    a21 = []
-    for _ in range(n20):
-        e22, pos = _r_CopartitionGroup_0(buf, pos, end)
-        a21.append(e22)
-    o.copartition_groups = a21
+        n32, pos = _rcc(buf, pos, end, False, 1)
+    a33 = []
+    for _ in range(n32):
+        e34 = _new(CopartitionGroup)
+        if pos < end and 0 < (n35 := buf[pos]) < 0x80:
+            pos += 1
+            n35 -= 1
+            if n35 * 2 > end - pos:
+                _toolong(n35, end - pos)
+        else:
+            n35, pos = _rcc(buf, pos, end, False, 2)
+        e34.source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n35 * 2])]
+        pos += n35 * 2
+        if pos < end and 0 < (n37 := buf[pos]) < 0x80:
+            pos += 1
+            n37 -= 1
+            if n37 * 2 > end - pos:
+                _toolong(n37, end - pos)
+        else:
+            n37, pos = _rcc(buf, pos, end, False, 2)
+        e34.source_topic_regex = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n37 * 2])]
+        pos += n37 * 2
+        if pos < end and 0 < (n39 := buf[pos]) < 0x80:
+            pos += 1
+            n39 -= 1
+            if n39 * 2 > end - pos:
+                _toolong(n39, end - pos)
+        else:
+            n39, pos = _rcc(buf, pos, end, False, 2)
+        e34.repartition_source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n39 * 2])]
+        pos += n39 * 2
+        if pos < end and not buf[pos]:
+            e34.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e34.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a33.append(e34)
+    o.copartition_groups = a33
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -715,38 +874,130 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n14)
         for e15 in a13:
-            _w_TopicInfo_0(e15, w)
-    if (a16 := o.repartition_sink_topics) is None:
-        _wnull(buf, True, False)
-    else:
-        if (n17 := len(a16) + 1) < 0x80:
-            buf.append(n17)
-        else:
-            _wuv(buf, n17)
-        for e18 in a16:
-            if (s19 := e18) is not None and len(d20 := s19.encode()) < 0x7F:
-                buf.append(len(d20) + 1)
-                buf += d20
+            if (s16 := e15.name) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
             else:
-                _wcs(buf, s19, False)
-    if (a21 := o.repartition_source_topics) is None:
+                _wcs(buf, s16, False)
+            buf += _P0.pack(e15.partitions, e15.replication_factor)
+            if (a18 := e15.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n19 := len(a18) + 1) < 0x80:
+                    buf.append(n19)
+                else:
+                    _wuv(buf, n19)
+                for e20 in a18:
+                    if (s21 := e20.key) is not None and len(d22 := s21.encode()) < 0x7F:
+                        buf.append(len(d22) + 1)
+                        buf += d22
+                    else:
+                        _wcs(buf, s21, False)
+                    if (s23 := e20.value) is not None and len(d24 := s23.encode()) < 0x7F:
+                        buf.append(len(d24) + 1)
+                        buf += d24
+                    else:
+                        _wcs(buf, s23, False)
+                    if e20.unknown_tagged_fields:
+                        write_tagged_fields(w, e20.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e15.unknown_tagged_fields:
+                write_tagged_fields(w, e15.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a25 := o.repartition_sink_topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n22 := len(a21) + 1) < 0x80:
-            buf.append(n22)
+        if (n26 := len(a25) + 1) < 0x80:
+            buf.append(n26)
         else:
-            _wuv(buf, n22)
-        for e23 in a21:
-            _w_TopicInfo_0(e23, w)
-    if (a24 := o.copartition_groups) is None:
+            _wuv(buf, n26)
+        for e27 in a25:
+            if (s28 := e27) is not None and len(d29 := s28.encode()) < 0x7F:
+                buf.append(len(d29) + 1)
+                buf += d29
+            else:
+                _wcs(buf, s28, False)
+    if (a30 := o.repartition_source_topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n25 := len(a24) + 1) < 0x80:
-            buf.append(n25)
+        if (n31 := len(a30) + 1) < 0x80:
+            buf.append(n31)
         else:
-            _wuv(buf, n25)
-        for e26 in a24:
-            _w_CopartitionGroup_0(e26, w)
+            _wuv(buf, n31)
+        for e32 in a30:
+            if (s33 := e32.name) is not None and len(d34 := s33.encode()) < 0x7F:
+                buf.append(len(d34) + 1)
+                buf += d34
+            else:
+                _wcs(buf, s33, False)
+            buf += _P0.pack(e32.partitions, e32.replication_factor)
+            if (a35 := e32.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n36 := len(a35) + 1) < 0x80:
+                    buf.append(n36)
+                else:
+                    _wuv(buf, n36)
+                for e37 in a35:
+                    if (s38 := e37.key) is not None and len(d39 := s38.encode()) < 0x7F:
+                        buf.append(len(d39) + 1)
+                        buf += d39
+                    else:
+                        _wcs(buf, s38, False)
+                    if (s40 := e37.value) is not None and len(d41 := s40.encode()) < 0x7F:
+                        buf.append(len(d41) + 1)
+                        buf += d41
+                    else:
+                        _wcs(buf, s40, False)
+                    if e37.unknown_tagged_fields:
+                        write_tagged_fields(w, e37.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e32.unknown_tagged_fields:
+                write_tagged_fields(w, e32.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a42 := o.copartition_groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n43 := len(a42) + 1) < 0x80:
+            buf.append(n43)
+        else:
+            _wuv(buf, n43)
+        for e44 in a42:
+            if (a45 := e44.source_topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n46 := len(a45) + 1) < 0x80:
+                    buf.append(n46)
+                else:
+                    _wuv(buf, n46)
+                for e47 in a45:
+                    buf += _P1.pack(e47)
+            if (a48 := e44.source_topic_regex) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n49 := len(a48) + 1) < 0x80:
+                    buf.append(n49)
+                else:
+                    _wuv(buf, n49)
+                for e50 in a48:
+                    buf += _P1.pack(e50)
+            if (a51 := e44.repartition_source_topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n52 := len(a51) + 1) < 0x80:
+                    buf.append(n52)
+                else:
+                    _wuv(buf, n52)
+                for e53 in a51:
+                    buf += _P1.pack(e53)
+            if e44.unknown_tagged_fields:
+                write_tagged_fields(w, e44.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -778,8 +1029,9 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.subtopologies = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -829,8 +1081,9 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -879,8 +1132,9 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -921,8 +1175,9 @@ def _r_TaskOffset_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 12
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -994,56 +1249,135 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
     if buf[pos - 1] >= 0x80:
         o.topology = None
     else:
-        o.topology, pos = _r_Topology_0(buf, pos, end)
-    if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+        e5 = _new(Topology)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e5.epoch, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8, pos = _r_Subtopology_0(buf, pos, end)
+            a7.append(e8)
+        e5.subtopologies = a7
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.topology = e5
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
         pos += 1
-        n5 -= 1
-        if n5 * 1 > end - pos:
-            _toolong(n5, end - pos)
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
     else:
-        n5, pos = _rcc(buf, pos, end, True, 1)
-    if n5 is None:
+        n9, pos = _rcc(buf, pos, end, True, 1)
+    if n9 is None:
         o.active_tasks = None
     else:
-        a6 = []
-        for _ in range(n5):
-            e7, pos = _r_TaskIds_0(buf, pos, end)
-            a6.append(e7)
-        o.active_tasks = a6
-    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+        a10 = []
+        for _ in range(n9):
+            e11 = _new(TaskIds)
+            if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+                e11.subtopology_id = str(buf[pos + 1:pos + n12], 'utf-8')
+                pos += n12
+            else:
+                e11.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+                pos += 1
+                n13 -= 1
+                if n13 * 4 > end - pos:
+                    _toolong(n13, end - pos)
+            else:
+                n13, pos = _rcc(buf, pos, end, False, 4)
+            e11.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n13 * 4])]
+            pos += n13 * 4
+            if pos < end and not buf[pos]:
+                e11.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a10.append(e11)
+        o.active_tasks = a10
+    if pos < end and 0 < (n15 := buf[pos]) < 0x80:
         pos += 1
-        n8 -= 1
-        if n8 * 1 > end - pos:
-            _toolong(n8, end - pos)
+        n15 -= 1
+        if n15 * 1 > end - pos:
+            _toolong(n15, end - pos)
     else:
-        n8, pos = _rcc(buf, pos, end, True, 1)
-    if n8 is None:
+        n15, pos = _rcc(buf, pos, end, True, 1)
+    if n15 is None:
         o.standby_tasks = None
     else:
-        a9 = []
-        for _ in range(n8):
-            e10, pos = _r_TaskIds_0(buf, pos, end)
-            a9.append(e10)
-        o.standby_tasks = a9
-    if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+        a16 = []
+        for _ in range(n15):
+            e17 = _new(TaskIds)
+            if pos < end and 0 < (n18 := buf[pos]) < 0x80 and pos + n18 <= end:
+                e17.subtopology_id = str(buf[pos + 1:pos + n18], 'utf-8')
+                pos += n18
+            else:
+                e17.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n19 := buf[pos]) < 0x80:
+                pos += 1
+                n19 -= 1
+                if n19 * 4 > end - pos:
+                    _toolong(n19, end - pos)
+            else:
+                n19, pos = _rcc(buf, pos, end, False, 4)
+            e17.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n19 * 4])]
+            pos += n19 * 4
+            if pos < end and not buf[pos]:
+                e17.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e17.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a16.append(e17)
+        o.standby_tasks = a16
+    if pos < end and 0 < (n21 := buf[pos]) < 0x80:
         pos += 1
-        n11 -= 1
-        if n11 * 1 > end - pos:
-            _toolong(n11, end - pos)
+        n21 -= 1
+        if n21 * 1 > end - pos:
+            _toolong(n21, end - pos)
     else:
-        n11, pos = _rcc(buf, pos, end, True, 1)
-    if n11 is None:
+        n21, pos = _rcc(buf, pos, end, True, 1)
+    if n21 is None:
         o.warmup_tasks = None
     else:
-        a12 = []
-        for _ in range(n11):
-            e13, pos = _r_TaskIds_0(buf, pos, end)
-            a12.append(e13)
-        o.warmup_tasks = a12
-    if pos < end and (n14 := buf[pos]) < 0x80 and pos + n14 <= end:
-        if n14:
-            o.process_id = str(buf[pos + 1:pos + n14], 'utf-8')
-            pos += n14
+        a22 = []
+        for _ in range(n21):
+            e23 = _new(TaskIds)
+            if pos < end and 0 < (n24 := buf[pos]) < 0x80 and pos + n24 <= end:
+                e23.subtopology_id = str(buf[pos + 1:pos + n24], 'utf-8')
+                pos += n24
+            else:
+                e23.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n25 := buf[pos]) < 0x80:
+                pos += 1
+                n25 -= 1
+                if n25 * 4 > end - pos:
+                    _toolong(n25, end - pos)
+            else:
+                n25, pos = _rcc(buf, pos, end, False, 4)
+            e23.partitions = [x for (x,) in _P2.iter_unpack(buf[pos:pos + n25 * 4])]
+            pos += n25 * 4
+            if pos < end and not buf[pos]:
+                e23.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e23.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a22.append(e23)
+        o.warmup_tasks = a22
+    if pos < end and (n27 := buf[pos]) < 0x80 and pos + n27 <= end:
+        if n27:
+            o.process_id = str(buf[pos + 1:pos + n27], 'utf-8')
+            pos += n27
         else:
             o.process_id = None
             pos += 1
@@ -1055,60 +1389,119 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
     if buf[pos - 1] >= 0x80:
         o.user_endpoint = None
     else:
-        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
-    if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+        e28 = _new(Endpoint)
+        if pos < end and 0 < (n29 := buf[pos]) < 0x80 and pos + n29 <= end:
+            e28.host = str(buf[pos + 1:pos + n29], 'utf-8')
+            pos += n29
+        else:
+            e28.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e28.port, = _P3.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e28.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e28.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.user_endpoint = e28
+    if pos < end and 0 < (n30 := buf[pos]) < 0x80:
         pos += 1
-        n15 -= 1
-        if n15 * 1 > end - pos:
-            _toolong(n15, end - pos)
+        n30 -= 1
+        if n30 * 1 > end - pos:
+            _toolong(n30, end - pos)
     else:
-        n15, pos = _rcc(buf, pos, end, True, 1)
-    if n15 is None:
+        n30, pos = _rcc(buf, pos, end, True, 1)
+    if n30 is None:
         o.client_tags = None
     else:
-        a16 = []
-        for _ in range(n15):
-            e17, pos = _r_KeyValue_0(buf, pos, end)
-            a16.append(e17)
-        o.client_tags = a16
-    if pos < end and 0 < (n18 := buf[pos]) < 0x80:
+        a31 = []
+        for _ in range(n30):
+            e32 = _new(KeyValue)
+            if pos < end and 0 < (n33 := buf[pos]) < 0x80 and pos + n33 <= end:
+                e32.key = str(buf[pos + 1:pos + n33], 'utf-8')
+                pos += n33
+            else:
+                e32.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n34 := buf[pos]) < 0x80 and pos + n34 <= end:
+                e32.value = str(buf[pos + 1:pos + n34], 'utf-8')
+                pos += n34
+            else:
+                e32.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e32.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e32.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a31.append(e32)
+        o.client_tags = a31
+    if pos < end and 0 < (n35 := buf[pos]) < 0x80:
         pos += 1
-        n18 -= 1
-        if n18 * 1 > end - pos:
-            _toolong(n18, end - pos)
+        n35 -= 1
+        if n35 * 1 > end - pos:
+            _toolong(n35, end - pos)
     else:
-        n18, pos = _rcc(buf, pos, end, True, 1)
-    if n18 is None:
+        n35, pos = _rcc(buf, pos, end, True, 1)
+    if n35 is None:
         o.task_offsets = None
     else:
-        a19 = []
-        for _ in range(n18):
-            e20, pos = _r_TaskOffset_0(buf, pos, end)
-            a19.append(e20)
-        o.task_offsets = a19
-    if pos < end and 0 < (n21 := buf[pos]) < 0x80:
+        a36 = []
+        for _ in range(n35):
+            e37 = _new(TaskOffset)
+            if pos < end and 0 < (n38 := buf[pos]) < 0x80 and pos + n38 <= end:
+                e37.subtopology_id = str(buf[pos + 1:pos + n38], 'utf-8')
+                pos += n38
+            else:
+                e37.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e37.partition, e37.offset = _P4.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e37.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e37.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a36.append(e37)
+        o.task_offsets = a36
+    if pos < end and 0 < (n39 := buf[pos]) < 0x80:
         pos += 1
-        n21 -= 1
-        if n21 * 1 > end - pos:
-            _toolong(n21, end - pos)
+        n39 -= 1
+        if n39 * 1 > end - pos:
+            _toolong(n39, end - pos)
     else:
-        n21, pos = _rcc(buf, pos, end, True, 1)
-    if n21 is None:
+        n39, pos = _rcc(buf, pos, end, True, 1)
+    if n39 is None:
         o.task_end_offsets = None
     else:
-        a22 = []
-        for _ in range(n21):
-            e23, pos = _r_TaskOffset_0(buf, pos, end)
-            a22.append(e23)
-        o.task_end_offsets = a22
+        a40 = []
+        for _ in range(n39):
+            e41 = _new(TaskOffset)
+            if pos < end and 0 < (n42 := buf[pos]) < 0x80 and pos + n42 <= end:
+                e41.subtopology_id = str(buf[pos + 1:pos + n42], 'utf-8')
+                pos += n42
+            else:
+                e41.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e41.partition, e41.offset = _P4.unpack_from(buf, pos)
+            pos += 12
+            if pos < end and not buf[pos]:
+                e41.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e41.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a40.append(e41)
+        o.task_end_offsets = a40
     if pos + 1 > end:
         _trunc(pos, 1, end)
     o.shutdown_application, = _P6.unpack_from(buf, pos)
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -1149,17 +1542,21 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Topology_0(x9, w)
-    if (a10 := o.active_tasks) is None:
-        _wnull(buf, True, True)
-    else:
-        if (n11 := len(a10) + 1) < 0x80:
-            buf.append(n11)
+        buf += _P2.pack(x9.epoch)
+        if (a10 := x9.subtopologies) is None:
+            _wnull(buf, True, False)
         else:
-            _wuv(buf, n11)
-        for e12 in a10:
-            _w_TaskIds_0(e12, w)
-    if (a13 := o.standby_tasks) is None:
+            if (n11 := len(a10) + 1) < 0x80:
+                buf.append(n11)
+            else:
+                _wuv(buf, n11)
+            for e12 in a10:
+                _w_Subtopology_0(e12, w)
+        if x9.unknown_tagged_fields:
+            write_tagged_fields(w, x9.unknown_tagged_fields)
+        else:
+            buf.append(0)
+    if (a13 := o.active_tasks) is None:
         _wnull(buf, True, True)
     else:
         if (n14 := len(a13) + 1) < 0x80:
@@ -1167,55 +1564,155 @@ def _w_StreamsGroupHeartbeatRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n14)
         for e15 in a13:
-            _w_TaskIds_0(e15, w)
-    if (a16 := o.warmup_tasks) is None:
+            if (s16 := e15.subtopology_id) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            if (a18 := e15.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n19 := len(a18) + 1) < 0x80:
+                    buf.append(n19)
+                else:
+                    _wuv(buf, n19)
+                for e20 in a18:
+                    buf += _P2.pack(e20)
+            if e15.unknown_tagged_fields:
+                write_tagged_fields(w, e15.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a21 := o.standby_tasks) is None:
         _wnull(buf, True, True)
     else:
-        if (n17 := len(a16) + 1) < 0x80:
-            buf.append(n17)
+        if (n22 := len(a21) + 1) < 0x80:
+            buf.append(n22)
         else:
-            _wuv(buf, n17)
-        for e18 in a16:
-            _w_TaskIds_0(e18, w)
-    if (s19 := o.process_id) is None:
-        buf.append(0)
-    elif len(d20 := s19.encode()) < 0x7F:
-        buf.append(len(d20) + 1)
-        buf += d20
+            _wuv(buf, n22)
+        for e23 in a21:
+            if (s24 := e23.subtopology_id) is not None and len(d25 := s24.encode()) < 0x7F:
+                buf.append(len(d25) + 1)
+                buf += d25
+            else:
+                _wcs(buf, s24, False)
+            if (a26 := e23.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n27 := len(a26) + 1) < 0x80:
+                    buf.append(n27)
+                else:
+                    _wuv(buf, n27)
+                for e28 in a26:
+                    buf += _P2.pack(e28)
+            if e23.unknown_tagged_fields:
+                write_tagged_fields(w, e23.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a29 := o.warmup_tasks) is None:
+        _wnull(buf, True, True)
     else:
-        _wcs(buf, s19, True)
-    if (x21 := o.user_endpoint) is None:
+        if (n30 := len(a29) + 1) < 0x80:
+            buf.append(n30)
+        else:
+            _wuv(buf, n30)
+        for e31 in a29:
+            if (s32 := e31.subtopology_id) is not None and len(d33 := s32.encode()) < 0x7F:
+                buf.append(len(d33) + 1)
+                buf += d33
+            else:
+                _wcs(buf, s32, False)
+            if (a34 := e31.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n35 := len(a34) + 1) < 0x80:
+                    buf.append(n35)
+                else:
+                    _wuv(buf, n35)
+                for e36 in a34:
+                    buf += _P2.pack(e36)
+            if e31.unknown_tagged_fields:
+                write_tagged_fields(w, e31.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (s37 := o.process_id) is None:
+        buf.append(0)
+    elif len(d38 := s37.encode()) < 0x7F:
+        buf.append(len(d38) + 1)
+        buf += d38
+    else:
+        _wcs(buf, s37, True)
+    if (x39 := o.user_endpoint) is None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Endpoint_0(x21, w)
-    if (a22 := o.client_tags) is None:
+        if (s40 := x39.host) is not None and len(d41 := s40.encode()) < 0x7F:
+            buf.append(len(d41) + 1)
+            buf += d41
+        else:
+            _wcs(buf, s40, False)
+        buf += _P3.pack(x39.port)
+        if x39.unknown_tagged_fields:
+            write_tagged_fields(w, x39.unknown_tagged_fields)
+        else:
+            buf.append(0)
+    if (a42 := o.client_tags) is None:
         _wnull(buf, True, True)
     else:
-        if (n23 := len(a22) + 1) < 0x80:
-            buf.append(n23)
+        if (n43 := len(a42) + 1) < 0x80:
+            buf.append(n43)
         else:
-            _wuv(buf, n23)
-        for e24 in a22:
-            _w_KeyValue_0(e24, w)
-    if (a25 := o.task_offsets) is None:
+            _wuv(buf, n43)
+        for e44 in a42:
+            if (s45 := e44.key) is not None and len(d46 := s45.encode()) < 0x7F:
+                buf.append(len(d46) + 1)
+                buf += d46
+            else:
+                _wcs(buf, s45, False)
+            if (s47 := e44.value) is not None and len(d48 := s47.encode()) < 0x7F:
+                buf.append(len(d48) + 1)
+                buf += d48
+            else:
+                _wcs(buf, s47, False)
+            if e44.unknown_tagged_fields:
+                write_tagged_fields(w, e44.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a49 := o.task_offsets) is None:
         _wnull(buf, True, True)
     else:
-        if (n26 := len(a25) + 1) < 0x80:
-            buf.append(n26)
+        if (n50 := len(a49) + 1) < 0x80:
+            buf.append(n50)
         else:
-            _wuv(buf, n26)
-        for e27 in a25:
-            _w_TaskOffset_0(e27, w)
-    if (a28 := o.task_end_offsets) is None:
+            _wuv(buf, n50)
+        for e51 in a49:
+            if (s52 := e51.subtopology_id) is not None and len(d53 := s52.encode()) < 0x7F:
+                buf.append(len(d53) + 1)
+                buf += d53
+            else:
+                _wcs(buf, s52, False)
+            buf += _P4.pack(e51.partition, e51.offset)
+            if e51.unknown_tagged_fields:
+                write_tagged_fields(w, e51.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a54 := o.task_end_offsets) is None:
         _wnull(buf, True, True)
     else:
-        if (n29 := len(a28) + 1) < 0x80:
-            buf.append(n29)
+        if (n55 := len(a54) + 1) < 0x80:
+            buf.append(n55)
         else:
-            _wuv(buf, n29)
-        for e30 in a28:
-            _w_TaskOffset_0(e30, w)
+            _wuv(buf, n55)
+        for e56 in a54:
+            if (s57 := e56.subtopology_id) is not None and len(d58 := s57.encode()) < 0x7F:
+                buf.append(len(d58) + 1)
+                buf += d58
+            else:
+                _wcs(buf, s57, False)
+            buf += _P4.pack(e56.partition, e56.offset)
+            if e56.unknown_tagged_fields:
+                write_tagged_fields(w, e56.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P6.pack(o.shutdown_application)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -177,7 +177,7 @@ class EndpointToPartitions:
     unknown_tagged_fields: list[tuple[int, bytes]] = field(default_factory=list)
 
     def __init__(self, user_endpoint: Endpoint = _F, active_partitions: list[TopicPartition] = _F, standby_partitions: list[TopicPartition] = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
-        self.user_endpoint = Endpoint() if user_endpoint is _F else user_endpoint
+        self.user_endpoint = _d_Endpoint() if user_endpoint is _F else user_endpoint
         self.active_partitions = [] if active_partitions is _F else active_partitions
         self.standby_partitions = [] if standby_partitions is _F else standby_partitions
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
@@ -255,6 +255,19 @@ class StreamsGroupHeartbeatResponse:
             raise ProtocolError('StreamsGroupHeartbeatResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupHeartbeatResponse:
+        try:
+            fn = _R_StreamsGroupHeartbeatResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupHeartbeatResponse v{v} is outside 0-0', 88, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupHeartbeatResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupHeartbeatResponse[v]
@@ -276,8 +289,9 @@ def _r_Status_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.status_detail, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -323,8 +337,9 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -373,8 +388,9 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -420,8 +436,9 @@ def _r_TopicPartition_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -459,35 +476,89 @@ _W_TopicPartition = {
 
 def _r_EndpointToPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EndpointToPartitions)
-    o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
-    if pos < end and 0 < (n1 := buf[pos]) < 0x80:
-        pos += 1
-        n1 -= 1
-        if n1 * 1 > end - pos:
-            _toolong(n1, end - pos)
+    e1 = _new(Endpoint)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        e1.host = str(buf[pos + 1:pos + n2], 'utf-8')
+        pos += n2
     else:
-        n1, pos = _rcc(buf, pos, end, False, 1)
-    a2 = []
-    for _ in range(n1):
-        e3, pos = _r_TopicPartition_0(buf, pos, end)
-        a2.append(e3)
-    o.active_partitions = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+        e1.host, pos = _rcs(buf, pos, end, False)
+    if pos + 2 > end:
+        _trunc(pos, 2, end)
+    e1.port, = _P2.unpack_from(buf, pos)
+    pos += 2
+    if pos < end and not buf[pos]:
+        e1.unknown_tagged_fields = []
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_TopicPartition_0(buf, pos, end)
-        a5.append(e6)
-    o.standby_partitions = a5
+        e1.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.user_endpoint = e1
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80:
+        pos += 1
+        n3 -= 1
+        if n3 * 1 > end - pos:
+            _toolong(n3, end - pos)
+    else:
+        n3, pos = _rcc(buf, pos, end, False, 1)
+    a4 = []
+    for _ in range(n3):
+        e5 = _new(TopicPartition)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e5.topic = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e5.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+            pos += 1
+            n7 -= 1
+            if n7 * 4 > end - pos:
+                _toolong(n7, end - pos)
+        else:
+            n7, pos = _rcc(buf, pos, end, False, 4)
+        e5.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n7 * 4])]
+        pos += n7 * 4
+        if pos < end and not buf[pos]:
+            e5.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a4.append(e5)
+    o.active_partitions = a4
+    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        pos += 1
+        n9 -= 1
+        if n9 * 1 > end - pos:
+            _toolong(n9, end - pos)
+    else:
+        n9, pos = _rcc(buf, pos, end, False, 1)
+    a10 = []
+    for _ in range(n9):
+        e11 = _new(TopicPartition)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e11.topic = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e11.topic, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+            pos += 1
+            n13 -= 1
+            if n13 * 4 > end - pos:
+                _toolong(n13, end - pos)
+        else:
+            n13, pos = _rcc(buf, pos, end, False, 4)
+        e11.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n13 * 4])]
+        pos += n13 * 4
+        if pos < end and not buf[pos]:
+            e11.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a10.append(e11)
+    o.standby_partitions = a10
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -498,17 +569,18 @@ _R_EndpointToPartitions = {
 
 def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
     buf = w.buf
-    _w_Endpoint_0(o.user_endpoint, w)
-    if (a1 := o.active_partitions) is None:
-        _wnull(buf, True, False)
+    x1 = o.user_endpoint
+    if (s2 := x1.host) is not None and len(d3 := s2.encode()) < 0x7F:
+        buf.append(len(d3) + 1)
+        buf += d3
     else:
-        if (n2 := len(a1) + 1) < 0x80:
-            buf.append(n2)
-        else:
-            _wuv(buf, n2)
-        for e3 in a1:
-            _w_TopicPartition_0(e3, w)
-    if (a4 := o.standby_partitions) is None:
+        _wcs(buf, s2, False)
+    buf += _P2.pack(x1.port)
+    if x1.unknown_tagged_fields:
+        write_tagged_fields(w, x1.unknown_tagged_fields)
+    else:
+        buf.append(0)
+    if (a4 := o.active_partitions) is None:
         _wnull(buf, True, False)
     else:
         if (n5 := len(a4) + 1) < 0x80:
@@ -516,7 +588,50 @@ def _w_EndpointToPartitions_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n5)
         for e6 in a4:
-            _w_TopicPartition_0(e6, w)
+            if (s7 := e6.topic) is not None and len(d8 := s7.encode()) < 0x7F:
+                buf.append(len(d8) + 1)
+                buf += d8
+            else:
+                _wcs(buf, s7, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n10 := len(a9) + 1) < 0x80:
+                    buf.append(n10)
+                else:
+                    _wuv(buf, n10)
+                for e11 in a9:
+                    buf += _P1.pack(e11)
+            if e6.unknown_tagged_fields:
+                write_tagged_fields(w, e6.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a12 := o.standby_partitions) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n13 := len(a12) + 1) < 0x80:
+            buf.append(n13)
+        else:
+            _wuv(buf, n13)
+        for e14 in a12:
+            if (s15 := e14.topic) is not None and len(d16 := s15.encode()) < 0x7F:
+                buf.append(len(d16) + 1)
+                buf += d16
+            else:
+                _wcs(buf, s15, False)
+            if (a17 := e14.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n18 := len(a17) + 1) < 0x80:
+                    buf.append(n18)
+                else:
+                    _wuv(buf, n18)
+                for e19 in a17:
+                    buf += _P1.pack(e19)
+            if e14.unknown_tagged_fields:
+                write_tagged_fields(w, e14.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -564,77 +679,149 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         a4 = []
         for _ in range(n3):
-            e5, pos = _r_Status_0(buf, pos, end)
+            e5 = _new(Status)
+            if pos + 1 > end:
+                _trunc(pos, 1, end)
+            e5.status_code, = _P0.unpack_from(buf, pos)
+            pos += 1
+            if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+                e5.status_detail = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e5.status_detail, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e5.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e5.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a4.append(e5)
         o.status = a4
-    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
-        n6 -= 1
-        if n6 * 1 > end - pos:
-            _toolong(n6, end - pos)
+        n7 -= 1
+        if n7 * 1 > end - pos:
+            _toolong(n7, end - pos)
     else:
-        n6, pos = _rcc(buf, pos, end, True, 1)
-    if n6 is None:
+        n7, pos = _rcc(buf, pos, end, True, 1)
+    if n7 is None:
         o.active_tasks = None
     else:
-        a7 = []
-        for _ in range(n6):
-            e8, pos = _r_TaskIds_0(buf, pos, end)
-            a7.append(e8)
-        o.active_tasks = a7
-    if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+        a8 = []
+        for _ in range(n7):
+            e9 = _new(TaskIds)
+            if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+                e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
+                pos += n10
+            else:
+                e9.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+                pos += 1
+                n11 -= 1
+                if n11 * 4 > end - pos:
+                    _toolong(n11, end - pos)
+            else:
+                n11, pos = _rcc(buf, pos, end, False, 4)
+            e9.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n11 * 4])]
+            pos += n11 * 4
+            if pos < end and not buf[pos]:
+                e9.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a8.append(e9)
+        o.active_tasks = a8
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
         pos += 1
-        n9 -= 1
-        if n9 * 1 > end - pos:
-            _toolong(n9, end - pos)
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
     else:
-        n9, pos = _rcc(buf, pos, end, True, 1)
-    if n9 is None:
+        n13, pos = _rcc(buf, pos, end, True, 1)
+    if n13 is None:
         o.standby_tasks = None
     else:
-        a10 = []
-        for _ in range(n9):
-            e11, pos = _r_TaskIds_0(buf, pos, end)
-            a10.append(e11)
-        o.standby_tasks = a10
-    if pos < end and 0 < (n12 := buf[pos]) < 0x80:
+        a14 = []
+        for _ in range(n13):
+            e15 = _new(TaskIds)
+            if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+                e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')
+                pos += n16
+            else:
+                e15.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+                pos += 1
+                n17 -= 1
+                if n17 * 4 > end - pos:
+                    _toolong(n17, end - pos)
+            else:
+                n17, pos = _rcc(buf, pos, end, False, 4)
+            e15.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n17 * 4])]
+            pos += n17 * 4
+            if pos < end and not buf[pos]:
+                e15.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e15.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a14.append(e15)
+        o.standby_tasks = a14
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
         pos += 1
-        n12 -= 1
-        if n12 * 1 > end - pos:
-            _toolong(n12, end - pos)
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
     else:
-        n12, pos = _rcc(buf, pos, end, True, 1)
-    if n12 is None:
+        n19, pos = _rcc(buf, pos, end, True, 1)
+    if n19 is None:
         o.warmup_tasks = None
     else:
-        a13 = []
-        for _ in range(n12):
-            e14, pos = _r_TaskIds_0(buf, pos, end)
-            a13.append(e14)
-        o.warmup_tasks = a13
+        a20 = []
+        for _ in range(n19):
+            e21 = _new(TaskIds)
+            if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+                e21.subtopology_id = str(buf[pos + 1:pos + n22], 'utf-8')
+                pos += n22
+            else:
+                e21.subtopology_id, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n23 := buf[pos]) < 0x80:
+                pos += 1
+                n23 -= 1
+                if n23 * 4 > end - pos:
+                    _toolong(n23, end - pos)
+            else:
+                n23, pos = _rcc(buf, pos, end, False, 4)
+            e21.partitions = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n23 * 4])]
+            pos += n23 * 4
+            if pos < end and not buf[pos]:
+                e21.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e21.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a20.append(e21)
+        o.warmup_tasks = a20
     if pos + 4 > end:
         _trunc(pos, 4, end)
     o.endpoint_information_epoch, = _P1.unpack_from(buf, pos)
     pos += 4
-    if pos < end and 0 < (n15 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n25 := buf[pos]) < 0x80:
         pos += 1
-        n15 -= 1
-        if n15 * 1 > end - pos:
-            _toolong(n15, end - pos)
+        n25 -= 1
+        if n25 * 1 > end - pos:
+            _toolong(n25, end - pos)
     else:
-        n15, pos = _rcc(buf, pos, end, True, 1)
-    if n15 is None:
+        n25, pos = _rcc(buf, pos, end, True, 1)
+    if n25 is None:
         o.partitions_by_user_endpoint = None
     else:
-        a16 = []
-        for _ in range(n15):
-            e17, pos = _r_EndpointToPartitions_0(buf, pos, end)
-            a16.append(e17)
-        o.partitions_by_user_endpoint = a16
+        a26 = []
+        for _ in range(n25):
+            e27, pos = _r_EndpointToPartitions_0(buf, pos, end)
+            a26.append(e27)
+        o.partitions_by_user_endpoint = a26
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -667,44 +854,104 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n6)
         for e7 in a5:
-            _w_Status_0(e7, w)
-    if (a8 := o.active_tasks) is None:
+            buf += _P0.pack(e7.status_code)
+            if (s8 := e7.status_detail) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if e7.unknown_tagged_fields:
+                write_tagged_fields(w, e7.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a10 := o.active_tasks) is None:
         _wnull(buf, True, True)
     else:
-        if (n9 := len(a8) + 1) < 0x80:
-            buf.append(n9)
+        if (n11 := len(a10) + 1) < 0x80:
+            buf.append(n11)
         else:
-            _wuv(buf, n9)
-        for e10 in a8:
-            _w_TaskIds_0(e10, w)
-    if (a11 := o.standby_tasks) is None:
+            _wuv(buf, n11)
+        for e12 in a10:
+            if (s13 := e12.subtopology_id) is not None and len(d14 := s13.encode()) < 0x7F:
+                buf.append(len(d14) + 1)
+                buf += d14
+            else:
+                _wcs(buf, s13, False)
+            if (a15 := e12.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n16 := len(a15) + 1) < 0x80:
+                    buf.append(n16)
+                else:
+                    _wuv(buf, n16)
+                for e17 in a15:
+                    buf += _P1.pack(e17)
+            if e12.unknown_tagged_fields:
+                write_tagged_fields(w, e12.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a18 := o.standby_tasks) is None:
         _wnull(buf, True, True)
     else:
-        if (n12 := len(a11) + 1) < 0x80:
-            buf.append(n12)
+        if (n19 := len(a18) + 1) < 0x80:
+            buf.append(n19)
         else:
-            _wuv(buf, n12)
-        for e13 in a11:
-            _w_TaskIds_0(e13, w)
-    if (a14 := o.warmup_tasks) is None:
+            _wuv(buf, n19)
+        for e20 in a18:
+            if (s21 := e20.subtopology_id) is not None and len(d22 := s21.encode()) < 0x7F:
+                buf.append(len(d22) + 1)
+                buf += d22
+            else:
+                _wcs(buf, s21, False)
+            if (a23 := e20.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n24 := len(a23) + 1) < 0x80:
+                    buf.append(n24)
+                else:
+                    _wuv(buf, n24)
+                for e25 in a23:
+                    buf += _P1.pack(e25)
+            if e20.unknown_tagged_fields:
+                write_tagged_fields(w, e20.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a26 := o.warmup_tasks) is None:
         _wnull(buf, True, True)
     else:
-        if (n15 := len(a14) + 1) < 0x80:
-            buf.append(n15)
+        if (n27 := len(a26) + 1) < 0x80:
+            buf.append(n27)
         else:
-            _wuv(buf, n15)
-        for e16 in a14:
-            _w_TaskIds_0(e16, w)
+            _wuv(buf, n27)
+        for e28 in a26:
+            if (s29 := e28.subtopology_id) is not None and len(d30 := s29.encode()) < 0x7F:
+                buf.append(len(d30) + 1)
+                buf += d30
+            else:
+                _wcs(buf, s29, False)
+            if (a31 := e28.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n32 := len(a31) + 1) < 0x80:
+                    buf.append(n32)
+                else:
+                    _wuv(buf, n32)
+                for e33 in a31:
+                    buf += _P1.pack(e33)
+            if e28.unknown_tagged_fields:
+                write_tagged_fields(w, e28.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P1.pack(o.endpoint_information_epoch)
-    if (a17 := o.partitions_by_user_endpoint) is None:
+    if (a34 := o.partitions_by_user_endpoint) is None:
         _wnull(buf, True, True)
     else:
-        if (n18 := len(a17) + 1) < 0x80:
-            buf.append(n18)
+        if (n35 := len(a34) + 1) < 0x80:
+            buf.append(n35)
         else:
-            _wuv(buf, n18)
-        for e19 in a17:
-            _w_EndpointToPartitions_0(e19, w)
+            _wuv(buf, n35)
+        for e36 in a34:
+            _w_EndpointToPartitions_0(e36, w)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -714,3 +961,11 @@ def _w_StreamsGroupHeartbeatResponse_0(o: Any, w: Writer) -> None:
 _W_StreamsGroupHeartbeatResponse = {
     0: _w_StreamsGroupHeartbeatResponse_0,
 }
+
+
+def _d_Endpoint() -> Endpoint:
+    o = _new(Endpoint)
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = []
+    return o

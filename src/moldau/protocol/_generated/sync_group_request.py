@@ -111,6 +111,19 @@ class SyncGroupRequest:
             raise ProtocolError('SyncGroupRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> SyncGroupRequest:
+        try:
+            fn = _R_SyncGroupRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupRequest v{v} is outside 0-5', 14, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SyncGroupRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_SyncGroupRequest[v]
@@ -134,11 +147,25 @@ def _r_SyncGroupRequestAssignment_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         pos += n1
     else:
         o.member_id, pos = _rcs(buf, pos, end, False)
-    o.assignment, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.assignment = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.assignment = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.assignment, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -212,7 +239,10 @@ def _r_SyncGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_SyncGroupRequestAssignment_0(buf, pos, end)
+        e3 = _new(SyncGroupRequestAssignment)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.assignments = a2
     o.group_instance_id = None
@@ -234,7 +264,10 @@ def _r_SyncGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_SyncGroupRequestAssignment_0(buf, pos, end)
+        e3 = _new(SyncGroupRequestAssignment)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.assignments = a2
     o.protocol_type = None
@@ -277,15 +310,40 @@ def _r_SyncGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
     for _ in range(n4):
-        e6, pos = _r_SyncGroupRequestAssignment_4(buf, pos, end)
+        e6 = _new(SyncGroupRequestAssignment)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e6.member_id = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e6.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e6.assignment = buf[pos + 1:pos + n8]
+            pos += n8
+        elif (
+            pos + 1 < end
+            and (n8 := buf[pos]) >= 0x80
+            and (m9 := buf[pos + 1]) < 0x80
+            and 0 < (n8 := (n8 & 0x7F) | (m9 << 7))
+            and pos + 1 + n8 <= end
+        ):
+            e6.assignment = buf[pos + 2:pos + 1 + n8]
+            pos += 1 + n8
+        else:
+            e6.assignment, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a5.append(e6)
     o.assignments = a5
     o.protocol_type = None
     o.protocol_name = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -341,13 +399,38 @@ def _r_SyncGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
     for _ in range(n6):
-        e8, pos = _r_SyncGroupRequestAssignment_4(buf, pos, end)
+        e8 = _new(SyncGroupRequestAssignment)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
+            e8.member_id = str(buf[pos + 1:pos + n9], 'utf-8')
+            pos += n9
+        else:
+            e8.member_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e8.assignment = buf[pos + 1:pos + n10]
+            pos += n10
+        elif (
+            pos + 1 < end
+            and (n10 := buf[pos]) >= 0x80
+            and (m11 := buf[pos + 1]) < 0x80
+            and 0 < (n10 := (n10 & 0x7F) | (m11 << 7))
+            and pos + 1 + n10 <= end
+        ):
+            e8.assignment = buf[pos + 2:pos + 1 + n10]
+            pos += 1 + n10
+        else:
+            e8.assignment, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e8.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a7.append(e8)
     o.assignments = a7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -362,9 +445,9 @@ _R_SyncGroupRequest = {
 
 
 def _w_SyncGroupRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)
@@ -373,13 +456,22 @@ def _w_SyncGroupRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_SyncGroupRequestAssignment_0(e6, w)
+            _ws16(buf, e6.member_id, False)
+            if (x9 := e6.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                buf += _I32.pack(n10)
+                if n10 >= _ZC:
+                    w._chunks.append((len(buf), x9))
+                else:
+                    buf += x9
 
 
 def _w_SyncGroupRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)
@@ -388,13 +480,22 @@ def _w_SyncGroupRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_SyncGroupRequestAssignment_0(e6, w)
+            _ws16(buf, e6.member_id, False)
+            if (x9 := e6.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                buf += _I32.pack(n10)
+                if n10 >= _ZC:
+                    w._chunks.append((len(buf), x9))
+                else:
+                    buf += x9
 
 
 def _w_SyncGroupRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('SyncGroupRequest.group_instance_id cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.group_id, False)
     buf += _P0.pack(o.generation_id)
     _ws16(buf, o.member_id, False)
@@ -403,7 +504,16 @@ def _w_SyncGroupRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_SyncGroupRequestAssignment_0(e6, w)
+            _ws16(buf, e6.member_id, False)
+            if (x9 := e6.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n10 = x9.nbytes if x9.__class__ is memoryview else len(x9)
+                buf += _I32.pack(n10)
+                if n10 >= _ZC:
+                    w._chunks.append((len(buf), x9))
+                else:
+                    buf += x9
 
 
 def _w_SyncGroupRequest_3(o: Any, w: Writer) -> None:
@@ -417,7 +527,16 @@ def _w_SyncGroupRequest_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_SyncGroupRequestAssignment_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            if (x11 := e8.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n12 = x11.nbytes if x11.__class__ is memoryview else len(x11)
+                buf += _I32.pack(n12)
+                if n12 >= _ZC:
+                    w._chunks.append((len(buf), x11))
+                else:
+                    buf += x11
 
 
 def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
@@ -448,7 +567,27 @@ def _w_SyncGroupRequest_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n8)
         for e9 in a7:
-            _w_SyncGroupRequestAssignment_4(e9, w)
+            if (s10 := e9.member_id) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (x12 := e9.assignment) is None:
+                _wbf(w, None, True, False)
+            else:
+                n13 = x12.nbytes if x12.__class__ is memoryview else len(x12)
+                if n13 < 0x7F:
+                    buf.append(n13 + 1)
+                else:
+                    _wuv(buf, n13 + 1)
+                if n13 >= _ZC:
+                    w._chunks.append((len(buf), x12))
+                else:
+                    buf += x12
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -497,7 +636,27 @@ def _w_SyncGroupRequest_5(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n12)
         for e13 in a11:
-            _w_SyncGroupRequestAssignment_4(e13, w)
+            if (s14 := e13.member_id) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+            if (x16 := e13.assignment) is None:
+                _wbf(w, None, True, False)
+            else:
+                n17 = x16.nbytes if x16.__class__ is memoryview else len(x16)
+                if n17 < 0x7F:
+                    buf.append(n17 + 1)
+                else:
+                    _wuv(buf, n17 + 1)
+                if n17 >= _ZC:
+                    w._chunks.append((len(buf), x16))
+                else:
+                    buf += x16
+            if e13.unknown_tagged_fields:
+                write_tagged_fields(w, e13.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

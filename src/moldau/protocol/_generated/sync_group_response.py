@@ -77,6 +77,19 @@ class SyncGroupResponse:
             raise ProtocolError('SyncGroupResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> SyncGroupResponse:
+        try:
+            fn = _R_SyncGroupResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'SyncGroupResponse v{v} is outside 0-5', 14, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('SyncGroupResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_SyncGroupResponse[v]
@@ -118,13 +131,27 @@ def _r_SyncGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P1.unpack_from(buf, pos)
     pos += 6
-    o.assignment, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n1 := buf[pos]) < 0x80 and pos + n1 <= end:
+        o.assignment = buf[pos + 1:pos + n1]
+        pos += n1
+    elif (
+        pos + 1 < end
+        and (n1 := buf[pos]) >= 0x80
+        and (m2 := buf[pos + 1]) < 0x80
+        and 0 < (n1 := (n1 & 0x7F) | (m2 << 7))
+        and pos + 1 + n1 <= end
+    ):
+        o.assignment = buf[pos + 2:pos + 1 + n1]
+        pos += 1 + n1
+    else:
+        o.assignment, pos = _rcb(buf, pos, end, False)
     o.protocol_type = None
     o.protocol_name = None
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -152,11 +179,25 @@ def _r_SyncGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 1
     else:
         o.protocol_name, pos = _rcs(buf, pos, end, True)
-    o.assignment, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n3 := buf[pos]) < 0x80 and pos + n3 <= end:
+        o.assignment = buf[pos + 1:pos + n3]
+        pos += n3
+    elif (
+        pos + 1 < end
+        and (n3 := buf[pos]) >= 0x80
+        and (m4 := buf[pos + 1]) < 0x80
+        and 0 < (n3 := (n3 & 0x7F) | (m4 << 7))
+        and pos + 1 + n3 <= end
+    ):
+        o.assignment = buf[pos + 2:pos + 1 + n3]
+        pos += 1 + n3
+    else:
+        o.assignment, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

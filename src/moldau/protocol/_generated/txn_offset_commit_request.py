@@ -151,6 +151,19 @@ class TxnOffsetCommitRequest:
             raise ProtocolError('TxnOffsetCommitRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> TxnOffsetCommitRequest:
+        try:
+            fn = _R_TxnOffsetCommitRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitRequest v{v} is outside 0-5', 28, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TxnOffsetCommitRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_TxnOffsetCommitRequest[v]
@@ -199,8 +212,9 @@ def _r_TxnOffsetCommitRequestPartition_3(buf: Any, pos: int, end: int) -> tuple[
         o.committed_metadata, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -258,7 +272,14 @@ def _r_TxnOffsetCommitRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any,
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitRequestPartition_0(buf, pos, end)
+        e3 = _new(TxnOffsetCommitRequestPartition)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e3.partition_index, e3.committed_offset = _P0.unpack_from(buf, pos)
+        pos += 12
+        e3.committed_metadata, pos = _rs16(buf, pos, end, True)
+        e3.committed_leader_epoch = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -271,7 +292,13 @@ def _r_TxnOffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any,
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitRequestPartition_2(buf, pos, end)
+        e3 = _new(TxnOffsetCommitRequestPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.partition_index, e3.committed_offset, e3.committed_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 16
+        e3.committed_metadata, pos = _rs16(buf, pos, end, True)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -294,13 +321,32 @@ def _r_TxnOffsetCommitRequestTopic_3(buf: Any, pos: int, end: int) -> tuple[Any,
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TxnOffsetCommitRequestPartition_3(buf, pos, end)
+        e4 = _new(TxnOffsetCommitRequestPartition)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.partition_index, e4.committed_offset, e4.committed_leader_epoch = _P1.unpack_from(buf, pos)
+        pos += 16
+        if pos < end and (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            if n5:
+                e4.committed_metadata = str(buf[pos + 1:pos + n5], 'utf-8')
+                pos += n5
+            else:
+                e4.committed_metadata = None
+                pos += 1
+        else:
+            e4.committed_metadata, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -322,7 +368,8 @@ def _w_TxnOffsetCommitRequestTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TxnOffsetCommitRequestPartition_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.committed_offset)
+            _ws16(buf, e4.committed_metadata, True)
 
 
 def _w_TxnOffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
@@ -333,7 +380,8 @@ def _w_TxnOffsetCommitRequestTopic_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TxnOffsetCommitRequestPartition_2(e4, w)
+            buf += _P1.pack(e4.partition_index, e4.committed_offset, e4.committed_leader_epoch)
+            _ws16(buf, e4.committed_metadata, True)
 
 
 def _w_TxnOffsetCommitRequestTopic_3(o: Any, w: Writer) -> None:
@@ -351,7 +399,18 @@ def _w_TxnOffsetCommitRequestTopic_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TxnOffsetCommitRequestPartition_3(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.committed_offset, e5.committed_leader_epoch)
+            if (s6 := e5.committed_metadata) is None:
+                buf.append(0)
+            elif len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -379,7 +438,22 @@ def _r_TxnOffsetCommitRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitRequestTopic_0(buf, pos, end)
+        e3 = _new(TxnOffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(TxnOffsetCommitRequestPartition)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e6.partition_index, e6.committed_offset = _P0.unpack_from(buf, pos)
+            pos += 12
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.committed_leader_epoch = -1
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.generation_id = -1
@@ -400,7 +474,21 @@ def _r_TxnOffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitRequestTopic_2(buf, pos, end)
+        e3 = _new(TxnOffsetCommitRequestTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(TxnOffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e6.partition_index, e6.committed_offset, e6.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            e6.committed_metadata, pos = _rs16(buf, pos, end, True)
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.generation_id = -1
@@ -449,13 +537,54 @@ def _r_TxnOffsetCommitRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
     for _ in range(n5):
-        e7, pos = _r_TxnOffsetCommitRequestTopic_3(buf, pos, end)
+        e7 = _new(TxnOffsetCommitRequestTopic)
+        if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+            e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
+            pos += n8
+        else:
+            e7.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n9 := buf[pos]) < 0x80:
+            pos += 1
+            n9 -= 1
+            if n9 * 1 > end - pos:
+                _toolong(n9, end - pos)
+        else:
+            n9, pos = _rcc(buf, pos, end, False, 1)
+        a10 = []
+        for _ in range(n9):
+            e11 = _new(TxnOffsetCommitRequestPartition)
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e11.partition_index, e11.committed_offset, e11.committed_leader_epoch = _P1.unpack_from(buf, pos)
+            pos += 16
+            if pos < end and (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+                if n12:
+                    e11.committed_metadata = str(buf[pos + 1:pos + n12], 'utf-8')
+                    pos += n12
+                else:
+                    e11.committed_metadata = None
+                    pos += 1
+            else:
+                e11.committed_metadata, pos = _rcs(buf, pos, end, True)
+            if pos < end and not buf[pos]:
+                e11.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e11.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a10.append(e11)
+        e7.partitions = a10
+        if pos < end and not buf[pos]:
+            e7.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a6.append(e7)
     o.topics = a6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -470,13 +599,13 @@ _R_TxnOffsetCommitRequest = {
 
 
 def _w_TxnOffsetCommitRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.generation_id == -1):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 0')
     if not (o.member_id == ''):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 0')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 0')
-    buf = w.buf
     _ws16(buf, o.transactional_id, False)
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.producer_id, o.producer_epoch)
@@ -485,17 +614,24 @@ def _w_TxnOffsetCommitRequest_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_TxnOffsetCommitRequestTopic_0(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_TxnOffsetCommitRequest_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.generation_id == -1):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 1')
     if not (o.member_id == ''):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 1')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 1')
-    buf = w.buf
     _ws16(buf, o.transactional_id, False)
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.producer_id, o.producer_epoch)
@@ -504,17 +640,24 @@ def _w_TxnOffsetCommitRequest_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_TxnOffsetCommitRequestTopic_0(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P0.pack(e10.partition_index, e10.committed_offset)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_TxnOffsetCommitRequest_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.generation_id == -1):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.generation_id cannot be written at version 2')
     if not (o.member_id == ''):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.member_id cannot be written at version 2')
     if not (o.group_instance_id is None):
         raise UnsupportedFieldError('TxnOffsetCommitRequest.group_instance_id cannot be written at version 2')
-    buf = w.buf
     _ws16(buf, o.transactional_id, False)
     _ws16(buf, o.group_id, False)
     buf += _P2.pack(o.producer_id, o.producer_epoch)
@@ -523,7 +666,14 @@ def _w_TxnOffsetCommitRequest_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a5))
         for e6 in a5:
-            _w_TxnOffsetCommitRequestTopic_2(e6, w)
+            _ws16(buf, e6.name, False)
+            if (a9 := e6.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a9))
+                for e10 in a9:
+                    buf += _P1.pack(e10.partition_index, e10.committed_offset, e10.committed_leader_epoch)
+                    _ws16(buf, e10.committed_metadata, True)
 
 
 def _w_TxnOffsetCommitRequest_3(o: Any, w: Writer) -> None:
@@ -559,7 +709,35 @@ def _w_TxnOffsetCommitRequest_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n10)
         for e11 in a9:
-            _w_TxnOffsetCommitRequestTopic_3(e11, w)
+            if (s12 := e11.name) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (a14 := e11.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n15 := len(a14) + 1) < 0x80:
+                    buf.append(n15)
+                else:
+                    _wuv(buf, n15)
+                for e16 in a14:
+                    buf += _P1.pack(e16.partition_index, e16.committed_offset, e16.committed_leader_epoch)
+                    if (s17 := e16.committed_metadata) is None:
+                        buf.append(0)
+                    elif len(d18 := s17.encode()) < 0x7F:
+                        buf.append(len(d18) + 1)
+                        buf += d18
+                    else:
+                        _wcs(buf, s17, True)
+                    if e16.unknown_tagged_fields:
+                        write_tagged_fields(w, e16.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -133,6 +133,19 @@ class TxnOffsetCommitResponse:
             raise ProtocolError('TxnOffsetCommitResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> TxnOffsetCommitResponse:
+        try:
+            fn = _R_TxnOffsetCommitResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TxnOffsetCommitResponse v{v} is outside 0-5', 28, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TxnOffsetCommitResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_TxnOffsetCommitResponse[v]
@@ -159,8 +172,9 @@ def _r_TxnOffsetCommitResponsePartition_3(buf: Any, pos: int, end: int) -> tuple
     pos += 6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -204,7 +218,12 @@ def _r_TxnOffsetCommitResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitResponsePartition_0(buf, pos, end)
+        e3 = _new(TxnOffsetCommitResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e3.partition_index, e3.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.partitions = a2
     o.unknown_tagged_fields = []
@@ -227,13 +246,23 @@ def _r_TxnOffsetCommitResponseTopic_3(buf: Any, pos: int, end: int) -> tuple[Any
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TxnOffsetCommitResponsePartition_3(buf, pos, end)
+        e4 = _new(TxnOffsetCommitResponsePartition)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e4.partition_index, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -255,7 +284,7 @@ def _w_TxnOffsetCommitResponseTopic_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a3))
         for e4 in a3:
-            _w_TxnOffsetCommitResponsePartition_0(e4, w)
+            buf += _P0.pack(e4.partition_index, e4.error_code)
 
 
 def _w_TxnOffsetCommitResponseTopic_3(o: Any, w: Writer) -> None:
@@ -273,7 +302,11 @@ def _w_TxnOffsetCommitResponseTopic_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TxnOffsetCommitResponsePartition_3(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -299,7 +332,20 @@ def _r_TxnOffsetCommitResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitResponseTopic_0(buf, pos, end)
+        e3 = _new(TxnOffsetCommitResponseTopic)
+        e3.name, pos = _rs16(buf, pos, end, False)
+        n4, pos = _rc32(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(TxnOffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e6.partition_index, e6.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            e6.unknown_tagged_fields = []
+            a5.append(e6)
+        e3.partitions = a5
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.topics = a2
     o.unknown_tagged_fields = []
@@ -321,13 +367,45 @@ def _r_TxnOffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TxnOffsetCommitResponseTopic_3(buf, pos, end)
+        e3 = _new(TxnOffsetCommitResponseTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(TxnOffsetCommitResponsePartition)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -349,7 +427,13 @@ def _w_TxnOffsetCommitResponse_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_TxnOffsetCommitResponseTopic_0(e2, w)
+            _ws16(buf, e2.name, False)
+            if (a5 := e2.partitions) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6.partition_index, e6.error_code)
 
 
 def _w_TxnOffsetCommitResponse_3(o: Any, w: Writer) -> None:
@@ -363,7 +447,28 @@ def _w_TxnOffsetCommitResponse_3(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TxnOffsetCommitResponseTopic_3(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -110,6 +110,19 @@ class UpdateFeaturesRequest:
             raise ProtocolError('UpdateFeaturesRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> UpdateFeaturesRequest:
+        try:
+            fn = _R_UpdateFeaturesRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesRequest v{v} is outside 0-2', 57, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateFeaturesRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_UpdateFeaturesRequest[v]
@@ -132,8 +145,9 @@ def _r_FeatureUpdateKey_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.upgrade_type = 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -151,8 +165,9 @@ def _r_FeatureUpdateKey_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.allow_downgrade = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -164,9 +179,9 @@ _R_FeatureUpdateKey = {
 
 
 def _w_FeatureUpdateKey_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.upgrade_type == 1):
         raise UnsupportedFieldError('FeatureUpdateKey.upgrade_type cannot be written at version 0')
-    buf = w.buf
     if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -180,9 +195,9 @@ def _w_FeatureUpdateKey_0(o: Any, w: Writer) -> None:
 
 
 def _w_FeatureUpdateKey_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_downgrade == False):
         raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 1')
-    buf = w.buf
     if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -196,9 +211,9 @@ def _w_FeatureUpdateKey_1(o: Any, w: Writer) -> None:
 
 
 def _w_FeatureUpdateKey_2(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.allow_downgrade == False):
         raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 2')
-    buf = w.buf
     if (s1 := o.feature) is not None and len(d2 := s1.encode()) < 0x7F:
         buf.append(len(d2) + 1)
         buf += d2
@@ -233,14 +248,30 @@ def _r_UpdateFeaturesRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FeatureUpdateKey_0(buf, pos, end)
+        e3 = _new(FeatureUpdateKey)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.feature = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.feature, pos = _rcs(buf, pos, end, False)
+        if pos + 3 > end:
+            _trunc(pos, 3, end)
+        e3.max_version_level, e3.allow_downgrade = _P0.unpack_from(buf, pos)
+        pos += 3
+        e3.upgrade_type = 1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.feature_updates = a2
     o.validate_only = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -259,7 +290,22 @@ def _r_UpdateFeaturesRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_FeatureUpdateKey_1(buf, pos, end)
+        e3 = _new(FeatureUpdateKey)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.feature = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.feature, pos = _rcs(buf, pos, end, False)
+        if pos + 3 > end:
+            _trunc(pos, 3, end)
+        e3.max_version_level, e3.upgrade_type = _P1.unpack_from(buf, pos)
+        pos += 3
+        e3.allow_downgrade = False
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.feature_updates = a2
     if pos + 1 > end:
@@ -268,8 +314,9 @@ def _r_UpdateFeaturesRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -281,9 +328,9 @@ _R_UpdateFeaturesRequest = {
 
 
 def _w_UpdateFeaturesRequest_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.validate_only == False):
         raise UnsupportedFieldError('UpdateFeaturesRequest.validate_only cannot be written at version 0')
-    buf = w.buf
     buf += _P2.pack(o.timeout_ms)
     if (a1 := o.feature_updates) is None:
         _wnull(buf, True, False)
@@ -293,7 +340,18 @@ def _w_UpdateFeaturesRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FeatureUpdateKey_0(e3, w)
+            if not (e3.upgrade_type == 1):
+                raise UnsupportedFieldError('FeatureUpdateKey.upgrade_type cannot be written at version 0')
+            if (s4 := e3.feature) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.max_version_level, e3.allow_downgrade)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -311,7 +369,18 @@ def _w_UpdateFeaturesRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FeatureUpdateKey_1(e3, w)
+            if not (e3.allow_downgrade == False):
+                raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 1')
+            if (s4 := e3.feature) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.max_version_level, e3.upgrade_type)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P3.pack(o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -330,7 +399,18 @@ def _w_UpdateFeaturesRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_FeatureUpdateKey_2(e3, w)
+            if not (e3.allow_downgrade == False):
+                raise UnsupportedFieldError('FeatureUpdateKey.allow_downgrade cannot be written at version 2')
+            if (s4 := e3.feature) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P1.pack(e3.max_version_level, e3.upgrade_type)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P3.pack(o.validate_only)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)

@@ -108,6 +108,19 @@ class UpdateFeaturesResponse:
             raise ProtocolError('UpdateFeaturesResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> UpdateFeaturesResponse:
+        try:
+            fn = _R_UpdateFeaturesResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateFeaturesResponse v{v} is outside 0-2', 57, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateFeaturesResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_UpdateFeaturesResponse[v]
@@ -138,8 +151,9 @@ def _r_UpdatableFeatureResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         o.error_message, pos = _rcs(buf, pos, end, True)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -202,13 +216,37 @@ def _r_UpdateFeaturesResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_UpdatableFeatureResult_0(buf, pos, end)
+        e4 = _new(UpdatableFeatureResult)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.feature = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.feature, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.error_code, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            if n6:
+                e4.error_message = str(buf[pos + 1:pos + n6], 'utf-8')
+                pos += n6
+            else:
+                e4.error_message = None
+                pos += 1
+        else:
+            e4.error_message, pos = _rcs(buf, pos, end, True)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.results = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -230,8 +268,9 @@ def _r_UpdateFeaturesResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.results = []
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -260,7 +299,23 @@ def _w_UpdateFeaturesResponse_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_UpdatableFeatureResult_0(e5, w)
+            if (s6 := e5.feature) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P0.pack(e5.error_code)
+            if (s8 := e5.error_message) is None:
+                buf.append(0)
+            elif len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, True)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -64,6 +64,19 @@ class UpdateMetadataResponse:
             raise ProtocolError('UpdateMetadataResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> UpdateMetadataResponse:
+        try:
+            fn = _R_UpdateMetadataResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateMetadataResponse v{v} is outside 1-0', 6, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateMetadataResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_UpdateMetadataResponse[v]

@@ -129,7 +129,7 @@ class UpdateRaftVoterRequest:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self.listeners = [] if listeners is _F else listeners
-        self.k_raft_version_feature = KRaftVersionFeature() if k_raft_version_feature is _F else k_raft_version_feature
+        self.k_raft_version_feature = _d_KRaftVersionFeature() if k_raft_version_feature is _F else k_raft_version_feature
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -143,6 +143,19 @@ class UpdateRaftVoterRequest:
         except UnicodeDecodeError as exc:
             raise ProtocolError('UpdateRaftVoterRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
+
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> UpdateRaftVoterRequest:
+        try:
+            fn = _R_UpdateRaftVoterRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterRequest v{v} is outside 0-0', 82, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateRaftVoterRequest: a string is not valid UTF-8') from exc
 
     def write(self, w: Writer, v: int) -> None:
         try:
@@ -170,8 +183,9 @@ def _r_Listener_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -212,8 +226,9 @@ def _r_KRaftVersionFeature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -264,14 +279,44 @@ def _r_UpdateRaftVoterRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_Listener_0(buf, pos, end)
+        e4 = _new(Listener)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.host = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e4.port, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.listeners = a3
-    o.k_raft_version_feature, pos = _r_KRaftVersionFeature_0(buf, pos, end)
+    e7 = _new(KRaftVersionFeature)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    e7.min_supported_version, e7.max_supported_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and not buf[pos]:
+        e7.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.k_raft_version_feature = e7
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -299,8 +344,27 @@ def _w_UpdateRaftVoterRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_Listener_0(e5, w)
-    _w_KRaftVersionFeature_0(o.k_raft_version_feature, w)
+            if (s6 := e5.name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.host) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            buf += _P0.pack(e5.port)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    x10 = o.k_raft_version_feature
+    buf += _P1.pack(x10.min_supported_version, x10.max_supported_version)
+    if x10.unknown_tagged_fields:
+        write_tagged_fields(w, x10.unknown_tagged_fields)
+    else:
+        buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -310,3 +374,11 @@ def _w_UpdateRaftVoterRequest_0(o: Any, w: Writer) -> None:
 _W_UpdateRaftVoterRequest = {
     0: _w_UpdateRaftVoterRequest_0,
 }
+
+
+def _d_KRaftVersionFeature() -> KRaftVersionFeature:
+    o = _new(KRaftVersionFeature)
+    o.min_supported_version = 0
+    o.max_supported_version = 0
+    o.unknown_tagged_fields = []
+    return o

@@ -94,7 +94,7 @@ class UpdateRaftVoterResponse:
     def __init__(self, throttle_time_ms: int = 0, error_code: int = 0, current_leader: CurrentLeader = _F, unknown_tagged_fields: list[tuple[int, bytes]] = _F) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
-        self.current_leader = CurrentLeader() if current_leader is _F else current_leader
+        self.current_leader = _d_CurrentLeader() if current_leader is _F else current_leader
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -108,6 +108,19 @@ class UpdateRaftVoterResponse:
         except UnicodeDecodeError as exc:
             raise ProtocolError('UpdateRaftVoterResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
+
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> UpdateRaftVoterResponse:
+        try:
+            fn = _R_UpdateRaftVoterResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'UpdateRaftVoterResponse v{v} is outside 0-0', 82, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('UpdateRaftVoterResponse: a string is not valid UTF-8') from exc
 
     def write(self, w: Writer, v: int) -> None:
         try:
@@ -134,8 +147,9 @@ def _r_CurrentLeader_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -170,26 +184,45 @@ def _r_UpdateRaftVoterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
         _trunc(pos, 6, end)
     o.throttle_time_ms, o.error_code = _P2.unpack_from(buf, pos)
     pos += 6
-    o.current_leader = CurrentLeader()
-    o.unknown_tagged_fields = uk = []
+    o.current_leader = _d_CurrentLeader()
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                o.current_leader, pos = _r_CurrentLeader_0(buf, pos, se)
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                e6 = _new(CurrentLeader)
+                if pos + 8 > se5:
+                    _trunc(pos, 8, se5)
+                e6.leader_id, e6.leader_epoch = _P0.unpack_from(buf, pos)
+                pos += 8
+                if pos < se5 and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= se5:
+                    e6.host = str(buf[pos + 1:pos + n7], 'utf-8')
+                    pos += n7
+                else:
+                    e6.host, pos = _rcs(buf, pos, se5, False)
+                if pos + 4 > se5:
+                    _trunc(pos, 4, se5)
+                e6.port, = _P1.unpack_from(buf, pos)
+                pos += 4
+                if pos < se5 and not buf[pos]:
+                    e6.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e6.unknown_tagged_fields, pos = _rtags(buf, pos, se5)
+                o.current_leader = e6
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -201,16 +234,27 @@ _R_UpdateRaftVoterResponse = {
 def _w_UpdateRaftVoterResponse_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P2.pack(o.throttle_time_ms, o.error_code)
-    tf = o.unknown_tagged_fields
-    if not (((x1 := o.current_leader).__class__ is CurrentLeader and x1.leader_id == -1 and x1.leader_epoch == -1 and x1.host == '' and x1.port == 0 and not x1.unknown_tagged_fields)):
-        tf = list(tf)
-        if not (((x1 := o.current_leader).__class__ is CurrentLeader and x1.leader_id == -1 and x1.leader_epoch == -1 and x1.host == '' and x1.port == 0 and not x1.unknown_tagged_fields)):
-            sw = Writer()
-            sb = sw.buf
-            _w_CurrentLeader_0(o.current_leader, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+    tf1 = o.unknown_tagged_fields
+    if not (((x4 := o.current_leader).__class__ is CurrentLeader and x4.leader_id == -1 and x4.leader_epoch == -1 and x4.host == '' and x4.port == 0 and not x4.unknown_tagged_fields)):
+        tf1 = list(tf1)
+        if not (((x4 := o.current_leader).__class__ is CurrentLeader and x4.leader_id == -1 and x4.leader_epoch == -1 and x4.host == '' and x4.port == 0 and not x4.unknown_tagged_fields)):
+            sw2 = Writer()
+            sb3 = sw2.buf
+            x5 = o.current_leader
+            sb3 += _P0.pack(x5.leader_id, x5.leader_epoch)
+            if (s6 := x5.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                sb3.append(len(d7) + 1)
+                sb3 += d7
+            else:
+                _wcs(sb3, s6, False)
+            sb3 += _P1.pack(x5.port)
+            if x5.unknown_tagged_fields:
+                write_tagged_fields(sw2, x5.unknown_tagged_fields)
+            else:
+                sb3.append(0)
+            tf1.append((0, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 
@@ -218,3 +262,13 @@ def _w_UpdateRaftVoterResponse_0(o: Any, w: Writer) -> None:
 _W_UpdateRaftVoterResponse = {
     0: _w_UpdateRaftVoterResponse_0,
 }
+
+
+def _d_CurrentLeader() -> CurrentLeader:
+    o = _new(CurrentLeader)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.host = ''
+    o.port = 0
+    o.unknown_tagged_fields = []
+    return o

@@ -150,6 +150,19 @@ class VoteRequest:
             raise ProtocolError('VoteRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> VoteRequest:
+        try:
+            fn = _R_VoteRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VoteRequest v{v} is outside 0-2', 52, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('VoteRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_VoteRequest[v]
@@ -169,8 +182,9 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.pre_vote = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -195,8 +209,9 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.pre_vote = False
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,8 +235,9 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 13
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -233,9 +249,9 @@ _R_PartitionData = {
 
 
 def _w_PartitionData_0(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.pre_vote == False):
         raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 0')
-    buf = w.buf
     buf += _P0.pack(o.partition_index, o.replica_epoch, o.replica_id, o.last_offset_epoch, o.last_offset)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -244,9 +260,9 @@ def _w_PartitionData_0(o: Any, w: Writer) -> None:
 
 
 def _w_PartitionData_1(o: Any, w: Writer) -> None:
+    buf = w.buf
     if not (o.pre_vote == False):
         raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 1')
-    buf = w.buf
     buf += _P1.pack(o.partition_index, o.replica_epoch, o.replica_id)
     buf += o.replica_directory_id.bytes
     buf += o.voter_directory_id.bytes
@@ -292,13 +308,26 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_0(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e4.partition_index, e4.replica_epoch, e4.replica_id, e4.last_offset_epoch, e4.last_offset = _P0.unpack_from(buf, pos)
+        pos += 24
+        e4.replica_directory_id = ZERO_UUID
+        e4.voter_directory_id = ZERO_UUID
+        e4.pre_vote = False
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -318,13 +347,36 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_1(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition_index, e4.replica_epoch, e4.replica_id = _P1.unpack_from(buf, pos)
+        pos += 12
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.replica_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.last_offset_epoch, e4.last_offset = _P2.unpack_from(buf, pos)
+        pos += 12
+        e4.pre_vote = False
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -344,13 +396,35 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionData_2(buf, pos, end)
+        e4 = _new(PartitionData)
+        if pos + 12 > end:
+            _trunc(pos, 12, end)
+        e4.partition_index, e4.replica_epoch, e4.replica_id = _P1.unpack_from(buf, pos)
+        pos += 12
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.replica_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos + 13 > end:
+            _trunc(pos, 13, end)
+        e4.last_offset_epoch, e4.last_offset, e4.pre_vote = _P3.unpack_from(buf, pos)
+        pos += 13
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -376,7 +450,13 @@ def _w_TopicData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_0(e5, w)
+            if not (e5.pre_vote == False):
+                raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 0')
+            buf += _P0.pack(e5.partition_index, e5.replica_epoch, e5.replica_id, e5.last_offset_epoch, e5.last_offset)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -398,7 +478,16 @@ def _w_TopicData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_1(e5, w)
+            if not (e5.pre_vote == False):
+                raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 1')
+            buf += _P1.pack(e5.partition_index, e5.replica_epoch, e5.replica_id)
+            buf += e5.replica_directory_id.bytes
+            buf += e5.voter_directory_id.bytes
+            buf += _P2.pack(e5.last_offset_epoch, e5.last_offset)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -420,7 +509,14 @@ def _w_TopicData_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionData_2(e5, w)
+            buf += _P1.pack(e5.partition_index, e5.replica_epoch, e5.replica_id)
+            buf += e5.replica_directory_id.bytes
+            buf += e5.voter_directory_id.bytes
+            buf += _P3.pack(e5.last_offset_epoch, e5.last_offset, e5.pre_vote)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -454,14 +550,49 @@ def _r_VoteRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_0(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionData)
+            if pos + 24 > end:
+                _trunc(pos, 24, end)
+            e8.partition_index, e8.replica_epoch, e8.replica_id, e8.last_offset_epoch, e8.last_offset = _P0.unpack_from(buf, pos)
+            pos += 24
+            e8.replica_directory_id = ZERO_UUID
+            e8.voter_directory_id = ZERO_UUID
+            e8.pre_vote = False
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     o.voter_id = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -489,13 +620,58 @@ def _r_VoteRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_1(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionData)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.partition_index, e8.replica_epoch, e8.replica_id = _P1.unpack_from(buf, pos)
+            pos += 12
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.replica_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.voter_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.last_offset_epoch, e8.last_offset = _P2.unpack_from(buf, pos)
+            pos += 12
+            e8.pre_vote = False
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -523,13 +699,57 @@ def _r_VoteRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicData_2(buf, pos, end)
+        e4 = _new(TopicData)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+            pos += 1
+            n6 -= 1
+            if n6 * 1 > end - pos:
+                _toolong(n6, end - pos)
+        else:
+            n6, pos = _rcc(buf, pos, end, False, 1)
+        a7 = []
+        for _ in range(n6):
+            e8 = _new(PartitionData)
+            if pos + 12 > end:
+                _trunc(pos, 12, end)
+            e8.partition_index, e8.replica_epoch, e8.replica_id = _P1.unpack_from(buf, pos)
+            pos += 12
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.replica_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos + 16 > end:
+                _trunc(pos, 16, end)
+            e8.voter_directory_id = _ruuid(buf, pos)
+            pos += 16
+            if pos + 13 > end:
+                _trunc(pos, 13, end)
+            e8.last_offset_epoch, e8.last_offset, e8.pre_vote = _P3.unpack_from(buf, pos)
+            pos += 13
+            if pos < end and not buf[pos]:
+                e8.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e8.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a7.append(e8)
+        e4.partitions = a7
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -557,7 +777,30 @@ def _w_VoteRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_0(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if not (e10.pre_vote == False):
+                        raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 0')
+                    buf += _P0.pack(e10.partition_index, e10.replica_epoch, e10.replica_id, e10.last_offset_epoch, e10.last_offset)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -582,7 +825,33 @@ def _w_VoteRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_1(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    if not (e10.pre_vote == False):
+                        raise UnsupportedFieldError('PartitionData.pre_vote cannot be written at version 1')
+                    buf += _P1.pack(e10.partition_index, e10.replica_epoch, e10.replica_id)
+                    buf += e10.replica_directory_id.bytes
+                    buf += e10.voter_directory_id.bytes
+                    buf += _P2.pack(e10.last_offset_epoch, e10.last_offset)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -607,7 +876,31 @@ def _w_VoteRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicData_2(e5, w)
+            if (s6 := e5.topic_name) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (a8 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n9 := len(a8) + 1) < 0x80:
+                    buf.append(n9)
+                else:
+                    _wuv(buf, n9)
+                for e10 in a8:
+                    buf += _P1.pack(e10.partition_index, e10.replica_epoch, e10.replica_id)
+                    buf += e10.replica_directory_id.bytes
+                    buf += e10.voter_directory_id.bytes
+                    buf += _P3.pack(e10.last_offset_epoch, e10.last_offset, e10.pre_vote)
+                    if e10.unknown_tagged_fields:
+                        write_tagged_fields(w, e10.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

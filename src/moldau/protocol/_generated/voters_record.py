@@ -120,7 +120,7 @@ class Voter:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self.endpoints = [] if endpoints is _F else endpoints
-        self.k_raft_version_feature = KRaftVersionFeature() if k_raft_version_feature is _F else k_raft_version_feature
+        self.k_raft_version_feature = _d_KRaftVersionFeature() if k_raft_version_feature is _F else k_raft_version_feature
         self.unknown_tagged_fields = [] if unknown_tagged_fields is _F else unknown_tagged_fields
 
     @classmethod
@@ -172,6 +172,19 @@ class VotersRecord:
             raise ProtocolError('VotersRecord: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> VotersRecord:
+        try:
+            fn = _R_VotersRecord[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'VotersRecord v{v} is outside 0-0', -1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('VotersRecord: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_VotersRecord[v]
@@ -198,8 +211,9 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -240,8 +254,9 @@ def _r_KRaftVersionFeature_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -283,14 +298,44 @@ def _r_Voter_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Endpoint_0(buf, pos, end)
+        e3 = _new(Endpoint)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.host = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e3.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e3.port, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.endpoints = a2
-    o.k_raft_version_feature, pos = _r_KRaftVersionFeature_0(buf, pos, end)
+    e6 = _new(KRaftVersionFeature)
+    if pos + 4 > end:
+        _trunc(pos, 4, end)
+    e6.min_supported_version, e6.max_supported_version = _P1.unpack_from(buf, pos)
+    pos += 4
+    if pos < end and not buf[pos]:
+        e6.unknown_tagged_fields = []
+        pos += 1
+    else:
+        e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    o.k_raft_version_feature = e6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -311,8 +356,27 @@ def _w_Voter_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Endpoint_0(e3, w)
-    _w_KRaftVersionFeature_0(o.k_raft_version_feature, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (s6 := e3.host) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            buf += _P0.pack(e3.port)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    x8 = o.k_raft_version_feature
+    buf += _P1.pack(x8.min_supported_version, x8.max_supported_version)
+    if x8.unknown_tagged_fields:
+        write_tagged_fields(w, x8.unknown_tagged_fields)
+    else:
+        buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -339,13 +403,69 @@ def _r_VotersRecord_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_Voter_0(buf, pos, end)
+        e3 = _new(Voter)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.voter_id, = _P2.unpack_from(buf, pos)
+        pos += 4
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.voter_directory_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(Endpoint)
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e6.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e6.host = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e6.host, pos = _rcs(buf, pos, end, False)
+            if pos + 2 > end:
+                _trunc(pos, 2, end)
+            e6.port, = _P0.unpack_from(buf, pos)
+            pos += 2
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.endpoints = a5
+        e9 = _new(KRaftVersionFeature)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e9.min_supported_version, e9.max_supported_version = _P1.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        e3.k_raft_version_feature = e9
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.voters = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -365,7 +485,41 @@ def _w_VotersRecord_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_Voter_0(e3, w)
+            buf += _P2.pack(e3.voter_id)
+            buf += e3.voter_directory_id.bytes
+            if (a4 := e3.endpoints) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if (s7 := e6.name) is not None and len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, False)
+                    if (s9 := e6.host) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+                    buf += _P0.pack(e6.port)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            x11 = e3.k_raft_version_feature
+            buf += _P1.pack(x11.min_supported_version, x11.max_supported_version)
+            if x11.unknown_tagged_fields:
+                write_tagged_fields(w, x11.unknown_tagged_fields)
+            else:
+                buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -375,3 +529,11 @@ def _w_VotersRecord_0(o: Any, w: Writer) -> None:
 _W_VotersRecord = {
     0: _w_VotersRecord_0,
 }
+
+
+def _d_KRaftVersionFeature() -> KRaftVersionFeature:
+    o = _new(KRaftVersionFeature)
+    o.min_supported_version = 0
+    o.max_supported_version = 0
+    o.unknown_tagged_fields = []
+    return o

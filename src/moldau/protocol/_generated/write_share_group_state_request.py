@@ -177,6 +177,19 @@ class WriteShareGroupStateRequest:
             raise ProtocolError('WriteShareGroupStateRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> WriteShareGroupStateRequest:
+        try:
+            fn = _R_WriteShareGroupStateRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteShareGroupStateRequest v{v} is outside 0-1', 85, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WriteShareGroupStateRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_WriteShareGroupStateRequest[v]
@@ -193,8 +206,9 @@ def _r_StateBatch_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 19
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -234,14 +248,24 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_StateBatch_0(buf, pos, end)
+        e3 = _new(StateBatch)
+        if pos + 19 > end:
+            _trunc(pos, 19, end)
+        e3.first_offset, e3.last_offset, e3.delivery_state, e3.delivery_count = _P0.unpack_from(buf, pos)
+        pos += 19
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.state_batches = a2
     o.delivery_complete_count = -1
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -260,13 +284,23 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_StateBatch_0(buf, pos, end)
+        e3 = _new(StateBatch)
+        if pos + 19 > end:
+            _trunc(pos, 19, end)
+        e3.first_offset, e3.last_offset, e3.delivery_state, e3.delivery_count = _P0.unpack_from(buf, pos)
+        pos += 19
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.state_batches = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -287,7 +321,11 @@ def _w_PartitionData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_StateBatch_0(e3, w)
+            buf += _P0.pack(e3.first_offset, e3.last_offset, e3.delivery_state, e3.delivery_count)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -305,7 +343,11 @@ def _w_PartitionData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_StateBatch_0(e3, w)
+            buf += _P0.pack(e3.first_offset, e3.last_offset, e3.delivery_state, e3.delivery_count)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -333,13 +375,45 @@ def _r_WriteStateData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_0(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 20 > end:
+            _trunc(pos, 20, end)
+        e3.partition, e3.state_epoch, e3.leader_epoch, e3.start_offset = _P1.unpack_from(buf, pos)
+        pos += 20
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(StateBatch)
+            if pos + 19 > end:
+                _trunc(pos, 19, end)
+            e6.first_offset, e6.last_offset, e6.delivery_state, e6.delivery_count = _P0.unpack_from(buf, pos)
+            pos += 19
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.state_batches = a5
+        e3.delivery_complete_count = -1
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -358,13 +432,44 @@ def _r_WriteStateData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_PartitionData_1(buf, pos, end)
+        e3 = _new(PartitionData)
+        if pos + 24 > end:
+            _trunc(pos, 24, end)
+        e3.partition, e3.state_epoch, e3.leader_epoch, e3.start_offset, e3.delivery_complete_count = _P2.unpack_from(buf, pos)
+        pos += 24
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(StateBatch)
+            if pos + 19 > end:
+                _trunc(pos, 19, end)
+            e6.first_offset, e6.last_offset, e6.delivery_state, e6.delivery_count = _P0.unpack_from(buf, pos)
+            pos += 19
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.state_batches = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -385,7 +490,24 @@ def _w_WriteStateData_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_0(e3, w)
+            buf += _P1.pack(e3.partition, e3.state_epoch, e3.leader_epoch, e3.start_offset)
+            if (a4 := e3.state_batches) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.first_offset, e6.last_offset, e6.delivery_state, e6.delivery_count)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -403,7 +525,24 @@ def _w_WriteStateData_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionData_1(e3, w)
+            buf += _P2.pack(e3.partition, e3.state_epoch, e3.leader_epoch, e3.start_offset, e3.delivery_complete_count)
+            if (a4 := e3.state_batches) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6.first_offset, e6.last_offset, e6.delivery_state, e6.delivery_count)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -432,13 +571,66 @@ def _r_WriteShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_WriteStateData_0(buf, pos, end)
+        e4 = _new(WriteStateData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionData)
+            if pos + 20 > end:
+                _trunc(pos, 20, end)
+            e7.partition, e7.state_epoch, e7.leader_epoch, e7.start_offset = _P1.unpack_from(buf, pos)
+            pos += 20
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 1 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 1)
+            a9 = []
+            for _ in range(n8):
+                e10 = _new(StateBatch)
+                if pos + 19 > end:
+                    _trunc(pos, 19, end)
+                e10.first_offset, e10.last_offset, e10.delivery_state, e10.delivery_count = _P0.unpack_from(buf, pos)
+                pos += 19
+                if pos < end and not buf[pos]:
+                    e10.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a9.append(e10)
+            e7.state_batches = a9
+            e7.delivery_complete_count = -1
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -458,13 +650,65 @@ def _r_WriteShareGroupStateRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_WriteStateData_1(buf, pos, end)
+        e4 = _new(WriteStateData)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e4.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionData)
+            if pos + 24 > end:
+                _trunc(pos, 24, end)
+            e7.partition, e7.state_epoch, e7.leader_epoch, e7.start_offset, e7.delivery_complete_count = _P2.unpack_from(buf, pos)
+            pos += 24
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 1 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 1)
+            a9 = []
+            for _ in range(n8):
+                e10 = _new(StateBatch)
+                if pos + 19 > end:
+                    _trunc(pos, 19, end)
+                e10.first_offset, e10.last_offset, e10.delivery_state, e10.delivery_count = _P0.unpack_from(buf, pos)
+                pos += 19
+                if pos < end and not buf[pos]:
+                    e10.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a9.append(e10)
+            e7.state_batches = a9
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e4.partitions = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topics = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -489,7 +733,37 @@ def _w_WriteShareGroupStateRequest_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_WriteStateData_0(e5, w)
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P1.pack(e8.partition, e8.state_epoch, e8.leader_epoch, e8.start_offset)
+                    if (a9 := e8.state_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11.first_offset, e11.last_offset, e11.delivery_state, e11.delivery_count)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -511,7 +785,37 @@ def _w_WriteShareGroupStateRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_WriteStateData_1(e5, w)
+            buf += e5.topic_id.bytes
+            if (a6 := e5.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P2.pack(e8.partition, e8.state_epoch, e8.leader_epoch, e8.start_offset, e8.delivery_complete_count)
+                    if (a9 := e8.state_batches) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11.first_offset, e11.last_offset, e11.delivery_state, e11.delivery_count)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

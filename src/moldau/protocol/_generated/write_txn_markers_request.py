@@ -140,6 +140,19 @@ class WriteTxnMarkersRequest:
             raise ProtocolError('WriteTxnMarkersRequest: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> WriteTxnMarkersRequest:
+        try:
+            fn = _R_WriteTxnMarkersRequest[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersRequest v{v} is outside 1-2', 27, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WriteTxnMarkersRequest: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_WriteTxnMarkersRequest[v]
@@ -166,8 +179,9 @@ def _r_WritableTxnMarkerTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,7 +234,26 @@ def _r_WritableTxnMarker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarkerTopic_1(buf, pos, end)
+        e3 = _new(WritableTxnMarkerTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 4 > end:
@@ -230,8 +263,9 @@ def _r_WritableTxnMarker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.transaction_version = 0
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -250,7 +284,26 @@ def _r_WritableTxnMarker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarkerTopic_1(buf, pos, end)
+        e3 = _new(WritableTxnMarkerTopic)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos + 5 > end:
@@ -259,8 +312,9 @@ def _r_WritableTxnMarker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -281,7 +335,24 @@ def _w_WritableTxnMarker_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarkerTopic_1(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P0.pack(o.coordinator_epoch)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -300,7 +371,24 @@ def _w_WritableTxnMarker_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarkerTopic_1(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_indexes) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.coordinator_epoch, o.transaction_version)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
@@ -325,13 +413,59 @@ def _r_WriteTxnMarkersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarker_1(buf, pos, end)
+        e3 = _new(WritableTxnMarker)
+        if pos + 11 > end:
+            _trunc(pos, 11, end)
+        e3.producer_id, e3.producer_epoch, e3.transaction_result = _P1.unpack_from(buf, pos)
+        pos += 11
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(WritableTxnMarkerTopic)
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e6.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 4 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 4)
+            e6.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+            pos += n8 * 4
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.topics = a5
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.coordinator_epoch, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.transaction_version = 0
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.markers = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -346,13 +480,58 @@ def _r_WriteTxnMarkersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarker_2(buf, pos, end)
+        e3 = _new(WritableTxnMarker)
+        if pos + 11 > end:
+            _trunc(pos, 11, end)
+        e3.producer_id, e3.producer_epoch, e3.transaction_result = _P1.unpack_from(buf, pos)
+        pos += 11
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(WritableTxnMarkerTopic)
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e6.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 4 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 4)
+            e6.partition_indexes = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+            pos += n8 * 4
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.topics = a5
+        if pos + 5 > end:
+            _trunc(pos, 5, end)
+        e3.coordinator_epoch, e3.transaction_version = _P2.unpack_from(buf, pos)
+        pos += 5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.markers = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -372,7 +551,38 @@ def _w_WriteTxnMarkersRequest_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarker_1(e3, w)
+            buf += _P1.pack(e3.producer_id, e3.producer_epoch, e3.transaction_result)
+            if (a4 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if (s7 := e6.name) is not None and len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, False)
+                    if (a9 := e6.partition_indexes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P0.pack(e3.coordinator_epoch)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -389,7 +599,38 @@ def _w_WriteTxnMarkersRequest_2(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarker_2(e3, w)
+            buf += _P1.pack(e3.producer_id, e3.producer_epoch, e3.transaction_result)
+            if (a4 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if (s7 := e6.name) is not None and len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, False)
+                    if (a9 := e6.partition_indexes) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            buf += _P2.pack(e3.coordinator_epoch, e3.transaction_version)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

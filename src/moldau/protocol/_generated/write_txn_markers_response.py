@@ -162,6 +162,19 @@ class WriteTxnMarkersResponse:
             raise ProtocolError('WriteTxnMarkersResponse: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> WriteTxnMarkersResponse:
+        try:
+            fn = _R_WriteTxnMarkersResponse[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'WriteTxnMarkersResponse v{v} is outside 1-2', 27, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('WriteTxnMarkersResponse: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_WriteTxnMarkersResponse[v]
@@ -178,8 +191,9 @@ def _r_WritableTxnMarkerPartitionResult_1(buf: Any, pos: int, end: int) -> tuple
     pos += 6
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -220,13 +234,23 @@ def _r_WritableTxnMarkerTopicResult_1(buf: Any, pos: int, end: int) -> tuple[Any
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_WritableTxnMarkerPartitionResult_1(buf, pos, end)
+        e4 = _new(WritableTxnMarkerPartitionResult)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e4.partition_index, e4.error_code = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -251,7 +275,11 @@ def _w_WritableTxnMarkerTopicResult_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_WritableTxnMarkerPartitionResult_1(e5, w)
+            buf += _P0.pack(e5.partition_index, e5.error_code)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -279,13 +307,45 @@ def _r_WritableTxnMarkerResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarkerTopicResult_1(buf, pos, end)
+        e3 = _new(WritableTxnMarkerTopicResult)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(WritableTxnMarkerPartitionResult)
+            if pos + 6 > end:
+                _trunc(pos, 6, end)
+            e7.partition_index, e7.error_code = _P0.unpack_from(buf, pos)
+            pos += 6
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -306,7 +366,28 @@ def _w_WritableTxnMarkerResult_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarkerTopicResult_1(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition_index, e8.error_code)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -330,13 +411,66 @@ def _r_WriteTxnMarkersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_WritableTxnMarkerResult_1(buf, pos, end)
+        e3 = _new(WritableTxnMarkerResult)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.producer_id, = _P1.unpack_from(buf, pos)
+        pos += 8
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 1 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 1)
+        a5 = []
+        for _ in range(n4):
+            e6 = _new(WritableTxnMarkerTopicResult)
+            if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+                e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
+                pos += n7
+            else:
+                e6.name, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 1 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 1)
+            a9 = []
+            for _ in range(n8):
+                e10 = _new(WritableTxnMarkerPartitionResult)
+                if pos + 6 > end:
+                    _trunc(pos, 6, end)
+                e10.partition_index, e10.error_code = _P0.unpack_from(buf, pos)
+                pos += 6
+                if pos < end and not buf[pos]:
+                    e10.unknown_tagged_fields = []
+                    pos += 1
+                else:
+                    e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+                a9.append(e10)
+            e6.partitions = a9
+            if pos < end and not buf[pos]:
+                e6.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a5.append(e6)
+        e3.topics = a5
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.markers = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -356,7 +490,41 @@ def _w_WriteTxnMarkersResponse_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_WritableTxnMarkerResult_1(e3, w)
+            buf += _P1.pack(e3.producer_id)
+            if (a4 := e3.topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    if (s7 := e6.name) is not None and len(d8 := s7.encode()) < 0x7F:
+                        buf.append(len(d8) + 1)
+                        buf += d8
+                    else:
+                        _wcs(buf, s7, False)
+                    if (a9 := e6.partitions) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            buf += _P0.pack(e11.partition_index, e11.error_code)
+                            if e11.unknown_tagged_fields:
+                                write_tagged_fields(w, e11.unknown_tagged_fields)
+                            else:
+                                buf.append(0)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(w, e6.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

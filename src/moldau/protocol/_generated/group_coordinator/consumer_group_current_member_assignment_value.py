@@ -110,6 +110,19 @@ class ConsumerGroupCurrentMemberAssignmentValue:
             raise ProtocolError('ConsumerGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupCurrentMemberAssignmentValue:
+        try:
+            fn = _R_ConsumerGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 8, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupCurrentMemberAssignmentValue[v]
@@ -134,36 +147,36 @@ def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n1 * 4])]
     pos += n1 * 4
     o.assignment_epochs = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk3 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt4 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n3 := buf[pos]) < 0x80:
+    if nt4:
+        if nt4 >= 0x80:
+            nt4, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt4):
+            tag5, pos = _ruv(buf, pos, end)
+            sz6, pos = _ruv(buf, pos, end)
+            se7 = pos + sz6
+            if se7 > end:
+                _trunc(pos, sz6, end)
+            if tag5 == 0:
+                if pos < se7 and 0 < (n8 := buf[pos]) < 0x80:
                     pos += 1
-                    n3 -= 1
-                    if n3 * 4 > se - pos:
-                        _toolong(n3, se - pos)
+                    n8 -= 1
+                    if n8 * 4 > se7 - pos:
+                        _toolong(n8, se7 - pos)
                 else:
-                    n3, pos = _rcc(buf, pos, se, True, 4)
-                if n3 is None:
+                    n8, pos = _rcc(buf, pos, se7, True, 4)
+                if n8 is None:
                     o.assignment_epochs = None
                 else:
-                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n3 * 4])]
-                    pos += n3 * 4
+                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n8 * 4])]
+                    pos += n8 * 4
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk3.append((tag5, bytes(buf[pos:se7])))
+            pos = se7
     return o, pos
 
 
@@ -184,24 +197,24 @@ def _w_TopicPartitions_0(o: Any, w: Writer) -> None:
             _wuv(buf, n2)
         for e3 in a1:
             buf += _P0.pack(e3)
-    tf = o.unknown_tagged_fields
+    tf4 = o.unknown_tagged_fields
     if not (o.assignment_epochs == []):
-        tf = list(tf)
+        tf4 = list(tf4)
         if not (o.assignment_epochs == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a4 := o.assignment_epochs) is None:
-                _wnull(sb, True, True)
+            sw5 = Writer()
+            sb6 = sw5.buf
+            if (a7 := o.assignment_epochs) is None:
+                _wnull(sb6, True, True)
             else:
-                if (n5 := len(a4) + 1) < 0x80:
-                    sb.append(n5)
+                if (n8 := len(a7) + 1) < 0x80:
+                    sb6.append(n8)
                 else:
-                    _wuv(sb, n5)
-                for e6 in a4:
-                    sb += _P0.pack(e6)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(sb6, n8)
+                for e9 in a7:
+                    sb6 += _P0.pack(e9)
+            tf4.append((0, sw5.getvalue()))
+    if tf4:
+        write_tagged_fields(w, tf4)
     else:
         buf.append(0)
 
@@ -226,25 +239,114 @@ def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int)
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicPartitions_0(buf, pos, end)
+        e3 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+            pos += 1
+            n4 -= 1
+            if n4 * 4 > end - pos:
+                _toolong(n4, end - pos)
+        else:
+            n4, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+        pos += n4 * 4
+        e3.assignment_epochs = []
+        e3.unknown_tagged_fields = uk6 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt7 = buf[pos]
+        pos += 1
+        if nt7:
+            if nt7 >= 0x80:
+                nt7, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt7):
+                tag8, pos = _ruv(buf, pos, end)
+                sz9, pos = _ruv(buf, pos, end)
+                se10 = pos + sz9
+                if se10 > end:
+                    _trunc(pos, sz9, end)
+                if tag8 == 0:
+                    if pos < se10 and 0 < (n11 := buf[pos]) < 0x80:
+                        pos += 1
+                        n11 -= 1
+                        if n11 * 4 > se10 - pos:
+                            _toolong(n11, se10 - pos)
+                    else:
+                        n11, pos = _rcc(buf, pos, se10, True, 4)
+                    if n11 is None:
+                        e3.assignment_epochs = None
+                    else:
+                        e3.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n11 * 4])]
+                        pos += n11 * 4
+                else:
+                    uk6.append((tag8, bytes(buf[pos:se10])))
+                pos = se10
         a2.append(e3)
     o.assigned_partitions = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_TopicPartitions_0(buf, pos, end)
-        a5.append(e6)
-    o.partitions_pending_revocation = a5
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15 = _new(TopicPartitions)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e15.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80:
+            pos += 1
+            n16 -= 1
+            if n16 * 4 > end - pos:
+                _toolong(n16, end - pos)
+        else:
+            n16, pos = _rcc(buf, pos, end, False, 4)
+        e15.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n16 * 4])]
+        pos += n16 * 4
+        e15.assignment_epochs = []
+        e15.unknown_tagged_fields = uk18 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt19 = buf[pos]
+        pos += 1
+        if nt19:
+            if nt19 >= 0x80:
+                nt19, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt19):
+                tag20, pos = _ruv(buf, pos, end)
+                sz21, pos = _ruv(buf, pos, end)
+                se22 = pos + sz21
+                if se22 > end:
+                    _trunc(pos, sz21, end)
+                if tag20 == 0:
+                    if pos < se22 and 0 < (n23 := buf[pos]) < 0x80:
+                        pos += 1
+                        n23 -= 1
+                        if n23 * 4 > se22 - pos:
+                            _toolong(n23, se22 - pos)
+                    else:
+                        n23, pos = _rcc(buf, pos, se22, True, 4)
+                    if n23 is None:
+                        e15.assignment_epochs = None
+                    else:
+                        e15.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n23 * 4])]
+                        pos += n23 * 4
+                else:
+                    uk18.append((tag20, bytes(buf[pos:se22])))
+                pos = se22
+        a14.append(e15)
+    o.partitions_pending_revocation = a14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -264,16 +366,74 @@ def _w_ConsumerGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicPartitions_0(e3, w)
-    if (a4 := o.partitions_pending_revocation) is None:
+            buf += e3.topic_id.bytes
+            if (a4 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n5 := len(a4) + 1) < 0x80:
+                    buf.append(n5)
+                else:
+                    _wuv(buf, n5)
+                for e6 in a4:
+                    buf += _P0.pack(e6)
+            tf7 = e3.unknown_tagged_fields
+            if not (e3.assignment_epochs == []):
+                tf7 = list(tf7)
+                if not (e3.assignment_epochs == []):
+                    sw8 = Writer()
+                    sb9 = sw8.buf
+                    if (a10 := e3.assignment_epochs) is None:
+                        _wnull(sb9, True, True)
+                    else:
+                        if (n11 := len(a10) + 1) < 0x80:
+                            sb9.append(n11)
+                        else:
+                            _wuv(sb9, n11)
+                        for e12 in a10:
+                            sb9 += _P0.pack(e12)
+                    tf7.append((0, sw8.getvalue()))
+            if tf7:
+                write_tagged_fields(w, tf7)
+            else:
+                buf.append(0)
+    if (a13 := o.partitions_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n14 := len(a13) + 1) < 0x80:
+            buf.append(n14)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_TopicPartitions_0(e6, w)
+            _wuv(buf, n14)
+        for e15 in a13:
+            buf += e15.topic_id.bytes
+            if (a16 := e15.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n17 := len(a16) + 1) < 0x80:
+                    buf.append(n17)
+                else:
+                    _wuv(buf, n17)
+                for e18 in a16:
+                    buf += _P0.pack(e18)
+            tf19 = e15.unknown_tagged_fields
+            if not (e15.assignment_epochs == []):
+                tf19 = list(tf19)
+                if not (e15.assignment_epochs == []):
+                    sw20 = Writer()
+                    sb21 = sw20.buf
+                    if (a22 := e15.assignment_epochs) is None:
+                        _wnull(sb21, True, True)
+                    else:
+                        if (n23 := len(a22) + 1) < 0x80:
+                            sb21.append(n23)
+                        else:
+                            _wuv(sb21, n23)
+                        for e24 in a22:
+                            sb21 += _P0.pack(e24)
+                    tf19.append((0, sw20.getvalue()))
+            if tf19:
+                write_tagged_fields(w, tf19)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

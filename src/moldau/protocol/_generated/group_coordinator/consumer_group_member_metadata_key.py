@@ -68,6 +68,19 @@ class ConsumerGroupMemberMetadataKey:
             raise ProtocolError('ConsumerGroupMemberMetadataKey: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupMemberMetadataKey:
+        try:
+            fn = _R_ConsumerGroupMemberMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataKey v{v} is outside 0-0', 5, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupMemberMetadataKey: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupMemberMetadataKey[v]

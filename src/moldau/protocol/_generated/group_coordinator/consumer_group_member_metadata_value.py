@@ -146,6 +146,19 @@ class ConsumerGroupMemberMetadataValue:
             raise ProtocolError('ConsumerGroupMemberMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupMemberMetadataValue:
+        try:
+            fn = _R_ConsumerGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMemberMetadataValue v{v} is outside 0-0', 5, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupMemberMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupMemberMetadataValue[v]
@@ -161,11 +174,25 @@ def _r_ClassicProtocol_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += n1
     else:
         o.name, pos = _rcs(buf, pos, end, False)
-    o.metadata, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n2 := buf[pos]) < 0x80 and pos + n2 <= end:
+        o.metadata = buf[pos + 1:pos + n2]
+        pos += n2
+    elif (
+        pos + 1 < end
+        and (n2 := buf[pos]) >= 0x80
+        and (m3 := buf[pos + 1]) < 0x80
+        and 0 < (n2 := (n2 & 0x7F) | (m3 << 7))
+        and pos + 1 + n2 <= end
+    ):
+        o.metadata = buf[pos + 2:pos + 1 + n2]
+        pos += 1 + n2
+    else:
+        o.metadata, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -219,13 +246,38 @@ def _r_ClassicMemberMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_ClassicProtocol_0(buf, pos, end)
+        e3 = _new(ClassicProtocol)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e3.metadata = buf[pos + 1:pos + n5]
+            pos += n5
+        elif (
+            pos + 1 < end
+            and (n5 := buf[pos]) >= 0x80
+            and (m6 := buf[pos + 1]) < 0x80
+            and 0 < (n5 := (n5 & 0x7F) | (m6 << 7))
+            and pos + 1 + n5 <= end
+        ):
+            e3.metadata = buf[pos + 2:pos + 1 + n5]
+            pos += 1 + n5
+        else:
+            e3.metadata, pos = _rcb(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.supported_protocols = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -245,7 +297,27 @@ def _w_ClassicMemberMetadata_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_ClassicProtocol_0(e3, w)
+            if (s4 := e3.name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (x6 := e3.metadata) is None:
+                _wbf(w, None, True, False)
+            else:
+                n7 = x6.nbytes if x6.__class__ is memoryview else len(x6)
+                if n7 < 0x7F:
+                    buf.append(n7 + 1)
+                else:
+                    _wuv(buf, n7 + 1)
+                if n7 >= _ZC:
+                    w._chunks.append((len(buf), x6))
+                else:
+                    buf += x6
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -326,31 +398,77 @@ def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple
     else:
         o.server_assignor, pos = _rcs(buf, pos, end, True)
     o.classic_member_metadata = None
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk11 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt12 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos >= se:
-                    _trunc(pos, 1, se)
+    if nt12:
+        if nt12 >= 0x80:
+            nt12, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt12):
+            tag13, pos = _ruv(buf, pos, end)
+            sz14, pos = _ruv(buf, pos, end)
+            se15 = pos + sz14
+            if se15 > end:
+                _trunc(pos, sz14, end)
+            if tag13 == 0:
+                if pos >= se15:
+                    _trunc(pos, 1, se15)
                 pos += 1
                 if buf[pos - 1] >= 0x80:
                     o.classic_member_metadata = None
                 else:
-                    o.classic_member_metadata, pos = _r_ClassicMemberMetadata_0(buf, pos, se)
+                    e16 = _new(ClassicMemberMetadata)
+                    if pos + 4 > se15:
+                        _trunc(pos, 4, se15)
+                    e16.session_timeout_ms, = _P0.unpack_from(buf, pos)
+                    pos += 4
+                    if pos < se15 and 0 < (n17 := buf[pos]) < 0x80:
+                        pos += 1
+                        n17 -= 1
+                        if n17 * 1 > se15 - pos:
+                            _toolong(n17, se15 - pos)
+                    else:
+                        n17, pos = _rcc(buf, pos, se15, False, 1)
+                    a18 = []
+                    for _ in range(n17):
+                        e19 = _new(ClassicProtocol)
+                        if pos < se15 and 0 < (n20 := buf[pos]) < 0x80 and pos + n20 <= se15:
+                            e19.name = str(buf[pos + 1:pos + n20], 'utf-8')
+                            pos += n20
+                        else:
+                            e19.name, pos = _rcs(buf, pos, se15, False)
+                        if pos < se15 and 0 < (n21 := buf[pos]) < 0x80 and pos + n21 <= se15:
+                            e19.metadata = buf[pos + 1:pos + n21]
+                            pos += n21
+                        elif (
+                            pos + 1 < se15
+                            and (n21 := buf[pos]) >= 0x80
+                            and (m22 := buf[pos + 1]) < 0x80
+                            and 0 < (n21 := (n21 & 0x7F) | (m22 << 7))
+                            and pos + 1 + n21 <= se15
+                        ):
+                            e19.metadata = buf[pos + 2:pos + 1 + n21]
+                            pos += 1 + n21
+                        else:
+                            e19.metadata, pos = _rcb(buf, pos, se15, False)
+                        if pos < se15 and not buf[pos]:
+                            e19.unknown_tagged_fields = []
+                            pos += 1
+                        else:
+                            e19.unknown_tagged_fields, pos = _rtags(buf, pos, se15)
+                        a18.append(e19)
+                    e16.supported_protocols = a18
+                    if pos < se15 and not buf[pos]:
+                        e16.unknown_tagged_fields = []
+                        pos += 1
+                    else:
+                        e16.unknown_tagged_fields, pos = _rtags(buf, pos, se15)
+                    o.classic_member_metadata = e16
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk11.append((tag13, bytes(buf[pos:se15])))
+            pos = se15
     return o, pos
 
 
@@ -413,20 +531,53 @@ def _w_ConsumerGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
         buf += d17
     else:
         _wcs(buf, s16, True)
-    tf = o.unknown_tagged_fields
+    tf18 = o.unknown_tagged_fields
     if not (o.classic_member_metadata is None):
-        tf = list(tf)
+        tf18 = list(tf18)
         if not (o.classic_member_metadata is None):
-            sw = Writer()
-            sb = sw.buf
-            if (x18 := o.classic_member_metadata) is None:
-                sb.append(0xFF)
+            sw19 = Writer()
+            sb20 = sw19.buf
+            if (x21 := o.classic_member_metadata) is None:
+                sb20.append(0xFF)
             else:
-                sb.append(1)
-                _w_ClassicMemberMetadata_0(x18, sw)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                sb20.append(1)
+                sb20 += _P0.pack(x21.session_timeout_ms)
+                if (a22 := x21.supported_protocols) is None:
+                    _wnull(sb20, True, False)
+                else:
+                    if (n23 := len(a22) + 1) < 0x80:
+                        sb20.append(n23)
+                    else:
+                        _wuv(sb20, n23)
+                    for e24 in a22:
+                        if (s25 := e24.name) is not None and len(d26 := s25.encode()) < 0x7F:
+                            sb20.append(len(d26) + 1)
+                            sb20 += d26
+                        else:
+                            _wcs(sb20, s25, False)
+                        if (x27 := e24.metadata) is None:
+                            _wbf(sw19, None, True, False)
+                        else:
+                            n28 = x27.nbytes if x27.__class__ is memoryview else len(x27)
+                            if n28 < 0x7F:
+                                sb20.append(n28 + 1)
+                            else:
+                                _wuv(sb20, n28 + 1)
+                            if n28 >= _ZC:
+                                sw19._chunks.append((len(sb20), x27))
+                            else:
+                                sb20 += x27
+                        if e24.unknown_tagged_fields:
+                            write_tagged_fields(sw19, e24.unknown_tagged_fields)
+                        else:
+                            sb20.append(0)
+                if x21.unknown_tagged_fields:
+                    write_tagged_fields(sw19, x21.unknown_tagged_fields)
+                else:
+                    sb20.append(0)
+            tf18.append((0, sw19.getvalue()))
+    if tf18:
+        write_tagged_fields(w, tf18)
     else:
         buf.append(0)
 

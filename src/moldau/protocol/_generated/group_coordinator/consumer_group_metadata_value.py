@@ -71,6 +71,19 @@ class ConsumerGroupMetadataValue:
             raise ProtocolError('ConsumerGroupMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupMetadataValue:
+        try:
+            fn = _R_ConsumerGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupMetadataValue v{v} is outside 0-0', 3, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupMetadataValue[v]
@@ -86,28 +99,28 @@ def _r_ConsumerGroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     o.epoch, = _P0.unpack_from(buf, pos)
     pos += 4
     o.metadata_hash = 0
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 8 > se:
-                    _trunc(pos, 8, se)
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos + 8 > se5:
+                    _trunc(pos, 8, se5)
                 o.metadata_hash = _P1.unpack_from(buf, pos)[0]
                 pos += 8
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -119,16 +132,16 @@ _R_ConsumerGroupMetadataValue = {
 def _w_ConsumerGroupMetadataValue_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.epoch)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not (o.metadata_hash == 0):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not (o.metadata_hash == 0):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P1.pack(o.metadata_hash)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            sb3 += _P1.pack(o.metadata_hash)
+            tf1.append((0, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 

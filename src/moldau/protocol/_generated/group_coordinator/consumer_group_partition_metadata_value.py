@@ -134,6 +134,19 @@ class ConsumerGroupPartitionMetadataValue:
             raise ProtocolError('ConsumerGroupPartitionMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupPartitionMetadataValue:
+        try:
+            fn = _R_ConsumerGroupPartitionMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupPartitionMetadataValue v{v} is outside 0-0', 4, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupPartitionMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupPartitionMetadataValue[v]
@@ -166,8 +179,9 @@ def _r_PartitionMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.racks = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -227,13 +241,39 @@ def _r_TopicMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_PartitionMetadata_0(buf, pos, end)
+        e4 = _new(PartitionMetadata)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e4.partition, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
+                e7 = str(buf[pos + 1:pos + n8], 'utf-8')
+                pos += n8
+            else:
+                e7, pos = _rcs(buf, pos, end, False)
+            a6.append(e7)
+        e4.racks = a6
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.partition_metadata = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -259,7 +299,24 @@ def _w_TopicMetadata_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_PartitionMetadata_0(e5, w)
+            buf += _P0.pack(e5.partition)
+            if (a6 := e5.racks) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    if (s9 := e8) is not None and len(d10 := s9.encode()) < 0x7F:
+                        buf.append(len(d10) + 1)
+                        buf += d10
+                    else:
+                        _wcs(buf, s9, False)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -282,13 +339,69 @@ def _r_ConsumerGroupPartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tu
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TopicMetadata_0(buf, pos, end)
+        e3 = _new(TopicMetadata)
+        if pos + 16 > end:
+            _trunc(pos, 16, end)
+        e3.topic_id = _ruuid(buf, pos)
+        pos += 16
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.num_partitions, = _P0.unpack_from(buf, pos)
+        pos += 4
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        for _ in range(n5):
+            e7 = _new(PartitionMetadata)
+            if pos + 4 > end:
+                _trunc(pos, 4, end)
+            e7.partition, = _P0.unpack_from(buf, pos)
+            pos += 4
+            if pos < end and 0 < (n8 := buf[pos]) < 0x80:
+                pos += 1
+                n8 -= 1
+                if n8 * 1 > end - pos:
+                    _toolong(n8, end - pos)
+            else:
+                n8, pos = _rcc(buf, pos, end, False, 1)
+            a9 = []
+            for _ in range(n8):
+                if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+                    e10 = str(buf[pos + 1:pos + n11], 'utf-8')
+                    pos += n11
+                else:
+                    e10, pos = _rcs(buf, pos, end, False)
+                a9.append(e10)
+            e7.racks = a9
+            if pos < end and not buf[pos]:
+                e7.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a6.append(e7)
+        e3.partition_metadata = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -307,7 +420,43 @@ def _w_ConsumerGroupPartitionMetadataValue_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TopicMetadata_0(e3, w)
+            buf += e3.topic_id.bytes
+            if (s4 := e3.topic_name) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            buf += _P0.pack(e3.num_partitions)
+            if (a6 := e3.partition_metadata) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8.partition)
+                    if (a9 := e8.racks) is None:
+                        _wnull(buf, True, False)
+                    else:
+                        if (n10 := len(a9) + 1) < 0x80:
+                            buf.append(n10)
+                        else:
+                            _wuv(buf, n10)
+                        for e11 in a9:
+                            if (s12 := e11) is not None and len(d13 := s12.encode()) < 0x7F:
+                                buf.append(len(d13) + 1)
+                                buf += d13
+                            else:
+                                _wcs(buf, s12, False)
+                    if e8.unknown_tagged_fields:
+                        write_tagged_fields(w, e8.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

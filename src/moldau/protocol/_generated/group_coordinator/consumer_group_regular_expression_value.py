@@ -72,6 +72,19 @@ class ConsumerGroupRegularExpressionValue:
             raise ProtocolError('ConsumerGroupRegularExpressionValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupRegularExpressionValue:
+        try:
+            fn = _R_ConsumerGroupRegularExpressionValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupRegularExpressionValue v{v} is outside 0-0', 16, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupRegularExpressionValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupRegularExpressionValue[v]
@@ -104,8 +117,9 @@ def _r_ConsumerGroupRegularExpressionValue_0(buf: Any, pos: int, end: int) -> tu
     pos += 16
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

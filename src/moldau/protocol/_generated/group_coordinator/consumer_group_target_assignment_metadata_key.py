@@ -66,6 +66,19 @@ class ConsumerGroupTargetAssignmentMetadataKey:
             raise ProtocolError('ConsumerGroupTargetAssignmentMetadataKey: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> ConsumerGroupTargetAssignmentMetadataKey:
+        try:
+            fn = _R_ConsumerGroupTargetAssignmentMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'ConsumerGroupTargetAssignmentMetadataKey v{v} is outside 0-0', 6, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('ConsumerGroupTargetAssignmentMetadataKey: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_ConsumerGroupTargetAssignmentMetadataKey[v]

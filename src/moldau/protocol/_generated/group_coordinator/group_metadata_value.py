@@ -123,6 +123,19 @@ class GroupMetadataValue:
             raise ProtocolError('GroupMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> GroupMetadataValue:
+        try:
+            fn = _R_GroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'GroupMetadataValue v{v} is outside 0-4', 2, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('GroupMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_GroupMetadataValue[v]
@@ -210,12 +223,39 @@ def _r_MemberMetadata_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         _trunc(pos, 8, end)
     o.rebalance_timeout, o.session_timeout = _P1.unpack_from(buf, pos)
     pos += 8
-    o.subscription, pos = _rcb(buf, pos, end, False)
-    o.assignment, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+        o.subscription = buf[pos + 1:pos + n5]
+        pos += n5
+    elif (
+        pos + 1 < end
+        and (n5 := buf[pos]) >= 0x80
+        and (m6 := buf[pos + 1]) < 0x80
+        and 0 < (n5 := (n5 & 0x7F) | (m6 << 7))
+        and pos + 1 + n5 <= end
+    ):
+        o.subscription = buf[pos + 2:pos + 1 + n5]
+        pos += 1 + n5
+    else:
+        o.subscription, pos = _rcb(buf, pos, end, False)
+    if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+        o.assignment = buf[pos + 1:pos + n7]
+        pos += n7
+    elif (
+        pos + 1 < end
+        and (n7 := buf[pos]) >= 0x80
+        and (m8 := buf[pos + 1]) < 0x80
+        and 0 < (n7 := (n7 & 0x7F) | (m8 << 7))
+        and pos + 1 + n7 <= end
+    ):
+        o.assignment = buf[pos + 2:pos + 1 + n7]
+        pos += 1 + n7
+    else:
+        o.assignment, pos = _rcb(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -383,7 +423,19 @@ def _r_GroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberMetadata_0(buf, pos, end)
+        e3 = _new(MemberMetadata)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        if pos + 4 > end:
+            _trunc(pos, 4, end)
+        e3.session_timeout, = _P0.unpack_from(buf, pos)
+        pos += 4
+        e3.subscription, pos = _rb32(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.rebalance_timeout = -1
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.current_state_timestamp = -1
@@ -403,7 +455,18 @@ def _r_GroupMetadataValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberMetadata_1(buf, pos, end)
+        e3 = _new(MemberMetadata)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.rebalance_timeout, e3.session_timeout = _P1.unpack_from(buf, pos)
+        pos += 8
+        e3.subscription, pos = _rb32(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.current_state_timestamp = -1
@@ -427,7 +490,18 @@ def _r_GroupMetadataValue_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberMetadata_1(buf, pos, end)
+        e3 = _new(MemberMetadata)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.rebalance_timeout, e3.session_timeout = _P1.unpack_from(buf, pos)
+        pos += 8
+        e3.subscription, pos = _rb32(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.group_instance_id = None
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.unknown_tagged_fields = []
@@ -450,7 +524,18 @@ def _r_GroupMetadataValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_MemberMetadata_3(buf, pos, end)
+        e3 = _new(MemberMetadata)
+        e3.member_id, pos = _rs16(buf, pos, end, False)
+        e3.group_instance_id, pos = _rs16(buf, pos, end, True)
+        e3.client_id, pos = _rs16(buf, pos, end, False)
+        e3.client_host, pos = _rs16(buf, pos, end, False)
+        if pos + 8 > end:
+            _trunc(pos, 8, end)
+        e3.rebalance_timeout, e3.session_timeout = _P1.unpack_from(buf, pos)
+        pos += 8
+        e3.subscription, pos = _rb32(buf, pos, end, False)
+        e3.assignment, pos = _rb32(buf, pos, end, False)
+        e3.unknown_tagged_fields = []
         a2.append(e3)
     o.members = a2
     o.unknown_tagged_fields = []
@@ -504,8 +589,9 @@ def _r_GroupMetadataValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.members = a5
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -529,7 +615,28 @@ def _w_GroupMetadataValue_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_MemberMetadata_0(e8, w)
+            _ws16(buf, e8.member_id, False)
+            _ws16(buf, e8.client_id, False)
+            _ws16(buf, e8.client_host, False)
+            buf += _P0.pack(e8.session_timeout)
+            if (x15 := e8.subscription) is None:
+                _wbf(w, None, False, False)
+            else:
+                n16 = x15.nbytes if x15.__class__ is memoryview else len(x15)
+                buf += _I32.pack(n16)
+                if n16 >= _ZC:
+                    w._chunks.append((len(buf), x15))
+                else:
+                    buf += x15
+            if (x17 := e8.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
 
 
 def _w_GroupMetadataValue_1(o: Any, w: Writer) -> None:
@@ -543,7 +650,28 @@ def _w_GroupMetadataValue_1(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_MemberMetadata_1(e8, w)
+            _ws16(buf, e8.member_id, False)
+            _ws16(buf, e8.client_id, False)
+            _ws16(buf, e8.client_host, False)
+            buf += _P1.pack(e8.rebalance_timeout, e8.session_timeout)
+            if (x15 := e8.subscription) is None:
+                _wbf(w, None, False, False)
+            else:
+                n16 = x15.nbytes if x15.__class__ is memoryview else len(x15)
+                buf += _I32.pack(n16)
+                if n16 >= _ZC:
+                    w._chunks.append((len(buf), x15))
+                else:
+                    buf += x15
+            if (x17 := e8.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
 
 
 def _w_GroupMetadataValue_2(o: Any, w: Writer) -> None:
@@ -558,7 +686,28 @@ def _w_GroupMetadataValue_2(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_MemberMetadata_1(e8, w)
+            _ws16(buf, e8.member_id, False)
+            _ws16(buf, e8.client_id, False)
+            _ws16(buf, e8.client_host, False)
+            buf += _P1.pack(e8.rebalance_timeout, e8.session_timeout)
+            if (x15 := e8.subscription) is None:
+                _wbf(w, None, False, False)
+            else:
+                n16 = x15.nbytes if x15.__class__ is memoryview else len(x15)
+                buf += _I32.pack(n16)
+                if n16 >= _ZC:
+                    w._chunks.append((len(buf), x15))
+                else:
+                    buf += x15
+            if (x17 := e8.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
 
 
 def _w_GroupMetadataValue_3(o: Any, w: Writer) -> None:
@@ -573,7 +722,29 @@ def _w_GroupMetadataValue_3(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a7))
         for e8 in a7:
-            _w_MemberMetadata_3(e8, w)
+            _ws16(buf, e8.member_id, False)
+            _ws16(buf, e8.group_instance_id, True)
+            _ws16(buf, e8.client_id, False)
+            _ws16(buf, e8.client_host, False)
+            buf += _P1.pack(e8.rebalance_timeout, e8.session_timeout)
+            if (x17 := e8.subscription) is None:
+                _wbf(w, None, False, False)
+            else:
+                n18 = x17.nbytes if x17.__class__ is memoryview else len(x17)
+                buf += _I32.pack(n18)
+                if n18 >= _ZC:
+                    w._chunks.append((len(buf), x17))
+                else:
+                    buf += x17
+            if (x19 := e8.assignment) is None:
+                _wbf(w, None, False, False)
+            else:
+                n20 = x19.nbytes if x19.__class__ is memoryview else len(x19)
+                buf += _I32.pack(n20)
+                if n20 >= _ZC:
+                    w._chunks.append((len(buf), x19))
+                else:
+                    buf += x19
 
 
 def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
@@ -607,7 +778,57 @@ def _w_GroupMetadataValue_4(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n8)
         for e9 in a7:
-            _w_MemberMetadata_4(e9, w)
+            if (s10 := e9.member_id) is not None and len(d11 := s10.encode()) < 0x7F:
+                buf.append(len(d11) + 1)
+                buf += d11
+            else:
+                _wcs(buf, s10, False)
+            if (s12 := e9.group_instance_id) is None:
+                buf.append(0)
+            elif len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, True)
+            if (s14 := e9.client_id) is not None and len(d15 := s14.encode()) < 0x7F:
+                buf.append(len(d15) + 1)
+                buf += d15
+            else:
+                _wcs(buf, s14, False)
+            if (s16 := e9.client_host) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
+            else:
+                _wcs(buf, s16, False)
+            buf += _P1.pack(e9.rebalance_timeout, e9.session_timeout)
+            if (x18 := e9.subscription) is None:
+                _wbf(w, None, True, False)
+            else:
+                n19 = x18.nbytes if x18.__class__ is memoryview else len(x18)
+                if n19 < 0x7F:
+                    buf.append(n19 + 1)
+                else:
+                    _wuv(buf, n19 + 1)
+                if n19 >= _ZC:
+                    w._chunks.append((len(buf), x18))
+                else:
+                    buf += x18
+            if (x20 := e9.assignment) is None:
+                _wbf(w, None, True, False)
+            else:
+                n21 = x20.nbytes if x20.__class__ is memoryview else len(x20)
+                if n21 < 0x7F:
+                    buf.append(n21 + 1)
+                else:
+                    _wuv(buf, n21 + 1)
+                if n21 >= _ZC:
+                    w._chunks.append((len(buf), x20))
+                else:
+                    buf += x20
+            if e9.unknown_tagged_fields:
+                write_tagged_fields(w, e9.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -72,6 +72,19 @@ class LegacyOffsetCommitKey:
             raise ProtocolError('LegacyOffsetCommitKey: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> LegacyOffsetCommitKey:
+        try:
+            fn = _R_LegacyOffsetCommitKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'LegacyOffsetCommitKey v{v} is outside 0-0', 0, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('LegacyOffsetCommitKey: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_LegacyOffsetCommitKey[v]

@@ -80,6 +80,19 @@ class OffsetCommitValue:
             raise ProtocolError('OffsetCommitValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> OffsetCommitValue:
+        try:
+            fn = _R_OffsetCommitValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'OffsetCommitValue v{v} is outside 0-4', 1, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('OffsetCommitValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_OffsetCommitValue[v]
@@ -157,28 +170,28 @@ def _r_OffsetCommitValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     o.expire_timestamp = -1
     o.topic_id = ZERO_UUID
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk2 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt3 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 16 > se:
-                    _trunc(pos, 16, se)
+    if nt3:
+        if nt3 >= 0x80:
+            nt3, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt3):
+            tag4, pos = _ruv(buf, pos, end)
+            sz5, pos = _ruv(buf, pos, end)
+            se6 = pos + sz5
+            if se6 > end:
+                _trunc(pos, sz5, end)
+            if tag4 == 0:
+                if pos + 16 > se6:
+                    _trunc(pos, 16, se6)
                 o.topic_id = _ruuid(buf, pos)
                 pos += 16
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk2.append((tag4, bytes(buf[pos:se6])))
+            pos = se6
     return o, pos
 
 
@@ -221,16 +234,16 @@ def _w_OffsetCommitValue_4(o: Any, w: Writer) -> None:
     else:
         _wcs(buf, s1, False)
     buf += _P0.pack(o.commit_timestamp)
-    tf = o.unknown_tagged_fields
+    tf3 = o.unknown_tagged_fields
     if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
-        tf = list(tf)
+        tf3 = list(tf3)
         if not ((o.topic_id is ZERO_UUID or o.topic_id == ZERO_UUID)):
-            sw = Writer()
-            sb = sw.buf
-            sb += o.topic_id.bytes
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw4 = Writer()
+            sb5 = sw4.buf
+            sb5 += o.topic_id.bytes
+            tf3.append((0, sw4.getvalue()))
+    if tf3:
+        write_tagged_fields(w, tf3)
     else:
         buf.append(0)
 

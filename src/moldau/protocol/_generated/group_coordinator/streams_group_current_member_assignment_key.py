@@ -68,6 +68,19 @@ class StreamsGroupCurrentMemberAssignmentKey:
             raise ProtocolError('StreamsGroupCurrentMemberAssignmentKey: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupCurrentMemberAssignmentKey:
+        try:
+            fn = _R_StreamsGroupCurrentMemberAssignmentKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentKey v{v} is outside 0-0', 22, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupCurrentMemberAssignmentKey: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupCurrentMemberAssignmentKey[v]

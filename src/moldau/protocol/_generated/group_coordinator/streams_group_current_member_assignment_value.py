@@ -118,6 +118,19 @@ class StreamsGroupCurrentMemberAssignmentValue:
             raise ProtocolError('StreamsGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupCurrentMemberAssignmentValue:
+        try:
+            fn = _R_StreamsGroupCurrentMemberAssignmentValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupCurrentMemberAssignmentValue v{v} is outside 0-0', 22, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupCurrentMemberAssignmentValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupCurrentMemberAssignmentValue[v]
@@ -143,36 +156,36 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n2 * 4])]
     pos += n2 * 4
     o.assignment_epochs = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk4 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt5 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos < se and 0 < (n4 := buf[pos]) < 0x80:
+    if nt5:
+        if nt5 >= 0x80:
+            nt5, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt5):
+            tag6, pos = _ruv(buf, pos, end)
+            sz7, pos = _ruv(buf, pos, end)
+            se8 = pos + sz7
+            if se8 > end:
+                _trunc(pos, sz7, end)
+            if tag6 == 0:
+                if pos < se8 and 0 < (n9 := buf[pos]) < 0x80:
                     pos += 1
-                    n4 -= 1
-                    if n4 * 4 > se - pos:
-                        _toolong(n4, se - pos)
+                    n9 -= 1
+                    if n9 * 4 > se8 - pos:
+                        _toolong(n9, se8 - pos)
                 else:
-                    n4, pos = _rcc(buf, pos, se, True, 4)
-                if n4 is None:
+                    n9, pos = _rcc(buf, pos, se8, True, 4)
+                if n9 is None:
                     o.assignment_epochs = None
                 else:
-                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
-                    pos += n4 * 4
+                    o.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n9 * 4])]
+                    pos += n9 * 4
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk4.append((tag6, bytes(buf[pos:se8])))
+            pos = se8
     return o, pos
 
 
@@ -197,24 +210,24 @@ def _w_TaskIds_0(o: Any, w: Writer) -> None:
             _wuv(buf, n4)
         for e5 in a3:
             buf += _P0.pack(e5)
-    tf = o.unknown_tagged_fields
+    tf6 = o.unknown_tagged_fields
     if not (o.assignment_epochs == []):
-        tf = list(tf)
+        tf6 = list(tf6)
         if not (o.assignment_epochs == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a6 := o.assignment_epochs) is None:
-                _wnull(sb, True, True)
+            sw7 = Writer()
+            sb8 = sw7.buf
+            if (a9 := o.assignment_epochs) is None:
+                _wnull(sb8, True, True)
             else:
-                if (n7 := len(a6) + 1) < 0x80:
-                    sb.append(n7)
+                if (n10 := len(a9) + 1) < 0x80:
+                    sb8.append(n10)
                 else:
-                    _wuv(sb, n7)
-                for e8 in a6:
-                    sb += _P0.pack(e8)
-            tf.append((0, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(sb8, n10)
+                for e11 in a9:
+                    sb8 += _P0.pack(e11)
+            tf6.append((0, sw7.getvalue()))
+    if tf6:
+        write_tagged_fields(w, tf6)
     else:
         buf.append(0)
 
@@ -239,73 +252,344 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TaskIds_0(buf, pos, end)
+        e3 = _new(TaskIds)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        e3.assignment_epochs = []
+        e3.unknown_tagged_fields = uk7 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt8 = buf[pos]
+        pos += 1
+        if nt8:
+            if nt8 >= 0x80:
+                nt8, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt8):
+                tag9, pos = _ruv(buf, pos, end)
+                sz10, pos = _ruv(buf, pos, end)
+                se11 = pos + sz10
+                if se11 > end:
+                    _trunc(pos, sz10, end)
+                if tag9 == 0:
+                    if pos < se11 and 0 < (n12 := buf[pos]) < 0x80:
+                        pos += 1
+                        n12 -= 1
+                        if n12 * 4 > se11 - pos:
+                            _toolong(n12, se11 - pos)
+                    else:
+                        n12, pos = _rcc(buf, pos, se11, True, 4)
+                    if n12 is None:
+                        e3.assignment_epochs = None
+                    else:
+                        e3.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n12 * 4])]
+                        pos += n12 * 4
+                else:
+                    uk7.append((tag9, bytes(buf[pos:se11])))
+                pos = se11
         a2.append(e3)
     o.active_tasks = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n14 := buf[pos]) < 0x80:
         pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
+        n14 -= 1
+        if n14 * 1 > end - pos:
+            _toolong(n14, end - pos)
     else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_TaskIds_0(buf, pos, end)
-        a5.append(e6)
-    o.standby_tasks = a5
-    if pos < end and 0 < (n7 := buf[pos]) < 0x80:
+        n14, pos = _rcc(buf, pos, end, False, 1)
+    a15 = []
+    for _ in range(n14):
+        e16 = _new(TaskIds)
+        if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+            e16.subtopology_id = str(buf[pos + 1:pos + n17], 'utf-8')
+            pos += n17
+        else:
+            e16.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n18 := buf[pos]) < 0x80:
+            pos += 1
+            n18 -= 1
+            if n18 * 4 > end - pos:
+                _toolong(n18, end - pos)
+        else:
+            n18, pos = _rcc(buf, pos, end, False, 4)
+        e16.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n18 * 4])]
+        pos += n18 * 4
+        e16.assignment_epochs = []
+        e16.unknown_tagged_fields = uk20 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt21 = buf[pos]
         pos += 1
-        n7 -= 1
-        if n7 * 1 > end - pos:
-            _toolong(n7, end - pos)
-    else:
-        n7, pos = _rcc(buf, pos, end, False, 1)
-    a8 = []
-    for _ in range(n7):
-        e9, pos = _r_TaskIds_0(buf, pos, end)
-        a8.append(e9)
-    o.warmup_tasks = a8
-    if pos < end and 0 < (n10 := buf[pos]) < 0x80:
+        if nt21:
+            if nt21 >= 0x80:
+                nt21, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt21):
+                tag22, pos = _ruv(buf, pos, end)
+                sz23, pos = _ruv(buf, pos, end)
+                se24 = pos + sz23
+                if se24 > end:
+                    _trunc(pos, sz23, end)
+                if tag22 == 0:
+                    if pos < se24 and 0 < (n25 := buf[pos]) < 0x80:
+                        pos += 1
+                        n25 -= 1
+                        if n25 * 4 > se24 - pos:
+                            _toolong(n25, se24 - pos)
+                    else:
+                        n25, pos = _rcc(buf, pos, se24, True, 4)
+                    if n25 is None:
+                        e16.assignment_epochs = None
+                    else:
+                        e16.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n25 * 4])]
+                        pos += n25 * 4
+                else:
+                    uk20.append((tag22, bytes(buf[pos:se24])))
+                pos = se24
+        a15.append(e16)
+    o.standby_tasks = a15
+    if pos < end and 0 < (n27 := buf[pos]) < 0x80:
         pos += 1
-        n10 -= 1
-        if n10 * 1 > end - pos:
-            _toolong(n10, end - pos)
+        n27 -= 1
+        if n27 * 1 > end - pos:
+            _toolong(n27, end - pos)
     else:
-        n10, pos = _rcc(buf, pos, end, False, 1)
-    a11 = []
-    for _ in range(n10):
-        e12, pos = _r_TaskIds_0(buf, pos, end)
-        a11.append(e12)
-    o.active_tasks_pending_revocation = a11
-    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        n27, pos = _rcc(buf, pos, end, False, 1)
+    a28 = []
+    for _ in range(n27):
+        e29 = _new(TaskIds)
+        if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
+            e29.subtopology_id = str(buf[pos + 1:pos + n30], 'utf-8')
+            pos += n30
+        else:
+            e29.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n31 := buf[pos]) < 0x80:
+            pos += 1
+            n31 -= 1
+            if n31 * 4 > end - pos:
+                _toolong(n31, end - pos)
+        else:
+            n31, pos = _rcc(buf, pos, end, False, 4)
+        e29.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n31 * 4])]
+        pos += n31 * 4
+        e29.assignment_epochs = []
+        e29.unknown_tagged_fields = uk33 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt34 = buf[pos]
         pos += 1
-        n13 -= 1
-        if n13 * 1 > end - pos:
-            _toolong(n13, end - pos)
-    else:
-        n13, pos = _rcc(buf, pos, end, False, 1)
-    a14 = []
-    for _ in range(n13):
-        e15, pos = _r_TaskIds_0(buf, pos, end)
-        a14.append(e15)
-    o.standby_tasks_pending_revocation = a14
-    if pos < end and 0 < (n16 := buf[pos]) < 0x80:
+        if nt34:
+            if nt34 >= 0x80:
+                nt34, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt34):
+                tag35, pos = _ruv(buf, pos, end)
+                sz36, pos = _ruv(buf, pos, end)
+                se37 = pos + sz36
+                if se37 > end:
+                    _trunc(pos, sz36, end)
+                if tag35 == 0:
+                    if pos < se37 and 0 < (n38 := buf[pos]) < 0x80:
+                        pos += 1
+                        n38 -= 1
+                        if n38 * 4 > se37 - pos:
+                            _toolong(n38, se37 - pos)
+                    else:
+                        n38, pos = _rcc(buf, pos, se37, True, 4)
+                    if n38 is None:
+                        e29.assignment_epochs = None
+                    else:
+                        e29.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n38 * 4])]
+                        pos += n38 * 4
+                else:
+                    uk33.append((tag35, bytes(buf[pos:se37])))
+                pos = se37
+        a28.append(e29)
+    o.warmup_tasks = a28
+    if pos < end and 0 < (n40 := buf[pos]) < 0x80:
         pos += 1
-        n16 -= 1
-        if n16 * 1 > end - pos:
-            _toolong(n16, end - pos)
+        n40 -= 1
+        if n40 * 1 > end - pos:
+            _toolong(n40, end - pos)
     else:
-        n16, pos = _rcc(buf, pos, end, False, 1)
-    a17 = []
-    for _ in range(n16):
-        e18, pos = _r_TaskIds_0(buf, pos, end)
-        a17.append(e18)
-    o.warmup_tasks_pending_revocation = a17
+        n40, pos = _rcc(buf, pos, end, False, 1)
+    a41 = []
+    for _ in range(n40):
+        e42 = _new(TaskIds)
+        if pos < end and 0 < (n43 := buf[pos]) < 0x80 and pos + n43 <= end:
+            e42.subtopology_id = str(buf[pos + 1:pos + n43], 'utf-8')
+            pos += n43
+        else:
+            e42.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n44 := buf[pos]) < 0x80:
+            pos += 1
+            n44 -= 1
+            if n44 * 4 > end - pos:
+                _toolong(n44, end - pos)
+        else:
+            n44, pos = _rcc(buf, pos, end, False, 4)
+        e42.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n44 * 4])]
+        pos += n44 * 4
+        e42.assignment_epochs = []
+        e42.unknown_tagged_fields = uk46 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt47 = buf[pos]
+        pos += 1
+        if nt47:
+            if nt47 >= 0x80:
+                nt47, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt47):
+                tag48, pos = _ruv(buf, pos, end)
+                sz49, pos = _ruv(buf, pos, end)
+                se50 = pos + sz49
+                if se50 > end:
+                    _trunc(pos, sz49, end)
+                if tag48 == 0:
+                    if pos < se50 and 0 < (n51 := buf[pos]) < 0x80:
+                        pos += 1
+                        n51 -= 1
+                        if n51 * 4 > se50 - pos:
+                            _toolong(n51, se50 - pos)
+                    else:
+                        n51, pos = _rcc(buf, pos, se50, True, 4)
+                    if n51 is None:
+                        e42.assignment_epochs = None
+                    else:
+                        e42.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n51 * 4])]
+                        pos += n51 * 4
+                else:
+                    uk46.append((tag48, bytes(buf[pos:se50])))
+                pos = se50
+        a41.append(e42)
+    o.active_tasks_pending_revocation = a41
+    if pos < end and 0 < (n53 := buf[pos]) < 0x80:
+        pos += 1
+        n53 -= 1
+        if n53 * 1 > end - pos:
+            _toolong(n53, end - pos)
+    else:
+        n53, pos = _rcc(buf, pos, end, False, 1)
+    a54 = []
+    for _ in range(n53):
+        e55 = _new(TaskIds)
+        if pos < end and 0 < (n56 := buf[pos]) < 0x80 and pos + n56 <= end:
+            e55.subtopology_id = str(buf[pos + 1:pos + n56], 'utf-8')
+            pos += n56
+        else:
+            e55.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n57 := buf[pos]) < 0x80:
+            pos += 1
+            n57 -= 1
+            if n57 * 4 > end - pos:
+                _toolong(n57, end - pos)
+        else:
+            n57, pos = _rcc(buf, pos, end, False, 4)
+        e55.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n57 * 4])]
+        pos += n57 * 4
+        e55.assignment_epochs = []
+        e55.unknown_tagged_fields = uk59 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt60 = buf[pos]
+        pos += 1
+        if nt60:
+            if nt60 >= 0x80:
+                nt60, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt60):
+                tag61, pos = _ruv(buf, pos, end)
+                sz62, pos = _ruv(buf, pos, end)
+                se63 = pos + sz62
+                if se63 > end:
+                    _trunc(pos, sz62, end)
+                if tag61 == 0:
+                    if pos < se63 and 0 < (n64 := buf[pos]) < 0x80:
+                        pos += 1
+                        n64 -= 1
+                        if n64 * 4 > se63 - pos:
+                            _toolong(n64, se63 - pos)
+                    else:
+                        n64, pos = _rcc(buf, pos, se63, True, 4)
+                    if n64 is None:
+                        e55.assignment_epochs = None
+                    else:
+                        e55.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n64 * 4])]
+                        pos += n64 * 4
+                else:
+                    uk59.append((tag61, bytes(buf[pos:se63])))
+                pos = se63
+        a54.append(e55)
+    o.standby_tasks_pending_revocation = a54
+    if pos < end and 0 < (n66 := buf[pos]) < 0x80:
+        pos += 1
+        n66 -= 1
+        if n66 * 1 > end - pos:
+            _toolong(n66, end - pos)
+    else:
+        n66, pos = _rcc(buf, pos, end, False, 1)
+    a67 = []
+    for _ in range(n66):
+        e68 = _new(TaskIds)
+        if pos < end and 0 < (n69 := buf[pos]) < 0x80 and pos + n69 <= end:
+            e68.subtopology_id = str(buf[pos + 1:pos + n69], 'utf-8')
+            pos += n69
+        else:
+            e68.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n70 := buf[pos]) < 0x80:
+            pos += 1
+            n70 -= 1
+            if n70 * 4 > end - pos:
+                _toolong(n70, end - pos)
+        else:
+            n70, pos = _rcc(buf, pos, end, False, 4)
+        e68.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n70 * 4])]
+        pos += n70 * 4
+        e68.assignment_epochs = []
+        e68.unknown_tagged_fields = uk72 = []
+        if pos >= end:
+            _trunc(pos, 1, end)
+        nt73 = buf[pos]
+        pos += 1
+        if nt73:
+            if nt73 >= 0x80:
+                nt73, pos = _ruv(buf, pos - 1, end)
+            for _ in range(nt73):
+                tag74, pos = _ruv(buf, pos, end)
+                sz75, pos = _ruv(buf, pos, end)
+                se76 = pos + sz75
+                if se76 > end:
+                    _trunc(pos, sz75, end)
+                if tag74 == 0:
+                    if pos < se76 and 0 < (n77 := buf[pos]) < 0x80:
+                        pos += 1
+                        n77 -= 1
+                        if n77 * 4 > se76 - pos:
+                            _toolong(n77, se76 - pos)
+                    else:
+                        n77, pos = _rcc(buf, pos, se76, True, 4)
+                    if n77 is None:
+                        e68.assignment_epochs = None
+                    else:
+                        e68.assignment_epochs = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n77 * 4])]
+                        pos += n77 * 4
+                else:
+                    uk72.append((tag74, bytes(buf[pos:se76])))
+                pos = se76
+        a67.append(e68)
+    o.warmup_tasks_pending_revocation = a67
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -325,52 +609,250 @@ def _w_StreamsGroupCurrentMemberAssignmentValue_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TaskIds_0(e3, w)
-    if (a4 := o.standby_tasks) is None:
+            if (s4 := e3.subtopology_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            tf9 = e3.unknown_tagged_fields
+            if not (e3.assignment_epochs == []):
+                tf9 = list(tf9)
+                if not (e3.assignment_epochs == []):
+                    sw10 = Writer()
+                    sb11 = sw10.buf
+                    if (a12 := e3.assignment_epochs) is None:
+                        _wnull(sb11, True, True)
+                    else:
+                        if (n13 := len(a12) + 1) < 0x80:
+                            sb11.append(n13)
+                        else:
+                            _wuv(sb11, n13)
+                        for e14 in a12:
+                            sb11 += _P0.pack(e14)
+                    tf9.append((0, sw10.getvalue()))
+            if tf9:
+                write_tagged_fields(w, tf9)
+            else:
+                buf.append(0)
+    if (a15 := o.standby_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n16 := len(a15) + 1) < 0x80:
+            buf.append(n16)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_TaskIds_0(e6, w)
-    if (a7 := o.warmup_tasks) is None:
+            _wuv(buf, n16)
+        for e17 in a15:
+            if (s18 := e17.subtopology_id) is not None and len(d19 := s18.encode()) < 0x7F:
+                buf.append(len(d19) + 1)
+                buf += d19
+            else:
+                _wcs(buf, s18, False)
+            if (a20 := e17.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n21 := len(a20) + 1) < 0x80:
+                    buf.append(n21)
+                else:
+                    _wuv(buf, n21)
+                for e22 in a20:
+                    buf += _P0.pack(e22)
+            tf23 = e17.unknown_tagged_fields
+            if not (e17.assignment_epochs == []):
+                tf23 = list(tf23)
+                if not (e17.assignment_epochs == []):
+                    sw24 = Writer()
+                    sb25 = sw24.buf
+                    if (a26 := e17.assignment_epochs) is None:
+                        _wnull(sb25, True, True)
+                    else:
+                        if (n27 := len(a26) + 1) < 0x80:
+                            sb25.append(n27)
+                        else:
+                            _wuv(sb25, n27)
+                        for e28 in a26:
+                            sb25 += _P0.pack(e28)
+                    tf23.append((0, sw24.getvalue()))
+            if tf23:
+                write_tagged_fields(w, tf23)
+            else:
+                buf.append(0)
+    if (a29 := o.warmup_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n8 := len(a7) + 1) < 0x80:
-            buf.append(n8)
+        if (n30 := len(a29) + 1) < 0x80:
+            buf.append(n30)
         else:
-            _wuv(buf, n8)
-        for e9 in a7:
-            _w_TaskIds_0(e9, w)
-    if (a10 := o.active_tasks_pending_revocation) is None:
+            _wuv(buf, n30)
+        for e31 in a29:
+            if (s32 := e31.subtopology_id) is not None and len(d33 := s32.encode()) < 0x7F:
+                buf.append(len(d33) + 1)
+                buf += d33
+            else:
+                _wcs(buf, s32, False)
+            if (a34 := e31.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n35 := len(a34) + 1) < 0x80:
+                    buf.append(n35)
+                else:
+                    _wuv(buf, n35)
+                for e36 in a34:
+                    buf += _P0.pack(e36)
+            tf37 = e31.unknown_tagged_fields
+            if not (e31.assignment_epochs == []):
+                tf37 = list(tf37)
+                if not (e31.assignment_epochs == []):
+                    sw38 = Writer()
+                    sb39 = sw38.buf
+                    if (a40 := e31.assignment_epochs) is None:
+                        _wnull(sb39, True, True)
+                    else:
+                        if (n41 := len(a40) + 1) < 0x80:
+                            sb39.append(n41)
+                        else:
+                            _wuv(sb39, n41)
+                        for e42 in a40:
+                            sb39 += _P0.pack(e42)
+                    tf37.append((0, sw38.getvalue()))
+            if tf37:
+                write_tagged_fields(w, tf37)
+            else:
+                buf.append(0)
+    if (a43 := o.active_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
-        if (n11 := len(a10) + 1) < 0x80:
-            buf.append(n11)
+        if (n44 := len(a43) + 1) < 0x80:
+            buf.append(n44)
         else:
-            _wuv(buf, n11)
-        for e12 in a10:
-            _w_TaskIds_0(e12, w)
-    if (a13 := o.standby_tasks_pending_revocation) is None:
+            _wuv(buf, n44)
+        for e45 in a43:
+            if (s46 := e45.subtopology_id) is not None and len(d47 := s46.encode()) < 0x7F:
+                buf.append(len(d47) + 1)
+                buf += d47
+            else:
+                _wcs(buf, s46, False)
+            if (a48 := e45.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n49 := len(a48) + 1) < 0x80:
+                    buf.append(n49)
+                else:
+                    _wuv(buf, n49)
+                for e50 in a48:
+                    buf += _P0.pack(e50)
+            tf51 = e45.unknown_tagged_fields
+            if not (e45.assignment_epochs == []):
+                tf51 = list(tf51)
+                if not (e45.assignment_epochs == []):
+                    sw52 = Writer()
+                    sb53 = sw52.buf
+                    if (a54 := e45.assignment_epochs) is None:
+                        _wnull(sb53, True, True)
+                    else:
+                        if (n55 := len(a54) + 1) < 0x80:
+                            sb53.append(n55)
+                        else:
+                            _wuv(sb53, n55)
+                        for e56 in a54:
+                            sb53 += _P0.pack(e56)
+                    tf51.append((0, sw52.getvalue()))
+            if tf51:
+                write_tagged_fields(w, tf51)
+            else:
+                buf.append(0)
+    if (a57 := o.standby_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
-        if (n14 := len(a13) + 1) < 0x80:
-            buf.append(n14)
+        if (n58 := len(a57) + 1) < 0x80:
+            buf.append(n58)
         else:
-            _wuv(buf, n14)
-        for e15 in a13:
-            _w_TaskIds_0(e15, w)
-    if (a16 := o.warmup_tasks_pending_revocation) is None:
+            _wuv(buf, n58)
+        for e59 in a57:
+            if (s60 := e59.subtopology_id) is not None and len(d61 := s60.encode()) < 0x7F:
+                buf.append(len(d61) + 1)
+                buf += d61
+            else:
+                _wcs(buf, s60, False)
+            if (a62 := e59.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n63 := len(a62) + 1) < 0x80:
+                    buf.append(n63)
+                else:
+                    _wuv(buf, n63)
+                for e64 in a62:
+                    buf += _P0.pack(e64)
+            tf65 = e59.unknown_tagged_fields
+            if not (e59.assignment_epochs == []):
+                tf65 = list(tf65)
+                if not (e59.assignment_epochs == []):
+                    sw66 = Writer()
+                    sb67 = sw66.buf
+                    if (a68 := e59.assignment_epochs) is None:
+                        _wnull(sb67, True, True)
+                    else:
+                        if (n69 := len(a68) + 1) < 0x80:
+                            sb67.append(n69)
+                        else:
+                            _wuv(sb67, n69)
+                        for e70 in a68:
+                            sb67 += _P0.pack(e70)
+                    tf65.append((0, sw66.getvalue()))
+            if tf65:
+                write_tagged_fields(w, tf65)
+            else:
+                buf.append(0)
+    if (a71 := o.warmup_tasks_pending_revocation) is None:
         _wnull(buf, True, False)
     else:
-        if (n17 := len(a16) + 1) < 0x80:
-            buf.append(n17)
+        if (n72 := len(a71) + 1) < 0x80:
+            buf.append(n72)
         else:
-            _wuv(buf, n17)
-        for e18 in a16:
-            _w_TaskIds_0(e18, w)
+            _wuv(buf, n72)
+        for e73 in a71:
+            if (s74 := e73.subtopology_id) is not None and len(d75 := s74.encode()) < 0x7F:
+                buf.append(len(d75) + 1)
+                buf += d75
+            else:
+                _wcs(buf, s74, False)
+            if (a76 := e73.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n77 := len(a76) + 1) < 0x80:
+                    buf.append(n77)
+                else:
+                    _wuv(buf, n77)
+                for e78 in a76:
+                    buf += _P0.pack(e78)
+            tf79 = e73.unknown_tagged_fields
+            if not (e73.assignment_epochs == []):
+                tf79 = list(tf79)
+                if not (e73.assignment_epochs == []):
+                    sw80 = Writer()
+                    sb81 = sw80.buf
+                    if (a82 := e73.assignment_epochs) is None:
+                        _wnull(sb81, True, True)
+                    else:
+                        if (n83 := len(a82) + 1) < 0x80:
+                            sb81.append(n83)
+                        else:
+                            _wuv(sb81, n83)
+                        for e84 in a82:
+                            sb81 += _P0.pack(e84)
+                    tf79.append((0, sw80.getvalue()))
+            if tf79:
+                write_tagged_fields(w, tf79)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

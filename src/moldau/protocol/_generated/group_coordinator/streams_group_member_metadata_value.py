@@ -147,6 +147,19 @@ class StreamsGroupMemberMetadataValue:
             raise ProtocolError('StreamsGroupMemberMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupMemberMetadataValue:
+        try:
+            fn = _R_StreamsGroupMemberMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMemberMetadataValue v{v} is outside 0-0', 19, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupMemberMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupMemberMetadataValue[v]
@@ -168,8 +181,9 @@ def _r_Endpoint_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -211,8 +225,9 @@ def _r_KeyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -289,23 +304,54 @@ def _r_StreamsGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[
     if buf[pos - 1] >= 0x80:
         o.user_endpoint = None
     else:
-        o.user_endpoint, pos = _r_Endpoint_0(buf, pos, end)
-    if pos < end and 0 < (n6 := buf[pos]) < 0x80:
+        e6 = _new(Endpoint)
+        if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
+            e6.host = str(buf[pos + 1:pos + n7], 'utf-8')
+            pos += n7
+        else:
+            e6.host, pos = _rcs(buf, pos, end, False)
+        if pos + 2 > end:
+            _trunc(pos, 2, end)
+        e6.port, = _P0.unpack_from(buf, pos)
+        pos += 2
+        if pos < end and not buf[pos]:
+            e6.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e6.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        o.user_endpoint = e6
+    if pos < end and 0 < (n8 := buf[pos]) < 0x80:
         pos += 1
-        n6 -= 1
-        if n6 * 1 > end - pos:
-            _toolong(n6, end - pos)
+        n8 -= 1
+        if n8 * 1 > end - pos:
+            _toolong(n8, end - pos)
     else:
-        n6, pos = _rcc(buf, pos, end, False, 1)
-    a7 = []
-    for _ in range(n6):
-        e8, pos = _r_KeyValue_0(buf, pos, end)
-        a7.append(e8)
-    o.client_tags = a7
+        n8, pos = _rcc(buf, pos, end, False, 1)
+    a9 = []
+    for _ in range(n8):
+        e10 = _new(KeyValue)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
+            e10.key = str(buf[pos + 1:pos + n11], 'utf-8')
+            pos += n11
+        else:
+            e10.key, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
+            e10.value = str(buf[pos + 1:pos + n12], 'utf-8')
+            pos += n12
+        else:
+            e10.value, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e10.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a9.append(e10)
+    o.client_tags = a9
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -350,16 +396,38 @@ def _w_StreamsGroupMemberMetadataValue_0(o: Any, w: Writer) -> None:
         buf.append(0xFF)
     else:
         buf.append(1)
-        _w_Endpoint_0(x11, w)
-    if (a12 := o.client_tags) is None:
+        if (s12 := x11.host) is not None and len(d13 := s12.encode()) < 0x7F:
+            buf.append(len(d13) + 1)
+            buf += d13
+        else:
+            _wcs(buf, s12, False)
+        buf += _P0.pack(x11.port)
+        if x11.unknown_tagged_fields:
+            write_tagged_fields(w, x11.unknown_tagged_fields)
+        else:
+            buf.append(0)
+    if (a14 := o.client_tags) is None:
         _wnull(buf, True, False)
     else:
-        if (n13 := len(a12) + 1) < 0x80:
-            buf.append(n13)
+        if (n15 := len(a14) + 1) < 0x80:
+            buf.append(n15)
         else:
-            _wuv(buf, n13)
-        for e14 in a12:
-            _w_KeyValue_0(e14, w)
+            _wuv(buf, n15)
+        for e16 in a14:
+            if (s17 := e16.key) is not None and len(d18 := s17.encode()) < 0x7F:
+                buf.append(len(d18) + 1)
+                buf += d18
+            else:
+                _wcs(buf, s17, False)
+            if (s19 := e16.value) is not None and len(d20 := s19.encode()) < 0x7F:
+                buf.append(len(d20) + 1)
+                buf += d20
+            else:
+                _wcs(buf, s19, False)
+            if e16.unknown_tagged_fields:
+                write_tagged_fields(w, e16.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -66,6 +66,19 @@ class StreamsGroupMetadataKey:
             raise ProtocolError('StreamsGroupMetadataKey: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupMetadataKey:
+        try:
+            fn = _R_StreamsGroupMetadataKey[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataKey v{v} is outside 0-0', 17, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupMetadataKey: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupMetadataKey[v]

@@ -106,6 +106,19 @@ class StreamsGroupMetadataValue:
             raise ProtocolError('StreamsGroupMetadataValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupMetadataValue:
+        try:
+            fn = _R_StreamsGroupMetadataValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupMetadataValue v{v} is outside 0-0', 17, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupMetadataValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupMetadataValue[v]
@@ -128,8 +141,9 @@ def _r_LastAssignmentConfig_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -169,44 +183,59 @@ def _r_StreamsGroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += 12
     o.validated_topology_epoch = -1
     o.last_assignment_configs = []
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk1 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt2 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 4 > se:
-                    _trunc(pos, 4, se)
+    if nt2:
+        if nt2 >= 0x80:
+            nt2, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt2):
+            tag3, pos = _ruv(buf, pos, end)
+            sz4, pos = _ruv(buf, pos, end)
+            se5 = pos + sz4
+            if se5 > end:
+                _trunc(pos, sz4, end)
+            if tag3 == 0:
+                if pos + 4 > se5:
+                    _trunc(pos, 4, se5)
                 o.validated_topology_epoch = _P1.unpack_from(buf, pos)[0]
                 pos += 4
-            elif tag == 1:
-                if pos < se and 0 < (n1 := buf[pos]) < 0x80:
+            elif tag3 == 1:
+                if pos < se5 and 0 < (n6 := buf[pos]) < 0x80:
                     pos += 1
-                    n1 -= 1
-                    if n1 * 1 > se - pos:
-                        _toolong(n1, se - pos)
+                    n6 -= 1
+                    if n6 * 1 > se5 - pos:
+                        _toolong(n6, se5 - pos)
                 else:
-                    n1, pos = _rcc(buf, pos, se, True, 1)
-                if n1 is None:
+                    n6, pos = _rcc(buf, pos, se5, True, 1)
+                if n6 is None:
                     o.last_assignment_configs = None
                 else:
-                    a2 = []
-                    for _ in range(n1):
-                        e3, pos = _r_LastAssignmentConfig_0(buf, pos, se)
-                        a2.append(e3)
-                    o.last_assignment_configs = a2
+                    a7 = []
+                    for _ in range(n6):
+                        e8 = _new(LastAssignmentConfig)
+                        if pos < se5 and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= se5:
+                            e8.key = str(buf[pos + 1:pos + n9], 'utf-8')
+                            pos += n9
+                        else:
+                            e8.key, pos = _rcs(buf, pos, se5, False)
+                        if pos < se5 and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= se5:
+                            e8.value = str(buf[pos + 1:pos + n10], 'utf-8')
+                            pos += n10
+                        else:
+                            e8.value, pos = _rcs(buf, pos, se5, False)
+                        if pos < se5 and not buf[pos]:
+                            e8.unknown_tagged_fields = []
+                            pos += 1
+                        else:
+                            e8.unknown_tagged_fields, pos = _rtags(buf, pos, se5)
+                        a7.append(e8)
+                    o.last_assignment_configs = a7
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk1.append((tag3, bytes(buf[pos:se5])))
+            pos = se5
     return o, pos
 
 
@@ -218,29 +247,42 @@ _R_StreamsGroupMetadataValue = {
 def _w_StreamsGroupMetadataValue_0(o: Any, w: Writer) -> None:
     buf = w.buf
     buf += _P0.pack(o.epoch, o.metadata_hash)
-    tf = o.unknown_tagged_fields
+    tf1 = o.unknown_tagged_fields
     if not (o.validated_topology_epoch == -1 and o.last_assignment_configs == []):
-        tf = list(tf)
+        tf1 = list(tf1)
         if not (o.validated_topology_epoch == -1):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P1.pack(o.validated_topology_epoch)
-            tf.append((0, sw.getvalue()))
+            sw2 = Writer()
+            sb3 = sw2.buf
+            sb3 += _P1.pack(o.validated_topology_epoch)
+            tf1.append((0, sw2.getvalue()))
         if not (o.last_assignment_configs == []):
-            sw = Writer()
-            sb = sw.buf
-            if (a1 := o.last_assignment_configs) is None:
-                _wnull(sb, True, True)
+            sw2 = Writer()
+            sb3 = sw2.buf
+            if (a4 := o.last_assignment_configs) is None:
+                _wnull(sb3, True, True)
             else:
-                if (n2 := len(a1) + 1) < 0x80:
-                    sb.append(n2)
+                if (n5 := len(a4) + 1) < 0x80:
+                    sb3.append(n5)
                 else:
-                    _wuv(sb, n2)
-                for e3 in a1:
-                    _w_LastAssignmentConfig_0(e3, sw)
-            tf.append((1, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+                    _wuv(sb3, n5)
+                for e6 in a4:
+                    if (s7 := e6.key) is not None and len(d8 := s7.encode()) < 0x7F:
+                        sb3.append(len(d8) + 1)
+                        sb3 += d8
+                    else:
+                        _wcs(sb3, s7, False)
+                    if (s9 := e6.value) is not None and len(d10 := s9.encode()) < 0x7F:
+                        sb3.append(len(d10) + 1)
+                        sb3 += d10
+                    else:
+                        _wcs(sb3, s9, False)
+                    if e6.unknown_tagged_fields:
+                        write_tagged_fields(sw2, e6.unknown_tagged_fields)
+                    else:
+                        sb3.append(0)
+            tf1.append((1, sw2.getvalue()))
+    if tf1:
+        write_tagged_fields(w, tf1)
     else:
         buf.append(0)
 

@@ -103,6 +103,19 @@ class StreamsGroupTargetAssignmentMemberValue:
             raise ProtocolError('StreamsGroupTargetAssignmentMemberValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupTargetAssignmentMemberValue:
+        try:
+            fn = _R_StreamsGroupTargetAssignmentMemberValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTargetAssignmentMemberValue v{v} is outside 0-0', 21, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupTargetAssignmentMemberValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupTargetAssignmentMemberValue[v]
@@ -129,8 +142,9 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -177,21 +191,28 @@ def _r_StreamsGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
     for _ in range(n1):
-        e3, pos = _r_TaskIds_0(buf, pos, end)
+        e3 = _new(TaskIds)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 4 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 4)
+        e3.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+        pos += n5 * 4
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.active_tasks = a2
-    if pos < end and 0 < (n4 := buf[pos]) < 0x80:
-        pos += 1
-        n4 -= 1
-        if n4 * 1 > end - pos:
-            _toolong(n4, end - pos)
-    else:
-        n4, pos = _rcc(buf, pos, end, False, 1)
-    a5 = []
-    for _ in range(n4):
-        e6, pos = _r_TaskIds_0(buf, pos, end)
-        a5.append(e6)
-    o.standby_tasks = a5
     if pos < end and 0 < (n7 := buf[pos]) < 0x80:
         pos += 1
         n7 -= 1
@@ -201,13 +222,64 @@ def _r_StreamsGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
     for _ in range(n7):
-        e9, pos = _r_TaskIds_0(buf, pos, end)
+        e9 = _new(TaskIds)
+        if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
+            e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
+            pos += n10
+        else:
+            e9.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n11 := buf[pos]) < 0x80:
+            pos += 1
+            n11 -= 1
+            if n11 * 4 > end - pos:
+                _toolong(n11, end - pos)
+        else:
+            n11, pos = _rcc(buf, pos, end, False, 4)
+        e9.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n11 * 4])]
+        pos += n11 * 4
+        if pos < end and not buf[pos]:
+            e9.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e9.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a8.append(e9)
-    o.warmup_tasks = a8
+    o.standby_tasks = a8
+    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+        pos += 1
+        n13 -= 1
+        if n13 * 1 > end - pos:
+            _toolong(n13, end - pos)
+    else:
+        n13, pos = _rcc(buf, pos, end, False, 1)
+    a14 = []
+    for _ in range(n13):
+        e15 = _new(TaskIds)
+        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
+            e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')
+            pos += n16
+        else:
+            e15.subtopology_id, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+            pos += 1
+            n17 -= 1
+            if n17 * 4 > end - pos:
+                _toolong(n17, end - pos)
+        else:
+            n17, pos = _rcc(buf, pos, end, False, 4)
+        e15.partitions = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n17 * 4])]
+        pos += n17 * 4
+        if pos < end and not buf[pos]:
+            e15.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e15.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a14.append(e15)
+    o.warmup_tasks = a14
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -226,25 +298,76 @@ def _w_StreamsGroupTargetAssignmentMemberValue_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_TaskIds_0(e3, w)
-    if (a4 := o.standby_tasks) is None:
+            if (s4 := e3.subtopology_id) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a9 := o.standby_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n5 := len(a4) + 1) < 0x80:
-            buf.append(n5)
+        if (n10 := len(a9) + 1) < 0x80:
+            buf.append(n10)
         else:
-            _wuv(buf, n5)
-        for e6 in a4:
-            _w_TaskIds_0(e6, w)
-    if (a7 := o.warmup_tasks) is None:
+            _wuv(buf, n10)
+        for e11 in a9:
+            if (s12 := e11.subtopology_id) is not None and len(d13 := s12.encode()) < 0x7F:
+                buf.append(len(d13) + 1)
+                buf += d13
+            else:
+                _wcs(buf, s12, False)
+            if (a14 := e11.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n15 := len(a14) + 1) < 0x80:
+                    buf.append(n15)
+                else:
+                    _wuv(buf, n15)
+                for e16 in a14:
+                    buf += _P0.pack(e16)
+            if e11.unknown_tagged_fields:
+                write_tagged_fields(w, e11.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a17 := o.warmup_tasks) is None:
         _wnull(buf, True, False)
     else:
-        if (n8 := len(a7) + 1) < 0x80:
-            buf.append(n8)
+        if (n18 := len(a17) + 1) < 0x80:
+            buf.append(n18)
         else:
-            _wuv(buf, n8)
-        for e9 in a7:
-            _w_TaskIds_0(e9, w)
+            _wuv(buf, n18)
+        for e19 in a17:
+            if (s20 := e19.subtopology_id) is not None and len(d21 := s20.encode()) < 0x7F:
+                buf.append(len(d21) + 1)
+                buf += d21
+            else:
+                _wcs(buf, s20, False)
+            if (a22 := e19.partitions) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n23 := len(a22) + 1) < 0x80:
+                    buf.append(n23)
+                else:
+                    _wuv(buf, n23)
+                for e24 in a22:
+                    buf += _P0.pack(e24)
+            if e19.unknown_tagged_fields:
+                write_tagged_fields(w, e19.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:

@@ -212,6 +212,19 @@ class StreamsGroupTopologyValue:
             raise ProtocolError('StreamsGroupTopologyValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> StreamsGroupTopologyValue:
+        try:
+            fn = _R_StreamsGroupTopologyValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'StreamsGroupTopologyValue v{v} is outside 0-0', 23, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('StreamsGroupTopologyValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_StreamsGroupTopologyValue[v]
@@ -234,8 +247,9 @@ def _r_TopicConfig_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.value, pos = _rcs(buf, pos, end, False)
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -287,13 +301,29 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
     for _ in range(n2):
-        e4, pos = _r_TopicConfig_0(buf, pos, end)
+        e4 = _new(TopicConfig)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
+            e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
+            pos += n5
+        else:
+            e4.key, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
+            e4.value = str(buf[pos + 1:pos + n6], 'utf-8')
+            pos += n6
+        else:
+            e4.value, pos = _rcs(buf, pos, end, False)
+        if pos < end and not buf[pos]:
+            e4.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a3.append(e4)
     o.topic_configs = a3
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -318,7 +348,20 @@ def _w_TopicInfo_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n4)
         for e5 in a3:
-            _w_TopicConfig_0(e5, w)
+            if (s6 := e5.key) is not None and len(d7 := s6.encode()) < 0x7F:
+                buf.append(len(d7) + 1)
+                buf += d7
+            else:
+                _wcs(buf, s6, False)
+            if (s8 := e5.value) is not None and len(d9 := s8.encode()) < 0x7F:
+                buf.append(len(d9) + 1)
+                buf += d9
+            else:
+                _wcs(buf, s8, False)
+            if e5.unknown_tagged_fields:
+                write_tagged_fields(w, e5.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -361,8 +404,9 @@ def _r_CopartitionGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n5 * 2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -459,53 +503,168 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
     for _ in range(n10):
-        e12, pos = _r_TopicInfo_0(buf, pos, end)
+        e12 = _new(TopicInfo)
+        if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
+            e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
+            pos += n13
+        else:
+            e12.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e12.partitions, e12.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n14 := buf[pos]) < 0x80:
+            pos += 1
+            n14 -= 1
+            if n14 * 1 > end - pos:
+                _toolong(n14, end - pos)
+        else:
+            n14, pos = _rcc(buf, pos, end, False, 1)
+        a15 = []
+        for _ in range(n14):
+            e16 = _new(TopicConfig)
+            if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
+                e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
+                pos += n17
+            else:
+                e16.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n18 := buf[pos]) < 0x80 and pos + n18 <= end:
+                e16.value = str(buf[pos + 1:pos + n18], 'utf-8')
+                pos += n18
+            else:
+                e16.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e16.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e16.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a15.append(e16)
+        e12.topic_configs = a15
+        if pos < end and not buf[pos]:
+            e12.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e12.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a11.append(e12)
     o.state_changelog_topics = a11
-    if pos < end and 0 < (n13 := buf[pos]) < 0x80:
+    if pos < end and 0 < (n19 := buf[pos]) < 0x80:
         pos += 1
-        n13 -= 1
-        if n13 * 1 > end - pos:
-            _toolong(n13, end - pos)
+        n19 -= 1
+        if n19 * 1 > end - pos:
+            _toolong(n19, end - pos)
     else:
-        n13, pos = _rcc(buf, pos, end, False, 1)
-    a14 = []
-    for _ in range(n13):
-        if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
-            e15 = str(buf[pos + 1:pos + n16], 'utf-8')
-            pos += n16
+        n19, pos = _rcc(buf, pos, end, False, 1)
+    a20 = []
+    for _ in range(n19):
+        if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
+            e21 = str(buf[pos + 1:pos + n22], 'utf-8')
+            pos += n22
         else:
-            e15, pos = _rcs(buf, pos, end, False)
-        a14.append(e15)
-    o.repartition_sink_topics = a14
-    if pos < end and 0 < (n17 := buf[pos]) < 0x80:
+            e21, pos = _rcs(buf, pos, end, False)
+        a20.append(e21)
+    o.repartition_sink_topics = a20
+    if pos < end and 0 < (n23 := buf[pos]) < 0x80:
         pos += 1
-        n17 -= 1
-        if n17 * 1 > end - pos:
-            _toolong(n17, end - pos)
+        n23 -= 1
+        if n23 * 1 > end - pos:
+            _toolong(n23, end - pos)
     else:
-        n17, pos = _rcc(buf, pos, end, False, 1)
-    a18 = []
-    for _ in range(n17):
-        e19, pos = _r_TopicInfo_0(buf, pos, end)
-        a18.append(e19)
-    o.repartition_source_topics = a18
-    if pos < end and 0 < (n20 := buf[pos]) < 0x80:
+        n23, pos = _rcc(buf, pos, end, False, 1)
+    a24 = []
+    for _ in range(n23):
+        e25 = _new(TopicInfo)
+        if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
+            e25.name = str(buf[pos + 1:pos + n26], 'utf-8')
+            pos += n26
+        else:
+            e25.name, pos = _rcs(buf, pos, end, False)
+        if pos + 6 > end:
+            _trunc(pos, 6, end)
+        e25.partitions, e25.replication_factor = _P0.unpack_from(buf, pos)
+        pos += 6
+        if pos < end and 0 < (n27 := buf[pos]) < 0x80:
+            pos += 1
+            n27 -= 1
+            if n27 * 1 > end - pos:
+                _toolong(n27, end - pos)
+        else:
+            n27, pos = _rcc(buf, pos, end, False, 1)
+        a28 = []
+        for _ in range(n27):
+            e29 = _new(TopicConfig)
+            if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
+                e29.key = str(buf[pos + 1:pos + n30], 'utf-8')
+                pos += n30
+            else:
+                e29.key, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n31 := buf[pos]) < 0x80 and pos + n31 <= end:
+                e29.value = str(buf[pos + 1:pos + n31], 'utf-8')
+                pos += n31
+            else:
+                e29.value, pos = _rcs(buf, pos, end, False)
+            if pos < end and not buf[pos]:
+                e29.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e29.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+            a28.append(e29)
+        e25.topic_configs = a28
+        if pos < end and not buf[pos]:
+            e25.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e25.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a24.append(e25)
+    o.repartition_source_topics = a24
+    if pos < end and 0 < (n32 := buf[pos]) < 0x80:
         pos += 1
-        n20 -= 1
-        if n20 * 1 > end - pos:
-            _toolong(n20, end - pos)
+        n32 -= 1
+        if n32 * 1 > end - pos:
+            _toolong(n32, end - pos)
     else:
-        n20, pos = _rcc(buf, pos, end, False, 1)
-    a21 = []
-    for _ in range(n20):
-        e22, pos = _r_CopartitionGroup_0(buf, pos, end)
-        a21.append(e22)
-    o.copartition_groups = a21
+        n32, pos = _rcc(buf, pos, end, False, 1)
+    a33 = []
+    for _ in range(n32):
+        e34 = _new(CopartitionGroup)
+        if pos < end and 0 < (n35 := buf[pos]) < 0x80:
+            pos += 1
+            n35 -= 1
+            if n35 * 2 > end - pos:
+                _toolong(n35, end - pos)
+        else:
+            n35, pos = _rcc(buf, pos, end, False, 2)
+        e34.source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n35 * 2])]
+        pos += n35 * 2
+        if pos < end and 0 < (n37 := buf[pos]) < 0x80:
+            pos += 1
+            n37 -= 1
+            if n37 * 2 > end - pos:
+                _toolong(n37, end - pos)
+        else:
+            n37, pos = _rcc(buf, pos, end, False, 2)
+        e34.source_topic_regex = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n37 * 2])]
+        pos += n37 * 2
+        if pos < end and 0 < (n39 := buf[pos]) < 0x80:
+            pos += 1
+            n39 -= 1
+            if n39 * 2 > end - pos:
+                _toolong(n39, end - pos)
+        else:
+            n39, pos = _rcc(buf, pos, end, False, 2)
+        e34.repartition_source_topics = [x for (x,) in _P1.iter_unpack(buf[pos:pos + n39 * 2])]
+        pos += n39 * 2
+        if pos < end and not buf[pos]:
+            e34.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e34.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        a33.append(e34)
+    o.copartition_groups = a33
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -555,38 +714,130 @@ def _w_Subtopology_0(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n14)
         for e15 in a13:
-            _w_TopicInfo_0(e15, w)
-    if (a16 := o.repartition_sink_topics) is None:
-        _wnull(buf, True, False)
-    else:
-        if (n17 := len(a16) + 1) < 0x80:
-            buf.append(n17)
-        else:
-            _wuv(buf, n17)
-        for e18 in a16:
-            if (s19 := e18) is not None and len(d20 := s19.encode()) < 0x7F:
-                buf.append(len(d20) + 1)
-                buf += d20
+            if (s16 := e15.name) is not None and len(d17 := s16.encode()) < 0x7F:
+                buf.append(len(d17) + 1)
+                buf += d17
             else:
-                _wcs(buf, s19, False)
-    if (a21 := o.repartition_source_topics) is None:
+                _wcs(buf, s16, False)
+            buf += _P0.pack(e15.partitions, e15.replication_factor)
+            if (a18 := e15.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n19 := len(a18) + 1) < 0x80:
+                    buf.append(n19)
+                else:
+                    _wuv(buf, n19)
+                for e20 in a18:
+                    if (s21 := e20.key) is not None and len(d22 := s21.encode()) < 0x7F:
+                        buf.append(len(d22) + 1)
+                        buf += d22
+                    else:
+                        _wcs(buf, s21, False)
+                    if (s23 := e20.value) is not None and len(d24 := s23.encode()) < 0x7F:
+                        buf.append(len(d24) + 1)
+                        buf += d24
+                    else:
+                        _wcs(buf, s23, False)
+                    if e20.unknown_tagged_fields:
+                        write_tagged_fields(w, e20.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e15.unknown_tagged_fields:
+                write_tagged_fields(w, e15.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a25 := o.repartition_sink_topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n22 := len(a21) + 1) < 0x80:
-            buf.append(n22)
+        if (n26 := len(a25) + 1) < 0x80:
+            buf.append(n26)
         else:
-            _wuv(buf, n22)
-        for e23 in a21:
-            _w_TopicInfo_0(e23, w)
-    if (a24 := o.copartition_groups) is None:
+            _wuv(buf, n26)
+        for e27 in a25:
+            if (s28 := e27) is not None and len(d29 := s28.encode()) < 0x7F:
+                buf.append(len(d29) + 1)
+                buf += d29
+            else:
+                _wcs(buf, s28, False)
+    if (a30 := o.repartition_source_topics) is None:
         _wnull(buf, True, False)
     else:
-        if (n25 := len(a24) + 1) < 0x80:
-            buf.append(n25)
+        if (n31 := len(a30) + 1) < 0x80:
+            buf.append(n31)
         else:
-            _wuv(buf, n25)
-        for e26 in a24:
-            _w_CopartitionGroup_0(e26, w)
+            _wuv(buf, n31)
+        for e32 in a30:
+            if (s33 := e32.name) is not None and len(d34 := s33.encode()) < 0x7F:
+                buf.append(len(d34) + 1)
+                buf += d34
+            else:
+                _wcs(buf, s33, False)
+            buf += _P0.pack(e32.partitions, e32.replication_factor)
+            if (a35 := e32.topic_configs) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n36 := len(a35) + 1) < 0x80:
+                    buf.append(n36)
+                else:
+                    _wuv(buf, n36)
+                for e37 in a35:
+                    if (s38 := e37.key) is not None and len(d39 := s38.encode()) < 0x7F:
+                        buf.append(len(d39) + 1)
+                        buf += d39
+                    else:
+                        _wcs(buf, s38, False)
+                    if (s40 := e37.value) is not None and len(d41 := s40.encode()) < 0x7F:
+                        buf.append(len(d41) + 1)
+                        buf += d41
+                    else:
+                        _wcs(buf, s40, False)
+                    if e37.unknown_tagged_fields:
+                        write_tagged_fields(w, e37.unknown_tagged_fields)
+                    else:
+                        buf.append(0)
+            if e32.unknown_tagged_fields:
+                write_tagged_fields(w, e32.unknown_tagged_fields)
+            else:
+                buf.append(0)
+    if (a42 := o.copartition_groups) is None:
+        _wnull(buf, True, False)
+    else:
+        if (n43 := len(a42) + 1) < 0x80:
+            buf.append(n43)
+        else:
+            _wuv(buf, n43)
+        for e44 in a42:
+            if (a45 := e44.source_topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n46 := len(a45) + 1) < 0x80:
+                    buf.append(n46)
+                else:
+                    _wuv(buf, n46)
+                for e47 in a45:
+                    buf += _P1.pack(e47)
+            if (a48 := e44.source_topic_regex) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n49 := len(a48) + 1) < 0x80:
+                    buf.append(n49)
+                else:
+                    _wuv(buf, n49)
+                for e50 in a48:
+                    buf += _P1.pack(e50)
+            if (a51 := e44.repartition_source_topics) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n52 := len(a51) + 1) < 0x80:
+                    buf.append(n52)
+                else:
+                    _wuv(buf, n52)
+                for e53 in a51:
+                    buf += _P1.pack(e53)
+            if e44.unknown_tagged_fields:
+                write_tagged_fields(w, e44.unknown_tagged_fields)
+            else:
+                buf.append(0)
     if o.unknown_tagged_fields:
         write_tagged_fields(w, o.unknown_tagged_fields)
     else:
@@ -618,8 +869,9 @@ def _r_StreamsGroupTopologyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.subtopologies = a2
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 

@@ -123,6 +123,19 @@ class TransactionLogValue:
             raise ProtocolError('TransactionLogValue: a string is not valid UTF-8') from exc
         return o  # type: ignore[no-any-return]
 
+    @classmethod
+    def read_from(cls, buf: memoryview, pos: int, v: int) -> TransactionLogValue:
+        try:
+            fn = _R_TransactionLogValue[v]
+        except KeyError:
+            raise UnsupportedVersionError(f'TransactionLogValue v{v} is outside 0-1', 0, v) from None
+        if buf.__class__ is not memoryview:
+            buf = memoryview(buf)
+        try:
+            return fn(buf, pos, len(buf))[0]  # type: ignore[no-any-return]
+        except UnicodeDecodeError as exc:
+            raise ProtocolError('TransactionLogValue: a string is not valid UTF-8') from exc
+
     def write(self, w: Writer, v: int) -> None:
         try:
             fn = _W_TransactionLogValue[v]
@@ -159,8 +172,9 @@ def _r_PartitionsSchema_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += n2 * 4
     if pos < end and not buf[pos]:
         o.unknown_tagged_fields = []
-        return o, pos + 1
-    o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+        pos += 1
+    else:
+        o.unknown_tagged_fields, pos = _rtags(buf, pos, end)
     return o, pos
 
 
@@ -221,7 +235,12 @@ def _r_TransactionLogValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_PartitionsSchema_0(buf, pos, end)
+            e3 = _new(PartitionsSchema)
+            e3.topic, pos = _rs16(buf, pos, end, False)
+            n4, pos = _rc32(buf, pos, end, False, 4)
+            e3.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
+            pos += n4 * 4
+            e3.unknown_tagged_fields = []
             a2.append(e3)
         o.transaction_partitions = a2
     if pos + 16 > end:
@@ -254,7 +273,26 @@ def _r_TransactionLogValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         a2 = []
         for _ in range(n1):
-            e3, pos = _r_PartitionsSchema_1(buf, pos, end)
+            e3 = _new(PartitionsSchema)
+            if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+                e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
+                pos += n4
+            else:
+                e3.topic, pos = _rcs(buf, pos, end, False)
+            if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+                pos += 1
+                n5 -= 1
+                if n5 * 4 > end - pos:
+                    _toolong(n5, end - pos)
+            else:
+                n5, pos = _rcc(buf, pos, end, False, 4)
+            e3.partition_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n5 * 4])]
+            pos += n5 * 4
+            if pos < end and not buf[pos]:
+                e3.unknown_tagged_fields = []
+                pos += 1
+            else:
+                e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
             a2.append(e3)
         o.transaction_partitions = a2
     if pos + 16 > end:
@@ -265,43 +303,43 @@ def _r_TransactionLogValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.next_producer_id = -1
     o.client_transaction_version = 0
     o.next_producer_epoch = -1
-    o.unknown_tagged_fields = uk = []
+    o.unknown_tagged_fields = uk7 = []
     if pos >= end:
         _trunc(pos, 1, end)
-    nt = buf[pos]
+    nt8 = buf[pos]
     pos += 1
-    if nt:
-        if nt >= 0x80:
-            nt, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt):
-            tag, pos = _ruv(buf, pos, end)
-            sz, pos = _ruv(buf, pos, end)
-            se = pos + sz
-            if se > end:
-                _trunc(pos, sz, end)
-            if tag == 0:
-                if pos + 8 > se:
-                    _trunc(pos, 8, se)
+    if nt8:
+        if nt8 >= 0x80:
+            nt8, pos = _ruv(buf, pos - 1, end)
+        for _ in range(nt8):
+            tag9, pos = _ruv(buf, pos, end)
+            sz10, pos = _ruv(buf, pos, end)
+            se11 = pos + sz10
+            if se11 > end:
+                _trunc(pos, sz10, end)
+            if tag9 == 0:
+                if pos + 8 > se11:
+                    _trunc(pos, 8, se11)
                 o.previous_producer_id = _P3.unpack_from(buf, pos)[0]
                 pos += 8
-            elif tag == 1:
-                if pos + 8 > se:
-                    _trunc(pos, 8, se)
+            elif tag9 == 1:
+                if pos + 8 > se11:
+                    _trunc(pos, 8, se11)
                 o.next_producer_id = _P3.unpack_from(buf, pos)[0]
                 pos += 8
-            elif tag == 2:
-                if pos + 2 > se:
-                    _trunc(pos, 2, se)
+            elif tag9 == 2:
+                if pos + 2 > se11:
+                    _trunc(pos, 2, se11)
                 o.client_transaction_version = _P4.unpack_from(buf, pos)[0]
                 pos += 2
-            elif tag == 3:
-                if pos + 2 > se:
-                    _trunc(pos, 2, se)
+            elif tag9 == 3:
+                if pos + 2 > se11:
+                    _trunc(pos, 2, se11)
                 o.next_producer_epoch = _P4.unpack_from(buf, pos)[0]
                 pos += 2
             else:
-                uk.append((tag, bytes(buf[pos:se])))
-            pos = se
+                uk7.append((tag9, bytes(buf[pos:se11])))
+            pos = se11
     return o, pos
 
 
@@ -319,7 +357,13 @@ def _w_TransactionLogValue_0(o: Any, w: Writer) -> None:
     else:
         buf += _I32.pack(len(a1))
         for e2 in a1:
-            _w_PartitionsSchema_0(e2, w)
+            _ws16(buf, e2.topic, False)
+            if (a5 := e2.partition_ids) is None:
+                _wnull(buf, False, False)
+            else:
+                buf += _I32.pack(len(a5))
+                for e6 in a5:
+                    buf += _P0.pack(e6)
     buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
 
 
@@ -334,33 +378,50 @@ def _w_TransactionLogValue_1(o: Any, w: Writer) -> None:
         else:
             _wuv(buf, n2)
         for e3 in a1:
-            _w_PartitionsSchema_1(e3, w)
+            if (s4 := e3.topic) is not None and len(d5 := s4.encode()) < 0x7F:
+                buf.append(len(d5) + 1)
+                buf += d5
+            else:
+                _wcs(buf, s4, False)
+            if (a6 := e3.partition_ids) is None:
+                _wnull(buf, True, False)
+            else:
+                if (n7 := len(a6) + 1) < 0x80:
+                    buf.append(n7)
+                else:
+                    _wuv(buf, n7)
+                for e8 in a6:
+                    buf += _P0.pack(e8)
+            if e3.unknown_tagged_fields:
+                write_tagged_fields(w, e3.unknown_tagged_fields)
+            else:
+                buf.append(0)
     buf += _P2.pack(o.transaction_last_update_timestamp_ms, o.transaction_start_timestamp_ms)
-    tf = o.unknown_tagged_fields
+    tf9 = o.unknown_tagged_fields
     if not (o.previous_producer_id == -1 and o.next_producer_id == -1 and o.client_transaction_version == 0 and o.next_producer_epoch == -1):
-        tf = list(tf)
+        tf9 = list(tf9)
         if not (o.previous_producer_id == -1):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P3.pack(o.previous_producer_id)
-            tf.append((0, sw.getvalue()))
+            sw10 = Writer()
+            sb11 = sw10.buf
+            sb11 += _P3.pack(o.previous_producer_id)
+            tf9.append((0, sw10.getvalue()))
         if not (o.next_producer_id == -1):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P3.pack(o.next_producer_id)
-            tf.append((1, sw.getvalue()))
+            sw10 = Writer()
+            sb11 = sw10.buf
+            sb11 += _P3.pack(o.next_producer_id)
+            tf9.append((1, sw10.getvalue()))
         if not (o.client_transaction_version == 0):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P4.pack(o.client_transaction_version)
-            tf.append((2, sw.getvalue()))
+            sw10 = Writer()
+            sb11 = sw10.buf
+            sb11 += _P4.pack(o.client_transaction_version)
+            tf9.append((2, sw10.getvalue()))
         if not (o.next_producer_epoch == -1):
-            sw = Writer()
-            sb = sw.buf
-            sb += _P4.pack(o.next_producer_epoch)
-            tf.append((3, sw.getvalue()))
-    if tf:
-        write_tagged_fields(w, tf)
+            sw10 = Writer()
+            sb11 = sw10.buf
+            sb11 += _P4.pack(o.next_producer_epoch)
+            tf9.append((3, sw10.getvalue()))
+    if tf9:
+        write_tagged_fields(w, tf9)
     else:
         buf.append(0)
 
