@@ -39,7 +39,6 @@ from moldau.broker.registry import RequestContext
 from moldau.protocol import quirks
 from moldau.protocol._generated import APIS, ApiKey, request_class
 from moldau.protocol.errors import ProtocolError
-from moldau.protocol.primitives import Reader
 
 if TYPE_CHECKING:
     from moldau.broker.server import Broker
@@ -207,7 +206,7 @@ class Connection(asyncio.BufferedProtocol):
             )
             return
         try:
-            body = request_class(key).read(Reader(frame, header.body_offset), version)
+            body = request_class(key).read_from(frame, header.body_offset, version)
         except ProtocolError as exc:
             self._bad_input(f"malformed {APIS[key].name} v{version} request ({exc})")
             return
