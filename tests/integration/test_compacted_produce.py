@@ -81,7 +81,12 @@ def test_a_keyless_record_refuses_the_whole_batch(broker, client, topic_name, co
     assert res.base_offset == -1
     assert "without a key" in res.error_message
     assert f"{topic_name}-0" in res.error_message
-    # nothing of the refused batch was appended
+    # v8+ names the faulty records by their index in the batch
+    assert [e.batch_index for e in res.record_errors] == [1, 3]
+    assert all("without a key" in (e.batch_index_error_message or "") for e in res.record_errors)
+    old = _produce(client, topic_name, _batch([None], c), version=7)
+    assert old.error_code == ErrorCode.INVALID_RECORD and old.record_errors == []
+    # nothing of the refused batches was appended
     assert _produce(client, topic_name, _batch([b"d"], c)).base_offset == 2
 
 

@@ -1,11 +1,13 @@
 """Produce (key 0): advertised from v0 (KAFKA-18659), served v3-12.
 
-Per partition: `Partition.append_records` validates the single v2 batch (header + CRC only)
-and appends it. acks=0 gets no response (unless something failed: then the connection is
-closed, as Kafka does, so the producer notices); acks=1 answers after the local append;
-acks=-1 needs min.insync.replicas in the ISR (else NOT_ENOUGH_REPLICAS, before appending) and waits
-until the high watermark covers the batch (immediately on a single broker,
-where the HW follows the LEO) or timeout_ms passes (REQUEST_TIMED_OUT).
+Per partition: `Partition.append_records` validates the single v2 batch (header, CRC and
+the records' lengths; every record's key on compacted topics) and appends it; a refused
+batch's per-record errors go into record_errors (v8+). acks=0 gets no response (unless
+something failed: then the connection is closed, as Kafka does, so the producer notices);
+acks=1 answers after the local append; acks=-1 needs min.insync.replicas in the ISR (else
+NOT_ENOUGH_REPLICAS, before appending) and waits until the high watermark covers the batch
+(immediately on a single broker, where the HW follows the LEO) or timeout_ms passes
+(REQUEST_TIMED_OUT).
 Produce never creates topics: producers ask Metadata first, which does (when allowed).
 Writes to the internal topics (__consumer_offsets, __transaction_state) are refused with
 INVALID_TOPIC_EXCEPTION, as Kafka does.
@@ -89,7 +91,7 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
     pending = [(p, r) for p, r in waits if p.high_watermark <= r.last_offset]
     if pending:
         await _wait_for_high_watermark(ctx, pending, req.timeout_ms)
-    return _produce_response.ProduceResponse(
+    resp = _produce_response.ProduceResponse(
         responses=[
             _produce_response.TopicProduceResponse(
                 name=name,
@@ -108,6 +110,21 @@ async def produce(ctx: RequestContext, req: ProduceRequest) -> object:
             for name, parts in results
         ]
     )
+    if failed and v >= 8:
+        _add_record_errors(resp, results)
+    return resp
+
+
+def _add_record_errors(
+    resp: object, results: list[tuple[str, list[tuple[int, AppendResult]]]]
+) -> None:
+    """v8+: which records of a refused batch were at fault (e.g. keyless records on a
+    compacted topic), as (index within the batch, message). Only failed requests get here."""
+    entry = _produce_response.BatchIndexAndErrorMessage
+    for topic, (_, parts) in zip(resp.responses, results):  # type: ignore[attr-defined]
+        for presp, (_, r) in zip(topic.partition_responses, parts):
+            if r.record_errors:
+                presp.record_errors = [entry(i, msg) for i, msg in r.record_errors]
 
 
 async def _wait_for_high_watermark(
