@@ -30,6 +30,11 @@ from moldau.protocol.primitives import Reader, Writer
 _HEADER_FIXED = struct.Struct(">hhi")
 _I32 = struct.Struct(">i")
 
+# Response header: size, correlation id (v0) and an empty tagged-field section (v1).
+_RESPONSE_HEADER_V0 = struct.Struct(">ii")
+_RESPONSE_HEADER_V1 = struct.Struct(">iiB")
+_NEVER = 1 << 16  # above every api version
+
 # Advertised minimum for Produce although versions below 3 are refused (quirk 4).
 PRODUCE_ADVERTISED_MIN_VERSION = 0
 
@@ -57,6 +62,13 @@ def response_header_version(api_key: int, api_version: int) -> int:
     if api_key == ApiKey.API_VERSIONS:  # quirk 2
         return 0
     return 1 if is_flexible(api_key, api_version) else 0
+
+
+# api key -> first version answered with response header v1 (quirk 2: never for ApiVersions)
+_RESPONSE_HEADER_V1_FROM = {
+    key: _NEVER if key == ApiKey.API_VERSIONS or spec.flexible_min is None else spec.flexible_min
+    for key, spec in APIS.items()
+}
 
 
 def parse_request_header(frame: memoryview) -> RequestHeader:
@@ -108,13 +120,21 @@ def decode_request(frame: memoryview) -> tuple[RequestHeader, object]:
 def encode_response(
     api_key: int, api_version: int, correlation_id: int, body: object
 ) -> list[bytes | bytearray | memoryview]:
-    """A complete response frame (size prefix included) as a list of buffers for writelines."""
+    """A complete response frame (size prefix included) as a list of buffers for writelines.
+
+    Runs once per response, so the header version comes from a table (the same answer as
+    `response_header_version`) and a frame without big by-reference buffers skips `chunks()`.
+    """
     w = Writer()
-    w.buf += b"\0\0\0\0"  # size, filled in below
-    w.int32(correlation_id)
-    if response_header_version(api_key, api_version) == 1:
-        w.buf.append(0)  # empty tagged-field section
+    buf = w.buf
+    if api_version >= _RESPONSE_HEADER_V1_FROM.get(api_key, _NEVER):
+        buf += _RESPONSE_HEADER_V1.pack(0, correlation_id, 0)  # size filled in below
+    else:
+        buf += _RESPONSE_HEADER_V0.pack(0, correlation_id)
     body.write(w, api_version)  # type: ignore[attr-defined]
+    if not w._chunks:
+        _I32.pack_into(buf, 0, len(buf) - 4)
+        return [buf]
     chunks = w.chunks()
     _I32.pack_into(chunks[0], 0, w.size() - 4)
     return chunks
