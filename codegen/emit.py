@@ -360,7 +360,7 @@ class Emitter:
             a = self.var("a")
             if f.is_struct:
                 e = self.var("e")
-                out += [f"{body}{a} = []", f"{body}for _ in range({n}):"]
+                out += [f"{body}{a} = []", *self.loop(n, body)]
                 out += self.rd_struct(f, v, e, body + "    ", E)
                 out += [f"{body}    {a}.append({e})", f"{body}{tgt} = {a}"]
             elif f.type in PACK_CODES:
@@ -371,7 +371,7 @@ class Emitter:
                 ]
             else:
                 e = self.var("e")
-                out += [f"{body}{a} = []", f"{body}for _ in range({n}):"]
+                out += [f"{body}{a} = []", *self.loop(n, body)]
                 out += self.rd_scalar(f.type, e, body + "    ", E, flex, False)
                 out += [f"{body}    {a}.append({e})", f"{body}{tgt} = {a}"]
             return out
@@ -391,6 +391,14 @@ class Emitter:
                 ]
             return [*self.rd_struct(f, v, e, ind, E), f"{ind}{tgt} = {e}"]
         return self.rd_scalar(f.type, tgt, ind, E, flex, nullable)
+
+    def loop(self, n: str, ind: str) -> list[str]:
+        """Head of a loop running `n` (a local count, not needed afterwards) times.
+
+        A countdown instead of `for _ in range(n)`: building the range and its iterator cost
+        more than the loop itself for the usual one or two elements.
+        """
+        return [f"{ind}while {n} > 0:", f"{ind}    {n} -= 1"]
 
     def rd_struct(self, f: Field, v: int, e: str, ind: str, E: str) -> list[str]:
         """Lines reading one struct of field `f` into local `e`: inline when small, else a call."""
@@ -494,7 +502,7 @@ class Emitter:
                 f"{ind}if {nt}:",
                 f"{ind}    if {nt} >= 0x80:",
                 f"{ind}        {nt}, pos = _ruv(buf, pos - 1, {E})",
-                f"{ind}    for _ in range({nt}):",
+                *self.loop(nt, ind + "    "),
                 f"{ind}        {tag}, pos = _ruv(buf, pos, {E})",
                 f"{ind}        {sz}, pos = _ruv(buf, pos, {E})",
                 f"{ind}        {se} = pos + {sz}",

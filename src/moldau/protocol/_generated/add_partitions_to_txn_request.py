@@ -299,7 +299,8 @@ def _r_AddPartitionsToTxnTransaction_4(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AddPartitionsToTxnTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -459,7 +460,8 @@ def _r_AddPartitionsToTxnRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += 10
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 4)
@@ -492,7 +494,8 @@ def _r_AddPartitionsToTxnRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AddPartitionsToTxnTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -534,7 +537,8 @@ def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnTransaction)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.transactional_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -553,7 +557,8 @@ def _r_AddPartitionsToTxnRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, i
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AddPartitionsToTxnTopic)
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7.name = str(buf[pos + 1:pos + n8], 'utf-8')

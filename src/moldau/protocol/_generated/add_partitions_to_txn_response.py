@@ -252,7 +252,8 @@ def _r_AddPartitionsToTxnTopicResult_0(buf: Any, pos: int, end: int) -> tuple[An
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnPartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -280,7 +281,8 @@ def _r_AddPartitionsToTxnTopicResult_3(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AddPartitionsToTxnPartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -393,7 +395,8 @@ def _r_AddPartitionsToTxnResult_4(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AddPartitionsToTxnTopicResult)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -408,7 +411,8 @@ def _r_AddPartitionsToTxnResult_4(buf: Any, pos: int, end: int) -> tuple[Any, in
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(AddPartitionsToTxnPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -543,12 +547,14 @@ def _r_AddPartitionsToTxnResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnTopicResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AddPartitionsToTxnPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -580,7 +586,8 @@ def _r_AddPartitionsToTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -595,7 +602,8 @@ def _r_AddPartitionsToTxnResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, 
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AddPartitionsToTxnPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -639,7 +647,8 @@ def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AddPartitionsToTxnResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.transactional_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -654,7 +663,8 @@ def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, 
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AddPartitionsToTxnTopicResult)
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -669,7 +679,8 @@ def _r_AddPartitionsToTxnResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, 
             else:
                 n9, pos = _rcc(buf, pos, end, False, 1)
             a10 = []
-            for _ in range(n9):
+            while n9 > 0:
+                n9 -= 1
                 e11 = _new(AddPartitionsToTxnPartitionResult)
                 if pos + 6 > end:
                     _trunc(pos, 6, end)

@@ -323,7 +323,8 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(EntryData)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntityData)
         e3.entity_type, pos = _rs16(buf, pos, end, False)
         e3.entity_name, pos = _rs16(buf, pos, end, True)
@@ -332,7 +333,8 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.entity = a2
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(OpData)
         e6.key, pos = _rs16(buf, pos, end, False)
         if pos + 9 > end:
@@ -356,7 +358,8 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntityData)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.entity_type = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -387,7 +390,8 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(OpData)
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8.key = str(buf[pos + 1:pos + n9], 'utf-8')
@@ -497,11 +501,13 @@ def _r_AlterClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o = _new(AlterClientQuotasRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntryData)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(EntityData)
             e6.entity_type, pos = _rs16(buf, pos, end, False)
             e6.entity_name, pos = _rs16(buf, pos, end, True)
@@ -510,7 +516,8 @@ def _r_AlterClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, in
         e3.entity = a5
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(OpData)
             e9.key, pos = _rs16(buf, pos, end, False)
             if pos + 9 > end:
@@ -541,7 +548,8 @@ def _r_AlterClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_EntryData_1(buf, pos, end)
         a2.append(e3)
     o.entries = a2

@@ -235,7 +235,8 @@ def _r_EntryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_message, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntityData)
         e3.entity_type, pos = _rs16(buf, pos, end, False)
         e3.entity_name, pos = _rs16(buf, pos, end, True)
@@ -269,7 +270,8 @@ def _r_EntryData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(EntityData)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.entity_type = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -373,7 +375,8 @@ def _r_AlterClientQuotasResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntryData)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -382,7 +385,8 @@ def _r_AlterClientQuotasResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
         e3.error_message, pos = _rs16(buf, pos, end, True)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(EntityData)
             e6.entity_type, pos = _rs16(buf, pos, end, False)
             e6.entity_name, pos = _rs16(buf, pos, end, True)
@@ -410,7 +414,8 @@ def _r_AlterClientQuotasResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EntryData)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -433,7 +438,8 @@ def _r_AlterClientQuotasResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, i
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(EntityData)
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7.entity_type = str(buf[pos + 1:pos + n8], 'utf-8')

@@ -237,7 +237,8 @@ def _r_AlterConfigsResource_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.resource_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterableConfig)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.value, pos = _rs16(buf, pos, end, True)
@@ -267,7 +268,8 @@ def _r_AlterConfigsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterableConfig)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -367,7 +369,8 @@ def _r_AlterConfigsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(AlterConfigsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterConfigsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -376,7 +379,8 @@ def _r_AlterConfigsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3.resource_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AlterableConfig)
             e6.name, pos = _rs16(buf, pos, end, False)
             e6.value, pos = _rs16(buf, pos, end, True)
@@ -404,7 +408,8 @@ def _r_AlterConfigsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterConfigsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -423,7 +428,8 @@ def _r_AlterConfigsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AlterableConfig)
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7.name = str(buf[pos + 1:pos + n8], 'utf-8')

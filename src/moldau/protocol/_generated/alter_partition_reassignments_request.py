@@ -227,7 +227,8 @@ def _r_ReassignableTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReassignablePartition)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -321,7 +322,8 @@ def _r_AlterPartitionReassignmentsRequest_0(buf: Any, pos: int, end: int) -> tup
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReassignableTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -336,7 +338,8 @@ def _r_AlterPartitionReassignmentsRequest_0(buf: Any, pos: int, end: int) -> tup
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ReassignablePartition)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -391,7 +394,8 @@ def _r_AlterPartitionReassignmentsRequest_1(buf: Any, pos: int, end: int) -> tup
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReassignableTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -406,7 +410,8 @@ def _r_AlterPartitionReassignmentsRequest_1(buf: Any, pos: int, end: int) -> tup
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ReassignablePartition)
             if pos + 4 > end:
                 _trunc(pos, 4, end)

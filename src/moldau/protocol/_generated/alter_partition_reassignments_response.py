@@ -228,7 +228,8 @@ def _r_ReassignableTopicResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReassignablePartitionResponse)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -326,7 +327,8 @@ def _r_AlterPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tu
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReassignableTopicResponse)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -341,7 +343,8 @@ def _r_AlterPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tu
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(ReassignablePartitionResponse)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -402,7 +405,8 @@ def _r_AlterPartitionReassignmentsResponse_1(buf: Any, pos: int, end: int) -> tu
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReassignableTopicResponse)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -417,7 +421,8 @@ def _r_AlterPartitionReassignmentsResponse_1(buf: Any, pos: int, end: int) -> tu
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(ReassignablePartitionResponse)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

@@ -298,7 +298,8 @@ def _r_PartitionData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(BrokerState)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -396,7 +397,8 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -445,7 +447,8 @@ def _r_TopicData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -459,7 +462,8 @@ def _r_TopicData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(BrokerState)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -590,7 +594,8 @@ def _r_AlterPartitionRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -604,7 +609,8 @@ def _r_AlterPartitionRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 8 > end:
                 _trunc(pos, 8, end)
@@ -660,7 +666,8 @@ def _r_AlterPartitionRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -674,7 +681,8 @@ def _r_AlterPartitionRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 8 > end:
                 _trunc(pos, 8, end)
@@ -688,7 +696,8 @@ def _r_AlterPartitionRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             else:
                 n7, pos = _rcc(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(BrokerState)
                 if pos + 12 > end:
                     _trunc(pos, 12, end)

@@ -240,7 +240,8 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -332,7 +333,8 @@ def _r_AlterPartitionResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -346,7 +348,8 @@ def _r_AlterPartitionResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 14 > end:
                 _trunc(pos, 14, end)

@@ -235,7 +235,8 @@ def _r_AlterReplicaLogDir_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.path, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDirTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 4)
@@ -263,7 +264,8 @@ def _r_AlterReplicaLogDir_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterReplicaLogDirTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -366,12 +368,14 @@ def _r_AlterReplicaLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, 
     o = _new(AlterReplicaLogDirsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDir)
         e3.path, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AlterReplicaLogDirTopic)
             e6.name, pos = _rs16(buf, pos, end, False)
             n7, pos = _rc32(buf, pos, end, False, 4)
@@ -397,7 +401,8 @@ def _r_AlterReplicaLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDir)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.path = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -412,7 +417,8 @@ def _r_AlterReplicaLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, 
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AlterReplicaLogDirTopic)
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7.name = str(buf[pos + 1:pos + n8], 'utf-8')

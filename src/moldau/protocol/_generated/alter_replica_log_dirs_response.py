@@ -209,7 +209,8 @@ def _r_AlterReplicaLogDirTopicResult_1(buf: Any, pos: int, end: int) -> tuple[An
     o.topic_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDirPartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -237,7 +238,8 @@ def _r_AlterReplicaLogDirTopicResult_2(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterReplicaLogDirPartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -315,12 +317,14 @@ def _r_AlterReplicaLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDirTopicResult)
         e3.topic_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AlterReplicaLogDirPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -350,7 +354,8 @@ def _r_AlterReplicaLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterReplicaLogDirTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -365,7 +370,8 @@ def _r_AlterReplicaLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(AlterReplicaLogDirPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

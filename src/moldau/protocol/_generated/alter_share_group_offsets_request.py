@@ -201,7 +201,8 @@ def _r_AlterShareGroupOffsetsRequestTopic_0(buf: Any, pos: int, end: int) -> tup
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterShareGroupOffsetsRequestPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -273,7 +274,8 @@ def _r_AlterShareGroupOffsetsRequest_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterShareGroupOffsetsRequestTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -288,7 +290,8 @@ def _r_AlterShareGroupOffsetsRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(AlterShareGroupOffsetsRequestPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)

@@ -229,7 +229,8 @@ def _r_AlterShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) -> tu
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterShareGroupOffsetsResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -326,7 +327,8 @@ def _r_AlterShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tuple[A
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AlterShareGroupOffsetsResponseTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -345,7 +347,8 @@ def _r_AlterShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tuple[A
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(AlterShareGroupOffsetsResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

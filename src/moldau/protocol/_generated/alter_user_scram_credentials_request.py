@@ -308,7 +308,8 @@ def _r_AlterUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tuple
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ScramCredentialDeletion)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -334,7 +335,8 @@ def _r_AlterUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tuple
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(ScramCredentialUpsertion)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.name = str(buf[pos + 1:pos + n8], 'utf-8')

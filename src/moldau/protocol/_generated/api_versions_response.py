@@ -449,7 +449,8 @@ def _r_ApiVersionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ApiVersion)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -475,7 +476,8 @@ def _r_ApiVersionsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ApiVersion)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -510,7 +512,8 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ApiVersion)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -539,7 +542,8 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt5:
         if nt5 >= 0x80:
             nt5, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt5):
+        while nt5 > 0:
+            nt5 -= 1
             tag6, pos = _ruv(buf, pos, end)
             sz7, pos = _ruv(buf, pos, end)
             se8 = pos + sz7
@@ -554,7 +558,8 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n9, pos = _rcc(buf, pos, se8, False, 1)
                 a10 = []
-                for _ in range(n9):
+                while n9 > 0:
+                    n9 -= 1
                     e11 = _new(SupportedFeatureKey)
                     if pos < se8 and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= se8:
                         e11.name = str(buf[pos + 1:pos + n12], 'utf-8')
@@ -586,7 +591,8 @@ def _r_ApiVersionsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n13, pos = _rcc(buf, pos, se8, False, 1)
                 a14 = []
-                for _ in range(n13):
+                while n13 > 0:
+                    n13 -= 1
                     e15 = _new(FinalizedFeatureKey)
                     if pos < se8 and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= se8:
                         e15.name = str(buf[pos + 1:pos + n16], 'utf-8')

@@ -232,7 +232,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -299,7 +300,8 @@ def _r_DirectoryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -313,7 +315,8 @@ def _r_DirectoryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -400,7 +403,8 @@ def _r_AssignReplicasToDirsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DirectoryData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -414,7 +418,8 @@ def _r_AssignReplicasToDirsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TopicData)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -428,7 +433,8 @@ def _r_AssignReplicasToDirsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
             else:
                 n7, pos = _rcc(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(PartitionData)
                 if pos + 4 > end:
                     _trunc(pos, 4, end)

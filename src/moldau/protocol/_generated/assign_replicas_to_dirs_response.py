@@ -233,7 +233,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -300,7 +301,8 @@ def _r_DirectoryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -314,7 +316,8 @@ def _r_DirectoryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -401,7 +404,8 @@ def _r_AssignReplicasToDirsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DirectoryData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -415,7 +419,8 @@ def _r_AssignReplicasToDirsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TopicData)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -429,7 +434,8 @@ def _r_AssignReplicasToDirsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
             else:
                 n7, pos = _rcc(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(PartitionData)
                 if pos + 6 > end:
                     _trunc(pos, 6, end)

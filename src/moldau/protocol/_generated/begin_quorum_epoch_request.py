@@ -263,7 +263,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -292,7 +293,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -451,12 +453,14 @@ def _r_BeginQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.cluster_id, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         e3.topic_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -498,7 +502,8 @@ def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicData)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -513,7 +518,8 @@ def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(PartitionData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -549,7 +555,8 @@ def _r_BeginQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n9, pos = _rcc(buf, pos, end, False, 1)
     a10 = []
-    for _ in range(n9):
+    while n9 > 0:
+        n9 -= 1
         e11 = _new(LeaderEndpoint)
         if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
             e11.name = str(buf[pos + 1:pos + n12], 'utf-8')

@@ -250,7 +250,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -278,7 +279,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionData)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -425,12 +427,14 @@ def _r_BeginQuorumEpochResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         e3.topic_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 14 > end:
                 _trunc(pos, 14, end)
@@ -461,7 +465,8 @@ def _r_BeginQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -476,7 +481,8 @@ def _r_BeginQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 14 > end:
                 _trunc(pos, 14, end)
@@ -505,7 +511,8 @@ def _r_BeginQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     if nt9:
         if nt9 >= 0x80:
             nt9, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt9):
+        while nt9 > 0:
+            nt9 -= 1
             tag10, pos = _ruv(buf, pos, end)
             sz11, pos = _ruv(buf, pos, end)
             se12 = pos + sz11
@@ -520,7 +527,8 @@ def _r_BeginQuorumEpochResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
                 else:
                     n13, pos = _rcc(buf, pos, se12, False, 1)
                 a14 = []
-                for _ in range(n13):
+                while n13 > 0:
+                    n13 -= 1
                     e15 = _new(NodeEndpoint)
                     if pos + 4 > se12:
                         _trunc(pos, 4, se12)

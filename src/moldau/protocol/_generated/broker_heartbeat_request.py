@@ -133,7 +133,8 @@ def _r_BrokerHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4
@@ -148,7 +149,8 @@ def _r_BrokerHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
                 else:
                     n6, pos = _rcc(buf, pos, se5, False, 16)
                 a7 = []
-                for _ in range(n6):
+                while n6 > 0:
+                    n6 -= 1
                     if pos + 16 > se5:
                         _trunc(pos, 16, se5)
                     e8 = _ruuid(buf, pos)
@@ -177,7 +179,8 @@ def _r_BrokerHeartbeatRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4
@@ -192,7 +195,8 @@ def _r_BrokerHeartbeatRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
                 else:
                     n6, pos = _rcc(buf, pos, se5, False, 16)
                 a7 = []
-                for _ in range(n6):
+                while n6 > 0:
+                    n6 -= 1
                     if pos + 16 > se5:
                         _trunc(pos, 16, se5)
                     e8 = _ruuid(buf, pos)
@@ -211,7 +215,8 @@ def _r_BrokerHeartbeatRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
                     o.cordoned_log_dirs = None
                 else:
                     a10 = []
-                    for _ in range(n9):
+                    while n9 > 0:
+                        n9 -= 1
                         if pos + 16 > se5:
                             _trunc(pos, 16, se5)
                         e11 = _ruuid(buf, pos)

@@ -312,7 +312,8 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(Listener)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -343,7 +344,8 @@ def _r_BrokerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(Feature)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -404,7 +406,8 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(Listener)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -435,7 +438,8 @@ def _r_BrokerRegistrationRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(Feature)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -499,7 +503,8 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(Listener)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -530,7 +535,8 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(Feature)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -569,7 +575,8 @@ def _r_BrokerRegistrationRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n12, pos = _rcc(buf, pos, end, False, 16)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         if pos + 16 > end:
             _trunc(pos, 16, end)
         e14 = _ruuid(buf, pos)
@@ -608,7 +615,8 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(Listener)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -639,7 +647,8 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(Feature)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -678,7 +687,8 @@ def _r_BrokerRegistrationRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n12, pos = _rcc(buf, pos, end, False, 16)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         if pos + 16 > end:
             _trunc(pos, 16, end)
         e14 = _ruuid(buf, pos)

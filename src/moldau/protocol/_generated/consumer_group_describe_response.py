@@ -323,7 +323,8 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -452,7 +453,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8 = str(buf[pos + 1:pos + n9], 'utf-8')
             pos += n9
@@ -478,7 +480,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n12, pos = _rcc(buf, pos, end, False, 1)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         e14 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -520,7 +523,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n19, pos = _rcc(buf, pos, end, False, 1)
     a20 = []
-    for _ in range(n19):
+    while n19 > 0:
+        n19 -= 1
         e21 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -609,7 +613,8 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8 = str(buf[pos + 1:pos + n9], 'utf-8')
             pos += n9
@@ -635,7 +640,8 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n12, pos = _rcc(buf, pos, end, False, 1)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         e14 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -677,7 +683,8 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n19, pos = _rcc(buf, pos, end, False, 1)
     a20 = []
-    for _ in range(n19):
+    while n19 > 0:
+        n19 -= 1
         e21 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1021,7 +1028,8 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7, pos = _r_Member_0(buf, pos, end)
         a6.append(e7)
     o.members = a6
@@ -1079,7 +1087,8 @@ def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7, pos = _r_Member_1(buf, pos, end)
         a6.append(e7)
     o.members = a6
@@ -1205,7 +1214,8 @@ def _r_ConsumerGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1247,7 +1257,8 @@ def _r_ConsumerGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         else:
             n8, pos = _rcc(buf, pos, end, False, 1)
         a9 = []
-        for _ in range(n8):
+        while n8 > 0:
+            n8 -= 1
             e10, pos = _r_Member_0(buf, pos, end)
             a9.append(e10)
         e3.members = a9
@@ -1284,7 +1295,8 @@ def _r_ConsumerGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1326,7 +1338,8 @@ def _r_ConsumerGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[An
         else:
             n8, pos = _rcc(buf, pos, end, False, 1)
         a9 = []
-        for _ in range(n8):
+        while n8 > 0:
+            n8 -= 1
             e10, pos = _r_Member_1(buf, pos, end)
             a9.append(e10)
         e3.members = a9

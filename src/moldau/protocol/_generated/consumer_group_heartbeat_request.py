@@ -240,7 +240,8 @@ def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         o.subscribed_topic_names = None
     else:
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7 = str(buf[pos + 1:pos + n8], 'utf-8')
                 pos += n8
@@ -268,7 +269,8 @@ def _r_ConsumerGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[An
         o.topic_partitions = None
     else:
         a11 = []
-        for _ in range(n10):
+        while n10 > 0:
+            n10 -= 1
             e12 = _new(TopicPartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -348,7 +350,8 @@ def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[An
         o.subscribed_topic_names = None
     else:
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7 = str(buf[pos + 1:pos + n8], 'utf-8')
                 pos += n8
@@ -385,7 +388,8 @@ def _r_ConsumerGroupHeartbeatRequest_1(buf: Any, pos: int, end: int) -> tuple[An
         o.topic_partitions = None
     else:
         a12 = []
-        for _ in range(n11):
+        while n11 > 0:
+            n11 -= 1
             e13 = _new(TopicPartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

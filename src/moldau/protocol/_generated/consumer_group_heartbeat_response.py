@@ -226,7 +226,8 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -341,7 +342,8 @@ def _r_ConsumerGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[A
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TopicPartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

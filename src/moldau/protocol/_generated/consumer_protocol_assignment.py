@@ -163,7 +163,8 @@ def _r_ConsumerProtocolAssignment_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     o = _new(ConsumerProtocolAssignment)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartition)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 4)

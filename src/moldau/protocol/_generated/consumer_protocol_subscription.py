@@ -185,7 +185,8 @@ def _r_ConsumerProtocolSubscription_0(buf: Any, pos: int, end: int) -> tuple[Any
     o = _new(ConsumerProtocolSubscription)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.topics = a2
@@ -201,14 +202,16 @@ def _r_ConsumerProtocolSubscription_1(buf: Any, pos: int, end: int) -> tuple[Any
     o = _new(ConsumerProtocolSubscription)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.topics = a2
     o.user_data, pos = _rb32(buf, pos, end, True)
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(TopicPartition)
         e6.topic, pos = _rs16(buf, pos, end, False)
         n7, pos = _rc32(buf, pos, end, False, 4)
@@ -227,14 +230,16 @@ def _r_ConsumerProtocolSubscription_2(buf: Any, pos: int, end: int) -> tuple[Any
     o = _new(ConsumerProtocolSubscription)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.topics = a2
     o.user_data, pos = _rb32(buf, pos, end, True)
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(TopicPartition)
         e6.topic, pos = _rs16(buf, pos, end, False)
         n7, pos = _rc32(buf, pos, end, False, 4)
@@ -256,14 +261,16 @@ def _r_ConsumerProtocolSubscription_3(buf: Any, pos: int, end: int) -> tuple[Any
     o = _new(ConsumerProtocolSubscription)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.topics = a2
     o.user_data, pos = _rb32(buf, pos, end, True)
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(TopicPartition)
         e6.topic, pos = _rs16(buf, pos, end, False)
         n7, pos = _rc32(buf, pos, end, False, 4)

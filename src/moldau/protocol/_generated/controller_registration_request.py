@@ -286,7 +286,8 @@ def _r_ControllerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Listener)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -317,7 +318,8 @@ def _r_ControllerRegistrationRequest_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(Feature)
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8.name = str(buf[pos + 1:pos + n9], 'utf-8')

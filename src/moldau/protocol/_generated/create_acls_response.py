@@ -201,7 +201,8 @@ def _r_CreateAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AclCreationResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -229,7 +230,8 @@ def _r_CreateAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AclCreationResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)

@@ -196,7 +196,8 @@ def _r_CreateDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[Any
     o = _new(CreateDelegationTokenRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatableRenewers)
         e3.principal_type, pos = _rs16(buf, pos, end, False)
         e3.principal_name, pos = _rs16(buf, pos, end, False)
@@ -223,7 +224,8 @@ def _r_CreateDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatableRenewers)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.principal_type = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -284,7 +286,8 @@ def _r_CreateDelegationTokenRequest_3(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(CreatableRenewers)
         if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
             e5.principal_type = str(buf[pos + 1:pos + n6], 'utf-8')

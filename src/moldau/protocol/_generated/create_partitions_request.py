@@ -239,7 +239,8 @@ def _r_CreatePartitionsTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.assignments = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(CreatePartitionsAssignment)
             n4, pos = _rc32(buf, pos, end, False, 4)
             e3.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n4 * 4])]
@@ -273,7 +274,8 @@ def _r_CreatePartitionsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.assignments = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             e4 = _new(CreatePartitionsAssignment)
             if pos < end and 0 < (n5 := buf[pos]) < 0x80:
                 pos += 1
@@ -371,7 +373,8 @@ def _r_CreatePartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     o = _new(CreatePartitionsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatePartitionsTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         if pos + 4 > end:
@@ -383,7 +386,8 @@ def _r_CreatePartitionsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int
             e3.assignments = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6 = _new(CreatePartitionsAssignment)
                 n7, pos = _rc32(buf, pos, end, False, 4)
                 e6.broker_ids = [x for (x,) in _P0.iter_unpack(buf[pos:pos + n7 * 4])]
@@ -412,7 +416,8 @@ def _r_CreatePartitionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatePartitionsTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -434,7 +439,8 @@ def _r_CreatePartitionsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
             e3.assignments = None
         else:
             a6 = []
-            for _ in range(n5):
+            while n5 > 0:
+                n5 -= 1
                 e7 = _new(CreatePartitionsAssignment)
                 if pos < end and 0 < (n8 := buf[pos]) < 0x80:
                     pos += 1

@@ -217,7 +217,8 @@ def _r_CreatePartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatePartitionsTopicResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         if pos + 2 > end:
@@ -246,7 +247,8 @@ def _r_CreatePartitionsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatePartitionsTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -366,7 +366,8 @@ def _r_CreatableTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatableReplicaAssignment)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -380,7 +381,8 @@ def _r_CreatableTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.assignments = a2
     n6, pos = _rc32(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(CreatableTopicConfig)
         e8.name, pos = _rs16(buf, pos, end, False)
         e8.value, pos = _rs16(buf, pos, end, True)
@@ -410,7 +412,8 @@ def _r_CreatableTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(CreatableReplicaAssignment)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -440,7 +443,8 @@ def _r_CreatableTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(CreatableTopicConfig)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.name = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -580,7 +584,8 @@ def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(CreateTopicsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatableTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         if pos + 6 > end:
@@ -589,7 +594,8 @@ def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 6
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(CreatableReplicaAssignment)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -603,7 +609,8 @@ def _r_CreateTopicsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3.assignments = a5
         n9, pos = _rc32(buf, pos, end, False, 1)
         a10 = []
-        for _ in range(n9):
+        while n9 > 0:
+            n9 -= 1
             e11 = _new(CreatableTopicConfig)
             e11.name, pos = _rs16(buf, pos, end, False)
             e11.value, pos = _rs16(buf, pos, end, True)
@@ -631,7 +638,8 @@ def _r_CreateTopicsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_CreatableTopic_5(buf, pos, end)
         a2.append(e3)
     o.topics = a2

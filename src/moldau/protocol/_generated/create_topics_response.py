@@ -342,7 +342,8 @@ def _r_CreatableTopicResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.configs = None
     else:
         a4 = []
-        for _ in range(n3):
+        while n3 > 0:
+            n3 -= 1
             e5 = _new(CreatableTopicConfigs)
             if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
                 e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -379,7 +380,8 @@ def _r_CreatableTopicResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt9:
         if nt9 >= 0x80:
             nt9, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt9):
+        while nt9 > 0:
+            nt9 -= 1
             tag10, pos = _ruv(buf, pos, end)
             sz11, pos = _ruv(buf, pos, end)
             se12 = pos + sz11
@@ -435,7 +437,8 @@ def _r_CreatableTopicResult_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.configs = None
     else:
         a4 = []
-        for _ in range(n3):
+        while n3 > 0:
+            n3 -= 1
             e5 = _new(CreatableTopicConfigs)
             if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
                 e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -471,7 +474,8 @@ def _r_CreatableTopicResult_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt9:
         if nt9 >= 0x80:
             nt9, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt9):
+        while nt9 > 0:
+            nt9 -= 1
             tag10, pos = _ruv(buf, pos, end)
             sz11, pos = _ruv(buf, pos, end)
             se12 = pos + sz11
@@ -634,7 +638,8 @@ def _r_CreateTopicsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(CreatableTopicResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         if pos + 2 > end:
@@ -668,7 +673,8 @@ def _r_CreateTopicsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_CreatableTopicResult_5(buf, pos, end)
         a2.append(e3)
     o.topics = a2
@@ -694,7 +700,8 @@ def _r_CreateTopicsResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_CreatableTopicResult_7(buf, pos, end)
         a2.append(e3)
     o.topics = a2

@@ -261,7 +261,8 @@ def _r_DeleteAclsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(DeleteAclsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteAclsFilter)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -295,7 +296,8 @@ def _r_DeleteAclsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteAclsFilter)
         if pos + 1 > end:
             _trunc(pos, 1, end)

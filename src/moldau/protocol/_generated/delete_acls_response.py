@@ -317,7 +317,8 @@ def _r_DeleteAclsFilterResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.error_message, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteAclsMatchingAcl)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -369,7 +370,8 @@ def _r_DeleteAclsFilterResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DeleteAclsMatchingAcl)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -521,7 +523,8 @@ def _r_DeleteAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteAclsFilterResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -530,7 +533,8 @@ def _r_DeleteAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e3.error_message, pos = _rs16(buf, pos, end, True)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DeleteAclsMatchingAcl)
             if pos + 2 > end:
                 _trunc(pos, 2, end)
@@ -576,7 +580,8 @@ def _r_DeleteAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DeleteAclsFilterResult_2(buf, pos, end)
         a2.append(e3)
     o.filter_results = a2

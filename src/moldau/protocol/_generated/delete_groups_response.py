@@ -195,7 +195,8 @@ def _r_DeleteGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeletableGroupResult)
         e3.group_id, pos = _rs16(buf, pos, end, False)
         if pos + 2 > end:
@@ -223,7 +224,8 @@ def _r_DeleteGroupsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeletableGroupResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -213,7 +213,8 @@ def _r_DeleteRecordsTopicResult_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteRecordsPartitionResult)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -241,7 +242,8 @@ def _r_DeleteRecordsTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DeleteRecordsPartitionResult)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -321,12 +323,14 @@ def _r_DeleteRecordsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteRecordsTopicResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DeleteRecordsPartitionResult)
             if pos + 14 > end:
                 _trunc(pos, 14, end)
@@ -356,7 +360,8 @@ def _r_DeleteRecordsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteRecordsTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -371,7 +376,8 @@ def _r_DeleteRecordsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(DeleteRecordsPartitionResult)
             if pos + 14 > end:
                 _trunc(pos, 14, end)

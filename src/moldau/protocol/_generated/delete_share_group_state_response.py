@@ -216,7 +216,8 @@ def _r_DeleteStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -295,7 +296,8 @@ def _r_DeleteShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DeleteStateResult)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -309,7 +311,8 @@ def _r_DeleteShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

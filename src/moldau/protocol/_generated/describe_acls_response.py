@@ -256,7 +256,8 @@ def _r_DescribeAclsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AclDescription)
         e3.principal, pos = _rs16(buf, pos, end, False)
         e3.host, pos = _rs16(buf, pos, end, False)
@@ -294,7 +295,8 @@ def _r_DescribeAclsResource_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(AclDescription)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.principal = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -401,7 +403,8 @@ def _r_DescribeAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.error_message, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeAclsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -414,7 +417,8 @@ def _r_DescribeAclsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AclDescription)
             e6.principal, pos = _rs16(buf, pos, end, False)
             e6.host, pos = _rs16(buf, pos, end, False)
@@ -455,7 +459,8 @@ def _r_DescribeAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeAclsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -478,7 +483,8 @@ def _r_DescribeAclsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(AclDescription)
             if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
                 e8.principal = str(buf[pos + 1:pos + n9], 'utf-8')

@@ -209,7 +209,8 @@ def _r_DescribeClientQuotasRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
     o = _new(DescribeClientQuotasRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ComponentData)
         e3.entity_type, pos = _rs16(buf, pos, end, False)
         if pos + 1 > end:
@@ -238,7 +239,8 @@ def _r_DescribeClientQuotasRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ComponentData)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.entity_type = str(buf[pos + 1:pos + n4], 'utf-8')

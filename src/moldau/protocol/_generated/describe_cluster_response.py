@@ -329,7 +329,8 @@ def _r_DescribeClusterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(DescribeClusterBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -410,7 +411,8 @@ def _r_DescribeClusterResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(DescribeClusterBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -490,7 +492,8 @@ def _r_DescribeClusterResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(DescribeClusterBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)

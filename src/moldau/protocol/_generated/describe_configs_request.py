@@ -140,7 +140,8 @@ def _r_DescribeConfigsResource_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.configuration_keys = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3, pos = _rs16(buf, pos, end, False)
             a2.append(e3)
         o.configuration_keys = a2
@@ -170,7 +171,8 @@ def _r_DescribeConfigsResource_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.configuration_keys = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
                 e4 = str(buf[pos + 1:pos + n5], 'utf-8')
                 pos += n5
@@ -245,7 +247,8 @@ def _r_DescribeConfigsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o = _new(DescribeConfigsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -257,7 +260,8 @@ def _r_DescribeConfigsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
             e3.configuration_keys = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6, pos = _rs16(buf, pos, end, False)
                 a5.append(e6)
             e3.configuration_keys = a5
@@ -277,7 +281,8 @@ def _r_DescribeConfigsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o = _new(DescribeConfigsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -289,7 +294,8 @@ def _r_DescribeConfigsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
             e3.configuration_keys = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6, pos = _rs16(buf, pos, end, False)
                 a5.append(e6)
             e3.configuration_keys = a5
@@ -314,7 +320,8 @@ def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResource)
         if pos + 1 > end:
             _trunc(pos, 1, end)
@@ -336,7 +343,8 @@ def _r_DescribeConfigsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
             e3.configuration_keys = None
         else:
             a6 = []
-            for _ in range(n5):
+            while n5 > 0:
+                n5 -= 1
                 if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                     e7 = str(buf[pos + 1:pos + n8], 'utf-8')
                     pos += n8

@@ -301,7 +301,8 @@ def _r_DescribeConfigsResourceResult_1(buf: Any, pos: int, end: int) -> tuple[An
     pos += 3
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsSynonym)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.value, pos = _rs16(buf, pos, end, True)
@@ -328,7 +329,8 @@ def _r_DescribeConfigsResourceResult_3(buf: Any, pos: int, end: int) -> tuple[An
     pos += 3
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsSynonym)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.value, pos = _rs16(buf, pos, end, True)
@@ -376,7 +378,8 @@ def _r_DescribeConfigsResourceResult_4(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(DescribeConfigsSynonym)
         if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
             e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -540,7 +543,8 @@ def _r_DescribeConfigsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.resource_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResourceResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.value, pos = _rs16(buf, pos, end, True)
@@ -550,7 +554,8 @@ def _r_DescribeConfigsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 3
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeConfigsSynonym)
             e6.name, pos = _rs16(buf, pos, end, False)
             e6.value, pos = _rs16(buf, pos, end, True)
@@ -584,7 +589,8 @@ def _r_DescribeConfigsResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.resource_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResourceResult)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.value, pos = _rs16(buf, pos, end, True)
@@ -594,7 +600,8 @@ def _r_DescribeConfigsResult_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 3
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeConfigsSynonym)
             e6.name, pos = _rs16(buf, pos, end, False)
             e6.value, pos = _rs16(buf, pos, end, True)
@@ -649,7 +656,8 @@ def _r_DescribeConfigsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5, pos = _r_DescribeConfigsResourceResult_4(buf, pos, end)
         a4.append(e5)
     o.configs = a4
@@ -815,7 +823,8 @@ def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -829,7 +838,8 @@ def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3.resource_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeConfigsResourceResult)
             e6.name, pos = _rs16(buf, pos, end, False)
             e6.value, pos = _rs16(buf, pos, end, True)
@@ -839,7 +849,8 @@ def _r_DescribeConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
             pos += 3
             n7, pos = _rc32(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(DescribeConfigsSynonym)
                 e9.name, pos = _rs16(buf, pos, end, False)
                 e9.value, pos = _rs16(buf, pos, end, True)
@@ -870,7 +881,8 @@ def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -884,7 +896,8 @@ def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3.resource_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeConfigsResourceResult)
             e6.name, pos = _rs16(buf, pos, end, False)
             e6.value, pos = _rs16(buf, pos, end, True)
@@ -894,7 +907,8 @@ def _r_DescribeConfigsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
             pos += 3
             n7, pos = _rc32(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(DescribeConfigsSynonym)
                 e9.name, pos = _rs16(buf, pos, end, False)
                 e9.value, pos = _rs16(buf, pos, end, True)
@@ -934,7 +948,8 @@ def _r_DescribeConfigsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeConfigsResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -966,7 +981,8 @@ def _r_DescribeConfigsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8, pos = _r_DescribeConfigsResourceResult_4(buf, pos, end)
             a7.append(e8)
         e3.configs = a7

@@ -191,7 +191,8 @@ def _r_DescribeDelegationTokenRequest_1(buf: Any, pos: int, end: int) -> tuple[A
         o.owners = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(DescribeDelegationTokenOwner)
             e3.principal_type, pos = _rs16(buf, pos, end, False)
             e3.principal_name, pos = _rs16(buf, pos, end, False)
@@ -215,7 +216,8 @@ def _r_DescribeDelegationTokenRequest_2(buf: Any, pos: int, end: int) -> tuple[A
         o.owners = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(DescribeDelegationTokenOwner)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.principal_type = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -251,7 +251,8 @@ def _r_DescribedDelegationToken_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.hmac, pos = _rb32(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedDelegationTokenRenewer)
         e3.principal_type, pos = _rs16(buf, pos, end, False)
         e3.principal_name, pos = _rs16(buf, pos, end, False)
@@ -307,7 +308,8 @@ def _r_DescribedDelegationToken_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(DescribedDelegationTokenRenewer)
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8.principal_type = str(buf[pos + 1:pos + n9], 'utf-8')
@@ -389,7 +391,8 @@ def _r_DescribedDelegationToken_3(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n8, pos = _rcc(buf, pos, end, False, 1)
     a9 = []
-    for _ in range(n8):
+    while n8 > 0:
+        n8 -= 1
         e10 = _new(DescribedDelegationTokenRenewer)
         if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
             e10.principal_type = str(buf[pos + 1:pos + n11], 'utf-8')
@@ -596,7 +599,8 @@ def _r_DescribeDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedDelegationToken)
         e3.principal_type, pos = _rs16(buf, pos, end, False)
         e3.principal_name, pos = _rs16(buf, pos, end, False)
@@ -608,7 +612,8 @@ def _r_DescribeDelegationTokenResponse_1(buf: Any, pos: int, end: int) -> tuple[
         e3.hmac, pos = _rb32(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribedDelegationTokenRenewer)
             e6.principal_type, pos = _rs16(buf, pos, end, False)
             e6.principal_name, pos = _rs16(buf, pos, end, False)
@@ -642,7 +647,8 @@ def _r_DescribeDelegationTokenResponse_2(buf: Any, pos: int, end: int) -> tuple[
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribedDelegationToken_2(buf, pos, end)
         a2.append(e3)
     o.tokens = a2
@@ -672,7 +678,8 @@ def _r_DescribeDelegationTokenResponse_3(buf: Any, pos: int, end: int) -> tuple[
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribedDelegationToken_3(buf, pos, end)
         a2.append(e3)
     o.tokens = a2

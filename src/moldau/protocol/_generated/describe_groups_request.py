@@ -95,7 +95,8 @@ def _r_DescribeGroupsRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(DescribeGroupsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.groups = a2
@@ -108,7 +109,8 @@ def _r_DescribeGroupsRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(DescribeGroupsRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.groups = a2
@@ -130,7 +132,8 @@ def _r_DescribeGroupsRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3 = str(buf[pos + 1:pos + n4], 'utf-8')
             pos += n4

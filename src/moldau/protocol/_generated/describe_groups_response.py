@@ -399,7 +399,8 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_data, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroupMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.client_id, pos = _rs16(buf, pos, end, False)
@@ -428,7 +429,8 @@ def _r_DescribedGroup_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_data, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroupMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.client_id, pos = _rs16(buf, pos, end, False)
@@ -460,7 +462,8 @@ def _r_DescribedGroup_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_data, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroupMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -514,7 +517,8 @@ def _r_DescribedGroup_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(DescribedGroupMember)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -631,7 +635,8 @@ def _r_DescribedGroup_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(DescribedGroupMember)
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8.member_id = str(buf[pos + 1:pos + n9], 'utf-8')
@@ -1109,7 +1114,8 @@ def _r_DescribeGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o = _new(DescribeGroupsResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1121,7 +1127,8 @@ def _r_DescribeGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3.protocol_data, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribedGroupMember)
             e6.member_id, pos = _rs16(buf, pos, end, False)
             e6.client_id, pos = _rs16(buf, pos, end, False)
@@ -1150,7 +1157,8 @@ def _r_DescribeGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1162,7 +1170,8 @@ def _r_DescribeGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3.protocol_data, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribedGroupMember)
             e6.member_id, pos = _rs16(buf, pos, end, False)
             e6.client_id, pos = _rs16(buf, pos, end, False)
@@ -1190,7 +1199,8 @@ def _r_DescribeGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1202,7 +1212,8 @@ def _r_DescribeGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3.protocol_data, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribedGroupMember)
             e6.member_id, pos = _rs16(buf, pos, end, False)
             e6.client_id, pos = _rs16(buf, pos, end, False)
@@ -1233,7 +1244,8 @@ def _r_DescribeGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1245,7 +1257,8 @@ def _r_DescribeGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
         e3.protocol_data, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribedGroupMember)
             e6.member_id, pos = _rs16(buf, pos, end, False)
             e6.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -1282,7 +1295,8 @@ def _r_DescribeGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribedGroup_5(buf, pos, end)
         a2.append(e3)
     o.groups = a2
@@ -1308,7 +1322,8 @@ def _r_DescribeGroupsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribedGroup_6(buf, pos, end)
         a2.append(e3)
     o.groups = a2

@@ -212,7 +212,8 @@ def _r_DescribeLogDirsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(DescribableLogDirTopic)
             e3.topic, pos = _rs16(buf, pos, end, False)
             n4, pos = _rc32(buf, pos, end, False, 4)
@@ -238,7 +239,8 @@ def _r_DescribeLogDirsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(DescribableLogDirTopic)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -264,7 +264,8 @@ def _r_DescribeLogDirsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeLogDirsPartition)
         if pos + 21 > end:
             _trunc(pos, 21, end)
@@ -292,7 +293,8 @@ def _r_DescribeLogDirsTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeLogDirsPartition)
         if pos + 21 > end:
             _trunc(pos, 21, end)
@@ -377,12 +379,14 @@ def _r_DescribeLogDirsResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.log_dir, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeLogDirsTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeLogDirsPartition)
             if pos + 21 > end:
                 _trunc(pos, 21, end)
@@ -420,7 +424,8 @@ def _r_DescribeLogDirsResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeLogDirsTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -435,7 +440,8 @@ def _r_DescribeLogDirsResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(DescribeLogDirsPartition)
             if pos + 21 > end:
                 _trunc(pos, 21, end)
@@ -485,7 +491,8 @@ def _r_DescribeLogDirsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeLogDirsTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -500,7 +507,8 @@ def _r_DescribeLogDirsResult_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(DescribeLogDirsPartition)
             if pos + 21 > end:
                 _trunc(pos, 21, end)
@@ -552,7 +560,8 @@ def _r_DescribeLogDirsResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeLogDirsTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -567,7 +576,8 @@ def _r_DescribeLogDirsResult_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(DescribeLogDirsPartition)
             if pos + 21 > end:
                 _trunc(pos, 21, end)
@@ -777,7 +787,8 @@ def _r_DescribeLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeLogDirsResult)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -786,12 +797,14 @@ def _r_DescribeLogDirsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         e3.log_dir, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(DescribeLogDirsTopic)
             e6.name, pos = _rs16(buf, pos, end, False)
             n7, pos = _rc32(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(DescribeLogDirsPartition)
                 if pos + 21 > end:
                     _trunc(pos, 21, end)
@@ -828,7 +841,8 @@ def _r_DescribeLogDirsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeLogDirsResult_2(buf, pos, end)
         a2.append(e3)
     o.results = a2
@@ -855,7 +869,8 @@ def _r_DescribeLogDirsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeLogDirsResult_2(buf, pos, end)
         a2.append(e3)
     o.results = a2
@@ -881,7 +896,8 @@ def _r_DescribeLogDirsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeLogDirsResult_4(buf, pos, end)
         a2.append(e3)
     o.results = a2
@@ -907,7 +923,8 @@ def _r_DescribeLogDirsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeLogDirsResult_5(buf, pos, end)
         a2.append(e3)
     o.results = a2

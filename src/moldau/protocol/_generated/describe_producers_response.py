@@ -254,7 +254,8 @@ def _r_PartitionResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ProducerState)
         if pos + 36 > end:
             _trunc(pos, 36, end)
@@ -329,7 +330,8 @@ def _r_TopicResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionResponse)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -352,7 +354,8 @@ def _r_TopicResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(ProducerState)
             if pos + 36 > end:
                 _trunc(pos, 36, end)
@@ -450,7 +453,8 @@ def _r_DescribeProducersResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_TopicResponse_0(buf, pos, end)
         a2.append(e3)
     o.topics = a2

@@ -201,7 +201,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -272,7 +273,8 @@ def _r_DescribeQuorumRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -287,7 +289,8 @@ def _r_DescribeQuorumRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)

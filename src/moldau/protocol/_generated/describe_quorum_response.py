@@ -393,7 +393,8 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaState)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -417,7 +418,8 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(ReplicaState)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -456,7 +458,8 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaState)
         if pos + 28 > end:
             _trunc(pos, 28, end)
@@ -478,7 +481,8 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(ReplicaState)
         if pos + 28 > end:
             _trunc(pos, 28, end)
@@ -528,7 +532,8 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReplicaState)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -557,7 +562,8 @@ def _r_PartitionData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(ReplicaState)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -740,66 +746,9 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
-        e4 = _new(PartitionData)
-        if pos + 22 > end:
-            _trunc(pos, 22, end)
-        e4.partition_index, e4.error_code, e4.leader_id, e4.leader_epoch, e4.high_watermark = _P4.unpack_from(buf, pos)
-        pos += 22
-        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
-            pos += 1
-            n5 -= 1
-            if n5 * 1 > end - pos:
-                _toolong(n5, end - pos)
-        else:
-            n5, pos = _rcc(buf, pos, end, False, 1)
-        a6 = []
-        for _ in range(n5):
-            e7 = _new(ReplicaState)
-            if pos + 12 > end:
-                _trunc(pos, 12, end)
-            e7.replica_id, e7.log_end_offset = _P0.unpack_from(buf, pos)
-            pos += 12
-            e7.replica_directory_id = ZERO_UUID
-            e7.last_fetch_timestamp = -1
-            e7.last_caught_up_timestamp = -1
-            if pos < end and not buf[pos]:
-                e7.unknown_tagged_fields = []
-                pos += 1
-            else:
-                e7.unknown_tagged_fields, pos = _rtags(buf, pos, end)
-            a6.append(e7)
-        e4.current_voters = a6
-        if pos < end and 0 < (n8 := buf[pos]) < 0x80:
-            pos += 1
-            n8 -= 1
-            if n8 * 1 > end - pos:
-                _toolong(n8, end - pos)
-        else:
-            n8, pos = _rcc(buf, pos, end, False, 1)
-        a9 = []
-        for _ in range(n8):
-            e10 = _new(ReplicaState)
-            if pos + 12 > end:
-                _trunc(pos, 12, end)
-            e10.replica_id, e10.log_end_offset = _P0.unpack_from(buf, pos)
-            pos += 12
-            e10.replica_directory_id = ZERO_UUID
-            e10.last_fetch_timestamp = -1
-            e10.last_caught_up_timestamp = -1
-            if pos < end and not buf[pos]:
-                e10.unknown_tagged_fields = []
-                pos += 1
-            else:
-                e10.unknown_tagged_fields, pos = _rtags(buf, pos, end)
-            a9.append(e10)
-        e4.observers = a9
-        e4.error_message = ''
-        if pos < end and not buf[pos]:
-            e4.unknown_tagged_fields = []
-            pos += 1
-        else:
-            e4.unknown_tagged_fields, pos = _rtags(buf, pos, end)
+    while n2 > 0:
+        n2 -= 1
+        e4, pos = _r_PartitionData_0(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
     if pos < end and not buf[pos]:
@@ -825,7 +774,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionData)
         if pos + 22 > end:
             _trunc(pos, 22, end)
@@ -839,7 +789,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ReplicaState)
             if pos + 28 > end:
                 _trunc(pos, 28, end)
@@ -861,7 +812,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n8, pos = _rcc(buf, pos, end, False, 1)
         a9 = []
-        for _ in range(n8):
+        while n8 > 0:
+            n8 -= 1
             e10 = _new(ReplicaState)
             if pos + 28 > end:
                 _trunc(pos, 28, end)
@@ -906,7 +858,8 @@ def _r_TopicData_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4, pos = _r_PartitionData_2(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
@@ -1232,7 +1185,8 @@ def _r_Node_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Listener)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1347,8 +1301,32 @@ def _r_DescribeQuorumResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
-        e3, pos = _r_TopicData_0(buf, pos, end)
+    while n1 > 0:
+        n1 -= 1
+        e3 = _new(TopicData)
+        if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
+            e3.topic_name = str(buf[pos + 1:pos + n4], 'utf-8')
+            pos += n4
+        else:
+            e3.topic_name, pos = _rcs(buf, pos, end, False)
+        if pos < end and 0 < (n5 := buf[pos]) < 0x80:
+            pos += 1
+            n5 -= 1
+            if n5 * 1 > end - pos:
+                _toolong(n5, end - pos)
+        else:
+            n5, pos = _rcc(buf, pos, end, False, 1)
+        a6 = []
+        while n5 > 0:
+            n5 -= 1
+            e7, pos = _r_PartitionData_0(buf, pos, end)
+            a6.append(e7)
+        e3.partitions = a6
+        if pos < end and not buf[pos]:
+            e3.unknown_tagged_fields = []
+            pos += 1
+        else:
+            e3.unknown_tagged_fields, pos = _rtags(buf, pos, end)
         a2.append(e3)
     o.topics = a2
     o.error_message = ''
@@ -1375,7 +1353,8 @@ def _r_DescribeQuorumResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_TopicData_1(buf, pos, end)
         a2.append(e3)
     o.topics = a2
@@ -1412,7 +1391,8 @@ def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicData)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -1427,7 +1407,8 @@ def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8, pos = _r_PartitionData_2(buf, pos, end)
             a7.append(e8)
         e4.partitions = a7
@@ -1446,7 +1427,8 @@ def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n9, pos = _rcc(buf, pos, end, False, 1)
     a10 = []
-    for _ in range(n9):
+    while n9 > 0:
+        n9 -= 1
         e11 = _new(Node)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1460,7 +1442,8 @@ def _r_DescribeQuorumResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n12, pos = _rcc(buf, pos, end, False, 1)
         a13 = []
-        for _ in range(n12):
+        while n12 > 0:
+            n12 -= 1
             e14 = _new(Listener)
             if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
                 e14.name = str(buf[pos + 1:pos + n15], 'utf-8')

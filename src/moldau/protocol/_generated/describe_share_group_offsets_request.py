@@ -227,7 +227,8 @@ def _r_DescribeShareGroupOffsetsRequestGroup_0(buf: Any, pos: int, end: int) -> 
         o.topics = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             e4 = _new(DescribeShareGroupOffsetsRequestTopic)
             if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
                 e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -319,7 +320,8 @@ def _r_DescribeShareGroupOffsetsRequest_0(buf: Any, pos: int, end: int) -> tuple
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeShareGroupOffsetsRequestGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -337,7 +339,8 @@ def _r_DescribeShareGroupOffsetsRequest_0(buf: Any, pos: int, end: int) -> tuple
             e3.topics = None
         else:
             a6 = []
-            for _ in range(n5):
+            while n5 > 0:
+                n5 -= 1
                 e7 = _new(DescribeShareGroupOffsetsRequestTopic)
                 if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                     e7.topic_name = str(buf[pos + 1:pos + n8], 'utf-8')

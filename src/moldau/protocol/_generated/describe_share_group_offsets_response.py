@@ -311,7 +311,8 @@ def _r_DescribeShareGroupOffsetsResponseTopic_0(buf: Any, pos: int, end: int) ->
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeShareGroupOffsetsResponsePartition)
         if pos + 18 > end:
             _trunc(pos, 18, end)
@@ -361,7 +362,8 @@ def _r_DescribeShareGroupOffsetsResponseTopic_1(buf: Any, pos: int, end: int) ->
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeShareGroupOffsetsResponsePartition)
         if pos + 26 > end:
             _trunc(pos, 26, end)
@@ -486,7 +488,8 @@ def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) ->
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeShareGroupOffsetsResponseTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -505,7 +508,8 @@ def _r_DescribeShareGroupOffsetsResponseGroup_0(buf: Any, pos: int, end: int) ->
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(DescribeShareGroupOffsetsResponsePartition)
             if pos + 18 > end:
                 _trunc(pos, 18, end)
@@ -571,7 +575,8 @@ def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) ->
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeShareGroupOffsetsResponseTopic)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -590,7 +595,8 @@ def _r_DescribeShareGroupOffsetsResponseGroup_1(buf: Any, pos: int, end: int) ->
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(DescribeShareGroupOffsetsResponsePartition)
             if pos + 26 > end:
                 _trunc(pos, 26, end)
@@ -784,7 +790,8 @@ def _r_DescribeShareGroupOffsetsResponse_0(buf: Any, pos: int, end: int) -> tupl
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeShareGroupOffsetsResponseGroup_0(buf, pos, end)
         a2.append(e3)
     o.groups = a2
@@ -810,7 +817,8 @@ def _r_DescribeShareGroupOffsetsResponse_1(buf: Any, pos: int, end: int) -> tupl
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribeShareGroupOffsetsResponseGroup_1(buf, pos, end)
         a2.append(e3)
     o.groups = a2

@@ -371,7 +371,8 @@ def _r_DescribeTopicPartitionsResponseTopic_0(buf: Any, pos: int, end: int) -> t
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4, pos = _r_DescribeTopicPartitionsResponsePartition_0(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
@@ -531,7 +532,8 @@ def _r_DescribeTopicPartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribeTopicPartitionsResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -562,7 +564,8 @@ def _r_DescribeTopicPartitionsResponse_0(buf: Any, pos: int, end: int) -> tuple[
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_DescribeTopicPartitionsResponsePartition_0(buf, pos, end)
             a6.append(e7)
         e3.partitions = a6

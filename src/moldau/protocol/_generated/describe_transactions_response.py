@@ -251,7 +251,8 @@ def _r_TransactionState_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(TopicData)
         if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
             e5.topic = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -352,7 +353,8 @@ def _r_DescribeTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TransactionState)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -380,7 +382,8 @@ def _r_DescribeTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(TopicData)
             if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
                 e8.topic = str(buf[pos + 1:pos + n9], 'utf-8')

@@ -167,7 +167,8 @@ def _r_DescribeUserScramCredentialsRequest_0(buf: Any, pos: int, end: int) -> tu
         o.users = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(UserName)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.name = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -224,7 +224,8 @@ def _r_DescribeUserScramCredentialsResult_0(buf: Any, pos: int, end: int) -> tup
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(CredentialInfo)
         if pos + 5 > end:
             _trunc(pos, 5, end)
@@ -312,7 +313,8 @@ def _r_DescribeUserScramCredentialsResponse_0(buf: Any, pos: int, end: int) -> t
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(DescribeUserScramCredentialsResult)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.user = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -340,7 +342,8 @@ def _r_DescribeUserScramCredentialsResponse_0(buf: Any, pos: int, end: int) -> t
         else:
             n7, pos = _rcc(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(CredentialInfo)
             if pos + 5 > end:
                 _trunc(pos, 5, end)

@@ -213,7 +213,8 @@ def _r_ElectLeadersRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topic_partitions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(TopicPartitions)
             e3.topic, pos = _rs16(buf, pos, end, False)
             n4, pos = _rc32(buf, pos, end, False, 4)
@@ -242,7 +243,8 @@ def _r_ElectLeadersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topic_partitions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(TopicPartitions)
             e3.topic, pos = _rs16(buf, pos, end, False)
             n4, pos = _rc32(buf, pos, end, False, 4)
@@ -276,7 +278,8 @@ def _r_ElectLeadersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topic_partitions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(TopicPartitions)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -233,7 +233,8 @@ def _r_ReplicaElectionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -262,7 +263,8 @@ def _r_ReplicaElectionResult_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -359,12 +361,14 @@ def _r_ElectLeadersResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaElectionResult)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -390,12 +394,14 @@ def _r_ElectLeadersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaElectionResult)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -426,7 +432,8 @@ def _r_ElectLeadersResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaElectionResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -441,7 +448,8 @@ def _r_ElectLeadersResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

@@ -311,7 +311,8 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReplicaInfo)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -388,7 +389,8 @@ def _r_TopicData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic_name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -420,7 +422,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionData)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -434,7 +437,8 @@ def _r_TopicData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ReplicaInfo)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -615,12 +619,14 @@ def _r_EndQuorumEpochRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.cluster_id, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicData)
         e3.topic_name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -660,7 +666,8 @@ def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicData)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.topic_name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -675,7 +682,8 @@ def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(PartitionData)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -689,7 +697,8 @@ def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             else:
                 n9, pos = _rcc(buf, pos, end, False, 1)
             a10 = []
-            for _ in range(n9):
+            while n9 > 0:
+                n9 -= 1
                 e11 = _new(ReplicaInfo)
                 if pos + 4 > end:
                     _trunc(pos, 4, end)
@@ -729,7 +738,8 @@ def _r_EndQuorumEpochRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n12, pos = _rcc(buf, pos, end, False, 1)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         e14 = _new(LeaderEndpoint)
         if pos < end and 0 < (n15 := buf[pos]) < 0x80 and pos + n15 <= end:
             e14.name = str(buf[pos + 1:pos + n15], 'utf-8')

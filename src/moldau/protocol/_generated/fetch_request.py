@@ -515,7 +515,8 @@ def _r_FetchPartition_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4
@@ -548,7 +549,8 @@ def _r_FetchPartition_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4
@@ -717,7 +719,8 @@ def _r_FetchTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -741,7 +744,8 @@ def _r_FetchTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 24 > end:
             _trunc(pos, 24, end)
@@ -764,7 +768,8 @@ def _r_FetchTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 28 > end:
             _trunc(pos, 28, end)
@@ -796,7 +801,8 @@ def _r_FetchTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(FetchPartition)
         if pos + 32 > end:
             _trunc(pos, 32, end)
@@ -834,7 +840,8 @@ def _r_FetchTopic_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 32 > end:
             _trunc(pos, 32, end)
@@ -872,7 +879,8 @@ def _r_FetchTopic_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 32 > end:
             _trunc(pos, 32, end)
@@ -888,7 +896,8 @@ def _r_FetchTopic_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         if nt5:
             if nt5 >= 0x80:
                 nt5, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt5):
+            while nt5 > 0:
+                nt5 -= 1
                 tag6, pos = _ruv(buf, pos, end)
                 sz7, pos = _ruv(buf, pos, end)
                 se8 = pos + sz7
@@ -927,7 +936,8 @@ def _r_FetchTopic_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 32 > end:
             _trunc(pos, 32, end)
@@ -943,7 +953,8 @@ def _r_FetchTopic_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         if nt5:
             if nt5 >= 0x80:
                 nt5, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt5):
+            while nt5 > 0:
+                nt5 -= 1
                 tag6, pos = _ruv(buf, pos, end)
                 sz7, pos = _ruv(buf, pos, end)
                 se8 = pos + sz7
@@ -1412,12 +1423,14 @@ def _r_FetchRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 17
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -1453,12 +1466,14 @@ def _r_FetchRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 17
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 24 > end:
                 _trunc(pos, 24, end)
@@ -1493,12 +1508,14 @@ def _r_FetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 25
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 24 > end:
                 _trunc(pos, 24, end)
@@ -1517,7 +1534,8 @@ def _r_FetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     n7, pos = _rc32(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(ForgottenTopic)
         e9.topic, pos = _rs16(buf, pos, end, False)
         n10, pos = _rc32(buf, pos, end, False, 4)
@@ -1542,12 +1560,14 @@ def _r_FetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 25
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 28 > end:
                 _trunc(pos, 28, end)
@@ -1565,7 +1585,8 @@ def _r_FetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     n7, pos = _rc32(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(ForgottenTopic)
         e9.topic, pos = _rs16(buf, pos, end, False)
         n10, pos = _rc32(buf, pos, end, False, 4)
@@ -1590,12 +1611,14 @@ def _r_FetchRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 25
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 28 > end:
                 _trunc(pos, 28, end)
@@ -1613,7 +1636,8 @@ def _r_FetchRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topics = a2
     n7, pos = _rc32(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(ForgottenTopic)
         e9.topic, pos = _rs16(buf, pos, end, False)
         n10, pos = _rc32(buf, pos, end, False, 4)
@@ -1644,7 +1668,8 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1659,7 +1684,8 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(FetchPartition)
             if pos + 32 > end:
                 _trunc(pos, 32, end)
@@ -1690,7 +1716,8 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n8, pos = _rcc(buf, pos, end, False, 1)
     a9 = []
-    for _ in range(n8):
+    while n8 > 0:
+        n8 -= 1
         e10 = _new(ForgottenTopic)
         if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
             e10.topic = str(buf[pos + 1:pos + n11], 'utf-8')
@@ -1729,7 +1756,8 @@ def _r_FetchRequest_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt16:
         if nt16 >= 0x80:
             nt16, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt16):
+        while nt16 > 0:
+            nt16 -= 1
             tag17, pos = _ruv(buf, pos, end)
             sz18, pos = _ruv(buf, pos, end)
             se19 = pos + sz18
@@ -1765,7 +1793,8 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1779,7 +1808,8 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 32 > end:
                 _trunc(pos, 32, end)
@@ -1810,7 +1840,8 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1848,7 +1879,8 @@ def _r_FetchRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt14:
         if nt14 >= 0x80:
             nt14, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt14):
+        while nt14 > 0:
+            nt14 -= 1
             tag15, pos = _ruv(buf, pos, end)
             sz16, pos = _ruv(buf, pos, end)
             se17 = pos + sz16
@@ -1884,7 +1916,8 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1898,7 +1931,8 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 32 > end:
                 _trunc(pos, 32, end)
@@ -1929,7 +1963,8 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1968,7 +2003,8 @@ def _r_FetchRequest_15(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt14:
         if nt14 >= 0x80:
             nt14, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt14):
+        while nt14 > 0:
+            nt14 -= 1
             tag15, pos = _ruv(buf, pos, end)
             sz16, pos = _ruv(buf, pos, end)
             se17 = pos + sz16
@@ -2016,7 +2052,8 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2030,7 +2067,8 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 32 > end:
                 _trunc(pos, 32, end)
@@ -2046,7 +2084,8 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if nt8:
                 if nt8 >= 0x80:
                     nt8, pos = _ruv(buf, pos - 1, end)
-                for _ in range(nt8):
+                while nt8 > 0:
+                    nt8 -= 1
                     tag9, pos = _ruv(buf, pos, end)
                     sz10, pos = _ruv(buf, pos, end)
                     se11 = pos + sz10
@@ -2078,7 +2117,8 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n12, pos = _rcc(buf, pos, end, False, 1)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         e14 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2117,7 +2157,8 @@ def _r_FetchRequest_17(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt19:
         if nt19 >= 0x80:
             nt19, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt19):
+        while nt19 > 0:
+            nt19 -= 1
             tag20, pos = _ruv(buf, pos, end)
             sz21, pos = _ruv(buf, pos, end)
             se22 = pos + sz21
@@ -2165,7 +2206,8 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2179,7 +2221,8 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(FetchPartition)
             if pos + 32 > end:
                 _trunc(pos, 32, end)
@@ -2195,7 +2238,8 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             if nt8:
                 if nt8 >= 0x80:
                     nt8, pos = _ruv(buf, pos - 1, end)
-                for _ in range(nt8):
+                while nt8 > 0:
+                    nt8 -= 1
                     tag9, pos = _ruv(buf, pos, end)
                     sz10, pos = _ruv(buf, pos, end)
                     se11 = pos + sz10
@@ -2232,7 +2276,8 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n12, pos = _rcc(buf, pos, end, False, 1)
     a13 = []
-    for _ in range(n12):
+    while n12 > 0:
+        n12 -= 1
         e14 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2271,7 +2316,8 @@ def _r_FetchRequest_18(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt19:
         if nt19 >= 0x80:
             nt19, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt19):
+        while nt19 > 0:
+            nt19 -= 1
             tag20, pos = _ruv(buf, pos, end)
             sz21, pos = _ruv(buf, pos, end)
             se22 = pos + sz21

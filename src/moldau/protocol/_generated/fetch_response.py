@@ -774,7 +774,8 @@ def _r_PartitionData_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.aborted_transactions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(AbortedTransaction)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -804,7 +805,8 @@ def _r_PartitionData_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.aborted_transactions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(AbortedTransaction)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -833,7 +835,8 @@ def _r_PartitionData_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.aborted_transactions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(AbortedTransaction)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -871,7 +874,8 @@ def _r_PartitionData_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.aborted_transactions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(AbortedTransaction)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -913,7 +917,8 @@ def _r_PartitionData_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt7:
         if nt7 >= 0x80:
             nt7, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt7):
+        while nt7 > 0:
+            nt7 -= 1
             tag8, pos = _ruv(buf, pos, end)
             sz9, pos = _ruv(buf, pos, end)
             se10 = pos + sz9
@@ -1247,7 +1252,8 @@ def _r_FetchableTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 22 > end:
             _trunc(pos, 22, end)
@@ -1258,7 +1264,8 @@ def _r_FetchableTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
             e3.aborted_transactions = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6 = _new(AbortedTransaction)
                 if pos + 16 > end:
                     _trunc(pos, 16, end)
@@ -1286,7 +1293,8 @@ def _r_FetchableTopicResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 30 > end:
             _trunc(pos, 30, end)
@@ -1297,7 +1305,8 @@ def _r_FetchableTopicResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]
             e3.aborted_transactions = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6 = _new(AbortedTransaction)
                 if pos + 16 > end:
                     _trunc(pos, 16, end)
@@ -1324,7 +1333,8 @@ def _r_FetchableTopicResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 30 > end:
             _trunc(pos, 30, end)
@@ -1335,7 +1345,8 @@ def _r_FetchableTopicResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int
             e3.aborted_transactions = None
         else:
             a5 = []
-            for _ in range(n4):
+            while n4 > 0:
+                n4 -= 1
                 e6 = _new(AbortedTransaction)
                 if pos + 16 > end:
                     _trunc(pos, 16, end)
@@ -1375,7 +1386,8 @@ def _r_FetchableTopicResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4, pos = _r_PartitionData_12(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
@@ -1402,7 +1414,8 @@ def _r_FetchableTopicResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_PartitionData_12(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
@@ -2000,12 +2013,14 @@ def _r_FetchResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 22 > end:
                 _trunc(pos, 22, end)
@@ -2016,7 +2031,8 @@ def _r_FetchResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 e6.aborted_transactions = None
             else:
                 a8 = []
-                for _ in range(n7):
+                while n7 > 0:
+                    n7 -= 1
                     e9 = _new(AbortedTransaction)
                     if pos + 16 > end:
                         _trunc(pos, 16, end)
@@ -2053,12 +2069,14 @@ def _r_FetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 30 > end:
                 _trunc(pos, 30, end)
@@ -2069,7 +2087,8 @@ def _r_FetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 e6.aborted_transactions = None
             else:
                 a8 = []
-                for _ in range(n7):
+                while n7 > 0:
+                    n7 -= 1
                     e9 = _new(AbortedTransaction)
                     if pos + 16 > end:
                         _trunc(pos, 16, end)
@@ -2105,12 +2124,14 @@ def _r_FetchResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 10
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 30 > end:
                 _trunc(pos, 30, end)
@@ -2121,7 +2142,8 @@ def _r_FetchResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 e6.aborted_transactions = None
             else:
                 a8 = []
-                for _ in range(n7):
+                while n7 > 0:
+                    n7 -= 1
                     e9 = _new(AbortedTransaction)
                     if pos + 16 > end:
                         _trunc(pos, 16, end)
@@ -2155,12 +2177,14 @@ def _r_FetchResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 10
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionData)
             if pos + 30 > end:
                 _trunc(pos, 30, end)
@@ -2171,7 +2195,8 @@ def _r_FetchResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 e6.aborted_transactions = None
             else:
                 a8 = []
-                for _ in range(n7):
+                while n7 > 0:
+                    n7 -= 1
                     e9 = _new(AbortedTransaction)
                     if pos + 16 > end:
                         _trunc(pos, 16, end)
@@ -2214,7 +2239,8 @@ def _r_FetchResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -2229,7 +2255,8 @@ def _r_FetchResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_PartitionData_12(buf, pos, end)
             a6.append(e7)
         e3.partitions = a6
@@ -2264,7 +2291,8 @@ def _r_FetchResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2278,7 +2306,8 @@ def _r_FetchResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6, pos = _r_PartitionData_12(buf, pos, end)
             a5.append(e6)
         e3.partitions = a5
@@ -2313,7 +2342,8 @@ def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchableTopicResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -2327,7 +2357,8 @@ def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6, pos = _r_PartitionData_12(buf, pos, end)
             a5.append(e6)
         e3.partitions = a5
@@ -2348,7 +2379,8 @@ def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt8:
         if nt8 >= 0x80:
             nt8, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt8):
+        while nt8 > 0:
+            nt8 -= 1
             tag9, pos = _ruv(buf, pos, end)
             sz10, pos = _ruv(buf, pos, end)
             se11 = pos + sz10
@@ -2363,7 +2395,8 @@ def _r_FetchResponse_16(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n12, pos = _rcc(buf, pos, se11, False, 1)
                 a13 = []
-                for _ in range(n12):
+                while n12 > 0:
+                    n12 -= 1
                     e14 = _new(NodeEndpoint)
                     if pos + 4 > se11:
                         _trunc(pos, 4, se11)

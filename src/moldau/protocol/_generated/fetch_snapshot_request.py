@@ -291,7 +291,8 @@ def _r_PartitionSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt3:
         if nt3 >= 0x80:
             nt3, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt3):
+        while nt3 > 0:
+            nt3 -= 1
             tag4, pos = _ruv(buf, pos, end)
             sz5, pos = _ruv(buf, pos, end)
             se6 = pos + sz5
@@ -375,7 +376,8 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionSnapshot)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -427,7 +429,8 @@ def _r_TopicSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionSnapshot)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -457,7 +460,8 @@ def _r_TopicSnapshot_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         if nt7:
             if nt7 >= 0x80:
                 nt7, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt7):
+            while nt7 > 0:
+                nt7 -= 1
                 tag8, pos = _ruv(buf, pos, end)
                 sz9, pos = _ruv(buf, pos, end)
                 se10 = pos + sz9
@@ -581,7 +585,8 @@ def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicSnapshot)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -596,7 +601,8 @@ def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionSnapshot)
             if pos + 8 > end:
                 _trunc(pos, 8, end)
@@ -641,7 +647,8 @@ def _r_FetchSnapshotRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt10:
         if nt10 >= 0x80:
             nt10, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt10):
+        while nt10 > 0:
+            nt10 -= 1
             tag11, pos = _ruv(buf, pos, end)
             sz12, pos = _ruv(buf, pos, end)
             se13 = pos + sz12
@@ -677,7 +684,8 @@ def _r_FetchSnapshotRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_TopicSnapshot_1(buf, pos, end)
         a2.append(e3)
     o.topics = a2
@@ -690,7 +698,8 @@ def _r_FetchSnapshotRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt5:
         if nt5 >= 0x80:
             nt5, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt5):
+        while nt5 > 0:
+            nt5 -= 1
             tag6, pos = _ruv(buf, pos, end)
             sz7, pos = _ruv(buf, pos, end)
             se8 = pos + sz7

@@ -381,7 +381,8 @@ def _r_PartitionSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt5:
         if nt5 >= 0x80:
             nt5, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt5):
+        while nt5 > 0:
+            nt5 -= 1
             tag6, pos = _ruv(buf, pos, end)
             sz7, pos = _ruv(buf, pos, end)
             se8 = pos + sz7
@@ -473,7 +474,8 @@ def _r_TopicSnapshot_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4, pos = _r_PartitionSnapshot_0(buf, pos, end)
         a3.append(e4)
     o.partitions = a3
@@ -646,7 +648,8 @@ def _r_FetchSnapshotResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicSnapshot)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -661,7 +664,8 @@ def _r_FetchSnapshotResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_PartitionSnapshot_0(buf, pos, end)
             a6.append(e7)
         e3.partitions = a6
@@ -695,7 +699,8 @@ def _r_FetchSnapshotResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicSnapshot)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -710,7 +715,8 @@ def _r_FetchSnapshotResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_PartitionSnapshot_0(buf, pos, end)
             a6.append(e7)
         e3.partitions = a6
@@ -730,7 +736,8 @@ def _r_FetchSnapshotResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt9:
         if nt9 >= 0x80:
             nt9, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt9):
+        while nt9 > 0:
+            nt9 -= 1
             tag10, pos = _ruv(buf, pos, end)
             sz11, pos = _ruv(buf, pos, end)
             se12 = pos + sz11
@@ -745,7 +752,8 @@ def _r_FetchSnapshotResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n13, pos = _rcc(buf, pos, se12, False, 1)
                 a14 = []
-                for _ in range(n13):
+                while n13 > 0:
+                    n13 -= 1
                     e15 = _new(NodeEndpoint)
                     if pos + 4 > se12:
                         _trunc(pos, 4, se12)

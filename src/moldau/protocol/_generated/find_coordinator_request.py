@@ -148,7 +148,8 @@ def _r_FindCoordinatorRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3 = str(buf[pos + 1:pos + n4], 'utf-8')
             pos += n4

@@ -143,7 +143,8 @@ def _r_GetTelemetrySubscriptionsResponse_0(buf: Any, pos: int, end: int) -> tupl
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
             e5 = str(buf[pos + 1:pos + n6], 'utf-8')
             pos += n6

@@ -226,7 +226,8 @@ def _r_IncrementalAlterConfigsResponse_0(buf: Any, pos: int, end: int) -> tuple[
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterConfigsResourceResponse)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -259,7 +260,8 @@ def _r_IncrementalAlterConfigsResponse_1(buf: Any, pos: int, end: int) -> tuple[
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AlterConfigsResourceResponse)
         if pos + 2 > end:
             _trunc(pos, 2, end)

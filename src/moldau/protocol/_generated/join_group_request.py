@@ -250,7 +250,8 @@ def _r_JoinGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_type, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupRequestProtocol)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.metadata, pos = _rb32(buf, pos, end, False)
@@ -275,7 +276,8 @@ def _r_JoinGroupRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_type, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupRequestProtocol)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.metadata, pos = _rb32(buf, pos, end, False)
@@ -300,7 +302,8 @@ def _r_JoinGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.protocol_type, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupRequestProtocol)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.metadata, pos = _rb32(buf, pos, end, False)
@@ -350,7 +353,8 @@ def _r_JoinGroupRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(JoinGroupRequestProtocol)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -425,7 +429,8 @@ def _r_JoinGroupRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(JoinGroupRequestProtocol)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.name = str(buf[pos + 1:pos + n8], 'utf-8')

@@ -296,7 +296,8 @@ def _r_JoinGroupResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupResponseMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.metadata, pos = _rb32(buf, pos, end, False)
@@ -322,7 +323,8 @@ def _r_JoinGroupResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupResponseMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.metadata, pos = _rb32(buf, pos, end, False)
@@ -347,7 +349,8 @@ def _r_JoinGroupResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(JoinGroupResponseMember)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -390,7 +393,8 @@ def _r_JoinGroupResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(JoinGroupResponseMember)
         if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
             e6.member_id = str(buf[pos + 1:pos + n7], 'utf-8')
@@ -479,7 +483,8 @@ def _r_JoinGroupResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(JoinGroupResponseMember)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -571,7 +576,8 @@ def _r_JoinGroupResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(JoinGroupResponseMember)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.member_id = str(buf[pos + 1:pos + n8], 'utf-8')

@@ -207,7 +207,8 @@ def _r_LeaderChangeMessage_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Voter)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -229,7 +230,8 @@ def _r_LeaderChangeMessage_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(Voter)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -265,7 +267,8 @@ def _r_LeaderChangeMessage_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Voter)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -290,7 +293,8 @@ def _r_LeaderChangeMessage_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(Voter)
         if pos + 4 > end:
             _trunc(pos, 4, end)

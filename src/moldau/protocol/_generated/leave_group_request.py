@@ -311,7 +311,8 @@ def _r_LeaveGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberIdentity)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -339,7 +340,8 @@ def _r_LeaveGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(MemberIdentity)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.member_id = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -387,7 +389,8 @@ def _r_LeaveGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(MemberIdentity)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.member_id = str(buf[pos + 1:pos + n5], 'utf-8')

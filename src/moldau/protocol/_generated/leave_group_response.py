@@ -285,7 +285,8 @@ def _r_LeaveGroupResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberResponse)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -314,7 +315,8 @@ def _r_LeaveGroupResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberResponse)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.member_id = str(buf[pos + 1:pos + n4], 'utf-8')

@@ -320,7 +320,8 @@ def _r_ListGroupsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListedGroup)
         e3.group_id, pos = _rs16(buf, pos, end, False)
         e3.protocol_type, pos = _rs16(buf, pos, end, False)
@@ -342,7 +343,8 @@ def _r_ListGroupsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListedGroup)
         e3.group_id, pos = _rs16(buf, pos, end, False)
         e3.protocol_type, pos = _rs16(buf, pos, end, False)
@@ -369,7 +371,8 @@ def _r_ListGroupsResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListedGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -412,7 +415,8 @@ def _r_ListGroupsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListedGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -459,7 +463,8 @@ def _r_ListGroupsResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListedGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')

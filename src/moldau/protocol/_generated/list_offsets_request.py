@@ -251,7 +251,8 @@ def _r_ListOffsetsTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -270,7 +271,8 @@ def _r_ListOffsetsTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -298,7 +300,8 @@ def _r_ListOffsetsTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ListOffsetsPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -405,12 +408,14 @@ def _r_ListOffsetsRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -437,12 +442,14 @@ def _r_ListOffsetsRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -468,12 +475,14 @@ def _r_ListOffsetsRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 5
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -504,7 +513,8 @@ def _r_ListOffsetsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -519,7 +529,8 @@ def _r_ListOffsetsRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ListOffsetsPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -562,7 +573,8 @@ def _r_ListOffsetsRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -577,7 +589,8 @@ def _r_ListOffsetsRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ListOffsetsPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

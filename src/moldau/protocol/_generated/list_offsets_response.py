@@ -266,7 +266,8 @@ def _r_ListOffsetsTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsPartitionResponse)
         if pos + 22 > end:
             _trunc(pos, 22, end)
@@ -285,7 +286,8 @@ def _r_ListOffsetsTopicResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsPartitionResponse)
         if pos + 26 > end:
             _trunc(pos, 26, end)
@@ -313,7 +315,8 @@ def _r_ListOffsetsTopicResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ListOffsetsPartitionResponse)
         if pos + 26 > end:
             _trunc(pos, 26, end)
@@ -444,12 +447,14 @@ def _r_ListOffsetsResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ListOffsetsResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopicResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartitionResponse)
             if pos + 22 > end:
                 _trunc(pos, 22, end)
@@ -475,12 +480,14 @@ def _r_ListOffsetsResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopicResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartitionResponse)
             if pos + 22 > end:
                 _trunc(pos, 22, end)
@@ -505,12 +512,14 @@ def _r_ListOffsetsResponse_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopicResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(ListOffsetsPartitionResponse)
             if pos + 26 > end:
                 _trunc(pos, 26, end)
@@ -540,7 +549,8 @@ def _r_ListOffsetsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ListOffsetsTopicResponse)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -555,7 +565,8 @@ def _r_ListOffsetsResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(ListOffsetsPartitionResponse)
             if pos + 26 > end:
                 _trunc(pos, 26, end)

@@ -264,7 +264,8 @@ def _r_OngoingTopicReassignment_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OngoingPartitionReassignment)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -398,7 +399,8 @@ def _r_ListPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tup
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OngoingTopicReassignment)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -413,7 +415,8 @@ def _r_ListPartitionReassignmentsResponse_0(buf: Any, pos: int, end: int) -> tup
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(OngoingPartitionReassignment)
             if pos + 4 > end:
                 _trunc(pos, 4, end)

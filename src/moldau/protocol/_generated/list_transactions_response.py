@@ -200,7 +200,8 @@ def _r_ListTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3 = str(buf[pos + 1:pos + n4], 'utf-8')
             pos += n4
@@ -216,7 +217,8 @@ def _r_ListTransactionsResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(TransactionState)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.transactional_id = str(buf[pos + 1:pos + n8], 'utf-8')

@@ -249,7 +249,8 @@ def _r_MetadataRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(MetadataRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         e3.topic_id = ZERO_UUID
@@ -270,7 +271,8 @@ def _r_MetadataRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             e3.name, pos = _rs16(buf, pos, end, False)
             e3.topic_id = ZERO_UUID
@@ -291,7 +293,8 @@ def _r_MetadataRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             e3.name, pos = _rs16(buf, pos, end, False)
             e3.topic_id = ZERO_UUID
@@ -315,7 +318,8 @@ def _r_MetadataRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             e3.name, pos = _rs16(buf, pos, end, False)
             e3.topic_id = ZERO_UUID
@@ -343,7 +347,8 @@ def _r_MetadataRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -383,7 +388,8 @@ def _r_MetadataRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -430,7 +436,8 @@ def _r_MetadataRequest_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(MetadataRequestTopic)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

@@ -599,7 +599,8 @@ def _r_MetadataResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponsePartition)
         if pos + 10 > end:
             _trunc(pos, 10, end)
@@ -636,7 +637,8 @@ def _r_MetadataResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponsePartition)
         if pos + 10 > end:
             _trunc(pos, 10, end)
@@ -672,7 +674,8 @@ def _r_MetadataResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponsePartition)
         if pos + 10 > end:
             _trunc(pos, 10, end)
@@ -710,7 +713,8 @@ def _r_MetadataResponseTopic_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponsePartition)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -747,7 +751,8 @@ def _r_MetadataResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 1
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponsePartition)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -797,7 +802,8 @@ def _r_MetadataResponseTopic_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(MetadataResponsePartition)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -877,7 +883,8 @@ def _r_MetadataResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(MetadataResponsePartition)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -960,7 +967,8 @@ def _r_MetadataResponseTopic_12(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(MetadataResponsePartition)
         if pos + 14 > end:
             _trunc(pos, 14, end)
@@ -1489,7 +1497,8 @@ def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(MetadataResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1506,7 +1515,8 @@ def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.brokers = a2
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1515,7 +1525,8 @@ def _r_MetadataResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         e6.name, pos = _rs16(buf, pos, end, False)
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 10 > end:
                 _trunc(pos, 10, end)
@@ -1551,7 +1562,8 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(MetadataResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1572,7 +1584,8 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1585,7 +1598,8 @@ def _r_MetadataResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 10 > end:
                 _trunc(pos, 10, end)
@@ -1619,7 +1633,8 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(MetadataResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1641,7 +1656,8 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1654,7 +1670,8 @@ def _r_MetadataResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 10 > end:
                 _trunc(pos, 10, end)
@@ -1691,7 +1708,8 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1713,7 +1731,8 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1726,7 +1745,8 @@ def _r_MetadataResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 10 > end:
                 _trunc(pos, 10, end)
@@ -1762,7 +1782,8 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1784,7 +1805,8 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1797,7 +1819,8 @@ def _r_MetadataResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 10 > end:
                 _trunc(pos, 10, end)
@@ -1835,7 +1858,8 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1857,7 +1881,8 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1870,7 +1895,8 @@ def _r_MetadataResponse_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 14 > end:
                 _trunc(pos, 14, end)
@@ -1907,7 +1933,8 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -1929,7 +1956,8 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n4, pos = _rc32(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(MetadataResponseTopic)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -1942,7 +1970,8 @@ def _r_MetadataResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 1
         n7, pos = _rc32(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(MetadataResponsePartition)
             if pos + 14 > end:
                 _trunc(pos, 14, end)
@@ -1991,7 +2020,8 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -2043,7 +2073,8 @@ def _r_MetadataResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9, pos = _r_MetadataResponseTopic_9(buf, pos, end)
         a8.append(e9)
     o.topics = a8
@@ -2074,7 +2105,8 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -2126,7 +2158,8 @@ def _r_MetadataResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9, pos = _r_MetadataResponseTopic_10(buf, pos, end)
         a8.append(e9)
     o.topics = a8
@@ -2157,7 +2190,8 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -2209,7 +2243,8 @@ def _r_MetadataResponse_11(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9, pos = _r_MetadataResponseTopic_10(buf, pos, end)
         a8.append(e9)
     o.topics = a8
@@ -2237,7 +2272,8 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -2289,7 +2325,8 @@ def _r_MetadataResponse_12(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9, pos = _r_MetadataResponseTopic_12(buf, pos, end)
         a8.append(e9)
     o.topics = a8
@@ -2317,7 +2354,8 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MetadataResponseBroker)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -2369,7 +2407,8 @@ def _r_MetadataResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9, pos = _r_MetadataResponseTopic_12(buf, pos, end)
         a8.append(e9)
     o.topics = a8

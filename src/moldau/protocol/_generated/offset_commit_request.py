@@ -275,7 +275,8 @@ def _r_OffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -296,7 +297,8 @@ def _r_OffsetCommitRequestTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -326,7 +328,8 @@ def _r_OffsetCommitRequestTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetCommitRequestPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -371,7 +374,8 @@ def _r_OffsetCommitRequestTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -528,12 +532,14 @@ def _r_OffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitRequestPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -563,12 +569,14 @@ def _r_OffsetCommitRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitRequestPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -599,12 +607,14 @@ def _r_OffsetCommitRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -635,12 +645,14 @@ def _r_OffsetCommitRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_instance_id, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -692,7 +704,8 @@ def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(OffsetCommitRequestTopic)
         if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
             e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
@@ -707,7 +720,8 @@ def _r_OffsetCommitRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n8, pos = _rcc(buf, pos, end, False, 1)
         a9 = []
-        for _ in range(n8):
+        while n8 > 0:
+            n8 -= 1
             e10 = _new(OffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -779,7 +793,8 @@ def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(OffsetCommitRequestTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -793,7 +808,8 @@ def _r_OffsetCommitRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n7, pos = _rcc(buf, pos, end, False, 1)
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(OffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

@@ -225,7 +225,8 @@ def _r_OffsetCommitResponseTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -254,7 +255,8 @@ def _r_OffsetCommitResponseTopic_8(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetCommitResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -290,7 +292,8 @@ def _r_OffsetCommitResponseTopic_10(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -401,12 +404,14 @@ def _r_OffsetCommitResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(OffsetCommitResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -432,12 +437,14 @@ def _r_OffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -468,7 +475,8 @@ def _r_OffsetCommitResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponseTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -483,7 +491,8 @@ def _r_OffsetCommitResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(OffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -526,7 +535,8 @@ def _r_OffsetCommitResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetCommitResponseTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -540,7 +550,8 @@ def _r_OffsetCommitResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

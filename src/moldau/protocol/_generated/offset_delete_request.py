@@ -181,7 +181,8 @@ def _r_OffsetDeleteRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetDeleteRequestPartition)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -220,12 +221,14 @@ def _r_OffsetDeleteRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetDeleteRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetDeleteRequestPartition)
             if pos + 4 > end:
                 _trunc(pos, 4, end)

@@ -186,7 +186,8 @@ def _r_OffsetDeleteResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetDeleteResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -228,12 +229,14 @@ def _r_OffsetDeleteResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetDeleteResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetDeleteResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

@@ -569,7 +569,8 @@ def _r_OffsetFetchRequestGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.topics = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             e4 = _new(OffsetFetchRequestTopics)
             if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
                 e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -634,7 +635,8 @@ def _r_OffsetFetchRequestGroup_9(buf: Any, pos: int, end: int) -> tuple[Any, int
         o.topics = None
     else:
         a4 = []
-        for _ in range(n3):
+        while n3 > 0:
+            n3 -= 1
             e5 = _new(OffsetFetchRequestTopics)
             if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
                 e5.name = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -697,7 +699,8 @@ def _r_OffsetFetchRequestGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, in
         o.topics = None
     else:
         a4 = []
-        for _ in range(n3):
+        while n3 > 0:
+            n3 -= 1
             e5 = _new(OffsetFetchRequestTopics)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -954,7 +957,8 @@ def _r_OffsetFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 4)
@@ -977,7 +981,8 @@ def _r_OffsetFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(OffsetFetchRequestTopic)
             e3.name, pos = _rs16(buf, pos, end, False)
             n4, pos = _rc32(buf, pos, end, False, 4)
@@ -1010,7 +1015,8 @@ def _r_OffsetFetchRequest_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             e4 = _new(OffsetFetchRequestTopic)
             if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
                 e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -1061,7 +1067,8 @@ def _r_OffsetFetchRequest_7(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.topics = None
     else:
         a3 = []
-        for _ in range(n2):
+        while n2 > 0:
+            n2 -= 1
             e4 = _new(OffsetFetchRequestTopic)
             if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
                 e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -1107,7 +1114,8 @@ def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchRequestGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1125,7 +1133,8 @@ def _r_OffsetFetchRequest_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e3.topics = None
         else:
             a6 = []
-            for _ in range(n5):
+            while n5 > 0:
+                n5 -= 1
                 e7 = _new(OffsetFetchRequestTopics)
                 if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                     e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -1182,7 +1191,8 @@ def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchRequestGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1213,7 +1223,8 @@ def _r_OffsetFetchRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e3.topics = None
         else:
             a7 = []
-            for _ in range(n6):
+            while n6 > 0:
+                n6 -= 1
                 e8 = _new(OffsetFetchRequestTopics)
                 if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
                     e8.name = str(buf[pos + 1:pos + n9], 'utf-8')
@@ -1268,7 +1279,8 @@ def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchRequestGroup)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.group_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1299,7 +1311,8 @@ def _r_OffsetFetchRequest_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e3.topics = None
         else:
             a7 = []
-            for _ in range(n6):
+            while n6 > 0:
+                n6 -= 1
                 e8 = _new(OffsetFetchRequestTopics)
                 if pos + 16 > end:
                     _trunc(pos, 16, end)

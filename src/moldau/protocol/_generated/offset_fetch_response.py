@@ -454,7 +454,8 @@ def _r_OffsetFetchResponseTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponsePartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -478,7 +479,8 @@ def _r_OffsetFetchResponseTopic_5(buf: Any, pos: int, end: int) -> tuple[Any, in
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponsePartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -511,7 +513,8 @@ def _r_OffsetFetchResponseTopic_6(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetFetchResponsePartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -908,7 +911,8 @@ def _r_OffsetFetchResponseTopics_8(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetFetchResponsePartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -957,7 +961,8 @@ def _r_OffsetFetchResponseTopics_10(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponsePartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1171,7 +1176,8 @@ def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetFetchResponseTopics)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -1186,7 +1192,8 @@ def _r_OffsetFetchResponseGroup_8(buf: Any, pos: int, end: int) -> tuple[Any, in
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(OffsetFetchResponsePartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -1247,7 +1254,8 @@ def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetFetchResponseTopics)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1261,7 +1269,8 @@ def _r_OffsetFetchResponseGroup_10(buf: Any, pos: int, end: int) -> tuple[Any, i
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(OffsetFetchResponsePartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -1517,12 +1526,14 @@ def _r_OffsetFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(OffsetFetchResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetFetchResponsePartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -1551,12 +1562,14 @@ def _r_OffsetFetchResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(OffsetFetchResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetFetchResponsePartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -1592,12 +1605,14 @@ def _r_OffsetFetchResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetFetchResponsePartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -1632,12 +1647,14 @@ def _r_OffsetFetchResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetFetchResponsePartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -1677,7 +1694,8 @@ def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetFetchResponseTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1692,7 +1710,8 @@ def _r_OffsetFetchResponse_6(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(OffsetFetchResponsePartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -1752,7 +1771,8 @@ def _r_OffsetFetchResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_OffsetFetchResponseGroup_8(buf, pos, end)
         a2.append(e3)
     o.groups = a2
@@ -1780,7 +1800,8 @@ def _r_OffsetFetchResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_OffsetFetchResponseGroup_10(buf, pos, end)
         a2.append(e3)
     o.groups = a2

@@ -213,7 +213,8 @@ def _r_OffsetForLeaderTopic_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -241,7 +242,8 @@ def _r_OffsetForLeaderTopic_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(OffsetForLeaderPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -317,12 +319,14 @@ def _r_OffsetForLeaderEpochRequest_2(buf: Any, pos: int, end: int) -> tuple[Any,
     o = _new(OffsetForLeaderEpochRequest)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetForLeaderPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -347,12 +351,14 @@ def _r_OffsetForLeaderEpochRequest_3(buf: Any, pos: int, end: int) -> tuple[Any,
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderTopic)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(OffsetForLeaderPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -382,7 +388,8 @@ def _r_OffsetForLeaderEpochRequest_4(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -397,7 +404,8 @@ def _r_OffsetForLeaderEpochRequest_4(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(OffsetForLeaderPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)

@@ -215,7 +215,8 @@ def _r_OffsetForLeaderTopicResult_2(buf: Any, pos: int, end: int) -> tuple[Any, 
     o.topic, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(EpochEndOffset)
         if pos + 18 > end:
             _trunc(pos, 18, end)
@@ -243,7 +244,8 @@ def _r_OffsetForLeaderTopicResult_4(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(EpochEndOffset)
         if pos + 18 > end:
             _trunc(pos, 18, end)
@@ -323,12 +325,14 @@ def _r_OffsetForLeaderEpochResponse_2(buf: Any, pos: int, end: int) -> tuple[Any
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderTopicResult)
         e3.topic, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(EpochEndOffset)
             if pos + 18 > end:
                 _trunc(pos, 18, end)
@@ -358,7 +362,8 @@ def _r_OffsetForLeaderEpochResponse_4(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(OffsetForLeaderTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -373,7 +378,8 @@ def _r_OffsetForLeaderEpochResponse_4(buf: Any, pos: int, end: int) -> tuple[Any
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(EpochEndOffset)
             if pos + 18 > end:
                 _trunc(pos, 18, end)

@@ -269,7 +269,8 @@ def _r_TopicProduceData_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionProduceData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -299,7 +300,8 @@ def _r_TopicProduceData_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionProduceData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -349,7 +351,8 @@ def _r_TopicProduceData_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionProduceData)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -516,12 +519,14 @@ def _r_ProduceRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 6
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceData)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionProduceData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -562,7 +567,8 @@ def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicProduceData)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.name = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -577,7 +583,8 @@ def _r_ProduceRequest_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8 = _new(PartitionProduceData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -643,7 +650,8 @@ def _r_ProduceRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicProduceData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -657,7 +665,8 @@ def _r_ProduceRequest_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionProduceData)
             if pos + 4 > end:
                 _trunc(pos, 4, end)

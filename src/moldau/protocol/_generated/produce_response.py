@@ -571,7 +571,8 @@ def _r_PartitionProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, in
     pos += 30
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(BatchIndexAndErrorMessage)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -601,7 +602,8 @@ def _r_PartitionProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(BatchIndexAndErrorMessage)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -655,7 +657,8 @@ def _r_PartitionProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(BatchIndexAndErrorMessage)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -695,7 +698,8 @@ def _r_PartitionProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, i
     if nt7:
         if nt7 >= 0x80:
             nt7, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt7):
+        while nt7 > 0:
+            nt7 -= 1
             tag8, pos = _ruv(buf, pos, end)
             sz9, pos = _ruv(buf, pos, end)
             se10 = pos + sz9
@@ -862,7 +866,8 @@ def _r_TopicProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionProduceResponse)
         if pos + 22 > end:
             _trunc(pos, 22, end)
@@ -885,7 +890,8 @@ def _r_TopicProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionProduceResponse)
         if pos + 30 > end:
             _trunc(pos, 30, end)
@@ -907,7 +913,8 @@ def _r_TopicProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionProduceResponse)
         if pos + 30 > end:
             _trunc(pos, 30, end)
@@ -915,7 +922,8 @@ def _r_TopicProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         pos += 30
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(BatchIndexAndErrorMessage)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -950,7 +958,8 @@ def _r_TopicProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionProduceResponse)
         if pos + 30 > end:
             _trunc(pos, 30, end)
@@ -964,7 +973,8 @@ def _r_TopicProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(BatchIndexAndErrorMessage)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -1027,7 +1037,8 @@ def _r_TopicProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4, pos = _r_PartitionProduceResponse_10(buf, pos, end)
         a3.append(e4)
     o.partition_responses = a3
@@ -1054,7 +1065,8 @@ def _r_TopicProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_PartitionProduceResponse_10(buf, pos, end)
         a2.append(e3)
     o.partition_responses = a2
@@ -1519,12 +1531,14 @@ def _r_ProduceResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ProduceResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionProduceResponse)
             if pos + 22 > end:
                 _trunc(pos, 22, end)
@@ -1554,12 +1568,14 @@ def _r_ProduceResponse_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ProduceResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionProduceResponse)
             if pos + 30 > end:
                 _trunc(pos, 30, end)
@@ -1588,12 +1604,14 @@ def _r_ProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o = _new(ProduceResponse)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceResponse)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionProduceResponse)
             if pos + 30 > end:
                 _trunc(pos, 30, end)
@@ -1601,7 +1619,8 @@ def _r_ProduceResponse_8(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             pos += 30
             n7, pos = _rc32(buf, pos, end, False, 1)
             a8 = []
-            for _ in range(n7):
+            while n7 > 0:
+                n7 -= 1
                 e9 = _new(BatchIndexAndErrorMessage)
                 if pos + 4 > end:
                     _trunc(pos, 4, end)
@@ -1639,7 +1658,8 @@ def _r_ProduceResponse_9(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_TopicProduceResponse_9(buf, pos, end)
         a2.append(e3)
     o.responses = a2
@@ -1666,7 +1686,8 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceResponse)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1681,7 +1702,8 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_PartitionProduceResponse_10(buf, pos, end)
             a6.append(e7)
         e3.partition_responses = a6
@@ -1706,7 +1728,8 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt9:
         if nt9 >= 0x80:
             nt9, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt9):
+        while nt9 > 0:
+            nt9 -= 1
             tag10, pos = _ruv(buf, pos, end)
             sz11, pos = _ruv(buf, pos, end)
             se12 = pos + sz11
@@ -1721,7 +1744,8 @@ def _r_ProduceResponse_10(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n13, pos = _rcc(buf, pos, se12, False, 1)
                 a14 = []
-                for _ in range(n13):
+                while n13 > 0:
+                    n13 -= 1
                     e15 = _new(NodeEndpoint)
                     if pos + 4 > se12:
                         _trunc(pos, 4, se12)
@@ -1768,7 +1792,8 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicProduceResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -1782,7 +1807,8 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6, pos = _r_PartitionProduceResponse_10(buf, pos, end)
             a5.append(e6)
         e3.partition_responses = a5
@@ -1807,7 +1833,8 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt8:
         if nt8 >= 0x80:
             nt8, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt8):
+        while nt8 > 0:
+            nt8 -= 1
             tag9, pos = _ruv(buf, pos, end)
             sz10, pos = _ruv(buf, pos, end)
             se11 = pos + sz10
@@ -1822,7 +1849,8 @@ def _r_ProduceResponse_13(buf: Any, pos: int, end: int) -> tuple[Any, int]:
                 else:
                     n12, pos = _rcc(buf, pos, se11, False, 1)
                 a13 = []
-                for _ in range(n12):
+                while n12 > 0:
+                    n12 -= 1
                     e14 = _new(NodeEndpoint)
                     if pos + 4 > se11:
                         _trunc(pos, 4, se11)

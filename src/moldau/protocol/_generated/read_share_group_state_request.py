@@ -200,7 +200,8 @@ def _r_ReadStateData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -268,7 +269,8 @@ def _r_ReadShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReadStateData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -282,7 +284,8 @@ def _r_ReadShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, 
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 8 > end:
                 _trunc(pos, 8, end)

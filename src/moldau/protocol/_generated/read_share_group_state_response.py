@@ -256,7 +256,8 @@ def _r_PartitionResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(StateBatch)
         if pos + 19 > end:
             _trunc(pos, 19, end)
@@ -331,7 +332,8 @@ def _r_ReadStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -358,7 +360,8 @@ def _r_ReadStateResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(StateBatch)
             if pos + 19 > end:
                 _trunc(pos, 19, end)
@@ -449,7 +452,8 @@ def _r_ReadShareGroupStateResponse_0(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_ReadStateResult_0(buf, pos, end)
         a2.append(e3)
     o.results = a2

@@ -202,7 +202,8 @@ def _r_ReadStateSummaryData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -272,7 +273,8 @@ def _r_ReadShareGroupStateSummaryRequest_0(buf: Any, pos: int, end: int) -> tupl
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ReadStateSummaryData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -286,7 +288,8 @@ def _r_ReadShareGroupStateSummaryRequest_0(buf: Any, pos: int, end: int) -> tupl
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 8 > end:
                 _trunc(pos, 8, end)

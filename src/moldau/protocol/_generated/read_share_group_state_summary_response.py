@@ -278,7 +278,8 @@ def _r_ReadStateSummaryResult_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -327,7 +328,8 @@ def _r_ReadStateSummaryResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -443,7 +445,8 @@ def _r_ReadShareGroupStateSummaryResponse_0(buf: Any, pos: int, end: int) -> tup
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReadStateSummaryResult)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -457,7 +460,8 @@ def _r_ReadShareGroupStateSummaryResponse_0(buf: Any, pos: int, end: int) -> tup
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -509,7 +513,8 @@ def _r_ReadShareGroupStateSummaryResponse_1(buf: Any, pos: int, end: int) -> tup
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ReadStateSummaryResult)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -523,7 +528,8 @@ def _r_ReadShareGroupStateSummaryResponse_1(buf: Any, pos: int, end: int) -> tup
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(PartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

@@ -99,7 +99,8 @@ def _r_SaslHandshakeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 2
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _rs16(buf, pos, end, False)
         a2.append(e3)
     o.mechanisms = a2

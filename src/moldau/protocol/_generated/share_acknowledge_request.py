@@ -262,7 +262,8 @@ def _r_AcknowledgePartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AcknowledgementBatch)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -349,7 +350,8 @@ def _r_AcknowledgeTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AcknowledgePartition)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -363,7 +365,8 @@ def _r_AcknowledgeTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AcknowledgementBatch)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -488,7 +491,8 @@ def _r_ShareAcknowledgeRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5, pos = _r_AcknowledgeTopic_1(buf, pos, end)
         a4.append(e5)
     o.topics = a4
@@ -533,7 +537,8 @@ def _r_ShareAcknowledgeRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5, pos = _r_AcknowledgeTopic_1(buf, pos, end)
         a4.append(e5)
     o.topics = a4

@@ -350,7 +350,8 @@ def _r_ShareAcknowledgeTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -527,7 +528,8 @@ def _r_ShareAcknowledgeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ShareAcknowledgeTopicResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -541,7 +543,8 @@ def _r_ShareAcknowledgeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -589,7 +592,8 @@ def _r_ShareAcknowledgeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(NodeEndpoint)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -656,7 +660,8 @@ def _r_ShareAcknowledgeResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ShareAcknowledgeTopicResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -670,7 +675,8 @@ def _r_ShareAcknowledgeResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -718,7 +724,8 @@ def _r_ShareAcknowledgeResponse_2(buf: Any, pos: int, end: int) -> tuple[Any, in
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(NodeEndpoint)
         if pos + 4 > end:
             _trunc(pos, 4, end)

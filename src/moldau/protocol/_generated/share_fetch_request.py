@@ -308,7 +308,8 @@ def _r_FetchPartition_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(AcknowledgementBatch)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -395,7 +396,8 @@ def _r_FetchTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(FetchPartition)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -409,7 +411,8 @@ def _r_FetchTopic_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(AcknowledgementBatch)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -587,7 +590,8 @@ def _r_ShareFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5, pos = _r_FetchTopic_1(buf, pos, end)
         a4.append(e5)
     o.topics = a4
@@ -599,7 +603,8 @@ def _r_ShareFetchRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -663,7 +668,8 @@ def _r_ShareFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5, pos = _r_FetchTopic_1(buf, pos, end)
         a4.append(e5)
     o.topics = a4
@@ -675,7 +681,8 @@ def _r_ShareFetchRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(ForgottenTopic)
         if pos + 16 > end:
             _trunc(pos, 16, end)

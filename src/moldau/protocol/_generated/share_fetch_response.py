@@ -407,7 +407,8 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(AcquiredRecords)
         if pos + 18 > end:
             _trunc(pos, 18, end)
@@ -509,7 +510,8 @@ def _r_ShareFetchableTopicResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_PartitionData_1(buf, pos, end)
         a2.append(e3)
     o.partitions = a2
@@ -694,7 +696,8 @@ def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(ShareFetchableTopicResponse)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -708,7 +711,8 @@ def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7, pos = _r_PartitionData_1(buf, pos, end)
             a6.append(e7)
         e4.partitions = a6
@@ -727,7 +731,8 @@ def _r_ShareFetchResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n8, pos = _rcc(buf, pos, end, False, 1)
     a9 = []
-    for _ in range(n8):
+    while n8 > 0:
+        n8 -= 1
         e10 = _new(NodeEndpoint)
         if pos + 4 > end:
             _trunc(pos, 4, end)

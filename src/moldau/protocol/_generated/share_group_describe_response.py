@@ -312,7 +312,8 @@ def _r_Assignment_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -430,7 +431,8 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7 = str(buf[pos + 1:pos + n8], 'utf-8')
             pos += n8
@@ -447,7 +449,8 @@ def _r_Member_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -616,7 +619,8 @@ def _r_DescribedGroup_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7, pos = _r_Member_1(buf, pos, end)
         a6.append(e7)
     o.members = a6
@@ -698,7 +702,8 @@ def _r_ShareGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(DescribedGroup)
         if pos + 2 > end:
             _trunc(pos, 2, end)
@@ -740,7 +745,8 @@ def _r_ShareGroupDescribeResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, 
         else:
             n8, pos = _rcc(buf, pos, end, False, 1)
         a9 = []
-        for _ in range(n8):
+        while n8 > 0:
+            n8 -= 1
             e10, pos = _r_Member_1(buf, pos, end)
             a9.append(e10)
         e3.members = a9

@@ -224,7 +224,8 @@ def _r_Assignment_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -337,7 +338,8 @@ def _r_ShareGroupHeartbeatResponse_1(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TopicPartitions)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

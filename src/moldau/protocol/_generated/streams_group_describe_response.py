@@ -528,7 +528,8 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(KeyValue)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -616,7 +617,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4 = str(buf[pos + 1:pos + n5], 'utf-8')
             pos += n5
@@ -632,7 +634,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8 = str(buf[pos + 1:pos + n9], 'utf-8')
             pos += n9
@@ -648,7 +651,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(TopicInfo)
         if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
             e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
@@ -667,7 +671,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n14, pos = _rcc(buf, pos, end, False, 1)
         a15 = []
-        for _ in range(n14):
+        while n14 > 0:
+            n14 -= 1
             e16 = _new(KeyValue)
             if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
                 e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
@@ -701,7 +706,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n19, pos = _rcc(buf, pos, end, False, 1)
     a20 = []
-    for _ in range(n19):
+    while n19 > 0:
+        n19 -= 1
         e21 = _new(TopicInfo)
         if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
             e21.name = str(buf[pos + 1:pos + n22], 'utf-8')
@@ -720,7 +726,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n23, pos = _rcc(buf, pos, end, False, 1)
         a24 = []
-        for _ in range(n23):
+        while n23 > 0:
+            n23 -= 1
             e25 = _new(KeyValue)
             if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
                 e25.key = str(buf[pos + 1:pos + n26], 'utf-8')
@@ -900,7 +907,8 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.subtopologies = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3, pos = _r_Subtopology_0(buf, pos, end)
             a2.append(e3)
         o.subtopologies = a2
@@ -1092,7 +1100,8 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TaskIds)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -1123,7 +1132,8 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(TaskIds)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -1154,7 +1164,8 @@ def _r_Assignment_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n13, pos = _rcc(buf, pos, end, False, 1)
     a14 = []
-    for _ in range(n13):
+    while n13 > 0:
+        n13 -= 1
         e15 = _new(TaskIds)
         if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
             e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')
@@ -1359,7 +1370,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n9, pos = _rcc(buf, pos, end, False, 1)
     a10 = []
-    for _ in range(n9):
+    while n9 > 0:
+        n9 -= 1
         e11 = _new(KeyValue)
         if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
             e11.key = str(buf[pos + 1:pos + n12], 'utf-8')
@@ -1386,7 +1398,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n14, pos = _rcc(buf, pos, end, False, 1)
     a15 = []
-    for _ in range(n14):
+    while n14 > 0:
+        n14 -= 1
         e16 = _new(TaskOffset)
         if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
             e16.subtopology_id = str(buf[pos + 1:pos + n17], 'utf-8')
@@ -1412,7 +1425,8 @@ def _r_Member_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n18, pos = _rcc(buf, pos, end, False, 1)
     a19 = []
-    for _ in range(n18):
+    while n18 > 0:
+        n18 -= 1
         e20 = _new(TaskOffset)
         if pos < end and 0 < (n21 := buf[pos]) < 0x80 and pos + n21 <= end:
             e20.subtopology_id = str(buf[pos + 1:pos + n21], 'utf-8')
@@ -1626,7 +1640,8 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
             e4.subtopologies = None
         else:
             a6 = []
-            for _ in range(n5):
+            while n5 > 0:
+                n5 -= 1
                 e7, pos = _r_Subtopology_0(buf, pos, end)
                 a6.append(e7)
             e4.subtopologies = a6
@@ -1644,7 +1659,8 @@ def _r_DescribedGroup_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n8, pos = _rcc(buf, pos, end, False, 1)
     a9 = []
-    for _ in range(n8):
+    while n8 > 0:
+        n8 -= 1
         e10, pos = _r_Member_0(buf, pos, end)
         a9.append(e10)
     o.members = a9
@@ -1739,7 +1755,8 @@ def _r_StreamsGroupDescribeResponse_0(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_DescribedGroup_0(buf, pos, end)
         a2.append(e3)
     o.groups = a2

@@ -460,7 +460,8 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(KeyValue)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -630,7 +631,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4 = str(buf[pos + 1:pos + n5], 'utf-8')
             pos += n5
@@ -646,7 +648,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8 = str(buf[pos + 1:pos + n9], 'utf-8')
             pos += n9
@@ -662,7 +665,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(TopicInfo)
         if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
             e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
@@ -681,7 +685,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n14, pos = _rcc(buf, pos, end, False, 1)
         a15 = []
-        for _ in range(n14):
+        while n14 > 0:
+            n14 -= 1
             e16 = _new(KeyValue)
             if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
                 e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
@@ -715,7 +720,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n19, pos = _rcc(buf, pos, end, False, 1)
     a20 = []
-    for _ in range(n19):
+    while n19 > 0:
+        n19 -= 1
         if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
             e21 = str(buf[pos + 1:pos + n22], 'utf-8')
             pos += n22
@@ -731,7 +737,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n23, pos = _rcc(buf, pos, end, False, 1)
     a24 = []
-    for _ in range(n23):
+    while n23 > 0:
+        n23 -= 1
         e25 = _new(TopicInfo)
         if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
             e25.name = str(buf[pos + 1:pos + n26], 'utf-8')
@@ -750,7 +757,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n27, pos = _rcc(buf, pos, end, False, 1)
         a28 = []
-        for _ in range(n27):
+        while n27 > 0:
+            n27 -= 1
             e29 = _new(KeyValue)
             if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
                 e29.key = str(buf[pos + 1:pos + n30], 'utf-8')
@@ -784,7 +792,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n32, pos = _rcc(buf, pos, end, False, 1)
     a33 = []
-    for _ in range(n32):
+    while n32 > 0:
+        n32 -= 1
         e34 = _new(CopartitionGroup)
         if pos < end and 0 < (n35 := buf[pos]) < 0x80:
             pos += 1
@@ -1023,7 +1032,8 @@ def _r_Topology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_Subtopology_0(buf, pos, end)
         a2.append(e3)
     o.subtopologies = a2
@@ -1262,7 +1272,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         else:
             n6, pos = _rcc(buf, pos, end, False, 1)
         a7 = []
-        for _ in range(n6):
+        while n6 > 0:
+            n6 -= 1
             e8, pos = _r_Subtopology_0(buf, pos, end)
             a7.append(e8)
         e5.subtopologies = a7
@@ -1283,7 +1294,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.active_tasks = None
     else:
         a10 = []
-        for _ in range(n9):
+        while n9 > 0:
+            n9 -= 1
             e11 = _new(TaskIds)
             if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
                 e11.subtopology_id = str(buf[pos + 1:pos + n12], 'utf-8')
@@ -1317,7 +1329,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.standby_tasks = None
     else:
         a16 = []
-        for _ in range(n15):
+        while n15 > 0:
+            n15 -= 1
             e17 = _new(TaskIds)
             if pos < end and 0 < (n18 := buf[pos]) < 0x80 and pos + n18 <= end:
                 e17.subtopology_id = str(buf[pos + 1:pos + n18], 'utf-8')
@@ -1351,7 +1364,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.warmup_tasks = None
     else:
         a22 = []
-        for _ in range(n21):
+        while n21 > 0:
+            n21 -= 1
             e23 = _new(TaskIds)
             if pos < end and 0 < (n24 := buf[pos]) < 0x80 and pos + n24 <= end:
                 e23.subtopology_id = str(buf[pos + 1:pos + n24], 'utf-8')
@@ -1416,7 +1430,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.client_tags = None
     else:
         a31 = []
-        for _ in range(n30):
+        while n30 > 0:
+            n30 -= 1
             e32 = _new(KeyValue)
             if pos < end and 0 < (n33 := buf[pos]) < 0x80 and pos + n33 <= end:
                 e32.key = str(buf[pos + 1:pos + n33], 'utf-8')
@@ -1446,7 +1461,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.task_offsets = None
     else:
         a36 = []
-        for _ in range(n35):
+        while n35 > 0:
+            n35 -= 1
             e37 = _new(TaskOffset)
             if pos < end and 0 < (n38 := buf[pos]) < 0x80 and pos + n38 <= end:
                 e37.subtopology_id = str(buf[pos + 1:pos + n38], 'utf-8')
@@ -1475,7 +1491,8 @@ def _r_StreamsGroupHeartbeatRequest_0(buf: Any, pos: int, end: int) -> tuple[Any
         o.task_end_offsets = None
     else:
         a40 = []
-        for _ in range(n39):
+        while n39 > 0:
+            n39 -= 1
             e41 = _new(TaskOffset)
             if pos < end and 0 < (n42 := buf[pos]) < 0x80 and pos + n42 <= end:
                 e41.subtopology_id = str(buf[pos + 1:pos + n42], 'utf-8')

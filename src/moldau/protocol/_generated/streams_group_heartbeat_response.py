@@ -500,7 +500,8 @@ def _r_EndpointToPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n3, pos = _rcc(buf, pos, end, False, 1)
     a4 = []
-    for _ in range(n3):
+    while n3 > 0:
+        n3 -= 1
         e5 = _new(TopicPartition)
         if pos < end and 0 < (n6 := buf[pos]) < 0x80 and pos + n6 <= end:
             e5.topic = str(buf[pos + 1:pos + n6], 'utf-8')
@@ -531,7 +532,8 @@ def _r_EndpointToPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n9, pos = _rcc(buf, pos, end, False, 1)
     a10 = []
-    for _ in range(n9):
+    while n9 > 0:
+        n9 -= 1
         e11 = _new(TopicPartition)
         if pos < end and 0 < (n12 := buf[pos]) < 0x80 and pos + n12 <= end:
             e11.topic = str(buf[pos + 1:pos + n12], 'utf-8')
@@ -678,7 +680,8 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         o.status = None
     else:
         a4 = []
-        for _ in range(n3):
+        while n3 > 0:
+            n3 -= 1
             e5 = _new(Status)
             if pos + 1 > end:
                 _trunc(pos, 1, end)
@@ -707,7 +710,8 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         o.active_tasks = None
     else:
         a8 = []
-        for _ in range(n7):
+        while n7 > 0:
+            n7 -= 1
             e9 = _new(TaskIds)
             if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
                 e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -741,7 +745,8 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         o.standby_tasks = None
     else:
         a14 = []
-        for _ in range(n13):
+        while n13 > 0:
+            n13 -= 1
             e15 = _new(TaskIds)
             if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
                 e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')
@@ -775,7 +780,8 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         o.warmup_tasks = None
     else:
         a20 = []
-        for _ in range(n19):
+        while n19 > 0:
+            n19 -= 1
             e21 = _new(TaskIds)
             if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
                 e21.subtopology_id = str(buf[pos + 1:pos + n22], 'utf-8')
@@ -813,7 +819,8 @@ def _r_StreamsGroupHeartbeatResponse_0(buf: Any, pos: int, end: int) -> tuple[An
         o.partitions_by_user_endpoint = None
     else:
         a26 = []
-        for _ in range(n25):
+        while n25 > 0:
+            n25 -= 1
             e27, pos = _r_EndpointToPartitions_0(buf, pos, end)
             a26.append(e27)
         o.partitions_by_user_endpoint = a26

@@ -238,7 +238,8 @@ def _r_SyncGroupRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.member_id, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(SyncGroupRequestAssignment)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.assignment, pos = _rb32(buf, pos, end, False)
@@ -263,7 +264,8 @@ def _r_SyncGroupRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.group_instance_id, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(SyncGroupRequestAssignment)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.assignment, pos = _rb32(buf, pos, end, False)
@@ -309,7 +311,8 @@ def _r_SyncGroupRequest_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6 = _new(SyncGroupRequestAssignment)
         if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
             e6.member_id = str(buf[pos + 1:pos + n7], 'utf-8')
@@ -398,7 +401,8 @@ def _r_SyncGroupRequest_5(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         e8 = _new(SyncGroupRequestAssignment)
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8.member_id = str(buf[pos + 1:pos + n9], 'utf-8')

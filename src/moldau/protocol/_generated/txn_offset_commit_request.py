@@ -271,7 +271,8 @@ def _r_TxnOffsetCommitRequestTopic_0(buf: Any, pos: int, end: int) -> tuple[Any,
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitRequestPartition)
         if pos + 12 > end:
             _trunc(pos, 12, end)
@@ -291,7 +292,8 @@ def _r_TxnOffsetCommitRequestTopic_2(buf: Any, pos: int, end: int) -> tuple[Any,
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitRequestPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -320,7 +322,8 @@ def _r_TxnOffsetCommitRequestTopic_3(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TxnOffsetCommitRequestPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -437,12 +440,14 @@ def _r_TxnOffsetCommitRequest_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 10
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TxnOffsetCommitRequestPartition)
             if pos + 12 > end:
                 _trunc(pos, 12, end)
@@ -473,12 +478,14 @@ def _r_TxnOffsetCommitRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     pos += 10
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitRequestTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TxnOffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)
@@ -536,7 +543,8 @@ def _r_TxnOffsetCommitRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         e7 = _new(TxnOffsetCommitRequestTopic)
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7.name = str(buf[pos + 1:pos + n8], 'utf-8')
@@ -551,7 +559,8 @@ def _r_TxnOffsetCommitRequest_3(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n9, pos = _rcc(buf, pos, end, False, 1)
         a10 = []
-        for _ in range(n9):
+        while n9 > 0:
+            n9 -= 1
             e11 = _new(TxnOffsetCommitRequestPartition)
             if pos + 16 > end:
                 _trunc(pos, 16, end)

@@ -217,7 +217,8 @@ def _r_TxnOffsetCommitResponseTopic_0(buf: Any, pos: int, end: int) -> tuple[Any
     o.name, pos = _rs16(buf, pos, end, False)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -245,7 +246,8 @@ def _r_TxnOffsetCommitResponseTopic_3(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TxnOffsetCommitResponsePartition)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -331,12 +333,14 @@ def _r_TxnOffsetCommitResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     pos += 4
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitResponseTopic)
         e3.name, pos = _rs16(buf, pos, end, False)
         n4, pos = _rc32(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(TxnOffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -366,7 +370,8 @@ def _r_TxnOffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TxnOffsetCommitResponseTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -381,7 +386,8 @@ def _r_TxnOffsetCommitResponse_3(buf: Any, pos: int, end: int) -> tuple[Any, int
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(TxnOffsetCommitResponsePartition)
             if pos + 6 > end:
                 _trunc(pos, 6, end)

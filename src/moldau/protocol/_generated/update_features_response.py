@@ -215,7 +215,8 @@ def _r_UpdateFeaturesResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(UpdatableFeatureResult)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.feature = str(buf[pos + 1:pos + n5], 'utf-8')

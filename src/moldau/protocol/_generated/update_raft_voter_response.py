@@ -193,7 +193,8 @@ def _r_UpdateRaftVoterResponse_0(buf: Any, pos: int, end: int) -> tuple[Any, int
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4

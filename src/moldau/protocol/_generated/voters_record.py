@@ -297,7 +297,8 @@ def _r_Voter_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Endpoint)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -402,7 +403,8 @@ def _r_VotersRecord_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(Voter)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -420,7 +422,8 @@ def _r_VotersRecord_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(Endpoint)
             if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
                 e6.name = str(buf[pos + 1:pos + n7], 'utf-8')

@@ -247,7 +247,8 @@ def _r_PartitionData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(StateBatch)
         if pos + 19 > end:
             _trunc(pos, 19, end)
@@ -283,7 +284,8 @@ def _r_PartitionData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(StateBatch)
         if pos + 19 > end:
             _trunc(pos, 19, end)
@@ -374,7 +376,8 @@ def _r_WriteStateData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 20 > end:
             _trunc(pos, 20, end)
@@ -388,7 +391,8 @@ def _r_WriteStateData_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(StateBatch)
             if pos + 19 > end:
                 _trunc(pos, 19, end)
@@ -431,7 +435,8 @@ def _r_WriteStateData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(PartitionData)
         if pos + 24 > end:
             _trunc(pos, 24, end)
@@ -445,7 +450,8 @@ def _r_WriteStateData_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(StateBatch)
             if pos + 19 > end:
                 _trunc(pos, 19, end)
@@ -570,7 +576,8 @@ def _r_WriteShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(WriteStateData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -584,7 +591,8 @@ def _r_WriteShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 20 > end:
                 _trunc(pos, 20, end)
@@ -598,7 +606,8 @@ def _r_WriteShareGroupStateRequest_0(buf: Any, pos: int, end: int) -> tuple[Any,
             else:
                 n8, pos = _rcc(buf, pos, end, False, 1)
             a9 = []
-            for _ in range(n8):
+            while n8 > 0:
+                n8 -= 1
                 e10 = _new(StateBatch)
                 if pos + 19 > end:
                     _trunc(pos, 19, end)
@@ -649,7 +658,8 @@ def _r_WriteShareGroupStateRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(WriteStateData)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -663,7 +673,8 @@ def _r_WriteShareGroupStateRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionData)
             if pos + 24 > end:
                 _trunc(pos, 24, end)
@@ -677,7 +688,8 @@ def _r_WriteShareGroupStateRequest_1(buf: Any, pos: int, end: int) -> tuple[Any,
             else:
                 n8, pos = _rcc(buf, pos, end, False, 1)
             a9 = []
-            for _ in range(n8):
+            while n8 > 0:
+                n8 -= 1
                 e10 = _new(StateBatch)
                 if pos + 19 > end:
                     _trunc(pos, 19, end)

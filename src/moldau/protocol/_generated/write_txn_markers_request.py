@@ -233,7 +233,8 @@ def _r_WritableTxnMarker_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarkerTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -283,7 +284,8 @@ def _r_WritableTxnMarker_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarkerTopic)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -412,7 +414,8 @@ def _r_WriteTxnMarkersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarker)
         if pos + 11 > end:
             _trunc(pos, 11, end)
@@ -426,7 +429,8 @@ def _r_WriteTxnMarkersRequest_1(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(WritableTxnMarkerTopic)
             if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
                 e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
@@ -479,7 +483,8 @@ def _r_WriteTxnMarkersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarker)
         if pos + 11 > end:
             _trunc(pos, 11, end)
@@ -493,7 +498,8 @@ def _r_WriteTxnMarkersRequest_2(buf: Any, pos: int, end: int) -> tuple[Any, int]
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(WritableTxnMarkerTopic)
             if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
                 e6.name = str(buf[pos + 1:pos + n7], 'utf-8')

@@ -233,7 +233,8 @@ def _r_WritableTxnMarkerTopicResult_1(buf: Any, pos: int, end: int) -> tuple[Any
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(WritableTxnMarkerPartitionResult)
         if pos + 6 > end:
             _trunc(pos, 6, end)
@@ -306,7 +307,8 @@ def _r_WritableTxnMarkerResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarkerTopicResult)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -321,7 +323,8 @@ def _r_WritableTxnMarkerResult_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(WritableTxnMarkerPartitionResult)
             if pos + 6 > end:
                 _trunc(pos, 6, end)
@@ -410,7 +413,8 @@ def _r_WriteTxnMarkersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(WritableTxnMarkerResult)
         if pos + 8 > end:
             _trunc(pos, 8, end)
@@ -424,7 +428,8 @@ def _r_WriteTxnMarkersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
         else:
             n4, pos = _rcc(buf, pos, end, False, 1)
         a5 = []
-        for _ in range(n4):
+        while n4 > 0:
+            n4 -= 1
             e6 = _new(WritableTxnMarkerTopicResult)
             if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
                 e6.name = str(buf[pos + 1:pos + n7], 'utf-8')
@@ -439,7 +444,8 @@ def _r_WriteTxnMarkersResponse_1(buf: Any, pos: int, end: int) -> tuple[Any, int
             else:
                 n8, pos = _rcc(buf, pos, end, False, 1)
             a9 = []
-            for _ in range(n8):
+            while n8 > 0:
+                n8 -= 1
                 e10 = _new(WritableTxnMarkerPartitionResult)
                 if pos + 6 > end:
                     _trunc(pos, 6, end)

@@ -155,7 +155,8 @@ def _r_TopicPartitions_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt4:
         if nt4 >= 0x80:
             nt4, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt4):
+        while nt4 > 0:
+            nt4 -= 1
             tag5, pos = _ruv(buf, pos, end)
             sz6, pos = _ruv(buf, pos, end)
             se7 = pos + sz6
@@ -238,7 +239,8 @@ def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int)
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -262,7 +264,8 @@ def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int)
         if nt7:
             if nt7 >= 0x80:
                 nt7, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt7):
+            while nt7 > 0:
+                nt7 -= 1
                 tag8, pos = _ruv(buf, pos, end)
                 sz9, pos = _ruv(buf, pos, end)
                 se10 = pos + sz9
@@ -294,7 +297,8 @@ def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int)
     else:
         n13, pos = _rcc(buf, pos, end, False, 1)
     a14 = []
-    for _ in range(n13):
+    while n13 > 0:
+        n13 -= 1
         e15 = _new(TopicPartitions)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -318,7 +322,8 @@ def _r_ConsumerGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int)
         if nt19:
             if nt19 >= 0x80:
                 nt19, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt19):
+            while nt19 > 0:
+                nt19 -= 1
                 tag20, pos = _ruv(buf, pos, end)
                 sz21, pos = _ruv(buf, pos, end)
                 se22 = pos + sz21

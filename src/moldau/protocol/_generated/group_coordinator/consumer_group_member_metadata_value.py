@@ -245,7 +245,8 @@ def _r_ClassicMemberMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(ClassicProtocol)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.name = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -367,7 +368,8 @@ def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple
     else:
         n5, pos = _rcc(buf, pos, end, False, 1)
     a6 = []
-    for _ in range(n5):
+    while n5 > 0:
+        n5 -= 1
         if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
             e7 = str(buf[pos + 1:pos + n8], 'utf-8')
             pos += n8
@@ -406,7 +408,8 @@ def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple
     if nt12:
         if nt12 >= 0x80:
             nt12, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt12):
+        while nt12 > 0:
+            nt12 -= 1
             tag13, pos = _ruv(buf, pos, end)
             sz14, pos = _ruv(buf, pos, end)
             se15 = pos + sz14
@@ -432,7 +435,8 @@ def _r_ConsumerGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple
                     else:
                         n17, pos = _rcc(buf, pos, se15, False, 1)
                     a18 = []
-                    for _ in range(n17):
+                    while n17 > 0:
+                        n17 -= 1
                         e19 = _new(ClassicProtocol)
                         if pos < se15 and 0 < (n20 := buf[pos]) < 0x80 and pos + n20 <= se15:
                             e19.name = str(buf[pos + 1:pos + n20], 'utf-8')

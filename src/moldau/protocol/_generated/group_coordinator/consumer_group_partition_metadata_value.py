@@ -169,7 +169,8 @@ def _r_PartitionMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3 = str(buf[pos + 1:pos + n4], 'utf-8')
             pos += n4
@@ -240,7 +241,8 @@ def _r_TopicMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(PartitionMetadata)
         if pos + 4 > end:
             _trunc(pos, 4, end)
@@ -254,7 +256,8 @@ def _r_TopicMetadata_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             if pos < end and 0 < (n8 := buf[pos]) < 0x80 and pos + n8 <= end:
                 e7 = str(buf[pos + 1:pos + n8], 'utf-8')
                 pos += n8
@@ -338,7 +341,8 @@ def _r_ConsumerGroupPartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tu
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicMetadata)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -361,7 +365,8 @@ def _r_ConsumerGroupPartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tu
         else:
             n5, pos = _rcc(buf, pos, end, False, 1)
         a6 = []
-        for _ in range(n5):
+        while n5 > 0:
+            n5 -= 1
             e7 = _new(PartitionMetadata)
             if pos + 4 > end:
                 _trunc(pos, 4, end)
@@ -375,7 +380,8 @@ def _r_ConsumerGroupPartitionMetadataValue_0(buf: Any, pos: int, end: int) -> tu
             else:
                 n8, pos = _rcc(buf, pos, end, False, 1)
             a9 = []
-            for _ in range(n8):
+            while n8 > 0:
+                n8 -= 1
                 if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
                     e10 = str(buf[pos + 1:pos + n11], 'utf-8')
                     pos += n11

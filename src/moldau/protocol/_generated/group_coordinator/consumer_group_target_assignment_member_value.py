@@ -181,7 +181,8 @@ def _r_ConsumerGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartition)
         if pos + 16 > end:
             _trunc(pos, 16, end)

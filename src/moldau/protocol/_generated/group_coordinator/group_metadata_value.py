@@ -422,7 +422,8 @@ def _r_GroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.leader, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberMetadata)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.client_id, pos = _rs16(buf, pos, end, False)
@@ -454,7 +455,8 @@ def _r_GroupMetadataValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     o.leader, pos = _rs16(buf, pos, end, True)
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberMetadata)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.client_id, pos = _rs16(buf, pos, end, False)
@@ -489,7 +491,8 @@ def _r_GroupMetadataValue_2(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberMetadata)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.client_id, pos = _rs16(buf, pos, end, False)
@@ -523,7 +526,8 @@ def _r_GroupMetadataValue_3(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     pos += 8
     n1, pos = _rc32(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(MemberMetadata)
         e3.member_id, pos = _rs16(buf, pos, end, False)
         e3.group_instance_id, pos = _rs16(buf, pos, end, True)
@@ -583,7 +587,8 @@ def _r_GroupMetadataValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         e6, pos = _r_MemberMetadata_4(buf, pos, end)
         a5.append(e6)
     o.members = a5

@@ -178,7 +178,8 @@ def _r_OffsetCommitValue_4(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt3:
         if nt3 >= 0x80:
             nt3, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt3):
+        while nt3 > 0:
+            nt3 -= 1
             tag4, pos = _ruv(buf, pos, end)
             sz5, pos = _ruv(buf, pos, end)
             se6 = pos + sz5

@@ -122,7 +122,8 @@ def _r_ShareGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[An
     else:
         n4, pos = _rcc(buf, pos, end, False, 1)
     a5 = []
-    for _ in range(n4):
+    while n4 > 0:
+        n4 -= 1
         if pos < end and 0 < (n7 := buf[pos]) < 0x80 and pos + n7 <= end:
             e6 = str(buf[pos + 1:pos + n7], 'utf-8')
             pos += n7

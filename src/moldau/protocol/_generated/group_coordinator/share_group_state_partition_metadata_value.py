@@ -271,7 +271,8 @@ def _r_ShareGroupStatePartitionMetadataValue_0(buf: Any, pos: int, end: int) -> 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TopicPartitionsInfo)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -306,7 +307,8 @@ def _r_ShareGroupStatePartitionMetadataValue_0(buf: Any, pos: int, end: int) -> 
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(TopicPartitionsInfo)
         if pos + 16 > end:
             _trunc(pos, 16, end)
@@ -341,7 +343,8 @@ def _r_ShareGroupStatePartitionMetadataValue_0(buf: Any, pos: int, end: int) -> 
     else:
         n13, pos = _rcc(buf, pos, end, False, 1)
     a14 = []
-    for _ in range(n13):
+    while n13 > 0:
+        n13 -= 1
         e15 = _new(TopicInfo)
         if pos + 16 > end:
             _trunc(pos, 16, end)

@@ -164,7 +164,8 @@ def _r_TaskIds_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt5:
         if nt5 >= 0x80:
             nt5, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt5):
+        while nt5 > 0:
+            nt5 -= 1
             tag6, pos = _ruv(buf, pos, end)
             sz7, pos = _ruv(buf, pos, end)
             se8 = pos + sz7
@@ -251,7 +252,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TaskIds)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -276,7 +278,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt8:
             if nt8 >= 0x80:
                 nt8, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt8):
+            while nt8 > 0:
+                nt8 -= 1
                 tag9, pos = _ruv(buf, pos, end)
                 sz10, pos = _ruv(buf, pos, end)
                 se11 = pos + sz10
@@ -308,7 +311,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n14, pos = _rcc(buf, pos, end, False, 1)
     a15 = []
-    for _ in range(n14):
+    while n14 > 0:
+        n14 -= 1
         e16 = _new(TaskIds)
         if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
             e16.subtopology_id = str(buf[pos + 1:pos + n17], 'utf-8')
@@ -333,7 +337,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt21:
             if nt21 >= 0x80:
                 nt21, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt21):
+            while nt21 > 0:
+                nt21 -= 1
                 tag22, pos = _ruv(buf, pos, end)
                 sz23, pos = _ruv(buf, pos, end)
                 se24 = pos + sz23
@@ -365,7 +370,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n27, pos = _rcc(buf, pos, end, False, 1)
     a28 = []
-    for _ in range(n27):
+    while n27 > 0:
+        n27 -= 1
         e29 = _new(TaskIds)
         if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
             e29.subtopology_id = str(buf[pos + 1:pos + n30], 'utf-8')
@@ -390,7 +396,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt34:
             if nt34 >= 0x80:
                 nt34, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt34):
+            while nt34 > 0:
+                nt34 -= 1
                 tag35, pos = _ruv(buf, pos, end)
                 sz36, pos = _ruv(buf, pos, end)
                 se37 = pos + sz36
@@ -422,7 +429,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n40, pos = _rcc(buf, pos, end, False, 1)
     a41 = []
-    for _ in range(n40):
+    while n40 > 0:
+        n40 -= 1
         e42 = _new(TaskIds)
         if pos < end and 0 < (n43 := buf[pos]) < 0x80 and pos + n43 <= end:
             e42.subtopology_id = str(buf[pos + 1:pos + n43], 'utf-8')
@@ -447,7 +455,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt47:
             if nt47 >= 0x80:
                 nt47, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt47):
+            while nt47 > 0:
+                nt47 -= 1
                 tag48, pos = _ruv(buf, pos, end)
                 sz49, pos = _ruv(buf, pos, end)
                 se50 = pos + sz49
@@ -479,7 +488,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n53, pos = _rcc(buf, pos, end, False, 1)
     a54 = []
-    for _ in range(n53):
+    while n53 > 0:
+        n53 -= 1
         e55 = _new(TaskIds)
         if pos < end and 0 < (n56 := buf[pos]) < 0x80 and pos + n56 <= end:
             e55.subtopology_id = str(buf[pos + 1:pos + n56], 'utf-8')
@@ -504,7 +514,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt60:
             if nt60 >= 0x80:
                 nt60, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt60):
+            while nt60 > 0:
+                nt60 -= 1
                 tag61, pos = _ruv(buf, pos, end)
                 sz62, pos = _ruv(buf, pos, end)
                 se63 = pos + sz62
@@ -536,7 +547,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
     else:
         n66, pos = _rcc(buf, pos, end, False, 1)
     a67 = []
-    for _ in range(n66):
+    while n66 > 0:
+        n66 -= 1
         e68 = _new(TaskIds)
         if pos < end and 0 < (n69 := buf[pos]) < 0x80 and pos + n69 <= end:
             e68.subtopology_id = str(buf[pos + 1:pos + n69], 'utf-8')
@@ -561,7 +573,8 @@ def _r_StreamsGroupCurrentMemberAssignmentValue_0(buf: Any, pos: int, end: int) 
         if nt73:
             if nt73 >= 0x80:
                 nt73, pos = _ruv(buf, pos - 1, end)
-            for _ in range(nt73):
+            while nt73 > 0:
+                nt73 -= 1
                 tag74, pos = _ruv(buf, pos, end)
                 sz75, pos = _ruv(buf, pos, end)
                 se76 = pos + sz75

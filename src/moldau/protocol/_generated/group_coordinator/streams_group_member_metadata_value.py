@@ -328,7 +328,8 @@ def _r_StreamsGroupMemberMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[
     else:
         n8, pos = _rcc(buf, pos, end, False, 1)
     a9 = []
-    for _ in range(n8):
+    while n8 > 0:
+        n8 -= 1
         e10 = _new(KeyValue)
         if pos < end and 0 < (n11 := buf[pos]) < 0x80 and pos + n11 <= end:
             e10.key = str(buf[pos + 1:pos + n11], 'utf-8')

@@ -191,7 +191,8 @@ def _r_StreamsGroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     if nt2:
         if nt2 >= 0x80:
             nt2, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt2):
+        while nt2 > 0:
+            nt2 -= 1
             tag3, pos = _ruv(buf, pos, end)
             sz4, pos = _ruv(buf, pos, end)
             se5 = pos + sz4
@@ -214,7 +215,8 @@ def _r_StreamsGroupMetadataValue_0(buf: Any, pos: int, end: int) -> tuple[Any, i
                     o.last_assignment_configs = None
                 else:
                     a7 = []
-                    for _ in range(n6):
+                    while n6 > 0:
+                        n6 -= 1
                         e8 = _new(LastAssignmentConfig)
                         if pos < se5 and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= se5:
                             e8.key = str(buf[pos + 1:pos + n9], 'utf-8')

@@ -190,7 +190,8 @@ def _r_StreamsGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3 = _new(TaskIds)
         if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
             e3.subtopology_id = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -221,7 +222,8 @@ def _r_StreamsGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -
     else:
         n7, pos = _rcc(buf, pos, end, False, 1)
     a8 = []
-    for _ in range(n7):
+    while n7 > 0:
+        n7 -= 1
         e9 = _new(TaskIds)
         if pos < end and 0 < (n10 := buf[pos]) < 0x80 and pos + n10 <= end:
             e9.subtopology_id = str(buf[pos + 1:pos + n10], 'utf-8')
@@ -252,7 +254,8 @@ def _r_StreamsGroupTargetAssignmentMemberValue_0(buf: Any, pos: int, end: int) -
     else:
         n13, pos = _rcc(buf, pos, end, False, 1)
     a14 = []
-    for _ in range(n13):
+    while n13 > 0:
+        n13 -= 1
         e15 = _new(TaskIds)
         if pos < end and 0 < (n16 := buf[pos]) < 0x80 and pos + n16 <= end:
             e15.subtopology_id = str(buf[pos + 1:pos + n16], 'utf-8')

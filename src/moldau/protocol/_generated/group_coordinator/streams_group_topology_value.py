@@ -300,7 +300,8 @@ def _r_TopicInfo_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         e4 = _new(TopicConfig)
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4.key = str(buf[pos + 1:pos + n5], 'utf-8')
@@ -470,7 +471,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n2, pos = _rcc(buf, pos, end, False, 1)
     a3 = []
-    for _ in range(n2):
+    while n2 > 0:
+        n2 -= 1
         if pos < end and 0 < (n5 := buf[pos]) < 0x80 and pos + n5 <= end:
             e4 = str(buf[pos + 1:pos + n5], 'utf-8')
             pos += n5
@@ -486,7 +488,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n6, pos = _rcc(buf, pos, end, False, 1)
     a7 = []
-    for _ in range(n6):
+    while n6 > 0:
+        n6 -= 1
         if pos < end and 0 < (n9 := buf[pos]) < 0x80 and pos + n9 <= end:
             e8 = str(buf[pos + 1:pos + n9], 'utf-8')
             pos += n9
@@ -502,7 +505,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n10, pos = _rcc(buf, pos, end, False, 1)
     a11 = []
-    for _ in range(n10):
+    while n10 > 0:
+        n10 -= 1
         e12 = _new(TopicInfo)
         if pos < end and 0 < (n13 := buf[pos]) < 0x80 and pos + n13 <= end:
             e12.name = str(buf[pos + 1:pos + n13], 'utf-8')
@@ -521,7 +525,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n14, pos = _rcc(buf, pos, end, False, 1)
         a15 = []
-        for _ in range(n14):
+        while n14 > 0:
+            n14 -= 1
             e16 = _new(TopicConfig)
             if pos < end and 0 < (n17 := buf[pos]) < 0x80 and pos + n17 <= end:
                 e16.key = str(buf[pos + 1:pos + n17], 'utf-8')
@@ -555,7 +560,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n19, pos = _rcc(buf, pos, end, False, 1)
     a20 = []
-    for _ in range(n19):
+    while n19 > 0:
+        n19 -= 1
         if pos < end and 0 < (n22 := buf[pos]) < 0x80 and pos + n22 <= end:
             e21 = str(buf[pos + 1:pos + n22], 'utf-8')
             pos += n22
@@ -571,7 +577,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n23, pos = _rcc(buf, pos, end, False, 1)
     a24 = []
-    for _ in range(n23):
+    while n23 > 0:
+        n23 -= 1
         e25 = _new(TopicInfo)
         if pos < end and 0 < (n26 := buf[pos]) < 0x80 and pos + n26 <= end:
             e25.name = str(buf[pos + 1:pos + n26], 'utf-8')
@@ -590,7 +597,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         else:
             n27, pos = _rcc(buf, pos, end, False, 1)
         a28 = []
-        for _ in range(n27):
+        while n27 > 0:
+            n27 -= 1
             e29 = _new(TopicConfig)
             if pos < end and 0 < (n30 := buf[pos]) < 0x80 and pos + n30 <= end:
                 e29.key = str(buf[pos + 1:pos + n30], 'utf-8')
@@ -624,7 +632,8 @@ def _r_Subtopology_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     else:
         n32, pos = _rcc(buf, pos, end, False, 1)
     a33 = []
-    for _ in range(n32):
+    while n32 > 0:
+        n32 -= 1
         e34 = _new(CopartitionGroup)
         if pos < end and 0 < (n35 := buf[pos]) < 0x80:
             pos += 1
@@ -863,7 +872,8 @@ def _r_StreamsGroupTopologyValue_0(buf: Any, pos: int, end: int) -> tuple[Any, i
     else:
         n1, pos = _rcc(buf, pos, end, False, 1)
     a2 = []
-    for _ in range(n1):
+    while n1 > 0:
+        n1 -= 1
         e3, pos = _r_Subtopology_0(buf, pos, end)
         a2.append(e3)
     o.subtopologies = a2

@@ -234,7 +234,8 @@ def _r_TransactionLogValue_0(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.transaction_partitions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(PartitionsSchema)
             e3.topic, pos = _rs16(buf, pos, end, False)
             n4, pos = _rc32(buf, pos, end, False, 4)
@@ -272,7 +273,8 @@ def _r_TransactionLogValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
         o.transaction_partitions = None
     else:
         a2 = []
-        for _ in range(n1):
+        while n1 > 0:
+            n1 -= 1
             e3 = _new(PartitionsSchema)
             if pos < end and 0 < (n4 := buf[pos]) < 0x80 and pos + n4 <= end:
                 e3.topic = str(buf[pos + 1:pos + n4], 'utf-8')
@@ -311,7 +313,8 @@ def _r_TransactionLogValue_1(buf: Any, pos: int, end: int) -> tuple[Any, int]:
     if nt8:
         if nt8 >= 0x80:
             nt8, pos = _ruv(buf, pos - 1, end)
-        for _ in range(nt8):
+        while nt8 > 0:
+            nt8 -= 1
             tag9, pos = _ruv(buf, pos, end)
             sz10, pos = _ruv(buf, pos, end)
             se11 = pos + sz10
