@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from moldau.protocol._generated import APIS, ApiKey
 from moldau.protocol.errors import ProtocolError, TruncatedError, UnsupportedVersionError
-from moldau.protocol.primitives import Reader, Writer
+from moldau.protocol.primitives import Reader, Writer, read_string16, read_uvarint, truncated
 
 _HEADER_FIXED = struct.Struct(">hhi")
+_HEADER_WITH_LENGTH = struct.Struct(">hhih")  # the fixed fields and client_id's length
 _I32 = struct.Struct(">i")
 
 # Response header: size, correlation id (v0) and an empty tagged-field section (v1).
@@ -64,6 +65,11 @@ def response_header_version(api_key: int, api_version: int) -> int:
     return 1 if is_flexible(api_key, api_version) else 0
 
 
+# api key -> first version whose request uses header v2 (flexible); unknown keys use v1
+_REQUEST_HEADER_V2_FROM = {
+    key: _NEVER if spec.flexible_min is None else spec.flexible_min for key, spec in APIS.items()
+}
+
 # api key -> first version answered with response header v1 (quirk 2: never for ApiVersions)
 _RESPONSE_HEADER_V1_FROM = {
     key: _NEVER if key == ApiKey.API_VERSIONS or spec.flexible_min is None else spec.flexible_min
@@ -76,18 +82,40 @@ def parse_request_header(frame: memoryview) -> RequestHeader:
 
     Unknown api keys still yield a header (api key, version and correlation id are all we need
     to answer or to log), with header version 1; the caller decides what to do with them.
+    Runs once per request: flat helpers on the frame, header version from a table.
     """
-    if len(frame) < _HEADER_FIXED.size:
-        raise TruncatedError(f"request of {len(frame)} bytes is shorter than a request header")
-    api_key, api_version, correlation_id = _HEADER_FIXED.unpack_from(frame, 0)
-    r = Reader(frame, _HEADER_FIXED.size)
-    client_id = r.string(False, True)  # quirk 1: never compact
-    header_version = request_header_version(api_key, api_version)
-    if header_version == 2:
-        for _ in range(r.uvarint()):  # header tagged fields: none are defined that we use
-            r.uvarint()
-            r.skip(r.uvarint())
-    return RequestHeader(api_key, api_version, correlation_id, client_id, header_version, r.pos)
+    end = len(frame)
+    if end < _HEADER_FIXED.size:
+        raise TruncatedError(f"request of {end} bytes is shorter than a request header")
+    # quirk 1: client_id is never compact; its int16 length is read with the fixed fields
+    if end >= _HEADER_WITH_LENGTH.size:
+        api_key, api_version, correlation_id, n = _HEADER_WITH_LENGTH.unpack_from(frame, 0)
+    else:
+        api_key, api_version, correlation_id = _HEADER_FIXED.unpack_from(frame, 0)
+        n = -2  # truncated: read_string16 below says so
+    pos = _HEADER_WITH_LENGTH.size
+    if 0 <= n <= end - pos:
+        try:
+            client_id: str | None = str(frame[pos : pos + n], "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"string at offset {pos} is not valid UTF-8") from exc
+        pos += n
+    else:  # null, or a bad length: the helper returns None or raises
+        client_id, pos = read_string16(frame, _HEADER_FIXED.size, end, True)
+    if api_version >= _REQUEST_HEADER_V2_FROM.get(api_key, _NEVER):
+        if pos < end and not frame[pos]:
+            pos += 1  # no header tagged fields, the usual case
+        else:  # header tagged fields: none are defined that we use
+            count, pos = read_uvarint(frame, pos, end)
+            while count > 0:
+                count -= 1
+                _tag, pos = read_uvarint(frame, pos, end)
+                size, pos = read_uvarint(frame, pos, end)
+                if pos + size > end:
+                    truncated(pos, size, end)
+                pos += size
+        return RequestHeader(api_key, api_version, correlation_id, client_id, 2, pos)
+    return RequestHeader(api_key, api_version, correlation_id, client_id, 1, pos)
 
 
 def decode_request(frame: memoryview) -> tuple[RequestHeader, object]:
