@@ -6,15 +6,24 @@ valid version the emitter writes a plain function (`_r_<Struct>_<v>(buf, pos, en
 encoding choice and nullability has already been decided, so at run time there are no
 `if v >= N` tests left. Versions whose function bodies come out identical share one function
 (the name carries the lowest such version). The dataclass's public `read(r, v)` /
-`write(w, v)` pick the function from a per-struct dict keyed by version.
+`write(w, v)` pick the function from a per-struct dict keyed by version; a message's root
+class also has `read_from(buf, pos, v)`, the same without a Reader (the broker's entry point).
+
+A child struct whose body is at most INLINE_LINES lines is expanded inside its parent's
+function (in the array loop, say) instead of called: for the usual one or two elements the
+call and the (object, pos) tuple it returns cost as much as the reading itself. Recursive
+structs are never expanded into themselves. The child keeps its own function for its own
+`read`/`write`.
 
 Inside the functions, reads keep the buffer, position and end in local variables: a run of
 consecutive fixed-width fields is one bounds check plus one precompiled `struct.unpack_from`,
-and one-byte compact lengths (strings, arrays, tag counts) are decoded inline; everything
-else falls back to the flat helpers in `moldau.protocol.primitives`, which do the same
-checks (bounds, lengths against the bytes left before allocating). Writes append to the
-Writer's bytearray (never replaced, so kept in a local); a bytes/records value of at least
-ZERO_COPY_THRESHOLD bytes is recorded by reference in the Writer's chunk list instead.
+and one-byte compact lengths (strings, arrays, tag counts) and one- or two-byte compact
+bytes/records lengths are decoded inline; everything else falls back to the flat helpers in
+`moldau.protocol.primitives`, which do the same checks (bounds, lengths against the bytes left
+before allocating). Loops count down instead of iterating a range (cheaper for short arrays).
+Writes append to the Writer's bytearray (never replaced, so kept in a local); a bytes/records
+value of at least ZERO_COPY_THRESHOLD bytes is recorded by reference in the Writer's chunk
+list instead. Default sub-structs are built by `_d_<Struct>()` functions, not class calls.
 """
 
 from __future__ import annotations
