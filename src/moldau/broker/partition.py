@@ -187,15 +187,17 @@ class Partition:
             return AppendResult(exc.error_code, error_message=str(exc))
         if not keyless:
             return None
+        # Kafka 4.3's wording, for the top-level message and for each record error
         why = (
-            f"Compacted topic partition {self.topic}-{self.index} cannot accept a record "
-            "without a key"
+            "Compacted topic cannot accept message without key in topic partition "
+            f"{self.topic}-{self.index}"
         )
-        shown = ", ".join(str(i) for i in keyless[:3])
+        shown = ", ".join(f"RecordError(batchIndex={i}, message='{why}')" for i in keyless[:3])
         return AppendResult(
             ErrorCode.INVALID_RECORD,
-            error_message=f"{why}: {len(keyless)} record(s) refused (batch index {shown}"
-            f"{', ...' if len(keyless) > 3 else ''})",
+            error_message=f"One or more records have been rejected due to {len(keyless)} "
+            "record errors in total, and only showing the first three errors at most: "
+            f"[{shown}]",
             record_errors=[(i, why) for i in keyless],
         )
 
