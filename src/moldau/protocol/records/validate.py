@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import struct
 
+from moldau.protocol.errors import ProtocolError
+from moldau.protocol.primitives import read_uvarint
 from moldau.protocol.records.batch import (
     ATTR_COMPRESSION_MASK,
     ATTR_CONTROL,
@@ -125,19 +127,16 @@ def validate_client_batch(
             f"producer id {header.producer_id} with invalid base sequence {header.base_sequence}"
         )
     if codec == Codec.NONE:
-        if count * MIN_RECORD_SIZE > total - HEADER_SIZE:
-            raise InvalidRecordError(
-                f"{count} records cannot fit in {total - HEADER_SIZE} bytes of records"
-            )
-        if walk_records:
-            walk_record_lengths(mv, HEADER_SIZE, total, count)
+        section, start, end = mv, HEADER_SIZE, total
     elif walk_records:
-        payload = records_payload(header, max_decompressed)
-        if count * MIN_RECORD_SIZE > len(payload):
-            raise InvalidRecordError(
-                f"{count} records cannot fit in {len(payload)} decompressed bytes of records"
-            )
-        walk_record_lengths(payload, 0, len(payload), count)
+        section = records_payload(header, max_decompressed)
+        start, end = 0, len(section)
+    else:
+        return header  # nothing to look at without decompressing
+    if count * MIN_RECORD_SIZE > end - start:
+        raise InvalidRecordError(f"{count} records cannot fit in {end - start} bytes of records")
+    if walk_records:
+        walk_record_lengths(section, start, end, count)
     return header
 
 
@@ -164,7 +163,10 @@ def walk_record_lengths(buf: memoryview, pos: int, end: int, count: int) -> None
                 if n < 0x4000:  # lengths below 8192: two bytes
                     pos += 2
                 else:
-                    n, pos = _long_varint(buf, pos)
+                    try:
+                        n, pos = read_uvarint(buf, pos, end)
+                    except ProtocolError as exc:  # truncated, or longer than 5 bytes
+                        raise InvalidRecordError(f"record {index}: length {exc}") from None
             # odd: a negative length (zig-zag); below the minimum: no room for the fields
             if n & 1 or n < _MIN_BODY_ZIGZAG:
                 length = (n >> 1) ^ -(n & 1)
@@ -180,19 +182,6 @@ def walk_record_lengths(buf: memoryview, pos: int, end: int, count: int) -> None
             if pos < end
             else f"the {count} records run {pos - end} bytes past the end of the batch"
         )
-
-
-def _long_varint(buf: memoryview, pos: int) -> tuple[int, int]:
-    """The raw (still zig-zag encoded) 32-bit varint at `pos` of 3 to 5 bytes, and the
-    position after it."""
-    result = 0
-    for shift in range(0, 35, 7):
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result & 0xFFFFFFFF, pos
-    raise InvalidRecordError("record length varint longer than 5 bytes")
 
 
 def keyless_records(
