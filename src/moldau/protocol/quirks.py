@@ -21,7 +21,9 @@ Quirks:
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from moldau.protocol._generated import APIS, ApiKey
 from moldau.protocol.errors import ProtocolError, TruncatedError, UnsupportedVersionError
@@ -65,16 +67,25 @@ def response_header_version(api_key: int, api_version: int) -> int:
     return 1 if is_flexible(api_key, api_version) else 0
 
 
-# api key -> first version whose request uses header v2 (flexible); unknown keys use v1
-_REQUEST_HEADER_V2_FROM = {
-    key: _NEVER if spec.flexible_min is None else spec.flexible_min for key, spec in APIS.items()
-}
+def _first_version(header_version: Callable[[int, int], int], wanted: int) -> dict[int, int]:
+    """api key -> first version for which `header_version` says `wanted` (_NEVER if none).
 
-# api key -> first version answered with response header v1 (quirk 2: never for ApiVersions)
-_RESPONSE_HEADER_V1_FROM = {
-    key: _NEVER if key == ApiKey.API_VERSIONS or spec.flexible_min is None else spec.flexible_min
-    for key, spec in APIS.items()
-}
+    The per-request paths below compare against these thresholds instead of calling the
+    functions above, which stay the one statement of the rules (quirk 2 included)."""
+    return {
+        key: next((v for v in range(_last(spec) + 1) if header_version(key, v) == wanted), _NEVER)
+        for key, spec in APIS.items()
+    }
+
+
+def _last(spec: Any) -> int:
+    # flexibility starts at flexible_min even when that is above the valid versions
+    return max(spec.max_version, spec.flexible_min or 0)
+
+
+# unknown keys: request header v1, response header v0
+_REQUEST_HEADER_V2_FROM = _first_version(request_header_version, 2)
+_RESPONSE_HEADER_V1_FROM = _first_version(response_header_version, 1)
 
 
 def parse_request_header(frame: memoryview) -> RequestHeader:
